@@ -1,0 +1,299 @@
+//! Runs a command over many files: discovers them, processes them in parallel, then presents
+//! the results in path order, asks (when a person is at the terminal) and writes. Exit codes
+//! follow ruff: 0 nothing left to fix, 1 findings remain, 2 an error in some file.
+
+use crate::cli::{Cli, ColorChoice, Command, WalkArgs};
+use crate::discover::{self, Candidate, WalkOptions};
+use crate::engine::{self, FileReport, Outcome};
+use crate::present::{self, Paint, Totals};
+use crate::{apply, finding::Finding};
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use std::io::{BufRead, IsTerminal, Read, Write};
+
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+pub fn run(cli: Cli) -> Result<i32> {
+    let paint = Paint(match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    });
+    match cli.command {
+        Command::Check(walk) => check(&walk),
+        Command::Fix { walk, yes, dry_run } => fix(&walk, yes, dry_run, paint),
+        Command::Patch { file } => patch(&file),
+    }
+}
+
+/// Discovers and processes every file; walk errors come back as error reports.
+fn process_all(walk: &WalkArgs) -> Result<Vec<FileReport>> {
+    let opts = WalkOptions {
+        include: walk.include.clone(),
+        exclude: walk.exclude.clone(),
+        no_ignore: walk.no_ignore,
+    };
+    let (candidates, walk_errors) =
+        discover::discover(&walk.paths, &opts).map_err(anyhow::Error::msg)?;
+    let stdin = if candidates.contains(&Candidate::Stdin) {
+        Some(read_stdin()?)
+    } else {
+        None
+    };
+    let mut reports: Vec<FileReport> = candidates
+        .par_iter()
+        .map(|c| match c {
+            Candidate::Stdin => FileReport {
+                candidate: Candidate::Stdin,
+                outcome: engine::process_bytes(stdin.clone().unwrap_or_default()),
+            },
+            Candidate::File(p) => engine::process_path(p),
+        })
+        .collect();
+    reports.extend(walk_errors.into_iter().map(|e| FileReport {
+        candidate: Candidate::File(e.path),
+        outcome: Outcome::Error(engine::FileError {
+            line_col: None,
+            message: e.message,
+        }),
+    }));
+    reports.sort_by(|a, b| a.candidate.cmp(&b.candidate));
+    Ok(reports)
+}
+
+fn read_stdin() -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .context("cannot read standard input")?;
+    Ok(buf)
+}
+
+fn count(totals: &mut Totals, findings: &[Finding]) {
+    totals.files += 1;
+    totals.fixable += findings.iter().filter(|f| f.is_fixable()).count();
+    totals.manual += findings.iter().filter(|f| !f.is_fixable()).count();
+}
+
+fn check(walk: &WalkArgs) -> Result<i32> {
+    let reports = process_all(walk)?;
+    let mut totals = Totals::default();
+    let mut out = std::io::stdout().lock();
+    for r in &reports {
+        let name = r.display();
+        match &r.outcome {
+            Outcome::Skipped => {}
+            Outcome::Error(e) => {
+                totals.errors += 1;
+                eprintln!("error: {}", present::error_line(&name, e));
+            }
+            Outcome::Analysed { analysis, .. } => {
+                count(&mut totals, &analysis.findings);
+                for f in &analysis.findings {
+                    writeln!(out, "{}", present::finding_line(&name, f))?;
+                }
+            }
+        }
+    }
+    writeln!(out, "{}", present::check_summary(&totals))?;
+    Ok(exit_code(&totals, totals.fixable + totals.manual))
+}
+
+fn exit_code(totals: &Totals, remaining: usize) -> i32 {
+    if totals.errors > 0 {
+        EXIT_ERROR
+    } else if remaining > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+/// How `fix` decides, file by file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    WriteAll,
+    Ask,
+    Show,
+}
+
+fn fix(walk: &WalkArgs, yes: bool, dry_run: bool, paint: Paint) -> Result<i32> {
+    if walk.paths.len() == 1 && walk.paths[0].as_os_str() == "-" {
+        return fix_stdin();
+    }
+    if walk.paths.iter().any(|p| p.as_os_str() == "-") {
+        anyhow::bail!("`-` (standard input) cannot be mixed with other paths in `fix`");
+    }
+    let mut mode = if yes {
+        Mode::WriteAll
+    } else if dry_run {
+        Mode::Show
+    } else if std::io::stdin().is_terminal() {
+        Mode::Ask
+    } else {
+        eprintln!(
+            "armfix: standard input is not a terminal, so nothing will be written \
+             (showing the diffs only); run `armfix fix --yes` to write the fixes"
+        );
+        Mode::Show
+    };
+    let reports = process_all(walk)?;
+    let mut totals = Totals::default();
+    let mut stdin = std::io::stdin().lock();
+    for r in &reports {
+        let name = r.display();
+        let (original, analysis, fixed) = match &r.outcome {
+            Outcome::Skipped => continue,
+            Outcome::Error(e) => {
+                totals.errors += 1;
+                eprintln!("error: {}", present::error_line(&name, e));
+                continue;
+            }
+            Outcome::Analysed {
+                original,
+                analysis,
+                fixed,
+            } => (original, analysis, fixed),
+        };
+        count(&mut totals, &analysis.findings);
+        {
+            let mut out = std::io::stdout().lock();
+            for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
+                writeln!(out, "{}", present::finding_line(&name, f))?;
+            }
+        }
+        let Some(fixed) = fixed else { continue };
+        print!("{}", present::diff(&name, original, fixed, paint));
+        std::io::stdout().flush()?;
+        let write = match mode {
+            Mode::WriteAll => true,
+            Mode::Show => false,
+            Mode::Ask => match ask(&mut stdin, &name)? {
+                Answer::Yes => true,
+                Answer::No => false,
+                Answer::All => {
+                    mode = Mode::WriteAll;
+                    true
+                }
+                Answer::Quit => {
+                    mode = Mode::Show;
+                    false
+                }
+            },
+        };
+        if !write {
+            continue;
+        }
+        let Candidate::File(path) = &r.candidate else {
+            continue;
+        };
+        match apply::write_atomic(path, original.as_bytes(), fixed) {
+            Ok(()) => {
+                totals.fixed += analysis.fixable();
+                eprintln!("armfix: wrote {name}");
+            }
+            Err(why) => {
+                totals.errors += 1;
+                eprintln!("error: {name}: {why}");
+            }
+        }
+    }
+    eprintln!("{}", present::fix_summary(&totals));
+    let remaining = totals.fixable - totals.fixed + totals.manual;
+    Ok(exit_code(&totals, remaining))
+}
+
+enum Answer {
+    Yes,
+    No,
+    All,
+    Quit,
+}
+
+fn ask(stdin: &mut impl BufRead, name: &str) -> Result<Answer> {
+    loop {
+        eprint!("Apply this fix to {name}? [y]es/[n]o/[a]ll/[q]uit: ");
+        std::io::stderr().flush()?;
+        let mut line = String::new();
+        if stdin.read_line(&mut line)? == 0 {
+            eprintln!();
+            return Ok(Answer::Quit);
+        }
+        match line.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => return Ok(Answer::Yes),
+            "" | "n" | "no" => return Ok(Answer::No),
+            "a" | "all" => return Ok(Answer::All),
+            "q" | "quit" => return Ok(Answer::Quit),
+            other => eprintln!("armfix: `{other}` is not an answer; type y, n, a or q"),
+        }
+    }
+}
+
+/// `fix -`: a filter. The fixed document (or the input unchanged) goes to stdout.
+fn fix_stdin() -> Result<i32> {
+    let input = read_stdin()?;
+    let outcome = engine::process_bytes(input.clone());
+    let name = engine::display(&Candidate::Stdin);
+    let mut out = std::io::stdout().lock();
+    let code = match &outcome {
+        Outcome::Skipped => {
+            out.write_all(&input)?;
+            EXIT_CLEAN
+        }
+        Outcome::Error(e) => {
+            out.write_all(&input)?;
+            eprintln!("error: {}", present::error_line(&name, e));
+            EXIT_ERROR
+        }
+        Outcome::Analysed {
+            original,
+            analysis,
+            fixed,
+        } => {
+            out.write_all(fixed.as_deref().unwrap_or(original).as_bytes())?;
+            for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
+                eprintln!("{}", present::finding_line(&name, f));
+            }
+            if analysis.manual() > 0 {
+                EXIT_FINDINGS
+            } else {
+                EXIT_CLEAN
+            }
+        }
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+/// `patch FILE`: the file's RFC 6902 patch as a JSON array.
+fn patch(file: &std::path::Path) -> Result<i32> {
+    let report = if file.as_os_str() == "-" {
+        FileReport {
+            candidate: Candidate::Stdin,
+            outcome: engine::process_bytes(read_stdin()?),
+        }
+    } else {
+        engine::process_path(&file.to_path_buf())
+    };
+    let name = report.display();
+    let ops = match &report.outcome {
+        Outcome::Skipped => Vec::new(),
+        Outcome::Error(e) => {
+            eprintln!("error: {}", present::error_line(&name, e));
+            return Ok(EXIT_ERROR);
+        }
+        Outcome::Analysed { analysis, .. } => {
+            for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
+                eprintln!("{}", present::finding_line(&name, f));
+            }
+            analysis.patch.clone()
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&ops)?);
+    Ok(EXIT_CLEAN)
+}

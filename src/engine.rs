@@ -1,0 +1,121 @@
+//! Runs the pipeline for one file: read, prefilter, decode, parse, plan, verify. It returns a
+//! [`FileReport`] and never writes or prints; reports for many files can be computed in
+//! parallel and presented in order afterwards.
+
+use crate::discover::{io_message, Candidate};
+use crate::finding::{Analysis, SourceError};
+use crate::location::LineIndex;
+use crate::{plan, read, verify};
+use std::path::PathBuf;
+
+/// What happened to one file.
+#[derive(Debug)]
+pub struct FileReport {
+    pub candidate: Candidate,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    /// Cannot concern the rule (no marker, or not a deployment template).
+    Skipped,
+    /// Analysed; `fixed` holds the verified new text when there are edits.
+    Analysed {
+        original: String,
+        analysis: Analysis,
+        fixed: Option<String>,
+    },
+    Error(FileError),
+}
+
+/// An error tied to a file, with its place when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub line_col: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl FileReport {
+    /// The name the user knows the file by.
+    pub fn display(&self) -> String {
+        display(&self.candidate)
+    }
+}
+
+pub fn display(candidate: &Candidate) -> String {
+    match candidate {
+        Candidate::Stdin => "<stdin>".into(),
+        Candidate::File(p) => p.display().to_string(),
+    }
+}
+
+/// Reads and processes a file from disk.
+pub fn process_path(path: &PathBuf) -> FileReport {
+    let candidate = Candidate::File(path.clone());
+    let outcome = match std::fs::read(path) {
+        Ok(bytes) => process_bytes(bytes),
+        Err(e) => Outcome::Error(FileError {
+            line_col: None,
+            message: if path.is_dir() {
+                "is a directory".into()
+            } else {
+                io_message(&e)
+            },
+        }),
+    };
+    FileReport { candidate, outcome }
+}
+
+/// Processes a file's bytes.
+pub fn process_bytes(bytes: Vec<u8>) -> Outcome {
+    if !read::mentions_rule(&bytes) {
+        return Outcome::Skipped;
+    }
+    let text = match read::decode(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            // Undecodable bytes: a line/column would need the text we do not have.
+            return Outcome::Error(FileError {
+                line_col: None,
+                message: format!("{} (at byte {})", e.message, e.offset),
+            });
+        }
+    };
+    process_text(text)
+}
+
+/// Processes decoded text.
+pub fn process_text(text: String) -> Outcome {
+    let analysis = match plan::analyze(&text) {
+        Ok(Some(a)) => a,
+        Ok(None) => return Outcome::Skipped,
+        Err(e) => return Outcome::Error(source_error(&text, e)),
+    };
+    let fixed = if analysis.edits.is_empty() {
+        None
+    } else {
+        match verify::fixed_json(&text, &analysis) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                return Outcome::Error(FileError {
+                    line_col: None,
+                    message: format!(
+                        "internal error: the fix failed verification ({why}); nothing written"
+                    ),
+                })
+            }
+        }
+    };
+    Outcome::Analysed {
+        original: text,
+        analysis,
+        fixed,
+    }
+}
+
+fn source_error(text: &str, e: SourceError) -> FileError {
+    FileError {
+        line_col: Some(LineIndex::new(text).line_col(text, e.offset)),
+        message: e.message,
+    }
+}

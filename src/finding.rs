@@ -1,0 +1,66 @@
+//! The data every stage after the rule passes along: findings, and the analysis of one file
+//! (its findings, its JSON Patch and the text edits that carry it out). Presenting,
+//! reporting and writing all read these, never the rule directly.
+
+use crate::edit::Edit;
+use json_patch::PatchOperation;
+use serde::Serialize;
+
+/// One cluster that fails the rule (or may fail it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    /// Byte range of the offending value (or of the add-on object when the value is missing).
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line and column of `start`.
+    pub line: usize,
+    pub column: usize,
+    /// JSON pointer to the offending value or to where it is missing.
+    pub pointer: String,
+    pub message: String,
+    /// Whether armfix carries a fix for it, or a human must look.
+    pub remedy: Remedy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Remedy {
+    /// The file's edits fix it.
+    Fix,
+    /// armfix cannot fix it safely: why, and the expression in the way (if any).
+    ManualReview { reason: String, expression: String },
+}
+
+impl Finding {
+    pub fn is_fixable(&self) -> bool {
+        self.remedy == Remedy::Fix
+    }
+}
+
+/// What armfix found in one file and how it would change it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    /// RFC 6902 operations on the parsed document (empty for files that are not JSON).
+    pub patch: Vec<PatchOperation>,
+    /// The text edits that carry out the patch.
+    pub edits: Vec<Edit>,
+}
+
+/// Why a file cannot be analysed, and the byte offset to point at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl Analysis {
+    pub fn fixable(&self) -> usize {
+        self.findings.iter().filter(|f| f.is_fixable()).count()
+    }
+
+    pub fn manual(&self) -> usize {
+        self.findings.len() - self.fixable()
+    }
+}

@@ -1,0 +1,272 @@
+//! The rule `Azure.AKS.SecretStoreRotation`, decided on one cluster resource. It reads the
+//! resource through the [`Tree`] trait, so the same decision serves ARM JSON and Bicep; it
+//! knows nothing of text, spans, terminals or patches, and returns a [`Verdict`].
+//!
+//! Semantics (PSRule's): the rule applies when
+//! `properties.addonProfiles.azureKeyvaultSecretsProvider.enabled` is `true`, `"true"` or an
+//! expression (which may be true at deploy time); it passes when
+//! `config.enableSecretRotation` is `"true"` in any case or boolean `true`. Property names
+//! match ignoring ASCII case.
+
+use serde_json::Value;
+
+/// The rule's identifier, as PSRule names it.
+pub const RULE_ID: &str = "Azure.AKS.SecretStoreRotation";
+/// The rule's public documentation (shown in help and, later, machine reports).
+#[allow(dead_code)]
+pub const RULE_URL: &str =
+    "https://azure.github.io/PSRule.Rules.Azure/en/rules/Azure.AKS.SecretStoreRotation/";
+/// The resource type the rule looks at (compared ignoring case).
+pub const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
+/// The add-on that runs the Secrets Store CSI Driver.
+pub const ADDON: &str = "azureKeyvaultSecretsProvider";
+/// The setting the rule wants to be `"true"`.
+pub const ROTATION: &str = "enableSecretRotation";
+
+/// What a value is, as far as the rule cares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape<'t, N> {
+    Null,
+    Bool(bool),
+    /// A literal string.
+    Str(&'t str),
+    /// A value computed at deploy time (an ARM `"[...]"` string, a Bicep expression); the
+    /// text is the expression as written.
+    Expr(&'t str),
+    Object(N),
+    /// Numbers, arrays and anything else.
+    Other,
+}
+
+/// The result of looking a key up in an object, ignoring case.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup<N> {
+    Missing,
+    /// The key as spelled in the source, and its value.
+    Found(String, N),
+    /// Two keys that differ only in case (or not at all): which one deploys is ambiguous.
+    Duplicate(String, N),
+}
+
+/// A parsed document the rule can read. `N` is a cheap handle to a value in it.
+pub trait Tree<'t> {
+    type Node: Copy;
+    /// What the value is.
+    fn shape(&self, node: Self::Node) -> Shape<'t, Self::Node>;
+    /// Looks `key` up in an object node, ignoring ASCII case.
+    fn get(&self, object: Self::Node, key: &str) -> Lookup<Self::Node>;
+}
+
+/// Which property a verdict is about, for messages.
+pub const PATH_NAMES: [&str; 5] = ["properties", "addonProfiles", ADDON, "config", ROTATION];
+
+/// What must change, in terms of the resource's ARM shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FixKind {
+    /// `config` is missing: add `"config": {"enableSecretRotation": "true"}` to the add-on.
+    AddConfig,
+    /// `config` exists without the key: add `"enableSecretRotation": "true"`.
+    AddKey,
+    /// `config` is null: replace it with an object holding the key.
+    ReplaceConfig,
+    /// The key holds a failing value (shown as written): replace it with `"true"`.
+    ReplaceValue(String),
+}
+
+/// A fix, addressed by the path of keys (as spelled in the source) from the resource down.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix<N> {
+    pub kind: FixKind,
+    /// Path under the resource to the key to add or replace, e.g.
+    /// `["properties", "addonProfiles", "azureKeyvaultSecretsProvider", "config"]`.
+    pub path: Vec<String>,
+    /// The value to put there.
+    pub value: Value,
+    /// The node the finding points at: the failing value, or the add-on object.
+    pub at: N,
+}
+
+/// The rule's decision for one cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict<N> {
+    /// No add-on, or the add-on is disabled.
+    NotApplicable,
+    Pass,
+    Fix(Fix<N>),
+    /// A value on the way is computed at deploy time; a human must look.
+    Review {
+        at: N,
+        /// Path (as spelled) to the computed value.
+        path: Vec<String>,
+        expression: String,
+        reason: String,
+    },
+    /// A key on the way appears twice: which one deploys is ambiguous.
+    Ambiguous { at: N, path: Vec<String> },
+}
+
+/// The value the fix writes.
+pub fn rotation_value() -> Value {
+    Value::String("true".into())
+}
+
+/// The `config` object the fix writes when there is none.
+pub fn config_value() -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert(ROTATION.into(), rotation_value());
+    Value::Object(map)
+}
+
+/// Decides the rule for one cluster resource (the resource object itself).
+pub fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> {
+    let mut path: Vec<String> = Vec::new();
+    // Walk properties -> addonProfiles -> add-on; each must be an object.
+    let mut node = resource;
+    for name in &PATH_NAMES[..3] {
+        match tree.get(node, name) {
+            Lookup::Missing => return Verdict::NotApplicable,
+            Lookup::Duplicate(key, at) => {
+                path.push(key);
+                return Verdict::Ambiguous { at, path };
+            }
+            Lookup::Found(key, value) => {
+                path.push(key);
+                match tree.shape(value) {
+                    Shape::Object(obj) => node = obj,
+                    Shape::Expr(e) => return review(value, path, e, name),
+                    _ => return Verdict::NotApplicable,
+                }
+            }
+        }
+    }
+    let addon = node;
+
+    // Does the rule apply?
+    match tree.get(addon, "enabled") {
+        Lookup::Missing => return Verdict::NotApplicable,
+        Lookup::Duplicate(key, at) => {
+            path.push(key);
+            return Verdict::Ambiguous { at, path };
+        }
+        Lookup::Found(_, value) => match tree.shape(value) {
+            Shape::Bool(true) | Shape::Expr(_) => {}
+            Shape::Str(s) if s.eq_ignore_ascii_case("true") => {}
+            _ => return Verdict::NotApplicable,
+        },
+    }
+
+    let (config_key, config) = match tree.get(addon, "config") {
+        Lookup::Missing => {
+            return Verdict::Fix(Fix {
+                kind: FixKind::AddConfig,
+                path: with(&path, "config"),
+                value: config_value(),
+                at: addon,
+            })
+        }
+        Lookup::Duplicate(key, at) => {
+            path.push(key);
+            return Verdict::Ambiguous { at, path };
+        }
+        Lookup::Found(key, value) => (key, value),
+    };
+    path.push(config_key);
+    let config_obj = match tree.shape(config) {
+        Shape::Object(obj) => obj,
+        Shape::Null => {
+            return Verdict::Fix(Fix {
+                kind: FixKind::ReplaceConfig,
+                path,
+                value: config_value(),
+                at: config,
+            })
+        }
+        Shape::Expr(e) => return review(config, path, e, "config"),
+        _ => {
+            return Verdict::Review {
+                at: config,
+                path,
+                expression: String::new(),
+                reason: "`config` is not an object; set it to {\"enableSecretRotation\": \"true\"}"
+                    .into(),
+            }
+        }
+    };
+
+    match tree.get(config_obj, ROTATION) {
+        Lookup::Missing => Verdict::Fix(Fix {
+            kind: FixKind::AddKey,
+            path: with(&path, ROTATION),
+            value: rotation_value(),
+            at: addon,
+        }),
+        Lookup::Duplicate(key, at) => {
+            path.push(key);
+            Verdict::Ambiguous { at, path }
+        }
+        Lookup::Found(key, value) => {
+            path.push(key);
+            let written = match tree.shape(value) {
+                Shape::Bool(true) => return Verdict::Pass,
+                Shape::Str(s) if s.eq_ignore_ascii_case("true") => return Verdict::Pass,
+                Shape::Expr(e) => return review(value, path, e, ROTATION),
+                Shape::Bool(false) => "false".to_string(),
+                Shape::Str(s) => format!("\"{s}\""),
+                Shape::Null => "null".to_string(),
+                Shape::Object(_) => "an object".to_string(),
+                Shape::Other => "not a boolean".to_string(),
+            };
+            Verdict::Fix(Fix {
+                kind: FixKind::ReplaceValue(written),
+                path,
+                value: rotation_value(),
+                at: value,
+            })
+        }
+    }
+}
+
+fn with(path: &[String], key: &str) -> Vec<String> {
+    let mut p = path.to_vec();
+    p.push(key.to_string());
+    p
+}
+
+fn review<N>(at: N, path: Vec<String>, expression: &str, name: &str) -> Verdict<N> {
+    let reason = if name == ROTATION {
+        format!(
+            "`{ROTATION}` is computed at deploy time; make sure it evaluates to \"true\" \
+             (or write \"true\")"
+        )
+    } else {
+        format!(
+            "`{name}` is computed at deploy time, so armfix cannot edit it; make sure it \
+             yields `{ADDON}.config.{ROTATION}` = \"true\" whenever the add-on is enabled"
+        )
+    };
+    Verdict::Review {
+        at,
+        path,
+        expression: expression.to_string(),
+        reason,
+    }
+}
+
+/// The one-line message for a fixable finding.
+pub fn fix_message(kind: &FixKind) -> String {
+    match kind {
+        FixKind::AddConfig => format!(
+            "the Secrets Store CSI Driver add-on is enabled without `config`; \
+             `config.{ROTATION}` must be \"true\""
+        ),
+        FixKind::AddKey => format!(
+            "the Secrets Store CSI Driver add-on is enabled without `config.{ROTATION}`; \
+             it must be \"true\""
+        ),
+        FixKind::ReplaceConfig => format!(
+            "the Secrets Store CSI Driver add-on is enabled with `config` null; \
+             `config.{ROTATION}` must be \"true\""
+        ),
+        FixKind::ReplaceValue(was) => format!("`{ROTATION}` is {was}; it must be \"true\""),
+    }
+}
