@@ -50,9 +50,9 @@ fn process_all(walk: &WalkArgs) -> Result<Vec<FileReport>> {
         .map(|c| match c {
             Candidate::Stdin => FileReport {
                 candidate: Candidate::Stdin,
-                outcome: engine::process_bytes(stdin.clone().unwrap_or_default()),
+                outcome: engine::process_bytes(stdin.clone().unwrap_or_default(), c.kind()),
             },
-            Candidate::File(p) => engine::process_path(p),
+            Candidate::File(p) => engine::process_path(p, c.kind()),
         })
         .collect();
     reports.extend(walk_errors.into_iter().map(|e| FileReport {
@@ -237,7 +237,7 @@ fn ask(stdin: &mut impl BufRead, name: &str) -> Result<Answer> {
 /// `fix -`: a filter. The fixed document (or the input unchanged) goes to stdout.
 fn fix_stdin() -> Result<i32> {
     let input = read_stdin()?;
-    let outcome = engine::process_bytes(input.clone());
+    let outcome = engine::process_bytes(input.clone(), Candidate::Stdin.kind());
     let name = engine::display(&Candidate::Stdin);
     let mut out = std::io::stdout().lock();
     let code = match &outcome {
@@ -275,10 +275,11 @@ fn patch(file: &std::path::Path) -> Result<i32> {
     let report = if file.as_os_str() == "-" {
         FileReport {
             candidate: Candidate::Stdin,
-            outcome: engine::process_bytes(read_stdin()?),
+            outcome: engine::process_bytes(read_stdin()?, Candidate::Stdin.kind()),
         }
     } else {
-        engine::process_path(&file.to_path_buf())
+        let candidate = Candidate::File(file.to_path_buf());
+        engine::process_path(&file.to_path_buf(), candidate.kind())
     };
     let name = report.display();
     let ops = match &report.outcome {

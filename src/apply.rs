@@ -31,7 +31,12 @@ pub fn write_atomic(path: &Path, original: &[u8], fixed: &str) -> Result<(), Str
         .map_err(|e| format!("cannot create a temporary file: {}", io_message(&e)))?;
     tmp.write_all(fixed.as_bytes())
         .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| format!("cannot write: {}; the original is unchanged", io_message(&e)))?;
+        .map_err(|e| {
+            format!(
+                "cannot write: {}; the original is unchanged",
+                io_message(&e)
+            )
+        })?;
     fs::set_permissions(tmp.path(), meta.permissions())
         .map_err(|e| format!("cannot keep permissions: {}", io_message(&e)))?;
     tmp.persist(&real)
@@ -52,8 +57,15 @@ mod tests {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
         write_atomic(&p, b"old", "new").unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "new");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 
     #[test]
@@ -61,7 +73,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.json");
         fs::write(&p, "changed").unwrap();
-        assert!(write_atomic(&p, b"old", "new").unwrap_err().contains("changed on disk"));
+        assert!(write_atomic(&p, b"old", "new")
+            .unwrap_err()
+            .contains("changed on disk"));
         assert_eq!(fs::read_to_string(&p).unwrap(), "changed");
     }
 }

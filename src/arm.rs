@@ -63,7 +63,9 @@ pub struct Ambiguous<'n, 'a> {
 }
 
 /// Finds every cluster resource that is deployed (not `"existing": true`).
-pub fn find_clusters<'n, 'a>(root: &'n Node<'a>) -> Result<Vec<Cluster<'n, 'a>>, Ambiguous<'n, 'a>> {
+pub fn find_clusters<'n, 'a>(
+    root: &'n Node<'a>,
+) -> Result<Vec<Cluster<'n, 'a>>, Ambiguous<'n, 'a>> {
     let mut out = Vec::new();
     let mut path = Vec::new();
     walk_template(root, &mut path, &mut out)?;
@@ -175,11 +177,12 @@ pub fn get<'n, 'a>(object: &'n Node<'a>, key: &str) -> Lookup<&'n Node<'a>> {
 }
 
 /// The ARM view of a parsed template for the rule.
+#[derive(Default)]
 pub struct ArmTree<'a>(std::marker::PhantomData<Node<'a>>);
 
 impl ArmTree<'_> {
     pub fn new() -> Self {
-        ArmTree(std::marker::PhantomData)
+        Self::default()
     }
 }
 
@@ -285,9 +288,15 @@ mod tests {
         let cases: &[(&str, Option<FixKind>)] = &[
             (r#"{"enabled": true}"#, Some(FixKind::AddConfig)),
             (r#"{"enabled": "True"}"#, Some(FixKind::AddConfig)),
-            (r#"{"enabled": "[parameters('x')]"}"#, Some(FixKind::AddConfig)),
+            (
+                r#"{"enabled": "[parameters('x')]"}"#,
+                Some(FixKind::AddConfig),
+            ),
             (r#"{"enabled": true, "config": {}}"#, Some(FixKind::AddKey)),
-            (r#"{"enabled": true, "config": null}"#, Some(FixKind::ReplaceConfig)),
+            (
+                r#"{"enabled": true, "config": null}"#,
+                Some(FixKind::ReplaceConfig),
+            ),
             (
                 r#"{"enabled": true, "config": {"enableSecretRotation": "false"}}"#,
                 Some(FixKind::ReplaceValue("\"false\"".into())),
@@ -305,9 +314,17 @@ mod tests {
             r#"{"enabled": true, "config": {"enableSecretRotation": "TRUE"}}"#,
             r#"{"Enabled": true, "Config": {"EnableSecretRotation": true}}"#,
         ] {
-            assert_eq!(verdicts(&template(&format!("[{}]", cluster(addon)))), [Verdict::Pass]);
+            assert_eq!(
+                verdicts(&template(&format!("[{}]", cluster(addon)))),
+                [Verdict::Pass]
+            );
         }
-        for addon in [r#"{"enabled": false}"#, r#"{"enabled": "false"}"#, "{}", "null"] {
+        for addon in [
+            r#"{"enabled": false}"#,
+            r#"{"enabled": "false"}"#,
+            "{}",
+            "null",
+        ] {
             assert_eq!(
                 verdicts(&template(&format!("[{}]", cluster(addon)))),
                 [Verdict::NotApplicable],
@@ -322,7 +339,9 @@ mod tests {
             "[{}]",
             cluster(r#"{"enabled": true, "config": "[variables('c')]"}"#)
         )));
-        assert!(matches!(&v[0], Verdict::Review { expression, .. } if expression == "[variables('c')]"));
+        assert!(
+            matches!(&v[0], Verdict::Review { expression, .. } if expression == "[variables('c')]")
+        );
     }
 
     #[test]
@@ -331,7 +350,9 @@ mod tests {
             "[{}]",
             cluster(r#"{"enabled": true, "config": {}, "Config": {}}"#)
         )));
-        assert!(matches!(&v[0], Verdict::Ambiguous { path, .. } if path.last().unwrap() == "Config"));
+        assert!(
+            matches!(&v[0], Verdict::Ambiguous { path, .. } if path.last().unwrap() == "Config")
+        );
     }
 
     #[test]
@@ -349,8 +370,20 @@ mod tests {
         let paths: Vec<String> = find_clusters(&root)
             .unwrap()
             .iter()
-            .map(|c| c.path.iter().map(Segment::token).collect::<Vec<_>>().join("/"))
+            .map(|c| {
+                c.path
+                    .iter()
+                    .map(Segment::token)
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
             .collect();
-        assert_eq!(paths, ["resources/aks", "resources/dep/properties/template/resources/0"]);
+        assert_eq!(
+            paths,
+            [
+                "resources/aks",
+                "resources/dep/properties/template/resources/0"
+            ]
+        );
     }
 }

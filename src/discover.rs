@@ -1,8 +1,9 @@
 //! Finds the files a run must look at: walks each PATH (honouring `.gitignore` and `.ignore`,
 //! skipping `.git`, entering other hidden folders), applies `--include`/`--exclude` globs to
-//! the path relative to the PATH argument, and keeps `*.json` and `*.jsonc` files. Files named
+//! the path relative to the PATH argument, and keeps the files whose extension names a kind armfix reads (see `kind`). Files named
 //! explicitly are always kept. The result is sorted and free of duplicates.
 
+use crate::kind::FileKind;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
 
@@ -21,15 +22,22 @@ pub enum Candidate {
     File(PathBuf),
 }
 
+impl Candidate {
+    /// How to read it: by extension, and JSON for stdin and unknown explicit files.
+    pub fn kind(&self) -> FileKind {
+        match self {
+            Candidate::Stdin => FileKind::Json,
+            Candidate::File(p) => FileKind::of_explicit(p),
+        }
+    }
+}
+
 /// A path that could not be walked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalkError {
     pub path: PathBuf,
     pub message: String,
 }
-
-/// Extensions a walk keeps (ASCII case-insensitive).
-const EXTENSIONS: &[&str] = &["json", "jsonc"];
 
 fn glob_set(globs: &[String]) -> Result<GlobSet, String> {
     let mut b = GlobSetBuilder::new();
@@ -114,9 +122,7 @@ pub fn discover(
 }
 
 fn has_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
+    FileKind::of(path).is_some()
 }
 
 fn walk_error(root: &Path, e: &ignore::Error) -> WalkError {
@@ -124,13 +130,15 @@ fn walk_error(root: &Path, e: &ignore::Error) -> WalkError {
     let mut err = e;
     loop {
         match err {
-            ignore::Error::WithPath { path: p, err: inner } => {
+            ignore::Error::WithPath {
+                path: p,
+                err: inner,
+            } => {
                 path = p.clone();
                 err = inner;
             }
-            ignore::Error::WithDepth { err: inner, .. } | ignore::Error::WithLineNumber { err: inner, .. } => {
-                err = inner
-            }
+            ignore::Error::WithDepth { err: inner, .. }
+            | ignore::Error::WithLineNumber { err: inner, .. } => err = inner,
             ignore::Error::Loop { child, .. } => {
                 return WalkError {
                     path: child.clone(),

@@ -3,9 +3,11 @@
 //! parallel and presented in order afterwards.
 
 use crate::discover::{io_message, Candidate};
+use crate::edit;
 use crate::finding::{Analysis, SourceError};
+use crate::kind::FileKind;
 use crate::location::LineIndex;
-use crate::{plan, read, verify};
+use crate::read;
 use std::path::PathBuf;
 
 /// What happened to one file.
@@ -45,15 +47,19 @@ impl FileReport {
 pub fn display(candidate: &Candidate) -> String {
     match candidate {
         Candidate::Stdin => "<stdin>".into(),
-        Candidate::File(p) => p.display().to_string(),
+        Candidate::File(p) => {
+            // `./x.json` reads better as `x.json`, as ripgrep shows it.
+            let p = p.strip_prefix(".").unwrap_or(p);
+            p.display().to_string()
+        }
     }
 }
 
 /// Reads and processes a file from disk.
-pub fn process_path(path: &PathBuf) -> FileReport {
+pub fn process_path(path: &PathBuf, kind: FileKind) -> FileReport {
     let candidate = Candidate::File(path.clone());
     let outcome = match std::fs::read(path) {
-        Ok(bytes) => process_bytes(bytes),
+        Ok(bytes) => process_bytes(bytes, kind),
         Err(e) => Outcome::Error(FileError {
             line_col: None,
             message: if path.is_dir() {
@@ -67,8 +73,8 @@ pub fn process_path(path: &PathBuf) -> FileReport {
 }
 
 /// Processes a file's bytes.
-pub fn process_bytes(bytes: Vec<u8>) -> Outcome {
-    if !read::mentions_rule(&bytes) {
+pub fn process_bytes(bytes: Vec<u8>, kind: FileKind) -> Outcome {
+    if !kind.may_concern(&bytes) {
         return Outcome::Skipped;
     }
     let text = match read::decode(bytes) {
@@ -81,12 +87,12 @@ pub fn process_bytes(bytes: Vec<u8>) -> Outcome {
             });
         }
     };
-    process_text(text)
+    process_text(text, kind)
 }
 
 /// Processes decoded text.
-pub fn process_text(text: String) -> Outcome {
-    let analysis = match plan::analyze(&text) {
+pub fn process_text(text: String, kind: FileKind) -> Outcome {
+    let analysis = match kind.analyze(&text) {
         Ok(Some(a)) => a,
         Ok(None) => return Outcome::Skipped,
         Err(e) => return Outcome::Error(source_error(&text, e)),
@@ -94,7 +100,9 @@ pub fn process_text(text: String) -> Outcome {
     let fixed = if analysis.edits.is_empty() {
         None
     } else {
-        match verify::fixed_json(&text, &analysis) {
+        let checked = edit::apply(&text, &analysis.edits)
+            .and_then(|fixed| kind.verify(&text, &analysis, &fixed).map(|()| fixed));
+        match checked {
             Ok(t) => Some(t),
             Err(why) => {
                 return Outcome::Error(FileError {

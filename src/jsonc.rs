@@ -413,9 +413,7 @@ impl<'a> Parser<'a> {
                                     out.push(c);
                                     continue;
                                 }
-                                None => {
-                                    return Err(self.error_at(esc_at, "invalid unicode escape"))
-                                }
+                                None => return Err(self.error_at(esc_at, "invalid unicode escape")),
                             }
                         }
                         _ => return Err(self.error_at(esc_at, "invalid escape in string")),
@@ -430,8 +428,7 @@ impl<'a> Parser<'a> {
                     // Copy a run of plain bytes at once (always on char boundaries, since
                     // `"`, `\` and control bytes are ASCII).
                     let run_start = self.pos;
-                    while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20)
-                    {
+                    while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
                         self.pos += 1;
                     }
                     out.push_str(&self.src[run_start..self.pos]);
@@ -467,7 +464,10 @@ mod tests {
         let root = parse(text).unwrap();
         let members = root.members().unwrap();
         assert_eq!(members.len(), 3);
-        assert_eq!(&text[members[0].key_span.start..members[0].key_span.end], "\"a\"");
+        assert_eq!(
+            &text[members[0].key_span.start..members[0].key_span.end],
+            "\"a\""
+        );
         assert_eq!(members[0].value.kind, Kind::Number("1.50"));
         let Kind::Array(items) = &members[1].value.kind else {
             panic!("array expected")
@@ -475,7 +475,13 @@ mod tests {
         assert_eq!(items[0].kind, Kind::Number("1E3"));
         assert_eq!(items[1].as_str(), Some("x\"y"));
         assert_eq!(&text[items[1].span.start..items[1].span.end], r#""x\"y""#);
-        assert_eq!(root.span, Span { start: 0, end: text.len() });
+        assert_eq!(
+            root.span,
+            Span {
+                start: 0,
+                end: text.len()
+            }
+        );
     }
 
     #[test]

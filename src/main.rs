@@ -1,27 +1,6 @@
-//! armfix: repairs Azure templates so AKS clusters rotate Secrets Store CSI Driver secrets.
-//!
-//! The pipeline, one module a stage: [`discover`] files → [`read`] and prefilter →
-//! [`jsonc`] parse with spans → [`arm`] find clusters → [`rule`] decide → [`plan`] a JSON
-//! Patch → [`render`] minimal text edits ([`edit`]) → [`verify`] → [`present`] → [`apply`].
-//! [`engine`] runs the per-file stages; [`app`] runs a command over many files.
+//! The `armfix` binary: parses the command line and turns the run's outcome into an exit code.
 
-mod app;
-mod apply;
-mod arm;
-mod cli;
-mod discover;
-mod edit;
-mod engine;
-mod finding;
-mod jsonc;
-mod location;
-mod plan;
-mod present;
-mod read;
-mod render;
-mod rule;
-mod verify;
-
+use armfix::{app, cli};
 use clap::Parser;
 
 fn main() {

@@ -43,8 +43,7 @@ pub fn analyze_template(text: &str, root: &Node) -> Result<Analysis, SourceError
                 expression,
                 reason,
             } => {
-                let what = path.last().cloned().unwrap_or_default();
-                let message = format!("`{what}` needs manual review: {reason}");
+                let message = format!("needs manual review: {reason} ({})", shorten(&expression));
                 let remedy = Remedy::ManualReview { reason, expression };
                 (at, path, message, remedy, None)
             }
@@ -67,7 +66,13 @@ pub fn analyze_template(text: &str, root: &Node) -> Result<Analysis, SourceError
                     // The finding points at the object the key is missing from.
                     under.pop();
                 }
-                (fix.at, under, rule::fix_message(&fix.kind), Remedy::Fix, Some(op))
+                (
+                    fix.at,
+                    under,
+                    rule::fix_message(&fix.kind),
+                    Remedy::Fix,
+                    Some(op),
+                )
             }
         };
         let lines = lines.get_or_insert_with(|| LineIndex::new(text));
@@ -101,6 +106,17 @@ fn pointer(base: &[Segment], under: &[String]) -> PointerBuf {
             .chain(under.iter().cloned())
             .collect::<Vec<_>>(),
     )
+}
+
+/// An expression cut to a readable length for a one-line message.
+fn shorten(expression: &str) -> String {
+    const MAX: usize = 72;
+    if expression.chars().count() <= MAX {
+        expression.to_string()
+    } else {
+        let cut: String = expression.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
 }
 
 fn ambiguous(path: &[Segment], offset: usize) -> SourceError {

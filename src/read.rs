@@ -86,11 +86,19 @@ mod tests {
 
     #[test]
     fn marker_ignores_case_and_sees_utf16() {
-        assert!(mentions_rule(b"x Microsoft.ContainerService/MANAGEDClusters"));
-        assert!(!mentions_rule(b"{\"type\": \"Microsoft.Storage/storageAccounts\"}"));
+        assert!(mentions_rule(
+            b"x Microsoft.ContainerService/MANAGEDClusters"
+        ));
+        assert!(!mentions_rule(
+            b"{\"type\": \"Microsoft.Storage/storageAccounts\"}"
+        ));
         let utf16: Vec<u8> = [0xFF, 0xFE]
             .into_iter()
-            .chain("managedClusters".encode_utf16().flat_map(|u| u.to_le_bytes()))
+            .chain(
+                "managedClusters"
+                    .encode_utf16()
+                    .flat_map(|u| u.to_le_bytes()),
+            )
             .collect();
         assert!(mentions_rule(&utf16));
         assert!(decode(utf16).unwrap_err().message.contains("UTF-16"));
@@ -100,7 +108,13 @@ mod tests {
     fn decode_errors_carry_offsets() {
         let e = decode(b"{\"a\": \"\xff\"}".to_vec()).unwrap_err();
         assert_eq!(e.offset, 7);
-        assert!(decode(b"{\x00}".to_vec()).unwrap_err().message.contains("binary"));
-        assert_eq!(decode("\u{feff}{}".as_bytes().to_vec()).unwrap(), "\u{feff}{}");
+        assert!(decode(b"{\x00}".to_vec())
+            .unwrap_err()
+            .message
+            .contains("binary"));
+        assert_eq!(
+            decode("\u{feff}{}".as_bytes().to_vec()).unwrap(),
+            "\u{feff}{}"
+        );
     }
 }

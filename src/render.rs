@@ -11,7 +11,11 @@ use serde_json::Value;
 pub fn render(text: &str, root: &Node, op: &PatchOperation) -> Result<Vec<Edit>, String> {
     match op {
         PatchOperation::Add(add) => {
-            let tokens: Vec<String> = add.path.tokens().map(|t| t.decoded().into_owned()).collect();
+            let tokens: Vec<String> = add
+                .path
+                .tokens()
+                .map(|t| t.decoded().into_owned())
+                .collect();
             let (last, parents) = tokens
                 .split_last()
                 .ok_or_else(|| "cannot add at the document root".to_string())?;
@@ -25,7 +29,11 @@ pub fn render(text: &str, root: &Node, op: &PatchOperation) -> Result<Vec<Edit>,
             }
         }
         PatchOperation::Replace(rep) => {
-            let tokens: Vec<String> = rep.path.tokens().map(|t| t.decoded().into_owned()).collect();
+            let tokens: Vec<String> = rep
+                .path
+                .tokens()
+                .map(|t| t.decoded().into_owned())
+                .collect();
             let (_, parents) = tokens
                 .split_last()
                 .ok_or_else(|| "cannot replace the document root".to_string())?;
@@ -94,12 +102,22 @@ fn add_member(text: &str, object: &Node, key: &str, value: &Value) -> Vec<Edit> 
             return vec![Edit::insert(open, pair)];
         }
         let indent = format!("{}{}", indent_of_line(text, object.span.start), style.unit);
-        let pair = format!("{}{indent}{key_json}{}{}", style.eol, style.colon, multi(value, &style, &indent));
+        let pair = format!(
+            "{}{indent}{key_json}{}{}",
+            style.eol,
+            style.colon,
+            multi(value, &style, &indent)
+        );
         return vec![Edit::insert(open, pair)];
     };
     let end = last.value.span.end;
     if !multiline {
-        let pair = format!(",{}{key_json}{}{}", style.sep, style.colon, inline(value, &style));
+        let pair = format!(
+            ",{}{key_json}{}{}",
+            style.sep,
+            style.colon,
+            inline(value, &style)
+        );
         return vec![Edit::insert(end, pair)];
     }
     let indent = indent_of_line(text, last.key_span.start);
@@ -124,7 +142,8 @@ fn style_for<'t>(text: &'t str, object: &Node) -> Style<'t> {
         .filter(|c| c.trim() == ":" && !c.contains('\n'))
         .unwrap_or(": ")
         .to_string();
-    let inner = &text[object.span.start + 1..object.span.end.saturating_sub(1).max(object.span.start + 1)];
+    let inner =
+        &text[object.span.start + 1..object.span.end.saturating_sub(1).max(object.span.start + 1)];
     let pad: String = inner.chars().take_while(|c| *c == ' ').collect();
     let sep = members
         .windows(2)
@@ -138,7 +157,13 @@ fn style_for<'t>(text: &'t str, object: &Node) -> Style<'t> {
                 " ".to_string()
             }
         })
-        .unwrap_or_else(|| if colon.ends_with(' ') || !pad.is_empty() { " ".into() } else { String::new() });
+        .unwrap_or_else(|| {
+            if colon.ends_with(' ') || !pad.is_empty() {
+                " ".into()
+            } else {
+                String::new()
+            }
+        });
     Style {
         eol: eol_near(text, object.span.start),
         unit: indent_unit(text, object, members),
@@ -202,7 +227,10 @@ fn indent_of_line(text: &str, pos: usize) -> &str {
         start = 3;
     }
     let rest = &text[start..];
-    let n = rest.bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
+    let n = rest
+        .bytes()
+        .take_while(|b| *b == b' ' || *b == b'\t')
+        .count();
     &rest[..n]
 }
 
@@ -230,7 +258,11 @@ fn end_of_line_after(text: &str, pos: usize) -> Option<usize> {
             Some(b'\n') => return Some(i),
             Some(b'/') if b.get(i + 1) == Some(&b'/') => {
                 let nl = text[i..].find('\n').map_or(text.len(), |n| i + n);
-                return Some(if nl > 0 && b.get(nl - 1) == Some(&b'\r') { nl - 1 } else { nl });
+                return Some(if nl > 0 && b.get(nl - 1) == Some(&b'\r') {
+                    nl - 1
+                } else {
+                    nl
+                });
             }
             Some(b'/') if b.get(i + 1) == Some(&b'*') => {
                 let close = text[i + 2..].find("*/")? + i + 4;
@@ -254,7 +286,12 @@ fn multi(value: &Value, style: &Style, indent: &str) -> String {
                 .iter()
                 .map(|(k, v)| {
                     let k = serde_json::to_string(k).expect("strings serialise");
-                    format!("{}{inner}{k}{}{}", style.eol, style.colon, multi(v, style, &inner))
+                    format!(
+                        "{}{inner}{k}{}{}",
+                        style.eol,
+                        style.colon,
+                        multi(v, style, &inner)
+                    )
                 })
                 .collect();
             format!("{{{}{}{indent}}}", items.join(","), style.eol)
@@ -282,7 +319,11 @@ fn inline(value: &Value, style: &Style) -> String {
                     format!("{k}{}{}", style.colon, inline(v, style))
                 })
                 .collect();
-            format!("{{{p}{}{p}}}", items.join(&format!(",{}", style.sep)), p = style.pad)
+            format!(
+                "{{{p}{}{p}}}",
+                items.join(&format!(",{}", style.sep)),
+                p = style.pad
+            )
         }
         Value::Array(items) if !items.is_empty() => {
             let items: Vec<String> = items.iter().map(|v| inline(v, style)).collect();
@@ -355,19 +396,28 @@ mod tests {
             add(r#"{ "enabled": true }"#, "/config", json!({"k": "true"})),
             r#"{ "enabled": true, "config": { "k": "true" } }"#
         );
-        assert_eq!(add(r#"{"c": {}}"#, "/c/k", json!("true")), r#"{"c": {"k": "true"}}"#);
+        assert_eq!(
+            add(r#"{"c": {}}"#, "/c/k", json!("true")),
+            r#"{"c": {"k": "true"}}"#
+        );
     }
 
     #[test]
     fn adds_into_empty_multiline_object() {
         let text = "{\n  \"c\": {\n  }\n}";
-        assert_eq!(add(text, "/c/k", json!("true")), "{\n  \"c\": {\n    \"k\": \"true\"\n  }\n}");
+        assert_eq!(
+            add(text, "/c/k", json!("true")),
+            "{\n  \"c\": {\n    \"k\": \"true\"\n  }\n}"
+        );
     }
 
     #[test]
     fn replaces_only_the_value() {
         let text = "{\n  \"k\":   \"false\" /* keep */\n}";
-        assert_eq!(replace(text, "/k", json!("true")), "{\n  \"k\":   \"true\" /* keep */\n}");
+        assert_eq!(
+            replace(text, "/k", json!("true")),
+            "{\n  \"k\":   \"true\" /* keep */\n}"
+        );
     }
 
     #[test]

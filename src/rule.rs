@@ -12,8 +12,7 @@ use serde_json::Value;
 
 /// The rule's identifier, as PSRule names it.
 pub const RULE_ID: &str = "Azure.AKS.SecretStoreRotation";
-/// The rule's public documentation (shown in help and, later, machine reports).
-#[allow(dead_code)]
+/// The rule's public documentation.
 pub const RULE_URL: &str =
     "https://azure.github.io/PSRule.Rules.Azure/en/rules/Azure.AKS.SecretStoreRotation/";
 /// The resource type the rule looks at (compared ignoring case).
@@ -102,7 +101,10 @@ pub enum Verdict<N> {
         reason: String,
     },
     /// A key on the way appears twice: which one deploys is ambiguous.
-    Ambiguous { at: N, path: Vec<String> },
+    Ambiguous {
+        at: N,
+        path: Vec<String>,
+    },
 }
 
 /// The value the fix writes.
@@ -234,14 +236,11 @@ fn with(path: &[String], key: &str) -> Vec<String> {
 
 fn review<N>(at: N, path: Vec<String>, expression: &str, name: &str) -> Verdict<N> {
     let reason = if name == ROTATION {
-        format!(
-            "`{ROTATION}` is computed at deploy time; make sure it evaluates to \"true\" \
-             (or write \"true\")"
-        )
+        format!("`{ROTATION}` is an expression; make sure it evaluates to \"true\"")
     } else {
         format!(
-            "`{name}` is computed at deploy time, so armfix cannot edit it; make sure it \
-             yields `{ADDON}.config.{ROTATION}` = \"true\" whenever the add-on is enabled"
+            "`{name}` is an expression, so armfix cannot edit it; make sure it sets \
+             `{ROTATION}` to \"true\""
         )
     };
     Verdict::Review {

@@ -1,0 +1,51 @@
+//! Tells which kind of file a path is, and routes each kind to its reader, planner and
+//! verifier. New file kinds (Bicep, scripts) plug in here; stages after it see only
+//! [`Analysis`] and edits.
+
+use crate::finding::{Analysis, SourceError};
+use crate::{plan, read, verify};
+use std::path::Path;
+
+/// The kinds of file armfix understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// ARM JSON (templates; other JSON is skipped after parsing).
+    Json,
+}
+
+impl FileKind {
+    /// The kind a walk assigns by file extension (ASCII case-insensitive), if any.
+    pub fn of(path: &Path) -> Option<FileKind> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" | "jsonc" => Some(FileKind::Json),
+            _ => None,
+        }
+    }
+
+    /// The kind of a file named explicitly: its extension's, else JSON.
+    pub fn of_explicit(path: &Path) -> FileKind {
+        Self::of(path).unwrap_or(FileKind::Json)
+    }
+
+    /// Cheap test on raw bytes: can this file concern the rule at all?
+    pub fn may_concern(self, bytes: &[u8]) -> bool {
+        match self {
+            FileKind::Json => read::mentions_rule(bytes),
+        }
+    }
+
+    /// Finds and plans. `Ok(None)`: the file is not one armfix acts on (e.g. not a template).
+    pub fn analyze(self, text: &str) -> Result<Option<Analysis>, SourceError> {
+        match self {
+            FileKind::Json => plan::analyze(text),
+        }
+    }
+
+    /// Proves that `fixed` (the original with the analysis' edits) is the intended change.
+    pub fn verify(self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
+        match self {
+            FileKind::Json => verify::json(original, analysis, fixed),
+        }
+    }
+}
