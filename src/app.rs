@@ -5,6 +5,7 @@
 use crate::cli::{Cli, ColorChoice, Command, WalkArgs};
 use crate::discover::{self, Candidate, WalkOptions};
 use crate::engine::{self, FileReport, Outcome};
+use crate::plan::Options;
 use crate::present::{self, Paint, Totals};
 use crate::{apply, finding::Finding};
 use anyhow::{Context, Result};
@@ -25,14 +26,86 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
     });
     match cli.command {
-        Command::Check(walk) => check(&walk),
-        Command::Fix { walk, yes, dry_run } => fix(&walk, yes, dry_run, paint),
-        Command::Patch { file } => patch(&file),
+        Command::Check { walk, fix } => check(&walk, &fix.options()),
+        Command::Fix {
+            walk,
+            fix: args,
+            yes,
+            dry_run,
+        } => fix(&walk, &args.options(), yes, dry_run, paint),
+        Command::Patch { file, fix } => patch(&file, &fix.options()),
+    }
+}
+
+/// Discovers and processes every file, then the parameter files that feed the templates.
+fn process_tree(walk: &WalkArgs, options: &Options) -> Result<Vec<FileReport>> {
+    let mut reports = process_all(walk, options)?;
+    link_parameter_files(&mut reports);
+    Ok(reports)
+}
+
+/// Replaces the reports of parameter files that feed a scanned template's rotation setting
+/// with their analysis. Parameter files of templates that were not scanned stay untouched.
+fn link_parameter_files(reports: &mut [FileReport]) {
+    use crate::params::{self, Demand};
+    let mut wanted: Vec<(usize, Vec<Demand>)> = Vec::new();
+    let templates: Vec<(std::path::PathBuf, String, Vec<crate::trace::ParamDemand>)> = reports
+        .iter()
+        .filter_map(|r| match (&r.candidate, &r.outcome) {
+            (Candidate::File(p), Outcome::Analysed { analysis, .. })
+                if !analysis.parameters.is_empty() =>
+            {
+                Some((p.clone(), r.display(), analysis.parameters.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    if templates.is_empty() {
+        return;
+    }
+    for (i, r) in reports.iter().enumerate() {
+        let (Candidate::File(p), Outcome::Skipped) = (&r.candidate, &r.outcome) else {
+            continue;
+        };
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase());
+        if !name.is_some_and(|n| n.contains("param")) {
+            continue;
+        }
+        let by_metadata = std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| params::metadata_template(p, &t))
+            .and_then(|t| std::fs::canonicalize(t).ok());
+        let mut demands = Vec::new();
+        for (t, display, needs) in &templates {
+            let linked = params::named_for(t, p)
+                || by_metadata.is_some() && by_metadata == std::fs::canonicalize(t).ok();
+            if linked {
+                demands.extend(needs.iter().map(|n| Demand {
+                    parameter: n.clone(),
+                    template: display.clone(),
+                }));
+            }
+        }
+        if !demands.is_empty() {
+            wanted.push((i, demands));
+        }
+    }
+    let done: Vec<(usize, FileReport)> = wanted
+        .par_iter()
+        .map(|(i, demands)| match &reports[*i].candidate {
+            Candidate::File(p) => (*i, engine::process_parameter_file(p, demands)),
+            Candidate::Stdin => unreachable!("only files are linked"),
+        })
+        .collect();
+    for (i, report) in done {
+        reports[i] = report;
     }
 }
 
 /// Discovers and processes every file; walk errors come back as error reports.
-fn process_all(walk: &WalkArgs) -> Result<Vec<FileReport>> {
+fn process_all(walk: &WalkArgs, options: &Options) -> Result<Vec<FileReport>> {
     let opts = WalkOptions {
         include: walk.include.clone(),
         exclude: walk.exclude.clone(),
@@ -50,9 +123,13 @@ fn process_all(walk: &WalkArgs) -> Result<Vec<FileReport>> {
         .map(|c| match c {
             Candidate::Stdin => FileReport {
                 candidate: Candidate::Stdin,
-                outcome: engine::process_bytes(stdin.clone().unwrap_or_default(), c.kind()),
+                outcome: engine::process_bytes_with(
+                    stdin.clone().unwrap_or_default(),
+                    c.kind(),
+                    options,
+                ),
             },
-            Candidate::File(p) => engine::process_path(p, c.kind()),
+            Candidate::File(p) => engine::process_path_with(p, c.kind(), options),
         })
         .collect();
     reports.extend(walk_errors.into_iter().map(|e| FileReport {
@@ -80,8 +157,8 @@ fn count(totals: &mut Totals, findings: &[Finding]) {
     totals.manual += findings.iter().filter(|f| !f.is_fixable()).count();
 }
 
-fn check(walk: &WalkArgs) -> Result<i32> {
-    let reports = process_all(walk)?;
+fn check(walk: &WalkArgs, options: &Options) -> Result<i32> {
+    let reports = process_tree(walk, options)?;
     let mut totals = Totals::default();
     let mut out = std::io::stdout().lock();
     for r in &reports {
@@ -122,9 +199,9 @@ enum Mode {
     Show,
 }
 
-fn fix(walk: &WalkArgs, yes: bool, dry_run: bool, paint: Paint) -> Result<i32> {
+fn fix(walk: &WalkArgs, options: &Options, yes: bool, dry_run: bool, paint: Paint) -> Result<i32> {
     if walk.paths.len() == 1 && walk.paths[0].as_os_str() == "-" {
-        return fix_stdin();
+        return fix_stdin(options);
     }
     if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("`-` (standard input) cannot be mixed with other paths in `fix`");
@@ -142,7 +219,7 @@ fn fix(walk: &WalkArgs, yes: bool, dry_run: bool, paint: Paint) -> Result<i32> {
         );
         Mode::Show
     };
-    let reports = process_all(walk)?;
+    let reports = process_tree(walk, options)?;
     let mut totals = Totals::default();
     let mut stdin = std::io::stdin().lock();
     for r in &reports {
@@ -235,9 +312,9 @@ fn ask(stdin: &mut impl BufRead, name: &str) -> Result<Answer> {
 }
 
 /// `fix -`: a filter. The fixed document (or the input unchanged) goes to stdout.
-fn fix_stdin() -> Result<i32> {
+fn fix_stdin(options: &Options) -> Result<i32> {
     let input = read_stdin()?;
-    let outcome = engine::process_bytes(input.clone(), Candidate::Stdin.kind());
+    let outcome = engine::process_bytes_with(input.clone(), Candidate::Stdin.kind(), options);
     let name = engine::display(&Candidate::Stdin);
     let mut out = std::io::stdout().lock();
     let code = match &outcome {
@@ -271,15 +348,15 @@ fn fix_stdin() -> Result<i32> {
 }
 
 /// `patch FILE`: the file's RFC 6902 patch as a JSON array.
-fn patch(file: &std::path::Path) -> Result<i32> {
+fn patch(file: &std::path::Path, options: &Options) -> Result<i32> {
     let report = if file.as_os_str() == "-" {
         FileReport {
             candidate: Candidate::Stdin,
-            outcome: engine::process_bytes(read_stdin()?, Candidate::Stdin.kind()),
+            outcome: engine::process_bytes_with(read_stdin()?, Candidate::Stdin.kind(), options),
         }
     } else {
         let candidate = Candidate::File(file.to_path_buf());
-        engine::process_path(&file.to_path_buf(), candidate.kind())
+        engine::process_path_with(&file.to_path_buf(), candidate.kind(), options)
     };
     let name = report.display();
     let ops = match &report.outcome {

@@ -19,6 +19,19 @@ pub fn is_template(root: &Node) -> bool {
     })
 }
 
+/// True when the root object's `$schema` names a deployment parameters file.
+pub fn is_parameters_file(root: &Node) -> bool {
+    let Some(members) = root.members() else {
+        return false;
+    };
+    members.iter().any(|m| {
+        m.key.eq_ignore_ascii_case("$schema")
+            && m.value
+                .as_str()
+                .is_some_and(|s| contains_ignore_case(s, "deploymentparameters.json"))
+    })
+}
+
 fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     haystack
         .as_bytes()
@@ -231,6 +244,7 @@ mod tests {
                     path: f.path,
                     value: f.value,
                     at: String::new(),
+                    target: String::new(),
                 }),
                 Verdict::Review {
                     path,

@@ -29,11 +29,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Report every cluster that fails the rule; write nothing.
-    Check(WalkArgs),
+    Check {
+        #[command(flatten)]
+        walk: WalkArgs,
+        #[command(flatten)]
+        fix: FixArgs,
+    },
     /// Show a unified diff per file and ask before writing each one.
     Fix {
         #[command(flatten)]
         walk: WalkArgs,
+        #[command(flatten)]
+        fix: FixArgs,
         /// Write every fix without asking (bulk runs, bots).
         #[arg(short = 'y', long, conflicts_with = "dry_run")]
         yes: bool,
@@ -45,7 +52,26 @@ pub enum Command {
     Patch {
         /// The template, or `-` for standard input.
         file: PathBuf,
+        #[command(flatten)]
+        fix: FixArgs,
     },
+}
+
+/// What a fix may do.
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Where a value is an expression armfix cannot trace to a literal, overwrite it with
+    /// the literal "true" (or the `config` object) instead of asking for manual review.
+    #[arg(long)]
+    pub force_literal: bool,
+}
+
+impl FixArgs {
+    pub fn options(&self) -> crate::plan::Options {
+        crate::plan::Options {
+            force_literal: self.force_literal,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

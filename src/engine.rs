@@ -7,6 +7,7 @@ use crate::edit;
 use crate::finding::{Analysis, SourceError};
 use crate::kind::FileKind;
 use crate::location::LineIndex;
+use crate::plan::Options;
 use crate::read;
 use std::path::PathBuf;
 
@@ -55,11 +56,16 @@ pub fn display(candidate: &Candidate) -> String {
     }
 }
 
-/// Reads and processes a file from disk.
+/// Reads and processes a file from disk with default options.
 pub fn process_path(path: &PathBuf, kind: FileKind) -> FileReport {
+    process_path_with(path, kind, &Options::default())
+}
+
+/// Reads and processes a file from disk.
+pub fn process_path_with(path: &PathBuf, kind: FileKind, options: &Options) -> FileReport {
     let candidate = Candidate::File(path.clone());
     let outcome = match std::fs::read(path) {
-        Ok(bytes) => process_bytes(bytes, kind),
+        Ok(bytes) => process_bytes_with(bytes, kind, options),
         Err(e) => Outcome::Error(FileError {
             line_col: None,
             message: if path.is_dir() {
@@ -72,8 +78,13 @@ pub fn process_path(path: &PathBuf, kind: FileKind) -> FileReport {
     FileReport { candidate, outcome }
 }
 
-/// Processes a file's bytes.
+/// Processes a file's bytes with default options.
 pub fn process_bytes(bytes: Vec<u8>, kind: FileKind) -> Outcome {
+    process_bytes_with(bytes, kind, &Options::default())
+}
+
+/// Processes a file's bytes.
+pub fn process_bytes_with(bytes: Vec<u8>, kind: FileKind, options: &Options) -> Outcome {
     if !kind.may_concern(&bytes) {
         return Outcome::Skipped;
     }
@@ -87,16 +98,52 @@ pub fn process_bytes(bytes: Vec<u8>, kind: FileKind) -> Outcome {
             });
         }
     };
-    process_text(text, kind)
+    process_text_with(text, kind, options)
+}
+
+/// Processes decoded text with default options.
+pub fn process_text(text: String, kind: FileKind) -> Outcome {
+    process_text_with(text, kind, &Options::default())
 }
 
 /// Processes decoded text.
-pub fn process_text(text: String, kind: FileKind) -> Outcome {
-    let analysis = match kind.analyze(&text) {
+pub fn process_text_with(text: String, kind: FileKind, options: &Options) -> Outcome {
+    let analysis = match kind.analyze(&text, options) {
         Ok(Some(a)) => a,
         Ok(None) => return Outcome::Skipped,
         Err(e) => return Outcome::Error(source_error(&text, e)),
     };
+    finish(text, analysis, kind)
+}
+
+/// Processes a parameter file for the parameters that scanned templates need to be true.
+pub fn process_parameter_file(path: &PathBuf, demands: &[crate::params::Demand]) -> FileReport {
+    let candidate = Candidate::File(path.clone());
+    let text = match std::fs::read(path)
+        .map_err(|e| io_message(&e))
+        .and_then(|b| read::decode(b).map_err(|e| format!("{} (at byte {})", e.message, e.offset)))
+    {
+        Ok(t) => t,
+        Err(message) => {
+            return FileReport {
+                candidate,
+                outcome: Outcome::Error(FileError {
+                    line_col: None,
+                    message,
+                }),
+            }
+        }
+    };
+    let outcome = match crate::params::analyze(&text, demands) {
+        Ok(None) => Outcome::Skipped,
+        Ok(Some(analysis)) => finish(text, analysis, FileKind::Json),
+        Err(e) => Outcome::Error(source_error(&text, e)),
+    };
+    FileReport { candidate, outcome }
+}
+
+/// Applies and verifies an analysis' edits.
+fn finish(text: String, analysis: Analysis, kind: FileKind) -> Outcome {
     let fixed = if analysis.edits.is_empty() {
         None
     } else {

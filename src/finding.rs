@@ -21,6 +21,46 @@ pub struct Finding {
     pub message: String,
     /// Whether armfix carries a fix for it, or a human must look.
     pub remedy: Remedy,
+    /// Where the fix lands, when it is not the offending value itself.
+    pub source: Option<FixSource>,
+}
+
+/// Where a fix lands, so a reviewer understands a diff far from the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FixSource {
+    /// The value in the cluster resource itself.
+    Value,
+    /// Inside the definition of a template variable.
+    Variable { name: String },
+    /// Inside the ARM expression that computes the value.
+    Expression,
+    /// The `defaultValue` of a template parameter.
+    ParameterDefault { name: String },
+    /// The value a nested deployment passes for a parameter of its inner template.
+    DeploymentParameter { name: String },
+    /// The value a parameter file sets.
+    ParameterFile { name: String, template: String },
+}
+
+impl FixSource {
+    /// Words for a one-line message, e.g. "in variable `x`".
+    pub fn describe(&self) -> String {
+        match self {
+            FixSource::Value => "in the cluster".into(),
+            FixSource::Variable { name } => format!("in variable `{name}`"),
+            FixSource::Expression => "inside the expression".into(),
+            FixSource::ParameterDefault { name } => {
+                format!("at the default value of parameter `{name}`")
+            }
+            FixSource::DeploymentParameter { name } => {
+                format!("in the value the nested deployment passes for parameter `{name}`")
+            }
+            FixSource::ParameterFile { name, template } => {
+                format!("parameter `{name}` of {template}")
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,6 +86,9 @@ pub struct Analysis {
     pub patch: Vec<PatchOperation>,
     /// The text edits that carry out the patch.
     pub edits: Vec<Edit>,
+    /// Top-level parameters that feed the rotation setting: parameter files that set them
+    /// must be checked too.
+    pub parameters: Vec<crate::trace::ParamDemand>,
 }
 
 /// Why a file cannot be analysed, and the byte offset to point at.

@@ -3,7 +3,8 @@
 //! [`Analysis`] and edits.
 
 use crate::finding::{Analysis, SourceError};
-use crate::{plan, read, verify};
+use crate::plan::{self, Options};
+use crate::{read, verify};
 use std::path::Path;
 
 /// The kinds of file armfix understands.
@@ -36,9 +37,9 @@ impl FileKind {
     }
 
     /// Finds and plans. `Ok(None)`: the file is not one armfix acts on (e.g. not a template).
-    pub fn analyze(self, text: &str) -> Result<Option<Analysis>, SourceError> {
+    pub fn analyze(self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
         match self {
-            FileKind::Json => plan::analyze(text),
+            FileKind::Json => plan::analyze(text, options),
         }
     }
 

@@ -1,18 +1,32 @@
-//! Plans the fix of one ARM template: runs the rule on every cluster, turns each verdict into
-//! a finding and, where armfix can fix it, into RFC 6902 operations on the parsed document,
-//! then asks the renderer for the text edits that carry those operations out.
+//! Plans the fix of one ARM template: runs the rule on every cluster through the traced
+//! view (see `trace`), turns each verdict into a finding and, where armfix can fix it, into
+//! RFC 6902 operations on the parsed document at the value's source (the cluster itself, a
+//! variable, an expression, a parameter's default), then asks the renderer for the text
+//! edits that carry those operations out.
 
-use crate::arm::{self, ArmTree, Segment};
-use crate::finding::{Analysis, Finding, Remedy, SourceError};
+use crate::arm::{self, Segment};
+use crate::edit::Edit;
+use crate::expr::{Expr, TermKind};
+use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
 use crate::jsonc::{self, Node};
 use crate::location::LineIndex;
 use crate::render;
-use crate::rule::{self, FixKind, Verdict};
+use crate::rule::{self, FixKind, Verdict, ROTATION};
+use crate::trace::{self, At, ParamSource, Traced, V};
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
 use jsonptr::PointerBuf;
+use serde_json::Value;
+use typed_arena::Arena;
+
+/// Choices that change what a fix may do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Overwrite an expression that cannot be traced with the literal value.
+    pub force_literal: bool,
+}
 
 /// Analyses one JSON file. `Ok(None)` means it is not a deployment template (nothing to do).
-pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
+pub fn analyze(text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
     let root = jsonc::parse(text).map_err(|e| SourceError {
         offset: e.offset,
         message: e.message,
@@ -20,22 +34,62 @@ pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
     if !arm::is_template(&root) {
         return Ok(None);
     }
-    analyze_template(text, &root).map(Some)
+    analyze_template(text, &root, options).map(Some)
+}
+
+/// One change to make, before rendering.
+enum Change<'t> {
+    /// A JSON Patch operation on a JSON value.
+    Op(PatchOperation),
+    /// An edit inside the decoded text of the JSON string `host` (an expression).
+    InString {
+        host: &'t Node<'t>,
+        path: Vec<Segment>,
+        start: usize,
+        end: usize,
+        text: String,
+    },
+}
+
+/// What becomes of one failing cluster.
+enum Outcome<'t> {
+    Fixed(Vec<Change<'t>>, FixSource),
+    Manual { reason: String, expression: String },
+    Passes,
 }
 
 /// Analyses a parsed template.
-pub fn analyze_template(text: &str, root: &Node) -> Result<Analysis, SourceError> {
+pub fn analyze_template(
+    text: &str,
+    root: &Node,
+    options: &Options,
+) -> Result<Analysis, SourceError> {
+    let arena = Arena::new();
+    analyze_traced(text, root, &arena, options)
+}
+
+fn analyze_traced<'t>(
+    text: &str,
+    root: &'t Node<'t>,
+    arena: &'t Arena<Expr>,
+    options: &Options,
+) -> Result<Analysis, SourceError> {
     let clusters = arm::find_clusters(root).map_err(|a| ambiguous(&a.path, a.node.span.start))?;
+    let traced = Traced::new(arena);
     let mut analysis = Analysis::default();
+    let mut changes: Vec<Change<'t>> = Vec::new();
     let mut lines: Option<LineIndex> = None;
     for cluster in clusters {
-        let verdict = rule::decide(&ArmTree::new(), cluster.node);
-        let (at, under, message, remedy, op) = match verdict {
+        let v = traced.cluster(root, &cluster.path, cluster.node);
+        let (at, message, outcome) = match rule::decide(&traced, v) {
             Verdict::NotApplicable | Verdict::Pass => continue,
-            Verdict::Ambiguous { at, path } => {
-                let mut full = cluster.path.clone();
-                full.extend(path.into_iter().map(Segment::Key));
-                return Err(ambiguous(&full, at.span.start));
+            Verdict::Ambiguous { at, .. } => {
+                return Err(ambiguous(&at.path, at.span(text).0));
+            }
+            Verdict::Fix(fix) => {
+                let message = rule::fix_message(&fix.kind);
+                let outcome = fix_at_source(text, &traced, &fix.kind, fix.target, &fix.value);
+                (fix.at, message, outcome)
             }
             Verdict::Review {
                 at,
@@ -43,90 +97,395 @@ pub fn analyze_template(text: &str, root: &Node) -> Result<Analysis, SourceError
                 expression,
                 reason,
             } => {
-                let message = format!("needs manual review: {reason} ({})", shorten(&expression));
-                let remedy = Remedy::ManualReview { reason, expression };
-                (at, path, message, remedy, None)
-            }
-            Verdict::Fix(fix) => {
-                let pointer = pointer(&cluster.path, &fix.path);
-                let op = match fix.kind {
-                    FixKind::AddConfig | FixKind::AddKey => PatchOperation::Add(AddOperation {
-                        path: pointer,
-                        value: fix.value,
-                    }),
-                    FixKind::ReplaceConfig | FixKind::ReplaceValue(_) => {
-                        PatchOperation::Replace(ReplaceOperation {
-                            path: pointer,
-                            value: fix.value,
-                        })
-                    }
+                let rotation = path
+                    .last()
+                    .is_some_and(|k| k.eq_ignore_ascii_case(ROTATION));
+                let outcome = if rotation {
+                    follow_parameter(&traced, at.clone(), &mut analysis)
+                } else {
+                    None
                 };
-                let mut under = fix.path;
-                if matches!(fix.kind, FixKind::AddConfig | FixKind::AddKey) {
-                    // The finding points at the object the key is missing from.
-                    under.pop();
-                }
-                (
-                    fix.at,
-                    under,
-                    rule::fix_message(&fix.kind),
-                    Remedy::Fix,
-                    Some(op),
-                )
+                let outcome = outcome.unwrap_or_else(|| {
+                    let (reason, expression) = explain(&traced, &at, &path, reason, &expression);
+                    if options.force_literal {
+                        force_literal(&at, &path).unwrap_or(Outcome::Manual { reason, expression })
+                    } else {
+                        Outcome::Manual { reason, expression }
+                    }
+                });
+                let message = if rotation {
+                    format!("`{ROTATION}` comes from a parameter that is not true")
+                } else {
+                    format!(
+                        "`{}` is computed at deploy time",
+                        path.last().map_or("", |s| s)
+                    )
+                };
+                (at, message, outcome)
             }
         };
+        let (message, remedy, source) = match outcome {
+            Outcome::Passes => continue,
+            Outcome::Fixed(new, source) => {
+                changes.extend(new);
+                let message = match &source {
+                    FixSource::Value => message,
+                    other => format!("{message}; fixed {}", other.describe()),
+                };
+                let note = match &source {
+                    FixSource::Variable { name } => shared_variable_note(text, name),
+                    _ => None,
+                };
+                (
+                    message + &note.unwrap_or_default(),
+                    Remedy::Fix,
+                    Some(source),
+                )
+            }
+            Outcome::Manual { reason, expression } => (
+                format!("needs manual review: {reason}"),
+                Remedy::ManualReview { reason, expression },
+                None,
+            ),
+        };
+        let (start, end) = at.span(text);
         let lines = lines.get_or_insert_with(|| LineIndex::new(text));
-        let (line, column) = lines.line_col(text, at.span.start);
+        let (line, column) = lines.line_col(text, start);
         analysis.findings.push(Finding {
             rule: rule::RULE_ID,
-            start: at.span.start,
-            end: at.span.end,
+            start,
+            end,
             line,
             column,
-            pointer: pointer(&cluster.path, &under).to_string(),
+            pointer: pointer(&at.path).to_string(),
             message,
             remedy,
+            source,
         });
-        if let Some(op) = op {
-            let edits = render::render(text, root, &op).map_err(|message| SourceError {
-                offset: at.span.start,
-                message: format!("internal error: cannot render the fix: {message}"),
-            })?;
-            analysis.edits.extend(edits);
-            analysis.patch.push(op);
-        }
     }
+    let (patch, edits) = render_changes(text, root, changes)?;
+    analysis.patch = patch;
+    analysis.edits = edits;
+    analysis.parameters.dedup();
     Ok(analysis)
 }
 
-fn pointer(base: &[Segment], under: &[String]) -> PointerBuf {
-    PointerBuf::from_tokens(
-        base.iter()
-            .map(Segment::token)
-            .chain(under.iter().cloned())
-            .collect::<Vec<_>>(),
-    )
+/// Plans a fix the rule asked for at `target`, wherever tracing found it.
+fn fix_at_source<'t>(
+    text: &str,
+    traced: &Traced<'t>,
+    kind: &FixKind,
+    target: V<'t>,
+    value: &Value,
+) -> Outcome<'t> {
+    let target = traced.deref(target);
+    let source = match target.variable() {
+        Some(name) => FixSource::Variable {
+            name: name.to_string(),
+        },
+        None if matches!(target.at, At::Term { .. }) => FixSource::Expression,
+        None => FixSource::Value,
+    };
+    let _ = text;
+    match (kind, target.at) {
+        (FixKind::AddConfig | FixKind::AddKey, At::Json(_)) => {
+            let key = if *kind == FixKind::AddConfig {
+                "config"
+            } else {
+                ROTATION
+            };
+            let mut path = (*target.path).clone();
+            path.push(Segment::Key(key.into()));
+            let op = PatchOperation::Add(AddOperation {
+                path: pointer(&path),
+                value: value.clone(),
+            });
+            Outcome::Fixed(vec![Change::Op(op)], source)
+        }
+        (FixKind::ReplaceConfig | FixKind::ReplaceValue(_), At::Json(_)) => {
+            let op = PatchOperation::Replace(ReplaceOperation {
+                path: pointer(&target.path),
+                value: value.clone(),
+            });
+            Outcome::Fixed(vec![Change::Op(op)], source)
+        }
+        (_, At::Term { host, expr, term }) => {
+            let t = &expr.terms[term];
+            let (start, end, insert) = match (kind, &t.kind) {
+                (FixKind::AddConfig | FixKind::AddKey, TermKind::Call { name, args })
+                    if name == "createobject" =>
+                {
+                    let pair = if *kind == FixKind::AddConfig {
+                        format!("'config', createObject('{ROTATION}', 'true')")
+                    } else {
+                        format!("'{ROTATION}', 'true'")
+                    };
+                    let close = t.end - 1;
+                    let text = if args.is_empty() {
+                        pair
+                    } else {
+                        format!(", {pair}")
+                    };
+                    (close, close, text)
+                }
+                (FixKind::ReplaceConfig, _) => (
+                    t.start,
+                    t.end,
+                    format!("createObject('{ROTATION}', 'true')"),
+                ),
+                (FixKind::ReplaceValue(_), TermKind::Str(_) | TermKind::Word(_))
+                | (FixKind::ReplaceValue(_), TermKind::Call { .. })
+                    if literal_term(expr, term) =>
+                {
+                    (t.start, t.end, "'true'".to_string())
+                }
+                _ => {
+                    return Outcome::Manual {
+                        reason: format!(
+                            "the value is built by an expression armfix cannot edit; make it set \
+                             `{ROTATION}` to 'true'"
+                        ),
+                        expression: host.as_str().unwrap_or("").to_string(),
+                    }
+                }
+            };
+            Outcome::Fixed(
+                vec![Change::InString {
+                    host,
+                    path: (*target.path).clone(),
+                    start,
+                    end,
+                    text: insert,
+                }],
+                source,
+            )
+        }
+    }
 }
 
-/// An expression cut to a readable length for a one-line message.
-fn shorten(expression: &str) -> String {
-    const MAX: usize = 72;
-    if expression.chars().count() <= MAX {
-        expression.to_string()
-    } else {
-        let cut: String = expression.chars().take(MAX).collect();
-        format!("{cut}…")
+/// String, number and `true`/`false`/`null` terms (with or without parentheses).
+fn literal_term(expr: &Expr, term: usize) -> bool {
+    match &expr.terms[term].kind {
+        TermKind::Str(_) | TermKind::Word(_) | TermKind::Number(_) => true,
+        TermKind::Call { name, args } => {
+            args.is_empty() && matches!(name.as_str(), "true" | "false" | "null")
+        }
+        _ => false,
     }
+}
+
+/// The rotation value reads a parameter: fix its default, or the value a nested deployment
+/// passes. `None` when the value is not a parameter.
+fn follow_parameter<'t>(
+    traced: &Traced<'t>,
+    at: V<'t>,
+    analysis: &mut Analysis,
+) -> Option<Outcome<'t>> {
+    let (name, scope) = traced.parameter_of(at)?;
+    let sources = traced.trace_parameter(&scope, &name, &mut analysis.parameters, 0);
+    let mut changes = Vec::new();
+    let mut source = None;
+    for s in sources {
+        match s {
+            ParamSource::Passes => {}
+            ParamSource::Replace {
+                path,
+                value,
+                name,
+                passed,
+                ..
+            } => {
+                source = Some(if passed {
+                    FixSource::DeploymentParameter { name }
+                } else {
+                    FixSource::ParameterDefault { name }
+                });
+                changes.push(Change::Op(PatchOperation::Replace(ReplaceOperation {
+                    path: pointer(&path),
+                    value,
+                })));
+            }
+            ParamSource::NoDefault { name } => {
+                return Some(Outcome::Manual {
+                    reason: format!(
+                        "parameter `{name}` has no default value; make every deployment pass \
+                         true (armfix fixes the parameter files it finds beside the template)"
+                    ),
+                    expression: format!("[parameters('{name}')]"),
+                })
+            }
+            ParamSource::Review(reason) => {
+                return Some(Outcome::Manual {
+                    reason: format!("{reason}; make it true"),
+                    expression: format!("[parameters('{name}')]"),
+                })
+            }
+        }
+    }
+    Some(match source {
+        Some(source) => Outcome::Fixed(changes, source),
+        None => Outcome::Passes,
+    })
+}
+
+/// Why a traced value stops armfix, and the concrete change a human should make.
+fn explain<'t>(
+    traced: &Traced<'t>,
+    at: &V<'t>,
+    path: &[String],
+    reason: String,
+    expression: &str,
+) -> (String, String) {
+    let end = traced.deref(at.clone());
+    let what = path.last().map_or("value", |s| s.as_str());
+    let why = match end.at {
+        At::Term { expr, term, .. } => match expr.call(head_call(expr, term)) {
+            Some(("parameters", _)) => format!("`{what}` comes from a parameter"),
+            Some(("reference" | "list" | "listkeys", _)) => {
+                format!("`{what}` depends on another resource at deploy time")
+            }
+            Some(("if", _)) => format!("`{what}` depends on a condition"),
+            Some((f, _)) => format!("`{what}` is computed by `{f}()`"),
+            None => format!("`{what}` is computed at deploy time"),
+        },
+        At::Json(_) => return (reason, expression.to_string()),
+    };
+    let change = if what.eq_ignore_ascii_case(ROTATION) {
+        "make it evaluate to 'true'".to_string()
+    } else {
+        format!("make it set `{ROTATION}` to 'true' whenever the add-on is enabled")
+    };
+    let host = end.host().as_str().unwrap_or(expression).to_string();
+    (format!("{why}; {change}"), host)
+}
+
+/// The call a term starts from: `reference('x').outputs.y` starts from `reference`.
+fn head_call(expr: &Expr, mut term: usize) -> usize {
+    loop {
+        match &expr.terms[term].kind {
+            TermKind::Member { base, .. } | TermKind::Index { base, .. } => term = *base,
+            _ => return term,
+        }
+    }
+}
+
+/// `--force-literal`: overwrite the expression in the cluster with the literal value.
+fn force_literal<'t>(at: &V<'t>, path: &[String]) -> Option<Outcome<'t>> {
+    let At::Json(_) = at.at else { return None };
+    let what = path.last()?;
+    let value = if what.eq_ignore_ascii_case(ROTATION) {
+        rule::rotation_value()
+    } else if what.eq_ignore_ascii_case("config") {
+        rule::config_value()
+    } else {
+        return None;
+    };
+    let op = PatchOperation::Replace(ReplaceOperation {
+        path: pointer(&at.path),
+        value,
+    });
+    Some(Outcome::Fixed(vec![Change::Op(op)], FixSource::Value))
+}
+
+/// A note when the variable that was edited is read in more than one place.
+fn shared_variable_note(text: &str, name: &str) -> Option<String> {
+    let needle = format!("variables('{}')", name.to_ascii_lowercase());
+    let lower = text.to_ascii_lowercase();
+    let uses = lower.matches(&needle).count();
+    (uses > 1).then(|| format!(" (variable `{name}` is used in {uses} places; all of them change)"))
+}
+
+/// Edits planned inside one expression string: the string, its path, and the
+/// (start, end, replacement) ranges of its decoded text.
+type StringEdits<'t> = (&'t Node<'t>, Vec<Segment>, Vec<(usize, usize, String)>);
+
+/// Turns planned changes into one patch and its edits: duplicate operations (clusters
+/// sharing a variable) are made once; edits inside one expression string are merged into
+/// one `replace` of that string.
+fn render_changes<'t>(
+    text: &str,
+    root: &'t Node<'t>,
+    changes: Vec<Change<'t>>,
+) -> Result<(Vec<PatchOperation>, Vec<Edit>), SourceError> {
+    let mut patch: Vec<PatchOperation> = Vec::new();
+    let mut edits = Vec::new();
+    let mut strings: Vec<StringEdits<'t>> = Vec::new();
+    for change in changes {
+        match change {
+            Change::Op(op) => {
+                if patch.iter().any(|p| p.path() == op.path()) {
+                    continue;
+                }
+                let rendered = render::render(text, root, &op).map_err(|message| SourceError {
+                    offset: 0,
+                    message: format!("internal error: cannot render the fix: {message}"),
+                })?;
+                edits.extend(rendered);
+                patch.push(op);
+            }
+            Change::InString {
+                host,
+                path,
+                start,
+                end,
+                text: insert,
+            } => match strings.iter_mut().find(|(h, _, _)| std::ptr::eq(*h, host)) {
+                Some((_, _, list)) => {
+                    if !list.contains(&(start, end, insert.clone())) {
+                        list.push((start, end, insert));
+                    }
+                }
+                None => strings.push((host, path, vec![(start, end, insert)])),
+            },
+        }
+    }
+    for (host, path, mut list) in strings {
+        let original = host.as_str().unwrap_or("");
+        list.sort();
+        let inner: Vec<Edit> = list
+            .iter()
+            .map(|(s, e, t)| Edit::replace(*s, *e, t.clone()))
+            .collect();
+        let new = crate::edit::apply(original, &inner).map_err(|m| SourceError {
+            offset: host.span.start,
+            message: format!("internal error: conflicting edits in one expression: {m}"),
+        })?;
+        let op = PatchOperation::Replace(ReplaceOperation {
+            path: pointer(&path),
+            value: Value::String(new),
+        });
+        if trace::raw_is_plain(text, host) {
+            // Offsets in the decoded string are offsets in the source, one byte later.
+            edits.extend(inner.into_iter().map(|mut e| {
+                e.start += host.span.start + 1;
+                e.end += host.span.start + 1;
+                e
+            }));
+        } else {
+            edits.extend(
+                render::render(text, root, &op).map_err(|message| SourceError {
+                    offset: host.span.start,
+                    message: format!("internal error: cannot render the fix: {message}"),
+                })?,
+            );
+        }
+        patch.push(op);
+    }
+    Ok((patch, edits))
+}
+
+fn pointer(path: &[Segment]) -> PointerBuf {
+    PointerBuf::from_tokens(path.iter().map(Segment::token).collect::<Vec<_>>())
 }
 
 fn ambiguous(path: &[Segment], offset: usize) -> SourceError {
     let key = path.last().map(Segment::token).unwrap_or_default();
-    let pointer = pointer(path, &[]);
     SourceError {
         offset,
         message: format!(
-            "duplicate key `{key}` at {pointer} (keys differing only in case count as the same): \
-             which one deploys is ambiguous, so armfix will not edit this file"
+            "duplicate key `{key}` at {} (keys differing only in case count as the same): \
+             which one deploys is ambiguous, so armfix will not edit this file",
+            pointer(path)
         ),
     }
 }

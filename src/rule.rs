@@ -23,7 +23,7 @@ pub const ADDON: &str = "azureKeyvaultSecretsProvider";
 pub const ROTATION: &str = "enableSecretRotation";
 
 /// What a value is, as far as the rule cares.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Shape<'t, N> {
     Null,
     Bool(bool),
@@ -49,7 +49,7 @@ pub enum Lookup<N> {
 
 /// A parsed document the rule can read. `N` is a cheap handle to a value in it.
 pub trait Tree<'t> {
-    type Node: Copy;
+    type Node: Clone;
     /// What the value is.
     fn shape(&self, node: Self::Node) -> Shape<'t, Self::Node>;
     /// Looks `key` up in an object node, ignoring ASCII case.
@@ -83,6 +83,9 @@ pub struct Fix<N> {
     pub value: Value,
     /// The node the finding points at: the failing value, or the add-on object.
     pub at: N,
+    /// The node the operation applies to: the object a key is added to, or the value
+    /// replaced.
+    pub target: N,
 }
 
 /// The rule's decision for one cluster.
@@ -133,7 +136,7 @@ pub fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> 
             }
             Lookup::Found(key, value) => {
                 path.push(key);
-                match tree.shape(value) {
+                match tree.shape(value.clone()) {
                     Shape::Object(obj) => node = obj,
                     Shape::Expr(e) => return review(value, path, e, name),
                     _ => return Verdict::NotApplicable,
@@ -144,7 +147,7 @@ pub fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> 
     let addon = node;
 
     // Does the rule apply?
-    match tree.get(addon, "enabled") {
+    match tree.get(addon.clone(), "enabled") {
         Lookup::Missing => return Verdict::NotApplicable,
         Lookup::Duplicate(key, at) => {
             path.push(key);
@@ -157,13 +160,14 @@ pub fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> 
         },
     }
 
-    let (config_key, config) = match tree.get(addon, "config") {
+    let (config_key, config) = match tree.get(addon.clone(), "config") {
         Lookup::Missing => {
             return Verdict::Fix(Fix {
                 kind: FixKind::AddConfig,
                 path: with(&path, "config"),
                 value: config_value(),
-                at: addon,
+                at: addon.clone(),
+                target: addon,
             })
         }
         Lookup::Duplicate(key, at) => {
@@ -173,14 +177,15 @@ pub fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> 
         Lookup::Found(key, value) => (key, value),
     };
     path.push(config_key);
-    let config_obj = match tree.shape(config) {
+    let config_obj = match tree.shape(config.clone()) {
         Shape::Object(obj) => obj,
         Shape::Null => {
             return Verdict::Fix(Fix {
                 kind: FixKind::ReplaceConfig,
                 path,
                 value: config_value(),
-                at: config,
+                at: config.clone(),
+                target: config,
             })
         }
         Shape::Expr(e) => return review(config, path, e, "config"),
@@ -195,12 +200,13 @@ pub fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> 
         }
     };
 
-    match tree.get(config_obj, ROTATION) {
+    match tree.get(config_obj.clone(), ROTATION) {
         Lookup::Missing => Verdict::Fix(Fix {
             kind: FixKind::AddKey,
             path: with(&path, ROTATION),
             value: rotation_value(),
             at: addon,
+            target: config_obj,
         }),
         Lookup::Duplicate(key, at) => {
             path.push(key);
@@ -208,7 +214,7 @@ pub fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> 
         }
         Lookup::Found(key, value) => {
             path.push(key);
-            let written = match tree.shape(value) {
+            let written = match tree.shape(value.clone()) {
                 Shape::Bool(true) => return Verdict::Pass,
                 Shape::Str(s) if s.eq_ignore_ascii_case("true") => return Verdict::Pass,
                 Shape::Expr(e) => return review(value, path, e, ROTATION),
@@ -222,7 +228,8 @@ pub fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> 
                 kind: FixKind::ReplaceValue(written),
                 path,
                 value: rotation_value(),
-                at: value,
+                at: value.clone(),
+                target: value,
             })
         }
     }

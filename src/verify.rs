@@ -28,7 +28,7 @@ pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), Stri
     if got != expected || !same_order {
         return Err("the edited text is not the JSON Patch applied to the original".into());
     }
-    let again = plan::analyze_template(fixed, &root)
+    let again = plan::analyze_template(fixed, &root, &plan::Options::default())
         .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?;
     if again.fixable() > 0 {
         return Err("the edited text still fails the rule".into());

@@ -1,0 +1,234 @@
+//! Parameter files: finds the `*.parameters*.json` files that feed a template (same folder
+//! and stem, or a `metadata.template` path naming it) and plans fixes for the parameters
+//! that the template's rotation setting reads. A parameter file whose template was not
+//! scanned is never touched.
+
+use crate::arm::{self, Segment};
+use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::jsonc::{self, Kind};
+use crate::location::LineIndex;
+use crate::render;
+use crate::rule::{self, Lookup, ROTATION};
+use crate::trace::{self, ParamDemand};
+use json_patch::{PatchOperation, ReplaceOperation};
+use jsonptr::PointerBuf;
+use std::path::{Path, PathBuf};
+
+/// A parameter a scanned template needs to be true, and the template's name for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Demand {
+    pub parameter: ParamDemand,
+    pub template: String,
+}
+
+/// True when `file` is named like a parameter file of `template`: `STEM.parameters.json`
+/// or `STEM.parameters.ANYTHING.json`, in the same folder.
+pub fn named_for(template: &Path, file: &Path) -> bool {
+    if template.parent() != file.parent() {
+        return false;
+    }
+    let (Some(stem), Some(name)) = (
+        template.file_stem().and_then(|s| s.to_str()),
+        file.file_name().and_then(|s| s.to_str()),
+    ) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    let prefix = format!("{}.parameters.", stem.to_ascii_lowercase());
+    lower.starts_with(&prefix) && lower.ends_with(".json")
+}
+
+/// The template a parameter file names in `metadata.template`, resolved against its folder.
+pub fn metadata_template(file: &Path, text: &str) -> Option<PathBuf> {
+    let root = jsonc::parse(text).ok()?;
+    let Lookup::Found(_, meta) = arm::get(&root, "metadata") else {
+        return None;
+    };
+    let Lookup::Found(_, t) = arm::get(meta, "template") else {
+        return None;
+    };
+    let rel = t.as_str()?;
+    Some(file.parent().unwrap_or(Path::new("")).join(rel))
+}
+
+/// Plans the fixes of one parameter file. `Ok(None)` when it is not a parameter file.
+pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, SourceError> {
+    let root = jsonc::parse(text).map_err(|e| SourceError {
+        offset: e.offset,
+        message: e.message,
+    })?;
+    if !arm::is_parameters_file(&root) {
+        return Ok(None);
+    }
+    let mut analysis = Analysis::default();
+    let (pkey, params) = match arm::get(&root, "parameters") {
+        Lookup::Found(k, p) => (k, p),
+        Lookup::Missing => return Ok(Some(analysis)),
+        Lookup::Duplicate(_, n) => return Err(duplicate(n.span.start, "parameters")),
+    };
+    let lines = LineIndex::new(text);
+    for demand in demands {
+        let name = &demand.parameter.name;
+        let entry = match arm::get(params, name) {
+            Lookup::Found(k, e) => (k, e),
+            Lookup::Missing => continue,
+            Lookup::Duplicate(_, n) => return Err(duplicate(n.span.start, name)),
+        };
+        let (vkey, value) = match arm::get(entry.1, "value") {
+            Lookup::Found(k, v) => (k, v),
+            Lookup::Missing => continue,
+            Lookup::Duplicate(_, n) => return Err(duplicate(n.span.start, "value")),
+        };
+        if trace::passes_literal(value)
+            || analysis
+                .findings
+                .iter()
+                .any(|f| f.start == value.span.start)
+        {
+            continue;
+        }
+        let (line, column) = lines.line_col(text, value.span.start);
+        let path = [
+            Segment::Key(pkey.clone()),
+            Segment::Key(entry.0.clone()),
+            Segment::Key(vkey),
+        ];
+        let pointer = PointerBuf::from_tokens(path.iter().map(Segment::token).collect::<Vec<_>>());
+        let source = FixSource::ParameterFile {
+            name: entry.0.clone(),
+            template: demand.template.clone(),
+        };
+        let scalar = !matches!(value.kind, Kind::Object(_) | Kind::Array(_));
+        let computed = value.as_str().is_some_and(arm::is_expression);
+        if !scalar || computed {
+            let reason = format!(
+                "parameter `{}` feeds `{ROTATION}` of {} but is not a plain value; set it to true",
+                entry.0, demand.template
+            );
+            analysis.findings.push(Finding {
+                rule: rule::RULE_ID,
+                start: value.span.start,
+                end: value.span.end,
+                line,
+                column,
+                pointer: pointer.to_string(),
+                message: format!("needs manual review: {reason}"),
+                remedy: Remedy::ManualReview {
+                    reason,
+                    expression: text[value.span.start..value.span.end].to_string(),
+                },
+                source: None,
+            });
+            continue;
+        }
+        let new = if demand.parameter.boolean {
+            serde_json::Value::Bool(true)
+        } else {
+            serde_json::Value::String("true".into())
+        };
+        let op = PatchOperation::Replace(ReplaceOperation {
+            path: pointer.clone(),
+            value: new,
+        });
+        let edits = render::render(text, &root, &op).map_err(|m| SourceError {
+            offset: value.span.start,
+            message: format!("internal error: cannot render the fix: {m}"),
+        })?;
+        analysis.findings.push(Finding {
+            rule: rule::RULE_ID,
+            start: value.span.start,
+            end: value.span.end,
+            line,
+            column,
+            pointer: pointer.to_string(),
+            message: format!(
+                "parameter `{}` sets `{ROTATION}` of {} to {}; it must be true",
+                entry.0,
+                demand.template,
+                &text[value.span.start..value.span.end]
+            ),
+            remedy: Remedy::Fix,
+            source: Some(source),
+        });
+        analysis.edits.extend(edits);
+        analysis.patch.push(op);
+    }
+    Ok(Some(analysis))
+}
+
+fn duplicate(offset: usize, key: &str) -> SourceError {
+    SourceError {
+        offset,
+        message: format!(
+            "duplicate key `{key}` (keys differing only in case count as the same): which one \
+             deploys is ambiguous, so armfix will not edit this file"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demand(name: &str, boolean: bool) -> Demand {
+        Demand {
+            parameter: ParamDemand {
+                name: name.into(),
+                boolean,
+            },
+            template: "azuredeploy.json".into(),
+        }
+    }
+
+    const SCHEMA: &str =
+        "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
+
+    #[test]
+    fn names() {
+        let t = Path::new("a/azuredeploy.json");
+        assert!(named_for(t, Path::new("a/azuredeploy.parameters.json")));
+        assert!(named_for(
+            t,
+            Path::new("a/AzureDeploy.Parameters.prod.json")
+        ));
+        assert!(!named_for(t, Path::new("b/azuredeploy.parameters.json")));
+        assert!(!named_for(t, Path::new("a/other.parameters.json")));
+    }
+
+    #[test]
+    fn fixes_failing_values_in_their_type() {
+        let text = format!(
+            "{{\n  \"$schema\": \"{SCHEMA}\",\n  \"parameters\": {{\n    \"rot\": {{\n      \"value\": false\n    }},\n    \"s\": {{ \"value\": \"false\" }},\n    \"ok\": {{ \"value\": true }}\n  }}\n}}\n"
+        );
+        let a = analyze(
+            &text,
+            &[demand("Rot", true), demand("s", false), demand("ok", true)],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.fixable(), 2);
+        let fixed = crate::edit::apply(&text, &a.edits).unwrap();
+        assert!(fixed.contains("\"value\": true\n"));
+        assert!(fixed.contains("{ \"value\": \"true\" }"));
+        crate::verify::json(&text, &a, &fixed).unwrap();
+    }
+
+    #[test]
+    fn key_vault_references_need_review() {
+        let text = format!(
+            r#"{{"$schema": "{SCHEMA}", "parameters": {{"rot": {{"value": {{"x": 1}}}}}}}}"#
+        );
+        let a = analyze(&text, &[demand("rot", true)]).unwrap().unwrap();
+        assert_eq!(a.manual(), 1);
+        assert!(a.edits.is_empty());
+    }
+
+    #[test]
+    fn metadata_template_resolves_relative() {
+        let p = metadata_template(
+            Path::new("env/prod.json"),
+            r#"{"metadata": {"template": "../main.json"}}"#,
+        );
+        assert_eq!(p, Some(PathBuf::from("env/../main.json")));
+    }
+}

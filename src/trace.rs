@@ -1,0 +1,671 @@
+//! Follows a cluster's values through ARM expressions to where they are written: into
+//! `variables('v')`, through `createObject()`, `union()`, `if(c, x, null())` and the
+//! value-preserving wrappers `string()`, `toLower()`, `bool()`, and, for the rotation value,
+//! to the `defaultValue` of a parameter or the value an inner-scoped nested deployment passes.
+//! It presents this as a [`rule::Tree`], so the rule reads traced templates unchanged; it
+//! knows nothing of text edits.
+
+use crate::arm::{self, Segment};
+use crate::expr::{self, Expr, TermKind};
+use crate::jsonc::{Kind, Node};
+use crate::rule::{self, Lookup, Shape};
+use std::rc::Rc;
+use typed_arena::Arena;
+
+/// The template whose `parameters` and `variables` an expression reads.
+#[derive(Debug)]
+pub struct Scope<'t> {
+    pub template: &'t Node<'t>,
+    /// Pointer path of the template object.
+    pub path: Vec<Segment>,
+    /// For an inner-scoped nested template: the deployment's `properties.parameters`
+    /// object (if any), its path, and the scope its values are evaluated in.
+    pub feeder: Option<Feeder<'t>>,
+}
+
+#[derive(Debug)]
+pub struct Feeder<'t> {
+    pub parameters: Option<(&'t Node<'t>, Vec<Segment>)>,
+    pub outer: Rc<Scope<'t>>,
+}
+
+/// Where a traced value is.
+#[derive(Debug, Clone, Copy)]
+pub enum At<'t> {
+    /// A JSON value in the template.
+    Json(&'t Node<'t>),
+    /// Term `term` of the expression held by the JSON string `host`.
+    Term {
+        host: &'t Node<'t>,
+        expr: &'t Expr,
+        term: usize,
+    },
+}
+
+/// A traced value: where it is, the pointer path of the JSON value holding it, the scope
+/// its expressions read, and the hops taken to reach it (for messages).
+#[derive(Debug, Clone)]
+pub struct V<'t> {
+    pub at: At<'t>,
+    pub path: Rc<Vec<Segment>>,
+    pub scope: Rc<Scope<'t>>,
+    pub via: Rc<Vec<Hop>>,
+}
+
+/// One indirection followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hop {
+    Variable(String),
+}
+
+impl<'t> V<'t> {
+    /// The JSON node that holds this value (the value itself, or the expression string).
+    pub fn host(&self) -> &'t Node<'t> {
+        match self.at {
+            At::Json(n) => n,
+            At::Term { host, .. } => host,
+        }
+    }
+
+    /// Byte range in the file: the term's own when the host string has no escapes (so
+    /// offsets map one to one), else the whole host.
+    pub fn span(&self, text: &str) -> (usize, usize) {
+        match self.at {
+            At::Json(n) => (n.span.start, n.span.end),
+            At::Term { host, expr, term } => {
+                if raw_is_plain(text, host) {
+                    let t = &expr.terms[term];
+                    (host.span.start + 1 + t.start, host.span.start + 1 + t.end)
+                } else {
+                    (host.span.start, host.span.end)
+                }
+            }
+        }
+    }
+
+    /// The variable this value was reached through, if any (the first hop).
+    pub fn variable(&self) -> Option<&str> {
+        self.via.iter().map(|Hop::Variable(v)| v.as_str()).next()
+    }
+
+    fn same_place(&self, other: &V<'t>) -> bool {
+        match (self.at, other.at) {
+            (At::Json(a), At::Json(b)) => std::ptr::eq(a, b),
+            (
+                At::Term {
+                    host: a, term: i, ..
+                },
+                At::Term {
+                    host: b, term: j, ..
+                },
+            ) => std::ptr::eq(a, b) && i == j,
+            _ => false,
+        }
+    }
+
+    fn json(&self, node: &'t Node<'t>, key: Segment) -> V<'t> {
+        let mut path = (*self.path).clone();
+        path.push(key);
+        V {
+            at: At::Json(node),
+            path: Rc::new(path),
+            scope: self.scope.clone(),
+            via: self.via.clone(),
+        }
+    }
+
+    fn term(&self, term: usize) -> V<'t> {
+        let At::Term { host, expr, .. } = self.at else {
+            return self.clone();
+        };
+        V {
+            at: At::Term { host, expr, term },
+            ..self.clone()
+        }
+    }
+}
+
+/// True when the JSON string `node` is written without escapes, so that a byte of its
+/// decoded value sits one byte after the same byte in the source.
+pub fn raw_is_plain(text: &str, node: &Node) -> bool {
+    !text.as_bytes()[node.span.start..node.span.end].contains(&b'\\')
+}
+
+/// A traced template for the rule. Parsed expressions live in `arena` for the tree's life.
+pub struct Traced<'t> {
+    arena: &'t Arena<Expr>,
+}
+
+impl<'t> Traced<'t> {
+    pub fn new(arena: &'t Arena<Expr>) -> Self {
+        Traced { arena }
+    }
+
+    /// The traced view of a cluster resource found at `path` in `root`.
+    pub fn cluster(&self, root: &'t Node<'t>, path: &[Segment], node: &'t Node<'t>) -> V<'t> {
+        V {
+            at: At::Json(node),
+            path: Rc::new(path.to_vec()),
+            scope: scope_for(root, path),
+            via: Rc::new(Vec::new()),
+        }
+    }
+
+    /// Follows indirections until a value that stands for itself: a literal, an object, an
+    /// `if` whose branches both matter, or an opaque term (a parameter, a function call).
+    pub fn deref(&self, v: V<'t>) -> V<'t> {
+        let mut v = v;
+        for _ in 0..64 {
+            match self.step(&v) {
+                Some(next) => v = next,
+                None => return v,
+            }
+        }
+        v
+    }
+
+    fn step(&self, v: &V<'t>) -> Option<V<'t>> {
+        match v.at {
+            At::Json(node) => {
+                let s = node.as_str()?;
+                if !arm::is_expression(s) {
+                    return None;
+                }
+                let expr: &'t Expr = self.arena.alloc(expr::parse(s)?);
+                Some(V {
+                    at: At::Term {
+                        host: node,
+                        expr,
+                        term: expr.root,
+                    },
+                    ..v.clone()
+                })
+            }
+            At::Term { expr, term, .. } => {
+                let (name, args) = expr.call(term)?;
+                match (name, args.len()) {
+                    ("variables", 1) => {
+                        let var = expr.str_lit(args[0])?;
+                        let (key, def) = match arm::get(v.scope.template, "variables") {
+                            Lookup::Found(k, vars) => match arm::get(vars, var) {
+                                Lookup::Found(name, def) => ((k, name), def),
+                                _ => return None,
+                            },
+                            _ => return None,
+                        };
+                        let mut path = v.scope.path.clone();
+                        path.push(Segment::Key(key.0));
+                        path.push(Segment::Key(key.1.clone()));
+                        let mut via = (*v.via).clone();
+                        via.push(Hop::Variable(key.1));
+                        Some(V {
+                            at: At::Json(def),
+                            path: Rc::new(path),
+                            scope: v.scope.clone(),
+                            via: Rc::new(via),
+                        })
+                    }
+                    ("string" | "tolower" | "toupper" | "bool", 1) => {
+                        // Pass through only to literals (so the rule sees "true"/"false").
+                        let inner = self.deref(v.term(args[0]));
+                        is_literal(&inner).then_some(inner)
+                    }
+                    ("if", 3) => {
+                        let a = self.deref(v.term(args[1]));
+                        let b = self.deref(v.term(args[2]));
+                        if is_null(&b) {
+                            Some(a)
+                        } else if is_null(&a) {
+                            Some(b)
+                        } else {
+                            None
+                        }
+                    }
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    fn lookup(&self, obj: V<'t>, key: &str) -> Lookup<V<'t>> {
+        match obj.at {
+            At::Json(node) => match arm::get(node, key) {
+                Lookup::Found(k, n) => Lookup::Found(k.clone(), obj.json(n, Segment::Key(k))),
+                Lookup::Duplicate(k, n) => {
+                    Lookup::Duplicate(k.clone(), obj.json(n, Segment::Key(k)))
+                }
+                Lookup::Missing => Lookup::Missing,
+            },
+            At::Term { expr, term, .. } => {
+                let Some((name, args)) = expr.call(term) else {
+                    return Lookup::Missing;
+                };
+                match name {
+                    "createobject" => {
+                        let mut found: Option<(String, V<'t>)> = None;
+                        for pair in args.chunks(2) {
+                            let Some(k) = expr.str_lit(pair[0]) else {
+                                // A computed key might be this one: the rule must not add it.
+                                return Lookup::Found(key.to_string(), obj.clone());
+                            };
+                            if k.eq_ignore_ascii_case(key) {
+                                let value = obj.term(*pair.get(1).unwrap_or(&pair[0]));
+                                if found.is_some() {
+                                    return Lookup::Duplicate(k.to_string(), value);
+                                }
+                                found = Some((k.to_string(), value));
+                            }
+                        }
+                        match found {
+                            Some((k, v)) => Lookup::Found(k, v),
+                            None => Lookup::Missing,
+                        }
+                    }
+                    "union" => {
+                        for arg in args.iter().rev() {
+                            let part = self.deref(obj.term(*arg));
+                            if is_null(&part) {
+                                continue;
+                            }
+                            if !self.is_object(&part) {
+                                // An opaque part (a parameter, a call) may hold the key.
+                                return Lookup::Found(key.to_string(), part);
+                            }
+                            match self.lookup(part, key) {
+                                Lookup::Missing => continue,
+                                found => return found,
+                            }
+                        }
+                        Lookup::Missing
+                    }
+                    "if" if args.len() == 3 => {
+                        let branch = |i: usize| {
+                            let b = self.deref(obj.term(args[i]));
+                            if is_null(&b) {
+                                Lookup::Missing
+                            } else if self.is_object(&b) {
+                                self.lookup(b, key)
+                            } else {
+                                Lookup::Found(key.to_string(), b)
+                            }
+                        };
+                        match (branch(1), branch(2)) {
+                            (Lookup::Missing, Lookup::Missing) => Lookup::Missing,
+                            (Lookup::Found(k, a), Lookup::Found(_, b)) if a.same_place(&b) => {
+                                Lookup::Found(k, a)
+                            }
+                            // The branches disagree: the value depends on the condition.
+                            _ => Lookup::Found(key.to_string(), obj.clone()),
+                        }
+                    }
+                    _ => Lookup::Missing,
+                }
+            }
+        }
+    }
+
+    fn is_object(&self, v: &V<'t>) -> bool {
+        match v.at {
+            At::Json(n) => n.members().is_some(),
+            At::Term { expr, term, .. } => match expr.call(term) {
+                Some(("createobject" | "union", _)) => true,
+                Some(("if", args)) if args.len() == 3 => {
+                    let a = self.deref(v.term(args[1]));
+                    let b = self.deref(v.term(args[2]));
+                    (is_null(&a) || self.is_object(&a)) && (is_null(&b) || self.is_object(&b))
+                }
+                _ => false,
+            },
+        }
+    }
+}
+
+fn is_null(v: &V) -> bool {
+    match v.at {
+        At::Json(n) => n.kind == Kind::Null,
+        At::Term { expr, term, .. } => match &expr.terms[term].kind {
+            TermKind::Word(w) => w == "null",
+            TermKind::Call { name, args } => {
+                (name == "null" && args.is_empty())
+                    || (name == "json" && args.len() == 1 && expr.str_lit(args[0]) == Some("null"))
+            }
+            _ => false,
+        },
+    }
+}
+
+/// Literal terms: strings, numbers, `true`/`false`/`null` with or without parentheses.
+fn is_literal(v: &V) -> bool {
+    match v.at {
+        At::Json(n) => !matches!(n.kind, Kind::Object(_) | Kind::Array(_)),
+        At::Term { expr, term, .. } => match &expr.terms[term].kind {
+            TermKind::Str(_) | TermKind::Number(_) | TermKind::Word(_) => true,
+            TermKind::Call { name, args } => {
+                args.is_empty() && matches!(name.as_str(), "true" | "false" | "null")
+            }
+            _ => false,
+        },
+    }
+}
+
+impl<'t> rule::Tree<'t> for Traced<'t> {
+    type Node = V<'t>;
+
+    fn shape(&self, node: V<'t>) -> Shape<'t, V<'t>> {
+        let v = self.deref(node);
+        match v.at {
+            At::Json(n) => match &n.kind {
+                Kind::Null => Shape::Null,
+                Kind::Bool(b) => Shape::Bool(*b),
+                Kind::String(s) if arm::is_expression(s) => Shape::Expr(str_of(n)),
+                Kind::String(_) => Shape::Str(str_of(n)),
+                Kind::Object(_) => Shape::Object(v),
+                Kind::Number(_) | Kind::Array(_) => Shape::Other,
+            },
+            At::Term { host, expr, term } => match &expr.terms[term].kind {
+                TermKind::Str(s) => Shape::Str(s),
+                TermKind::Number(_) => Shape::Other,
+                TermKind::Word(w) => word_shape(w),
+                TermKind::Call { name, args } if args.is_empty() && name != "createobject" => {
+                    match name.as_str() {
+                        "true" | "false" | "null" => word_shape(name),
+                        _ => Shape::Expr(str_of(host)),
+                    }
+                }
+                _ if self.is_object(&v) => Shape::Object(v),
+                _ => Shape::Expr(str_of(host)),
+            },
+        }
+    }
+
+    fn get(&self, object: V<'t>, key: &str) -> Lookup<V<'t>> {
+        self.lookup(object, key)
+    }
+}
+
+fn word_shape<'t, N>(w: &str) -> Shape<'t, N> {
+    match w {
+        "true" => Shape::Bool(true),
+        "false" => Shape::Bool(false),
+        _ => Shape::Null,
+    }
+}
+
+fn str_of<'t>(n: &'t Node<'t>) -> &'t str {
+    n.as_str().unwrap_or("")
+}
+
+/// The scope an expression at `path` (a cluster's path) is evaluated in: nested templates
+/// evaluate in their parent's scope unless `expressionEvaluationOptions.scope` is `inner`.
+pub fn scope_for<'t>(root: &'t Node<'t>, path: &[Segment]) -> Rc<Scope<'t>> {
+    let mut scope = Rc::new(Scope {
+        template: root,
+        path: Vec::new(),
+        feeder: None,
+    });
+    let mut node = root;
+    let mut deployment: Option<(&'t Node<'t>, usize)> = None;
+    for (i, seg) in path.iter().enumerate() {
+        let next = match (seg, &node.kind) {
+            (Segment::Key(k), Kind::Object(members)) => {
+                members.iter().rev().find(|m| m.key == *k).map(|m| &m.value)
+            }
+            (Segment::Index(j), Kind::Array(items)) => items.get(*j),
+            _ => None,
+        };
+        let Some(next) = next else { break };
+        // A `template` key directly under a deployment's `properties` opens a nested scope.
+        if let (Segment::Key(k), Some((dep, dep_len))) = (seg, deployment) {
+            if k.eq_ignore_ascii_case("template") && i == dep_len + 1 {
+                let props = match arm::get(dep, "properties") {
+                    Lookup::Found(_, p) => p,
+                    _ => break,
+                };
+                let inner = match arm::get(props, "expressionEvaluationOptions") {
+                    Lookup::Found(_, o) => matches!(arm::get(o, "scope"),
+                        Lookup::Found(_, s) if s.as_str().is_some_and(|s| s.eq_ignore_ascii_case("inner"))),
+                    _ => false,
+                };
+                if inner {
+                    let parameters = match arm::get(props, "parameters") {
+                        Lookup::Found(key, p) => {
+                            let mut p_path = path[..i].to_vec();
+                            p_path.push(Segment::Key(key));
+                            Some((p, p_path))
+                        }
+                        _ => None,
+                    };
+                    scope = Rc::new(Scope {
+                        template: next,
+                        path: path[..=i].to_vec(),
+                        feeder: Some(Feeder {
+                            parameters,
+                            outer: scope,
+                        }),
+                    });
+                }
+            }
+        }
+        if next.members().is_some()
+            && matches!(arm::get(next, "type"), Lookup::Found(_, t)
+                if t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments")))
+        {
+            deployment = Some((next, i + 1));
+        }
+        node = next;
+    }
+    scope
+}
+
+/// Where the value of a parameter that feeds the rotation setting comes from.
+#[derive(Debug)]
+pub enum ParamSource<'t> {
+    /// The value passes already.
+    Passes,
+    /// A literal to replace with `value` (typed as the parameter is).
+    Replace {
+        node: &'t Node<'t>,
+        path: Vec<Segment>,
+        value: serde_json::Value,
+        name: String,
+        /// True for a nested deployment's passed value, false for a default.
+        passed: bool,
+    },
+    /// A top-level parameter without a default: only parameter files can say.
+    NoDefault { name: String },
+    /// Cannot be followed; why.
+    Review(String),
+}
+
+/// A top-level parameter the rotation value comes from, for parameter files to be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamDemand {
+    pub name: String,
+    /// True when the parameter is a `bool` (write `true`), false for a string (`"true"`).
+    pub boolean: bool,
+}
+
+impl<'t> Traced<'t> {
+    /// The parameter a value reads, through the value-preserving wrappers, with its scope.
+    pub fn parameter_of(&self, v: V<'t>) -> Option<(String, Rc<Scope<'t>>)> {
+        let mut v = self.deref(v);
+        loop {
+            let At::Term { expr, term, .. } = v.at else {
+                return None;
+            };
+            let (name, args) = expr.call(term)?;
+            match (name, args.len()) {
+                ("parameters", 1) => {
+                    return Some((expr.str_lit(args[0])?.to_string(), v.scope.clone()))
+                }
+                ("string" | "tolower" | "toupper" | "bool" | "json", 1) => {
+                    v = self.deref(v.term(args[0]))
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Follows parameter `name` of `scope` to the literal that sets it. `demands` collects
+    /// top-level parameters that parameter files may set.
+    pub fn trace_parameter(
+        &self,
+        scope: &Rc<Scope<'t>>,
+        name: &str,
+        demands: &mut Vec<ParamDemand>,
+        depth: usize,
+    ) -> Vec<ParamSource<'t>> {
+        if depth > 16 {
+            return vec![ParamSource::Review(
+                "parameters feed each other too deeply".into(),
+            )];
+        }
+        let (pkey, def) = match arm::get(scope.template, "parameters") {
+            Lookup::Found(pk, params) => match arm::get(params, name) {
+                Lookup::Found(k, d) => ((pk, k), d),
+                _ => {
+                    return vec![ParamSource::Review(format!(
+                        "parameter `{name}` is not declared"
+                    ))]
+                }
+            },
+            _ => {
+                return vec![ParamSource::Review(format!(
+                    "parameter `{name}` is not declared"
+                ))]
+            }
+        };
+        let ty = match arm::get(def, "type") {
+            Lookup::Found(_, t) => t.as_str().unwrap_or("").to_ascii_lowercase(),
+            _ => String::new(),
+        };
+        let default = match arm::get(def, "defaultValue") {
+            Lookup::Found(k, d) => Some((k, d)),
+            _ => None,
+        };
+        let boolean = ty == "bool"
+            || (ty.is_empty()
+                && default
+                    .as_ref()
+                    .is_some_and(|(_, d)| matches!(d.kind, Kind::Bool(_))));
+        let want = if boolean {
+            serde_json::Value::Bool(true)
+        } else {
+            serde_json::Value::String("true".into())
+        };
+        if !(boolean || ty == "string" || ty.is_empty()) {
+            return vec![ParamSource::Review(format!(
+                "parameter `{name}` is of type `{ty}`, not bool or string"
+            ))];
+        }
+        if let Some(allowed) = match arm::get(def, "allowedValues") {
+            Lookup::Found(_, a) => Some(a),
+            _ => None,
+        } {
+            let Kind::Array(items) = &allowed.kind else {
+                return vec![ParamSource::Review(format!(
+                    "parameter `{name}` has computed allowedValues"
+                ))];
+            };
+            if !items.iter().any(|i| passes_literal(i)) {
+                return vec![ParamSource::Review(format!(
+                    "parameter `{name}`'s allowedValues do not include true; add it there first"
+                ))];
+            }
+        }
+
+        // An inner-scoped nested template gets its parameters from the deployment.
+        if let Some(feeder) = &scope.feeder {
+            if let Some((params, ppath)) = &feeder.parameters {
+                if let Lookup::Found(k, entry) = arm::get(params, name) {
+                    let mut path = ppath.clone();
+                    path.push(Segment::Key(k));
+                    return match arm::get(entry, "value") {
+                        Lookup::Found(vk, value) => {
+                            path.push(Segment::Key(vk));
+                            let v = V {
+                                at: At::Json(value),
+                                path: Rc::new(path.clone()),
+                                scope: feeder.outer.clone(),
+                                via: Rc::new(Vec::new()),
+                            };
+                            if let Some((outer_name, outer)) = self.parameter_of(v.clone()) {
+                                return self.trace_parameter(
+                                    &outer,
+                                    &outer_name,
+                                    demands,
+                                    depth + 1,
+                                );
+                            }
+                            if passes_literal(value) {
+                                vec![ParamSource::Passes]
+                            } else if is_plain_literal(value) {
+                                vec![ParamSource::Replace {
+                                    node: value,
+                                    path,
+                                    value: want,
+                                    name: name.to_string(),
+                                    passed: true,
+                                }]
+                            } else {
+                                vec![ParamSource::Review(format!(
+                                    "the nested deployment passes parameter `{name}` as an \
+                                     expression"
+                                ))]
+                            }
+                        }
+                        _ => vec![ParamSource::Review(format!(
+                            "the nested deployment passes parameter `{name}` by reference"
+                        ))],
+                    };
+                }
+            }
+        } else {
+            demands.push(ParamDemand {
+                name: pkey.1.clone(),
+                boolean,
+            });
+        }
+        match default {
+            None if scope.feeder.is_none() => vec![ParamSource::NoDefault {
+                name: name.to_string(),
+            }],
+            None => vec![ParamSource::Review(format!(
+                "parameter `{name}` has no default and the nested deployment passes no value"
+            ))],
+            Some((_, d)) if passes_literal(d) => vec![ParamSource::Passes],
+            Some((dk, d)) if is_plain_literal(d) => {
+                let mut path = scope.path.clone();
+                path.extend([Segment::Key(pkey.0), Segment::Key(pkey.1), Segment::Key(dk)]);
+                vec![ParamSource::Replace {
+                    node: d,
+                    path,
+                    value: want,
+                    name: name.to_string(),
+                    passed: false,
+                }]
+            }
+            Some(_) => vec![ParamSource::Review(format!(
+                "the default of parameter `{name}` is an expression"
+            ))],
+        }
+    }
+}
+
+/// `true`, or `"true"` in any case.
+pub fn passes_literal(n: &Node) -> bool {
+    match &n.kind {
+        Kind::Bool(b) => *b,
+        Kind::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// A scalar that is not an expression.
+fn is_plain_literal(n: &Node) -> bool {
+    match &n.kind {
+        Kind::String(s) => !arm::is_expression(s),
+        Kind::Object(_) | Kind::Array(_) => false,
+        _ => true,
+    }
+}
