@@ -2,12 +2,13 @@
 //! the results in path order, asks (when a person is at the terminal) and writes. Exit codes
 //! follow ruff: 0 nothing left to fix, 1 findings remain, 2 an error in some file.
 
+use crate::apply;
 use crate::cli::{Cli, ColorChoice, Command, WalkArgs};
 use crate::discover::{self, Candidate, WalkOptions};
 use crate::engine::{self, FileReport, Outcome};
+use crate::finding::{Finding, FixSource};
 use crate::plan::Options;
 use crate::present::{self, Paint, Totals};
-use crate::{apply, finding::Finding};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::io::{BufRead, IsTerminal, Read, Write};
@@ -154,6 +155,10 @@ fn read_stdin() -> Result<Vec<u8>> {
 fn count(totals: &mut Totals, findings: &[Finding]) {
     totals.files += 1;
     totals.fixable += findings.iter().filter(|f| f.is_fixable()).count();
+    totals.at_source += findings
+        .iter()
+        .filter(|f| f.is_fixable() && f.source.as_ref().is_some_and(|s| *s != FixSource::Value))
+        .count();
     totals.manual += findings.iter().filter(|f| !f.is_fixable()).count();
 }
 
@@ -219,6 +224,7 @@ fn fix(walk: &WalkArgs, options: &Options, yes: bool, dry_run: bool, paint: Pain
         );
         Mode::Show
     };
+    let dry = mode == Mode::Show;
     let reports = process_tree(walk, options)?;
     let mut totals = Totals::default();
     let mut stdin = std::io::stdin().lock();
@@ -280,7 +286,7 @@ fn fix(walk: &WalkArgs, options: &Options, yes: bool, dry_run: bool, paint: Pain
             }
         }
     }
-    eprintln!("{}", present::fix_summary(&totals));
+    eprintln!("{}", present::fix_summary(&totals, dry));
     let remaining = totals.fixable - totals.fixed + totals.manual;
     Ok(exit_code(&totals, remaining))
 }

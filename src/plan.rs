@@ -108,7 +108,8 @@ fn analyze_traced<'t>(
                 let outcome = outcome.unwrap_or_else(|| {
                     let (reason, expression) = explain(&traced, &at, &path, reason, &expression);
                     if options.force_literal {
-                        force_literal(&at, &path).unwrap_or(Outcome::Manual { reason, expression })
+                        force_literal(&at, &cluster.path)
+                            .unwrap_or(Outcome::Manual { reason, expression })
                     } else {
                         Outcome::Manual { reason, expression }
                     }
@@ -316,7 +317,7 @@ fn follow_parameter<'t>(
             }
             ParamSource::Review(reason) => {
                 return Some(Outcome::Manual {
-                    reason: format!("{reason}; make it true"),
+                    reason,
                     expression: format!("[parameters('{name}')]"),
                 })
             }
@@ -336,7 +337,11 @@ fn explain<'t>(
     reason: String,
     expression: &str,
 ) -> (String, String) {
-    let end = traced.deref(at.clone());
+    let end = if at.undecided {
+        at.clone()
+    } else {
+        traced.deref(at.clone())
+    };
     let what = path.last().map_or("value", |s| s.as_str());
     let why = match end.at {
         At::Term { expr, term, .. } => match expr.call(head_call(expr, term)) {
@@ -369,10 +374,16 @@ fn head_call(expr: &Expr, mut term: usize) -> usize {
     }
 }
 
-/// `--force-literal`: overwrite the expression in the cluster with the literal value.
-fn force_literal<'t>(at: &V<'t>, path: &[String]) -> Option<Outcome<'t>> {
-    let At::Json(_) = at.at else { return None };
-    let what = path.last()?;
+/// `--force-literal`: overwrite the expression string in the cluster that computes the
+/// rotation value or `config` with the literal value. Only strings inside the cluster
+/// resource itself are overwritten, never variables or parameters shared with others.
+fn force_literal<'t>(at: &V<'t>, cluster: &[Segment]) -> Option<Outcome<'t>> {
+    if !at.path.starts_with(cluster) || at.variable().is_some() {
+        return None;
+    }
+    let Segment::Key(what) = at.path.last()? else {
+        return None;
+    };
     let value = if what.eq_ignore_ascii_case(ROTATION) {
         rule::rotation_value()
     } else if what.eq_ignore_ascii_case("config") {

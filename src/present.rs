@@ -76,6 +76,8 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 pub struct Totals {
     pub files: usize,
     pub fixable: usize,
+    /// Of `fixable`, those whose fix lands at a source (variable, parameter...).
+    pub at_source: usize,
     pub manual: usize,
     pub fixed: usize,
     pub errors: usize,
@@ -90,20 +92,33 @@ pub fn check_summary(t: &Totals) -> String {
         );
     }
     format!(
-        "Found {} ({} fixable with `armfix fix`, {} manual review) in {}{}.",
+        "Found {} ({} fixable directly, {} fixable at their source, {} manual review) in {}{}.",
         plural(t.fixable + t.manual, "finding", "findings"),
-        t.fixable,
+        t.fixable - t.at_source,
+        t.at_source,
         t.manual,
         plural(t.files, "file", "files"),
         error_note(t.errors)
     )
 }
 
-pub fn fix_summary(t: &Totals) -> String {
+pub fn fix_summary(t: &Totals, dry_run: bool) -> String {
+    if dry_run {
+        return format!(
+            "Would fix {} ({} directly, {} at their source); {} manual review{}.",
+            plural(t.fixable, "finding", "findings"),
+            t.fixable - t.at_source,
+            t.at_source,
+            plural(t.manual, "needs", "need"),
+            error_note(t.errors)
+        );
+    }
     format!(
-        "Fixed {} of {}; {} manual review{}.",
+        "Fixed {} of {} ({} directly, {} at their source); {} manual review{}.",
         t.fixed,
         plural(t.fixable, "fixable finding", "fixable findings"),
+        t.fixable - t.at_source,
+        t.at_source,
         plural(t.manual, "needs", "need"),
         error_note(t.errors)
     )

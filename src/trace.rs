@@ -47,6 +47,9 @@ pub enum At<'t> {
 #[derive(Debug, Clone)]
 pub struct V<'t> {
     pub at: At<'t>,
+    /// Set when the value cannot be told from the source (branches of an `if` that
+    /// disagree, a computed key): the rule sees an expression.
+    pub undecided: bool,
     pub path: Rc<Vec<Segment>>,
     pub scope: Rc<Scope<'t>>,
     pub via: Rc<Vec<Hop>>,
@@ -108,9 +111,18 @@ impl<'t> V<'t> {
         path.push(key);
         V {
             at: At::Json(node),
+            undecided: false,
             path: Rc::new(path),
             scope: self.scope.clone(),
             via: self.via.clone(),
+        }
+    }
+
+    /// This value, marked as one the source does not decide.
+    fn undecided(&self) -> V<'t> {
+        V {
+            undecided: true,
+            ..self.clone()
         }
     }
 
@@ -145,6 +157,7 @@ impl<'t> Traced<'t> {
     pub fn cluster(&self, root: &'t Node<'t>, path: &[Segment], node: &'t Node<'t>) -> V<'t> {
         V {
             at: At::Json(node),
+            undecided: false,
             path: Rc::new(path.to_vec()),
             scope: scope_for(root, path),
             via: Rc::new(Vec::new()),
@@ -200,6 +213,7 @@ impl<'t> Traced<'t> {
                         via.push(Hop::Variable(key.1));
                         Some(V {
                             at: At::Json(def),
+                            undecided: false,
                             path: Rc::new(path),
                             scope: v.scope.clone(),
                             via: Rc::new(via),
@@ -246,7 +260,7 @@ impl<'t> Traced<'t> {
                         for pair in args.chunks(2) {
                             let Some(k) = expr.str_lit(pair[0]) else {
                                 // A computed key might be this one: the rule must not add it.
-                                return Lookup::Found(key.to_string(), obj.clone());
+                                return Lookup::Found(key.to_string(), obj.undecided());
                             };
                             if k.eq_ignore_ascii_case(key) {
                                 let value = obj.term(*pair.get(1).unwrap_or(&pair[0]));
@@ -269,7 +283,7 @@ impl<'t> Traced<'t> {
                             }
                             if !self.is_object(&part) {
                                 // An opaque part (a parameter, a call) may hold the key.
-                                return Lookup::Found(key.to_string(), part);
+                                return Lookup::Found(key.to_string(), part.undecided());
                             }
                             match self.lookup(part, key) {
                                 Lookup::Missing => continue,
@@ -295,7 +309,7 @@ impl<'t> Traced<'t> {
                                 Lookup::Found(k, a)
                             }
                             // The branches disagree: the value depends on the condition.
-                            _ => Lookup::Found(key.to_string(), obj.clone()),
+                            _ => Lookup::Found(key.to_string(), obj.undecided()),
                         }
                     }
                     _ => Lookup::Missing,
@@ -352,6 +366,9 @@ impl<'t> rule::Tree<'t> for Traced<'t> {
     type Node = V<'t>;
 
     fn shape(&self, node: V<'t>) -> Shape<'t, V<'t>> {
+        if node.undecided {
+            return Shape::Expr(str_of(node.host()));
+        }
         let v = self.deref(node);
         match v.at {
             At::Json(n) => match &n.kind {
@@ -517,7 +534,8 @@ impl<'t> Traced<'t> {
     ) -> Vec<ParamSource<'t>> {
         if depth > 16 {
             return vec![ParamSource::Review(
-                "parameters feed each other too deeply".into(),
+                "parameters feed each other too deeply; make the rotation value true by hand"
+                    .into(),
             )];
         }
         let (pkey, def) = match arm::get(scope.template, "parameters") {
@@ -525,13 +543,13 @@ impl<'t> Traced<'t> {
                 Lookup::Found(k, d) => ((pk, k), d),
                 _ => {
                     return vec![ParamSource::Review(format!(
-                        "parameter `{name}` is not declared"
+                        "parameter `{name}` is not declared in its template"
                     ))]
                 }
             },
             _ => {
                 return vec![ParamSource::Review(format!(
-                    "parameter `{name}` is not declared"
+                    "parameter `{name}` is not declared in its template"
                 ))]
             }
         };
@@ -555,7 +573,7 @@ impl<'t> Traced<'t> {
         };
         if !(boolean || ty == "string" || ty.is_empty()) {
             return vec![ParamSource::Review(format!(
-                "parameter `{name}` is of type `{ty}`, not bool or string"
+                "parameter `{name}` is of type `{ty}`, not bool or string; make it true by hand"
             ))];
         }
         if let Some(allowed) = match arm::get(def, "allowedValues") {
@@ -564,12 +582,13 @@ impl<'t> Traced<'t> {
         } {
             let Kind::Array(items) = &allowed.kind else {
                 return vec![ParamSource::Review(format!(
-                    "parameter `{name}` has computed allowedValues"
+                    "parameter `{name}` has computed allowedValues; make its value true by hand"
                 ))];
             };
             if !items.iter().any(|i| passes_literal(i)) {
                 return vec![ParamSource::Review(format!(
-                    "parameter `{name}`'s allowedValues do not include true; add it there first"
+                    "parameter `{name}`'s allowedValues do not include true; add true there and \
+                     make it the default"
                 ))];
             }
         }
@@ -585,6 +604,7 @@ impl<'t> Traced<'t> {
                             path.push(Segment::Key(vk));
                             let v = V {
                                 at: At::Json(value),
+                                undecided: false,
                                 path: Rc::new(path.clone()),
                                 scope: feeder.outer.clone(),
                                 via: Rc::new(Vec::new()),
@@ -610,12 +630,13 @@ impl<'t> Traced<'t> {
                             } else {
                                 vec![ParamSource::Review(format!(
                                     "the nested deployment passes parameter `{name}` as an \
-                                     expression"
+                                     expression; make that expression true"
                                 ))]
                             }
                         }
                         _ => vec![ParamSource::Review(format!(
-                            "the nested deployment passes parameter `{name}` by reference"
+                            "the nested deployment passes parameter `{name}` by reference; make the \
+                             referenced value true"
                         ))],
                     };
                 }
@@ -631,7 +652,8 @@ impl<'t> Traced<'t> {
                 name: name.to_string(),
             }],
             None => vec![ParamSource::Review(format!(
-                "parameter `{name}` has no default and the nested deployment passes no value"
+                "parameter `{name}` has no default and the nested deployment passes no \
+                 value; pass true"
             ))],
             Some((_, d)) if passes_literal(d) => vec![ParamSource::Passes],
             Some((dk, d)) if is_plain_literal(d) => {
@@ -646,7 +668,7 @@ impl<'t> Traced<'t> {
                 }]
             }
             Some(_) => vec![ParamSource::Review(format!(
-                "the default of parameter `{name}` is an expression"
+                "the default of parameter `{name}` is an expression; make it true"
             ))],
         }
     }

@@ -1,0 +1,311 @@
+//! Issue 3: values are followed to their source (variables, expressions, parameter defaults,
+//! nested deployments, parameter files) and fixed there. Each folder under
+//! `tests/fixtures/trace/` is a small repository; the test copies it, snapshots what
+//! `fix --dry-run` shows, checks the specific edits, writes with `fix --yes`, and proves a
+//! second run finds nothing left to fix.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/trace")
+        .join(name)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn armfix(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::cargo_bin("armfix")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// Copies the case, snapshots the dry run, writes the fixes, and checks idempotence.
+/// Returns the temporary folder (kept alive by the guard) for further checks.
+fn run_case(name: &str) -> (tempfile::TempDir, Run) {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(name), tmp.path());
+    let dry = armfix(tmp.path(), &["fix", "--dry-run", "--color", "never", "."]);
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        // Diffs of CRLF files are shown with a visible mark so the snapshot keeps them.
+    }, {
+        insta::assert_snapshot!(
+            format!("trace__{name}"),
+            format!("{}\n--- stderr ---\n{}", dry.stdout.replace('\r', "␍"), dry.stderr)
+        );
+    });
+    let before = snapshot_tree(tmp.path());
+    let write = armfix(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_ne!(write.code, 2, "fix --yes failed: {}", write.stderr);
+    let after = snapshot_tree(tmp.path());
+    let again = armfix(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(
+        snapshot_tree(tmp.path()),
+        after,
+        "a second run changed files"
+    );
+    assert!(
+        again.stderr.contains("Fixed 0 of 0 fixable findings"),
+        "second run still finds fixable findings: {}",
+        again.stderr
+    );
+    if dry.stdout.contains("+++ ") {
+        assert_ne!(
+            before, after,
+            "the dry run showed diffs but nothing was written"
+        );
+    }
+    (tmp, dry)
+}
+
+fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in walk(dir) {
+        out.push((entry.clone(), fs::read(&entry).unwrap()));
+    }
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn patch(dir: &Path, file: &str) -> serde_json::Value {
+    let run = armfix(dir, &["patch", file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    fs::read_to_string(dir.join(file)).unwrap()
+}
+
+#[test]
+fn variable_holding_the_addon_profiles_object() {
+    let (tmp, dry) = run_case("variable-object");
+    assert!(
+        dry.stdout.contains("fixed in variable `addonProfiles`")
+            || dry.stderr.contains("1 at their source")
+    );
+    let p = patch(&fixture("variable-object"), "azuredeploy.json");
+    assert_eq!(p[0]["op"], "add");
+    assert_eq!(
+        p[0]["path"],
+        "/variables/addonProfiles/azureKeyvaultSecretsProvider/config"
+    );
+    let fixed: serde_json::Value =
+        serde_json::from_str(&read(tmp.path(), "azuredeploy.json")).unwrap();
+    assert_eq!(
+        fixed["variables"]["addonProfiles"]["azureKeyvaultSecretsProvider"]["config"]
+            ["enableSecretRotation"],
+        "true"
+    );
+}
+
+#[test]
+fn string_variable_used_elsewhere_is_fixed_with_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("variable-string"), tmp.path());
+    let check = armfix(tmp.path(), &["check", "."]);
+    assert_eq!(check.code, 1);
+    assert!(
+        check.stdout.contains("fixed in variable `rotate`"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("is used in 2 places"),
+        "{}",
+        check.stdout
+    );
+    let (tmp, _) = run_case("variable-string");
+    assert!(read(tmp.path(), "azuredeploy.json").contains("\"rotate\": \"true\""));
+}
+
+#[test]
+fn inner_scoped_nested_deployment() {
+    let (tmp, _) = run_case("nested-inner");
+    let text = read(tmp.path(), "azuredeploy.json");
+    // The outer parameter feeding the inner one through the deployment's parameters.
+    assert!(text.contains("\"defaultValue\": \"true\""), "{text}");
+    // The literal the deployment passes for a bool parameter stays a bool.
+    assert!(text.contains("\"passed\": { \"value\": true }"), "{text}");
+    // The inner template's own variable, not the outer one of the same name.
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v["variables"]["kvAddon"]["config"]["enableSecretRotation"] == "true");
+    let inner = &v["resources"][0]["properties"]["template"]["variables"]["kvAddon"];
+    assert_eq!(inner["config"]["enableSecretRotation"], "true");
+}
+
+#[test]
+fn parameter_defaults_in_their_own_type() {
+    let (tmp, dry) = run_case("parameter-default");
+    let v: serde_json::Value = serde_json::from_str(&read(tmp.path(), "azuredeploy.json")).unwrap();
+    assert_eq!(v["parameters"]["rotationBool"]["defaultValue"], true);
+    assert_eq!(v["parameters"]["rotationString"]["defaultValue"], "true");
+    assert_eq!(v["parameters"]["rotationJson"]["defaultValue"], "true");
+    // allowedValues without true: reported, not edited.
+    assert_eq!(v["parameters"]["restricted"]["defaultValue"], "false");
+    assert!(
+        dry.stdout.contains("allowedValues do not include true"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(dry.code, 1);
+}
+
+#[test]
+fn parameter_files_beside_the_template() {
+    let (tmp, dry) = run_case("parameter-files");
+    // No default: reported, none added.
+    assert!(
+        dry.stdout.contains("has no default value"),
+        "{}",
+        dry.stdout
+    );
+    assert!(!read(tmp.path(), "main.json").contains("defaultValue"));
+    // The failing parameter file is fixed in its own style (tabs, CRLF).
+    let prod = read(tmp.path(), "main.parameters.prod.json");
+    assert!(prod.contains("\t\t\t\"value\": true\r\n"), "{prod:?}");
+    // A parameter file in another folder belongs to another template: untouched.
+    assert_eq!(
+        read(tmp.path(), "other-folder/main.parameters.json"),
+        read(
+            &fixture("parameter-files"),
+            "other-folder/main.parameters.json"
+        )
+    );
+    // The template's patch holds only the template's edits: none here.
+    assert_eq!(
+        patch(&fixture("parameter-files"), "main.json"),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn parameter_file_linked_by_metadata_template() {
+    let (tmp, _) = run_case("metadata-link");
+    assert!(read(tmp.path(), "env/prod-params.json").contains("\"value\": \"true\""));
+}
+
+#[test]
+fn literals_inside_expressions() {
+    let (tmp, _) = run_case("expression-literal");
+    let text = read(tmp.path(), "azuredeploy.json");
+    assert!(
+        text.contains("createObject('enableSecretRotation', 'true', 'rotationPollInterval', '2m')")
+    );
+    assert!(
+        text.contains("createObject('rotationPollInterval', '2m', 'enableSecretRotation', 'true')")
+    );
+    assert!(text.contains("string('true')"));
+}
+
+#[test]
+fn union_and_if_in_variables() {
+    let (tmp, _) = run_case("union-variables");
+    let text = read(tmp.path(), "azuredeploy.json");
+    assert!(
+        text.contains("createObject('enableSecretRotation', 'true', 'rotationPollInterval', '5m')")
+    );
+    assert!(!text.contains("'false'"));
+}
+
+#[test]
+fn untraceable_values_need_manual_review_with_place_and_reason() {
+    let (tmp, dry) = run_case("manual-review");
+    assert_eq!(dry.code, 1);
+    let lines: Vec<&str> = dry
+        .stdout
+        .lines()
+        .filter(|l| l.contains("needs manual review"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", dry.stdout);
+    assert!(
+        lines[0].starts_with("azuredeploy.json:14:45: "),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("depends on another resource"));
+    assert!(lines[2].contains("depends on a condition"));
+    // Nothing was written.
+    assert_eq!(
+        read(tmp.path(), "azuredeploy.json"),
+        read(&fixture("manual-review"), "azuredeploy.json")
+    );
+}
+
+#[test]
+fn force_literal_overwrites_expressions_on_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("manual-review"), tmp.path());
+    let run = armfix(
+        tmp.path(),
+        &["fix", "--yes", "--force-literal", "--color", "never", "."],
+    );
+    assert!(
+        run.stdout
+            .contains("+        \"config\": { \"enableSecretRotation\": \"true\" }")
+            || run.stdout.contains("\"enableSecretRotation\": \"true\""),
+        "{}",
+        run.stdout
+    );
+    let v: serde_json::Value = serde_json::from_str(&read(tmp.path(), "azuredeploy.json")).unwrap();
+    let rotation = &v["resources"][0]["properties"]["addonProfiles"]
+        ["azureKeyvaultSecretsProvider"]["config"]["enableSecretRotation"];
+    assert_eq!(rotation, "true");
+    let again = armfix(tmp.path(), &["check", "."]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+#[test]
+fn summary_counts_direct_source_and_manual() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("parameter-default"), tmp.path());
+    let run = armfix(tmp.path(), &["check", "."]);
+    assert!(
+        run.stdout
+            .contains("0 fixable directly, 3 fixable at their source, 1 manual review"),
+        "{}",
+        run.stdout
+    );
+}
