@@ -657,3 +657,29 @@ fn a_symlinked_file_is_fixed_through_the_link() {
         .file_type()
         .is_symlink());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_file_reached_twice_is_processed_once() {
+    let d = tmp();
+    let target = write(d.path(), "target.json", NEEDS_FIX);
+    std::os::unix::fs::symlink("target.json", d.path().join("link.json")).unwrap();
+
+    let r = run(d.path(), &["check"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        finding_paths(&r.stdout),
+        ["target.json"],
+        "once, under the name that is not a link"
+    );
+
+    let r = run(d.path(), &["fix", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(&target), NEEDS_FIX_FIXED);
+
+    // The same file named twice in different spellings.
+    write(d.path(), "target.json", NEEDS_FIX);
+    let r = run(d.path(), &["fix", "--yes", "target.json", "./target.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(&target), NEEDS_FIX_FIXED);
+}
