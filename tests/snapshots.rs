@@ -89,7 +89,7 @@ macro_rules! fixtures {
 
 fixtures! {
     indent_2_spaces: "indent-2-spaces.json" => fixes(1);
-    indent_4_spaces: "indent-4-spaces.json" => fixes(1);
+    indent_4_spaces: "indent-4-spaces.json" => fixes(2);
     indent_tabs: "indent-tabs.json" => fixes(1);
     crlf: "crlf.json" => fixes(1);
     utf8_bom: "utf8-bom.json" => fixes(1);
@@ -258,6 +258,14 @@ fn run(file: &str, expect: Expect) {
     });
 }
 
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 /// The invisible traits of a text, for the snapshot header.
 fn describe(text: &str) -> String {
     let crlf = text.matches("\r\n").count();
@@ -397,6 +405,24 @@ fn check_fix(original: &str, analysis: &Analysis, fixed: &str, expect: Expect) {
         })
     };
     assert_eq!(indents(original), indents(fixed), "indentation characters");
+    let step = |t: &str| {
+        t.lines()
+            .map(|l| l.bytes().take_while(|b| *b == b' ').count())
+            .filter(|n| *n > 0)
+            .fold(0, gcd)
+    };
+    let unit = step(original);
+    if unit > 0 {
+        let new_lines = TextDiff::from_lines(original, fixed)
+            .iter_all_changes()
+            .filter(|c| c.tag() == ChangeTag::Insert)
+            .map(|c| c.value().bytes().take_while(|b| *b == b' ').count())
+            .collect::<Vec<_>>();
+        assert!(
+            new_lines.iter().all(|n| n % unit == 0),
+            "new lines are indented in steps of {unit} spaces: {new_lines:?}"
+        );
+    }
     for e in &edits {
         assert!(!e.replacement.contains("//") && !e.replacement.contains("/*"));
     }
