@@ -5,6 +5,7 @@
 
 use crate::kind::FileKind;
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Path, PathBuf};
 
 /// How to walk.
@@ -118,7 +119,41 @@ pub fn discover(
     }
     out.sort();
     out.dedup();
-    Ok((out, errors))
+    Ok((dedup_same_file(out), errors))
+}
+
+/// Keeps one name per file. A file reached twice (directly and through a symbolic link, or as
+/// `x.json` and `./x.json`) would otherwise be reported twice, and its second write refused as
+/// "changed on disk". The name kept is the first that is not a link, else the first.
+fn dedup_same_file(candidates: Vec<Candidate>) -> Vec<Candidate> {
+    let is_link = |c: &Candidate| matches!(c, Candidate::File(p) if p.is_symlink());
+    let mut chosen: HashMap<PathBuf, usize> = HashMap::new();
+    let mut keep = vec![true; candidates.len()];
+    for (i, c) in candidates.iter().enumerate() {
+        let Candidate::File(p) = c else { continue };
+        let Ok(real) = std::fs::canonicalize(p) else {
+            continue;
+        };
+        match chosen.entry(real) {
+            Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            Entry::Occupied(mut o) => {
+                let first = *o.get();
+                if is_link(&candidates[first]) && !is_link(c) {
+                    keep[first] = false;
+                    o.insert(i);
+                } else {
+                    keep[i] = false;
+                }
+            }
+        }
+    }
+    candidates
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(c, k)| k.then_some(c))
+        .collect()
 }
 
 fn has_extension(path: &Path) -> bool {

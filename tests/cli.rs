@@ -1,0 +1,685 @@
+//! The command line as users and scripts see it: exit codes, output formats, standard input,
+//! which files a walk reads, colour, and how files are written (permissions, symbolic links).
+//! Every test runs the real binary in a temporary folder.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{
+    read, write, BIN, CLEAN, INVALID, MANUAL, NEEDS_FIX, NEEDS_FIX_FINDING, NEEDS_FIX_FIXED,
+};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// `armfix` run in `dir`, with colour left to its default and no `NO_COLOR`.
+fn armfix(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir).env_remove("NO_COLOR");
+    c
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    run_with(armfix(dir).args(args))
+}
+
+fn run_with(cmd: &mut Command) -> Run {
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().expect("armfix exited"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// The paths at the start of `check`'s finding lines, in output order.
+fn finding_paths(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter(|l| l.contains(": Azure.AKS.SecretStoreRotation: "))
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect()
+}
+
+fn tmp() -> TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Every file under `dir` with its bytes, to prove a run changed nothing.
+fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.is_file() {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Exit codes
+
+#[test]
+fn clean_tree_exits_0() {
+    let d = tmp();
+    write(d.path(), "aks.json", CLEAN);
+    let r = run(d.path(), &["check"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "All checked: no findings in 1 file.\n");
+    assert_eq!(r.stderr, "");
+    let r = run(d.path(), &["fix", "--yes"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "", "no diff when nothing changes");
+    assert_eq!(read(d.path().join("aks.json")), CLEAN);
+}
+
+#[test]
+fn check_with_findings_exits_1_with_one_line_per_finding_and_a_summary() {
+    let d = tmp();
+    write(d.path(), "a.json", NEEDS_FIX);
+    write(d.path(), "sub/b.json", MANUAL);
+    write(d.path(), "c.json", CLEAN);
+    let before = snapshot_tree(d.path());
+    let r = run(d.path(), &["check"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    assert!(
+        lines[0].starts_with(&format!("a.json:{NEEDS_FIX_FINDING}")),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].ends_with("`config.enableSecretRotation` must be \"true\""));
+    assert!(
+        lines[1]
+            .starts_with("sub/b.json:11:23: Azure.AKS.SecretStoreRotation: needs manual review: "),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].contains("[parameters('csiConfig')]"));
+    assert_eq!(
+        lines[2],
+        "Found 2 findings (1 fixable with `armfix fix`, 1 manual review) in 3 files."
+    );
+    assert_eq!(r.stderr, "");
+    assert_eq!(snapshot_tree(d.path()), before, "check writes nothing");
+}
+
+#[test]
+fn fix_yes_writes_everything_exits_0_and_a_second_run_is_a_no_op() {
+    let d = tmp();
+    write(d.path(), "a.json", NEEDS_FIX);
+    write(d.path(), "deep/er/b.json", NEEDS_FIX);
+    write(d.path(), "c.json", CLEAN);
+    let r = run(d.path(), &["fix", "--yes", "--color", "never"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(d.path().join("a.json")), NEEDS_FIX_FIXED);
+    assert_eq!(read(d.path().join("deep/er/b.json")), NEEDS_FIX_FIXED);
+    assert_eq!(read(d.path().join("c.json")), CLEAN);
+    assert!(
+        r.stdout.contains("--- a/a.json\n+++ b/a.json\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("--- a/deep/er/b.json\n"));
+    assert!(r.stderr.contains("wrote a.json"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Fixed 2 of 2 fixable findings"),
+        "{}",
+        r.stderr
+    );
+    // `-y` is the same flag; nothing is left to do.
+    let after = snapshot_tree(d.path());
+    let r = run(d.path(), &["fix", "-y"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert!(!r.stderr.contains("wrote"), "{}", r.stderr);
+    assert_eq!(snapshot_tree(d.path()), after, "byte for byte unchanged");
+    assert_eq!(run(d.path(), &["check"]).code, 0);
+}
+
+#[test]
+fn dry_run_exits_1_shows_the_diff_and_writes_nothing() {
+    let d = tmp();
+    write(d.path(), "aks.json", NEEDS_FIX);
+    let r = run(d.path(), &["fix", "--dry-run", "--color", "never"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.starts_with("--- a/aks.json\n+++ b/aks.json\n@@ "));
+    assert!(r.stdout.contains("-            \"enabled\": true\n+            \"enabled\": true,\n+            \"config\": {\n"));
+    assert_eq!(read(d.path().join("aks.json")), NEEDS_FIX);
+    assert!(!r.stderr.contains("not a terminal"), "{}", r.stderr);
+}
+
+#[test]
+fn dry_run_and_yes_conflict() {
+    let d = tmp();
+    write(d.path(), "aks.json", NEEDS_FIX);
+    let r = run(d.path(), &["fix", "--dry-run", "--yes"]);
+    assert_eq!(r.code, 2, "a usage error");
+    assert_eq!(read(d.path().join("aks.json")), NEEDS_FIX);
+}
+
+#[test]
+fn fix_without_a_terminal_behaves_as_dry_run_and_says_how_to_write() {
+    let d = tmp();
+    write(d.path(), "aks.json", NEEDS_FIX);
+    // assert_cmd gives the child a pipe, not a terminal, for standard input.
+    let r = run_with(
+        armfix(d.path())
+            .args(["fix", "--color", "never"])
+            .write_stdin("y\ny\n"),
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("+++ b/aks.json"), "the diff is shown");
+    assert!(r.stderr.contains("not a terminal"), "{}", r.stderr);
+    assert!(r.stderr.contains("armfix fix --yes"), "{}", r.stderr);
+    assert!(!r.stderr.contains("Apply this fix"), "never prompts");
+    assert_eq!(read(d.path().join("aks.json")), NEEDS_FIX);
+}
+
+#[test]
+fn manual_review_only_exits_1_and_writes_nothing() {
+    let d = tmp();
+    write(d.path(), "aks.json", MANUAL);
+    for args in [&["check"][..], &["fix", "--yes"], &["fix", "--dry-run"]] {
+        let r = run(d.path(), args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .contains("aks.json:11:23: Azure.AKS.SecretStoreRotation: needs manual review"),
+            "{args:?}: {}",
+            r.stdout
+        );
+        assert!(!r.stdout.contains("+++"), "no diff");
+        assert_eq!(read(d.path().join("aks.json")), MANUAL);
+    }
+    let r = run(d.path(), &["patch", "aks.json"]);
+    assert_eq!(r.code, 0, "patch exits 0 unless the file cannot be read");
+    assert_eq!(r.stdout, "[]\n");
+    assert!(r.stderr.contains("needs manual review"), "{}", r.stderr);
+}
+
+#[test]
+fn invalid_json_exits_2_with_its_place_while_the_good_file_beside_it_is_fixed() {
+    let d = tmp();
+    write(d.path(), "bad.json", INVALID);
+    write(d.path(), "good.json", NEEDS_FIX);
+    let r = run(d.path(), &["fix", "--yes"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("bad.json:6:7: "), "{}", r.stderr);
+    assert_eq!(read(d.path().join("good.json")), NEEDS_FIX_FIXED);
+    assert_eq!(read(d.path().join("bad.json")), INVALID);
+
+    // `check` too reports the error and goes on.
+    write(d.path(), "good.json", NEEDS_FIX);
+    let r = run(d.path(), &["check"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("bad.json:6:7: "), "{}", r.stderr);
+    assert_eq!(finding_paths(&r.stdout), ["good.json"]);
+    assert!(r.stdout.contains("1 error"), "{}", r.stdout);
+
+    let r = run(d.path(), &["patch", "bad.json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("bad.json:6:7: "), "{}", r.stderr);
+}
+
+#[test]
+fn nonexistent_path_exits_2_and_the_others_are_still_processed() {
+    let d = tmp();
+    write(d.path(), "good.json", NEEDS_FIX);
+    let r = run(d.path(), &["check", "missing.json", "good.json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("missing.json"), "{}", r.stderr);
+    assert_eq!(finding_paths(&r.stdout), ["good.json"]);
+
+    let r = run(d.path(), &["fix", "--yes", "missing-dir", "good.json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("missing-dir"), "{}", r.stderr);
+    assert_eq!(read(d.path().join("good.json")), NEEDS_FIX_FIXED);
+
+    let r = run(d.path(), &["patch", "missing.json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("missing.json"), "{}", r.stderr);
+}
+
+#[test]
+fn undecodable_file_is_an_error_not_a_crash() {
+    let d = tmp();
+    let mut bytes = NEEDS_FIX.as_bytes().to_vec();
+    bytes.extend_from_slice(b"\xff\xfe");
+    write(d.path(), "latin.json", &bytes);
+    write(d.path(), "good.json", NEEDS_FIX);
+    let r = run(d.path(), &["fix", "--yes"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("latin.json: "), "{}", r.stderr);
+    assert!(r.stderr.contains("UTF-8"), "{}", r.stderr);
+    assert_eq!(std::fs::read(d.path().join("latin.json")).unwrap(), bytes);
+    assert_eq!(read(d.path().join("good.json")), NEEDS_FIX_FIXED);
+}
+
+#[cfg(unix)]
+#[test]
+fn read_only_file_is_reported_and_the_others_are_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tmp();
+    let ro = write(d.path(), "ro.json", NEEDS_FIX);
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    write(d.path(), "rw.json", NEEDS_FIX);
+    let r = run(d.path(), &["fix", "--yes"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("ro.json: "), "{}", r.stderr);
+    assert!(r.stderr.contains("read-only"), "{}", r.stderr);
+    assert_eq!(read(&ro), NEEDS_FIX);
+    assert_eq!(read(d.path().join("rw.json")), NEEDS_FIX_FIXED);
+}
+
+// ---------------------------------------------------------------------------------------
+// Output
+
+#[test]
+fn output_is_sorted_by_path_and_the_same_on_every_run() {
+    let d = tmp();
+    // Names whose walk order, string order and path order differ.
+    let mut names = vec![
+        "a.json",
+        "a-b.json",
+        "a/b.json",
+        "a/a/z.json",
+        "aa.json",
+        "B.json",
+        "b/0.json",
+        "z/y/x.json",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    for i in 0..40 {
+        names.push(format!("m{}/n{}/f{i}.json", i % 3, i % 7));
+    }
+    for n in &names {
+        write(d.path(), n, NEEDS_FIX);
+    }
+    write(d.path(), "m0/broken.json", INVALID);
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "8", "3"] {
+        let r = run_with(
+            armfix(d.path())
+                .arg("check")
+                .env("RAYON_NUM_THREADS", threads),
+        );
+        assert_eq!(r.code, 2);
+        outputs.push((r.stdout, r.stderr));
+    }
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]), "runs differ");
+    let paths = finding_paths(&outputs[0].0);
+    assert_eq!(paths.len(), names.len());
+    let as_paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    let mut sorted = as_paths.clone();
+    sorted.sort();
+    assert_eq!(as_paths, sorted, "sorted by path");
+
+    let r = run(d.path(), &["fix", "--dry-run", "--color", "never"]);
+    let diffed: Vec<PathBuf> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("--- a/"))
+        .map(PathBuf::from)
+        .collect();
+    assert_eq!(diffed, sorted, "diffs come in path order too");
+}
+
+#[test]
+fn color_always_paints_and_never_or_no_color_does_not() {
+    let d = tmp();
+    write(d.path(), "aks.json", NEEDS_FIX);
+    let r = run(d.path(), &["fix", "--dry-run", "--color", "always"]);
+    assert!(r.stdout.contains("\x1b[31m-"), "{:?}", r.stdout);
+    assert!(r.stdout.contains("\x1b[32m+"), "{:?}", r.stdout);
+    assert!(r.stdout.contains("\x1b[0m"));
+    // `--color` is global: it may come before the subcommand.
+    let r = run(d.path(), &["--color", "always", "fix", "--dry-run"]);
+    assert!(r.stdout.contains("\x1b["));
+
+    let r = run(d.path(), &["fix", "--dry-run", "--color", "never"]);
+    assert!(r.stdout.contains("+++ b/aks.json"));
+    assert!(!r.stdout.contains('\x1b'));
+    let r = run_with(
+        armfix(d.path())
+            .args(["fix", "--dry-run"])
+            .env("NO_COLOR", "1"),
+    );
+    assert!(r.stdout.contains("+++ b/aks.json"));
+    assert!(!r.stdout.contains('\x1b'));
+    // auto, and stdout is a pipe: no colour either.
+    let r = run(d.path(), &["fix", "--dry-run"]);
+    assert!(!r.stdout.contains('\x1b'));
+}
+
+// ---------------------------------------------------------------------------------------
+// Standard input
+
+#[test]
+fn fix_stdin_prints_the_fixed_document() {
+    let d = tmp();
+    let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(NEEDS_FIX));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, NEEDS_FIX_FIXED);
+    assert!(!r.stderr.contains("Apply"), "never prompts");
+
+    // CRLF and a BOM come back as they went in.
+    let crlf = format!("\u{feff}{}", NEEDS_FIX.replace('\n', "\r\n"));
+    let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(crlf));
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout,
+        format!("\u{feff}{}", NEEDS_FIX_FIXED.replace('\n', "\r\n"))
+    );
+}
+
+#[test]
+fn fix_stdin_passes_other_input_through_unchanged() {
+    let d = tmp();
+    for input in [
+        CLEAN,
+        "{\"name\": \"not a template\"}",
+        "not JSON at all, and no cluster",
+        "{\"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#\", \"x\": \"managedClusters\"}",
+    ] {
+        let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(input));
+        assert_eq!(r.code, 0, "{input}: {}", r.stderr);
+        assert_eq!(r.stdout, input);
+    }
+    // Manual review: unchanged, exit 1, the finding on stderr.
+    let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(MANUAL));
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, MANUAL);
+    assert!(r.stderr.contains("<stdin>:11:23: "), "{}", r.stderr);
+    // Invalid: unchanged, exit 2, the place on stderr.
+    let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(INVALID));
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, INVALID);
+    assert!(r.stderr.contains("<stdin>:6:7: "), "{}", r.stderr);
+}
+
+#[test]
+fn check_and_patch_read_stdin() {
+    let d = tmp();
+    let r = run_with(armfix(d.path()).args(["check", "-"]).write_stdin(NEEDS_FIX));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .starts_with(&format!("<stdin>:{NEEDS_FIX_FINDING}")),
+        "{}",
+        r.stdout
+    );
+    let r = run_with(armfix(d.path()).args(["check", "-"]).write_stdin(CLEAN));
+    assert_eq!(r.code, 0);
+
+    let r = run_with(armfix(d.path()).args(["patch", "-"]).write_stdin(NEEDS_FIX));
+    assert_eq!(r.code, 0);
+    let patch: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        patch,
+        serde_json::json!([{
+            "op": "add",
+            "path": "/resources/0/properties/addonProfiles/azureKeyvaultSecretsProvider/config",
+            "value": {"enableSecretRotation": "true"}
+        }])
+    );
+    // The patch is what `fix` applies.
+    let mut doc: serde_json::Value = serde_json::from_str(NEEDS_FIX).unwrap();
+    json_patch::patch(
+        &mut doc,
+        &serde_json::from_value::<json_patch::Patch>(patch).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        doc,
+        serde_json::from_str::<serde_json::Value>(NEEDS_FIX_FIXED).unwrap()
+    );
+
+    let r = run_with(armfix(d.path()).args(["patch", "-"]).write_stdin(CLEAN));
+    assert_eq!((r.code, r.stdout.as_str()), (0, "[]\n"));
+}
+
+#[test]
+fn patch_file_prints_the_json_patch() {
+    let d = tmp();
+    write(d.path(), "aks.json", NEEDS_FIX);
+    write(d.path(), "clean.json", CLEAN);
+    let r = run(d.path(), &["patch", "aks.json"]);
+    assert_eq!(r.code, 0);
+    let ops: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0]["op"], "add");
+    let r = run(d.path(), &["patch", "clean.json"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "[]\n"));
+    assert_eq!(
+        read(d.path().join("aks.json")),
+        NEEDS_FIX,
+        "patch writes nothing"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Which files are read
+
+#[test]
+fn walk_honours_gitignore_skips_git_and_enters_other_hidden_folders() {
+    let d = tmp();
+    write(d.path(), ".gitignore", "ignored.json\nbuild/\n");
+    write(d.path(), "ignored.json", NEEDS_FIX);
+    write(d.path(), "build/out.json", NEEDS_FIX);
+    write(d.path(), ".ignore", "also-ignored.json\n");
+    write(d.path(), "also-ignored.json", NEEDS_FIX);
+    write(d.path(), ".git/aks.json", NEEDS_FIX);
+    write(d.path(), ".github/workflows/aks.json", NEEDS_FIX);
+    write(d.path(), ".azure/aks.jsonc", NEEDS_FIX);
+    write(d.path(), "main.json", NEEDS_FIX);
+    write(d.path(), "aks.template", NEEDS_FIX);
+    write(d.path(), "notes.txt", NEEDS_FIX);
+
+    let r = run(d.path(), &["check"]);
+    assert_eq!(
+        finding_paths(&r.stdout),
+        [
+            ".azure/aks.jsonc",
+            ".github/workflows/aks.json",
+            "main.json"
+        ]
+    );
+    let r = run(d.path(), &["check", "--no-ignore"]);
+    assert_eq!(
+        finding_paths(&r.stdout),
+        [
+            ".azure/aks.jsonc",
+            ".github/workflows/aks.json",
+            "also-ignored.json",
+            "build/out.json",
+            "ignored.json",
+            "main.json"
+        ]
+    );
+    // A file named explicitly is read whatever its extension (and even if ignored).
+    let r = run(d.path(), &["check", "aks.template", "ignored.json"]);
+    assert_eq!(finding_paths(&r.stdout), ["aks.template", "ignored.json"]);
+    // And `fix --yes` writes only what the walk found.
+    let r = run(d.path(), &["fix", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(d.path().join("ignored.json")), NEEDS_FIX);
+    assert_eq!(read(d.path().join(".git/aks.json")), NEEDS_FIX);
+    assert_eq!(read(d.path().join("aks.template")), NEEDS_FIX);
+    assert_eq!(
+        read(d.path().join(".github/workflows/aks.json")),
+        NEEDS_FIX_FIXED
+    );
+}
+
+#[test]
+fn include_and_exclude_globs_match_paths_relative_to_the_path_argument() {
+    let d = tmp();
+    write(d.path(), "infra/main.json", NEEDS_FIX);
+    write(d.path(), "infra/modules/aks.json", NEEDS_FIX);
+    write(d.path(), "infra/legacy/old.json", NEEDS_FIX);
+    write(d.path(), "infra/legacy/deep/older.json", NEEDS_FIX);
+    let paths = |args: &[&str]| {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        finding_paths(&run(d.path(), &all).stdout)
+    };
+    assert_eq!(
+        paths(&["infra", "--include", "modules/*.json"]),
+        ["infra/modules/aks.json"]
+    );
+    assert!(
+        paths(&["infra", "--include", "infra/modules/*.json"]).is_empty(),
+        "globs do not see the PATH argument itself"
+    );
+    assert_eq!(
+        paths(&["infra", "--exclude", "legacy/**"]),
+        ["infra/main.json", "infra/modules/aks.json"]
+    );
+    assert_eq!(
+        paths(&["infra", "--include", "main.json", "--include", "legacy/**"]),
+        [
+            "infra/legacy/deep/older.json",
+            "infra/legacy/old.json",
+            "infra/main.json"
+        ]
+    );
+    assert_eq!(
+        paths(&["infra", "--exclude", "*old*.json"]),
+        ["infra/main.json", "infra/modules/aks.json"],
+        "`*` crosses folders"
+    );
+    assert_eq!(
+        paths(&["infra/legacy", "--include", "deep/*"]),
+        ["infra/legacy/deep/older.json"]
+    );
+    let r = run(d.path(), &["check", "--include", "[", "infra"]);
+    assert_eq!(r.code, 2, "a bad glob is an error");
+    assert!(r.stderr.contains('['), "{}", r.stderr);
+}
+
+#[test]
+fn files_that_cannot_concern_the_rule_are_skipped_silently() {
+    let d = tmp();
+    write(
+        d.path(),
+        "aks.parameters.json",
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#", "parameters": {"type": {"value": "Microsoft.ContainerService/managedClusters"}}}"#,
+    );
+    write(
+        d.path(),
+        "other.json",
+        r#"{"resources": [{"type": "Microsoft.ContainerService/managedClusters", "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true}}}}]}"#,
+    );
+    write(d.path(), "array.json", r#"["managedClusters"]"#);
+    // Not JSON, but without the marker it is never parsed.
+    write(d.path(), "broken.json", "{ this is not json");
+    write(d.path(), "package.json", r#"{"name": "x"}"#);
+    let before = snapshot_tree(d.path());
+    let r = run(d.path(), &["check"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    assert_eq!(r.stdout, "All checked: no findings in 0 files.\n");
+    let r = run(d.path(), &["fix", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert_eq!(snapshot_tree(d.path()), before);
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+#[cfg(unix)]
+#[test]
+fn writing_keeps_permissions_and_leaves_no_temporary_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tmp();
+    for (name, mode) in [("a.json", 0o640), ("b.json", 0o755), ("c.json", 0o600)] {
+        let p = write(d.path(), name, NEEDS_FIX);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let r = run(d.path(), &["fix", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (name, mode) in [("a.json", 0o640), ("b.json", 0o755), ("c.json", 0o600)] {
+        let p = d.path().join(name);
+        assert_eq!(read(&p), NEEDS_FIX_FIXED);
+        assert_eq!(common::mode(&p), mode, "{name}");
+    }
+    let names: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_file_is_fixed_through_the_link() {
+    let d = tmp();
+    let target = write(d.path(), "real/target.json", NEEDS_FIX);
+    std::fs::create_dir(d.path().join("links")).unwrap();
+    let link = d.path().join("links/link.json");
+    std::os::unix::fs::symlink("../real/target.json", &link).unwrap();
+
+    let r = run(d.path(), &["fix", "--yes", "links/link.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(&target), NEEDS_FIX_FIXED);
+    let meta = std::fs::symlink_metadata(&link).unwrap();
+    assert!(meta.file_type().is_symlink(), "the link is still a link");
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("../real/target.json")
+    );
+
+    // Found by a walk, the link is followed too.
+    write(d.path(), "real/target.json", NEEDS_FIX);
+    let r = run(d.path(), &["fix", "--yes", "links"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(&target), NEEDS_FIX_FIXED);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_reached_twice_is_processed_once() {
+    let d = tmp();
+    let target = write(d.path(), "target.json", NEEDS_FIX);
+    std::os::unix::fs::symlink("target.json", d.path().join("link.json")).unwrap();
+
+    let r = run(d.path(), &["check"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        finding_paths(&r.stdout),
+        ["target.json"],
+        "once, under the name that is not a link"
+    );
+
+    let r = run(d.path(), &["fix", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(&target), NEEDS_FIX_FIXED);
+
+    // The same file named twice in different spellings.
+    write(d.path(), "target.json", NEEDS_FIX);
+    let r = run(d.path(), &["fix", "--yes", "target.json", "./target.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read(&target), NEEDS_FIX_FIXED);
+}
