@@ -112,7 +112,7 @@ fn check_with_findings_exits_1_with_one_line_per_finding_and_a_summary() {
     assert!(lines[1].contains("[parameters('csiConfig')]"));
     assert_eq!(
         lines[2],
-        "Found 2 findings (1 fixable with `armfix fix`, 1 manual review) in 3 files."
+        "Found 2 findings (1 fixable directly, 0 fixable at their source, 1 manual review) in 3 files."
     );
     assert_eq!(r.stderr, "");
     assert_eq!(snapshot_tree(d.path()), before, "check writes nothing");

@@ -118,7 +118,10 @@ fixtures! {
     symbolic_resources: "symbolic-resources.json" => fixes(1).on_one_line();
     existing_cluster: "existing-cluster.json" => fixes(1);
     several_clusters: "several-clusters.json" => mixed(3, 1);
-    manual_review_expressions: "manual-review-expressions.json" => review(5);
+    // Since issue 3 the add-on built by `if(.., createObject(..), null())` is fixed inside the
+    // expression and `variables('props')` is followed (no add-on there): 1 fix, 3 reviews.
+    manual_review_expressions: "manual-review-expressions.json" => mixed(1, 3);
+    untraceable_expressions: "untraceable-expressions.json" => review(3);
     addon_disabled: "addon-disabled.json" => clean();
     addon_absent: "addon-absent.json" => clean();
     already_compliant: "already-compliant.json" => clean();
@@ -185,7 +188,7 @@ fn run(file: &str, expect: Expect) {
             assert_eq!(check_code, 0);
             assert_eq!(fix_code, 0);
             assert_eq!(patch_out, "[]\n");
-            assert!(fix_err.starts_with("Fixed 0 of 0"), "{fix_err}");
+            assert!(fix_err.starts_with("Would fix 0 findings"), "{fix_err}");
             assert!(
                 check_out.contains("no findings in 0 files"),
                 "a skipped file is not counted: {check_out}"
@@ -300,7 +303,20 @@ fn check_findings(file: &str, original: &str, analysis: &Analysis) {
             "{file}: {f:?}"
         );
         let span = &original[f.start..f.end];
-        parse_json(span).unwrap_or_else(|e| panic!("{file}: span {span:?} is not a value: {e}"));
+        if let Err(e) = parse_json(span) {
+            // A finding traced into an expression points at the term inside the JSON string
+            // that its pointer leads to.
+            let host = doc
+                .pointer(&f.pointer)
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| {
+                    panic!("{file}: span {span:?} is not a value ({e}) nor inside a string")
+                });
+            assert!(
+                host.contains(span),
+                "{file}: span {span:?} is not inside {host:?}"
+            );
+        }
         assert!(
             doc.pointer(&f.pointer).is_some(),
             "{file}: pointer {} is not in the document",
@@ -311,10 +327,12 @@ fn check_findings(file: &str, original: &str, analysis: &Analysis) {
             assert!(!reason.is_empty());
             if !expression.is_empty() {
                 assert!(expression.starts_with('[') && expression.ends_with(']'));
-                assert_eq!(
-                    doc.pointer(&f.pointer),
-                    Some(&serde_json::Value::String(expression.clone())),
-                    "the pointer leads to the expression"
+                // The pointer leads to the expression in the cluster; the expression named
+                // is where tracing stopped (the same string, or one it leads to).
+                let at = doc.pointer(&f.pointer).and_then(|v| v.as_str());
+                assert!(
+                    at.is_some_and(|s| s.starts_with('[')),
+                    "the pointer leads to an expression: {at:?}"
                 );
             }
         }
@@ -350,12 +368,11 @@ fn check_fix(original: &str, analysis: &Analysis, fixed: &str, expect: Expect) {
         at += e.replacement.len();
         if e.end > e.start {
             let old = &original[e.start..e.end];
+            // A replacement covers one JSON value (a finding's, or the source it was traced
+            // to: a variable, a parameter default) or a term inside an expression string.
             assert!(
-                analysis
-                    .findings
-                    .iter()
-                    .any(|f| (f.start, f.end) == (e.start, e.end)),
-                "a replacement covers exactly one finding's value: {old:?}"
+                parse_json(old).is_ok() || !old.contains('"'),
+                "a replacement covers one value: {old:?}"
             );
             assert!(!old.contains('\n') && !old.contains("/*") && !old.contains("//"));
         }
