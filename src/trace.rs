@@ -86,9 +86,12 @@ impl<'t> V<'t> {
         }
     }
 
-    /// The variable this value was reached through, if any (the first hop).
+    /// The variable whose definition holds this value, if any (the last hop).
     pub fn variable(&self) -> Option<&str> {
-        self.via.iter().map(|Hop::Variable(v)| v.as_str()).next()
+        self.via
+            .iter()
+            .map(|Hop::Variable(v)| v.as_str())
+            .next_back()
     }
 
     fn same_place(&self, other: &V<'t>) -> bool {
@@ -257,13 +260,15 @@ impl<'t> Traced<'t> {
                 match name {
                     "createobject" => {
                         let mut found: Option<(String, V<'t>)> = None;
-                        for pair in args.chunks(2) {
+                        let mut computed = false;
+                        // Pairs of key and value; a trailing odd argument has no key.
+                        for pair in args.chunks_exact(2) {
                             let Some(k) = expr.str_lit(pair[0]) else {
-                                // A computed key might be this one: the rule must not add it.
-                                return Lookup::Found(key.to_string(), obj.undecided());
+                                computed = true;
+                                continue;
                             };
                             if k.eq_ignore_ascii_case(key) {
-                                let value = obj.term(*pair.get(1).unwrap_or(&pair[0]));
+                                let value = obj.term(pair[1]);
                                 if found.is_some() {
                                     return Lookup::Duplicate(k.to_string(), value);
                                 }
@@ -272,6 +277,8 @@ impl<'t> Traced<'t> {
                         }
                         match found {
                             Some((k, v)) => Lookup::Found(k, v),
+                            // A computed key might be this one: the rule must not add it.
+                            None if computed => Lookup::Found(key.to_string(), obj.undecided()),
                             None => Lookup::Missing,
                         }
                     }
@@ -689,5 +696,64 @@ fn is_plain_literal(n: &Node) -> bool {
         Kind::String(s) => !arm::is_expression(s),
         Kind::Object(_) | Kind::Array(_) => false,
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::finding::Remedy;
+    use crate::plan::{analyze, Options};
+
+    fn template(properties: &str, variables: &str) -> String {
+        format!(
+            r#"{{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "variables": {variables},
+            "resources": [{{"type": "Microsoft.ContainerService/managedClusters", "name": "a",
+                "properties": {properties}}}]}}"#
+        )
+    }
+
+    fn findings(text: &str) -> Vec<crate::finding::Finding> {
+        analyze(text, &Options::default())
+            .unwrap()
+            .unwrap()
+            .findings
+    }
+
+    #[test]
+    fn a_trailing_keyless_argument_of_create_object_is_ignored() {
+        // Seen in compiled AKS-Construction templates: createObject('k', v, extra).
+        let props = r#""[createObject('addonProfiles', createObject('azureKeyvaultSecretsProvider', createObject('enabled', true(), 'config', createObject('enableSecretRotation', 'true'))), createObject('x', 1))]""#;
+        assert!(findings(&template(props, "{}")).is_empty());
+    }
+
+    #[test]
+    fn a_computed_key_makes_a_missing_key_undecided() {
+        let props = r#""[createObject(parameters('k'), 1, 'addonProfiles', createObject('azureKeyvaultSecretsProvider', createObject('enabled', true(), 'config', createObject(parameters('c'), 'x'))))]""#;
+        let f = findings(&template(props, "{}"));
+        assert_eq!(f.len(), 1);
+        assert!(matches!(f[0].remedy, Remedy::ManualReview { .. }), "{f:?}");
+    }
+
+    #[test]
+    fn if_branches_that_agree_are_followed() {
+        let vars = r#"{"base": "[createObject('azureKeyvaultSecretsProvider', createObject('enabled', true(), 'config', createObject('enableSecretRotation', 'false')))]",
+                      "more": "[if(parameters('x'), union(variables('base'), createObject('y', createObject())), variables('base'))]"}"#;
+        let props = r#"{"addonProfiles": "[variables('more')]"}"#;
+        let f = findings(&template(props, vars));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].remedy, Remedy::Fix, "{f:?}");
+        assert!(f[0].message.contains("variable `base`"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn if_branches_that_disagree_need_review() {
+        let props = r#"{"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true,
+            "config": "[if(parameters('x'), createObject('enableSecretRotation', 'true'), createObject())]"}}}"#;
+        let f = findings(&template(props, "{}"));
+        assert!(
+            matches!(&f[0].remedy, Remedy::ManualReview { reason, .. } if reason.contains("condition")),
+            "{f:?}"
+        );
     }
 }
