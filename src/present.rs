@@ -44,6 +44,8 @@ pub fn error_line(path: &str, e: &FileError) -> String {
 pub fn diff(path: &str, old: &str, new: &str, paint: Paint) -> String {
     let d = TextDiff::from_lines(old, new);
     let mut out = String::new();
+    // An absolute path would read `a//tmp/x`; git's prefixes want a relative-looking path.
+    let path = path.trim_start_matches('/');
     out += &paint.wrap("1", &format!("--- a/{path}\n"));
     out += &paint.wrap("1", &format!("+++ b/{path}\n"));
     for hunk in d.unified_diff().context_radius(3).iter_hunks() {
@@ -143,6 +145,12 @@ mod tests {
             d,
             "--- a/x.json\n+++ b/x.json\n@@ -1,2 +1,2 @@\n a\r\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n"
         );
+    }
+
+    #[test]
+    fn absolute_paths_get_single_slash_prefixes() {
+        let d = diff("/tmp/x.json", "a\n", "b\n", Paint(false));
+        assert!(d.starts_with("--- a/tmp/x.json\n+++ b/tmp/x.json\n"), "{d}");
     }
 
     #[test]
