@@ -3,7 +3,7 @@
 //! [`Analysis`] and edits.
 
 use crate::finding::{Analysis, SourceError};
-use crate::{plan, read, verify};
+use crate::{bicep, plan, read, verify};
 use std::path::Path;
 
 /// The kinds of file armfix understands.
@@ -11,6 +11,8 @@ use std::path::Path;
 pub enum FileKind {
     /// ARM JSON (templates; other JSON is skipped after parsing).
     Json,
+    /// Bicep source (`.bicep`).
+    Bicep,
 }
 
 impl FileKind {
@@ -19,6 +21,7 @@ impl FileKind {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "json" | "jsonc" => Some(FileKind::Json),
+            "bicep" => Some(FileKind::Bicep),
             _ => None,
         }
     }
@@ -32,6 +35,7 @@ impl FileKind {
     pub fn may_concern(self, bytes: &[u8]) -> bool {
         match self {
             FileKind::Json => read::mentions_rule(bytes),
+            FileKind::Bicep => bicep::may_concern(bytes),
         }
     }
 
@@ -39,6 +43,7 @@ impl FileKind {
     pub fn analyze(self, text: &str) -> Result<Option<Analysis>, SourceError> {
         match self {
             FileKind::Json => plan::analyze(text),
+            FileKind::Bicep => bicep::analyze(text),
         }
     }
 
@@ -46,6 +51,7 @@ impl FileKind {
     pub fn verify(self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
         match self {
             FileKind::Json => verify::json(original, analysis, fixed),
+            FileKind::Bicep => bicep::verify(original, analysis, fixed),
         }
     }
 }
