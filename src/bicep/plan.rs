@@ -34,7 +34,13 @@ pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
     };
     p.clusters()?;
     p.modules()?;
-    p.analysis.findings.sort_by_key(|f| (f.start, f.end));
+    // Clusters sharing a variable or parameter share its finding, as they share its edit.
+    p.analysis
+        .findings
+        .sort_by(|a, b| (a.start, a.end, &a.message).cmp(&(b.start, b.end, &b.message)));
+    p.analysis
+        .findings
+        .dedup_by(|a, b| (a.start, a.end, &a.message) == (b.start, b.end, &b.message));
     Ok(p.analysis)
 }
 
