@@ -167,7 +167,10 @@ fn a_tampered_fix_fails_verification() {
     // A change outside the edits, a wrong value, or text that no longer parses.
     let outside = fixed.replace("'aks-plain'", "'aks-other'");
     assert!(armfix::bicep::verify(&text, &analysis, &outside).is_err());
-    let wrong = fixed.replace("enableSecretRotation: 'true'", "enableSecretRotation: 'yes'");
+    let wrong = fixed.replace(
+        "enableSecretRotation: 'true'",
+        "enableSecretRotation: 'yes'",
+    );
     assert!(armfix::bicep::verify(&text, &analysis, &wrong).is_err());
     let broken = fixed.replace("config: {", "config: {{");
     assert!(armfix::bicep::verify(&text, &analysis, &broken).is_err());
@@ -243,7 +246,11 @@ fn cli_errors_and_manual_review() {
     let manual = dir.path().join("manual.bicep");
     let text = read("manual_review.bicep");
     std::fs::write(&manual, &text).unwrap();
-    armfix().args(["fix", "--yes"]).arg(&manual).assert().code(1);
+    armfix()
+        .args(["fix", "--yes"])
+        .arg(&manual)
+        .assert()
+        .code(1);
     assert_eq!(std::fs::read_to_string(&manual).unwrap(), text);
 }
 
@@ -290,4 +297,41 @@ fn corpus_parses_and_fixes_are_stable() {
     }
     assert!(parsed > 0, "no Bicep files in {}", dir.display());
     assert!(fixed_files > 0, "nothing in the corpus was fixed");
+}
+
+/// Truncated and corrupted input is an error or an analysis, never a panic; any fix planned
+/// on it still verifies or is refused.
+#[test]
+fn damaged_input_never_panics() {
+    // (text, how many cuts): fixtures finely, the larger corpus files coarsely.
+    let mut texts: Vec<(String, usize)> = fixture_names().iter().map(|n| (read(n), 150)).collect();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep");
+    if let Ok(entries) = std::fs::read_dir(corpus) {
+        for e in entries {
+            texts.push((std::fs::read_to_string(e.unwrap().path()).unwrap(), 10));
+        }
+    }
+    let mut analysed = 0;
+    for (text, cuts) in &texts {
+        let step = (text.len() / cuts).max(1);
+        for cut in (0..text.len()).step_by(step) {
+            if !text.is_char_boundary(cut) {
+                continue;
+            }
+            let next = text[cut..]
+                .chars()
+                .next()
+                .map_or(cut, |c| cut + c.len_utf8());
+            for damaged in [
+                text[..cut].to_string(),
+                format!("{}{}", &text[..cut], &text[next..]),
+                format!("{}'{{[(", &text[..cut]),
+            ] {
+                if let Outcome::Analysed { .. } = process_text(damaged, FileKind::Bicep) {
+                    analysed += 1;
+                }
+            }
+        }
+    }
+    assert!(analysed > 0);
 }

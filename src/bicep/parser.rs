@@ -240,7 +240,8 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.expect_ident("a type name")?;
                 self.expect_punct("=")?;
-                self.skip(&[])
+                // The type may start on the next line (`type t =` then `| 'a'` lines).
+                self.skip_from_next_line()
             }
             "func" => {
                 self.bump();
@@ -396,8 +397,18 @@ impl<'a> Parser<'a> {
     /// Skips a type (or other unstructured tokens) with bracket matching, up to one of
     /// `stops` at depth 0 or the end of the statement.
     fn skip(&mut self, stops: &[&str]) -> R<()> {
+        self.skip_inner(stops, false)
+    }
+
+    fn skip_from_next_line(&mut self) -> R<()> {
+        if self.peek().tok == Tok::Eof {
+            return Err(self.error_here("a type"));
+        }
+        self.skip_inner(&[], true)
+    }
+
+    fn skip_inner(&mut self, stops: &[&str], mut first: bool) -> R<()> {
         let mut stack: Vec<(&'static str, usize)> = Vec::new();
-        let mut first = true;
         loop {
             let t = self.peek().clone();
             if stack.is_empty() {
@@ -878,6 +889,9 @@ mod tests {
         assert!(parse("resource x 'T@1' = 3\n").is_err());
         assert!(parse("bogus x\n").is_err());
         assert!(parse("var a = 1 var b = 2\n").is_err());
+        // A parameter without a type does not swallow the next declaration.
+        assert_eq!(ok("param x\nvar y = 1\n").vars.len(), 1);
+        assert!(parse("type t =\n").is_err());
     }
 
     #[test]

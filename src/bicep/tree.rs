@@ -4,6 +4,8 @@
 //! edit (and the edit lands there). One exception keeps PSRule's "may be true at deploy time"
 //! semantics: a parameter read as the add-on's `enabled` flag stays an expression, because a
 //! deployment can pass `true` whatever the default. Loop variables shadow declarations.
+//! Value-preserving wrappers (`string()`, `toLower()`, `bool()`, `json()`) around such a
+//! reference are seen through, as for ARM expressions.
 //! Objects with a spread or computed keys are expressions: their keys are unknowable here.
 
 use super::ast::{Doc, Kind, NodeId};
@@ -57,6 +59,9 @@ impl<'d> BicepTree<'d> {
     /// Follows identifiers to the value they stand for; returns that value and the
     /// sources passed on the way (the last one holds the value).
     pub fn resolve(&self, h: Handle) -> (NodeId, Vec<Source>) {
+        if let Some(found) = self.through_wrapper(h) {
+            return found;
+        }
         let mut id = h.id;
         let mut via = Vec::new();
         for _ in 0..MAX_HOPS {
@@ -83,6 +88,32 @@ impl<'d> BicepTree<'d> {
             }
         }
         (id, via)
+    }
+
+    /// `string(p)`, `toLower(p)`, `bool(p)`, `json(p)` (nested too) of a parameter or
+    /// variable whose value is a literal scalar: the call keeps the meaning of `true`, so
+    /// the literal is the value to read and fix. Anything else stays a call.
+    fn through_wrapper(&self, h: Handle) -> Option<(NodeId, Vec<Source>)> {
+        let mut id = h.id;
+        let mut wrapped = false;
+        for _ in 0..MAX_HOPS {
+            match &self.doc.node(id).kind {
+                Kind::Call { name, args } if args.len() == 1 && is_value_preserving(name) => {
+                    id = args[0];
+                    wrapped = true;
+                }
+                _ => break,
+            }
+        }
+        if !wrapped || !matches!(self.doc.node(id).kind, Kind::Ident(_)) {
+            return None;
+        }
+        let (value, via) = self.resolve(Handle { id, ..h });
+        let scalar = matches!(
+            self.doc.node(value).kind,
+            Kind::Bool(_) | Kind::Str(_) | Kind::Null
+        );
+        (scalar && !via.is_empty()).then_some((value, via))
     }
 
     fn text_of(&self, id: NodeId) -> &'d str {
@@ -131,6 +162,13 @@ impl<'d> rule::Tree<'d> for BicepTree<'d> {
             None => Lookup::Missing,
         }
     }
+}
+
+fn is_value_preserving(name: &str) -> bool {
+    let name = name.strip_prefix("sys.").unwrap_or(name);
+    ["string", "toLower", "bool", "json"]
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(name))
 }
 
 /// The add-on's `enabled` flag is read without following parameters (see the module doc).
