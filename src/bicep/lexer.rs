@@ -47,6 +47,7 @@ pub fn lex(text: &str) -> Result<(Vec<Token>, HoleIdents), SourceError> {
         bytes: text.as_bytes(),
         pos: 0,
         holes: Vec::new(),
+        depth: 0,
     };
     if text.starts_with('\u{feff}') {
         lx.pos = 3;
@@ -79,7 +80,12 @@ struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
     holes: HoleIdents,
+    /// Interpolation holes open around the current position.
+    depth: usize,
 }
+
+/// Deepest nesting of `${…}` holes accepted (strings inside holes inside strings…).
+const MAX_HOLE_DEPTH: usize = 32;
 
 fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_'
@@ -299,6 +305,19 @@ impl Lexer<'_> {
     /// Skips an interpolation hole up to and including its closing `}`, lexing what is
     /// inside so that strings and braces in it nest properly.
     fn hole(&mut self, string_start: usize) -> Result<(), SourceError> {
+        if self.depth >= MAX_HOLE_DEPTH {
+            return Err(self.error(
+                string_start,
+                format!("interpolation nested deeper than {MAX_HOLE_DEPTH} levels"),
+            ));
+        }
+        self.depth += 1;
+        let r = self.hole_inner(string_start);
+        self.depth -= 1;
+        r
+    }
+
+    fn hole_inner(&mut self, string_start: usize) -> Result<(), SourceError> {
         let mut depth = 0usize;
         loop {
             self.skip_trivia()?;

@@ -644,13 +644,6 @@ impl<'a> Parser<'a> {
     }
 
     fn object(&mut self) -> R<NodeId> {
-        self.enter()?;
-        let r = self.object_inner();
-        self.leave();
-        r
-    }
-
-    fn object_inner(&mut self) -> R<NodeId> {
         let open = self.bump().start;
         let mut members = Vec::new();
         let mut dynamic = false;
@@ -716,13 +709,6 @@ impl<'a> Parser<'a> {
     }
 
     fn array(&mut self) -> R<NodeId> {
-        self.enter()?;
-        let r = self.array_inner();
-        self.leave();
-        r
-    }
-
-    fn array_inner(&mut self) -> R<NodeId> {
         let open = self.bump().start;
         if self.is_kw("for") {
             return self.for_loop(open);
@@ -900,5 +886,22 @@ mod tests {
         assert!(parse(&text).unwrap_err().message.contains("nesting"));
         let text = format!("var a = {}x\n", "!".repeat(5000));
         assert!(parse(&text).is_err());
+        for (open, close) in [
+            ("{a: ", "}"),
+            ("f(", ")"),
+            ("(", ")"),
+            ("x => ", ""),
+            ("a ? ", " : b"),
+            ("'${", "}'"),
+            ("[for x in y: ", "]"),
+        ] {
+            let text = format!("var a = {}1{}\n", open.repeat(3000), close.repeat(3000));
+            assert!(parse(&text).is_err(), "{open}");
+            // Just under the cap, on a test thread's small stack, in a debug build.
+            let text = format!("var a = {}1{}\n", open.repeat(30), close.repeat(30));
+            ok(&text);
+        }
+        let text = format!("var a = {}1{}\n", "{a: [".repeat(48), "]}".repeat(48));
+        ok(&text);
     }
 }

@@ -438,7 +438,13 @@ impl<'d> Planner<'d> {
         let (what, name) = match landing {
             None => return String::new(),
             Some(Source::Variable(n)) => (format!("in variable `{n}`"), n),
-            Some(Source::Parameter(n)) => (format!("at the default of parameter `{n}`"), n),
+            Some(Source::Parameter(n)) => (
+                format!(
+                    "at the default of parameter `{n}`, which a parameter file or module call \
+                     may still override"
+                ),
+                n,
+            ),
         };
         let uses = self.doc.uses(name);
         if uses > 1 {
