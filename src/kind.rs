@@ -11,7 +11,7 @@ use std::path::Path;
 pub enum FileKind {
     /// ARM JSON (templates; other JSON is skipped after parsing).
     Json,
-    /// Bicep source (`.bicep`).
+    /// Bicep source (`.bicep`) and Bicep parameter files (`.bicepparam`).
     Bicep,
 }
 
@@ -21,7 +21,7 @@ impl FileKind {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "json" | "jsonc" => Some(FileKind::Json),
-            "bicep" => Some(FileKind::Bicep),
+            "bicep" | "bicepparam" => Some(FileKind::Bicep),
             _ => None,
         }
     }

@@ -17,7 +17,7 @@ fn fixture_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .expect("fixtures folder")
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".bicep"))
+        .filter(|n| n.ends_with(".bicep") || n.ends_with(".bicepparam"))
         .collect();
     names.sort();
     names
@@ -74,7 +74,10 @@ fn fixture_snapshots() {
     let names = fixture_names();
     assert!(names.len() >= 10, "fixtures missing: {names:?}");
     for name in names {
-        let stem = name.trim_end_matches(".bicep").to_string();
+        let stem = match name.strip_suffix(".bicep") {
+            Some(stem) => stem.to_string(),
+            None => name.replace('.', "_"),
+        };
         let report = report(&name, &read(&name));
         insta::with_settings!({
             snapshot_path => "../snapshots",

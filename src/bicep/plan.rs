@@ -34,6 +34,7 @@ pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
     };
     p.clusters()?;
     p.modules()?;
+    p.params_file()?;
     // Clusters sharing a variable or parameter share its finding, as they share its edit.
     p.analysis
         .findings
@@ -509,6 +510,121 @@ impl<'d> Planner<'d> {
             message,
             Remedy::ManualReview { reason, expression },
         );
+    }
+
+    // ---- parameter files ----
+
+    /// A `.bicepparam` file whose `using` names the AKS module: its `param` lines are the
+    /// module's parameters, checked like a module call's `params`. (One that uses a local
+    /// template would need that template to know which parameters matter; it is left alone.)
+    fn params_file(&mut self) -> Result<(), SourceError> {
+        let doc = self.doc;
+        let Some(using) = &doc.using else {
+            return Ok(());
+        };
+        if !is_cluster_module(using) {
+            return Ok(());
+        }
+        let tree = BicepTree::new(doc, self.text, Vec::new());
+        let value_of = |name: &str| {
+            let mut found = doc
+                .params
+                .iter()
+                .filter(|p| p.name.eq_ignore_ascii_case(name));
+            match (found.next(), found.next()) {
+                (Some(p), None) => Ok(p.default.map(|d| (p.name.clone(), d))),
+                (Some(_), Some(p)) => Err(p.default),
+                _ => Ok(None),
+            }
+        };
+        let dup = |me: &Self, at: Option<NodeId>, name: &str| match at {
+            Some(at) => me.ambiguous(at, &["parameters".into()], &[name.to_string()]),
+            None => SourceError {
+                offset: 0,
+                message: format!("parameter `{name}` is set twice"),
+            },
+        };
+        let kv = match value_of(MODULE_ADDON_PARAM) {
+            Ok(Some((_, id))) => Handle {
+                id,
+                follow_params: false,
+            },
+            Ok(None) => return Ok(()),
+            Err(at) => return Err(dup(self, at, MODULE_ADDON_PARAM)),
+        };
+        match tree.shape(kv) {
+            Shape::Bool(true) | Shape::Expr(_) => {}
+            Shape::Str(s) if s.eq_ignore_ascii_case("true") => {}
+            _ => return Ok(()),
+        }
+        let file = format!("this parameter file for `{using}`");
+        match value_of(ROTATION) {
+            Err(at) => Err(dup(self, at, ROTATION)),
+            Ok(None) => {
+                // A new `param` line after the last one (as the patch appends it).
+                let after = doc
+                    .params
+                    .iter()
+                    .filter_map(|p| p.default)
+                    .map(|d| doc.node(d).span.end)
+                    .max()
+                    .unwrap_or_else(|| doc.node(kv.id).span.end);
+                let text = self.text;
+                let (at, line) = match text[after..].find('\n') {
+                    Some(i) => (
+                        after + i + 1,
+                        format!("param {ROTATION} = true{}", render::eol_near(text, after)),
+                    ),
+                    None => (
+                        text.len(),
+                        format!("{}param {ROTATION} = true", render::eol_near(text, after)),
+                    ),
+                };
+                let message = format!(
+                    "{file} enables the Secrets Store CSI Driver add-on \
+                     (`{MODULE_ADDON_PARAM}`) without `{ROTATION}`; it must be true"
+                );
+                self.finding(kv.id, &["parameters".into()], message, Remedy::Fix);
+                self.push_op(
+                    true,
+                    vec!["parameters".into(), ROTATION.into()],
+                    json!({ "value": true }),
+                    Edit::insert(at, line),
+                );
+                Ok(())
+            }
+            Ok(Some((name, id))) => {
+                let h = Handle::new(id);
+                let ptr = vec!["parameters".to_string(), name, "value".to_string()];
+                match tree.shape(h) {
+                    Shape::Bool(true) => return Ok(()),
+                    Shape::Str(s) if s.eq_ignore_ascii_case("true") => return Ok(()),
+                    Shape::Expr(_) => {
+                        self.review(&tree, h, ROTATION, &ptr);
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+                let (target, via) = tree.resolve(h);
+                let value = match self.doc.node(target).kind {
+                    Kind::Str(_) => rule::rotation_value(),
+                    _ => Value::Bool(true),
+                };
+                let landing = via.last().cloned();
+                let ptr = landing.as_ref().map_or(ptr, source_pointer);
+                let edit = render::replace(self.text, self.doc, target, &value, true);
+                let message = format!(
+                    "{file} enables the Secrets Store CSI Driver add-on but sets `{ROTATION}` \
+                     to {}; it must be {}{}",
+                    shorten(self.span_text(target)),
+                    render::render_inline(&value),
+                    self.landing_note(landing.as_ref())
+                );
+                self.finding(target, &ptr, message, Remedy::Fix);
+                self.push_op(false, ptr, value, edit);
+                Ok(())
+            }
+        }
     }
 
     // ---- module calls ----

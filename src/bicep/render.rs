@@ -169,7 +169,7 @@ fn eol_before(text: &str, line_start: usize) -> &'static str {
 
 /// The line ending around `pos`: that of the next line break, else the previous one; a
 /// lone CR (a stray) defers to the file's usual ending.
-fn eol_near(text: &str, pos: usize) -> &'static str {
+pub fn eol_near(text: &str, pos: usize) -> &'static str {
     let b = text.as_bytes();
     let at = text[pos..]
         .find(['\n', '\r'])

@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 
 /// The document's ARM shape.
 pub fn view(doc: &Doc, text: &str) -> Value {
+    if doc.using.is_some() {
+        return parameters_file(doc, text);
+    }
     let mut parameters = Map::new();
     for p in &doc.params {
         let mut m = Map::new();
@@ -34,6 +37,27 @@ pub fn view(doc: &Doc, text: &str) -> Value {
     root.insert("parameters".into(), Value::Object(parameters));
     root.insert("variables".into(), Value::Object(variables));
     root.insert("resources".into(), Value::Object(resources));
+    Value::Object(root)
+}
+
+/// A `.bicepparam` file as an ARM parameters file: `parameters.<name>.value`, and its
+/// variables.
+fn parameters_file(doc: &Doc, text: &str) -> Value {
+    let mut parameters = Map::new();
+    for p in &doc.params {
+        let mut m = Map::new();
+        if let Some(d) = p.default {
+            m.insert("value".into(), value(doc, text, d));
+        }
+        parameters.insert(p.name.clone(), Value::Object(m));
+    }
+    let mut variables = Map::new();
+    for v in &doc.vars {
+        variables.insert(v.name.clone(), value(doc, text, v.value));
+    }
+    let mut root = Map::new();
+    root.insert("parameters".into(), Value::Object(parameters));
+    root.insert("variables".into(), Value::Object(variables));
     Value::Object(root)
 }
 
