@@ -264,7 +264,8 @@ impl<'d> Planner<'d> {
                     whole: !via.is_empty(),
                 });
             }
-            container_inline = self.is_inline(object);
+            // A variable's or parameter's value stands alone on its declaration line.
+            container_inline = via.is_empty() && self.is_inline(object);
             object = id;
         }
         Err("empty path".into())
