@@ -4,7 +4,7 @@
 
 use crate::finding::{Analysis, SourceError};
 use crate::plan::{self, Options};
-use crate::{read, verify};
+use crate::{bicep, read, verify};
 use std::path::Path;
 
 /// The kinds of file armfix understands.
@@ -12,6 +12,8 @@ use std::path::Path;
 pub enum FileKind {
     /// ARM JSON (templates; other JSON is skipped after parsing).
     Json,
+    /// Bicep source (`.bicep`) and Bicep parameter files (`.bicepparam`).
+    Bicep,
 }
 
 impl FileKind {
@@ -20,6 +22,7 @@ impl FileKind {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "json" | "jsonc" => Some(FileKind::Json),
+            "bicep" | "bicepparam" => Some(FileKind::Bicep),
             _ => None,
         }
     }
@@ -33,6 +36,7 @@ impl FileKind {
     pub fn may_concern(self, bytes: &[u8]) -> bool {
         match self {
             FileKind::Json => read::mentions_rule(bytes),
+            FileKind::Bicep => bicep::may_concern(bytes),
         }
     }
 
@@ -40,6 +44,7 @@ impl FileKind {
     pub fn analyze(self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
         match self {
             FileKind::Json => plan::analyze(text, options),
+            FileKind::Bicep => bicep::analyze(text),
         }
     }
 
@@ -47,6 +52,7 @@ impl FileKind {
     pub fn verify(self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
         match self {
             FileKind::Json => verify::json(original, analysis, fixed),
+            FileKind::Bicep => bicep::verify(original, analysis, fixed),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod apply;
 pub mod arm;
+pub mod bicep;
 pub mod cli;
 pub mod discover;
 pub mod edit;

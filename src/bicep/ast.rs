@@ -1,0 +1,178 @@
+//! The syntax tree of a Bicep file, as far as armfix needs it: declarations (params, vars,
+//! resources, modules), and values with full structure for objects, arrays and literals and
+//! byte spans for everything. Other expressions are kept as opaque spans of the source.
+//! Trivia is not stored: it is the source text between spans.
+
+/// A half-open byte range in the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Index of a value in [`Doc::nodes`].
+pub type NodeId = usize;
+
+/// One value with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    /// An integer, as written.
+    Int,
+    /// A string without interpolation (single-line or `'''`), decoded.
+    Str(String),
+    Object(Object),
+    Array(Vec<NodeId>),
+    /// A bare identifier: a parameter, variable, resource, loop variable…
+    Ident(String),
+    /// A call of a named function (`f(…)`, `sys.f(…)`) with its arguments.
+    Call {
+        name: String,
+        args: Vec<NodeId>,
+    },
+    /// `cond ? then : other`.
+    Ternary {
+        cond: NodeId,
+        then: NodeId,
+        other: NodeId,
+    },
+    /// `[for x in xs: body]` or `[for (x, i) in xs: body]`.
+    For {
+        names: Vec<String>,
+        body: NodeId,
+    },
+    /// `if (cond) body`, only as a resource or module body (possibly inside a `for`).
+    If {
+        cond: NodeId,
+        body: NodeId,
+    },
+    /// Any other expression (operators, property access, interpolated strings, lambdas…).
+    Expr,
+}
+
+/// An object literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// Offsets of `{` and `}`.
+    pub open: usize,
+    pub close: usize,
+    pub members: Vec<Member>,
+    /// Whether a `...spread` or a computed (interpolated) key makes the keys unknowable
+    /// before deployment.
+    pub dynamic: bool,
+}
+
+/// `key: value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The key as a value (identifier or decoded string); `None` when interpolated.
+    pub key: Option<String>,
+    pub key_span: Span,
+    pub value: NodeId,
+}
+
+/// A decorator: `@name(args)`; `name` without a `sys.` prefix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decorator {
+    pub name: String,
+    pub args: Vec<NodeId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub decorators: Vec<Decorator>,
+    /// The declared type as written (empty in `.bicepparam` files).
+    pub type_text: String,
+    pub default: Option<NodeId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Var {
+    pub name: String,
+    pub value: NodeId,
+}
+
+/// A `resource` or `module` declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decl {
+    /// The symbolic name.
+    pub name: String,
+    pub name_span: Span,
+    /// The resource type with API version (`Microsoft.X/y@2024-01-01`, child types made
+    /// full), or the module's path or registry reference.
+    pub target: String,
+    pub existing: bool,
+    /// `{…}`, `if (…) {…}` or `[for …: …]`.
+    pub body: NodeId,
+    /// The enclosing resource, for nested child resources (index into `Doc::resources`).
+    pub parent: Option<usize>,
+}
+
+impl Decl {
+    /// The type without its API version.
+    pub fn type_name(&self) -> &str {
+        self.target.split('@').next().unwrap_or("")
+    }
+
+    /// The API version (empty when there is none).
+    pub fn api_version(&self) -> &str {
+        self.target.split_once('@').map_or("", |(_, v)| v)
+    }
+}
+
+/// A parsed Bicep (or `.bicepparam`) file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Doc {
+    pub nodes: Vec<Node>,
+    pub params: Vec<Param>,
+    pub vars: Vec<Var>,
+    pub resources: Vec<Decl>,
+    pub modules: Vec<Decl>,
+    /// `using '…'` of a `.bicepparam` file.
+    pub using: Option<String>,
+    /// Every identifier used as a value (not keys or property names), with its span.
+    pub refs: Vec<(String, Span)>,
+}
+
+impl Doc {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    pub fn object(&self, id: NodeId) -> Option<&Object> {
+        match &self.nodes[id].kind {
+            Kind::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub fn param(&self, name: &str) -> Option<&Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    pub fn var(&self, name: &str) -> Option<&Var> {
+        self.vars.iter().find(|v| v.name == name)
+    }
+
+    /// The symbolic name ARM gives a resource: `parent::child` for nested ones.
+    pub fn symbolic_name(&self, index: usize) -> String {
+        let d = &self.resources[index];
+        match d.parent {
+            Some(p) => format!("{}::{}", self.symbolic_name(p), d.name),
+            None => d.name.clone(),
+        }
+    }
+
+    /// How many times `name` is used as a value.
+    pub fn uses(&self, name: &str) -> usize {
+        self.refs.iter().filter(|(n, _)| n == name).count()
+    }
+}

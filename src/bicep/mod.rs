@@ -1,0 +1,136 @@
+//! Bicep support: reads `.bicep` files losslessly ([`lexer`], [`parser`] into [`ast`]), lets
+//! the shared rule decide each cluster through [`tree`], plans fixes and manual-review
+//! findings ([`plan`]), renders them as Bicep-style text edits ([`render`]), and addresses the
+//! JSON Patch in the file's ARM shape ([`view`]), as `bicep build` would compile it. The
+//! pipeline after analysis (diff, prompt, verification, atomic write) is the shared one.
+//!
+//! Why a hand-written reader: tree-sitter-bicep lacks the spread operator, `$'''` strings and
+//! `extension`, and armfix needs exact byte spans of objects, keys and values but no
+//! semantics for most expressions, which it only has to skip correctly.
+
+pub mod ast;
+pub mod lexer;
+pub mod parser;
+pub mod plan;
+pub mod render;
+pub mod tree;
+pub mod view;
+
+use crate::edit::Edit;
+use crate::finding::{Analysis, SourceError};
+use crate::location::LineIndex;
+use aho_corasick::AhoCorasick;
+use std::sync::OnceLock;
+
+/// Words a Bicep file must contain (ignoring ASCII case) to possibly need a fix: a cluster
+/// type, or a call of the AKS module with its add-on parameter.
+pub const MARKERS: [&str; 3] = [
+    "managedclusters",
+    "enablekeyvaultsecretsprovider",
+    "managed-cluster",
+];
+
+/// Cheap test on raw bytes: can this Bicep file concern the rule at all?
+pub fn may_concern(bytes: &[u8]) -> bool {
+    static M: OnceLock<AhoCorasick> = OnceLock::new();
+    M.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(MARKERS)
+            .expect("literal patterns build")
+    })
+    .is_match(bytes)
+}
+
+/// Parses and plans one Bicep file. Every Bicep file is a template, so the result is always
+/// `Some` unless the file cannot be read.
+pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
+    let doc = parser::parse(text)?;
+    plan::plan(text, &doc).map(Some)
+}
+
+/// Proves a fix before it is written: every byte outside the edits is unchanged, the new
+/// text parses, its ARM shape is the original's with the JSON Patch applied, and the rule
+/// finds nothing fixable left (and no new manual review).
+pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
+    untouched_outside_edits(original, &analysis.edits, fixed)?;
+    let before = parser::parse(original)
+        .map_err(|e| format!("the original no longer parses: {}", e.message))?;
+    let after = parser::parse(fixed).map_err(|e| {
+        let (line, col) = LineIndex::new(fixed).line_col(fixed, e.offset);
+        format!(
+            "the edited text does not parse ({line}:{col}: {})",
+            e.message
+        )
+    })?;
+    let mut expected = view::view(&before, original);
+    json_patch::patch(&mut expected, &analysis.patch)
+        .map_err(|e| format!("the JSON Patch does not apply to the file's ARM shape: {e}"))?;
+    let got = view::view(&after, fixed);
+    let same_order = serde_json::to_string(&got).ok() == serde_json::to_string(&expected).ok();
+    if got != expected || !same_order {
+        return Err("the edited text is not the JSON Patch applied to the original".into());
+    }
+    let again = plan::plan(fixed, &after)
+        .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?;
+    if again.fixable() > 0 {
+        return Err("the edited text still fails the rule".into());
+    }
+    if again.manual() > analysis.manual() {
+        return Err("the edit made a value armfix cannot read".into());
+    }
+    Ok(())
+}
+
+/// Checks that `fixed` holds the original's bytes everywhere outside the edits.
+fn untouched_outside_edits(original: &str, edits: &[Edit], fixed: &str) -> Result<(), String> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    let (mut from, mut to) = (0usize, 0usize);
+    let o = original.as_bytes();
+    let f = fixed.as_bytes();
+    for e in sorted {
+        let gap = e
+            .start
+            .checked_sub(from)
+            .ok_or("the edits overlap".to_string())?;
+        if f.get(to..to + gap) != o.get(from..e.start) {
+            return Err(format!("bytes before offset {} changed", e.start));
+        }
+        to += gap + e.replacement.len();
+        if f.get(to - e.replacement.len()..to) != Some(e.replacement.as_bytes()) {
+            return Err(format!("the edit at offset {} is not in the text", e.start));
+        }
+        from = e.end;
+    }
+    if f.get(to..) != o.get(from..) {
+        return Err("bytes after the last edit changed".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers() {
+        assert!(may_concern(
+            b"resource a 'Microsoft.ContainerService/ManagedClusters@1' = {}"
+        ));
+        assert!(may_concern(
+            b"module m 'br/public:avm/res/container-service/managed-cluster:1' = {}"
+        ));
+        assert!(!may_concern(
+            b"resource s 'Microsoft.Storage/storageAccounts@1' = {}"
+        ));
+    }
+
+    #[test]
+    fn outside_bytes_are_checked() {
+        let edits = [Edit::insert(1, "X")];
+        assert!(untouched_outside_edits("ab", &edits, "aXb").is_ok());
+        assert!(untouched_outside_edits("ab", &edits, "aXc").is_err());
+        assert!(untouched_outside_edits("ab", &edits, "Xab").is_err());
+    }
+}

@@ -1,0 +1,844 @@
+//! Plans the fix of one Bicep file. Clusters (`resource … 'Microsoft.ContainerService/
+//! managedClusters@…'`, any body form, nested or not, never `existing`) are decided by the
+//! shared rule; calls of the AKS module (Azure Verified Module
+//! `avm/res/container-service/managed-cluster`, or the CARML/ResourceModules module it grew
+//! from) are checked on their `params`. Each failing case becomes a finding and, when the value
+//! can be fixed where it is written (in the resource, in a variable's literal, or in a
+//! parameter's default), an RFC 6902 operation on the file's ARM shape (see [`super::view`])
+//! and a Bicep text edit. Expressions armfix cannot follow become manual-review findings that
+//! say why and what to change.
+
+use super::ast::{Doc, Kind, NodeId};
+use super::render;
+use super::tree::{BicepTree, Handle, Source};
+use crate::edit::Edit;
+use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::location::LineIndex;
+use crate::rule::{self, FixKind, Lookup, Shape, Tree, Verdict, ROTATION};
+use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
+use jsonptr::PointerBuf;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+/// The module parameter that turns the add-on on.
+pub const MODULE_ADDON_PARAM: &str = "enableKeyvaultSecretsProvider";
+
+/// Plans the fixes of a parsed file.
+pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
+    let mut p = Planner {
+        text,
+        doc,
+        analysis: Analysis::default(),
+        lines: LineIndex::new(text),
+        seen: HashSet::new(),
+        pending_source: None,
+    };
+    p.clusters()?;
+    p.modules()?;
+    p.params_file()?;
+    // Clusters sharing a variable or parameter share its finding, as they share its edit.
+    p.analysis
+        .findings
+        .sort_by(|a, b| (a.start, a.end, &a.message).cmp(&(b.start, b.end, &b.message)));
+    p.analysis
+        .findings
+        .dedup_by(|a, b| (a.start, a.end, &a.message) == (b.start, b.end, &b.message));
+    Ok(p.analysis)
+}
+
+/// True for a module reference to the AKS module: `br/public:avm/res/container-service/
+/// managed-cluster:VER`, a path ending in that folder (`…/managed-cluster/main.bicep`), or
+/// the CARML layout `…/Microsoft.ContainerService/managedClusters/deploy.bicep`.
+pub fn is_cluster_module(target: &str) -> bool {
+    let t = target.to_ascii_lowercase().replace('\\', "/");
+    [
+        "container-service/managed-cluster",
+        "microsoft.containerservice/managedclusters",
+    ]
+    .iter()
+    .any(|needle| {
+        t.match_indices(needle).any(|(i, _)| {
+            let after = &t[i + needle.len()..];
+            let before_ok = i == 0 || t.as_bytes()[i - 1] == b'/' || t.as_bytes()[i - 1] == b':';
+            before_ok
+                && (after.is_empty()
+                    || after.starts_with(':')
+                    || ["/main.bicep", "/deploy.bicep", "/main.json", "/deploy.json"]
+                        .contains(&after))
+        })
+    })
+}
+
+/// The object a body form wraps (`if`, `for`, both), and the loop variables in scope.
+pub fn unwrap_body(doc: &Doc, mut id: NodeId) -> (NodeId, Vec<String>) {
+    let mut names = Vec::new();
+    loop {
+        match &doc.node(id).kind {
+            Kind::If { body, .. } => id = *body,
+            Kind::For { names: n, body } => {
+                names.extend(n.iter().cloned());
+                id = *body;
+            }
+            _ => return (id, names),
+        }
+    }
+}
+
+struct Planner<'d> {
+    text: &'d str,
+    doc: &'d Doc,
+    analysis: Analysis,
+    lines: LineIndex,
+    /// Pointers already patched (several clusters may share a variable or parameter).
+    seen: HashSet<String>,
+    /// Where the next fixable finding's fix lands, when not in the resource itself.
+    pending_source: Option<FixSource>,
+}
+
+/// Where a change lands.
+struct Located {
+    pointer: Vec<String>,
+    /// The object holding the key.
+    object: NodeId,
+    /// Whether the object holding `object` is on one line.
+    container_inline: bool,
+    /// The current value, for replacements.
+    target: Option<NodeId>,
+    /// The variable or parameter the change lands in, if not the resource itself.
+    landing: Option<Source>,
+    /// The target is a variable's or parameter's whole value.
+    whole: bool,
+}
+
+fn source_pointer(s: &Source) -> Vec<String> {
+    match s {
+        Source::Variable(n) => vec!["variables".into(), n.clone()],
+        Source::Parameter(n) => vec!["parameters".into(), n.clone(), "defaultValue".into()],
+    }
+}
+
+fn pointer(tokens: &[String]) -> PointerBuf {
+    PointerBuf::from_tokens(tokens.to_vec())
+}
+
+/// An expression cut to a readable length for a one-line message.
+fn shorten(expression: &str) -> String {
+    const MAX: usize = 72;
+    let one_line: String = expression.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= MAX {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+impl<'d> Planner<'d> {
+    fn span_text(&self, id: NodeId) -> &'d str {
+        let s = self.doc.node(id).span;
+        &self.text[s.start..s.end]
+    }
+
+    fn is_inline(&self, object: NodeId) -> bool {
+        match self.doc.object(object) {
+            Some(o) => !self.text[o.open..o.close].contains(['\n', '\r']),
+            None => false,
+        }
+    }
+
+    fn finding(&mut self, at: NodeId, pointer: &[String], message: String, remedy: Remedy) {
+        let span = self.doc.node(at).span;
+        let (line, column) = self.lines.line_col(self.text, span.start);
+        self.analysis.findings.push(Finding {
+            rule: rule::RULE_ID,
+            start: span.start,
+            end: span.end,
+            line,
+            column,
+            pointer: self::pointer(pointer).to_string(),
+            source: if remedy == Remedy::Fix {
+                Some(self.pending_source.take().unwrap_or(FixSource::Value))
+            } else {
+                None
+            },
+            message,
+            remedy,
+        });
+    }
+
+    fn ambiguous(&self, at: NodeId, base: &[String], path: &[String]) -> SourceError {
+        let mut full = base.to_vec();
+        full.extend(path.iter().cloned());
+        let key = path.last().cloned().unwrap_or_default();
+        SourceError {
+            offset: self.doc.node(at).span.start,
+            message: format!(
+                "duplicate key `{key}` at {} (keys differing only in case count as the same): \
+                 which one deploys is ambiguous, so armfix will not edit this file",
+                pointer(&full)
+            ),
+        }
+    }
+
+    // ---- clusters ----
+
+    fn clusters(&mut self) -> Result<(), SourceError> {
+        let doc = self.doc;
+        for (i, r) in doc.resources.iter().enumerate() {
+            if r.existing || !r.type_name().eq_ignore_ascii_case(rule::CLUSTER_TYPE) {
+                continue;
+            }
+            let base = vec!["resources".to_string(), doc.symbolic_name(i)];
+            let (body, shadowed) = unwrap_body(doc, r.body);
+            let tree = BicepTree::new(doc, self.text, shadowed);
+            if !matches!(doc.object(body), Some(o) if !o.dynamic) {
+                let reason = format!(
+                    "the body of cluster `{}` is built with a spread (`...`) or is not an object \
+                     literal, so armfix cannot read it; make sure it sets \
+                     `properties.addonProfiles.azureKeyvaultSecretsProvider.config.\
+                     enableSecretRotation: 'true'` when the add-on is enabled",
+                    r.name
+                );
+                let expression = self.span_text(body).to_string();
+                let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+                self.finding(
+                    body,
+                    &base,
+                    message,
+                    Remedy::ManualReview { reason, expression },
+                );
+                continue;
+            }
+            match rule::decide(&tree, Handle::new(body)) {
+                Verdict::NotApplicable | Verdict::Pass => {}
+                Verdict::Ambiguous { at, path } => return Err(self.ambiguous(at.id, &base, &path)),
+                Verdict::Review { at, path, .. } => {
+                    let name = path.last().map_or("value", String::as_str);
+                    let mut pointer = base.clone();
+                    pointer.extend(path.iter().cloned());
+                    self.review(&tree, at, name, &pointer);
+                }
+                Verdict::Fix(fix) => self.fix_cluster(&tree, body, &base, fix)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Follows `path` (keys as spelled) from `body` to where the change lands.
+    fn locate(
+        &self,
+        tree: &BicepTree,
+        body: NodeId,
+        base: &[String],
+        path: &[String],
+    ) -> Result<Located, String> {
+        let mut ptr = base.to_vec();
+        let mut object = body;
+        let mut container_inline = false;
+        let mut landing = None;
+        for (i, key) in path.iter().enumerate() {
+            let last = i + 1 == path.len();
+            let o = self
+                .doc
+                .object(object)
+                .ok_or_else(|| format!("`{key}` is not in an object"))?;
+            let member = o.members.iter().find(|m| m.key.as_deref() == Some(key));
+            ptr.push(key.clone());
+            let Some(m) = member else {
+                if last {
+                    return Ok(Located {
+                        pointer: ptr,
+                        object,
+                        container_inline,
+                        target: None,
+                        landing,
+                        whole: false,
+                    });
+                }
+                return Err(format!("no key `{key}`"));
+            };
+            let (id, via) = tree.resolve(Handle::new(m.value));
+            if let Some(src) = via.last() {
+                ptr = source_pointer(src);
+                landing = Some(src.clone());
+            }
+            if last {
+                return Ok(Located {
+                    pointer: ptr,
+                    object,
+                    container_inline,
+                    target: Some(id),
+                    landing,
+                    whole: !via.is_empty(),
+                });
+            }
+            // A variable's or parameter's value stands alone on its declaration line.
+            container_inline = via.is_empty() && self.is_inline(object);
+            object = id;
+        }
+        Err("empty path".into())
+    }
+
+    fn fix_cluster(
+        &mut self,
+        tree: &BicepTree,
+        body: NodeId,
+        base: &[String],
+        fix: rule::Fix<Handle>,
+    ) -> Result<(), SourceError> {
+        let internal = |at: NodeId, why: String| SourceError {
+            offset: self.doc.node(at).span.start,
+            message: format!("internal error: cannot place the fix: {why}"),
+        };
+        let loc = self
+            .locate(tree, body, base, &fix.path)
+            .map_err(|why| internal(fix.at.id, why))?;
+        let key = fix.path.last().cloned().unwrap_or_default();
+        let (value, edit) = match (&fix.kind, loc.target) {
+            (FixKind::AddConfig | FixKind::AddKey, _) => {
+                let value = fix.value.clone();
+                let edit = render::add_member(
+                    self.text,
+                    self.doc,
+                    loc.object,
+                    &key,
+                    &value,
+                    loc.container_inline,
+                )
+                .map_err(|why| internal(fix.at.id, why))?;
+                (value, edit)
+            }
+            (FixKind::ReplaceConfig, Some(target)) => {
+                let value = fix.value.clone();
+                let inline = !loc.whole && self.is_inline(loc.object);
+                let edit = render::replace(self.text, self.doc, target, &value, inline);
+                (value, edit)
+            }
+            (FixKind::ReplaceValue(_), Some(target)) => {
+                let value = if loc.whole {
+                    self.own_type(loc.landing.as_ref(), target)
+                } else {
+                    fix.value.clone()
+                };
+                if let (true, Some(Source::Parameter(p))) = (loc.whole, &loc.landing) {
+                    if let Some(allowed) = self.disallowed(p, &value) {
+                        let reason = format!(
+                            "`{ROTATION}` comes from parameter `{p}`, whose @allowed values \
+                             ({allowed}) do not include {}; add it to @allowed and make it the \
+                             default, or pass it where the template is deployed",
+                            render::render_inline(&value)
+                        );
+                        let expression = self.span_text(target).to_string();
+                        let message =
+                            format!("needs manual review: {reason} ({})", shorten(&expression));
+                        self.finding(
+                            target,
+                            &loc.pointer,
+                            message,
+                            Remedy::ManualReview { reason, expression },
+                        );
+                        return Ok(());
+                    }
+                }
+                let edit = render::replace(self.text, self.doc, target, &value, true);
+                (value, edit)
+            }
+            _ => return Err(internal(fix.at.id, "no value to replace".into())),
+        };
+        let add = matches!(fix.kind, FixKind::AddConfig | FixKind::AddKey);
+        let message = format!(
+            "{}{}",
+            self.fix_message(&fix.kind, loc.target),
+            self.landing_note(loc.landing.as_ref())
+        );
+        let mut under = loc.pointer.clone();
+        if add {
+            under.pop();
+        }
+        let at = if add {
+            fix.at.id
+        } else {
+            loc.target.unwrap_or(fix.at.id)
+        };
+        self.pending_source = loc.landing.as_ref().map(|l| match l {
+            Source::Variable(name) => FixSource::Variable { name: name.clone() },
+            Source::Parameter(name) => FixSource::ParameterDefault { name: name.clone() },
+        });
+        self.finding(at, &under, message, Remedy::Fix);
+        self.push_op(add, loc.pointer, value, edit);
+        Ok(())
+    }
+
+    fn push_op(&mut self, add: bool, tokens: Vec<String>, value: Value, edit: Edit) {
+        let path = pointer(&tokens);
+        if !self.seen.insert(path.to_string()) {
+            return;
+        }
+        let op = if add {
+            PatchOperation::Add(AddOperation { path, value })
+        } else {
+            PatchOperation::Replace(ReplaceOperation { path, value })
+        };
+        self.analysis.patch.push(op);
+        self.analysis.edits.push(edit);
+    }
+
+    /// `true` or `'true'`, in the type of the parameter or variable that holds the value.
+    fn own_type(&self, landing: Option<&Source>, target: NodeId) -> Value {
+        if let Some(Source::Parameter(p)) = landing {
+            if let Some(param) = self.doc.param(p) {
+                match param.type_text.trim() {
+                    "bool" => return Value::Bool(true),
+                    "string" => return rule::rotation_value(),
+                    _ => {}
+                }
+            }
+        }
+        match self.doc.node(target).kind {
+            Kind::Bool(_) => Value::Bool(true),
+            _ => rule::rotation_value(),
+        }
+    }
+
+    /// The allowed values of parameter `p` when they exclude `value`.
+    fn disallowed(&self, p: &str, value: &Value) -> Option<String> {
+        let param = self.doc.param(p)?;
+        let deco = param
+            .decorators
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case("allowed"))?;
+        let Kind::Array(items) = &self.doc.node(*deco.args.first()?).kind else {
+            return None;
+        };
+        let values: Vec<Value> = items
+            .iter()
+            .map(|i| super::view::value(self.doc, self.text, *i))
+            .collect();
+        if values.contains(value) {
+            return None;
+        }
+        Some(
+            items
+                .iter()
+                .map(|i| self.span_text(*i))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+
+    fn fix_message(&self, kind: &FixKind, target: Option<NodeId>) -> String {
+        match kind {
+            FixKind::AddConfig => format!(
+                "the Secrets Store CSI Driver add-on is enabled without `config`; \
+                 `config.{ROTATION}` must be 'true'"
+            ),
+            FixKind::AddKey => format!(
+                "the Secrets Store CSI Driver add-on is enabled without `config.{ROTATION}`; \
+                 it must be 'true'"
+            ),
+            FixKind::ReplaceConfig => format!(
+                "the Secrets Store CSI Driver add-on is enabled with `config` null; \
+                 `config.{ROTATION}` must be 'true'"
+            ),
+            FixKind::ReplaceValue(_) => {
+                let was = target.map_or("not 'true'", |t| self.span_text(t));
+                format!("`{ROTATION}` is {}; it must be 'true'", shorten(was))
+            }
+        }
+    }
+
+    /// Says where a fix lands when it is not in the resource itself.
+    fn landing_note(&self, landing: Option<&Source>) -> String {
+        let (what, name) = match landing {
+            None => return String::new(),
+            Some(Source::Variable(n)) => (format!("in variable `{n}`"), n),
+            Some(Source::Parameter(n)) => (
+                format!(
+                    "at the default of parameter `{n}`, which a parameter file or module call \
+                     may still override"
+                ),
+                n,
+            ),
+        };
+        let uses = self.doc.uses(name);
+        if uses > 1 {
+            format!(
+                " (fixed {what}; `{name}` is used {uses} times in this file: check its other \
+                 uses want the change)"
+            )
+        } else {
+            format!(" (fixed {what})")
+        }
+    }
+
+    /// A manual-review finding for the value at `at`, named `name`.
+    fn review(&mut self, tree: &BicepTree, at: Handle, name: &str, pointer: &[String]) {
+        let (id, via) = tree.resolve(at);
+        let doc = self.doc;
+        let want = if name == ROTATION {
+            "evaluates to 'true' (as `enableSecretRotation: 'true'` would)".to_string()
+        } else {
+            format!("sets `{ROTATION}: 'true'` in the add-on's `config`")
+        };
+        let from = match via.last() {
+            Some(Source::Variable(v)) => format!(" (from variable `{v}`)"),
+            Some(Source::Parameter(p)) => format!(" (from the default of parameter `{p}`)"),
+            None => String::new(),
+        };
+        let reason = match &doc.node(id).kind {
+            Kind::Ternary { .. } => format!(
+                "`{name}`{from} is a conditional (`? :`) expression, which armfix does not \
+                 rewrite; make sure each branch taken when the add-on is enabled {want}"
+            ),
+            Kind::Call { name: f, .. } => format!(
+                "`{name}`{from} is computed by `{f}(…)`, which armfix does not rewrite; make sure \
+                 the result {want}"
+            ),
+            Kind::Ident(n) if doc.param(n).is_some_and(|p| p.default.is_none()) => format!(
+                "`{name}`{from} comes from parameter `{n}`, which has no default; make sure the \
+                 value passed where the template is deployed {want}"
+            ),
+            Kind::Ident(n) => format!(
+                "`{name}`{from} is `{n}`, which armfix cannot follow to a literal value; make \
+                 sure it {want}"
+            ),
+            Kind::Object(_) => format!(
+                "`{name}`{from} is built with a spread (`...`) or computed keys; make sure the \
+                 result {want}"
+            ),
+            _ => format!(
+                "`{name}`{from} is an expression, which armfix does not rewrite; make sure it \
+                 {want}"
+            ),
+        };
+        let expression = self.span_text(id).to_string();
+        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        let pointer = match via.last() {
+            Some(src) => source_pointer(src),
+            None => pointer.to_vec(),
+        };
+        self.finding(
+            id,
+            &pointer,
+            message,
+            Remedy::ManualReview { reason, expression },
+        );
+    }
+
+    // ---- parameter files ----
+
+    /// A `.bicepparam` file whose `using` names the AKS module: its `param` lines are the
+    /// module's parameters, checked like a module call's `params`. (One that uses a local
+    /// template would need that template to know which parameters matter; it is left alone.)
+    fn params_file(&mut self) -> Result<(), SourceError> {
+        let doc = self.doc;
+        let Some(using) = &doc.using else {
+            return Ok(());
+        };
+        if !is_cluster_module(using) {
+            return Ok(());
+        }
+        let tree = BicepTree::new(doc, self.text, Vec::new());
+        let value_of = |name: &str| {
+            let mut found = doc
+                .params
+                .iter()
+                .filter(|p| p.name.eq_ignore_ascii_case(name));
+            match (found.next(), found.next()) {
+                (Some(p), None) => Ok(p.default.map(|d| (p.name.clone(), d))),
+                (Some(_), Some(p)) => Err(p.default),
+                _ => Ok(None),
+            }
+        };
+        let dup = |me: &Self, at: Option<NodeId>, name: &str| match at {
+            Some(at) => me.ambiguous(at, &["parameters".into()], &[name.to_string()]),
+            None => SourceError {
+                offset: 0,
+                message: format!("parameter `{name}` is set twice"),
+            },
+        };
+        let kv = match value_of(MODULE_ADDON_PARAM) {
+            Ok(Some((_, id))) => Handle {
+                id,
+                follow_params: false,
+            },
+            Ok(None) => return Ok(()),
+            Err(at) => return Err(dup(self, at, MODULE_ADDON_PARAM)),
+        };
+        match tree.shape(kv) {
+            Shape::Bool(true) | Shape::Expr(_) => {}
+            Shape::Str(s) if s.eq_ignore_ascii_case("true") => {}
+            _ => return Ok(()),
+        }
+        let file = format!("this parameter file for `{using}`");
+        match value_of(ROTATION) {
+            Err(at) => Err(dup(self, at, ROTATION)),
+            Ok(None) => {
+                // A new `param` line after the last one (as the patch appends it).
+                let after = doc
+                    .params
+                    .iter()
+                    .filter_map(|p| p.default)
+                    .map(|d| doc.node(d).span.end)
+                    .max()
+                    .unwrap_or_else(|| doc.node(kv.id).span.end);
+                let text = self.text;
+                let (at, line) = match text[after..].find('\n') {
+                    Some(i) => (
+                        after + i + 1,
+                        format!("param {ROTATION} = true{}", render::eol_near(text, after)),
+                    ),
+                    None => (
+                        text.len(),
+                        format!("{}param {ROTATION} = true", render::eol_near(text, after)),
+                    ),
+                };
+                let message = format!(
+                    "{file} enables the Secrets Store CSI Driver add-on \
+                     (`{MODULE_ADDON_PARAM}`) without `{ROTATION}`; it must be true"
+                );
+                self.finding(kv.id, &["parameters".into()], message, Remedy::Fix);
+                self.push_op(
+                    true,
+                    vec!["parameters".into(), ROTATION.into()],
+                    json!({ "value": true }),
+                    Edit::insert(at, line),
+                );
+                Ok(())
+            }
+            Ok(Some((name, id))) => {
+                let h = Handle::new(id);
+                let ptr = vec!["parameters".to_string(), name, "value".to_string()];
+                match tree.shape(h) {
+                    Shape::Bool(true) => return Ok(()),
+                    Shape::Str(s) if s.eq_ignore_ascii_case("true") => return Ok(()),
+                    Shape::Expr(_) => {
+                        self.review(&tree, h, ROTATION, &ptr);
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+                let (target, via) = tree.resolve(h);
+                let value = match self.doc.node(target).kind {
+                    Kind::Str(_) => rule::rotation_value(),
+                    _ => Value::Bool(true),
+                };
+                let landing = via.last().cloned();
+                let ptr = landing.as_ref().map_or(ptr, source_pointer);
+                let edit = render::replace(self.text, self.doc, target, &value, true);
+                let message = format!(
+                    "{file} enables the Secrets Store CSI Driver add-on but sets `{ROTATION}` \
+                     to {}; it must be {}{}",
+                    shorten(self.span_text(target)),
+                    render::render_inline(&value),
+                    self.landing_note(landing.as_ref())
+                );
+                self.finding(target, &ptr, message, Remedy::Fix);
+                self.push_op(false, ptr, value, edit);
+                Ok(())
+            }
+        }
+    }
+
+    // ---- module calls ----
+
+    fn modules(&mut self) -> Result<(), SourceError> {
+        let doc = self.doc;
+        for m in &doc.modules {
+            if !is_cluster_module(&m.target) {
+                continue;
+            }
+            let (body, shadowed) = unwrap_body(doc, m.body);
+            let tree = BicepTree::new(doc, self.text, shadowed);
+            let base = vec![
+                "resources".to_string(),
+                m.name.clone(),
+                "properties".to_string(),
+                "parameters".to_string(),
+            ];
+            if !matches!(doc.object(body), Some(o) if !o.dynamic) {
+                continue;
+            }
+            let params = match tree.get(Handle::new(body), "params") {
+                Lookup::Missing => continue,
+                Lookup::Duplicate(k, at) => {
+                    return Err(self.ambiguous(at.id, &base[..2], &[k]));
+                }
+                Lookup::Found(_, h) => h,
+            };
+            let params_obj = match tree.shape(params) {
+                Shape::Object(o) => o,
+                Shape::Expr(_) => {
+                    self.review(&tree, params, "params", &base);
+                    continue;
+                }
+                _ => continue,
+            };
+            let (_, pvia) = tree.resolve(params);
+            let (params_ptr, wrap, landing) = match pvia.last() {
+                None => (base.clone(), true, None),
+                Some(src) => (source_pointer(src), false, Some(src.clone())),
+            };
+            let ctx = ModuleCtx {
+                name: &m.name,
+                params_obj,
+                params_ptr,
+                wrap,
+                landing,
+                container_inline: pvia.is_empty() && self.is_inline(body),
+            };
+            self.module_call(&tree, &ctx)?;
+        }
+        Ok(())
+    }
+
+    fn module_call(&mut self, tree: &BicepTree, ctx: &ModuleCtx) -> Result<(), SourceError> {
+        let kv = match tree.get(ctx.params_obj, MODULE_ADDON_PARAM) {
+            Lookup::Missing => return Ok(()),
+            Lookup::Duplicate(k, at) => return Err(self.ambiguous(at.id, &ctx.params_ptr, &[k])),
+            Lookup::Found(_, h) => Handle {
+                follow_params: false,
+                ..h
+            },
+        };
+        match tree.shape(kv) {
+            Shape::Bool(true) | Shape::Expr(_) => {}
+            Shape::Str(s) if s.eq_ignore_ascii_case("true") => {}
+            _ => return Ok(()),
+        }
+        let module = ctx.name;
+        match tree.get(ctx.params_obj, ROTATION) {
+            Lookup::Duplicate(k, at) => Err(self.ambiguous(at.id, &ctx.params_ptr, &[k])),
+            Lookup::Missing => {
+                let value = if ctx.wrap {
+                    json!({ "value": true })
+                } else {
+                    Value::Bool(true)
+                };
+                let edit = render::add_member(
+                    self.text,
+                    self.doc,
+                    ctx.params_obj.id,
+                    ROTATION,
+                    &Value::Bool(true),
+                    ctx.container_inline,
+                )
+                .map_err(|why| SourceError {
+                    offset: self.doc.node(ctx.params_obj.id).span.start,
+                    message: format!("internal error: cannot place the fix: {why}"),
+                })?;
+                let mut ptr = ctx.params_ptr.clone();
+                let message = format!(
+                    "module `{module}` enables the Secrets Store CSI Driver add-on \
+                     (`{MODULE_ADDON_PARAM}`) without `{ROTATION}`; it must be true{}",
+                    self.landing_note(ctx.landing.as_ref())
+                );
+                self.finding(ctx.params_obj.id, &ptr, message, Remedy::Fix);
+                ptr.push(ROTATION.into());
+                self.push_op(true, ptr, value, edit);
+                Ok(())
+            }
+            Lookup::Found(key, h) => {
+                match tree.shape(h) {
+                    Shape::Bool(true) => return Ok(()),
+                    Shape::Str(s) if s.eq_ignore_ascii_case("true") => return Ok(()),
+                    Shape::Expr(_) => {
+                        let mut ptr = ctx.params_ptr.clone();
+                        ptr.push(key);
+                        self.review(tree, h, ROTATION, &ptr);
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+                let (target, via) = tree.resolve(h);
+                let (ptr, landing) = match via.last() {
+                    Some(src) => (source_pointer(src), Some(src.clone())),
+                    None => {
+                        let mut p = ctx.params_ptr.clone();
+                        p.push(key);
+                        if ctx.wrap {
+                            p.push("value".into());
+                        }
+                        (p, ctx.landing.clone())
+                    }
+                };
+                let value = match (&landing, via.is_empty()) {
+                    (Some(Source::Parameter(_)), false) => self.own_type(landing.as_ref(), target),
+                    _ => match self.doc.node(target).kind {
+                        Kind::Str(_) => rule::rotation_value(),
+                        _ => Value::Bool(true),
+                    },
+                };
+                if let (false, Some(Source::Parameter(p))) = (via.is_empty(), &landing) {
+                    if let Some(allowed) = self.disallowed(p, &value) {
+                        let reason = format!(
+                            "`{ROTATION}` comes from parameter `{p}`, whose @allowed values \
+                             ({allowed}) do not include {}; add it to @allowed and make it the \
+                             default",
+                            render::render_inline(&value)
+                        );
+                        let expression = self.span_text(target).to_string();
+                        let message =
+                            format!("needs manual review: {reason} ({})", shorten(&expression));
+                        self.finding(
+                            target,
+                            &ptr,
+                            message,
+                            Remedy::ManualReview { reason, expression },
+                        );
+                        return Ok(());
+                    }
+                }
+                let edit = render::replace(self.text, self.doc, target, &value, true);
+                let message = format!(
+                    "module `{module}` enables the Secrets Store CSI Driver add-on but passes \
+                     `{ROTATION}: {}`; it must be {}{}",
+                    shorten(self.span_text(target)),
+                    render::render_inline(&value),
+                    self.landing_note(landing.as_ref())
+                );
+                self.finding(target, &ptr, message, Remedy::Fix);
+                self.push_op(false, ptr, value, edit);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A module call being checked.
+struct ModuleCtx<'m> {
+    name: &'m str,
+    params_obj: Handle,
+    /// Pointer to the ARM `parameters` object (or the variable/parameter holding `params`).
+    params_ptr: Vec<String>,
+    /// Values are wrapped as `{"value": …}` (ARM deployment parameters).
+    wrap: bool,
+    landing: Option<Source>,
+    container_inline: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_the_aks_module() {
+        for t in [
+            "br/public:avm/res/container-service/managed-cluster:0.9.0",
+            "br:mcr.microsoft.com/bicep/avm/res/container-service/managed-cluster:0.1.0",
+            "../modules/container-service/managed-cluster/main.bicep",
+            "../CARML/Microsoft.ContainerService/managedClusters/deploy.bicep",
+        ] {
+            assert!(is_cluster_module(t), "{t}");
+        }
+        for t in [
+            "br/public:avm/res/container-service/managed-cluster/agent-pool:0.1.0",
+            "../CARML/Microsoft.ContainerService/managedClusters/agentPools/deploy.bicep",
+            "../CARML/Microsoft.ContainerService/managedClusters/.bicep/nested_roleAssignments.bicep",
+            "br/public:avm/res/container-service/managed-cluster-x:1.0.0",
+            "main.bicep",
+        ] {
+            assert!(!is_cluster_module(t), "{t}");
+        }
+    }
+}
