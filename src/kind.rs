@@ -3,6 +3,7 @@
 //! [`Analysis`] and edits.
 
 use crate::finding::{Analysis, SourceError};
+use crate::script::{self, Dialect};
 use crate::{plan, read, verify};
 use std::path::Path;
 
@@ -11,6 +12,8 @@ use std::path::Path;
 pub enum FileKind {
     /// ARM JSON (templates; other JSON is skipped after parsing).
     Json,
+    /// Azure CLI scripts (shell, PowerShell, pipeline YAML), read as text; no JSON Patch.
+    Script(Dialect),
 }
 
 impl FileKind {
@@ -19,6 +22,9 @@ impl FileKind {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "json" | "jsonc" => Some(FileKind::Json),
+            "sh" | "bash" | "azcli" => Some(FileKind::Script(Dialect::Shell)),
+            "ps1" => Some(FileKind::Script(Dialect::PowerShell)),
+            "yml" | "yaml" => Some(FileKind::Script(Dialect::Yaml)),
             _ => None,
         }
     }
@@ -32,6 +38,7 @@ impl FileKind {
     pub fn may_concern(self, bytes: &[u8]) -> bool {
         match self {
             FileKind::Json => read::mentions_rule(bytes),
+            FileKind::Script(_) => script::mentions_rule(bytes),
         }
     }
 
@@ -39,6 +46,7 @@ impl FileKind {
     pub fn analyze(self, text: &str) -> Result<Option<Analysis>, SourceError> {
         match self {
             FileKind::Json => plan::analyze(text),
+            FileKind::Script(d) => script::analyze_as(text, d),
         }
     }
 
@@ -46,6 +54,12 @@ impl FileKind {
     pub fn verify(self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
         match self {
             FileKind::Json => verify::json(original, analysis, fixed),
+            FileKind::Script(d) => script::verify_as(original, analysis, fixed, d),
         }
+    }
+
+    /// Whether fixes of this kind are a JSON Patch (`armfix patch` prints it).
+    pub fn has_json_patch(self) -> bool {
+        matches!(self, FileKind::Json)
     }
 }

@@ -21,4 +21,5 @@ pub mod present;
 pub mod read;
 pub mod render;
 pub mod rule;
+pub mod script;
 pub mod verify;

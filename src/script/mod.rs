@@ -1,0 +1,358 @@
+//! Azure CLI scripts (`*.sh`, `*.bash`, `*.azcli`, `*.ps1`, pipeline `*.yml`/`*.yaml`): finds
+//! the `az aks` commands that turn on the Key Vault add-on without `--enable-secret-rotation`
+//! (or turn rotation off), and plans the edit a person would make: the flag as its own
+//! argument, in the command's style. [`lex`] reads commands, [`az`] decides; this module turns
+//! verdicts into findings and edits, and proves a fixed text before anything is written.
+//! Scripts have no JSON Patch: [`Analysis::patch`] stays empty.
+
+pub mod az;
+pub mod lex;
+
+use crate::edit::{self, Edit};
+use crate::finding::{Analysis, Finding, Remedy, SourceError};
+use crate::location::LineIndex;
+use crate::rule::RULE_ID;
+use aho_corasick::AhoCorasick;
+use az::{Head, Verdict, ADDON, DISABLE, ENABLE};
+pub use lex::Dialect;
+use lex::{Command, Cont, Script, Word};
+use std::sync::OnceLock;
+
+/// Words a script must contain (ignoring ASCII case) to possibly need a fix.
+pub const MARKERS: [&str; 2] = [ADDON, "disable-secret-rotation"];
+
+fn markers() -> &'static AhoCorasick {
+    static M: OnceLock<AhoCorasick> = OnceLock::new();
+    M.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(MARKERS)
+            .expect("literal patterns build")
+    })
+}
+
+/// True when the bytes mention a marker, in UTF-8 or (with a byte order mark) UTF-16, so that
+/// a UTF-16 PowerShell script is reported rather than silently skipped.
+pub fn mentions_rule(bytes: &[u8]) -> bool {
+    if markers().is_match(bytes) {
+        return true;
+    }
+    let le = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return false,
+    };
+    let units: Vec<u16> = bytes[2..]
+        .chunks_exact(2)
+        .map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        })
+        .collect();
+    markers().is_match(String::from_utf16_lossy(&units).as_bytes())
+}
+
+/// Analyses a script whose dialect is unknown, reading it as pipeline YAML does (both
+/// continuation marks). `Ok(None)`: no command concerns the rule.
+pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
+    analyze_as(text, Dialect::Yaml)
+}
+
+/// Proves a fix of a script whose dialect is unknown (see [`analyze`]).
+pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
+    verify_as(original, analysis, fixed, Dialect::Yaml)
+}
+
+/// Analyses a script. `Ok(None)`: no command concerns the rule. Never fails: what cannot be
+/// read is reported for manual review.
+pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, SourceError> {
+    let script = lex::lex(text, dialect);
+    let mut analysis = Analysis::default();
+    let mut relevant = false;
+    let mut lines: Option<LineIndex> = None;
+    let mut push = |analysis: &mut Analysis, start: usize, end: usize, message, remedy| {
+        let lines = lines.get_or_insert_with(|| LineIndex::new(text));
+        let (line, column) = lines.line_col(text, start);
+        analysis.findings.push(Finding {
+            rule: RULE_ID,
+            start,
+            end,
+            line,
+            column,
+            pointer: String::new(),
+            message,
+            remedy,
+        });
+    };
+    for cmd in &script.commands {
+        let (verdict, az_cmd) = match az::head(cmd, dialect) {
+            Head::Other => continue,
+            Head::Dynamic { at } => (
+                Verdict::Review {
+                    at,
+                    reason: format!(
+                        "the `az` command line is built at run time; if it turns on {ADDON}, \
+                         it must pass {ENABLE}"
+                    ),
+                },
+                None,
+            ),
+            Head::Az { sub, args } => match az::decide(&cmd.words, sub, args) {
+                None => continue,
+                Some(v) => (in_body(cmd, sub, v), Some((sub, args))),
+            },
+        };
+        relevant = true;
+        let w = &cmd.words;
+        match (verdict, az_cmd) {
+            (Verdict::Pass, _) => {}
+            (Verdict::Add { addon }, Some((sub, args))) => {
+                let message = format!("`{}` turns on {ADDON} without {ENABLE}", sub.name());
+                let at = &w[addon];
+                push(&mut analysis, at.start, at.end, message, Remedy::Fix);
+                let edit = add_flag(text, &script.conts, w, args, addon);
+                analysis.edits.push(edit);
+            }
+            (Verdict::Replace { word }, Some((sub, _))) => {
+                let message = format!("`{}` passes {DISABLE}; it must pass {ENABLE}", sub.name());
+                let at = &w[word];
+                push(&mut analysis, at.start, at.end, message, Remedy::Fix);
+                analysis.edits.push(Edit::replace(at.start, at.end, ENABLE));
+            }
+            (Verdict::Review { at, reason }, _) => {
+                let at = &w[at];
+                let expression = text[at.start..at.end].to_string();
+                let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+                let remedy = Remedy::ManualReview { reason, expression };
+                push(&mut analysis, at.start, at.end, message, remedy);
+            }
+            (Verdict::Add { .. } | Verdict::Replace { .. }, None) => {}
+        }
+    }
+    for &at in &script.unterminated {
+        if !markers().is_match(&text.as_bytes()[at..]) {
+            continue;
+        }
+        relevant = true;
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let expression = text[at..end].trim_end().to_string();
+        let reason = "a quote opened here never closes, so armfix cannot read the commands \
+                      after it"
+            .to_string();
+        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        let remedy = Remedy::ManualReview { reason, expression };
+        push(&mut analysis, at, end, message, remedy);
+    }
+    if !relevant {
+        return Ok(None);
+    }
+    analysis.findings.sort_by_key(|f| f.start);
+    analysis.edits.sort_by_key(|e| (e.start, e.end));
+    Ok(Some(analysis))
+}
+
+/// A command inside a heredoc or here-string is text for another program: a fix becomes a
+/// request for review.
+fn in_body(cmd: &Command, sub: az::Sub, verdict: Verdict) -> Verdict {
+    let Some(body) = cmd.body else {
+        return verdict;
+    };
+    let (at, what) = match verdict {
+        Verdict::Add { addon } => (addon, format!("pass {ENABLE} there")),
+        Verdict::Replace { word } => (word, format!("pass {ENABLE} there instead")),
+        other => return other,
+    };
+    Verdict::Review {
+        at,
+        reason: format!(
+            "`{}` is inside {}, text another program reads, so armfix does not edit it; {what}",
+            sub.name(),
+            body.name()
+        ),
+    }
+}
+
+/// An expression cut to a readable length for a one-line message.
+fn shorten(expression: &str) -> String {
+    const MAX: usize = 72;
+    let one_line = expression.lines().next().unwrap_or_default();
+    if one_line.chars().count() <= MAX && one_line.len() == expression.len() {
+        one_line.to_string()
+    } else {
+        let cut: String = one_line.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The edit that adds `--enable-secret-rotation` to a command whose add-on list is word
+/// `addon`. A continued command gets a line of its own, shaped like its neighbours (same
+/// indentation, same mark, same space before it or the same mark column, same line break),
+/// right after the line that turns the add-on on, or just before it when that line ends the
+/// command; it goes before a line that starts with an option, so no option is parted from
+/// its value. A one-line command gets ` --enable-secret-rotation` after its last argument,
+/// so trailing comments, redirections, pipes and `)` stay where they are.
+pub fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usize) -> Edit {
+    let Some(last) = words.last() else {
+        return Edit::insert(0, "");
+    };
+    // Lines that start with an option and continue the line before them.
+    let candidates: Vec<(usize, &Cont)> = (args..words.len())
+        .filter(|&i| words[i].literal().is_some_and(|t| t.starts_with('-')))
+        .filter_map(|i| {
+            let ls = line_start(text, words[i].start);
+            let indent = &text[ls..words[i].start];
+            if !indent.bytes().all(|b| b == b' ' || b == b'\t') {
+                return None;
+            }
+            conts.iter().find(|c| c.eol_end == ls).map(|c| (i, c))
+        })
+        .collect();
+    let anchor_line = line_start(text, words[addon].start);
+    let chosen = candidates
+        .iter()
+        .find(|(i, _)| line_start(text, words[*i].start) > anchor_line)
+        .or_else(|| candidates.last());
+    let Some(&(i, cont)) = chosen else {
+        return Edit::insert(last.end, format!(" {ENABLE}"));
+    };
+    let ls = line_start(text, words[i].start);
+    let indent = &text[ls..words[i].start];
+    let mark = &text[cont.mark..cont.eol_start];
+    let eol = &text[cont.eol_start..cont.eol_end];
+    let before_mark = |c: &Cont| {
+        let line = &text[line_start(text, c.mark)..c.mark];
+        let body = line.trim_end_matches([' ', '\t']);
+        (
+            body.chars().count(),
+            line.chars().count(),
+            &line[body.len()..],
+        )
+    };
+    // Marks aligned in a column (at least two, some padded) keep their column.
+    let own: Vec<(usize, usize, &str)> = conts
+        .iter()
+        .filter(|c| c.mark > words[0].start && c.mark < last.end)
+        .map(before_mark)
+        .collect();
+    let width = indent.chars().count() + ENABLE.len();
+    let aligned = own.len() >= 2
+        && own.iter().all(|(_, col, _)| *col == own[0].1)
+        && own.iter().any(|(_, _, gap)| gap.len() > 1);
+    let gap = if aligned && own[0].1 > width {
+        " ".repeat(own[0].1 - width)
+    } else {
+        let (_, _, gap) = before_mark(cont);
+        if gap.is_empty() {
+            " ".to_string()
+        } else {
+            gap.to_string()
+        }
+    };
+    Edit::insert(ls, format!("{indent}{ENABLE}{gap}{mark}{eol}"))
+}
+
+/// Proves a fix of a script before it is written: the edits are all that changed, each adds
+/// or restores `--enable-secret-rotation` and only blank space, line breaks and continuation
+/// marks around it; every command reads the same words as before but for the rotation flag;
+/// and the fixed text has no fixable finding left.
+pub fn verify_as(
+    original: &str,
+    analysis: &Analysis,
+    fixed: &str,
+    dialect: Dialect,
+) -> Result<(), String> {
+    let mut sorted: Vec<&Edit> = analysis.edits.iter().collect();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    let (mut o, mut f) = (0, 0);
+    for e in sorted {
+        let kept = original
+            .get(o..e.start)
+            .ok_or("an edit lies outside the original")?;
+        if fixed.get(f..f + kept.len()) != Some(kept) {
+            return Err(format!("text outside the edits changed (near byte {o})"));
+        }
+        f += kept.len();
+        if fixed.get(f..f + e.replacement.len()) != Some(e.replacement.as_str()) {
+            return Err(format!(
+                "the edit at byte {} is not in the fixed text",
+                e.start
+            ));
+        }
+        f += e.replacement.len();
+        o = e.end;
+        let rest = e.replacement.replacen(ENABLE, "", 1);
+        if rest.len() == e.replacement.len()
+            || !rest
+                .chars()
+                .all(|c| matches!(c, ' ' | '\t' | '\r' | '\n' | '\\' | '`'))
+        {
+            return Err(format!(
+                "the edit at byte {} does more than add {ENABLE}",
+                e.start
+            ));
+        }
+    }
+    if fixed.get(f..) != original.get(o..) {
+        return Err("text after the last edit changed".into());
+    }
+    let before = lex::lex(original, dialect);
+    let after = lex::lex(fixed, dialect);
+    same_commands(&before, &after)?;
+    let again = analyze_as(fixed, dialect)
+        .map_err(|e| format!("the fixed text cannot be re-read: {}", e.message))?
+        .unwrap_or_default();
+    if again.fixable() > 0 {
+        return Err("the fixed text still fails the rule".into());
+    }
+    if again.manual() != analysis.manual() {
+        return Err("the fix changed which commands need manual review".into());
+    }
+    // The edits are text; prove they are the ones applied.
+    let applied = edit::apply(original, &analysis.edits)?;
+    if applied != fixed {
+        return Err("the fixed text is not the original with the edits".into());
+    }
+    Ok(())
+}
+
+/// Every command has the same words before and after, except that a fixed one now passes
+/// `--enable-secret-rotation` exactly once and `--disable-secret-rotation` never.
+fn same_commands(before: &Script, after: &Script) -> Result<(), String> {
+    if before.commands.len() != after.commands.len() {
+        return Err(format!(
+            "the fix changed the number of commands ({} to {})",
+            before.commands.len(),
+            after.commands.len()
+        ));
+    }
+    let texts = |c: &Command| c.words.iter().map(|w| w.text.clone()).collect::<Vec<_>>();
+    let strip = |ws: &[String]| {
+        ws.iter()
+            .filter(|w| *w != ENABLE && *w != DISABLE)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    for (b, a) in before.commands.iter().zip(&after.commands) {
+        let (b, a) = (texts(b), texts(a));
+        if a == b {
+            continue;
+        }
+        let enables = a.iter().filter(|w| *w == ENABLE).count();
+        let disables = a.iter().filter(|w| *w == DISABLE).count();
+        if strip(&a) != strip(&b) || enables != 1 || disables != 0 {
+            return Err(format!(
+                "a command reads differently after the fix: `{}` became `{}`",
+                b.join(" "),
+                a.join(" ")
+            ));
+        }
+    }
+    Ok(())
+}
