@@ -90,7 +90,8 @@ pub struct Script {
 pub fn lex(text: &str, dialect: Dialect) -> Script {
     let mut l = Lexer {
         b: text.as_bytes(),
-        pos: 0,
+        // A byte order mark is not part of the first word.
+        pos: if text.starts_with('\u{feff}') { 3 } else { 0 },
         end: text.len(),
         d: dialect,
         body: None,

@@ -304,7 +304,7 @@ pub fn verify_as(
     }
     let before = lex::lex(original, dialect);
     let after = lex::lex(fixed, dialect);
-    same_commands(&before, &after)?;
+    same_commands(&before, &after, dialect)?;
     let again = analyze_as(fixed, dialect)
         .map_err(|e| format!("the fixed text cannot be re-read: {}", e.message))?
         .unwrap_or_default();
@@ -322,9 +322,11 @@ pub fn verify_as(
     Ok(())
 }
 
-/// Every command has the same words before and after, except that a fixed one now passes
-/// `--enable-secret-rotation` exactly once and `--disable-secret-rotation` never.
-fn same_commands(before: &Script, after: &Script) -> Result<(), String> {
+/// Every command has the same words before and after, except that a fixed one passes
+/// `--enable-secret-rotation` once more (or in place of `--disable-secret-rotation`), in the
+/// same order, and now passes the rule: the flag is an argument of its own, not an option's
+/// value.
+fn same_commands(before: &Script, after: &Script, dialect: Dialect) -> Result<(), String> {
     if before.commands.len() != after.commands.len() {
         return Err(format!(
             "the fix changed the number of commands ({} to {})",
@@ -333,20 +335,23 @@ fn same_commands(before: &Script, after: &Script) -> Result<(), String> {
         ));
     }
     let texts = |c: &Command| c.words.iter().map(|w| w.text.clone()).collect::<Vec<_>>();
-    let strip = |ws: &[String]| {
-        ws.iter()
-            .filter(|w| *w != ENABLE && *w != DISABLE)
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    for (b, a) in before.commands.iter().zip(&after.commands) {
-        let (b, a) = (texts(b), texts(a));
+    for (b_cmd, a_cmd) in before.commands.iter().zip(&after.commands) {
+        let (b, a) = (texts(b_cmd), texts(a_cmd));
         if a == b {
             continue;
         }
-        let enables = a.iter().filter(|w| *w == ENABLE).count();
-        let disables = a.iter().filter(|w| *w == DISABLE).count();
-        if strip(&a) != strip(&b) || enables != 1 || disables != 0 {
+        let added = a.len() == b.len() + 1
+            && a.iter().filter(|w| *w == ENABLE).count() == 1
+            && a.iter().filter(|w| *w != ENABLE).eq(b.iter());
+        let replaced = a.len() == b.len() && {
+            let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+            matches!(diff[..], [i] if b[i] == DISABLE && a[i] == ENABLE)
+        };
+        let passes = match az::head(a_cmd, dialect) {
+            Head::Az { sub, args } => az::decide(&a_cmd.words, sub, args) == Some(Verdict::Pass),
+            _ => false,
+        };
+        if !(added || replaced) || !passes {
             return Err(format!(
                 "a command reads differently after the fix: `{}` became `{}`",
                 b.join(" "),
