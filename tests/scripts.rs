@@ -467,3 +467,94 @@ fn cli_utf16_powershell_is_an_error_not_a_silent_skip() {
         "{err}"
     );
 }
+
+/// Every prefix of every fixture, read in every dialect: no panic, and whatever armfix plans
+/// for the broken text it can prove (a plan it cannot prove would be an internal error).
+#[test]
+fn truncated_scripts_never_panic_and_plans_always_verify() {
+    for name in fixture_names() {
+        let text = fs::read_to_string(fixtures().join(&name)).unwrap();
+        for cut in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
+            let part = &text[..cut];
+            for d in [Dialect::Shell, Dialect::PowerShell, Dialect::Yaml] {
+                let Some(a) = script::analyze_as(part, d).unwrap() else {
+                    continue;
+                };
+                if a.edits.is_empty() {
+                    continue;
+                }
+                let fixed = edit::apply(part, &a.edits).unwrap();
+                if let Err(e) = script::verify_as(part, &a, &fixed, d) {
+                    panic!("{name} cut at {cut} as {d:?}: {e}\n{part}");
+                }
+            }
+        }
+    }
+}
+
+/// Shell metacharacters dropped into every fixture at pseudo-random places: no panic, and
+/// every plan verifies. `FUZZ_ROUNDS` and `FUZZ_SEED` run it longer or elsewhere.
+#[test]
+fn mangled_scripts_never_panic_and_plans_always_verify() {
+    const NOISE: &[&str] = &[
+        "\"",
+        "'",
+        "`",
+        "$",
+        "$(",
+        ")",
+        "{",
+        "}",
+        "<<EOF\n",
+        "|",
+        ";",
+        "&",
+        "#",
+        "\\",
+        "\n",
+        "@",
+        "@\"\n",
+        "\\\n",
+        "`\n",
+        "\r\n",
+        "é",
+        "<#",
+        "--disable-secret-rotation ",
+    ];
+    let mut seed: u64 = std::env::var("FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x2545_F491_4F6C_DD1D);
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for name in fixture_names() {
+        let text = fs::read_to_string(fixtures().join(&name)).unwrap();
+        for _ in 0..std::env::var("FUZZ_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300)
+        {
+            let mut mangled = text.clone();
+            for _ in 0..1 + next(3) {
+                let mut at = next(mangled.len() + 1);
+                while !mangled.is_char_boundary(at) {
+                    at -= 1;
+                }
+                mangled.insert_str(at, NOISE[next(NOISE.len())]);
+            }
+            for d in [Dialect::Shell, Dialect::PowerShell, Dialect::Yaml] {
+                let Some(a) = script::analyze_as(&mangled, d).unwrap() else {
+                    continue;
+                };
+                let fixed = edit::apply(&mangled, &a.edits).unwrap();
+                if let Err(e) = script::verify_as(&mangled, &a, &fixed, d) {
+                    panic!("{name} as {d:?}: {e}\n{mangled}");
+                }
+            }
+        }
+    }
+}

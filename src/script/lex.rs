@@ -82,8 +82,12 @@ pub struct Script {
     pub commands: Vec<Command>,
     /// In text order.
     pub conts: Vec<Cont>,
-    /// Byte offsets of quotes, here-strings and heredocs that never close (outside bodies).
+    /// Byte offsets of quotes and here-strings that never close (outside bodies).
     pub unterminated: Vec<usize>,
+    /// Byte offsets of every quote that did not close where its shell would close it: the
+    /// above, those in bodies, and YAML quotes cut at the end of their line. A command
+    /// holding one is not what it seems, and is not edited.
+    pub broken: Vec<usize>,
 }
 
 /// Reads `text` as `dialect`.
@@ -137,6 +141,11 @@ struct Lexer<'a> {
 
 fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r')
+}
+
+/// Bytes that end a shell word.
+fn is_meta(c: u8) -> bool {
+    matches!(c, b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>')
 }
 
 fn is_ident(c: u8) -> bool {
@@ -199,9 +208,10 @@ impl Lexer<'_> {
         }
     }
 
-    /// Reads commands until `close` (or the end).
-    fn seq(&mut self, close: Close) {
+    /// Reads commands until `close` (or the end). Returns whether `close` was found.
+    fn seq(&mut self, close: Close) -> bool {
         self.depth += 1;
+        let mut closed = close == Close::Eof;
         let mut words: Vec<Word> = Vec::new();
         while let Some(c) = self.at(self.pos) {
             if self.take_cont() {
@@ -235,10 +245,11 @@ impl Lexer<'_> {
                     self.flush(&mut words);
                     self.pos += 1;
                     if close == Close::Paren {
+                        closed = true;
                         break;
                     }
                 }
-                b'{' if self.powershell() || next.is_none_or(|n| is_space(n) || n == b'\n') => {
+                b'{' if self.powershell() || next.is_none_or(|n| is_space(n) || is_meta(n)) => {
                     self.flush(&mut words);
                     self.pos += 1;
                     self.nest(Close::Brace);
@@ -247,12 +258,14 @@ impl Lexer<'_> {
                     self.flush(&mut words);
                     self.pos += 1;
                     if close == Close::Brace {
+                        closed = true;
                         break;
                     }
                 }
                 b'`' if close == Close::Backtick && self.d == Dialect::Shell => {
                     self.flush(&mut words);
                     self.pos += 1;
+                    closed = true;
                     break;
                 }
                 b'<' | b'>' => self.redirection(),
@@ -271,13 +284,14 @@ impl Lexer<'_> {
         }
         self.flush(&mut words);
         self.depth -= 1;
+        closed
     }
 
     /// Reads a nested sequence, unless nesting is already too deep (then skips it).
-    fn nest(&mut self, close: Close) {
+    /// Returns whether it closed.
+    fn nest(&mut self, close: Close) -> bool {
         if self.depth < MAX_DEPTH {
-            self.seq(close);
-            return;
+            return self.seq(close);
         }
         let (open, shut) = match close {
             Close::Paren => (b'(', b')'),
@@ -290,11 +304,20 @@ impl Lexer<'_> {
             if c == shut {
                 level -= 1;
                 if level == 0 {
-                    return;
+                    return true;
                 }
             } else if c == open {
                 level += 1;
             }
+        }
+        false
+    }
+
+    /// A substitution inside a word (`$(`, a backtick, `@(`, `@{`) opened at `open`: one
+    /// that never closes makes the word unreadable.
+    fn nest_in_word(&mut self, close: Close, open: usize) {
+        if !self.nest(close) {
+            self.unterminated(open);
         }
     }
 
@@ -432,6 +455,7 @@ impl Lexer<'_> {
     }
 
     fn unterminated(&mut self, at: usize) {
+        self.out.broken.push(at);
         if self.body.is_none() {
             self.out.unterminated.push(at);
         }
@@ -453,7 +477,7 @@ impl Lexer<'_> {
                         break;
                     }
                     self.pos += 1;
-                    self.nest(Close::Backtick);
+                    self.nest_in_word(Close::Backtick, self.pos - 1);
                     text.push(0);
                     dynamic = true;
                 }
@@ -527,6 +551,7 @@ impl Lexer<'_> {
                 return;
             }
             if c == b'\n' && self.d == Dialect::Yaml {
+                self.out.broken.push(open);
                 return;
             }
             text.push(c);
@@ -550,10 +575,13 @@ impl Lexer<'_> {
                     self.pos += 1;
                     return dynamic;
                 }
-                b'\n' if self.d == Dialect::Yaml => return dynamic,
+                b'\n' if self.d == Dialect::Yaml => {
+                    self.out.broken.push(open);
+                    return dynamic;
+                }
                 b'`' if self.d == Dialect::Shell => {
                     self.pos += 1;
-                    self.nest(Close::Backtick);
+                    self.nest_in_word(Close::Backtick, self.pos - 1);
                     text.push(0);
                     dynamic = true;
                 }
@@ -592,9 +620,10 @@ impl Lexer<'_> {
         match next {
             Some(b'(') => {
                 self.pos += 2;
-                self.nest(Close::Paren);
+                self.nest_in_word(Close::Paren, self.pos - 2);
             }
             Some(b'{') => {
+                let open = self.pos;
                 self.pos += 2;
                 let mut level = 1usize;
                 while let Some(c) = self.at(self.pos) {
@@ -611,9 +640,17 @@ impl Lexer<'_> {
                         }
                     }
                 }
+                if level > 0 {
+                    if self.d == Dialect::Yaml {
+                        self.out.broken.push(open);
+                    } else {
+                        self.unterminated(open);
+                    }
+                }
             }
             Some(b'\'') if self.shell() => {
                 // ANSI-C quoting: a literal with backslash escapes.
+                let open = self.pos;
                 self.pos += 2;
                 while let Some(c) = self.at(self.pos) {
                     self.pos += 1;
@@ -628,6 +665,7 @@ impl Lexer<'_> {
                         _ => text.push(c),
                     }
                 }
+                self.unterminated(open);
                 return false;
             }
             Some(c) if is_ident(c) => {
@@ -659,11 +697,11 @@ impl Lexer<'_> {
         match self.at(self.pos + 1) {
             Some(b'(') => {
                 self.pos += 2;
-                self.nest(Close::Paren);
+                self.nest_in_word(Close::Paren, self.pos - 2);
             }
             Some(b'{') => {
                 self.pos += 2;
-                self.nest(Close::Brace);
+                self.nest_in_word(Close::Brace, self.pos - 2);
             }
             Some(q @ (b'"' | b'\'')) if self.here_string_opens() => self.here_string(q),
             Some(c) if is_ident(c) => {

@@ -87,7 +87,38 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Sour
             remedy,
         });
     };
+    // A shell stops reading at a quote or substitution that never closes: nothing after it
+    // is a command armfix may edit (the quote itself is reported below).
+    let readable_until = script
+        .unterminated
+        .iter()
+        .copied()
+        .min()
+        .unwrap_or(text.len() + 1);
     for cmd in &script.commands {
+        if cmd.words.first().is_some_and(|w| w.start >= readable_until) {
+            continue;
+        }
+        if let Some(at) = broken_quote(&script, cmd) {
+            // Never edited. An unterminated quote is reported below; a YAML quote cut at the
+            // end of its line is reported here when the command may concern the rule.
+            let span = &text[cmd.words[0].start..cmd.words[cmd.words.len() - 1].end];
+            if !script.unterminated.contains(&at)
+                && az::head(cmd, dialect) != Head::Other
+                && markers().is_match(span)
+            {
+                relevant = true;
+                let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+                let expression = text[at..end].trim_end().to_string();
+                let reason = "a quote in this command does not close where it should, so \
+                              armfix cannot read the command"
+                    .to_string();
+                let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+                let remedy = Remedy::ManualReview { reason, expression };
+                push(&mut analysis, at, end, message, remedy);
+            }
+            continue;
+        }
         let (verdict, az_cmd) = match az::head(cmd, dialect) {
             Head::Other => continue,
             Head::Dynamic { at } => (
@@ -152,6 +183,16 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Sour
     analysis.findings.sort_by_key(|f| f.start);
     analysis.edits.sort_by_key(|e| (e.start, e.end));
     Ok(Some(analysis))
+}
+
+/// The first quote in the command that does not close where it should.
+fn broken_quote(script: &Script, cmd: &Command) -> Option<usize> {
+    let (first, last) = (cmd.words.first()?, cmd.words.last()?);
+    script
+        .broken
+        .iter()
+        .copied()
+        .find(|&at| at >= first.start && at < last.end)
 }
 
 /// A command inside a heredoc or here-string is text for another program: a fix becomes a
