@@ -185,7 +185,7 @@ fn is_switch(name: &str) -> bool {
 }
 
 /// Whether an add-on list holds the Key Vault add-on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Holds {
     No,
     /// Part of the list is only known at run time.
@@ -231,8 +231,10 @@ pub enum Verdict {
 
 /// What the arguments say.
 struct Args {
-    /// The add-on list word and whether it holds the add-on (the strongest answer wins).
+    /// The (last) add-on list word and whether it holds the add-on.
     addon: Option<(usize, Holds)>,
+    /// An earlier add-on list word that holds the add-on, when a later one replaced it.
+    overridden: Option<usize>,
     enable: Vec<usize>,
     disable: Vec<usize>,
     /// The first word that may be any number of arguments (`$ARGS`, `"${a[@]}"`, `@p`).
@@ -242,6 +244,7 @@ struct Args {
 fn read_args(words: &[Word], sub: Sub, first: usize) -> Args {
     let mut a = Args {
         addon: None,
+        overridden: None,
         enable: Vec::new(),
         disable: Vec::new(),
         opaque: None,
@@ -273,11 +276,12 @@ fn read_args(words: &[Word], sub: Sub, first: usize) -> Args {
             None => None,
         };
         if sub.is_addon_option(name) {
+            // The CLI's parser keeps the last occurrence of an option.
             if let Some((at, list)) = value {
-                let h = holds(&list);
-                if a.addon.is_none_or(|(_, old)| h >= old) {
-                    a.addon = Some((at, h));
+                if let Some((old, Holds::Yes)) = a.addon {
+                    a.overridden = a.overridden.or(Some(old));
                 }
+                a.addon = Some((at, holds(&list)));
             }
         } else if name == ENABLE {
             a.enable.push(i);
@@ -315,6 +319,15 @@ pub fn decide(words: &[Word], sub: Sub, args: usize) -> Option<Verdict> {
                 };
             }
             let at = a.addon.map(|(at, _)| at).unwrap_or(args);
+            if let (Some(old), false) = (a.overridden, on == Holds::Yes) {
+                return Some(Verdict::Review {
+                    at: old,
+                    reason: format!(
+                        "`{name}` names its add-on list more than once and the CLI keeps only \
+                         the last, which lacks {ADDON}; merge the lists into one and pass {ENABLE}"
+                    ),
+                });
+            }
             match on {
                 Holds::No => None,
                 Holds::Maybe if a.enable.is_empty() || !a.disable.is_empty() => {
@@ -409,6 +422,17 @@ mod tests {
             Some(Verdict::Pass)
         );
         assert_eq!(verdict("az aks create -a monitoring -n x"), None);
+        // The CLI's parser keeps the last occurrence: a human must merge the lists.
+        assert!(matches!(
+            verdict(&format!(
+                "az aks create --enable-addons {kv} --enable-addons osm"
+            )),
+            Some(Verdict::Review { at: 4, .. })
+        ));
+        assert_eq!(
+            verdict(&format!("az aks create -a osm -a {kv}")),
+            Some(Verdict::Add { addon: 6 })
+        );
         assert_eq!(
             verdict(&format!("sudo az aks create -a {kv}")),
             None,
