@@ -559,3 +559,24 @@ fn mangled_scripts_never_panic_and_plans_always_verify() {
         }
     }
 }
+
+#[test]
+fn unreadable_text_is_reported_not_edited() {
+    // An unclosed quote: the shell reads nothing after it, so neither does armfix.
+    let text = "az aks create -a azure-keyvault-secrets-provider\necho \"oops\naz aks create -a azure-keyvault-secrets-provider\n";
+    let a = script::analyze_as(text, Dialect::Shell).unwrap().unwrap();
+    assert_eq!((a.fixable(), a.manual()), (1, 1));
+    assert_eq!((a.findings[1].line, a.findings[1].column), (2, 6));
+    assert!(a.findings[1].message.contains("never closes"));
+    assert_eq!(a.edits.len(), 1);
+    assert!(a.edits[0].start < text.find("echo").unwrap());
+    // An unclosed substitution.
+    let text = "X=$(az aks create -a azure-keyvault-secrets-provider\n";
+    let a = script::analyze_as(text, Dialect::Shell).unwrap().unwrap();
+    assert_eq!((a.fixable(), a.manual()), (0, 1));
+    // YAML: a quote cut at the end of its line, inside a command that concerns the rule.
+    let text = "run: az aks create -a \"azure-keyvault-secrets-provider\n";
+    let a = script::analyze_as(text, Dialect::Yaml).unwrap().unwrap();
+    assert_eq!((a.fixable(), a.manual()), (0, 1));
+    assert!(a.edits.is_empty());
+}

@@ -163,19 +163,18 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Sour
             (Verdict::Add { .. } | Verdict::Replace { .. }, None) => {}
         }
     }
-    for &at in &script.unterminated {
-        if !markers().is_match(&text.as_bytes()[at..]) {
-            continue;
+    if let Some(at) = script.unterminated.iter().copied().min() {
+        if markers().is_match(&text.as_bytes()[at..]) {
+            relevant = true;
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+            let expression = text[at..end].trim_end().to_string();
+            let reason = "a quote or substitution opened here never closes, so armfix cannot \
+                          read the commands after it"
+                .to_string();
+            let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+            let remedy = Remedy::ManualReview { reason, expression };
+            push(&mut analysis, at, end, message, remedy);
         }
-        relevant = true;
-        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-        let expression = text[at..end].trim_end().to_string();
-        let reason = "a quote opened here never closes, so armfix cannot read the commands \
-                      after it"
-            .to_string();
-        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
-        let remedy = Remedy::ManualReview { reason, expression };
-        push(&mut analysis, at, end, message, remedy);
     }
     if !relevant {
         return Ok(None);
