@@ -11,6 +11,7 @@ pub mod lex;
 use crate::edit::{self, Edit};
 use crate::finding::{Analysis, Finding, Remedy, SourceError};
 use crate::location::LineIndex;
+use crate::read;
 use crate::rule::RULE_ID;
 use aho_corasick::AhoCorasick;
 use az::{Head, Verdict, ADDON, DISABLE, ENABLE};
@@ -34,25 +35,9 @@ fn markers() -> &'static AhoCorasick {
 /// True when the bytes mention a marker, in UTF-8 or (with a byte order mark) UTF-16, so that
 /// a UTF-16 PowerShell script is reported rather than silently skipped.
 pub fn mentions_rule(bytes: &[u8]) -> bool {
-    if markers().is_match(bytes) {
-        return true;
-    }
-    let le = match bytes {
-        [0xFF, 0xFE, ..] => true,
-        [0xFE, 0xFF, ..] => false,
-        _ => return false,
-    };
-    let units: Vec<u16> = bytes[2..]
-        .chunks_exact(2)
-        .map(|c| {
-            if le {
-                u16::from_le_bytes([c[0], c[1]])
-            } else {
-                u16::from_be_bytes([c[0], c[1]])
-            }
-        })
-        .collect();
-    markers().is_match(String::from_utf16_lossy(&units).as_bytes())
+    markers().is_match(bytes)
+        || read::utf16_units(bytes)
+            .is_some_and(|u| markers().is_match(String::from_utf16_lossy(&u).as_bytes()))
 }
 
 /// Analyses a script whose dialect is unknown, reading it as pipeline YAML does (both
@@ -66,17 +51,19 @@ pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), St
     verify_as(original, analysis, fixed, Dialect::Yaml)
 }
 
-/// Analyses a script. `Ok(None)`: no command concerns the rule. Never fails: what cannot be
-/// read is reported for manual review.
-pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, SourceError> {
-    let script = lex::lex(text, dialect);
-    let mut analysis = Analysis::default();
-    let mut relevant = false;
-    let mut lines: Option<LineIndex> = None;
-    let mut push = |analysis: &mut Analysis, start: usize, end: usize, message, remedy| {
-        let lines = lines.get_or_insert_with(|| LineIndex::new(text));
+/// Findings as they are found, with their line and column.
+struct Findings<'t> {
+    text: &'t str,
+    lines: Option<LineIndex>,
+    analysis: Analysis,
+}
+
+impl Findings<'_> {
+    fn push(&mut self, start: usize, end: usize, message: String, remedy: Remedy) {
+        let text = self.text;
+        let lines = self.lines.get_or_insert_with(|| LineIndex::new(text));
         let (line, column) = lines.line_col(text, start);
-        analysis.findings.push(Finding {
+        self.analysis.findings.push(Finding {
             rule: RULE_ID,
             start,
             end,
@@ -86,99 +73,100 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Sour
             message,
             remedy,
         });
+    }
+
+    fn fix(&mut self, at: &Word, message: String, edit: Edit) {
+        self.push(at.start, at.end, message, Remedy::Fix);
+        self.analysis.edits.push(edit);
+    }
+
+    /// A finding for a human, about the source text `start..end`.
+    fn review(&mut self, start: usize, end: usize, reason: String) {
+        let expression = self.text[start..end].trim_end().to_string();
+        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        let remedy = Remedy::ManualReview { reason, expression };
+        self.push(start, end, message, remedy);
+    }
+}
+
+/// Analyses a script. `Ok(None)`: no command concerns the rule. Never fails: what cannot be
+/// read is reported for manual review.
+pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, SourceError> {
+    let script = lex::lex(text, dialect);
+    let mut out = Findings {
+        text,
+        lines: None,
+        analysis: Analysis::default(),
     };
+    let mut relevant = false;
+    let line_end = |at: usize| text[at..].find('\n').map_or(text.len(), |i| at + i);
     // A shell stops reading at a quote or substitution that never closes: nothing after it
     // is a command armfix may edit (the quote itself is reported below).
-    let readable_until = script
-        .unterminated
-        .iter()
-        .copied()
-        .min()
-        .unwrap_or(text.len() + 1);
+    let readable_until = script.unterminated.iter().copied().min();
     for cmd in &script.commands {
-        if cmd.words.first().is_some_and(|w| w.start >= readable_until) {
+        let w = &cmd.words;
+        if readable_until.is_some_and(|u| w.first().is_some_and(|f| f.start >= u)) {
             continue;
         }
         if let Some(at) = broken_quote(&script, cmd) {
             // Never edited. An unterminated quote is reported below; a YAML quote cut at the
             // end of its line is reported here when the command may concern the rule.
-            let span = &text[cmd.words[0].start..cmd.words[cmd.words.len() - 1].end];
+            let span = &text[w[0].start..w[w.len() - 1].end];
             if !script.unterminated.contains(&at)
                 && az::head(cmd, dialect) != Head::Other
                 && markers().is_match(span)
             {
                 relevant = true;
-                let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-                let expression = text[at..end].trim_end().to_string();
                 let reason = "a quote in this command does not close where it should, so \
-                              armfix cannot read the command"
-                    .to_string();
-                let message = format!("needs manual review: {reason} ({})", shorten(&expression));
-                let remedy = Remedy::ManualReview { reason, expression };
-                push(&mut analysis, at, end, message, remedy);
+                              armfix cannot read the command";
+                out.review(at, line_end(at), reason.into());
             }
             continue;
         }
-        let (verdict, az_cmd) = match az::head(cmd, dialect) {
+        let (verdict, sub, args) = match az::head(cmd, dialect) {
             Head::Other => continue,
-            Head::Dynamic { at } => (
-                Verdict::Review {
-                    at,
-                    reason: format!(
-                        "the `az` command line is built at run time; if it turns on {ADDON}, \
-                         it must pass {ENABLE}"
-                    ),
-                },
-                None,
-            ),
-            Head::Az { sub, args } => match az::decide(&cmd.words, sub, args) {
+            Head::Dynamic { at } => {
+                relevant = true;
+                let reason = format!(
+                    "the `az` command line is built at run time; if it turns on {ADDON}, it \
+                     must pass {ENABLE}"
+                );
+                out.review(w[at].start, w[at].end, reason);
+                continue;
+            }
+            Head::Az { sub, args } => match az::decide(w, sub, args) {
                 None => continue,
-                Some(v) => (in_body(cmd, sub, v), Some((sub, args))),
+                Some(v) => (in_body(cmd, sub, v), sub, args),
             },
         };
         relevant = true;
-        let w = &cmd.words;
-        match (verdict, az_cmd) {
-            (Verdict::Pass, _) => {}
-            (Verdict::Add { addon }, Some((sub, args))) => {
+        match verdict {
+            Verdict::Pass => {}
+            Verdict::Add { addon } => {
                 let message = format!("`{}` turns on {ADDON} without {ENABLE}", sub.name());
-                let at = &w[addon];
-                push(&mut analysis, at.start, at.end, message, Remedy::Fix);
                 let edit = add_flag(text, &script.conts, w, args, addon);
-                analysis.edits.push(edit);
+                out.fix(&w[addon], message, edit);
             }
-            (Verdict::Replace { word }, Some((sub, _))) => {
+            Verdict::Replace { word } => {
                 let message = format!("`{}` passes {DISABLE}; it must pass {ENABLE}", sub.name());
-                let at = &w[word];
-                push(&mut analysis, at.start, at.end, message, Remedy::Fix);
-                analysis.edits.push(Edit::replace(at.start, at.end, ENABLE));
+                let edit = Edit::replace(w[word].start, w[word].end, ENABLE);
+                out.fix(&w[word], message, edit);
             }
-            (Verdict::Review { at, reason }, _) => {
-                let at = &w[at];
-                let expression = text[at.start..at.end].to_string();
-                let message = format!("needs manual review: {reason} ({})", shorten(&expression));
-                let remedy = Remedy::ManualReview { reason, expression };
-                push(&mut analysis, at.start, at.end, message, remedy);
-            }
-            (Verdict::Add { .. } | Verdict::Replace { .. }, None) => {}
+            Verdict::Review { at, reason } => out.review(w[at].start, w[at].end, reason),
         }
     }
-    if let Some(at) = script.unterminated.iter().copied().min() {
+    if let Some(at) = readable_until {
         if markers().is_match(&text.as_bytes()[at..]) {
             relevant = true;
-            let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-            let expression = text[at..end].trim_end().to_string();
             let reason = "a quote or substitution opened here never closes, so armfix cannot \
-                          read the commands after it"
-                .to_string();
-            let message = format!("needs manual review: {reason} ({})", shorten(&expression));
-            let remedy = Remedy::ManualReview { reason, expression };
-            push(&mut analysis, at, end, message, remedy);
+                          read the commands after it";
+            out.review(at, line_end(at), reason.into());
         }
     }
     if !relevant {
         return Ok(None);
     }
+    let mut analysis = out.analysis;
     analysis.findings.sort_by_key(|f| f.start);
     analysis.edits.sort_by_key(|e| (e.start, e.end));
     Ok(Some(analysis))
@@ -238,7 +226,7 @@ fn line_start(text: &str, pos: usize) -> usize {
 /// command; it goes before a line that starts with an option, so no option is parted from
 /// its value. A one-line command gets ` --enable-secret-rotation` after its last argument,
 /// so trailing comments, redirections, pipes and `)` stay where they are.
-pub fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usize) -> Edit {
+fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usize) -> Edit {
     let Some(last) = words.last() else {
         return Edit::insert(0, "");
     };
