@@ -365,6 +365,12 @@ fn patch(file: &std::path::Path, options: &Options) -> Result<i32> {
         engine::process_path_with(&file.to_path_buf(), candidate.kind(), options)
     };
     let name = report.display();
+    if !report.candidate.kind().has_json_patch() {
+        eprintln!(
+            "armfix: {name} is a script: its fixes are text edits, not a JSON Patch, so the \
+             patch is empty; run `armfix fix --dry-run {name}` to see them"
+        );
+    }
     let ops = match &report.outcome {
         Outcome::Skipped => Vec::new(),
         Outcome::Error(e) => {

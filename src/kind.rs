@@ -4,6 +4,7 @@
 
 use crate::finding::{Analysis, SourceError};
 use crate::plan::{self, Options};
+use crate::script::{self, Dialect};
 use crate::{bicep, read, verify};
 use std::path::Path;
 
@@ -14,6 +15,8 @@ pub enum FileKind {
     Json,
     /// Bicep source (`.bicep`) and Bicep parameter files (`.bicepparam`).
     Bicep,
+    /// Azure CLI scripts (shell, PowerShell, pipeline YAML), read as text; no JSON Patch.
+    Script(Dialect),
 }
 
 impl FileKind {
@@ -23,6 +26,9 @@ impl FileKind {
         match ext.as_str() {
             "json" | "jsonc" => Some(FileKind::Json),
             "bicep" | "bicepparam" => Some(FileKind::Bicep),
+            "sh" | "bash" | "azcli" => Some(FileKind::Script(Dialect::Shell)),
+            "ps1" => Some(FileKind::Script(Dialect::PowerShell)),
+            "yml" | "yaml" => Some(FileKind::Script(Dialect::Yaml)),
             _ => None,
         }
     }
@@ -37,6 +43,7 @@ impl FileKind {
         match self {
             FileKind::Json => read::mentions_rule(bytes),
             FileKind::Bicep => bicep::may_concern(bytes),
+            FileKind::Script(_) => script::mentions_rule(bytes),
         }
     }
 
@@ -45,6 +52,7 @@ impl FileKind {
         match self {
             FileKind::Json => plan::analyze(text, options),
             FileKind::Bicep => bicep::analyze(text),
+            FileKind::Script(d) => script::analyze_as(text, d),
         }
     }
 
@@ -53,6 +61,12 @@ impl FileKind {
         match self {
             FileKind::Json => verify::json(original, analysis, fixed),
             FileKind::Bicep => bicep::verify(original, analysis, fixed),
+            FileKind::Script(d) => script::verify_as(original, analysis, fixed, d),
         }
+    }
+
+    /// Whether fixes of this kind are a JSON Patch (`armfix patch` prints it).
+    pub fn has_json_patch(self) -> bool {
+        matches!(self, FileKind::Json | FileKind::Bicep)
     }
 }

@@ -24,5 +24,6 @@ pub mod present;
 pub mod read;
 pub mod render;
 pub mod rule;
+pub mod script;
 pub mod trace;
 pub mod verify;

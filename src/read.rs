@@ -34,7 +34,7 @@ pub fn mentions_rule(bytes: &[u8]) -> bool {
 }
 
 /// The UTF-16 code units of a file that starts with a UTF-16 byte order mark.
-fn utf16_units(bytes: &[u8]) -> Option<Vec<u16>> {
+pub(crate) fn utf16_units(bytes: &[u8]) -> Option<Vec<u16>> {
     let le = match bytes {
         [0xFF, 0xFE, ..] => true,
         [0xFE, 0xFF, ..] => false,

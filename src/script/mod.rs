@@ -1,0 +1,392 @@
+//! Azure CLI scripts (`*.sh`, `*.bash`, `*.azcli`, `*.ps1`, pipeline `*.yml`/`*.yaml`): finds
+//! the `az aks` commands that turn on the Key Vault add-on without `--enable-secret-rotation`
+//! (or turn rotation off), and plans the edit a person would make: the flag as its own
+//! argument, in the command's style. [`lex`] reads commands, [`az`] decides; this module turns
+//! verdicts into findings and edits, and proves a fixed text before anything is written.
+//! Scripts have no JSON Patch: [`Analysis::patch`] stays empty.
+
+pub mod az;
+pub mod lex;
+
+use crate::edit::{self, Edit};
+use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::location::LineIndex;
+use crate::read;
+use crate::rule::RULE_ID;
+use aho_corasick::AhoCorasick;
+use az::{Head, Verdict, ADDON, DISABLE, ENABLE};
+pub use lex::Dialect;
+use lex::{Command, Cont, Script, Word};
+use std::sync::OnceLock;
+
+/// Words a script must contain (ignoring ASCII case) to possibly need a fix.
+pub const MARKERS: [&str; 2] = [ADDON, "disable-secret-rotation"];
+
+fn markers() -> &'static AhoCorasick {
+    static M: OnceLock<AhoCorasick> = OnceLock::new();
+    M.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(MARKERS)
+            .expect("literal patterns build")
+    })
+}
+
+/// True when the bytes mention a marker, in UTF-8 or (with a byte order mark) UTF-16, so that
+/// a UTF-16 PowerShell script is reported rather than silently skipped.
+pub fn mentions_rule(bytes: &[u8]) -> bool {
+    markers().is_match(bytes)
+        || read::utf16_units(bytes)
+            .is_some_and(|u| markers().is_match(String::from_utf16_lossy(&u).as_bytes()))
+}
+
+/// Analyses a script whose dialect is unknown, reading it as pipeline YAML does (both
+/// continuation marks). `Ok(None)`: no command concerns the rule.
+pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
+    analyze_as(text, Dialect::Yaml)
+}
+
+/// Proves a fix of a script whose dialect is unknown (see [`analyze`]).
+pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
+    verify_as(original, analysis, fixed, Dialect::Yaml)
+}
+
+/// Findings as they are found, with their line and column.
+struct Findings<'t> {
+    text: &'t str,
+    lines: Option<LineIndex>,
+    analysis: Analysis,
+}
+
+impl Findings<'_> {
+    fn push(&mut self, start: usize, end: usize, message: String, remedy: Remedy) {
+        let text = self.text;
+        let lines = self.lines.get_or_insert_with(|| LineIndex::new(text));
+        let (line, column) = lines.line_col(text, start);
+        self.analysis.findings.push(Finding {
+            rule: RULE_ID,
+            start,
+            end,
+            line,
+            column,
+            pointer: String::new(),
+            source: (remedy == Remedy::Fix).then_some(FixSource::Value),
+            message,
+            remedy,
+        });
+    }
+
+    fn fix(&mut self, at: &Word, message: String, edit: Edit) {
+        self.push(at.start, at.end, message, Remedy::Fix);
+        self.analysis.edits.push(edit);
+    }
+
+    /// A finding for a human, about the source text `start..end`.
+    fn review(&mut self, start: usize, end: usize, reason: String) {
+        let expression = self.text[start..end].trim_end().to_string();
+        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        let remedy = Remedy::ManualReview { reason, expression };
+        self.push(start, end, message, remedy);
+    }
+}
+
+/// Analyses a script. `Ok(None)`: no command concerns the rule. Never fails: what cannot be
+/// read is reported for manual review.
+pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, SourceError> {
+    let script = lex::lex(text, dialect);
+    let mut out = Findings {
+        text,
+        lines: None,
+        analysis: Analysis::default(),
+    };
+    let mut relevant = false;
+    let line_end = |at: usize| text[at..].find('\n').map_or(text.len(), |i| at + i);
+    // A shell stops reading at a quote or substitution that never closes: nothing after it
+    // is a command armfix may edit (the quote itself is reported below).
+    let readable_until = script.unterminated.iter().copied().min();
+    for cmd in &script.commands {
+        let w = &cmd.words;
+        if readable_until.is_some_and(|u| w.first().is_some_and(|f| f.start >= u)) {
+            continue;
+        }
+        if let Some(at) = broken_quote(&script, cmd) {
+            // Never edited. An unterminated quote is reported below; a YAML quote cut at the
+            // end of its line is reported here when the command may concern the rule.
+            let span = &text[w[0].start..w[w.len() - 1].end];
+            if !script.unterminated.contains(&at)
+                && az::head(cmd, dialect) != Head::Other
+                && markers().is_match(span)
+            {
+                relevant = true;
+                let reason = "a quote in this command does not close where it should, so \
+                              armfix cannot read the command";
+                out.review(at, line_end(at), reason.into());
+            }
+            continue;
+        }
+        let (verdict, sub, args) = match az::head(cmd, dialect) {
+            Head::Other => continue,
+            Head::Dynamic { at } => {
+                relevant = true;
+                let reason = format!(
+                    "the `az` command line is built at run time; if it turns on {ADDON}, it \
+                     must pass {ENABLE}"
+                );
+                out.review(w[at].start, w[at].end, reason);
+                continue;
+            }
+            Head::Az { sub, args } => match az::decide(w, sub, args) {
+                None => continue,
+                Some(v) => (in_body(cmd, sub, v), sub, args),
+            },
+        };
+        relevant = true;
+        match verdict {
+            Verdict::Pass => {}
+            Verdict::Add { addon } => {
+                let message = format!("`{}` turns on {ADDON} without {ENABLE}", sub.name());
+                let edit = add_flag(text, &script.conts, w, args, addon);
+                out.fix(&w[addon], message, edit);
+            }
+            Verdict::Replace { word } => {
+                let message = format!("`{}` passes {DISABLE}; it must pass {ENABLE}", sub.name());
+                let edit = Edit::replace(w[word].start, w[word].end, ENABLE);
+                out.fix(&w[word], message, edit);
+            }
+            Verdict::Review { at, reason } => out.review(w[at].start, w[at].end, reason),
+        }
+    }
+    if let Some(at) = readable_until {
+        if markers().is_match(&text.as_bytes()[at..]) {
+            relevant = true;
+            let reason = "a quote or substitution opened here never closes, so armfix cannot \
+                          read the commands after it";
+            out.review(at, line_end(at), reason.into());
+        }
+    }
+    if !relevant {
+        return Ok(None);
+    }
+    let mut analysis = out.analysis;
+    analysis.findings.sort_by_key(|f| f.start);
+    analysis.edits.sort_by_key(|e| (e.start, e.end));
+    Ok(Some(analysis))
+}
+
+/// The first quote in the command that does not close where it should.
+fn broken_quote(script: &Script, cmd: &Command) -> Option<usize> {
+    let (first, last) = (cmd.words.first()?, cmd.words.last()?);
+    script
+        .broken
+        .iter()
+        .copied()
+        .find(|&at| at >= first.start && at < last.end)
+}
+
+/// A command inside a heredoc or here-string is text for another program: a fix becomes a
+/// request for review.
+fn in_body(cmd: &Command, sub: az::Sub, verdict: Verdict) -> Verdict {
+    let Some(body) = cmd.body else {
+        return verdict;
+    };
+    let (at, what) = match verdict {
+        Verdict::Add { addon } => (addon, format!("pass {ENABLE} there")),
+        Verdict::Replace { word } => (word, format!("pass {ENABLE} there instead")),
+        other => return other,
+    };
+    Verdict::Review {
+        at,
+        reason: format!(
+            "`{}` is inside {}, text another program reads, so armfix does not edit it; {what}",
+            sub.name(),
+            body.name()
+        ),
+    }
+}
+
+/// An expression cut to a readable length for a one-line message.
+fn shorten(expression: &str) -> String {
+    const MAX: usize = 72;
+    let one_line = expression.lines().next().unwrap_or_default();
+    if one_line.chars().count() <= MAX && one_line.len() == expression.len() {
+        one_line.to_string()
+    } else {
+        let cut: String = one_line.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The edit that adds `--enable-secret-rotation` to a command whose add-on list is word
+/// `addon`. A continued command gets a line of its own, shaped like its neighbours (same
+/// indentation, same mark, same space before it or the same mark column, same line break),
+/// right after the line that turns the add-on on, or just before it when that line ends the
+/// command; it goes before a line that starts with an option, so no option is parted from
+/// its value. A one-line command gets ` --enable-secret-rotation` after its last argument,
+/// so trailing comments, redirections, pipes and `)` stay where they are.
+fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usize) -> Edit {
+    let Some(last) = words.last() else {
+        return Edit::insert(0, "");
+    };
+    // Lines that start with an option and continue the line before them.
+    let candidates: Vec<(usize, &Cont)> = (args..words.len())
+        .filter(|&i| words[i].literal().is_some_and(|t| t.starts_with('-')))
+        .filter_map(|i| {
+            let ls = line_start(text, words[i].start);
+            let indent = &text[ls..words[i].start];
+            if !indent.bytes().all(|b| b == b' ' || b == b'\t') {
+                return None;
+            }
+            conts.iter().find(|c| c.eol_end == ls).map(|c| (i, c))
+        })
+        .collect();
+    let anchor_line = line_start(text, words[addon].start);
+    let chosen = candidates
+        .iter()
+        .find(|(i, _)| line_start(text, words[*i].start) > anchor_line)
+        .or_else(|| candidates.last());
+    let Some(&(i, cont)) = chosen else {
+        return Edit::insert(last.end, format!(" {ENABLE}"));
+    };
+    let ls = line_start(text, words[i].start);
+    let indent = &text[ls..words[i].start];
+    let mark = &text[cont.mark..cont.eol_start];
+    let eol = &text[cont.eol_start..cont.eol_end];
+    let before_mark = |c: &Cont| {
+        let line = &text[line_start(text, c.mark)..c.mark];
+        let body = line.trim_end_matches([' ', '\t']);
+        (
+            body.chars().count(),
+            line.chars().count(),
+            &line[body.len()..],
+        )
+    };
+    // Marks aligned in a column (at least two, some padded) keep their column.
+    let own: Vec<(usize, usize, &str)> = conts
+        .iter()
+        .filter(|c| c.mark > words[0].start && c.mark < last.end)
+        .map(before_mark)
+        .collect();
+    let width = indent.chars().count() + ENABLE.len();
+    let aligned = own.len() >= 2
+        && own.iter().all(|(_, col, _)| *col == own[0].1)
+        && own.iter().any(|(_, _, gap)| gap.len() > 1);
+    let gap = if aligned && own[0].1 > width {
+        " ".repeat(own[0].1 - width)
+    } else {
+        let (_, _, gap) = before_mark(cont);
+        if gap.is_empty() {
+            " ".to_string()
+        } else {
+            gap.to_string()
+        }
+    };
+    Edit::insert(ls, format!("{indent}{ENABLE}{gap}{mark}{eol}"))
+}
+
+/// Proves a fix of a script before it is written: the edits are all that changed, each adds
+/// or restores `--enable-secret-rotation` and only blank space, line breaks and continuation
+/// marks around it; every command reads the same words as before but for the rotation flag;
+/// and the fixed text has no fixable finding left.
+pub fn verify_as(
+    original: &str,
+    analysis: &Analysis,
+    fixed: &str,
+    dialect: Dialect,
+) -> Result<(), String> {
+    let mut sorted: Vec<&Edit> = analysis.edits.iter().collect();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    let (mut o, mut f) = (0, 0);
+    for e in sorted {
+        let kept = original
+            .get(o..e.start)
+            .ok_or("an edit lies outside the original")?;
+        if fixed.get(f..f + kept.len()) != Some(kept) {
+            return Err(format!("text outside the edits changed (near byte {o})"));
+        }
+        f += kept.len();
+        if fixed.get(f..f + e.replacement.len()) != Some(e.replacement.as_str()) {
+            return Err(format!(
+                "the edit at byte {} is not in the fixed text",
+                e.start
+            ));
+        }
+        f += e.replacement.len();
+        o = e.end;
+        let rest = e.replacement.replacen(ENABLE, "", 1);
+        if rest.len() == e.replacement.len()
+            || !rest
+                .chars()
+                .all(|c| matches!(c, ' ' | '\t' | '\r' | '\n' | '\\' | '`'))
+        {
+            return Err(format!(
+                "the edit at byte {} does more than add {ENABLE}",
+                e.start
+            ));
+        }
+    }
+    if fixed.get(f..) != original.get(o..) {
+        return Err("text after the last edit changed".into());
+    }
+    let before = lex::lex(original, dialect);
+    let after = lex::lex(fixed, dialect);
+    same_commands(&before, &after, dialect)?;
+    let again = analyze_as(fixed, dialect)
+        .map_err(|e| format!("the fixed text cannot be re-read: {}", e.message))?
+        .unwrap_or_default();
+    if again.fixable() > 0 {
+        return Err("the fixed text still fails the rule".into());
+    }
+    if again.manual() != analysis.manual() {
+        return Err("the fix changed which commands need manual review".into());
+    }
+    // The edits are text; prove they are the ones applied.
+    let applied = edit::apply(original, &analysis.edits)?;
+    if applied != fixed {
+        return Err("the fixed text is not the original with the edits".into());
+    }
+    Ok(())
+}
+
+/// Every command has the same words before and after, except that a fixed one passes
+/// `--enable-secret-rotation` once more (or in place of `--disable-secret-rotation`), in the
+/// same order, and now passes the rule: the flag is an argument of its own, not an option's
+/// value.
+fn same_commands(before: &Script, after: &Script, dialect: Dialect) -> Result<(), String> {
+    if before.commands.len() != after.commands.len() {
+        return Err(format!(
+            "the fix changed the number of commands ({} to {})",
+            before.commands.len(),
+            after.commands.len()
+        ));
+    }
+    let texts = |c: &Command| c.words.iter().map(|w| w.text.clone()).collect::<Vec<_>>();
+    for (b_cmd, a_cmd) in before.commands.iter().zip(&after.commands) {
+        let (b, a) = (texts(b_cmd), texts(a_cmd));
+        if a == b {
+            continue;
+        }
+        let added = a.len() == b.len() + 1
+            && a.iter().filter(|w| *w == ENABLE).count() == 1
+            && a.iter().filter(|w| *w != ENABLE).eq(b.iter());
+        let replaced = a.len() == b.len() && {
+            let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+            matches!(diff[..], [i] if b[i] == DISABLE && a[i] == ENABLE)
+        };
+        let passes = match az::head(a_cmd, dialect) {
+            Head::Az { sub, args } => az::decide(&a_cmd.words, sub, args) == Some(Verdict::Pass),
+            _ => false,
+        };
+        if !(added || replaced) || !passes {
+            return Err(format!(
+                "a command reads differently after the fix: `{}` became `{}`",
+                b.join(" "),
+                a.join(" ")
+            ));
+        }
+    }
+    Ok(())
+}
