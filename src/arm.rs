@@ -8,27 +8,23 @@ use crate::rule::{self, Lookup, Shape};
 
 /// True when the root object's `$schema` names a deployment template (any scope, any case).
 pub fn is_template(root: &Node) -> bool {
-    let Some(members) = root.members() else {
-        return false;
-    };
-    members.iter().any(|m| {
-        m.key.eq_ignore_ascii_case("$schema")
-            && m.value
-                .as_str()
-                .is_some_and(|s| contains_ignore_case(s, "deploymenttemplate.json"))
-    })
+    schema_names(root, "deploymenttemplate.json")
 }
 
 /// True when the root object's `$schema` names a deployment parameters file.
 pub fn is_parameters_file(root: &Node) -> bool {
-    let Some(members) = root.members() else {
-        return false;
-    };
-    members.iter().any(|m| {
-        m.key.eq_ignore_ascii_case("$schema")
-            && m.value
-                .as_str()
-                .is_some_and(|s| contains_ignore_case(s, "deploymentparameters.json"))
+    schema_names(root, "deploymentparameters.json")
+}
+
+/// True when the root object's `$schema` contains `file` (ASCII case-insensitive).
+fn schema_names(root: &Node, file: &str) -> bool {
+    root.members().is_some_and(|members| {
+        members.iter().any(|m| {
+            m.key.eq_ignore_ascii_case("$schema")
+                && m.value
+                    .as_str()
+                    .is_some_and(|s| contains_ignore_case(s, file))
+        })
     })
 }
 
