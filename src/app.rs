@@ -103,6 +103,63 @@ fn link_parameter_files(reports: &mut [FileReport]) {
     for (i, report) in done {
         reports[i] = report;
     }
+
+    // `.bicepparam` files name their template in `using '…'` (relative to their folder).
+    // One is analysed when that template was scanned and demands parameters, unless its own
+    // analysis (e.g. as parameters of the AKS module) already found something.
+    let canonical: Vec<Option<std::path::PathBuf>> = templates
+        .iter()
+        .map(|(t, ..)| std::fs::canonicalize(t).ok())
+        .collect();
+    let mut bicepparams: Vec<(usize, Vec<Demand>)> = Vec::new();
+    for (i, r) in reports.iter().enumerate() {
+        let Candidate::File(p) = &r.candidate else {
+            continue;
+        };
+        let free = match &r.outcome {
+            Outcome::Skipped => true,
+            Outcome::Analysed { analysis, .. } => analysis.findings.is_empty(),
+            Outcome::Error(_) => false,
+        };
+        if !free
+            || !p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("bicepparam"))
+        {
+            continue;
+        }
+        let target = std::fs::read(p)
+            .ok()
+            .and_then(|b| crate::read::decode(b).ok())
+            .and_then(|t| crate::bicep::using_target(&t))
+            .map(|u| p.parent().unwrap_or(std::path::Path::new("")).join(u))
+            .and_then(|t| std::fs::canonicalize(t).ok());
+        let Some(target) = target else { continue };
+        let demands: Vec<Demand> = templates
+            .iter()
+            .zip(&canonical)
+            .filter(|(_, c)| c.as_ref() == Some(&target))
+            .flat_map(|((_, display, needs), _)| {
+                needs.iter().map(|n| Demand {
+                    parameter: n.clone(),
+                    template: display.clone(),
+                })
+            })
+            .collect();
+        if !demands.is_empty() {
+            bicepparams.push((i, demands));
+        }
+    }
+    let done: Vec<(usize, FileReport)> = bicepparams
+        .par_iter()
+        .map(|(i, demands)| match &reports[*i].candidate {
+            Candidate::File(p) => (*i, engine::process_bicepparam_file(p, demands)),
+            Candidate::Stdin => unreachable!("only files are linked"),
+        })
+        .collect();
+    for (i, report) in done {
+        reports[i] = report;
+    }
 }
 
 /// Discovers and processes every file; walk errors come back as error reports.

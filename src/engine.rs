@@ -142,6 +142,69 @@ pub fn process_parameter_file(path: &PathBuf, demands: &[crate::params::Demand])
     FileReport { candidate, outcome }
 }
 
+/// Processes a `.bicepparam` file for the parameters its `using` template needs to be true.
+/// Its fix is proven with those demands (see [`crate::bicep::verify_params`]).
+pub fn process_bicepparam_file(path: &PathBuf, demands: &[crate::params::Demand]) -> FileReport {
+    let candidate = Candidate::File(path.clone());
+    let text = match std::fs::read(path)
+        .map_err(|e| io_message(&e))
+        .and_then(|b| read::decode(b).map_err(|e| format!("{} (at byte {})", e.message, e.offset)))
+    {
+        Ok(t) => t,
+        Err(message) => {
+            let error = FileError {
+                line_col: None,
+                message,
+            };
+            return FileReport {
+                candidate,
+                outcome: Outcome::Error(error),
+            };
+        }
+    };
+    let analysis = match crate::bicep::analyze_params(&text, demands) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            return FileReport {
+                candidate,
+                outcome: Outcome::Skipped,
+            }
+        }
+        Err(e) => {
+            let outcome = Outcome::Error(source_error(&text, e));
+            return FileReport { candidate, outcome };
+        }
+    };
+    let fixed = if analysis.edits.is_empty() {
+        None
+    } else {
+        let checked = edit::apply(&text, &analysis.edits).and_then(|fixed| {
+            crate::bicep::verify_params(&text, &analysis, &fixed, demands).map(|()| fixed)
+        });
+        match checked {
+            Ok(t) => Some(t),
+            Err(why) => {
+                let error = FileError {
+                    line_col: None,
+                    message: format!(
+                        "internal error: the fix failed verification ({why}); nothing written"
+                    ),
+                };
+                return FileReport {
+                    candidate,
+                    outcome: Outcome::Error(error),
+                };
+            }
+        }
+    };
+    let outcome = Outcome::Analysed {
+        original: text,
+        analysis,
+        fixed,
+    };
+    FileReport { candidate, outcome }
+}
+
 /// Applies and verifies an analysis' edits.
 fn finish(text: String, analysis: Analysis, kind: FileKind) -> Outcome {
     let fixed = if analysis.edits.is_empty() {

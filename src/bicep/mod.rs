@@ -3,6 +3,8 @@
 //! findings ([`plan`]), renders them as Bicep-style text edits ([`render`]), and addresses the
 //! JSON Patch in the file's ARM shape ([`view`]), as `bicep build` would compile it. The
 //! pipeline after analysis (diff, prompt, verification, atomic write) is the shared one.
+//! `.bicepparam` files of scanned templates are fixed for the parameters those templates'
+//! rotation settings read ([`params`]), like ARM parameter files.
 //!
 //! Why a hand-written reader: tree-sitter-bicep lacks the spread operator, `$'''` strings and
 //! `extension`, and armfix needs exact byte spans of objects, keys and values but no
@@ -10,11 +12,14 @@
 
 pub mod ast;
 pub mod lexer;
+pub mod params;
 pub mod parser;
 pub mod plan;
 pub mod render;
 pub mod tree;
 pub mod view;
+
+pub use params::{analyze_params, using_target, verify_params};
 
 use crate::edit::Edit;
 use crate::finding::{Analysis, SourceError};

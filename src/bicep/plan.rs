@@ -10,7 +10,7 @@
 
 use super::ast::{Doc, Kind, NodeId};
 use super::render;
-use super::tree::{BicepTree, Handle, Source};
+use super::tree::{is_value_preserving, BicepTree, Handle, Source};
 use crate::edit::Edit;
 use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
 use crate::location::LineIndex;
@@ -67,6 +67,91 @@ pub fn is_cluster_module(target: &str) -> bool {
                         .contains(&after))
         })
     })
+}
+
+/// The values a cluster body may give `config.enableSecretRotation` when the add-on applies:
+/// objects on the way are followed through variables, parameter defaults and both branches
+/// of a conditional (`cond ? {…} : null`), since a parameter file may pick either.
+fn rotation_values(tree: &BicepTree, body: Handle) -> Vec<Handle> {
+    let mut level = vec![body];
+    for name in &rule::PATH_NAMES[..3] {
+        level = found(tree, &level, name)
+            .into_iter()
+            .flat_map(|h| objects(tree, h, 0))
+            .collect();
+    }
+    level.retain(|addon| match tree.get(*addon, "enabled") {
+        Lookup::Found(_, v) => match tree.shape(v) {
+            Shape::Bool(b) => b,
+            Shape::Str(s) => s.eq_ignore_ascii_case("true"),
+            Shape::Expr(_) => true,
+            _ => false,
+        },
+        _ => false,
+    });
+    let configs: Vec<Handle> = found(tree, &level, "config")
+        .into_iter()
+        .flat_map(|h| objects(tree, h, 0))
+        .collect();
+    found(tree, &configs, ROTATION)
+}
+
+/// The values of `key` in each object (where it is there once).
+fn found(tree: &BicepTree, objects: &[Handle], key: &str) -> Vec<Handle> {
+    objects
+        .iter()
+        .filter_map(|o| match tree.get(*o, key) {
+            Lookup::Found(_, v) => Some(v),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The object literals a value may be.
+fn objects(tree: &BicepTree, h: Handle, depth: usize) -> Vec<Handle> {
+    let (id, _) = tree.resolve(h);
+    match &tree.doc.node(id).kind {
+        Kind::Object(o) if !o.dynamic => vec![Handle { id, ..h }],
+        Kind::Ternary { then, other, .. } if depth < 8 => [*then, *other]
+            .into_iter()
+            .flat_map(|b| objects(tree, Handle { id: b, ..h }, depth + 1))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The declared parameters a value reads: through variables, value-preserving calls
+/// (`string()`, `toLower()`…) and, when a parameter's default is itself a reference, the
+/// parameters that default reads. Loop variables shadow declarations.
+fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
+    let doc = tree.doc;
+    let mut names = Vec::new();
+    let mut id = h.id;
+    for _ in 0..32 {
+        match &doc.node(id).kind {
+            Kind::Call { name, args } if args.len() == 1 && is_value_preserving(name) => {
+                id = args[0];
+            }
+            Kind::Ident(n) if !tree.shadowed.contains(n) => {
+                if let Some(v) = doc.var(n) {
+                    id = v.value;
+                } else if let Some(p) = doc.param(n) {
+                    if names.contains(n) {
+                        break;
+                    }
+                    names.push(n.clone());
+                    match p.default {
+                        Some(d) => id = d,
+                        None => break,
+                    }
+                } else {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    names
 }
 
 /// The object a body form wraps (`if`, `for`, both), and the loop variables in scope.
@@ -209,7 +294,13 @@ impl<'d> Planner<'d> {
                 );
                 continue;
             }
-            match rule::decide(&tree, Handle::new(body)) {
+            let verdict = rule::decide(&tree, Handle::new(body));
+            if !matches!(verdict, Verdict::NotApplicable | Verdict::Ambiguous { .. }) {
+                for value in rotation_values(&tree, Handle::new(body)) {
+                    self.demand_parameters(&tree, value);
+                }
+            }
+            match verdict {
                 Verdict::NotApplicable | Verdict::Pass => {}
                 Verdict::Ambiguous { at, path } => return Err(self.ambiguous(at.id, &base, &path)),
                 Verdict::Review { at, path, .. } => {
@@ -369,6 +460,36 @@ impl<'d> Planner<'d> {
         Ok(())
     }
 
+    /// Records the top-level parameters the rotation value `h` reads (through variables,
+    /// value-preserving calls and parameter defaults), so that parameter files which set
+    /// them are checked too: a deployment's parameter file overrides any default.
+    /// Like ARM, only `bool` and `string` parameters whose `@allowed` values (if any) admit
+    /// `true` are demanded: a parameter file cannot be fixed to a value the template rejects.
+    fn demand_parameters(&mut self, tree: &BicepTree, h: Handle) {
+        for name in parameters_read(tree, h) {
+            let Some(param) = self.doc.param(&name) else {
+                continue;
+            };
+            let boolean = match param.type_text.trim() {
+                "bool" | "bool?" => true,
+                "string" | "string?" => false,
+                _ => continue,
+            };
+            let want = if boolean {
+                Value::Bool(true)
+            } else {
+                rule::rotation_value()
+            };
+            if self.disallowed(&name, &want).is_some() {
+                continue;
+            }
+            let demand = crate::trace::ParamDemand { name, boolean };
+            if !self.analysis.parameters.contains(&demand) {
+                self.analysis.parameters.push(demand);
+            }
+        }
+    }
+
     fn push_op(&mut self, add: bool, tokens: Vec<String>, value: Value, edit: Edit) {
         let path = pointer(&tokens);
         if !self.seen.insert(path.to_string()) {
@@ -485,7 +606,35 @@ impl<'d> Planner<'d> {
             Some(Source::Parameter(p)) => format!(" (from the default of parameter `{p}`)"),
             None => String::new(),
         };
+        // A parameter without default, possibly inside `string()`/`toLower()`/….
+        let mut inner = id;
+        while let Kind::Call { name: f, args } = &doc.node(inner).kind {
+            match args.as_slice() {
+                [arg] if is_value_preserving(f) => inner = *arg,
+                _ => break,
+            }
+        }
+        let no_default = match &doc.node(inner).kind {
+            Kind::Ident(n)
+                if !tree.shadowed.contains(n)
+                    && doc.param(n).is_some_and(|p| p.default.is_none()) =>
+            {
+                Some(n.as_str())
+            }
+            _ => None,
+        };
         let reason = match &doc.node(id).kind {
+            _ if no_default.is_some() => format!(
+                "`{name}`{from} comes from parameter `{}`, which has no default; make sure the \
+                 value passed where the template is deployed {want}{}",
+                no_default.unwrap_or_default(),
+                if name == ROTATION {
+                    " (armfix fixes the `.bicepparam` and parameter files it finds for this \
+                     template)"
+                } else {
+                    ""
+                }
+            ),
             Kind::Ternary { .. } => format!(
                 "`{name}`{from} is a conditional (`? :`) expression, which armfix does not \
                  rewrite; make sure each branch taken when the add-on is enabled {want}"
@@ -493,10 +642,6 @@ impl<'d> Planner<'d> {
             Kind::Call { name: f, .. } => format!(
                 "`{name}`{from} is computed by `{f}(…)`, which armfix does not rewrite; make sure \
                  the result {want}"
-            ),
-            Kind::Ident(n) if doc.param(n).is_some_and(|p| p.default.is_none()) => format!(
-                "`{name}`{from} comes from parameter `{n}`, which has no default; make sure the \
-                 value passed where the template is deployed {want}"
             ),
             Kind::Ident(n) => format!(
                 "`{name}`{from} is `{n}`, which armfix cannot follow to a literal value; make \
@@ -707,6 +852,9 @@ impl<'d> Planner<'d> {
             _ => return Ok(()),
         }
         let module = ctx.name;
+        if let Lookup::Found(_, h) = tree.get(ctx.params_obj, ROTATION) {
+            self.demand_parameters(tree, h);
+        }
         match tree.get(ctx.params_obj, ROTATION) {
             Lookup::Duplicate(k, at) => Err(self.ambiguous(at.id, &ctx.params_ptr, &[k])),
             Lookup::Missing => {
@@ -820,6 +968,85 @@ struct ModuleCtx<'m> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn demands(text: &str) -> Vec<(String, bool)> {
+        let doc = crate::bicep::parser::parse(text).unwrap();
+        plan(text, &doc)
+            .unwrap()
+            .parameters
+            .into_iter()
+            .map(|d| (d.name, d.boolean))
+            .collect()
+    }
+
+    fn cluster(addon: &str) -> String {
+        format!(
+            "resource aks 'Microsoft.ContainerService/managedClusters@2024-01-01' = {{\n\
+             properties: {{\n addonProfiles: {{\n azureKeyvaultSecretsProvider: {addon}\n }}\n }}\n}}\n"
+        )
+    }
+
+    #[test]
+    fn rotation_parameters_are_demanded() {
+        // No default: still a manual review in the template, and a demand for its files.
+        let text = format!(
+            "param rot bool\n{}",
+            cluster("{\n enabled: true\n config: { enableSecretRotation: rot }\n }")
+        );
+        assert_eq!(demands(&text), [("rot".to_string(), true)]);
+        let doc = crate::bicep::parser::parse(&text).unwrap();
+        let a = plan(&text, &doc).unwrap();
+        assert_eq!(a.manual(), 1);
+        assert!(a.findings[0].message.contains("parameter files it finds"));
+        // A passing or fixed default: a parameter file may still override it.
+        for default in ["'true'", "'false'"] {
+            let text = format!(
+                "param rot string = {default}\nvar cfg = {{\n enableSecretRotation: toLower(rot)\n}}\n{}",
+                cluster("{\n enabled: true\n config: cfg\n }")
+            );
+            assert_eq!(demands(&text), [("rot".to_string(), false)], "{default}");
+        }
+        // Both branches of a conditional `config`, through wrappers (the AVM module's form).
+        let text = format!(
+            "param on bool\nparam rot bool = true\n{}",
+            cluster(
+                "{\n enabled: on\n config: on ? { enableSecretRotation: toLower(string(rot)) } : null\n }"
+            )
+        );
+        assert_eq!(demands(&text), [("rot".to_string(), true)]);
+        // Not when the add-on is off, nor for a loop variable, nor for a literal.
+        let off = format!(
+            "param rot bool\n{}",
+            cluster("{\n enabled: false\n config: { enableSecretRotation: rot }\n }")
+        );
+        assert!(demands(&off).is_empty());
+        let looped = "param rot bool\nresource aks 'Microsoft.ContainerService/managedClusters@1' = [for rot in xs: {\n properties: { addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: rot } } } }\n}]\n";
+        assert!(demands(looped).is_empty());
+        let literal = cluster("{\n enabled: true\n config: { enableSecretRotation: 'false' }\n }");
+        assert!(demands(&literal).is_empty());
+        // Not when the template would reject `true`, nor for types other than bool/string.
+        for decl in [
+            "@allowed(['false', 'no'])\nparam rot string",
+            "param rot object",
+        ] {
+            let text = format!(
+                "{decl}\n{}",
+                cluster("{\n enabled: true\n config: { enableSecretRotation: rot }\n }")
+            );
+            assert!(demands(&text).is_empty(), "{decl}");
+        }
+    }
+
+    #[test]
+    fn module_rotation_parameters_are_demanded() {
+        let text = "param rot bool\nmodule m 'br/public:avm/res/container-service/managed-cluster:0.9.0' = {\n params: {\n enableKeyvaultSecretsProvider: true\n enableSecretRotation: rot\n }\n}\n";
+        assert_eq!(demands(text), [("rot".to_string(), true)]);
+        let off = text.replace(
+            "enableKeyvaultSecretsProvider: true",
+            "enableKeyvaultSecretsProvider: false",
+        );
+        assert!(demands(&off).is_empty());
+    }
 
     #[test]
     fn recognises_the_aks_module() {

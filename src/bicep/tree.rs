@@ -164,7 +164,8 @@ impl<'d> rule::Tree<'d> for BicepTree<'d> {
     }
 }
 
-fn is_value_preserving(name: &str) -> bool {
+/// `string`, `toLower`, `bool`, `json` (with or without `sys.`): calls that keep `true` true.
+pub(crate) fn is_value_preserving(name: &str) -> bool {
     let name = name.strip_prefix("sys.").unwrap_or(name);
     ["string", "toLower", "bool", "json"]
         .iter()

@@ -1,0 +1,274 @@
+//! Issue 4, last bullet: `.bicepparam` files (`using 'main.bicep'`) that set a parameter a
+//! scanned template's rotation setting reads are fixed like ARM parameter files. The tree in
+//! `tests/fixtures/bicep-params/` is a small repository: `app/main.bicep` (a `bool` parameter
+//! without default and a `string` parameter with one, each feeding a cluster) with parameter
+//! files beside it (LF, CRLF, passing, JSON), `env/dev.bicepparam` using it from another
+//! folder, `other/` with parameter files of a template that has no cluster or is missing, and
+//! `defaulted/` whose only finding is in its parameter file.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bicep-params")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn armfix(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::cargo_bin("armfix")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// Every file under `dir` (relative path, bytes), sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+fn copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures(), tmp.path());
+    tmp
+}
+
+fn original(rel: &str) -> Vec<u8> {
+    fs::read(fixtures().join(rel)).unwrap()
+}
+
+#[test]
+fn dry_run_shows_the_parameter_file_fixes() {
+    let tmp = copy();
+    let before = tree(tmp.path());
+    let dry = armfix(tmp.path(), &["fix", "--dry-run", "--color", "never", "."]);
+    assert_eq!(dry.code, 1, "{}", dry.stderr);
+    assert_eq!(tree(tmp.path()), before, "a dry run wrote files");
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => "armfix fix --dry-run on tests/fixtures/bicep-params (␍ marks CR)",
+    }, {
+        insta::assert_snapshot!(
+            "bicepparams__dry_run",
+            format!("{}\n--- stderr ---\n{}", dry.stdout.replace('\r', "␍"), dry.stderr)
+        );
+    });
+    let check = armfix(tmp.path(), &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1);
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => "armfix check on tests/fixtures/bicep-params",
+    }, {
+        insta::assert_snapshot!("bicepparams__check", check.stdout);
+    });
+}
+
+#[test]
+fn fix_writes_minimal_edits_once() {
+    let tmp = copy();
+    let write = armfix(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    // Manual reviews remain (the template's parameter without default, two expressions).
+    assert_eq!(write.code, 1, "{}", write.stderr);
+    let after: Vec<(String, Vec<u8>)> = tree(tmp.path());
+    let get = |rel: &str| {
+        String::from_utf8(after.iter().find(|(p, _)| p == rel).unwrap().1.clone()).unwrap()
+    };
+
+    assert_eq!(
+        get("app/main.bicepparam"),
+        "using 'main.bicep'\n\nparam clusterName = 'aks-dev'\n\n\
+         // Rotation was switched off while debugging mounts.\nparam enableSecretRotation = true\n\n\
+         param backupRotation = 'true' // keep in sync with dev\n"
+    );
+    // CRLF kept; the expression is left for a human, the literal fixed.
+    assert_eq!(
+        get("app/prod.bicepparam"),
+        "using './main.bicep'\r\n\r\nparam clusterName = 'aks-prod'\r\n\
+         param enableSecretRotation = readEnvironmentVariable('AKS_ROTATE_SECRETS', 'false')\r\n\
+         param backupRotation = 'true'\r\n"
+    );
+    // From another folder, through a variable of the parameter file.
+    assert_eq!(
+        get("env/dev.bicepparam"),
+        String::from_utf8(original("env/dev.bicepparam"))
+            .unwrap()
+            .replace("var rotate = false", "var rotate = true")
+    );
+    assert_eq!(
+        get("defaulted/main.bicepparam"),
+        "using 'main.bicep'\n\nparam rotate = true\n"
+    );
+    // A JSON parameter file named for the Bicep template is linked as for ARM templates.
+    assert_eq!(
+        get("app/main.parameters.json"),
+        String::from_utf8(original("app/main.parameters.json"))
+            .unwrap()
+            .replace(
+                "\"enableSecretRotation\": { \"value\": false }",
+                "\"enableSecretRotation\": { \"value\": true }"
+            )
+    );
+    // Nothing else changed: templates, passing files, files of other or missing templates.
+    let changed = [
+        "app/main.bicepparam",
+        "app/prod.bicepparam",
+        "env/dev.bicepparam",
+        "defaulted/main.bicepparam",
+        "app/main.parameters.json",
+    ];
+    for (rel, bytes) in &after {
+        if !changed.contains(&rel.as_str()) {
+            assert_eq!(bytes, &original(rel), "{rel} changed");
+        } else {
+            assert_ne!(bytes, &original(rel), "{rel} was not fixed");
+        }
+    }
+    assert!(write.stderr.contains("armfix: wrote app/main.bicepparam"));
+    assert!(!write.stderr.contains("other/"), "{}", write.stderr);
+
+    // A second run finds nothing to fix and writes nothing.
+    let again = armfix(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(again.code, 1);
+    assert_eq!(tree(tmp.path()), after, "a second run changed files");
+    assert!(
+        again.stderr.contains("Fixed 0 of 0 fixable findings"),
+        "{}",
+        again.stderr
+    );
+    assert!(!again.stderr.contains("wrote"), "{}", again.stderr);
+    let check = armfix(tmp.path(), &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1);
+    let lines: Vec<&str> = check
+        .stdout
+        .lines()
+        .filter(|l| l.contains(": Azure."))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", check.stdout);
+    assert!(
+        lines.iter().all(|l| l.contains("needs manual review")),
+        "{}",
+        check.stdout
+    );
+}
+
+#[test]
+fn check_exit_codes() {
+    let tmp = copy();
+    let dir = tmp.path();
+    // Only the parameter file is wrong: 1, then fixed: 0.
+    assert_eq!(armfix(dir, &["check", "defaulted"]).code, 1);
+    assert_eq!(armfix(dir, &["fix", "--yes", "defaulted"]).code, 0);
+    let clean = armfix(dir, &["check", "defaulted"]);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+
+    // The template is not scanned: its parameter file is left alone.
+    let alone = armfix(dir, &["check", "app/main.bicepparam"]);
+    assert_eq!(alone.code, 0, "{}", alone.stdout);
+    assert!(!alone.stdout.contains("Azure."), "{}", alone.stdout);
+    assert_eq!(
+        armfix(dir, &["fix", "--yes", "app/main.bicepparam"]).code,
+        0
+    );
+    assert_eq!(
+        fs::read(dir.join("app/main.bicepparam")).unwrap(),
+        original("app/main.bicepparam")
+    );
+
+    // A parameter file of a scanned template that does not parse: 2, with its place, and
+    // nothing written.
+    let broken = "using 'main.bicep'\n\nparam enableSecretRotation = false\nparam = 1\n";
+    fs::write(dir.join("app/broken.bicepparam"), broken).unwrap();
+    let run = armfix(dir, &["fix", "--yes", "app"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: app/broken.bicepparam:4:7: "),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("app/broken.bicepparam")).unwrap(),
+        broken
+    );
+}
+
+/// The shared corpus, when present: its one `.bicepparam` (`using 'cluster-stamp.bicep'`) is
+/// put beside its template under the name it uses. That template's rotation is a literal,
+/// so no parameter is demanded and the parameter file must stay untouched; every fix is
+/// stable.
+#[test]
+fn corpus_parameter_file_beside_its_template() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep");
+    let param =
+        corpus.join("mspnp__aks-baseline__workload-team__azuredeploy.parameters.prod.bicepparam");
+    let template = corpus.join("mspnp__aks-baseline__workload-team__cluster-stamp.bicep");
+    if !param.exists() || !template.exists() {
+        eprintln!("skipped: {} is absent", corpus.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Written, not copied: the corpus is read-only and a copy keeps the permissions.
+    let bytes = |p: &Path| fs::read(p).unwrap();
+    fs::write(
+        dir.join("azuredeploy.parameters.prod.bicepparam"),
+        bytes(&param),
+    )
+    .unwrap();
+    fs::write(dir.join("cluster-stamp.bicep"), bytes(&template)).unwrap();
+    let first = armfix(dir, &["fix", "--yes", "--color", "never", "."]);
+    assert_ne!(first.code, 2, "{}", first.stderr);
+    assert_eq!(
+        fs::read(dir.join("azuredeploy.parameters.prod.bicepparam")).unwrap(),
+        fs::read(&param).unwrap()
+    );
+    let after = tree(dir);
+    armfix(dir, &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(tree(dir), after);
+}
