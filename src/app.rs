@@ -42,7 +42,66 @@ pub fn run(cli: Cli) -> Result<i32> {
 fn process_tree(walk: &WalkArgs, options: &Options) -> Result<Vec<FileReport>> {
     let mut reports = process_all(walk, options)?;
     link_parameter_files(&mut reports);
+    point_compiled_json_at_bicep(&mut reports);
     Ok(reports)
+}
+
+/// ARM JSON compiled from Bicep: when its source (`STEM.bicep` beside it) was scanned, the
+/// fix belongs there, so the JSON's fixes are dropped and its findings say to rebuild it;
+/// otherwise the JSON is fixed and its findings say the source should be fixed too.
+fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
+    use crate::finding::Remedy;
+    let scanned: std::collections::HashSet<std::path::PathBuf> = reports
+        .iter()
+        .filter_map(|r| match &r.candidate {
+            Candidate::File(p) => Some(p.clone()),
+            Candidate::Stdin => None,
+        })
+        .collect();
+    for r in reports.iter_mut() {
+        let Candidate::File(path) = &r.candidate else {
+            continue;
+        };
+        let Outcome::Analysed {
+            analysis, fixed, ..
+        } = &mut r.outcome
+        else {
+            continue;
+        };
+        if !analysis.compiled_from_bicep || analysis.findings.is_empty() {
+            continue;
+        }
+        let source = path.with_extension("bicep");
+        let name = source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if scanned.contains(&source) {
+            let reason = format!(
+                "compiled from {name}, which armfix fixes at its source: rebuild this file \
+                 (`az bicep build --file {name}`)"
+            );
+            for f in &mut analysis.findings {
+                f.message = format!("{}; {reason}", f.message);
+                f.remedy = Remedy::ManualReview {
+                    reason: reason.clone(),
+                    expression: String::new(),
+                };
+                f.source = None;
+            }
+            analysis.patch.clear();
+            analysis.edits.clear();
+            *fixed = None;
+        } else {
+            for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
+                f.message = format!(
+                    "{} (this file was compiled from Bicep: fix its source {name} too, or it \
+                     will come back at the next build)",
+                    f.message
+                );
+            }
+        }
+    }
 }
 
 /// Replaces the reports of parameter files that feed a scanned template's rotation setting

@@ -89,6 +89,9 @@ pub struct Analysis {
     /// Top-level parameters that feed the rotation setting: parameter files that set them
     /// must be checked too.
     pub parameters: Vec<crate::trace::ParamDemand>,
+    /// True for ARM JSON that Bicep compiled (`metadata._generator.name` is `bicep`): its
+    /// source is the place to fix.
+    pub compiled_from_bicep: bool,
 }
 
 /// Why a file cannot be analysed, and the byte offset to point at.

@@ -34,7 +34,22 @@ pub fn analyze(text: &str, options: &Options) -> Result<Option<Analysis>, Source
     if !arm::is_template(&root) {
         return Ok(None);
     }
-    analyze_template(text, &root, options).map(Some)
+    let mut analysis = analyze_template(text, &root, options)?;
+    analysis.compiled_from_bicep = compiled_by_bicep(&root);
+    Ok(Some(analysis))
+}
+
+/// True when `metadata._generator.name` is `bicep` (ASCII case-insensitive).
+fn compiled_by_bicep(root: &Node) -> bool {
+    use crate::rule::Lookup;
+    let Lookup::Found(_, meta) = arm::get(root, "metadata") else {
+        return false;
+    };
+    let Lookup::Found(_, generator) = arm::get(meta, "_generator") else {
+        return false;
+    };
+    matches!(arm::get(generator, "name"), Lookup::Found(_, n)
+        if n.as_str().is_some_and(|n| n.eq_ignore_ascii_case("bicep")))
 }
 
 /// One change to make, before rendering.
