@@ -48,9 +48,19 @@ fn copy_of(src: &Path) -> TempDir {
     d
 }
 
+/// Copies a file, writable whatever the source's permissions (the shared corpus is
+/// read-only).
+fn copy_file(src: &Path, dst: &Path) {
+    std::fs::copy(src, dst).unwrap();
+    let mut perms = std::fs::metadata(dst).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(dst, perms).unwrap();
+}
+
 fn copy_into(src: &Path, dst: &Path) {
     if src.is_file() {
-        std::fs::copy(src, dst.join(src.file_name().unwrap())).unwrap();
+        copy_file(src, &dst.join(src.file_name().unwrap()));
         return;
     }
     for e in std::fs::read_dir(src).unwrap() {
@@ -60,7 +70,7 @@ fn copy_into(src: &Path, dst: &Path) {
             std::fs::create_dir_all(&sub).unwrap();
             copy_into(&p, &sub);
         } else {
-            std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
+            copy_file(&p, &dst.join(p.file_name().unwrap()));
         }
     }
 }
@@ -504,7 +514,8 @@ fn sarif_fixes_reproduce_fix_yes_byte_for_byte() {
         let log = json(&r.stdout);
         check_regions(&log, from_sarif.path());
         let by_fix = copy_of(&set);
-        run(by_fix.path(), &["fix", "--yes"]);
+        let r = run(by_fix.path(), &["fix", "--yes"]);
+        assert!(!r.stderr.contains("not written"), "{}", r.stderr);
         let before = tree(from_sarif.path());
         replacements += apply_sarif(&log, from_sarif.path());
         let after = tree(from_sarif.path());
@@ -522,6 +533,36 @@ fn sarif_fixes_reproduce_fix_yes_byte_for_byte() {
     }
     assert!(replacements > 40, "{replacements} replacements");
     assert!(files_changed > 30, "{files_changed} files changed");
+}
+
+/// The shared corpus of real templates, when it is there.
+fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/arm");
+    p.is_dir().then_some(p)
+}
+
+#[test]
+fn sarif_round_trip_on_the_corpus() {
+    let Some(corpus) = corpus() else {
+        eprintln!("SKIPPED sarif_round_trip_on_the_corpus: ../shared/corpus/arm is absent");
+        return;
+    };
+    let from_sarif = copy_of(&corpus);
+    let r = run(from_sarif.path(), &["check", "--format", "sarif"]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let log = json(&r.stdout);
+    check_regions(&log, from_sarif.path());
+    let by_fix = copy_of(&corpus);
+    let r = run(by_fix.path(), &["fix", "--yes"]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let replacements = apply_sarif(&log, from_sarif.path());
+    assert!(replacements > 0);
+    assert!(
+        tree(from_sarif.path()) == tree(by_fix.path()),
+        "SARIF fixes differ from fix --yes"
+    );
+    let results = log["runs"][0]["results"].as_array().unwrap().len();
+    eprintln!("corpus: {results} results, {replacements} replacements reproduce fix --yes");
 }
 
 #[test]
@@ -739,7 +780,8 @@ fn sarif_passes_microsofts_multitool_validation() {
         ("dry-run", &["fix", "--dry-run", "--format", "sarif"]),
         ("write", &["fix", "--yes", "--format", "sarif"]),
     ] {
-        for set in [fixtures("formats"), fixtures("trace"), fixtures("arm")] {
+        let sets = [fixtures("formats"), fixtures("trace"), fixtures("arm")];
+        for set in sets.into_iter().chain(corpus()) {
             let d = copy_of(&set);
             let r = run(d.path(), args);
             let log = out.path().join(format!(
@@ -757,7 +799,7 @@ fn sarif_passes_microsofts_multitool_validation() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 9);
+    assert_eq!(checked, if corpus().is_some() { 12 } else { 9 });
 }
 
 // ---------------------------------------------------------------------------------------
