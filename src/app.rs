@@ -3,39 +3,123 @@
 //! follow ruff: 0 nothing left to fix, 1 findings remain, 2 an error in some file.
 
 use crate::apply;
-use crate::cli::{Cli, ColorChoice, Command, WalkArgs};
+use crate::cli::{Cli, ColorChoice, Command, FixArgs, Format, OutputArgs, WalkArgs};
+use crate::config::{self, Config};
 use crate::discover::{self, Candidate, WalkOptions};
 use crate::engine::{self, FileReport, Outcome};
 use crate::finding::{Finding, FixSource};
 use crate::plan::Options;
 use crate::present::{self, Paint, Totals};
+use crate::report;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::PathBuf;
 
 pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
 pub fn run(cli: Cli) -> Result<i32> {
-    let paint = Paint(match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    });
+    if let Command::Completions { shell } = cli.command {
+        return completions(shell);
+    }
+    if let Command::Man = cli.command {
+        return man();
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let loaded = config::resolve(cli.config.as_deref(), cli.no_config, &cwd)
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let settings = loaded.config;
+    let paint = Paint(
+        match cli.color.or(settings.color).unwrap_or(ColorChoice::Auto) {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        },
+    );
+    let options = |fix: &FixArgs| Options {
+        force_literal: if fix.no_force_literal {
+            false
+        } else {
+            fix.force_literal || settings.force_literal.unwrap_or(false)
+        },
+    };
+    let output = |o: OutputArgs| Output {
+        format: o.format.or(settings.format).unwrap_or(Format::Text),
+        summary_md: o.summary_md,
+        quiet: o.quiet,
+        verbose: o.verbose,
+        paint,
+        root: cwd.clone(),
+    };
     match cli.command {
-        Command::Check { walk, fix } => check(&walk, &fix.options()),
+        Command::Check {
+            walk,
+            fix,
+            output: o,
+        } => check(&with_config(walk, &settings), &options(&fix), &output(o)),
         Command::Fix {
             walk,
             fix: args,
+            output: o,
             yes,
             dry_run,
-        } => fix(&walk, &args.options(), yes, dry_run, paint),
-        Command::Patch { file, fix } => patch(&file, &fix.options()),
+        } => fix(
+            &with_config(walk, &settings),
+            &options(&args),
+            yes,
+            dry_run,
+            &output(o),
+        ),
+        Command::Patch { file, fix } => patch(&file, &options(&fix)),
+        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
+}
+
+/// How `check` and `fix` report, after flags and armfix.toml.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub format: Format,
+    pub summary_md: Option<PathBuf>,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub paint: Paint,
+    /// The working folder, the base of relative paths in SARIF.
+    pub root: PathBuf,
+}
+
+/// The walk's settings: a list given on the command line replaces the file's list.
+fn with_config(mut walk: WalkArgs, settings: &Config) -> WalkArgs {
+    if walk.include.is_empty() {
+        walk.include = settings.include.clone().unwrap_or_default();
+    }
+    if walk.exclude.is_empty() {
+        walk.exclude = settings.exclude.clone().unwrap_or_default();
+    }
+    walk.no_ignore = walk.no_ignore || settings.no_ignore.unwrap_or(false);
+    walk
+}
+
+/// `armfix completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> Result<i32> {
+    use clap::CommandFactory;
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut Cli::command(), "armfix", &mut out);
+    out.flush()?;
+    Ok(EXIT_CLEAN)
+}
+
+/// `armfix man`: the manual page in roff.
+fn man() -> Result<i32> {
+    use clap::CommandFactory;
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    out.flush()?;
+    Ok(EXIT_CLEAN)
 }
 
 /// Discovers and processes every file, then the parameter files that feed the templates.
@@ -278,28 +362,199 @@ fn count(totals: &mut Totals, findings: &[Finding]) {
     totals.manual += findings.iter().filter(|f| !f.is_fixable()).count();
 }
 
-fn check(walk: &WalkArgs, options: &Options) -> Result<i32> {
-    let reports = process_tree(walk, options)?;
+fn check(walk: &WalkArgs, options: &Options, output: &Output) -> Result<i32> {
+    let reports = processed(walk, options, output)?;
     let mut totals = Totals::default();
+    let writes = vec![report::Write::No; reports.len()];
+    if output.format != Format::Text {
+        for r in &reports {
+            match &r.outcome {
+                Outcome::Skipped => skipped_note(output, r),
+                Outcome::Error(e) => {
+                    totals.errors += 1;
+                    eprintln!("error: {}", present::error_line(&r.display(), e));
+                }
+                Outcome::Analysed { analysis, .. } => count(&mut totals, &analysis.findings),
+            }
+        }
+        finish_machine(&reports, &writes, report::Mode::Check, &totals, output)?;
+        if !output.quiet {
+            eprintln!("{}", present::check_summary(&totals));
+        }
+        let code = exit_code(&totals, totals.fixable + totals.manual);
+        return summary_md(
+            &reports,
+            &writes,
+            report::Mode::Check,
+            &totals,
+            output,
+            code,
+        );
+    }
     let mut out = std::io::stdout().lock();
     for r in &reports {
         let name = r.display();
         match &r.outcome {
-            Outcome::Skipped => {}
+            Outcome::Skipped => skipped_note(output, r),
             Outcome::Error(e) => {
                 totals.errors += 1;
                 eprintln!("error: {}", present::error_line(&name, e));
             }
             Outcome::Analysed { analysis, .. } => {
                 count(&mut totals, &analysis.findings);
+                if analysis.findings.is_empty() && output.verbose {
+                    eprintln!("armfix: {name}: no findings");
+                }
                 for f in &analysis.findings {
                     writeln!(out, "{}", present::finding_line(&name, f))?;
                 }
             }
         }
     }
-    writeln!(out, "{}", present::check_summary(&totals))?;
-    Ok(exit_code(&totals, totals.fixable + totals.manual))
+    if !output.quiet {
+        writeln!(out, "{}", present::check_summary(&totals))?;
+    }
+    drop(out);
+    let code = exit_code(&totals, totals.fixable + totals.manual);
+    summary_md(
+        &reports,
+        &writes,
+        report::Mode::Check,
+        &totals,
+        output,
+        code,
+    )
+}
+
+/// Processes the tree, with a progress spinner on stderr when a person watches a walk that
+/// takes more than a moment.
+fn processed(walk: &WalkArgs, options: &Options, output: &Output) -> Result<Vec<FileReport>> {
+    let spinner = Spinner::start(
+        output.format == Format::Text && !output.quiet && std::io::stderr().is_terminal(),
+    );
+    let reports = process_tree(walk, options);
+    spinner.stop();
+    reports
+}
+
+/// `--verbose`: a note for each file that was read but cannot concern the rule.
+fn skipped_note(output: &Output, r: &FileReport) {
+    if output.verbose {
+        eprintln!(
+            "armfix: skipped {}: not a deployment template that mentions managedClusters",
+            r.display()
+        );
+    }
+}
+
+/// Prints the machine report of a run on stdout.
+fn finish_machine(
+    reports: &[FileReport],
+    writes: &[report::Write],
+    mode: report::Mode,
+    totals: &Totals,
+    output: &Output,
+) -> Result<()> {
+    let run = run_report(reports, writes, mode, totals, output);
+    let text = match output.format {
+        Format::Text => return Ok(()),
+        Format::Json => report::json::render(&run),
+        Format::Sarif => report::sarif::render(&run),
+        Format::Github => report::github::render(&run),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn run_report<'a>(
+    reports: &'a [FileReport],
+    writes: &'a [report::Write],
+    mode: report::Mode,
+    totals: &Totals,
+    output: &Output,
+) -> report::Run<'a> {
+    report::Run {
+        mode,
+        files: reports
+            .iter()
+            .zip(writes)
+            .map(|(report, write)| report::Entry { report, write })
+            .collect(),
+        totals: *totals,
+        root_uri: report::sarif::root_uri(&output.root),
+    }
+}
+
+/// Writes `--summary-md FILE` if asked; a failure to write it is an error (exit 2).
+fn summary_md(
+    reports: &[FileReport],
+    writes: &[report::Write],
+    mode: report::Mode,
+    totals: &Totals,
+    output: &Output,
+    code: i32,
+) -> Result<i32> {
+    let Some(path) = &output.summary_md else {
+        return Ok(code);
+    };
+    let run = run_report(reports, writes, mode, totals, output);
+    match std::fs::write(path, report::markdown::render(&run)) {
+        Ok(()) => Ok(code),
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the summary to {}: {}",
+                path.display(),
+                crate::discover::io_message(&e)
+            );
+            Ok(EXIT_ERROR)
+        }
+    }
+}
+
+/// A spinner on stderr that shows only if the work lasts longer than a moment.
+struct Spinner {
+    shared: Option<std::sync::Arc<(std::sync::Mutex<bool>, indicatif::ProgressBar)>>,
+}
+
+impl Spinner {
+    const DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
+    fn start(enabled: bool) -> Spinner {
+        if !enabled {
+            return Spinner { shared: None };
+        }
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} armfix: reading files ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        let shared = std::sync::Arc::new((std::sync::Mutex::new(false), bar));
+        let late = shared.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Self::DELAY);
+            let (done, bar) = &*late;
+            let done = done.lock().unwrap_or_else(|p| p.into_inner());
+            if !*done {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(std::time::Duration::from_millis(100));
+            }
+        });
+        Spinner {
+            shared: Some(shared),
+        }
+    }
+
+    fn stop(self) {
+        if let Some(shared) = self.shared {
+            let (done, bar) = &*shared;
+            let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
+            *done = true;
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn exit_code(totals: &Totals, remaining: usize) -> i32 {
@@ -320,7 +575,17 @@ enum Mode {
     Show,
 }
 
-fn fix(walk: &WalkArgs, options: &Options, yes: bool, dry_run: bool, paint: Paint) -> Result<i32> {
+fn fix(
+    walk: &WalkArgs,
+    options: &Options,
+    yes: bool,
+    dry_run: bool,
+    output: &Output,
+) -> Result<i32> {
+    if output.format != Format::Text {
+        return fix_machine(walk, options, yes, output);
+    }
+    let paint = output.paint;
     if walk.paths.len() == 1 && walk.paths[0].as_os_str() == "-" {
         return fix_stdin(options);
     }
@@ -334,20 +599,26 @@ fn fix(walk: &WalkArgs, options: &Options, yes: bool, dry_run: bool, paint: Pain
     } else if std::io::stdin().is_terminal() {
         Mode::Ask
     } else {
-        eprintln!(
-            "armfix: standard input is not a terminal, so nothing will be written \
-             (showing the diffs only); run `armfix fix --yes` to write the fixes"
-        );
+        if !output.quiet {
+            eprintln!(
+                "armfix: standard input is not a terminal, so nothing will be written \
+                 (showing the diffs only); run `armfix fix --yes` to write the fixes"
+            );
+        }
         Mode::Show
     };
     let dry = mode == Mode::Show;
-    let reports = process_tree(walk, options)?;
+    let reports = processed(walk, options, output)?;
     let mut totals = Totals::default();
+    let mut writes = vec![report::Write::No; reports.len()];
     let mut stdin = std::io::stdin().lock();
-    for r in &reports {
+    for (i, r) in reports.iter().enumerate() {
         let name = r.display();
         let (original, analysis, fixed) = match &r.outcome {
-            Outcome::Skipped => continue,
+            Outcome::Skipped => {
+                skipped_note(output, r);
+                continue;
+            }
             Outcome::Error(e) => {
                 totals.errors += 1;
                 eprintln!("error: {}", present::error_line(&name, e));
@@ -360,6 +631,9 @@ fn fix(walk: &WalkArgs, options: &Options, yes: bool, dry_run: bool, paint: Pain
             } => (original, analysis, fixed),
         };
         count(&mut totals, &analysis.findings);
+        if analysis.findings.is_empty() && output.verbose {
+            eprintln!("armfix: {name}: no findings");
+        }
         {
             let mut out = std::io::stdout().lock();
             for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
@@ -394,17 +668,103 @@ fn fix(walk: &WalkArgs, options: &Options, yes: bool, dry_run: bool, paint: Pain
         match apply::write_atomic(path, original.as_bytes(), fixed) {
             Ok(()) => {
                 totals.fixed += analysis.fixable();
-                eprintln!("armfix: wrote {name}");
+                writes[i] = report::Write::Written;
+                if !output.quiet {
+                    eprintln!("armfix: wrote {name}");
+                }
             }
             Err(why) => {
                 totals.errors += 1;
                 eprintln!("error: {name}: {why}");
+                writes[i] = report::Write::Failed(why);
             }
         }
     }
-    eprintln!("{}", present::fix_summary(&totals, dry));
+    if !output.quiet {
+        eprintln!("{}", present::fix_summary(&totals, dry));
+    }
     let remaining = totals.fixable - totals.fixed + totals.manual;
-    Ok(exit_code(&totals, remaining))
+    let code = exit_code(&totals, remaining);
+    let mode = if dry {
+        report::Mode::DryRun
+    } else {
+        report::Mode::Write
+    };
+    summary_md(&reports, &writes, mode, &totals, output, code)
+}
+
+/// `fix` with a machine format: no prompt (so without `--yes` nothing is written), the
+/// report alone on stdout, notes on stderr. Standard input is analysed like a file and
+/// never written.
+fn fix_machine(walk: &WalkArgs, options: &Options, yes: bool, output: &Output) -> Result<i32> {
+    if !yes && !output.quiet {
+        eprintln!(
+            "armfix: `fix --format {}` never prompts, so nothing will be written; \
+             add --yes to write the fixes",
+            format_name(output.format)
+        );
+    }
+    let reports = processed(walk, options, output)?;
+    let mut totals = Totals::default();
+    let mut writes = vec![report::Write::No; reports.len()];
+    for (i, r) in reports.iter().enumerate() {
+        let name = r.display();
+        let (original, analysis, fixed) = match &r.outcome {
+            Outcome::Skipped => {
+                skipped_note(output, r);
+                continue;
+            }
+            Outcome::Error(e) => {
+                totals.errors += 1;
+                eprintln!("error: {}", present::error_line(&name, e));
+                continue;
+            }
+            Outcome::Analysed {
+                original,
+                analysis,
+                fixed,
+            } => (original, analysis, fixed),
+        };
+        count(&mut totals, &analysis.findings);
+        let (Some(fixed), true, Candidate::File(path)) = (fixed, yes, &r.candidate) else {
+            continue;
+        };
+        match apply::write_atomic(path, original.as_bytes(), fixed) {
+            Ok(()) => {
+                totals.fixed += analysis.fixable();
+                writes[i] = report::Write::Written;
+                if !output.quiet {
+                    eprintln!("armfix: wrote {name}");
+                }
+            }
+            Err(why) => {
+                totals.errors += 1;
+                eprintln!("error: {name}: {why}");
+                writes[i] = report::Write::Failed(why);
+            }
+        }
+    }
+    let mode = if yes {
+        report::Mode::Write
+    } else {
+        report::Mode::DryRun
+    };
+    finish_machine(&reports, &writes, mode, &totals, output)?;
+    if !output.quiet {
+        eprintln!("{}", present::fix_summary(&totals, !yes));
+    }
+    let remaining = totals.fixable - totals.fixed + totals.manual;
+    let code = exit_code(&totals, remaining);
+    summary_md(&reports, &writes, mode, &totals, output, code)
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Text => "text",
+        Format::Json => "json",
+        Format::Sarif => "sarif",
+        Format::Github => "github",
+    }
 }
 
 enum Answer {

@@ -1,6 +1,7 @@
 //! The command line: subcommands, flags and their help. Parsing only; `app` runs them.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -11,6 +12,10 @@ Examples:
   armfix fix --yes .               write every fix (bulk runs, bots)
   armfix patch azuredeploy.json    print the RFC 6902 JSON Patch
   armfix fix - < in.json > out.json
+  armfix check --format sarif . > armfix.sarif     SARIF 2.1.0 with fixes, for code scanning
+  armfix check --format github .                   annotations on a pull request's diff
+  armfix fix --yes --format json --summary-md pr.md .
+  armfix completions bash > /etc/bash_completion.d/armfix
 
 Exit codes: 0 nothing to fix (or all fixed), 1 findings remain, 2 an error in some file.";
 
@@ -21,9 +26,15 @@ Exit codes: 0 nothing to fix (or all fixed), 1 findings remain, 2 an error in so
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// When to colour the diff.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
-    pub color: ColorChoice,
+    /// When to colour the diff [default: auto, or `color` in armfix.toml].
+    #[arg(long, value_enum, global = true)]
+    pub color: Option<ColorChoice>,
+    /// Read settings from FILE instead of the armfix.toml found upward from the working folder.
+    #[arg(long, value_name = "FILE", global = true, conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore every armfix.toml.
+    #[arg(long, global = true)]
+    pub no_config: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -34,6 +45,8 @@ pub enum Command {
         walk: WalkArgs,
         #[command(flatten)]
         fix: FixArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Show a unified diff per file and ask before writing each one.
     Fix {
@@ -41,6 +54,8 @@ pub enum Command {
         walk: WalkArgs,
         #[command(flatten)]
         fix: FixArgs,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Write every fix without asking (bulk runs, bots).
         #[arg(short = 'y', long, conflicts_with = "dry_run")]
         yes: bool,
@@ -55,15 +70,59 @@ pub enum Command {
         #[command(flatten)]
         fix: FixArgs,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print armfix's manual page (roff) on stdout: `armfix man | man -l -`.
+    Man,
+}
+
+/// How `check` and `fix` report.
+#[derive(Debug, Args, Default)]
+pub struct OutputArgs {
+    /// Output format: text for people; json, sarif (SARIF 2.1.0 with fixes) or github
+    /// (workflow annotations) for machines [default: text, or `format` in armfix.toml].
+    /// With a machine format nothing else goes to stdout, and `fix` writes only with --yes.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Also write a Markdown summary to FILE (for a pull-request body).
+    #[arg(long, value_name = "FILE")]
+    pub summary_md: Option<PathBuf>,
+    /// Print no summary line and no notes (findings, diffs and errors still).
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also note, on stderr, the files that were skipped and the files with no findings.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// The output formats of `check` and `fix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Lines and diffs for people (the default).
+    Text,
+    /// One JSON document (see docs/formats.md for the schema).
+    Json,
+    /// SARIF 2.1.0, with fixes (for GitHub code scanning and other SARIF viewers).
+    Sarif,
+    /// GitHub Actions workflow commands (`::warning file=...::...`).
+    Github,
 }
 
 /// What a fix may do.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct FixArgs {
     /// Where a value is an expression armfix cannot trace to a literal, overwrite it with
     /// the literal "true" (or the `config` object) instead of asking for manual review.
     #[arg(long)]
     pub force_literal: bool,
+    /// Do not overwrite expressions, even when armfix.toml sets `force-literal = true`.
+    #[arg(long, conflicts_with = "force_literal")]
+    pub no_force_literal: bool,
 }
 
 impl FixArgs {
@@ -74,7 +133,7 @@ impl FixArgs {
     }
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct WalkArgs {
     /// Files or folders to process; `-` reads standard input. Defaults to `.`.
     #[arg(default_value = ".")]
@@ -90,7 +149,8 @@ pub struct WalkArgs {
     pub no_ignore: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ColorChoice {
     Auto,
     Always,

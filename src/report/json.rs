@@ -1,0 +1,168 @@
+//! `--format json`: one document for the whole run. Its schema is documented in
+//! `docs/formats.md` and only ever grows: fields are added, never renamed or removed.
+
+use super::{plain_diff, remedy_kind, sorted_edits, source_kind, Mode, Places, Pos, Run, View};
+use crate::finding::{Finding, FixSource, Remedy};
+use crate::rule::{RULE_ID, RULE_URL};
+use serde_json::{json, Value};
+
+/// The schema's version: raised only if a field ever had to change meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The run as a pretty-printed JSON document, with a final newline.
+pub fn render(run: &Run) -> String {
+    let mut out = serde_json::to_string_pretty(&document(run)).expect("JSON values serialise");
+    out.push('\n');
+    out
+}
+
+/// The run as a JSON value.
+pub fn document(run: &Run) -> Value {
+    let files: Vec<Value> = run.views().iter().map(|v| file(run.mode, v)).collect();
+    let t = &run.totals;
+    json!({
+        "tool": { "name": super::TOOL, "version": super::VERSION },
+        "schemaVersion": SCHEMA_VERSION,
+        "command": run.mode.command(),
+        "mode": run.mode.name(),
+        "rule": { "id": RULE_ID, "url": RULE_URL },
+        "files": files,
+        "summary": {
+            "files": t.files,
+            "findings": t.fixable + t.manual,
+            "fixable": t.fixable,
+            "fixableDirectly": t.fixable - t.at_source,
+            "fixableAtSource": t.at_source,
+            "manualReview": t.manual,
+            "fixed": t.fixed,
+            "errors": t.errors,
+        },
+    })
+}
+
+fn pos(p: Pos) -> Value {
+    let (line, column) = match p.line_col {
+        Some((l, c)) => (json!(l), json!(c)),
+        None => (Value::Null, Value::Null),
+    };
+    json!({ "line": line, "column": column, "offset": p.offset })
+}
+
+fn file(mode: Mode, view: &View) -> Value {
+    match view {
+        View::Error { path, error } => {
+            let (line, column) = match error.line_col {
+                Some((l, c)) => (json!(l), json!(c)),
+                None => (Value::Null, Value::Null),
+            };
+            json!({
+                "path": path,
+                "status": "error",
+                "findings": [],
+                "patch": [],
+                "edits": [],
+                "diff": null,
+                "changed": false,
+                "written": if mode == Mode::Check { Value::Null } else { json!(false) },
+                "error": {
+                    "stage": "read",
+                    "message": error.message,
+                    "line": line,
+                    "column": column,
+                },
+            })
+        }
+        View::Analysed {
+            path,
+            text,
+            analysis,
+            fixed,
+            write,
+        } => {
+            let mut places = Places::new(text);
+            let findings: Vec<Value> = analysis
+                .findings
+                .iter()
+                .map(|f| finding(f, &mut places))
+                .collect();
+            let edits: Vec<Value> = sorted_edits(&analysis.edits)
+                .into_iter()
+                .map(|e| {
+                    let start = places.at(e.start);
+                    let end = places.at(e.end);
+                    json!({
+                        "offset": e.start,
+                        "length": e.end - e.start,
+                        "replacement": e.replacement,
+                        "start": pos(start),
+                        "end": pos(end),
+                    })
+                })
+                .collect();
+            let diff = fixed.map(|f| plain_diff(path, text, f));
+            let (written, error) = match (mode, write) {
+                (Mode::Check, _) => (Value::Null, Value::Null),
+                (_, super::Write::Written) => (json!(true), Value::Null),
+                (_, super::Write::No) => (json!(false), Value::Null),
+                (_, super::Write::Failed(why)) => (
+                    json!(false),
+                    json!({ "stage": "write", "message": why, "line": null, "column": null }),
+                ),
+            };
+            json!({
+                "path": path,
+                "status": "analysed",
+                "findings": findings,
+                "patch": analysis.patch,
+                "edits": edits,
+                "diff": diff,
+                "changed": fixed.is_some(),
+                "written": written,
+                "error": error,
+            })
+        }
+    }
+}
+
+fn finding(f: &Finding, places: &mut Places) -> Value {
+    let (start, end) = places.finding(f);
+    let remedy = match &f.remedy {
+        Remedy::Fix => json!({ "kind": remedy_kind(f) }),
+        Remedy::ManualReview { reason, expression } => json!({
+            "kind": remedy_kind(f),
+            "reason": reason,
+            "expression": expression,
+        }),
+    };
+    json!({
+        "ruleId": f.rule,
+        "message": f.message,
+        "severity": "warning",
+        "start": pos(start),
+        "end": pos(end),
+        "pointer": f.pointer,
+        "fixable": f.is_fixable(),
+        "remedy": remedy,
+        "fixSource": f.source.as_ref().map(fix_source),
+    })
+}
+
+/// Where a fix lands: `kind`, the variable's or parameter's `name` where there is one, the
+/// `template` a parameter file feeds, and a `description` in words.
+pub fn fix_source(s: &FixSource) -> Value {
+    let mut v = json!({ "kind": source_kind(s) });
+    match s {
+        FixSource::Variable { name }
+        | FixSource::ParameterDefault { name }
+        | FixSource::DeploymentParameter { name } => {
+            v["name"] = json!(name);
+        }
+        FixSource::ParameterFile { name, template } => {
+            v["name"] = json!(name);
+            v["template"] = json!(template);
+        }
+        FixSource::Value | FixSource::Expression => {}
+    }
+    v["description"] = json!(s.describe());
+    v
+}

@@ -1,0 +1,295 @@
+//! `--summary-md FILE`: a Markdown summary a bot can use as a pull request's body (or write
+//! to `$GITHUB_STEP_SUMMARY`): what changed in each file and why, the rule's link, what
+//! needs a person, and what failed.
+
+use super::{plain_diff, Mode, Run, View, Write};
+use crate::finding::{Finding, Remedy};
+use crate::rule::{RULE_ID, RULE_URL};
+
+/// The run as Markdown.
+pub fn render(run: &Run) -> String {
+    let views = run.views();
+    let t = &run.totals;
+    let mut out = format!("## armfix: {RULE_ID}\n\n");
+    out += &headline(run);
+    out += "\n\n";
+    out += &format!(
+        "[{RULE_ID}]({RULE_URL}): an AKS cluster that runs the Secrets Store CSI Driver add-on \
+         (`azureKeyvaultSecretsProvider`) should set `config.enableSecretRotation` to \
+         `\"true\"`, so that pods receive secrets updated in Key Vault without a restart.\n"
+    );
+
+    let with_findings: Vec<&View> = views
+        .iter()
+        .filter(|v| matches!(v, View::Analysed { analysis, .. } if !analysis.findings.is_empty()))
+        .collect();
+    if !with_findings.is_empty() {
+        let fixed_head = match run.mode {
+            Mode::Check => "Fixable",
+            Mode::DryRun => "Would fix",
+            Mode::Write => "Fixed",
+        };
+        out += &format!("\n| File | {fixed_head} | Needs manual review |\n| --- | ---: | ---: |\n");
+        for v in &with_findings {
+            if let View::Analysed {
+                path,
+                analysis,
+                write,
+                ..
+            } = v
+            {
+                let fixed = if run.mode == Mode::Write && **write != Write::Written {
+                    0
+                } else {
+                    analysis.fixable()
+                };
+                out += &format!(
+                    "| {} | {fixed} | {} |\n",
+                    cell(&code(path)),
+                    analysis.manual()
+                );
+            }
+        }
+    }
+
+    let changed: Vec<&View> = views
+        .iter()
+        .filter(|v| matches!(v, View::Analysed { analysis, .. } if analysis.fixable() > 0))
+        .collect();
+    if !changed.is_empty() {
+        out += &format!(
+            "\n### {}\n",
+            match run.mode {
+                Mode::Check => "Fixes available",
+                Mode::DryRun => "Fixes shown, not written",
+                Mode::Write => "Changes",
+            }
+        );
+        for v in changed {
+            let View::Analysed {
+                path,
+                text,
+                analysis,
+                fixed,
+                write,
+            } = v
+            else {
+                continue;
+            };
+            out += &format!("\n#### {}\n\n", code(path));
+            match write {
+                Write::Failed(why) if run.mode == Mode::Write => {
+                    out += &format!("**Not written:** {}\n\n", inline(why));
+                }
+                Write::No if run.mode == Mode::Write => {
+                    out += "**Not written** (declined).\n\n";
+                }
+                _ => {}
+            }
+            for f in analysis.findings.iter().filter(|f| f.is_fixable()) {
+                out += &format!("- {}\n", finding_item(f));
+            }
+            if let Some(fixed) = fixed {
+                let diff = plain_diff(path, text, fixed);
+                let fence = fence_for(&diff);
+                out += &format!(
+                    "\n<details><summary>Diff of {}</summary>\n\n{fence}diff\n{diff}{fence}\n\n</details>\n",
+                    html(path)
+                );
+            }
+        }
+    }
+
+    if t.manual > 0 {
+        out += "\n### Needs manual review\n\n";
+        for v in &views {
+            if let View::Analysed { path, analysis, .. } = v {
+                for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
+                    out += &format!(
+                        "- {} line {}, column {}: {}\n",
+                        code(path),
+                        f.line,
+                        f.column,
+                        manual_item(f)
+                    );
+                }
+            }
+        }
+    }
+
+    let errors: Vec<String> = views
+        .iter()
+        .filter_map(|v| match v {
+            View::Error { path, error } => Some(match error.line_col {
+                Some((l, c)) => format!(
+                    "- {} line {l}, column {c}: {}\n",
+                    code(path),
+                    inline(&error.message)
+                ),
+                None => format!("- {}: {}\n", code(path), inline(&error.message)),
+            }),
+            View::Analysed {
+                path,
+                write: Write::Failed(why),
+                ..
+            } => Some(format!("- {}: {}\n", code(path), inline(why))),
+            _ => None,
+        })
+        .collect();
+    if !errors.is_empty() {
+        out += "\n### Errors\n\n";
+        for e in errors {
+            out += &e;
+        }
+    }
+
+    out += &format!(
+        "\n<sub>Generated by `armfix {}` ({} {}).</sub>\n",
+        run.mode.command(),
+        super::TOOL,
+        super::VERSION
+    );
+    out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn headline(run: &Run) -> String {
+    let t = &run.totals;
+    let files = plural(t.files, "file", "files");
+    let manual = plural(t.manual, "needs", "need");
+    let errors = if t.errors > 0 {
+        format!(
+            " {} could not be processed.",
+            plural(t.errors, "file", "files")
+        )
+    } else {
+        String::new()
+    };
+    let body = match run.mode {
+        Mode::Check if t.fixable + t.manual == 0 => {
+            format!("armfix checked {files}: every cluster passes.")
+        }
+        Mode::Check => format!(
+            "armfix checked {files} and found {}: {} can be fixed by `armfix fix` ({} directly, \
+             {} at their source); {manual} manual review.",
+            plural(t.fixable + t.manual, "finding", "findings"),
+            t.fixable,
+            t.fixable - t.at_source,
+            t.at_source,
+        ),
+        Mode::DryRun => format!(
+            "armfix would fix {} in {files} ({} directly, {} at their source); {manual} manual \
+             review. Nothing was written.",
+            plural(t.fixable, "finding", "findings"),
+            t.fixable - t.at_source,
+            t.at_source,
+        ),
+        Mode::Write => format!(
+            "armfix fixed {} of {} in {files} ({} directly, {} at their source); {manual} manual \
+             review.",
+            t.fixed,
+            plural(t.fixable, "fixable finding", "fixable findings"),
+            t.fixable - t.at_source,
+            t.at_source,
+        ),
+    };
+    body + &errors
+}
+
+fn finding_item(f: &Finding) -> String {
+    format!(
+        "Line {}, column {}: {}",
+        f.line,
+        f.column,
+        inline(&f.message)
+    )
+}
+
+fn manual_item(f: &Finding) -> String {
+    match &f.remedy {
+        Remedy::ManualReview { reason, expression } if !expression.is_empty() => {
+            format!(
+                "{} Expression: {}",
+                sentence(&inline(reason)),
+                code(expression)
+            )
+        }
+        Remedy::ManualReview { reason, .. } => sentence(&inline(reason)),
+        Remedy::Fix => inline(&f.message),
+    }
+}
+
+fn sentence(s: &str) -> String {
+    if s.ends_with(['.', '!', '?']) {
+        s.to_string()
+    } else {
+        format!("{s}.")
+    }
+}
+
+/// Text on one line: line breaks become spaces.
+fn inline(s: &str) -> String {
+    s.replace("\r\n", " ").replace(['\r', '\n'], " ")
+}
+
+/// Inline code that survives backticks inside it.
+fn code(s: &str) -> String {
+    let s = inline(s);
+    let longest = longest_run(&s, '`');
+    let ticks = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{s}{pad}{ticks}")
+}
+
+/// A table cell: pipes escaped.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// Text inside HTML.
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn longest_run(s: &str, c: char) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    for ch in s.chars() {
+        if ch == c {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
+/// A code fence longer than any run of backticks in `s`.
+fn fence_for(s: &str) -> String {
+    "`".repeat(longest_run(s, '`').max(2) + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_and_fences_survive_backticks() {
+        assert_eq!(code("a.json"), "`a.json`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`a"), "`` `a ``");
+        assert_eq!(fence_for("x"), "```");
+        assert_eq!(fence_for("x ```` y"), "`````");
+        assert_eq!(cell("a|b"), "a\\|b");
+    }
+}

@@ -1,0 +1,335 @@
+//! `--format sarif`: SARIF 2.1.0 as GitHub code scanning takes it, with the fixes.
+//!
+//! One rule descriptor; one result per finding, located at the offending value (or at the
+//! add-on object when the value is missing). A file's edits appear exactly once: all of
+//! them, joined where they touch, in the `fixes` of the file's first fixable result (a
+//! file's edits can serve several findings at once, e.g. one shared variable). Every
+//! replacement's `deletedRegion` has line/column and `byteOffset`/`byteLength` of the file
+//! as read, so applying a report's replacements reproduces `armfix fix --yes` byte for byte.
+//! Fixes that land in a parameter file belong to that file's own results.
+
+use super::{
+    joined_edits, plain_diff, remedy_kind, source_kind, Mode, Places, Pos, Run, View, Write,
+};
+use crate::finding::{Finding, Remedy};
+use crate::rule::{ADDON, RULE_ID, RULE_URL};
+use serde_json::{json, Map, Value};
+
+/// The schema's address, as SARIF files name it.
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// The name of the base every relative artifact URI is resolved against.
+pub const SRCROOT: &str = "%SRCROOT%";
+
+/// The run as a pretty-printed SARIF log, with a final newline.
+pub fn render(run: &Run) -> String {
+    let mut out = serde_json::to_string_pretty(&log(run)).expect("JSON values serialise");
+    out.push('\n');
+    out
+}
+
+/// The run as a SARIF log.
+pub fn log(run: &Run) -> Value {
+    let views = run.views();
+    let mut artifacts = Vec::new();
+    let mut results = Vec::new();
+    let mut notifications = Vec::new();
+    for view in &views {
+        match view {
+            View::Error { path, error } => {
+                let mut region = Map::new();
+                if let Some((line, column)) = error.line_col {
+                    region.insert("startLine".into(), json!(line));
+                    region.insert("startColumn".into(), json!(column));
+                }
+                let mut physical = json!({ "artifactLocation": location(path) });
+                if !region.is_empty() {
+                    physical["region"] = Value::Object(region);
+                }
+                notifications.push(json!({
+                    "level": "error",
+                    "message": { "text": sentence(&format!("{path}: {}", error.message)) },
+                    "locations": [{ "physicalLocation": physical }],
+                }));
+            }
+            View::Analysed {
+                path,
+                text,
+                analysis,
+                write,
+                fixed,
+            } => {
+                let index = artifacts.len();
+                let mut artifact = json!({
+                    "location": location(path),
+                    "mimeType": "application/json",
+                });
+                if run.mode != Mode::Check {
+                    artifact["properties"] = json!({ "written": **write == Write::Written });
+                }
+                artifacts.push(artifact);
+                if let Write::Failed(why) = write {
+                    notifications.push(json!({
+                        "level": "error",
+                        "message": { "text": sentence(&format!("{path}: {why}")) },
+                        "locations": [{ "physicalLocation": {
+                            "artifactLocation": indexed(path, index),
+                        }}],
+                    }));
+                }
+                let mut places = Places::new(text);
+                let carrier = analysis.findings.iter().position(|f| f.is_fixable()).or(
+                    if analysis.findings.is_empty() {
+                        None
+                    } else {
+                        Some(0)
+                    },
+                );
+                let fixable = analysis.fixable();
+                for (i, f) in analysis.findings.iter().enumerate() {
+                    let mut r = result(f, path, index, &mut places);
+                    if Some(i) == carrier && !analysis.edits.is_empty() {
+                        let replacements: Vec<Value> = joined_edits(&analysis.edits)
+                            .iter()
+                            .map(|e| {
+                                let start = places.at(e.start);
+                                let end = places.at(e.end);
+                                json!({
+                                    "deletedRegion": region(start, end),
+                                    "insertedContent": { "text": e.replacement },
+                                })
+                            })
+                            .collect();
+                        let mut description = format!(
+                            "Set `{ADDON}.config.enableSecretRotation` to \"true\" in {path}."
+                        );
+                        if fixable > 1 {
+                            description.push_str(&format!(
+                                " This fix carries the edits of all {fixable} fixable findings \
+                                 in this file."
+                            ));
+                        }
+                        let mut fix = json!({
+                            "description": { "text": description },
+                            "artifactChanges": [{
+                                "artifactLocation": indexed(path, index),
+                                "replacements": replacements,
+                            }],
+                        });
+                        if let Some(fixed) = fixed {
+                            fix["properties"] = json!({ "diff": plain_diff(path, text, fixed) });
+                        }
+                        r["fixes"] = json!([fix]);
+                    }
+                    results.push(r);
+                }
+            }
+        }
+    }
+    let mut sarif_run = json!({
+        "tool": { "driver": driver() },
+        "invocations": [{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+            "properties": { "command": run.mode.command(), "mode": run.mode.name() },
+        }],
+        "columnKind": "unicodeCodePoints",
+        "artifacts": artifacts,
+        "results": results,
+    });
+    if let Some(root) = &run.root_uri {
+        sarif_run["originalUriBaseIds"] = json!({ SRCROOT: { "uri": root } });
+    }
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [sarif_run],
+    })
+}
+
+/// Where to learn about armfix: its repository when Cargo.toml names one, else the rule.
+fn information_uri() -> &'static str {
+    match env!("CARGO_PKG_REPOSITORY") {
+        "" => RULE_URL,
+        repository => repository,
+    }
+}
+
+fn driver() -> Value {
+    json!({
+        "name": super::TOOL,
+        "fullName": format!("{} {}", super::TOOL, super::VERSION),
+        "version": super::VERSION,
+        "semanticVersion": super::VERSION,
+        "informationUri": information_uri(),
+        "rules": [{
+            "id": RULE_ID,
+            "name": "AksSecretStoreRotation",
+            "shortDescription": {
+                "text": "Enable autorotation of Secrets Store CSI Driver secrets for AKS clusters."
+            },
+            "fullDescription": {
+                "text": "An AKS cluster that runs the Secrets Store CSI Driver add-on \
+                         (addonProfiles.azureKeyvaultSecretsProvider.enabled) should set \
+                         config.enableSecretRotation to \"true\", so that pods receive secrets \
+                         updated in Key Vault without being restarted."
+            },
+            "help": {
+                "text": format!(
+                    "Set properties.addonProfiles.{ADDON}.config.enableSecretRotation to \
+                     \"true\". `armfix fix` makes the change, at the value's source when it \
+                     comes from a variable or parameter. See {RULE_URL}."
+                ),
+                "markdown": format!(
+                    "Set `properties.addonProfiles.{ADDON}.config.enableSecretRotation` to \
+                     `\"true\"`. `armfix fix` makes the change, at the value's source when it \
+                     comes from a variable or parameter. See [{RULE_ID}]({RULE_URL})."
+                ),
+            },
+            "helpUri": RULE_URL,
+            "defaultConfiguration": { "level": "warning" },
+            "properties": {
+                "tags": ["security", "azure", "aks", "PSRule"],
+                "precision": "very-high",
+                "problem.severity": "warning",
+            },
+        }],
+    })
+}
+
+fn result(f: &Finding, path: &str, index: usize, places: &mut Places) -> Value {
+    let (start, end) = places.finding(f);
+    let mut properties = json!({
+        "pointer": f.pointer,
+        "remedy": remedy_kind(f),
+    });
+    if let Remedy::ManualReview { reason, expression } = &f.remedy {
+        properties["reason"] = json!(reason);
+        properties["expression"] = json!(expression);
+    }
+    if let Some(s) = &f.source {
+        properties["fixSource"] = json!(source_kind(s));
+        properties["fixSourceDescription"] = json!(s.describe());
+    }
+    json!({
+        "ruleId": f.rule,
+        "ruleIndex": 0,
+        "kind": "fail",
+        "level": "warning",
+        "message": { "text": sentence(&f.message) },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": indexed(path, index),
+                "region": region(start, end),
+            },
+        }],
+        "properties": properties,
+    })
+}
+
+/// A region from two places: lines and columns where known, bytes always.
+fn region(start: Pos, end: Pos) -> Value {
+    let mut r = Map::new();
+    if let Some((line, column)) = start.line_col {
+        r.insert("startLine".into(), json!(line));
+        r.insert("startColumn".into(), json!(column));
+        if let Some((end_line, end_column)) = end.line_col {
+            r.insert("endLine".into(), json!(end_line));
+            r.insert("endColumn".into(), json!(end_column));
+        }
+    }
+    r.insert("byteOffset".into(), json!(start.offset));
+    r.insert("byteLength".into(), json!(end.offset - start.offset));
+    Value::Object(r)
+}
+
+/// SARIF viewers expect messages to be sentences.
+fn sentence(s: &str) -> String {
+    if s.ends_with(['.', '!', '?']) {
+        s.to_string()
+    } else {
+        format!("{s}.")
+    }
+}
+
+/// An artifact location with its index into `run.artifacts`.
+fn indexed(path: &str, index: usize) -> Value {
+    let mut l = location(path);
+    l["index"] = json!(index);
+    l
+}
+
+/// An artifact location: a relative path against `%SRCROOT%`, or an absolute `file:` URI.
+pub fn location(path: &str) -> Value {
+    let (uri, relative) = uri(path);
+    if relative {
+        json!({ "uri": uri, "uriBaseId": SRCROOT })
+    } else {
+        json!({ "uri": uri })
+    }
+}
+
+/// A path as a URI: forward slashes, percent-encoded; `true` when it is relative.
+pub fn uri(path: &str) -> (String, bool) {
+    let slashed = path.replace('\\', "/");
+    let bytes = slashed.as_bytes();
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    if drive {
+        return (format!("file:///{}", encode(&slashed, true)), false);
+    }
+    if slashed.starts_with('/') {
+        return (format!("file://{}", encode(&slashed, false)), false);
+    }
+    (encode(&slashed, false), true)
+}
+
+fn encode(s: &str, keep_colon: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
+            || (keep_colon && b == b':');
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The working folder as a `file://` URI ending in `/`, for `originalUriBaseIds`.
+pub fn root_uri(dir: &std::path::Path) -> Option<String> {
+    let s = dir.to_str()?;
+    let (mut u, relative) = uri(s);
+    if relative {
+        return None;
+    }
+    if !u.ends_with('/') {
+        u.push('/');
+    }
+    Some(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_uris() {
+        assert_eq!(uri("infra/aks.json"), ("infra/aks.json".into(), true));
+        assert_eq!(uri("a b/ä#.json"), ("a%20b/%C3%A4%23.json".into(), true));
+        assert_eq!(uri("/srv/x.json"), ("file:///srv/x.json".into(), false));
+        assert_eq!(uri(r"C:\x\y.json"), ("file:///C:/x/y.json".into(), false));
+        assert_eq!(uri("../up.json"), ("../up.json".into(), true));
+        assert_eq!(
+            root_uri(std::path::Path::new("/w/repo")).as_deref(),
+            Some("file:///w/repo/")
+        );
+    }
+
+    #[test]
+    fn messages_are_sentences() {
+        assert_eq!(sentence("a"), "a.");
+        assert_eq!(sentence("a."), "a.");
+    }
+}
