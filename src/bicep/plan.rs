@@ -3,10 +3,11 @@
 //! shared rule; calls of the AKS module (Azure Verified Module
 //! `avm/res/container-service/managed-cluster`, or the CARML/ResourceModules module it grew
 //! from) are checked on their `params`. Each failing case becomes a finding and, when the value
-//! can be fixed where it is written (in the resource, in a variable's literal, or in a
-//! parameter's default), an RFC 6902 operation on the file's ARM shape (see [`super::view`])
-//! and a Bicep text edit. Expressions armfix cannot follow become manual-review findings that
-//! say why and what to change.
+//! can be fixed where it is written (in the resource, in a variable's literal, in a
+//! parameter's default, or in an object literal inside a conditional or `union()`), an RFC
+//! 6902 operation on the file's ARM shape (see [`super::view`]; a change inside an expression
+//! replaces that expression's string) and a Bicep text edit. Expressions armfix cannot follow
+//! become manual-review findings that say why and what to change.
 
 use super::ast::{Doc, Kind, NodeId};
 use super::render;
