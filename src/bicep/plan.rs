@@ -129,7 +129,7 @@ fn objects(tree: &BicepTree, h: Handle, depth: usize) -> Vec<Handle> {
 }
 
 /// The declared parameters a value reads: through variables, value-preserving calls
-/// (`string()`, `toLower()`…) and, when a parameter's default is itself a reference, the
+/// (`string()`, `toLower()`…), conditionals with a null branch and, when a parameter's default is itself a reference, the
 /// parameters that default reads. Loop variables shadow declarations.
 fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
     let doc = tree.doc;
@@ -140,6 +140,9 @@ fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
             Kind::Call { name, args } if args.len() == 1 && is_value_preserving(name) => {
                 id = args[0];
             }
+            // `c ? x : null` reads x, as the rule does.
+            Kind::Ternary { then, other, .. } if tree.is_null(*other) => id = *then,
+            Kind::Ternary { then, other, .. } if tree.is_null(*then) => id = *other,
             Kind::Ident(n) if !tree.shadowed.contains(n) => {
                 if let Some(v) = doc.var(n) {
                     id = v.value;
@@ -1113,6 +1116,12 @@ mod tests {
             cluster(
                 "{\n enabled: on\n config: on ? { enableSecretRotation: toLower(string(rot)) } : null\n }"
             )
+        );
+        assert_eq!(demands(&text), [("rot".to_string(), true)]);
+        // A rotation value behind a conditional with a null branch.
+        let text = format!(
+            "param on bool\nparam rot bool = true\n{}",
+            cluster("{\n enabled: on\n config: { enableSecretRotation: on ? rot : null }\n }")
         );
         assert_eq!(demands(&text), [("rot".to_string(), true)]);
         // Not when the add-on is off, nor for a loop variable, nor for a literal.

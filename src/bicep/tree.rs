@@ -184,7 +184,7 @@ impl<'d> BicepTree<'d> {
     }
 
     /// `null`, or `json('null')`.
-    fn is_null(&self, id: NodeId) -> bool {
+    pub(crate) fn is_null(&self, id: NodeId) -> bool {
         match &self.doc.node(id).kind {
             Kind::Null => true,
             Kind::Call { name, args } => {
