@@ -302,6 +302,52 @@ fn corpus_parses_and_fixes_are_stable() {
     assert!(fixed_files > 0, "nothing in the corpus was fixed");
 }
 
+/// The shared corpus, when present: a Bicep module and the ARM template compiled from it get
+/// the same verdict, fixed at the same source (conditionals, `union()` and parameters are
+/// followed alike).
+#[test]
+fn corpus_twins_agree() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let twins = [
+        (
+            "Azure__bicep-registry-modules__avm__res__container-service__managed-cluster__main.bicep",
+            "Azure__bicep-registry-modules__avm__res__container-service__managed-cluster__main.json",
+        ),
+        (
+            "Azure__ResourceModules__modules__container-service__managed-cluster__main.bicep",
+            "Azure__ResourceModules__modules__container-service__managed-cluster__main.json",
+        ),
+        (
+            "Azure__AKS-Construction__bicep__main.bicep",
+            "Azure__AKS-Construction__samples__SampleAppMain.json",
+        ),
+    ];
+    let mut compared = 0;
+    for (bicep, arm) in twins {
+        let (Ok(b), Ok(a)) = (
+            std::fs::read_to_string(corpus.join("bicep").join(bicep)),
+            std::fs::read_to_string(corpus.join("arm").join(arm)),
+        ) else {
+            eprintln!("skipped: {bicep} or {arm} is absent");
+            continue;
+        };
+        let summary = |text: String, kind: FileKind| match process_text(text, kind) {
+            Outcome::Analysed { analysis, .. } => {
+                let sources: Vec<_> = analysis.findings.iter().map(|f| f.source.clone()).collect();
+                (analysis.fixable(), analysis.manual(), sources)
+            }
+            _ => panic!("{bicep}/{arm}: not analysed"),
+        };
+        assert_eq!(
+            summary(b, FileKind::Bicep),
+            summary(a, FileKind::Json),
+            "{bicep} and {arm} disagree"
+        );
+        compared += 1;
+    }
+    eprintln!("{compared} twins compared");
+}
+
 /// Truncated and corrupted input is an error or an analysis, never a panic; any fix planned
 /// on it still verifies or is refused.
 #[test]

@@ -15,7 +15,7 @@
 use super::ast::{Doc, Kind, NodeId};
 use super::lexer::{lex, Tok};
 use super::tree::{BicepTree, Handle, Source};
-use super::{parser, render};
+use super::{parser, render, view};
 use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
 use crate::location::LineIndex;
 use crate::params::Demand;
@@ -124,10 +124,7 @@ impl ParamsPlanner<'_> {
             return Ok(());
         };
         // Variables of the file are followed; `param` values are never defaults here.
-        let (target, via) = self.tree.resolve(Handle {
-            id: value,
-            follow_params: false,
-        });
+        let (target, via) = self.tree.resolve(Handle::unfollowed(value));
         let mut pointer = vec!["parameters".to_string(), name.to_string(), "value".into()];
         let landing = via.last().cloned();
         if let Some(Source::Variable(v)) = &landing {
@@ -173,15 +170,31 @@ impl ParamsPlanner<'_> {
         };
         if remedy == Remedy::Fix {
             let edit = render::replace(self.text, self.doc, target, &new, true);
-            self.analysis
-                .patch
-                .push(PatchOperation::Replace(ReplaceOperation {
-                    path: PointerBuf::parse(&path).map_err(|e| SourceError {
-                        offset: self.doc.node(target).span.start,
-                        message: format!("internal error: bad pointer {path}: {e}"),
-                    })?,
+            let internal = |why: String| SourceError {
+                offset: self.doc.node(target).span.start,
+                message: format!("internal error: cannot place the fix: {why}"),
+            };
+            // A literal inside an expression (a branch of `c ? false : null`) rewrites the
+            // expression's string.
+            let op = match view::place(self.doc, target) {
+                Some(view::Place {
+                    pointer,
+                    host: Some(host),
+                }) => view::expression_op(
+                    self.text,
+                    self.doc,
+                    host,
+                    &pointer,
+                    std::slice::from_ref(&edit),
+                )
+                .map_err(internal)?,
+                _ => PatchOperation::Replace(ReplaceOperation {
+                    path: PointerBuf::parse(&path)
+                        .map_err(|e| internal(format!("bad pointer {path}: {e}")))?,
                     value: new,
-                }));
+                }),
+            };
+            self.analysis.patch.push(op);
             self.analysis.edits.push(edit);
         }
         let span = self.doc.node(target).span;

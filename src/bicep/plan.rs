@@ -3,14 +3,16 @@
 //! shared rule; calls of the AKS module (Azure Verified Module
 //! `avm/res/container-service/managed-cluster`, or the CARML/ResourceModules module it grew
 //! from) are checked on their `params`. Each failing case becomes a finding and, when the value
-//! can be fixed where it is written (in the resource, in a variable's literal, or in a
-//! parameter's default), an RFC 6902 operation on the file's ARM shape (see [`super::view`])
-//! and a Bicep text edit. Expressions armfix cannot follow become manual-review findings that
-//! say why and what to change.
+//! can be fixed where it is written (in the resource, in a variable's literal, in a
+//! parameter's default, or in an object literal inside a conditional or `union()`), an RFC
+//! 6902 operation on the file's ARM shape (see [`super::view`]; a change inside an expression
+//! replaces that expression's string) and a Bicep text edit. Expressions armfix cannot follow
+//! become manual-review findings that say why and what to change.
 
 use super::ast::{Doc, Kind, NodeId};
 use super::render;
-use super::tree::{is_value_preserving, BicepTree, Handle, Source};
+use super::tree::{is_union, is_value_preserving, BicepTree, Handle, Source};
+use super::view;
 use crate::edit::Edit;
 use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
 use crate::location::LineIndex;
@@ -32,10 +34,12 @@ pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
         lines: LineIndex::new(text),
         seen: HashSet::new(),
         pending_source: None,
+        in_expressions: Vec::new(),
     };
     p.clusters()?;
     p.modules()?;
     p.params_file()?;
+    p.flush_expressions()?;
     // Clusters sharing a variable or parameter share its finding, as they share its edit.
     p.analysis
         .findings
@@ -107,7 +111,7 @@ fn found(tree: &BicepTree, objects: &[Handle], key: &str) -> Vec<Handle> {
         .collect()
 }
 
-/// The object literals a value may be.
+/// The object literals a value may be, or take keys from (the arguments of `union()`).
 fn objects(tree: &BicepTree, h: Handle, depth: usize) -> Vec<Handle> {
     let (id, _) = tree.resolve(h);
     match &tree.doc.node(id).kind {
@@ -116,12 +120,16 @@ fn objects(tree: &BicepTree, h: Handle, depth: usize) -> Vec<Handle> {
             .into_iter()
             .flat_map(|b| objects(tree, Handle { id: b, ..h }, depth + 1))
             .collect(),
+        Kind::Call { name, args } if depth < 8 && is_union(name) => args
+            .iter()
+            .flat_map(|a| objects(tree, Handle { id: *a, ..h }, depth + 1))
+            .collect(),
         _ => Vec::new(),
     }
 }
 
 /// The declared parameters a value reads: through variables, value-preserving calls
-/// (`string()`, `toLower()`…) and, when a parameter's default is itself a reference, the
+/// (`string()`, `toLower()`…), conditionals with a null branch and, when a parameter's default is itself a reference, the
 /// parameters that default reads. Loop variables shadow declarations.
 fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
     let doc = tree.doc;
@@ -132,6 +140,9 @@ fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
             Kind::Call { name, args } if args.len() == 1 && is_value_preserving(name) => {
                 id = args[0];
             }
+            // `c ? x : null` reads x, as the rule does.
+            Kind::Ternary { then, other, .. } if tree.is_null(*other) => id = *then,
+            Kind::Ternary { then, other, .. } if tree.is_null(*then) => id = *other,
             Kind::Ident(n) if !tree.shadowed.contains(n) => {
                 if let Some(v) = doc.var(n) {
                     id = v.value;
@@ -178,20 +189,21 @@ struct Planner<'d> {
     seen: HashSet<String>,
     /// Where the next fixable finding's fix lands, when not in the resource itself.
     pending_source: Option<FixSource>,
+    /// Edits inside expressions: the expression, its pointer, its edits.
+    in_expressions: Vec<(NodeId, Vec<String>, Vec<Edit>)>,
 }
 
 /// Where a change lands.
 struct Located {
+    /// Pointer of the value changed (or of the object a key is added to), or of the
+    /// expression that holds it.
     pointer: Vec<String>,
-    /// The object holding the key.
-    object: NodeId,
-    /// Whether the object holding `object` is on one line.
-    container_inline: bool,
-    /// The current value, for replacements.
-    target: Option<NodeId>,
+    /// The expression that holds the change, when it is not a value of the ARM shape itself
+    /// (a branch of a conditional, an argument of `union()`).
+    host: Option<NodeId>,
     /// The variable or parameter the change lands in, if not the resource itself.
     landing: Option<Source>,
-    /// The target is a variable's or parameter's whole value.
+    /// The change replaces a variable's or parameter's whole value.
     whole: bool,
 }
 
@@ -309,103 +321,95 @@ impl<'d> Planner<'d> {
                     pointer.extend(path.iter().cloned());
                     self.review(&tree, at, name, &pointer);
                 }
-                Verdict::Fix(fix) => self.fix_cluster(&tree, body, &base, fix)?,
+                Verdict::Fix(fix) => self.fix_cluster(&tree, fix)?,
             }
         }
         Ok(())
     }
 
-    /// Follows `path` (keys as spelled) from `body` to where the change lands.
-    fn locate(
-        &self,
-        tree: &BicepTree,
-        body: NodeId,
-        base: &[String],
-        path: &[String],
-    ) -> Result<Located, String> {
-        let mut ptr = base.to_vec();
-        let mut object = body;
-        let mut container_inline = false;
-        let mut landing = None;
-        for (i, key) in path.iter().enumerate() {
-            let last = i + 1 == path.len();
-            let o = self
-                .doc
-                .object(object)
-                .ok_or_else(|| format!("`{key}` is not in an object"))?;
-            let member = o.members.iter().find(|m| m.key.as_deref() == Some(key));
-            ptr.push(key.clone());
-            let Some(m) = member else {
-                if last {
-                    return Ok(Located {
-                        pointer: ptr,
-                        object,
-                        container_inline,
-                        target: None,
-                        landing,
-                        whole: false,
-                    });
-                }
-                return Err(format!("no key `{key}`"));
-            };
-            let (id, via) = tree.resolve(Handle::new(m.value));
-            if let Some(src) = via.last() {
-                ptr = source_pointer(src);
-                landing = Some(src.clone());
-            }
-            if last {
-                return Ok(Located {
-                    pointer: ptr,
-                    object,
-                    container_inline,
-                    target: Some(id),
-                    landing,
-                    whole: !via.is_empty(),
-                });
-            }
-            // A variable's or parameter's value stands alone on its declaration line.
-            container_inline = via.is_empty() && self.is_inline(object);
-            object = id;
-        }
-        Err("empty path".into())
+    /// Where a change of node `id` lands in the file's ARM shape.
+    fn locate(&self, id: NodeId) -> Result<Located, String> {
+        let place =
+            view::place(self.doc, id).ok_or("the value is not part of the template's ARM shape")?;
+        let landing = match place.pointer.as_slice() {
+            [kind, name, ..] if kind == "variables" => Some(Source::Variable(name.clone())),
+            [kind, name, ..] if kind == "parameters" => Some(Source::Parameter(name.clone())),
+            _ => None,
+        };
+        let whole = place.host.is_none()
+            && landing
+                .as_ref()
+                .is_some_and(|l| source_pointer(l) == place.pointer);
+        Ok(Located {
+            pointer: place.pointer,
+            host: place.host,
+            landing,
+            whole,
+        })
     }
 
-    fn fix_cluster(
-        &mut self,
-        tree: &BicepTree,
-        body: NodeId,
-        base: &[String],
-        fix: rule::Fix<Handle>,
-    ) -> Result<(), SourceError> {
+    /// Whether the object literal that holds `id` (inside any expression) is on one line.
+    fn in_inline_object(&self, id: NodeId) -> bool {
+        let span = self.doc.node(id).span;
+        self.doc
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| {
+                *i != id
+                    && matches!(n.kind, Kind::Object(_))
+                    && n.span.start <= span.start
+                    && span.end <= n.span.end
+                    && (n.span.start, n.span.end) != (span.start, span.end)
+            })
+            .min_by_key(|(_, n)| n.span.end - n.span.start)
+            .is_some_and(|(i, _)| self.is_inline(i))
+    }
+
+    fn fix_cluster(&mut self, tree: &BicepTree, fix: rule::Fix<Handle>) -> Result<(), SourceError> {
         let internal = |at: NodeId, why: String| SourceError {
             offset: self.doc.node(at).span.start,
             message: format!("internal error: cannot place the fix: {why}"),
         };
-        let loc = self
-            .locate(tree, body, base, &fix.path)
-            .map_err(|why| internal(fix.at.id, why))?;
+        let (target, _) = tree.resolve(fix.target);
         let key = fix.path.last().cloned().unwrap_or_default();
-        let (value, edit) = match (&fix.kind, loc.target) {
-            (FixKind::AddConfig | FixKind::AddKey, _) => {
+        let add = matches!(fix.kind, FixKind::AddConfig | FixKind::AddKey);
+        if add && self.doc.object(target).is_none() {
+            // A conditional or `union()` without the key anywhere: which branch or argument
+            // should get it is a human's choice.
+            let what = fix.path.iter().nth_back(1).map_or("value", String::as_str);
+            let add = if key == ROTATION {
+                format!("`{ROTATION}: 'true'`")
+            } else {
+                format!("`{key}: {{ {ROTATION}: 'true' }}`")
+            };
+            self.review_missing(tree, fix.target, &key, &add, what);
+            return Ok(());
+        }
+        let loc = self
+            .locate(target)
+            .map_err(|why| internal(fix.at.id, why))?;
+        let (value, edit) = match &fix.kind {
+            FixKind::AddConfig | FixKind::AddKey => {
                 let value = fix.value.clone();
                 let edit = render::add_member(
                     self.text,
                     self.doc,
-                    loc.object,
+                    target,
                     &key,
                     &value,
-                    loc.container_inline,
+                    self.in_inline_object(target),
                 )
                 .map_err(|why| internal(fix.at.id, why))?;
                 (value, edit)
             }
-            (FixKind::ReplaceConfig, Some(target)) => {
+            FixKind::ReplaceConfig => {
                 let value = fix.value.clone();
-                let inline = !loc.whole && self.is_inline(loc.object);
+                let inline = !loc.whole && self.in_inline_object(target);
                 let edit = render::replace(self.text, self.doc, target, &value, inline);
                 (value, edit)
             }
-            (FixKind::ReplaceValue(_), Some(target)) => {
+            FixKind::ReplaceValue(_) => {
                 let value = if loc.whole {
                     self.own_type(loc.landing.as_ref(), target)
                 } else {
@@ -434,29 +438,16 @@ impl<'d> Planner<'d> {
                 let edit = render::replace(self.text, self.doc, target, &value, true);
                 (value, edit)
             }
-            _ => return Err(internal(fix.at.id, "no value to replace".into())),
         };
-        let add = matches!(fix.kind, FixKind::AddConfig | FixKind::AddKey);
-        let message = format!(
-            "{}{}",
-            self.fix_message(&fix.kind, loc.target),
-            self.landing_note(loc.landing.as_ref())
-        );
-        let mut under = loc.pointer.clone();
-        if add {
-            under.pop();
+        let mut note = self.landing_note(loc.landing.as_ref());
+        if loc.host.is_some() && loc.landing.is_none() {
+            note = " (fixed inside the expression)".into();
         }
-        let at = if add {
-            fix.at.id
-        } else {
-            loc.target.unwrap_or(fix.at.id)
-        };
-        self.pending_source = loc.landing.as_ref().map(|l| match l {
-            Source::Variable(name) => FixSource::Variable { name: name.clone() },
-            Source::Parameter(name) => FixSource::ParameterDefault { name: name.clone() },
-        });
-        self.finding(at, &under, message, Remedy::Fix);
-        self.push_op(add, loc.pointer, value, edit);
+        let message = format!("{}{note}", self.fix_message(&fix.kind, Some(target)));
+        let at = if add { fix.at.id } else { target };
+        self.pending_source = fix_source(&loc);
+        self.finding(at, &loc.pointer, message, Remedy::Fix);
+        self.push_change(add.then_some(key.as_str()), loc, value, edit);
         Ok(())
     }
 
@@ -488,6 +479,59 @@ impl<'d> Planner<'d> {
                 self.analysis.parameters.push(demand);
             }
         }
+    }
+
+    /// Records the change `loc` locates: `key` added to the object there, or the value there
+    /// replaced. Changes inside an expression are gathered per expression, to become one
+    /// replacement of its string when planning ends.
+    fn push_change(&mut self, key: Option<&str>, loc: Located, value: Value, edit: Edit) {
+        match loc.host {
+            None => {
+                let mut tokens = loc.pointer;
+                tokens.extend(key.map(str::to_string));
+                self.push_op(key.is_some(), tokens, value, edit);
+            }
+            Some(host) => match self.in_expressions.iter_mut().find(|(h, ..)| *h == host) {
+                Some((_, _, edits)) => {
+                    if !edits.contains(&edit) {
+                        edits.push(edit);
+                    }
+                }
+                None => self.in_expressions.push((host, loc.pointer, vec![edit])),
+            },
+        }
+    }
+
+    /// [`Self::push_op`] at `tokens`, unless the changed node `at` sits inside an expression
+    /// (then the expression's string is what changes).
+    fn push_at(&mut self, at: NodeId, add: bool, tokens: Vec<String>, value: Value, edit: Edit) {
+        match view::place(self.doc, at) {
+            Some(place @ view::Place { host: Some(_), .. }) => {
+                let loc = Located {
+                    pointer: place.pointer,
+                    host: place.host,
+                    landing: None,
+                    whole: false,
+                };
+                self.push_change(None, loc, value, edit);
+            }
+            _ => self.push_op(add, tokens, value, edit),
+        }
+    }
+
+    /// Turns the changes gathered inside expressions into replacements of their strings.
+    fn flush_expressions(&mut self) -> Result<(), SourceError> {
+        for (host, pointer, edits) in std::mem::take(&mut self.in_expressions) {
+            let op = view::expression_op(self.text, self.doc, host, &pointer, &edits).map_err(
+                |why| SourceError {
+                    offset: self.doc.node(host).span.start,
+                    message: format!("internal error: cannot place the fix: {why}"),
+                },
+            )?;
+            self.analysis.patch.push(op);
+            self.analysis.edits.extend(edits);
+        }
+        Ok(())
     }
 
     fn push_op(&mut self, add: bool, tokens: Vec<String>, value: Value, edit: Edit) {
@@ -614,6 +658,14 @@ impl<'d> Planner<'d> {
                 _ => break,
             }
         }
+        let union = at
+            .undecided
+            .then(|| {
+                doc.nodes.iter().position(|n| {
+                    matches!(&n.kind, Kind::Call { name, args } if is_union(name) && args.contains(&id))
+                })
+            })
+            .flatten();
         let no_default = match &doc.node(inner).kind {
             Kind::Ident(n)
                 if !tree.shadowed.contains(n)
@@ -624,6 +676,11 @@ impl<'d> Planner<'d> {
             _ => None,
         };
         let reason = match &doc.node(id).kind {
+            _ if union.is_some() => format!(
+                "`{name}`{from} may be set by `{}`, an argument of `union(…)` that armfix \
+                 cannot read; make sure the result {want}",
+                shorten(self.span_text(id))
+            ),
             _ if no_default.is_some() => format!(
                 "`{name}`{from} comes from parameter `{}`, which has no default; make sure the \
                  value passed where the template is deployed {want}{}",
@@ -635,10 +692,12 @@ impl<'d> Planner<'d> {
                     ""
                 }
             ),
-            Kind::Ternary { .. } => format!(
-                "`{name}`{from} is a conditional (`? :`) expression, which armfix does not \
-                 rewrite; make sure each branch taken when the add-on is enabled {want}"
+            Kind::Ternary { cond, .. } => format!(
+                "`{name}`{from} depends on the condition `{}`: its branches lead to different \
+                 values; make sure each branch taken when the add-on is enabled {want}",
+                shorten(self.span_text(*cond))
             ),
+
             Kind::Call { name: f, .. } => format!(
                 "`{name}`{from} is computed by `{f}(…)`, which armfix does not rewrite; make sure \
                  the result {want}"
@@ -656,12 +715,47 @@ impl<'d> Planner<'d> {
                  {want}"
             ),
         };
+        // An undecided argument of `union()` is reported on the union that reads it.
+        let at = union.unwrap_or(id);
+        let expression = self.span_text(at).to_string();
+        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        let pointer = match (view::place(doc, at), via.last()) {
+            (Some(place), _) => place.pointer,
+            (None, Some(src)) => source_pointer(src),
+            (None, None) => pointer.to_vec(),
+        };
+        self.finding(
+            at,
+            &pointer,
+            message,
+            Remedy::ManualReview { reason, expression },
+        );
+    }
+
+    /// A manual-review finding for a key armfix would add to the object-like value `h`
+    /// (named by the last token of `pointer`) that is a conditional or a `union()` none of
+    /// whose branches or arguments holds it: where it belongs is a human's choice.
+    fn review_missing(&mut self, tree: &BicepTree, h: Handle, key: &str, add: &str, what: &str) {
+        let (id, via) = tree.resolve(h);
+        let from = match via.last() {
+            Some(Source::Variable(v)) => format!(" (from variable `{v}`)"),
+            Some(Source::Parameter(p)) => format!(" (from the default of parameter `{p}`)"),
+            None => String::new(),
+        };
+        let reason = match &self.doc.node(id).kind {
+            Kind::Ternary { cond, .. } => format!(
+                "`{what}`{from} depends on the condition `{}`, and no branch sets `{key}`; add \
+                 {add} to each branch taken when the add-on is enabled",
+                shorten(self.span_text(*cond))
+            ),
+            _ => format!(
+                "`{what}`{from} is built by `union(…)`, and none of its arguments sets `{key}`; \
+                 add {add} to the argument that should carry it (the last one holding a key wins)"
+            ),
+        };
         let expression = self.span_text(id).to_string();
         let message = format!("needs manual review: {reason} ({})", shorten(&expression));
-        let pointer = match via.last() {
-            Some(src) => source_pointer(src),
-            None => pointer.to_vec(),
-        };
+        let pointer = view::place(self.doc, id).map_or_else(Vec::new, |p| p.pointer);
         self.finding(
             id,
             &pointer,
@@ -703,10 +797,7 @@ impl<'d> Planner<'d> {
             },
         };
         let kv = match value_of(MODULE_ADDON_PARAM) {
-            Ok(Some((_, id))) => Handle {
-                id,
-                follow_params: false,
-            },
+            Ok(Some((_, id))) => Handle::unfollowed(id),
             Ok(None) => return Ok(()),
             Err(at) => return Err(dup(self, at, MODULE_ADDON_PARAM)),
         };
@@ -779,7 +870,7 @@ impl<'d> Planner<'d> {
                     self.landing_note(landing.as_ref())
                 );
                 self.finding(target, &ptr, message, Remedy::Fix);
-                self.push_op(false, ptr, value, edit);
+                self.push_at(target, false, ptr, value, edit);
                 Ok(())
             }
         }
@@ -820,17 +911,15 @@ impl<'d> Planner<'d> {
                 _ => continue,
             };
             let (_, pvia) = tree.resolve(params);
-            let (params_ptr, wrap, landing) = match pvia.last() {
-                None => (base.clone(), true, None),
-                Some(src) => (source_pointer(src), false, Some(src.clone())),
+            let (params_ptr, wrap) = match pvia.last() {
+                None => (base.clone(), true),
+                Some(src) => (source_pointer(src), false),
             };
             let ctx = ModuleCtx {
                 name: &m.name,
                 params_obj,
                 params_ptr,
                 wrap,
-                landing,
-                container_inline: pvia.is_empty() && self.is_inline(body),
             };
             self.module_call(&tree, &ctx)?;
         }
@@ -857,7 +946,22 @@ impl<'d> Planner<'d> {
         }
         match tree.get(ctx.params_obj, ROTATION) {
             Lookup::Duplicate(k, at) => Err(self.ambiguous(at.id, &ctx.params_ptr, &[k])),
+            Lookup::Missing if self.doc.object(ctx.params_obj.id).is_none() => {
+                self.review_missing(
+                    tree,
+                    ctx.params_obj,
+                    ROTATION,
+                    &format!("`{ROTATION}: true`"),
+                    "params",
+                );
+                Ok(())
+            }
             Lookup::Missing => {
+                let internal = |why: String| SourceError {
+                    offset: self.doc.node(ctx.params_obj.id).span.start,
+                    message: format!("internal error: cannot place the fix: {why}"),
+                };
+                let loc = self.locate(ctx.params_obj.id).map_err(internal)?;
                 let value = if ctx.wrap {
                     json!({ "value": true })
                 } else {
@@ -869,21 +973,17 @@ impl<'d> Planner<'d> {
                     ctx.params_obj.id,
                     ROTATION,
                     &Value::Bool(true),
-                    ctx.container_inline,
+                    self.in_inline_object(ctx.params_obj.id),
                 )
-                .map_err(|why| SourceError {
-                    offset: self.doc.node(ctx.params_obj.id).span.start,
-                    message: format!("internal error: cannot place the fix: {why}"),
-                })?;
-                let mut ptr = ctx.params_ptr.clone();
+                .map_err(internal)?;
                 let message = format!(
                     "module `{module}` enables the Secrets Store CSI Driver add-on \
                      (`{MODULE_ADDON_PARAM}`) without `{ROTATION}`; it must be true{}",
-                    self.landing_note(ctx.landing.as_ref())
+                    self.landing_note(loc.landing.as_ref())
                 );
-                self.finding(ctx.params_obj.id, &ptr, message, Remedy::Fix);
-                ptr.push(ROTATION.into());
-                self.push_op(true, ptr, value, edit);
+                self.pending_source = fix_source(&loc);
+                self.finding(ctx.params_obj.id, &loc.pointer, message, Remedy::Fix);
+                self.push_change(Some(ROTATION), loc, value, edit);
                 Ok(())
             }
             Lookup::Found(key, h) => {
@@ -898,26 +998,21 @@ impl<'d> Planner<'d> {
                     }
                     _ => {}
                 }
-                let (target, via) = tree.resolve(h);
-                let (ptr, landing) = match via.last() {
-                    Some(src) => (source_pointer(src), Some(src.clone())),
-                    None => {
-                        let mut p = ctx.params_ptr.clone();
-                        p.push(key);
-                        if ctx.wrap {
-                            p.push("value".into());
-                        }
-                        (p, ctx.landing.clone())
+                let (target, _) = tree.resolve(h);
+                let loc = self.locate(target).map_err(|why| SourceError {
+                    offset: self.doc.node(target).span.start,
+                    message: format!("internal error: cannot place the fix: {why}"),
+                })?;
+                let value = match (&loc.landing, loc.whole) {
+                    (Some(Source::Parameter(_)), true) => {
+                        self.own_type(loc.landing.as_ref(), target)
                     }
-                };
-                let value = match (&landing, via.is_empty()) {
-                    (Some(Source::Parameter(_)), false) => self.own_type(landing.as_ref(), target),
                     _ => match self.doc.node(target).kind {
                         Kind::Str(_) => rule::rotation_value(),
                         _ => Value::Bool(true),
                     },
                 };
-                if let (false, Some(Source::Parameter(p))) = (via.is_empty(), &landing) {
+                if let (true, Some(Source::Parameter(p))) = (loc.whole, &loc.landing) {
                     if let Some(allowed) = self.disallowed(p, &value) {
                         let reason = format!(
                             "`{ROTATION}` comes from parameter `{p}`, whose @allowed values \
@@ -930,7 +1025,7 @@ impl<'d> Planner<'d> {
                             format!("needs manual review: {reason} ({})", shorten(&expression));
                         self.finding(
                             target,
-                            &ptr,
+                            &loc.pointer,
                             message,
                             Remedy::ManualReview { reason, expression },
                         );
@@ -943,13 +1038,24 @@ impl<'d> Planner<'d> {
                      `{ROTATION}: {}`; it must be {}{}",
                     shorten(self.span_text(target)),
                     render::render_inline(&value),
-                    self.landing_note(landing.as_ref())
+                    self.landing_note(loc.landing.as_ref())
                 );
-                self.finding(target, &ptr, message, Remedy::Fix);
-                self.push_op(false, ptr, value, edit);
+                self.pending_source = fix_source(&loc);
+                self.finding(target, &loc.pointer, message, Remedy::Fix);
+                self.push_change(None, loc, value, edit);
                 Ok(())
             }
         }
+    }
+}
+
+/// Where a located fix lands, for its finding (`None`: in the cluster or module call).
+fn fix_source(loc: &Located) -> Option<FixSource> {
+    match &loc.landing {
+        Some(Source::Variable(name)) => Some(FixSource::Variable { name: name.clone() }),
+        Some(Source::Parameter(name)) => Some(FixSource::ParameterDefault { name: name.clone() }),
+        None if loc.host.is_some() => Some(FixSource::Expression),
+        None => None,
     }
 }
 
@@ -961,8 +1067,6 @@ struct ModuleCtx<'m> {
     params_ptr: Vec<String>,
     /// Values are wrapped as `{"value": …}` (ARM deployment parameters).
     wrap: bool,
-    landing: Option<Source>,
-    container_inline: bool,
 }
 
 #[cfg(test)]
@@ -1012,6 +1116,12 @@ mod tests {
             cluster(
                 "{\n enabled: on\n config: on ? { enableSecretRotation: toLower(string(rot)) } : null\n }"
             )
+        );
+        assert_eq!(demands(&text), [("rot".to_string(), true)]);
+        // A rotation value behind a conditional with a null branch.
+        let text = format!(
+            "param on bool\nparam rot bool = true\n{}",
+            cluster("{\n enabled: on\n config: { enableSecretRotation: on ? rot : null }\n }")
         );
         assert_eq!(demands(&text), [("rot".to_string(), true)]);
         // Not when the add-on is off, nor for a loop variable, nor for a literal.

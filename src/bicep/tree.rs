@@ -7,9 +7,17 @@
 //! Value-preserving wrappers (`string()`, `toLower()`, `bool()`, `json()`) around such a
 //! reference are seen through, as for ARM expressions.
 //! Objects with a spread or computed keys are expressions: their keys are unknowable here.
+//!
+//! Conditionals and `union()` are followed as ARM's `if()` and `union()` are (see
+//! `crate::trace`): `c ? x : null` is read as `x` (the null branch is what the resource gets
+//! when the add-on is off); a key of `c ? a : b` is followed when both branches lead to the
+//! same place, else its value is undecided (the rule sees an expression, a human decides); a
+//! key of `union(a, b, …)` comes from the last argument that holds it, and an argument armfix
+//! cannot read, which may hold it, makes the value undecided.
 
 use super::ast::{Doc, Kind, NodeId};
 use crate::rule::{self, Lookup, Shape};
+use std::cell::Cell;
 
 /// A value in the document, and whether parameters are followed to their defaults when
 /// reading it.
@@ -17,6 +25,9 @@ use crate::rule::{self, Lookup, Shape};
 pub struct Handle {
     pub id: NodeId,
     pub follow_params: bool,
+    /// The source does not decide this value (branches of a conditional that disagree, an
+    /// argument of `union()` armfix cannot read): the rule sees the expression at `id`.
+    pub undecided: bool,
 }
 
 impl Handle {
@@ -24,6 +35,15 @@ impl Handle {
         Handle {
             id,
             follow_params: true,
+            undecided: false,
+        }
+    }
+
+    /// A handle that reads `id` without following parameters to their defaults.
+    pub fn unfollowed(id: NodeId) -> Self {
+        Handle {
+            follow_params: false,
+            ..Handle::new(id)
         }
     }
 }
@@ -42,10 +62,21 @@ pub struct BicepTree<'d> {
     pub text: &'d str,
     /// Loop variables in scope (they shadow parameters and variables).
     pub shadowed: Vec<String>,
+    /// Steps left to the current question (`var a = c ? a : a` must not loop).
+    fuel: Cell<usize>,
+    /// How deep the current question has nested (the stack must not overflow).
+    depth: Cell<usize>,
 }
 
 /// How many identifiers are followed in a row before giving up (`var a = b`, `var b = a`).
 const MAX_HOPS: usize = 32;
+
+/// How many steps one question (a shape, a lookup, a resolution) may take: a bound on
+/// conditionals and unions that refer to each other.
+const FUEL: usize = 4096;
+
+/// How deeply one question may nest conditionals, unions and references.
+const MAX_DEPTH: usize = 64;
 
 impl<'d> BicepTree<'d> {
     pub fn new(doc: &'d Doc, text: &'d str, shadowed: Vec<String>) -> Self {
@@ -53,41 +84,232 @@ impl<'d> BicepTree<'d> {
             doc,
             text,
             shadowed,
+            fuel: Cell::new(FUEL),
+            depth: Cell::new(0),
         }
     }
 
-    /// Follows identifiers to the value they stand for; returns that value and the
-    /// sources passed on the way (the last one holds the value).
+    /// Starts a new question with a full tank.
+    fn refuel(&self) {
+        self.fuel.set(FUEL);
+        self.depth.set(0);
+    }
+
+    /// Runs `f` one level deeper; `None` when the question nests too deeply.
+    fn deeper<T>(&self, f: impl FnOnce() -> T) -> Option<T> {
+        let depth = self.depth.get();
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth.set(depth + 1);
+        let result = f();
+        self.depth.set(depth);
+        Some(result)
+    }
+
+    /// Takes one step; false when the question has taken too many.
+    fn burn(&self) -> bool {
+        let left = self.fuel.get();
+        self.fuel.set(left.saturating_sub(1));
+        left > 0
+    }
+
+    /// Follows identifiers to the value they stand for, and a conditional with a null
+    /// branch to its other branch; returns that value and the sources passed on the way
+    /// (the last one holds the value).
     pub fn resolve(&self, h: Handle) -> (NodeId, Vec<Source>) {
-        if let Some(found) = self.through_wrapper(h) {
-            return found;
+        self.refuel();
+        self.follow(h)
+    }
+
+    fn follow(&self, h: Handle) -> (NodeId, Vec<Source>) {
+        self.deeper(|| self.follow_here(h))
+            .unwrap_or((h.id, Vec::new()))
+    }
+
+    fn follow_here(&self, h: Handle) -> (NodeId, Vec<Source>) {
+        if h.undecided {
+            return (h.id, Vec::new());
         }
         let mut id = h.id;
         let mut via = Vec::new();
         for _ in 0..MAX_HOPS {
-            let Kind::Ident(name) = &self.doc.node(id).kind else {
-                break;
-            };
-            if self.shadowed.iter().any(|s| s == name) {
+            if !self.burn() {
                 break;
             }
-            if let Some(v) = self.doc.var(name) {
-                via.push(Source::Variable(name.clone()));
-                id = v.value;
-                continue;
+            if let Some((value, more)) = self.through_wrapper(Handle { id, ..h }) {
+                via.extend(more);
+                id = value;
+                break;
             }
-            match self.doc.param(name) {
-                Some(p) if h.follow_params => match p.default {
-                    Some(d) => {
-                        via.push(Source::Parameter(name.clone()));
-                        id = d;
+            match &self.doc.node(id).kind {
+                Kind::Ident(name) => {
+                    if self.shadowed.iter().any(|s| s == name) {
+                        break;
                     }
-                    None => break,
-                },
+                    if let Some(v) = self.doc.var(name) {
+                        via.push(Source::Variable(name.clone()));
+                        id = v.value;
+                        continue;
+                    }
+                    match self.doc.param(name) {
+                        Some(p) if h.follow_params => match p.default {
+                            Some(d) => {
+                                via.push(Source::Parameter(name.clone()));
+                                id = d;
+                            }
+                            None => break,
+                        },
+                        _ => break,
+                    }
+                }
+                Kind::Ternary { then, other, .. } => {
+                    let (a, a_via) = self.follow(Handle { id: *then, ..h });
+                    let (b, b_via) = self.follow(Handle { id: *other, ..h });
+                    let (next, next_via) = if self.is_null(b) {
+                        (a, a_via)
+                    } else if self.is_null(a) {
+                        (b, b_via)
+                    } else {
+                        break;
+                    };
+                    via.extend(next_via);
+                    id = next;
+                    break;
+                }
                 _ => break,
             }
         }
         (id, via)
+    }
+
+    /// `null`, or `json('null')`.
+    pub(crate) fn is_null(&self, id: NodeId) -> bool {
+        match &self.doc.node(id).kind {
+            Kind::Null => true,
+            Kind::Call { name, args } => {
+                let name = name.strip_prefix("sys.").unwrap_or(name);
+                name.eq_ignore_ascii_case("json")
+                    && matches!(args.as_slice(), [a] if self.doc.node(*a).kind == Kind::Str("null".into()))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the resolved value `id` is an object whose keys armfix can read: an object
+    /// literal without spread, a `union()`, or a conditional whose branches are such objects
+    /// (or null).
+    fn is_object(&self, id: NodeId) -> bool {
+        self.deeper(|| self.is_object_here(id)).unwrap_or(false)
+    }
+
+    fn is_object_here(&self, id: NodeId) -> bool {
+        if !self.burn() {
+            return false;
+        }
+        match &self.doc.node(id).kind {
+            Kind::Object(o) => !o.dynamic,
+            Kind::Call { name, .. } => is_union(name),
+            Kind::Ternary { then, other, .. } => [*then, *other].into_iter().all(|b| {
+                let (b, _) = self.follow(Handle::new(b));
+                self.is_null(b) || self.is_object(b)
+            }),
+            _ => false,
+        }
+    }
+
+    /// Looks `key` up in the object-like value `h` (see the module doc for conditionals and
+    /// `union()`).
+    fn lookup(&self, h: Handle, key: &str) -> Lookup<Handle> {
+        self.deeper(|| self.lookup_here(h, key))
+            .unwrap_or(Lookup::Found(
+                key.to_string(),
+                Handle {
+                    undecided: true,
+                    ..h
+                },
+            ))
+    }
+
+    fn lookup_here(&self, h: Handle, key: &str) -> Lookup<Handle> {
+        let undecided = |id: NodeId| {
+            Lookup::Found(
+                key.to_string(),
+                Handle {
+                    id,
+                    undecided: true,
+                    ..h
+                },
+            )
+        };
+        if !self.burn() {
+            return undecided(h.id);
+        }
+        let (id, _) = self.follow(h);
+        match &self.doc.node(id).kind {
+            Kind::Object(o) => {
+                if o.dynamic {
+                    return undecided(id);
+                }
+                let mut found: Option<(&str, NodeId)> = None;
+                for m in &o.members {
+                    let Some(k) = m.key.as_deref() else { continue };
+                    if k.eq_ignore_ascii_case(key) {
+                        if found.is_some() {
+                            return Lookup::Duplicate(k.to_string(), handle_for(key, m.value));
+                        }
+                        found = Some((k, m.value));
+                    }
+                }
+                match found {
+                    Some((k, v)) => Lookup::Found(k.to_string(), handle_for(key, v)),
+                    None => Lookup::Missing,
+                }
+            }
+            Kind::Call { name, args } if is_union(name) => {
+                for arg in args.iter().rev() {
+                    let (part, _) = self.follow(Handle { id: *arg, ..h });
+                    if self.is_null(part) {
+                        continue;
+                    }
+                    if !self.is_object(part) {
+                        // An argument armfix cannot read may hold the key.
+                        return undecided(*arg);
+                    }
+                    match self.lookup(Handle { id: part, ..h }, key) {
+                        Lookup::Missing => continue,
+                        found => return found,
+                    }
+                }
+                Lookup::Missing
+            }
+            Kind::Ternary { then, other, .. } => {
+                let branch = |b: NodeId| {
+                    let (b, _) = self.follow(Handle { id: b, ..h });
+                    if self.is_null(b) {
+                        Some(Lookup::Missing)
+                    } else if self.is_object(b) {
+                        Some(self.lookup(Handle { id: b, ..h }, key))
+                    } else {
+                        None
+                    }
+                };
+                match (branch(*then), branch(*other)) {
+                    (Some(Lookup::Missing), Some(Lookup::Missing)) => Lookup::Missing,
+                    (Some(Lookup::Found(k, a)), Some(Lookup::Found(_, b)))
+                        if !a.undecided
+                            && !b.undecided
+                            && a.follow_params == b.follow_params
+                            && self.follow(a).0 == self.follow(b).0 =>
+                    {
+                        Lookup::Found(k, a)
+                    }
+                    // The branches disagree: the value depends on the condition.
+                    _ => undecided(id),
+                }
+            }
+            _ => Lookup::Missing,
+        }
     }
 
     /// `string(p)`, `toLower(p)`, `bool(p)`, `json(p)` (nested too) of a parameter or
@@ -108,7 +330,7 @@ impl<'d> BicepTree<'d> {
         if !wrapped || !matches!(self.doc.node(id).kind, Kind::Ident(_)) {
             return None;
         }
-        let (value, via) = self.resolve(Handle { id, ..h });
+        let (value, via) = self.follow(Handle { id, ..h });
         let scalar = matches!(
             self.doc.node(value).kind,
             Kind::Bool(_) | Kind::Str(_) | Kind::Null
@@ -126,14 +348,20 @@ impl<'d> rule::Tree<'d> for BicepTree<'d> {
     type Node = Handle;
 
     fn shape(&self, h: Handle) -> Shape<'d, Handle> {
+        if h.undecided {
+            return Shape::Expr(self.text_of(h.id));
+        }
         let (id, _) = self.resolve(h);
         let doc: &'d Doc = self.doc;
         match &doc.node(id).kind {
-            Kind::Null => Shape::Null,
+            _ if self.is_null(id) => Shape::Null,
             Kind::Bool(b) => Shape::Bool(*b),
             Kind::Str(s) => Shape::Str(s),
             Kind::Object(o) if !o.dynamic => Shape::Object(Handle { id, ..h }),
-            Kind::Int | Kind::Array(_) | Kind::For { .. } => Shape::Other,
+            Kind::Ternary { .. } | Kind::Call { .. } if self.is_object(id) => {
+                Shape::Object(Handle { id, ..h })
+            }
+            Kind::Null | Kind::Int | Kind::Array(_) | Kind::For { .. } => Shape::Other,
             Kind::Object(_)
             | Kind::Ident(_)
             | Kind::Call { .. }
@@ -144,24 +372,16 @@ impl<'d> rule::Tree<'d> for BicepTree<'d> {
     }
 
     fn get(&self, object: Handle, key: &str) -> Lookup<Handle> {
-        let Some(o) = self.doc.object(object.id) else {
-            return Lookup::Missing;
-        };
-        let mut found: Option<(&str, NodeId)> = None;
-        for m in &o.members {
-            let Some(k) = m.key.as_deref() else { continue };
-            if k.eq_ignore_ascii_case(key) {
-                if found.is_some() {
-                    return Lookup::Duplicate(k.to_string(), handle_for(key, m.value));
-                }
-                found = Some((k, m.value));
-            }
-        }
-        match found {
-            Some((k, v)) => Lookup::Found(k.to_string(), handle_for(key, v)),
-            None => Lookup::Missing,
-        }
+        self.refuel();
+        self.lookup(object, key)
     }
+}
+
+/// `union` (with or without `sys.`).
+pub(crate) fn is_union(name: &str) -> bool {
+    name.strip_prefix("sys.")
+        .unwrap_or(name)
+        .eq_ignore_ascii_case("union")
 }
 
 /// `string`, `toLower`, `bool`, `json` (with or without `sys.`): calls that keep `true` true.
@@ -175,8 +395,8 @@ pub(crate) fn is_value_preserving(name: &str) -> bool {
 /// The add-on's `enabled` flag is read without following parameters (see the module doc).
 fn handle_for(key: &str, id: NodeId) -> Handle {
     Handle {
-        id,
         follow_params: !key.eq_ignore_ascii_case("enabled"),
+        ..Handle::new(id)
     }
 }
 
@@ -257,5 +477,109 @@ mod tests {
             verdict(&cluster("{\n enabled: true\n config: union(a, b)\n }")),
             Verdict::Review { .. }
         ));
+    }
+
+    #[test]
+    fn a_conditional_with_a_null_branch_is_its_other_branch() {
+        for config in [
+            "on ? { enableSecretRotation: 'true' } : null",
+            "!on ? json('null') : { enableSecretRotation: 'true' }",
+            "on ? (null) : { enableSecretRotation: 'true' }",
+        ] {
+            let v = verdict(&format!(
+                "param on bool\n{}",
+                cluster(&format!("{{\n enabled: on\n config: {config}\n }}"))
+            ));
+            // `(null)` is not read as null: the branches then disagree.
+            if config.contains("(null)") {
+                assert!(matches!(v, Verdict::Review { .. }), "{config}: {v:?}");
+            } else {
+                assert_eq!(v, Verdict::Pass, "{config}");
+            }
+        }
+        assert!(matches!(
+            verdict(&cluster("{\n enabled: true\n config: c ? {} : null\n }")),
+            Verdict::Fix(f) if f.kind == FixKind::AddKey
+        ));
+    }
+
+    #[test]
+    fn conditional_branches_agree_or_are_undecided() {
+        let base = "var base = {\n azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: 'false' } }\n}\n";
+        let agree = format!(
+            "{base}resource aks 'Microsoft.ContainerService/managedClusters@1' = {{\n properties: {{\n addonProfiles: c ? union(base, {{ x: {{}} }}) : base\n }}\n}}\n"
+        );
+        let doc = parse(&agree).unwrap();
+        let tree = BicepTree::new(&doc, &agree, Vec::new());
+        let Verdict::Fix(fix) = decide(&tree, Handle::new(doc.resources[0].body)) else {
+            panic!("expected a fix");
+        };
+        let (at, via) = tree.resolve(fix.target);
+        assert_eq!(&agree[doc.node(at).span.start..][..7], "'false'");
+        assert!(via.is_empty());
+        // One branch without the add-on: which value deploys depends on `c`.
+        let differ = agree.replace(": base\n", ": {}\n");
+        let doc = parse(&differ).unwrap();
+        let tree = BicepTree::new(&doc, &differ, Vec::new());
+        let Verdict::Review { at, path, .. } = decide(&tree, Handle::new(doc.resources[0].body))
+        else {
+            panic!("expected a review");
+        };
+        assert!(at.undecided);
+        assert!(matches!(doc.node(at.id).kind, Kind::Ternary { .. }));
+        assert_eq!(path.last().unwrap(), "azureKeyvaultSecretsProvider");
+    }
+
+    #[test]
+    fn union_takes_the_last_argument_holding_the_key() {
+        let addon = |rot: &str| {
+            format!("{{ azureKeyvaultSecretsProvider: {{ enabled: true, config: {{ enableSecretRotation: {rot} }} }} }}")
+        };
+        let text = |args: String| {
+            format!(
+                "param extra object\nresource aks 'Microsoft.ContainerService/managedClusters@1' = {{\n properties: {{\n addonProfiles: union({args})\n }}\n}}\n"
+            )
+        };
+        let run = |args: String| {
+            let t = text(args);
+            let doc = parse(&t).unwrap();
+            let tree = BicepTree::new(&doc, &t, Vec::new());
+            decide(&tree, Handle::new(doc.resources[0].body))
+        };
+        assert_eq!(
+            run(format!("{}, {}", addon("'false'"), addon("'true'"))),
+            Verdict::Pass
+        );
+        assert!(matches!(
+            run(format!("{}, {}, {{ other: {{}} }}, null", addon("'true'"), addon("false"))),
+            Verdict::Fix(f) if f.kind == FixKind::ReplaceValue("false".into())
+        ));
+        // An argument armfix cannot read, after the one that holds the key, may override it.
+        let Verdict::Review { at, .. } = run(format!("{}, extra", addon("'true'"))) else {
+            panic!("expected a review");
+        };
+        assert!(at.undecided);
+        // Before it, it cannot.
+        assert_eq!(run(format!("extra, {}", addon("'true'"))), Verdict::Pass);
+    }
+
+    #[test]
+    fn self_referring_conditionals_and_unions_end() {
+        for value in [
+            "c ? a : a",
+            "union(a, {})",
+            "c ? union(a, b) : b",
+            "c ? a : null",
+        ] {
+            let text = format!(
+                "var a = {value}\nvar b = a\n{}",
+                cluster("{\n enabled: true\n config: a\n }")
+            );
+            let v = verdict(&text);
+            assert!(
+                matches!(v, Verdict::Review { .. } | Verdict::Fix(_)),
+                "{value}: {v:?}"
+            );
+        }
     }
 }

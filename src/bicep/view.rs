@@ -3,9 +3,13 @@
 //! symbolic name (`parent::child` for nested ones; modules as deployments whose
 //! `properties.parameters.<name>.value` are the `params`). Literals become JSON values; any
 //! other expression becomes the string `"[<source text>]"`. A fix's JSON Patch is addressed
-//! in this shape, and verification compares shapes before and after.
+//! in this shape, and verification compares shapes before and after. [`place`] says where a
+//! node of the file sits in this shape, so an edit of the text can be addressed as a patch.
 
 use super::ast::{Decl, Doc, Kind, NodeId};
+use crate::edit::Edit;
+use json_patch::{PatchOperation, ReplaceOperation};
+use jsonptr::PointerBuf;
 use serde_json::{Map, Value};
 
 /// The document's ARM shape.
@@ -172,6 +176,179 @@ fn module(doc: &Doc, text: &str, m: &Decl) -> Value {
     Value::Object(out)
 }
 
+/// Where a node sits in the ARM shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// Pointer tokens of the node's value, or of the expression that holds it.
+    pub pointer: Vec<String>,
+    /// The expression (a `"[…]"` string in the shape) that holds the node, when the node is
+    /// not a value of the shape itself: a change inside it rewrites that string.
+    pub host: Option<NodeId>,
+}
+
+/// Where node `id` sits in [`view`]'s shape; `None` when the shape does not hold it (a
+/// resource's condition, a decorator, an output).
+pub fn place(doc: &Doc, id: NodeId) -> Option<Place> {
+    let span = doc.node(id).span;
+    let holds = |n: NodeId| {
+        let s = doc.node(n).span;
+        s.start <= span.start && span.end <= s.end
+    };
+    let tokens = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let value_key = if doc.using.is_some() {
+        "value"
+    } else {
+        "defaultValue"
+    };
+    for p in &doc.params {
+        if let Some(d) = p.default.filter(|d| holds(*d)) {
+            return descend(doc, id, d, tokens(&["parameters", &p.name, value_key]));
+        }
+    }
+    for v in &doc.vars {
+        if holds(v.value) {
+            return descend(doc, id, v.value, tokens(&["variables", &v.name]));
+        }
+    }
+    for (i, r) in doc.resources.iter().enumerate() {
+        let name = doc.symbolic_name(i);
+        if let Some(found) = in_body(doc, id, r.body, tokens(&["resources", &name]), false) {
+            return Some(found);
+        }
+    }
+    for m in &doc.modules {
+        if let Some(found) = in_body(doc, id, m.body, tokens(&["resources", &m.name]), true) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// [`place`] inside a resource's or module's body, laid out as [`resource`] and [`module`]
+/// lay it out.
+fn in_body(doc: &Doc, id: NodeId, body: NodeId, base: Vec<String>, module: bool) -> Option<Place> {
+    let span = doc.node(id).span;
+    let holds = |n: NodeId| {
+        let s = doc.node(n).span;
+        s.start <= span.start && span.end <= s.end
+    };
+    let mut body = body;
+    while let Kind::If { body: b, .. } | Kind::For { body: b, .. } = &doc.node(body).kind {
+        body = *b;
+    }
+    if !holds(body) {
+        return None;
+    }
+    let with = |key: &str| {
+        let mut p = base.clone();
+        p.push(key.to_string());
+        p
+    };
+    let Some(obj) = doc.object(body).filter(|o| !o.dynamic) else {
+        return descend(doc, id, body, with("body"));
+    };
+    for member in &obj.members {
+        let Some(k) = &member.key else { continue };
+        if !holds(member.value) {
+            continue;
+        }
+        if module && k == "params" {
+            let mut ptr = with("properties");
+            ptr.push("parameters".into());
+            let Some(params) = doc.object(member.value).filter(|o| !o.dynamic) else {
+                return descend(doc, id, member.value, ptr);
+            };
+            if member.value == id {
+                return Some(Place {
+                    pointer: ptr,
+                    host: None,
+                });
+            }
+            let pm = params
+                .members
+                .iter()
+                .find(|pm| pm.key.is_some() && holds(pm.value))?;
+            ptr.extend([pm.key.clone().unwrap_or_default(), "value".into()]);
+            return descend(doc, id, pm.value, ptr);
+        }
+        return descend(doc, id, member.value, with(k));
+    }
+    None
+}
+
+/// [`place`] inside the value `at`, whose pointer is `ptr`.
+fn descend(doc: &Doc, id: NodeId, mut at: NodeId, mut ptr: Vec<String>) -> Option<Place> {
+    let span = doc.node(id).span;
+    let holds = |n: NodeId| {
+        let s = doc.node(n).span;
+        s.start <= span.start && span.end <= s.end
+    };
+    loop {
+        if at == id {
+            return Some(Place {
+                pointer: ptr,
+                host: None,
+            });
+        }
+        match &doc.node(at).kind {
+            Kind::Object(o) if !o.dynamic => {
+                let m = o
+                    .members
+                    .iter()
+                    .find(|m| m.key.is_some() && holds(m.value))?;
+                ptr.push(m.key.clone().unwrap_or_default());
+                at = m.value;
+            }
+            Kind::Array(items) => {
+                let i = items.iter().position(|i| holds(*i))?;
+                ptr.push(i.to_string());
+                at = items[i];
+            }
+            Kind::Null | Kind::Bool(_) | Kind::Int | Kind::Str(_) => return None,
+            _ => {
+                return Some(Place {
+                    pointer: ptr,
+                    host: Some(at),
+                })
+            }
+        }
+    }
+}
+
+/// The operation that rewrites the expression `host` (at `pointer`) with `edits` (byte
+/// ranges of the file, all inside the expression) applied: in the shape, the expression is
+/// the string `"[<its text>]"`.
+pub fn expression_op(
+    text: &str,
+    doc: &Doc,
+    host: NodeId,
+    pointer: &[String],
+    edits: &[Edit],
+) -> Result<PatchOperation, String> {
+    let span = doc.node(host).span;
+    let inner: Vec<Edit> = edits
+        .iter()
+        .map(|e| {
+            if e.start < span.start || e.end > span.end {
+                return Err(format!(
+                    "an edit at byte {} is outside its expression",
+                    e.start
+                ));
+            }
+            Ok(Edit::replace(
+                e.start - span.start,
+                e.end - span.start,
+                e.replacement.clone(),
+            ))
+        })
+        .collect::<Result<_, _>>()?;
+    let new = crate::edit::apply(&text[span.start..span.end], &inner)?;
+    Ok(PatchOperation::Replace(ReplaceOperation {
+        path: PointerBuf::from_tokens(pointer.to_vec()),
+        value: Value::String(format!("[{new}]")),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +376,82 @@ mod tests {
                 }
             })
         );
+    }
+
+    #[test]
+    fn places_match_the_shape() {
+        let text = "param p bool = false\n\
+            var v = { a: [1, 'x'], b: c ? { d: 'in' } : null }\n\
+            resource r 'T/u@1' = if (c) {\n name: 'n'\n properties: { e: 'lit' }\n resource k 'w@2' = {\n name: 'kid'\n }\n}\n\
+            module m 'mod.bicep' = {\n name: 'm'\n params: { q: true, u: union({ w: 'deep' }, x) }\n}\n";
+        let doc = parse(text).unwrap();
+        let shape = view(&doc, text);
+        // The node whose source text is `needle` (the first such literal).
+        let node = |needle: &str| {
+            let at = text.find(needle).unwrap();
+            (0..doc.nodes.len())
+                .find(|i| {
+                    doc.node(*i).span.start == at && doc.node(*i).span.end == at + needle.len()
+                })
+                .unwrap()
+        };
+        let at = |ptr: &[String]| {
+            let p = PointerBuf::from_tokens(ptr.to_vec());
+            shape.pointer(p.as_str()).cloned()
+        };
+        for (needle, value) in [
+            ("false", json!(false)),
+            ("'x'", json!("x")),
+            ("'lit'", json!("lit")),
+            ("'kid'", json!("kid")),
+            ("true", json!(true)),
+        ] {
+            let place = place(&doc, node(needle)).unwrap();
+            assert_eq!(place.host, None, "{needle}");
+            assert_eq!(at(&place.pointer), Some(value), "{needle}");
+        }
+        // Inside an expression: the place is the expression's string.
+        for (needle, host) in [
+            ("'in'", "c ? { d: 'in' } : null"),
+            ("'deep'", "union({ w: 'deep' }, x)"),
+        ] {
+            let place = place(&doc, node(needle)).unwrap();
+            let host_id = place.host.unwrap();
+            assert_eq!(
+                &text[doc.node(host_id).span.start..doc.node(host_id).span.end],
+                host
+            );
+            assert_eq!(
+                at(&place.pointer),
+                Some(json!(format!("[{host}]"))),
+                "{needle}"
+            );
+        }
+        // Outside the shape: a resource's condition.
+        let cond = text.find("if (c)").unwrap() + 4;
+        let c = (0..doc.nodes.len())
+            .find(|i| doc.node(*i).span.start == cond)
+            .unwrap();
+        assert_eq!(place(&doc, c), None);
+    }
+
+    #[test]
+    fn an_edit_inside_an_expression_rewrites_its_string() {
+        let text = "var v = c ? { d: 'x' } : null\n";
+        let doc = parse(text).unwrap();
+        let host = doc.vars[0].value;
+        let at = text.find("'x'").unwrap();
+        let op = expression_op(
+            text,
+            &doc,
+            host,
+            &["variables".into(), "v".into()],
+            &[Edit::replace(at, at + 3, "'y'")],
+        )
+        .unwrap();
+        let mut shape = view(&doc, text);
+        json_patch::patch(&mut shape, &[op]).unwrap();
+        assert_eq!(shape["variables"]["v"], json!("[c ? { d: 'y' } : null]"));
+        assert!(expression_op(text, &doc, host, &[], &[Edit::insert(0, "z")]).is_err());
     }
 }
