@@ -58,8 +58,22 @@ pub fn display(candidate: &Candidate) -> String {
 /// Reads and processes a file from disk.
 pub fn process_path(path: &PathBuf, kind: FileKind) -> FileReport {
     let candidate = Candidate::File(path.clone());
-    let outcome = match std::fs::read(path) {
-        Ok(bytes) => process_bytes(bytes, kind),
+    let outcome = match read::read_file(path) {
+        Ok(read::Contents::Bytes(bytes)) => process_bytes(bytes, kind),
+        Ok(read::Contents::TooLarge { mentions_rule }) => {
+            if mentions_rule {
+                Outcome::Error(FileError {
+                    line_col: None,
+                    message: format!(
+                        "the file is larger than {} MiB (ARM accepts templates up to 4 MB); \
+                         not read",
+                        read::MAX_FILE_BYTES >> 20
+                    ),
+                })
+            } else {
+                Outcome::Skipped
+            }
+        }
         Err(e) => Outcome::Error(FileError {
             line_col: None,
             message: if path.is_dir() {

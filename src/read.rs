@@ -4,7 +4,97 @@
 
 use crate::finding::SourceError;
 use aho_corasick::AhoCorasick;
+use std::io::{self, Read};
+use std::path::Path;
 use std::sync::OnceLock;
+
+/// The largest file armfix reads (32 MiB). ARM itself refuses templates over 4 MB; parsing,
+/// verifying and diffing a file takes several times its size in memory, so a larger file is
+/// reported instead of read (when it mentions the marker; otherwise it is skipped).
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// What reading a candidate gave.
+#[derive(Debug)]
+pub enum Contents {
+    Bytes(Vec<u8>),
+    /// Over [`MAX_FILE_BYTES`]: not kept in memory; only searched for the marker.
+    TooLarge {
+        mentions_rule: bool,
+    },
+}
+
+/// Reads a candidate without ever blocking on it or reading without end: a FIFO with no
+/// writer reads as empty instead of hanging the run, devices are refused, and only the first
+/// [`MAX_FILE_BYTES`] are kept.
+pub fn read_file(path: &Path) -> io::Result<Contents> {
+    let file = open_for_reading(path)?;
+    let meta = file.metadata()?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
+    }
+    if !kind.is_file() && !is_fifo(&kind) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a device or socket); not read",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_FILE_BYTES) as usize + 1);
+    (&file).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 <= MAX_FILE_BYTES {
+        return Ok(Contents::Bytes(bytes));
+    }
+    // Too large to parse. Does it concern the rule at all? Search the rest as a stream,
+    // starting a little before the cut so a marker across it is still seen.
+    let mentions_rule = mentions_rule(&bytes) || {
+        let overlap = bytes.split_off(bytes.len() - (MARKER.len() - 1));
+        drop(bytes);
+        let mut rest = marker().stream_find_iter(io::Cursor::new(overlap).chain(&file));
+        match rest.next() {
+            Some(found) => found.map(|_| true)?,
+            None => false,
+        }
+    };
+    Ok(Contents::TooLarge { mentions_rule })
+}
+
+#[cfg(unix)]
+fn open_for_reading(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    // Opening a FIFO blocks until a writer comes, unless O_NONBLOCK is given. Once open,
+    // blocking reads are restored: a FIFO with a writer (`<(cmd)`) is read in full, one
+    // without reads as empty.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_for_reading(path: &Path) -> io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+#[cfg(unix)]
+fn is_fifo(kind: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(kind)
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::FileType) -> bool {
+    false
+}
 
 /// The word a file must contain (ignoring ASCII case) to possibly need a fix.
 pub const MARKER: &str = "managedclusters";
@@ -102,6 +192,61 @@ mod tests {
             .collect();
         assert!(mentions_rule(&utf16));
         assert!(decode(utf16).unwrap_err().message.contains("UTF-16"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_without_writer_reads_as_empty_instead_of_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.json");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string and a mode.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        match read_file(&fifo).unwrap() {
+            Contents::Bytes(b) => assert!(b.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_directories_are_refused() {
+        let e = read_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_file(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("is a directory"));
+    }
+
+    #[test]
+    fn files_over_the_limit_are_only_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.json");
+        // Sparse: cheap to make, and read as zeros.
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(MAX_FILE_BYTES + 10).unwrap();
+        assert!(matches!(
+            read_file(&p).unwrap(),
+            Contents::TooLarge {
+                mentions_rule: false
+            }
+        ));
+        // The marker straddling the cut is still found.
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.seek(SeekFrom::Start(MAX_FILE_BYTES - 5)).unwrap();
+        f.write_all(b"ManagedClusters").unwrap();
+        drop(f);
+        assert!(matches!(
+            read_file(&p).unwrap(),
+            Contents::TooLarge {
+                mentions_rule: true
+            }
+        ));
+        std::fs::write(&p, b"managedClusters").unwrap();
+        assert!(matches!(read_file(&p).unwrap(), Contents::Bytes(b) if b.len() == 15));
     }
 
     #[test]
