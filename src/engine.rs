@@ -91,12 +91,11 @@ pub fn process_bytes(bytes: Vec<u8>, kind: FileKind) -> Outcome {
     if !kind.may_concern(&bytes) {
         return Outcome::Skipped;
     }
-    let text = match read::decode(bytes) {
+    let text = match read::decode_placed(bytes) {
         Ok(t) => t,
-        Err(e) => {
-            // Undecodable bytes: a line/column would need the text we do not have.
+        Err((e, place)) => {
             return Outcome::Error(FileError {
-                line_col: None,
+                line_col: Some(place),
                 message: format!("{} (at byte {})", e.message, e.offset),
             });
         }

@@ -146,24 +146,52 @@ fn utf16_units(bytes: &[u8]) -> Option<Vec<u16>> {
 
 /// Decodes a file as UTF-8 (keeping a UTF-8 byte order mark in the text).
 pub fn decode(bytes: Vec<u8>) -> Result<String, SourceError> {
+    decode_placed(bytes).map_err(|(e, _)| e)
+}
+
+/// Like [`decode`], also giving the 1-based line and column of the error (columns count the
+/// characters before it, undecodable bytes as one each), so the message can point there.
+pub fn decode_placed(bytes: Vec<u8>) -> Result<String, (SourceError, (usize, usize))> {
     if utf16_units(&bytes).is_some() {
-        return Err(SourceError {
+        let e = SourceError {
             offset: 0,
             message: "the file is UTF-16 (it starts with a UTF-16 byte order mark); armfix reads \
                       UTF-8 only: convert it first"
                 .into(),
-        });
+        };
+        return Err((e, (1, 1)));
     }
     if let Some(nul) = memchr_nul(&bytes) {
-        return Err(SourceError {
+        let e = SourceError {
             offset: nul,
             message: "the file holds binary data (a NUL byte); it is not a template".into(),
-        });
+        };
+        return Err((e, byte_line_col(&bytes, nul)));
     }
-    String::from_utf8(bytes).map_err(|e| SourceError {
-        offset: e.utf8_error().valid_up_to(),
-        message: "the file is not valid UTF-8".into(),
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let place = byte_line_col(e.as_bytes(), offset);
+        let e = SourceError {
+            offset,
+            message: "the file is not valid UTF-8".into(),
+        };
+        (e, place)
     })
+}
+
+/// The 1-based line and column of `offset` in bytes that may not be valid UTF-8.
+fn byte_line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let mut line = &before[line_start..];
+    if line_start == 0 {
+        line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+    }
+    let line_no = before.iter().filter(|b| **b == b'\n').count() + 1;
+    (line_no, String::from_utf8_lossy(line).chars().count() + 1)
 }
 
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
@@ -247,6 +275,15 @@ mod tests {
         ));
         std::fs::write(&p, b"managedClusters").unwrap();
         assert!(matches!(read_file(&p).unwrap(), Contents::Bytes(b) if b.len() == 15));
+    }
+
+    #[test]
+    fn decode_errors_carry_lines_and_columns() {
+        let (e, place) = decode_placed(b"{\n  \"a\": \"\xff\"}".to_vec()).unwrap_err();
+        assert_eq!((e.offset, place), (10, (2, 9)));
+        let (_, place) =
+            decode_placed(b"\xef\xbb\xbf\xe9t\xe9\n \xc3\xa9\x00".to_vec()).unwrap_err();
+        assert_eq!(place, (2, 3));
     }
 
     #[test]
