@@ -26,8 +26,8 @@ pub enum Contents {
 /// Reads a candidate without ever blocking on it or reading without end: a FIFO with no
 /// writer reads as empty instead of hanging the run, devices are refused, and only the first
 /// [`MAX_FILE_BYTES`] are kept.
-pub fn read_file(path: &Path) -> io::Result<Contents> {
-    let file = open_for_reading(path)?;
+pub fn read_file(path: impl AsRef<Path>) -> io::Result<Contents> {
+    let file = open_for_reading(path.as_ref())?;
     let meta = file.metadata()?;
     let kind = meta.file_type();
     if kind.is_dir() {
