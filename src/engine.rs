@@ -105,11 +105,14 @@ pub fn process_bytes(bytes: Vec<u8>, kind: FileKind) -> Outcome {
 
 /// Processes decoded text.
 pub fn process_text(text: String, kind: FileKind) -> Outcome {
-    let analysis = match kind.analyze(&text) {
+    let mut analysis = match kind.analyze(&text) {
         Ok(Some(a)) => a,
         Ok(None) => return Outcome::Skipped,
         Err(e) => return Outcome::Error(source_error(&text, e)),
     };
+    for f in &mut analysis.findings {
+        f.message = one_line(&f.message);
+    }
     let fixed = if analysis.edits.is_empty() {
         None
     } else {
@@ -137,6 +140,29 @@ pub fn process_text(text: String, kind: FileKind) -> Outcome {
 fn source_error(text: &str, e: SourceError) -> FileError {
     FileError {
         line_col: Some(LineIndex::new(text).line_col(text, e.offset)),
-        message: e.message,
+        message: one_line(&e.message),
     }
+}
+
+/// A message that quotes the file (a key, an expression, a character) on one line: line
+/// breaks and other control characters are escaped (`\n`, `\u{1b}`), so every finding and
+/// error stays one line and cannot drive the terminal.
+pub fn one_line(message: &str) -> String {
+    if !message.chars().any(needs_escape) {
+        return message.to_string();
+    }
+    message
+        .chars()
+        .map(|c| {
+            if needs_escape(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }

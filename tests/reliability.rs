@@ -805,3 +805,70 @@ fn write_limit_leaves_the_original_intact() {
     assert_eq!(fs::read_to_string(&path).unwrap(), text);
     assert_eq!(temp_files(dir.path()), Vec::<PathBuf>::new());
 }
+
+/// Keys, expressions and characters quoted from the file cannot break the one-line format
+/// of findings and errors, nor send escape sequences to the terminal.
+#[test]
+fn quoted_file_content_stays_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = |config: &str| {
+        format!(
+            r#"{{"type": "Microsoft.ContainerService/managedClusters", "properties": {{"addonProfiles": {{"azureKeyvaultSecretsProvider": {{"enabled": true, "config": {config}}}}}}}}}"#
+        )
+    };
+    let files = [
+        (
+            "dup-name.json",
+            format!(
+                r#"{{"$schema": "{SCHEMA}", "languageVersion": "2.0", "resources": {{"a\nb": {}, "a\nb": {{}}}}}}"#,
+                cluster("{}")
+            ),
+        ),
+        (
+            "expression.json",
+            format!(
+                r#"{{"$schema": "{SCHEMA}", "resources": [{}]}}"#,
+                cluster(r#"{"enableSecretRotation": "[concat('a',\r\n'\u001b[31m')]"}"#)
+            ),
+        ),
+        (
+            "control.json",
+            "{\"x\": \"managedClusters\", \"y\": [\u{1b}[2J]}".to_string(),
+        ),
+    ];
+    for (name, text) in &files {
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    let mut cmd = armfix();
+    cmd.current_dir(dir.path()).args(["check", "."]);
+    let r = run(cmd, Duration::from_secs(30));
+    assert_eq!(r.code, Some(2));
+    assert!(!r.stdout.contains('\u{1b}') && !r.stderr.contains('\u{1b}'));
+    assert!(!r.stdout.contains('\r') && !r.stderr.contains('\r'));
+    let findings: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(findings.len(), 2, "{}", r.stdout);
+    assert!(
+        findings[0].starts_with("expression.json:1:"),
+        "{}",
+        findings[0]
+    );
+    assert!(
+        findings[0].contains(r"[concat('a',\r\n'\u{1b}[31m')]"),
+        "{}",
+        findings[0]
+    );
+    let errors: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(errors.len(), 2, "{}", r.stderr);
+    assert!(
+        errors[0].starts_with("error: control.json:1:"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].contains(r"`\u{1b}`"), "{}", errors[0]);
+    assert!(
+        errors[1].starts_with("error: dup-name.json:1:"),
+        "{}",
+        errors[1]
+    );
+    assert!(errors[1].contains(r"`a\nb`"), "{}", errors[1]);
+}
