@@ -50,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
 fn check_spans(text: &str, outer: &Span, node: &Node) {
     let s = node.span;
     assert!(s.start <= s.end && s.end <= text.len(), "{s:?}");
-    assert!(outer.start <= s.start && s.end <= outer.end, "{s:?} not in {outer:?}");
+    assert!(
+        outer.start <= s.start && s.end <= outer.end,
+        "{s:?} not in {outer:?}"
+    );
     assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
     let src = &text[s.start..s.end];
     match &node.kind {

@@ -50,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(analysis.fixable(), 0);
                 return;
             };
-            assert_eq!(armfix::edit::apply(&original, &analysis.edits).as_ref(), Ok(&fixed));
+            assert_eq!(
+                armfix::edit::apply(&original, &analysis.edits).as_ref(),
+                Ok(&fixed)
+            );
             match engine::process_text(fixed.clone(), FileKind::Json) {
                 Outcome::Analysed {
                     analysis: again,
