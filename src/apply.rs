@@ -7,6 +7,8 @@
 //! - The original is replaced in one `rename`, so at any instant (even after SIGKILL or a
 //!   power cut, once the folder is synced) the path holds either the old bytes or the new.
 //! - The new bytes are fsync'ed before the rename and the folder after it.
+//! - A file that already holds the fix (reached earlier in the run through another path, a
+//!   symbolic or hard link) is left as it is and counts as written.
 //! - A write that fails (disk full, quota, file size limit) leaves the original untouched and
 //!   removes its temporary file.
 //! - Temporary files are named `.NAME.XXXXXX.armfix.tmp` and locked (`flock`) while written.
@@ -35,7 +37,15 @@ pub fn write_atomic(path: &Path, original: &[u8], fixed: &str) -> Result<(), Str
     if meta.permissions().readonly() || !may_write(&real) {
         return Err("the file is read-only; not written".into());
     }
-    unchanged(&real, original)?;
+    let current = fs::read(&real).map_err(|e| io_message(&e))?;
+    if current == fixed.as_bytes() {
+        // Already fixed: the same file reached by another path (a symbolic or hard link
+        // walked beside its target) was just written.
+        return Ok(());
+    }
+    if current != original {
+        return Err(CHANGED.into());
+    }
     let dir = real.parent().unwrap_or(Path::new("."));
     clean_once(dir);
     let name = real
@@ -77,10 +87,12 @@ pub fn write_atomic(path: &Path, original: &[u8], fixed: &str) -> Result<(), Str
     Ok(())
 }
 
+const CHANGED: &str = "the file changed on disk since armfix read it; not written";
+
 fn unchanged(real: &Path, original: &[u8]) -> Result<(), String> {
     let current = fs::read(real).map_err(|e| io_message(&e))?;
     if current != original {
-        return Err("the file changed on disk since armfix read it; not written".into());
+        return Err(CHANGED.into());
     }
     Ok(())
 }
@@ -249,6 +261,23 @@ mod tests {
         write_atomic(&link, b"old", "new").unwrap();
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+    }
+
+    #[test]
+    fn a_file_reached_twice_is_written_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("v2.json");
+        let link = dir.path().join("latest.json");
+        fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&target, b"old", "new").unwrap();
+        // The link was read before the write: its original is stale, its fix is done.
+        write_atomic(&link, b"old", "new").unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        // Not a loophole: other content is still refused.
+        assert!(write_atomic(&link, b"old", "other")
+            .unwrap_err()
+            .contains("changed on disk"));
     }
 
     #[test]

@@ -216,6 +216,8 @@ fn bad_input_matrix() {
     let (text, fixed) = good("good");
     fs::write(root.join("good.json"), text).unwrap();
     goods.push(("good.json", fixed));
+    // The same file again through a link, walked beside it: fixed once, no error.
+    std::os::unix::fs::symlink("good.json", root.join("latest.json")).unwrap();
     // A folder named like a file is a folder: walked, and what it holds is fixed.
     fs::create_dir_all(root.join("x.json/inner")).unwrap();
     let (text, fixed) = good("inner");
@@ -510,6 +512,9 @@ fn bad_input_matrix() {
     for (name, bytes) in &small_before {
         assert_eq!(content(name), *bytes, "{name} is byte-for-byte unchanged");
     }
+    assert!(fs::symlink_metadata(root.join("latest.json"))
+        .unwrap()
+        .is_symlink());
     assert_eq!(temp_files(root), Vec::<PathBuf>::new());
     // Nothing is created either: the tree holds what it held plus nothing.
     assert!(!root.join("nowhere.json").exists());
