@@ -53,7 +53,7 @@ pub fn write_atomic(path: &Path, original: &[u8], fixed: &str) -> Result<(), Str
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
+        .prefix(&format!(".{}.", temp_stem(&name)))
         .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(|e| format!("cannot create a temporary file: {}", io_message(&e)))?;
@@ -139,6 +139,17 @@ fn lock(file: &File) -> bool {
 #[cfg(not(unix))]
 fn lock(_: &File) -> bool {
     true
+}
+
+/// The file's name as it goes into its temporary file's, cut (on a character boundary) so
+/// that the whole name stays within the 255 bytes file systems allow.
+fn temp_stem(name: &str) -> &str {
+    const ROOM: usize = 255 - ".".len() - ".XXXXXX".len() - TEMP_SUFFIX.len();
+    let mut end = name.len().min(ROOM);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
 }
 
 /// True for names armfix gives its temporary files: `.NAME.XXXXXX.armfix.tmp`.
@@ -278,6 +289,21 @@ mod tests {
         assert!(write_atomic(&link, b"old", "other")
             .unwrap_err()
             .contains("changed on disk"));
+    }
+
+    #[test]
+    fn long_names_get_short_enough_temporary_names() {
+        let dir = tempfile::tempdir().unwrap();
+        // 250 bytes: the longest names leave no room for a prefix and suffix.
+        let name = format!("a{}.json", "\u{e9}".repeat(122)); // the cut falls inside an é
+        assert_eq!(name.len(), 250);
+        let p = dir.path().join(&name);
+        fs::write(&p, "old").unwrap();
+        write_atomic(&p, b"old", "new").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        let stem = temp_stem(&name);
+        assert!(stem.len() <= 255 - 1 - 7 - TEMP_SUFFIX.len() && name.starts_with(stem));
+        assert!(is_temp_name(&format!(".{stem}.AbCdEf{TEMP_SUFFIX}")));
     }
 
     #[test]
