@@ -307,6 +307,22 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_owner_when_root_writes() {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return; // only root can give a file away
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.json");
+        fs::write(&p, "old").unwrap();
+        std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+        write_atomic(&p, b"old", "new").unwrap();
+        let m = fs::metadata(&p).unwrap();
+        assert_eq!((m.uid(), m.gid()), (65534, 65534));
+    }
+
+    #[test]
     fn recognises_its_temporary_names() {
         assert!(is_temp_name(".azuredeploy.json.a1B2c3.armfix.tmp"));
         assert!(is_temp_name(".x.json.abcdef.armfix.tmp"));
