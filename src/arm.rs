@@ -102,7 +102,15 @@ fn walk_template<'n, 'a>(
         }
         Kind::Object(members) => {
             // languageVersion 2.0: symbolic name -> resource.
-            for m in members {
+            for (i, m) in members.iter().enumerate() {
+                // A name given twice (ignoring case, like every key on the way): which
+                // resource deploys is ambiguous.
+                if members[..i]
+                    .iter()
+                    .any(|o| o.key.eq_ignore_ascii_case(&m.key))
+                {
+                    return Err(ambiguous(path, m.key.to_string(), &m.value));
+                }
                 path.push(Segment::Key(m.key.to_string()));
                 visit_resource(&m.value, path, out)?;
                 path.pop();
@@ -284,6 +292,22 @@ mod tests {
             &parse(r#"{"$schema": "https://x/deploymentParameters.json#"}"#).unwrap()
         ));
         assert!(!is_template(&parse("[]").unwrap()));
+    }
+
+    #[test]
+    fn duplicate_symbolic_names_are_ambiguous() {
+        // Found by fuzzing (fuzz/ target `pipeline`): the first `aks` was planned, the
+        // renderer resolved the last one, and the run ended in an internal error.
+        let text = format!(
+            r#"{{"$schema": "{SCHEMA}", "languageVersion": "2.0", "resources": {{"aks": {}, "AKS": {{}}}}}}"#,
+            cluster(r#"{"enabled": true}"#)
+        );
+        let root = parse(&text).unwrap();
+        let a = find_clusters(&root).unwrap_err();
+        assert_eq!(
+            a.path,
+            vec![Segment::Key("resources".into()), Segment::Key("AKS".into())]
+        );
     }
 
     #[test]

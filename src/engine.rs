@@ -64,9 +64,33 @@ pub fn process_path(path: &PathBuf, kind: FileKind) -> FileReport {
 /// Reads and processes a file from disk.
 pub fn process_path_with(path: &PathBuf, kind: FileKind, options: &Options) -> FileReport {
     let candidate = Candidate::File(path.clone());
-    let outcome = match std::fs::read(path) {
-        Ok(bytes) => process_bytes_with(bytes, kind, options),
-        Err(e) => Outcome::Error(FileError {
+    let outcome = match read_bytes(path) {
+        Ok(Some(bytes)) => process_bytes_with(bytes, kind, options),
+        Ok(None) => Outcome::Skipped,
+        Err(error) => Outcome::Error(error),
+    };
+    FileReport { candidate, outcome }
+}
+
+/// Reads a file's bytes; `None` for a file too large to read that cannot concern the rule.
+fn read_bytes(path: &PathBuf) -> Result<Option<Vec<u8>>, FileError> {
+    match read::read_file(path) {
+        Ok(read::Contents::Bytes(bytes)) => Ok(Some(bytes)),
+        Ok(read::Contents::TooLarge { mentions_rule }) => {
+            if mentions_rule {
+                Err(FileError {
+                    line_col: None,
+                    message: format!(
+                        "the file is larger than {} MiB (ARM accepts templates up to 4 MB); \
+                         not read",
+                        read::MAX_FILE_BYTES >> 20
+                    ),
+                })
+            } else {
+                Ok(None)
+            }
+        }
+        Err(e) => Err(FileError {
             line_col: None,
             message: if path.is_dir() {
                 "is a directory".into()
@@ -74,8 +98,7 @@ pub fn process_path_with(path: &PathBuf, kind: FileKind, options: &Options) -> F
                 io_message(&e)
             },
         }),
-    };
-    FileReport { candidate, outcome }
+    }
 }
 
 /// Processes a file's bytes with default options.
@@ -88,17 +111,18 @@ pub fn process_bytes_with(bytes: Vec<u8>, kind: FileKind, options: &Options) -> 
     if !kind.may_concern(&bytes) {
         return Outcome::Skipped;
     }
-    let text = match read::decode(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            // Undecodable bytes: a line/column would need the text we do not have.
-            return Outcome::Error(FileError {
-                line_col: None,
-                message: format!("{} (at byte {})", e.message, e.offset),
-            });
-        }
-    };
-    process_text_with(text, kind, options)
+    match decode(bytes) {
+        Ok(text) => process_text_with(text, kind, options),
+        Err(error) => Outcome::Error(error),
+    }
+}
+
+/// Decodes bytes as UTF-8, placing an error at its line and column.
+fn decode(bytes: Vec<u8>) -> Result<String, FileError> {
+    read::decode_placed(bytes).map_err(|(e, place)| FileError {
+        line_col: Some(place),
+        message: format!("{} (at byte {})", e.message, e.offset),
+    })
 }
 
 /// Processes decoded text with default options.
@@ -113,105 +137,66 @@ pub fn process_text_with(text: String, kind: FileKind, options: &Options) -> Out
         Ok(None) => return Outcome::Skipped,
         Err(e) => return Outcome::Error(source_error(&text, e)),
     };
-    finish(text, analysis, kind)
+    finish(text, analysis, |text, analysis, fixed| {
+        kind.verify(text, analysis, fixed)
+    })
 }
 
 /// Processes a parameter file for the parameters that scanned templates need to be true.
 pub fn process_parameter_file(path: &PathBuf, demands: &[crate::params::Demand]) -> FileReport {
-    let candidate = Candidate::File(path.clone());
-    let text = match std::fs::read(path)
-        .map_err(|e| io_message(&e))
-        .and_then(|b| read::decode(b).map_err(|e| format!("{} (at byte {})", e.message, e.offset)))
-    {
-        Ok(t) => t,
-        Err(message) => {
-            return FileReport {
-                candidate,
-                outcome: Outcome::Error(FileError {
-                    line_col: None,
-                    message,
-                }),
-            }
-        }
-    };
-    let outcome = match crate::params::analyze(&text, demands) {
-        Ok(None) => Outcome::Skipped,
-        Ok(Some(analysis)) => finish(text, analysis, FileKind::Json),
-        Err(e) => Outcome::Error(source_error(&text, e)),
-    };
-    FileReport { candidate, outcome }
+    process_linked(
+        path,
+        |text| crate::params::analyze(text, demands),
+        |t, a, f| FileKind::Json.verify(t, a, f),
+    )
 }
 
 /// Processes a `.bicepparam` file for the parameters its `using` template needs to be true.
 /// Its fix is proven with those demands (see [`crate::bicep::verify_params`]).
 pub fn process_bicepparam_file(path: &PathBuf, demands: &[crate::params::Demand]) -> FileReport {
-    let candidate = Candidate::File(path.clone());
-    let text = match std::fs::read(path)
-        .map_err(|e| io_message(&e))
-        .and_then(|b| read::decode(b).map_err(|e| format!("{} (at byte {})", e.message, e.offset)))
-    {
-        Ok(t) => t,
-        Err(message) => {
-            let error = FileError {
-                line_col: None,
-                message,
-            };
-            return FileReport {
-                candidate,
-                outcome: Outcome::Error(error),
-            };
-        }
-    };
-    let analysis = match crate::bicep::analyze_params(&text, demands) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            return FileReport {
-                candidate,
-                outcome: Outcome::Skipped,
-            }
-        }
-        Err(e) => {
-            let outcome = Outcome::Error(source_error(&text, e));
-            return FileReport { candidate, outcome };
-        }
-    };
-    let fixed = if analysis.edits.is_empty() {
-        None
-    } else {
-        let checked = edit::apply(&text, &analysis.edits).and_then(|fixed| {
-            crate::bicep::verify_params(&text, &analysis, &fixed, demands).map(|()| fixed)
-        });
-        match checked {
-            Ok(t) => Some(t),
-            Err(why) => {
-                let error = FileError {
-                    line_col: None,
-                    message: format!(
-                        "internal error: the fix failed verification ({why}); nothing written"
-                    ),
-                };
-                return FileReport {
-                    candidate,
-                    outcome: Outcome::Error(error),
-                };
-            }
-        }
-    };
-    let outcome = Outcome::Analysed {
-        original: text,
-        analysis,
-        fixed,
-    };
-    FileReport { candidate, outcome }
+    process_linked(
+        path,
+        |text| crate::bicep::analyze_params(text, demands),
+        |t, a, f| crate::bicep::verify_params(t, a, f, demands),
+    )
 }
 
-/// Applies and verifies an analysis' edits.
-fn finish(text: String, analysis: Analysis, kind: FileKind) -> Outcome {
+/// Reads a parameter file linked to a scanned template, analyses it with `analyze` and
+/// proves its fix with `verify`.
+fn process_linked(
+    path: &PathBuf,
+    analyze: impl FnOnce(&str) -> Result<Option<Analysis>, SourceError>,
+    verify: impl FnOnce(&str, &Analysis, &str) -> Result<(), String>,
+) -> FileReport {
+    let outcome = match read_bytes(path).and_then(|b| b.map(decode).transpose()) {
+        Ok(None) => Outcome::Skipped,
+        Err(error) => Outcome::Error(error),
+        Ok(Some(text)) => match analyze(&text) {
+            Ok(Some(analysis)) => finish(text, analysis, verify),
+            Ok(None) => Outcome::Skipped,
+            Err(e) => Outcome::Error(source_error(&text, e)),
+        },
+    };
+    FileReport {
+        candidate: Candidate::File(path.clone()),
+        outcome,
+    }
+}
+
+/// Applies an analysis' edits and proves them with `verify`; messages are kept to one line.
+fn finish(
+    text: String,
+    mut analysis: Analysis,
+    verify: impl FnOnce(&str, &Analysis, &str) -> Result<(), String>,
+) -> Outcome {
+    for f in &mut analysis.findings {
+        f.message = one_line(&f.message);
+    }
     let fixed = if analysis.edits.is_empty() {
         None
     } else {
         let checked = edit::apply(&text, &analysis.edits)
-            .and_then(|fixed| kind.verify(&text, &analysis, &fixed).map(|()| fixed));
+            .and_then(|fixed| verify(&text, &analysis, &fixed).map(|()| fixed));
         match checked {
             Ok(t) => Some(t),
             Err(why) => {
@@ -234,6 +219,29 @@ fn finish(text: String, analysis: Analysis, kind: FileKind) -> Outcome {
 fn source_error(text: &str, e: SourceError) -> FileError {
     FileError {
         line_col: Some(LineIndex::new(text).line_col(text, e.offset)),
-        message: e.message,
+        message: one_line(&e.message),
     }
+}
+
+/// A message that quotes the file (a key, an expression, a character) on one line: line
+/// breaks and other control characters are escaped (`\n`, `\u{1b}`), so every finding and
+/// error stays one line and cannot drive the terminal.
+pub fn one_line(message: &str) -> String {
+    if !message.chars().any(needs_escape) {
+        return message.to_string();
+    }
+    message
+        .chars()
+        .map(|c| {
+            if needs_escape(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }

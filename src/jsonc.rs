@@ -438,9 +438,11 @@ impl<'a> Parser<'a> {
     }
 
     fn hex4(&mut self, esc_at: usize) -> Result<u32, ParseError> {
+        // Exactly four hex digits: `from_str_radix` alone would also take a sign (`\u+0eb`).
         let digits = self
             .bytes
             .get(self.pos..self.pos + 4)
+            .filter(|d| d.iter().all(u8::is_ascii_hexdigit))
             .and_then(|d| std::str::from_utf8(d).ok())
             .and_then(|d| u32::from_str_radix(d, 16).ok())
             .ok_or_else(|| self.error_at(esc_at, "invalid unicode escape"))?;
@@ -510,6 +512,19 @@ mod tests {
         assert!(err("{} {}").message.contains("after the JSON document"));
         assert!(err("").message.contains("end of file"));
         assert!(err("tru").message.contains("invalid literal"));
+    }
+
+    #[test]
+    fn unicode_escapes_take_exactly_four_hex_digits() {
+        // Found by fuzzing (fuzz/ target `parse`): a sign was accepted as a digit.
+        assert!(err(r#""\u+0eb""#)
+            .message
+            .contains("invalid unicode escape"));
+        assert!(err(r#""\u-0eb""#)
+            .message
+            .contains("invalid unicode escape"));
+        assert!(err(r#""\u00e""#).message.contains("invalid unicode escape"));
+        assert_eq!(parse(r#""\u00eB""#).unwrap().as_str(), Some("\u{eb}"));
     }
 
     #[test]

@@ -4,7 +4,97 @@
 
 use crate::finding::SourceError;
 use aho_corasick::AhoCorasick;
+use std::io::{self, Read};
+use std::path::Path;
 use std::sync::OnceLock;
+
+/// The largest file armfix reads (32 MiB). ARM itself refuses templates over 4 MB; parsing,
+/// verifying and diffing a file takes several times its size in memory, so a larger file is
+/// reported instead of read (when it mentions the marker; otherwise it is skipped).
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// What reading a candidate gave.
+#[derive(Debug)]
+pub enum Contents {
+    Bytes(Vec<u8>),
+    /// Over [`MAX_FILE_BYTES`]: not kept in memory; only searched for the marker.
+    TooLarge {
+        mentions_rule: bool,
+    },
+}
+
+/// Reads a candidate without ever blocking on it or reading without end: a FIFO with no
+/// writer reads as empty instead of hanging the run, devices are refused, and only the first
+/// [`MAX_FILE_BYTES`] are kept.
+pub fn read_file(path: impl AsRef<Path>) -> io::Result<Contents> {
+    let file = open_for_reading(path.as_ref())?;
+    let meta = file.metadata()?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
+    }
+    if !kind.is_file() && !is_fifo(&kind) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a device or socket); not read",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_FILE_BYTES) as usize + 1);
+    (&file).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 <= MAX_FILE_BYTES {
+        return Ok(Contents::Bytes(bytes));
+    }
+    // Too large to parse. Does it concern the rule at all? Search the rest as a stream,
+    // starting a little before the cut so a marker across it is still seen.
+    let mentions_rule = mentions_rule(&bytes) || {
+        let overlap = bytes.split_off(bytes.len() - (MARKER.len() - 1));
+        drop(bytes);
+        let mut rest = marker().stream_find_iter(io::Cursor::new(overlap).chain(&file));
+        match rest.next() {
+            Some(found) => found.map(|_| true)?,
+            None => false,
+        }
+    };
+    Ok(Contents::TooLarge { mentions_rule })
+}
+
+#[cfg(unix)]
+fn open_for_reading(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    // Opening a FIFO blocks until a writer comes, unless O_NONBLOCK is given. Once open,
+    // blocking reads are restored: a FIFO with a writer (`<(cmd)`) is read in full, one
+    // without reads as empty.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_for_reading(path: &Path) -> io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+#[cfg(unix)]
+fn is_fifo(kind: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(kind)
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::FileType) -> bool {
+    false
+}
 
 /// The word a file must contain (ignoring ASCII case) to possibly need a fix.
 pub const MARKER: &str = "managedclusters";
@@ -56,24 +146,52 @@ pub(crate) fn utf16_units(bytes: &[u8]) -> Option<Vec<u16>> {
 
 /// Decodes a file as UTF-8 (keeping a UTF-8 byte order mark in the text).
 pub fn decode(bytes: Vec<u8>) -> Result<String, SourceError> {
+    decode_placed(bytes).map_err(|(e, _)| e)
+}
+
+/// Like [`decode`], also giving the 1-based line and column of the error (columns count the
+/// characters before it, undecodable bytes as one each), so the message can point there.
+pub fn decode_placed(bytes: Vec<u8>) -> Result<String, (SourceError, (usize, usize))> {
     if utf16_units(&bytes).is_some() {
-        return Err(SourceError {
+        let e = SourceError {
             offset: 0,
             message: "the file is UTF-16 (it starts with a UTF-16 byte order mark); armfix reads \
                       UTF-8 only: convert it first"
                 .into(),
-        });
+        };
+        return Err((e, (1, 1)));
     }
     if let Some(nul) = memchr_nul(&bytes) {
-        return Err(SourceError {
+        let e = SourceError {
             offset: nul,
             message: "the file holds binary data (a NUL byte); it is not a template".into(),
-        });
+        };
+        return Err((e, byte_line_col(&bytes, nul)));
     }
-    String::from_utf8(bytes).map_err(|e| SourceError {
-        offset: e.utf8_error().valid_up_to(),
-        message: "the file is not valid UTF-8".into(),
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let place = byte_line_col(e.as_bytes(), offset);
+        let e = SourceError {
+            offset,
+            message: "the file is not valid UTF-8".into(),
+        };
+        (e, place)
     })
+}
+
+/// The 1-based line and column of `offset` in bytes that may not be valid UTF-8.
+fn byte_line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let mut line = &before[line_start..];
+    if line_start == 0 {
+        line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+    }
+    let line_no = before.iter().filter(|b| **b == b'\n').count() + 1;
+    (line_no, String::from_utf8_lossy(line).chars().count() + 1)
 }
 
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
@@ -102,6 +220,70 @@ mod tests {
             .collect();
         assert!(mentions_rule(&utf16));
         assert!(decode(utf16).unwrap_err().message.contains("UTF-16"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_without_writer_reads_as_empty_instead_of_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.json");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string and a mode.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        match read_file(&fifo).unwrap() {
+            Contents::Bytes(b) => assert!(b.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_directories_are_refused() {
+        let e = read_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_file(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("is a directory"));
+    }
+
+    #[test]
+    fn files_over_the_limit_are_only_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.json");
+        // Sparse: cheap to make, and read as zeros.
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_len(MAX_FILE_BYTES + 10).unwrap();
+        assert!(matches!(
+            read_file(&p).unwrap(),
+            Contents::TooLarge {
+                mentions_rule: false
+            }
+        ));
+        // The marker straddling the cut is still found.
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.seek(SeekFrom::Start(MAX_FILE_BYTES - 5)).unwrap();
+        f.write_all(b"ManagedClusters").unwrap();
+        drop(f);
+        assert!(matches!(
+            read_file(&p).unwrap(),
+            Contents::TooLarge {
+                mentions_rule: true
+            }
+        ));
+        std::fs::write(&p, b"managedClusters").unwrap();
+        assert!(matches!(read_file(&p).unwrap(), Contents::Bytes(b) if b.len() == 15));
+    }
+
+    #[test]
+    fn decode_errors_carry_lines_and_columns() {
+        let (e, place) = decode_placed(b"{\n  \"a\": \"\xff\"}".to_vec()).unwrap_err();
+        assert_eq!((e.offset, place), (10, (2, 9)));
+        let (_, place) =
+            decode_placed(b"\xef\xbb\xbf\xe9t\xe9\n \xc3\xa9\x00".to_vec()).unwrap_err();
+        assert_eq!(place, (2, 3));
     }
 
     #[test]

@@ -264,7 +264,8 @@ fn undecodable_file_is_an_error_not_a_crash() {
     write(d.path(), "good.json", NEEDS_FIX);
     let r = run(d.path(), &["fix", "--yes"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("latin.json: "), "{}", r.stderr);
+    // The place of the first undecodable byte: line and column after the template.
+    assert!(r.stderr.contains("latin.json:17:1: "), "{}", r.stderr);
     assert!(r.stderr.contains("UTF-8"), "{}", r.stderr);
     assert_eq!(std::fs::read(d.path().join("latin.json")).unwrap(), bytes);
     assert_eq!(read(d.path().join("good.json")), NEEDS_FIX_FIXED);
