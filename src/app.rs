@@ -3,13 +3,14 @@
 //! follow ruff: 0 nothing left to fix, 1 findings remain, 2 an error in some file.
 
 use crate::cli::{Cli, ColorChoice, Command, WalkArgs};
-use crate::discover::{self, Candidate, WalkOptions};
+use crate::discover::{self, Candidate, Found, WalkOptions};
 use crate::engine::{self, FileReport, Outcome};
 use crate::present::{self, Paint, Totals};
 use crate::{apply, finding::Finding};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::io::{BufRead, IsTerminal, Read, Write};
+use std::sync::Mutex;
 
 pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -31,39 +32,75 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Discovers and processes every file; walk errors come back as error reports.
+/// Discovers and processes every file; walk errors come back as error reports. Files are
+/// processed on the walker's threads as soon as they are found; the reports are sorted by
+/// path at the end, so the output does not depend on the parallelism. Only reports that
+/// carry a fix keep the file's text, so memory grows with the files in flight and the fixes
+/// found, not with the repository.
 fn process_all(walk: &WalkArgs) -> Result<Vec<FileReport>> {
     let opts = WalkOptions {
         include: walk.include.clone(),
         exclude: walk.exclude.clone(),
         no_ignore: walk.no_ignore,
     };
-    let (candidates, walk_errors) =
-        discover::discover(&walk.paths, &opts).map_err(anyhow::Error::msg)?;
-    let stdin = if candidates.contains(&Candidate::Stdin) {
+    let stdin = if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         Some(read_stdin()?)
     } else {
         None
     };
-    let mut reports: Vec<FileReport> = candidates
-        .par_iter()
-        .map(|c| match c {
-            Candidate::Stdin => FileReport {
-                candidate: Candidate::Stdin,
+    let reports = Mutex::new(Vec::new());
+    let process = |found: Found| {
+        let report = match found {
+            Found::Candidate(c @ Candidate::Stdin) => FileReport {
                 outcome: engine::process_bytes(stdin.clone().unwrap_or_default(), c.kind()),
+                candidate: c,
             },
-            Candidate::File(p) => engine::process_path(p, c.kind()),
-        })
-        .collect();
-    reports.extend(walk_errors.into_iter().map(|e| FileReport {
-        candidate: Candidate::File(e.path),
-        outcome: Outcome::Error(engine::FileError {
-            line_col: None,
-            message: e.message,
-        }),
-    }));
+            Found::Candidate(c @ Candidate::File(_)) => {
+                let Candidate::File(p) = &c else {
+                    unreachable!()
+                };
+                lighten(engine::process_path(p, c.kind()))
+            }
+            Found::Error(e) => FileReport {
+                candidate: Candidate::File(e.path),
+                outcome: Outcome::Error(engine::FileError {
+                    line_col: None,
+                    message: e.message,
+                }),
+            },
+        };
+        reports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(report);
+    };
+    if std::env::var_os("ARMFIX_RAYON").is_some() {
+        let (candidates, errors) =
+            discover::discover(&walk.paths, &opts).map_err(anyhow::Error::msg)?;
+        candidates
+            .into_par_iter()
+            .map(Found::Candidate)
+            .chain(errors.into_par_iter().map(Found::Error))
+            .for_each(process);
+    } else {
+        discover::walk(&walk.paths, &opts, &process).map_err(anyhow::Error::msg)?;
+    }
+    let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
     reports.sort_by(|a, b| a.candidate.cmp(&b.candidate));
     Ok(reports)
+}
+
+/// Drops the text of a report that has no fix to show or write: nothing reads it.
+fn lighten(mut report: FileReport) -> FileReport {
+    if let Outcome::Analysed {
+        original,
+        fixed: None,
+        ..
+    } = &mut report.outcome
+    {
+        *original = String::new();
+    }
+    report
 }
 
 fn read_stdin() -> Result<Vec<u8>> {

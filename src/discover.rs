@@ -1,11 +1,16 @@
 //! Finds the files a run must look at: walks each PATH (honouring `.gitignore` and `.ignore`,
 //! skipping `.git`, entering other hidden folders), applies `--include`/`--exclude` globs to
-//! the path relative to the PATH argument, and keeps the files whose extension names a kind armfix reads (see `kind`). Files named
-//! explicitly are always kept. The result is sorted and free of duplicates.
+//! the path relative to the PATH argument, and keeps the files whose extension names a kind
+//! armfix reads (see `kind`). Files named explicitly are always kept. The walk runs on every
+//! core and hands each file over as soon as it is found ([`walk`]); [`discover`] collects
+//! them sorted and free of duplicates.
 
 use crate::kind::FileKind;
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::WalkState;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// How to walk.
 #[derive(Debug, Clone, Default)]
@@ -16,7 +21,7 @@ pub struct WalkOptions {
 }
 
 /// A file to process.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Candidate {
     Stdin,
     File(PathBuf),
@@ -47,31 +52,74 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, String> {
     b.build().map_err(|e| e.to_string())
 }
 
+/// What a walk finds: a file to process, or a path that could not be walked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Candidate(Candidate),
+    Error(WalkError),
+}
+
 /// Walks `paths` ("-" for standard input). Errors on individual paths are returned beside
-/// the candidates; a bad glob is an error for the whole run.
+/// the candidates; a bad glob is an error for the whole run. The candidates are sorted and
+/// free of duplicates.
 pub fn discover(
     paths: &[PathBuf],
     opts: &WalkOptions,
 ) -> Result<(Vec<Candidate>, Vec<WalkError>), String> {
+    let found = Mutex::new((Vec::new(), Vec::new()));
+    walk(paths, opts, &|f| {
+        let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
+        match f {
+            Found::Candidate(c) => found.0.push(c),
+            Found::Error(e) => found.1.push(e),
+        }
+    })?;
+    let (mut out, mut errors) = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    out.sort();
+    out.dedup();
+    errors.sort_by(|a: &WalkError, b| a.path.cmp(&b.path));
+    Ok((out, errors))
+}
+
+/// Walks `paths` ("-" for standard input) with one thread per core and calls `visit` for
+/// every candidate and every error, from those threads and in no particular order, so that
+/// a caller can process each file as soon as it is found. A file reached twice (two PATH
+/// arguments naming it) is visited once. A bad glob is an error for the whole run, found
+/// before anything is visited.
+pub fn walk(
+    paths: &[PathBuf],
+    opts: &WalkOptions,
+    visit: &(dyn Fn(Found) + Sync),
+) -> Result<(), String> {
     let include = glob_set(&opts.include)?;
     let exclude = glob_set(&opts.exclude)?;
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
+    // Only overlapping PATH arguments can reach a path twice.
+    let seen: Option<Mutex<HashSet<Candidate>>> = (paths.len() > 1).then(Mutex::default);
+    let visit_once = |c: Candidate| {
+        let first = seen.as_ref().is_none_or(|s| {
+            s.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(c.clone())
+        });
+        if first {
+            visit(Found::Candidate(c));
+        }
+    };
     for root in paths {
         if root.as_os_str() == "-" {
-            out.push(Candidate::Stdin);
+            visit_once(Candidate::Stdin);
             continue;
         }
         match std::fs::metadata(root) {
             Err(e) => {
-                errors.push(WalkError {
+                visit(Found::Error(WalkError {
                     path: root.clone(),
                     message: io_message(&e),
-                });
+                }));
                 continue;
             }
             Ok(m) if !m.is_dir() => {
-                out.push(Candidate::File(root.clone()));
+                visit_once(Candidate::File(root.clone()));
                 continue;
             }
             Ok(_) => {}
@@ -86,39 +134,45 @@ pub fn discover(
             .require_git(false)
             .follow_links(true)
             .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walker {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    errors.push(walk_error(root, &e));
-                    continue;
+            .threads(threads())
+            .build_parallel();
+        let (include, exclude, visit_once) = (&include, &exclude, &visit_once);
+        walker.run(|| {
+            Box::new(move |entry| {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        visit(Found::Error(walk_error(root, &e)));
+                        return WalkState::Continue;
+                    }
+                };
+                let path = entry.path();
+                if entry.file_type().is_some_and(|t| t.is_dir()) || !has_extension(path) {
+                    return WalkState::Continue;
                 }
-            };
-            let path = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_dir()) || !has_extension(path) {
-                continue;
-            }
-            if entry.path_is_symlink() && std::fs::metadata(path).is_err() {
-                errors.push(WalkError {
-                    path: path.to_path_buf(),
-                    message: "dangling symbolic link".into(),
-                });
-                continue;
-            }
-            let rel = path.strip_prefix(root).unwrap_or(path);
-            if !opts.include.is_empty() && !include.is_match(rel) {
-                continue;
-            }
-            if exclude.is_match(rel) {
-                continue;
-            }
-            out.push(Candidate::File(path.to_path_buf()));
-        }
+                if entry.path_is_symlink() && std::fs::metadata(path).is_err() {
+                    visit(Found::Error(WalkError {
+                        path: path.to_path_buf(),
+                        message: "dangling symbolic link".into(),
+                    }));
+                    return WalkState::Continue;
+                }
+                let rel = path.strip_prefix(root).unwrap_or(path);
+                if (!opts.include.is_empty() && !include.is_match(rel)) || exclude.is_match(rel)
+                {
+                    return WalkState::Continue;
+                }
+                visit_once(Candidate::File(path.to_path_buf()));
+                WalkState::Continue
+            })
+        });
     }
-    out.sort();
-    out.dedup();
-    Ok((out, errors))
+    Ok(())
+}
+
+/// Walker threads: one per core (the walk and the work done in `visit` share them).
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn has_extension(path: &Path) -> bool {

@@ -1,36 +1,76 @@
 //! Reads a candidate's bytes, drops files that cannot concern the rule before anything
-//! parses them (a case-insensitive search for `managedclusters`), and decodes the rest as
-//! UTF-8, with exact errors for other encodings and binary data.
+//! parses them (an ASCII case-insensitive search for `managedclusters`, at memory speed),
+//! and decodes the rest as UTF-8, with exact errors for other encodings and binary data.
 
 use crate::finding::SourceError;
-use aho_corasick::AhoCorasick;
-use std::sync::OnceLock;
 
 /// The word a file must contain (ignoring ASCII case) to possibly need a fix.
 pub const MARKER: &str = "managedclusters";
 
-fn marker() -> &'static AhoCorasick {
-    static M: OnceLock<AhoCorasick> = OnceLock::new();
-    M.get_or_init(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build([MARKER])
-            .expect("a literal pattern builds")
-    })
-}
-
 /// True when the bytes mention the marker, in UTF-8 or (with a byte order mark) UTF-16.
 pub fn mentions_rule(bytes: &[u8]) -> bool {
-    if marker().is_match(bytes) {
+    mentions_any(bytes, &[MARKER])
+}
+
+/// True when the bytes contain one of `markers` ignoring ASCII case, in UTF-8 or (with a
+/// byte order mark) UTF-16. Markers made of letters match exactly; other bytes in a marker
+/// may also match their counterpart with bit 0x20 flipped (a prefilter may say yes too
+/// often, never too rarely).
+pub fn mentions_any(bytes: &[u8], markers: &[&str]) -> bool {
+    if markers
+        .iter()
+        .any(|m| contains_ignore_ascii_case(bytes, m.as_bytes()))
+    {
         return true;
     }
     match utf16_units(bytes) {
         Some(units) => {
             let text = String::from_utf16_lossy(&units);
-            marker().is_match(text.as_bytes())
+            markers
+                .iter()
+                .any(|m| contains_ignore_ascii_case(text.as_bytes(), m.as_bytes()))
         }
         None => false,
     }
+}
+
+/// Searches `haystack` for `needle` ignoring ASCII case: each block of the haystack is
+/// folded (`| 0x20`, which maps `A`-`Z` onto `a`-`z`) into a buffer on the stack and searched
+/// with memchr's SIMD `memmem` for the folded needle; blocks overlap by the needle's length
+/// less one, so no match straddling two blocks is missed. Measured at about twice the speed
+/// of aho-corasick's case-insensitive search (`cargo bench --bench prefilter`).
+pub fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    const BLOCK: usize = 8192;
+    if needle.is_empty() {
+        return true;
+    }
+    if needle.len() > BLOCK / 2 {
+        let folded: Vec<u8> = haystack.iter().map(|b| b | 0x20).collect();
+        let needle: Vec<u8> = needle.iter().map(|b| b | 0x20).collect();
+        return memchr::memmem::find(&folded, &needle).is_some();
+    }
+    let mut folded_needle = [0u8; BLOCK / 2];
+    for (d, s) in folded_needle.iter_mut().zip(needle) {
+        *d = s | 0x20;
+    }
+    let finder = memchr::memmem::Finder::new(&folded_needle[..needle.len()]);
+    let mut buf = [0u8; BLOCK];
+    let mut start = 0;
+    while start + needle.len() <= haystack.len() {
+        let end = (start + BLOCK).min(haystack.len());
+        let block = &haystack[start..end];
+        for (d, s) in buf.iter_mut().zip(block) {
+            *d = s | 0x20;
+        }
+        if finder.find(&buf[..block.len()]).is_some() {
+            return true;
+        }
+        if end == haystack.len() {
+            break;
+        }
+        start = end + 1 - needle.len();
+    }
+    false
 }
 
 /// The UTF-16 code units of a file that starts with a UTF-16 byte order mark.
@@ -77,7 +117,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, SourceError> {
 }
 
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|b| *b == 0)
+    memchr::memchr(0, bytes)
 }
 
 #[cfg(test)]
@@ -102,6 +142,50 @@ mod tests {
             .collect();
         assert!(mentions_rule(&utf16));
         assert!(decode(utf16).unwrap_err().message.contains("UTF-16"));
+    }
+
+    /// The blocked search against a plain scan, on every needle position around the block
+    /// edges and with every case mix of a short needle.
+    #[test]
+    fn blocked_search_matches_a_plain_scan() {
+        fn plain(h: &[u8], n: &[u8]) -> bool {
+            h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+        }
+        let needle = b"managedclusters";
+        for len in [0, 1, 14, 15, 16, 8191, 8192, 8193, 8205, 16384, 16400, 20000] {
+            let base = vec![b'x'; len];
+            assert_eq!(contains_ignore_ascii_case(&base, needle), false, "{len}");
+            for at in (0..=len.saturating_sub(needle.len()))
+                .filter(|a| *a < 40 || a.abs_diff(8192) < 40 || a.abs_diff(16384) < 40 || *a + 40 > len)
+            {
+                if len < needle.len() {
+                    break;
+                }
+                let mut h = base.clone();
+                h[at..at + needle.len()].copy_from_slice(b"MaNaGeDcLuStErS");
+                assert!(contains_ignore_ascii_case(&h, needle), "len {len} at {at}");
+                assert_eq!(plain(&h, needle), true);
+                // One wrong letter: no match anywhere.
+                h[at + 7] = b'x';
+                assert!(!contains_ignore_ascii_case(&h, needle), "len {len} at {at}");
+            }
+        }
+        for mask in 0u32..(1 << 5) {
+            let word: Vec<u8> = b"abcde"
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if mask & (1 << i) != 0 { c.to_ascii_uppercase() } else { *c })
+                .collect();
+            let h = [b"..".as_slice(), &word, b".."].concat();
+            assert!(contains_ignore_ascii_case(&h, b"abcde"));
+            assert!(contains_ignore_ascii_case(&h, b"ABCDE"));
+        }
+        // Non-letters fold too: the prefilter may say yes too often, never too rarely.
+        assert!(contains_ignore_ascii_case(b"a-b", b"a-b"));
+        assert!(!contains_ignore_ascii_case(b"manag", needle));
+        let long = vec![b'q'; 5000];
+        assert!(contains_ignore_ascii_case(&long, &long[..4500]));
+        assert!(mentions_any(b"x enableSECRETrotation", &["managedclusters", "enablesecretrotation"]));
     }
 
     #[test]
