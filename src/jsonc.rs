@@ -95,11 +95,7 @@ impl<'a> Node<'a> {
 
 /// Parses `text` (which may start with a UTF-8 byte order mark) as one JSON document.
 pub fn parse(text: &str) -> Result<Node<'_>, ParseError> {
-    let mut p = Parser {
-        src: text,
-        bytes: text.as_bytes(),
-        pos: 0,
-    };
+    let mut p = Parser::new(text);
     if text.starts_with('\u{feff}') {
         p.pos = 3;
     }
@@ -119,9 +115,46 @@ struct Parser<'a> {
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// Members and items of the containers being read, innermost last. Each container's
+    /// children are moved from here into a vector of exactly their number when it closes:
+    /// no regrowth while reading and no spare capacity kept in the tree.
+    members: Vec<Member<'a>>,
+    items: Vec<Node<'a>>,
 }
 
+/// Bytes that end the plain run of a string: `"`, `\` and control characters.
+static STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 impl<'a> Parser<'a> {
+    fn new(src: &'a str) -> Self {
+        Parser {
+            src,
+            bytes: src.as_bytes(),
+            pos: 0,
+            members: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+
+    /// Moves past bytes that cannot end a string's plain run.
+    fn plain_run(&mut self) {
+        let rest = &self.bytes[self.pos.min(self.bytes.len())..];
+        self.pos += rest
+            .iter()
+            .position(|&b| STRING_STOP[b as usize])
+            .unwrap_or(rest.len());
+    }
+
     fn error(&self, message: impl Into<String>) -> ParseError {
         ParseError {
             offset: self.pos,
@@ -235,17 +268,17 @@ impl<'a> Parser<'a> {
     fn object(&mut self, depth: usize) -> Result<Kind<'a>, ParseError> {
         let depth = self.enter(depth)?;
         self.pos += 1; // `{`
-        let mut members = Vec::new();
+        let mark = self.members.len();
         self.skip_trivia()?;
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(Kind::Object(members));
+            return Ok(Kind::Object(Vec::new()));
         }
         loop {
             self.skip_trivia()?;
             match self.peek() {
                 Some(b'"') => {}
-                Some(b'}') if !members.is_empty() => {
+                Some(b'}') if self.members.len() > mark => {
                     return Err(self.error("trailing comma before `}`"));
                 }
                 None => return Err(self.error("unexpected end of file: expected a key")),
@@ -264,7 +297,7 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             self.skip_trivia()?;
             let value = self.value(depth)?;
-            members.push(Member {
+            self.members.push(Member {
                 key,
                 key_span,
                 value,
@@ -274,7 +307,7 @@ impl<'a> Parser<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(Kind::Object(members));
+                    return Ok(Kind::Object(self.members.drain(mark..).collect()));
                 }
                 None => return Err(self.error("unexpected end of file: expected `,` or `}`")),
                 _ => return Err(self.error("expected `,` or `}`")),
@@ -285,24 +318,25 @@ impl<'a> Parser<'a> {
     fn array(&mut self, depth: usize) -> Result<Kind<'a>, ParseError> {
         let depth = self.enter(depth)?;
         self.pos += 1; // `[`
-        let mut items = Vec::new();
+        let mark = self.items.len();
         self.skip_trivia()?;
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(Kind::Array(items));
+            return Ok(Kind::Array(Vec::new()));
         }
         loop {
             self.skip_trivia()?;
             if self.peek() == Some(b']') {
                 return Err(self.error("trailing comma before `]`"));
             }
-            items.push(self.value(depth)?);
+            let item = self.value(depth)?;
+            self.items.push(item);
             self.skip_trivia()?;
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(Kind::Array(items));
+                    return Ok(Kind::Array(self.items.drain(mark..).collect()));
                 }
                 None => return Err(self.error("unexpected end of file: expected `,` or `]`")),
                 _ => return Err(self.error("expected `,` or `]`")),
@@ -356,6 +390,7 @@ impl<'a> Parser<'a> {
         let content_start = self.pos;
         // Fast path: no escapes.
         loop {
+            self.plain_run();
             match self.peek() {
                 None => return Err(self.error_at(open, "unterminated string")),
                 Some(b'"') => {
@@ -428,9 +463,7 @@ impl<'a> Parser<'a> {
                     // Copy a run of plain bytes at once (always on char boundaries, since
                     // `"`, `\` and control bytes are ASCII).
                     let run_start = self.pos;
-                    while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
-                        self.pos += 1;
-                    }
+                    self.plain_run();
                     out.push_str(&self.src[run_start..self.pos]);
                 }
             }
