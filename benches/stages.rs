@@ -3,8 +3,11 @@
 //! its time:
 //!
 //!     cargo bench --bench stages -- FILE
+//!
+//! With `--once STAGE` (parse, analyze, verify, diff) it runs that stage once and stops, for a
+//! profiler: `valgrind --tool=callgrind target/release/deps/stages-* FILE --once verify`.
 
-use armfix::{edit, jsonc, kind::FileKind, plan, present, read, verify};
+use armfix::{edit, jsonc, plan, present, read, verify};
 use std::time::{Duration, Instant};
 
 fn median<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
@@ -22,12 +25,32 @@ fn median<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
 fn main() {
     let path = std::env::args()
         .skip(1)
-        .find(|a| !a.starts_with('-'))
+        .find(|a| !a.starts_with('-') && !matches!(a.as_str(), "parse" | "analyze" | "verify" | "diff"))
         .unwrap_or_else(|| "target/bench/big.json".into());
     let Ok(bytes) = std::fs::read(&path) else {
         eprintln!("cannot read {path}; run scripts/bench.sh first or pass a file");
         return;
     };
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--once") {
+        let text = read::decode(bytes).expect("UTF-8");
+        let analysis = || plan::analyze(&text).expect("parses").expect("template");
+        match args.get(i + 1).map(String::as_str) {
+            Some("parse") => drop(jsonc::parse(&text).expect("parses")),
+            Some("analyze") => drop(analysis()),
+            Some(stage @ ("verify" | "diff")) => {
+                let a = analysis();
+                let fixed = edit::apply(&text, &a.edits).expect("applies");
+                if stage == "verify" {
+                    verify::json(&text, &a, &fixed).expect("verifies");
+                } else {
+                    present::diff(&path, &text, &fixed, present::Paint(false));
+                }
+            }
+            _ => eprintln!("--once takes parse, analyze, verify or diff"),
+        }
+        return;
+    }
     let mb = bytes.len() as f64 / 1e6;
     let row = |name: &str, d: Duration| {
         println!(
@@ -49,8 +72,6 @@ fn main() {
     row("apply edits", t);
     let (t, ()) = median(|| verify::json(&text, &analysis, &fixed).expect("verifies"));
     row("verify", t);
-    let (t, _) = median(|| FileKind::Json.verify(&text, &analysis, &fixed));
-    row("verify (via kind)", t);
     let (t, _) = median(|| present::diff(&path, &text, &fixed, present::Paint(false)));
     row("diff", t);
     println!("{} findings, {} edits", analysis.findings.len(), analysis.edits.len());

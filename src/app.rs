@@ -8,7 +8,6 @@ use crate::engine::{self, FileReport, Outcome};
 use crate::present::{self, Paint, Totals};
 use crate::{apply, finding::Finding};
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::Mutex;
 
@@ -74,17 +73,7 @@ fn process_all(walk: &WalkArgs) -> Result<Vec<FileReport>> {
             .unwrap_or_else(|p| p.into_inner())
             .push(report);
     };
-    if std::env::var_os("ARMFIX_RAYON").is_some() {
-        let (candidates, errors) =
-            discover::discover(&walk.paths, &opts).map_err(anyhow::Error::msg)?;
-        candidates
-            .into_par_iter()
-            .map(Found::Candidate)
-            .chain(errors.into_par_iter().map(Found::Error))
-            .for_each(process);
-    } else {
-        discover::walk(&walk.paths, &opts, &process).map_err(anyhow::Error::msg)?;
-    }
+    discover::walk(&walk.paths, &opts, &process).map_err(anyhow::Error::msg)?;
     let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
     reports.sort_by(|a, b| a.candidate.cmp(&b.candidate));
     Ok(reports)
