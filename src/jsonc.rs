@@ -111,6 +111,168 @@ pub fn parse(text: &str) -> Result<Node<'_>, ParseError> {
     Ok(node)
 }
 
+/// A subtree set aside by [`compare_outside`]: which hole, the node parsed from the text
+/// there, and the node at the same place in the tree.
+#[derive(Debug)]
+pub struct Hole<'a, 'n, 'b> {
+    pub index: usize,
+    pub text_node: Node<'a>,
+    pub tree_node: &'n Node<'b>,
+}
+
+/// Parses `text` in step with `tree`, without building a tree for it, and tells whether the
+/// two are the same document outside the `holes` (paths of JSON pointer tokens; array items
+/// by decimal index): the same kinds, object keys (decoded) in the same order and number,
+/// the same strings (decoded), numbers (spelled alike), booleans and nulls. Each place a
+/// hole's path reaches in both is parsed into a node and returned beside the tree's node,
+/// for the caller to compare. `Ok(None)`: they differ. An error: `text` is not JSON.
+/// Duplicate keys are compared pairwise, so a hole under a duplicate key is reached once
+/// per occurrence. When one hole lies inside another, only the outer one is reached.
+pub fn compare_outside<'a, 'n, 'b>(
+    text: &'a str,
+    tree: &'n Node<'b>,
+    holes: &[Vec<String>],
+) -> Result<Option<Vec<Hole<'a, 'n, 'b>>>, ParseError> {
+    let mut m = Matcher {
+        p: Parser::new(text),
+        holes,
+        found: Vec::new(),
+    };
+    if text.starts_with('\u{feff}') {
+        m.p.pos = 3;
+    }
+    m.p.skip_trivia()?;
+    let live: Vec<usize> = (0..holes.len()).collect();
+    if !m.node(tree, 0, &live)? {
+        return Ok(None);
+    }
+    m.p.skip_trivia()?;
+    if m.p.pos < m.p.bytes.len() {
+        return Ok(None);
+    }
+    Ok(Some(m.found))
+}
+
+struct Matcher<'a, 'n, 'b, 'h> {
+    p: Parser<'a>,
+    holes: &'h [Vec<String>],
+    found: Vec<Hole<'a, 'n, 'b>>,
+}
+
+impl<'a, 'n, 'b> Matcher<'a, 'n, 'b, '_> {
+    /// Reads one value (trivia before it already skipped) at path depth `depth`; `live`
+    /// holds the holes whose paths lead here.
+    fn node(&mut self, want: &'n Node<'b>, depth: usize, live: &[usize]) -> Result<bool, ParseError> {
+        if let Some(&index) = live.iter().find(|&&h| self.holes[h].len() == depth) {
+            let text_node = self.p.value(depth)?;
+            self.found.push(Hole {
+                index,
+                text_node,
+                tree_node: want,
+            });
+            return Ok(true);
+        }
+        Ok(match (self.p.peek(), &want.kind) {
+            (Some(b'{'), Kind::Object(members)) => self.object(members, depth, live)?,
+            (Some(b'['), Kind::Array(items)) => self.array(items, depth, live)?,
+            (Some(b'"'), Kind::String(s)) => self.p.string()? == *s,
+            (Some(b'-' | b'0'..=b'9'), Kind::Number(n)) => self.p.number()? == *n,
+            (Some(b't'), Kind::Bool(true)) => self.p.literal("true", Kind::Null).is_ok(),
+            (Some(b'f'), Kind::Bool(false)) => self.p.literal("false", Kind::Null).is_ok(),
+            (Some(b'n'), Kind::Null) => self.p.literal("null", Kind::Null).is_ok(),
+            _ => false,
+        })
+    }
+
+    /// The holes among `live` whose next token is `token`.
+    fn narrow(&self, live: &[usize], depth: usize, token: &str) -> Vec<usize> {
+        live.iter()
+            .copied()
+            .filter(|&h| self.holes[h].get(depth).is_some_and(|t| t == token))
+            .collect()
+    }
+
+    fn object(
+        &mut self,
+        members: &'n [Member<'b>],
+        depth: usize,
+        live: &[usize],
+    ) -> Result<bool, ParseError> {
+        let child_depth = self.p.enter(depth)?;
+        self.p.pos += 1; // `{`
+        self.p.skip_trivia()?;
+        if self.p.peek() == Some(b'}') {
+            self.p.pos += 1;
+            return Ok(members.is_empty());
+        }
+        for (i, m) in members.iter().enumerate() {
+            if i > 0 {
+                if self.p.peek() != Some(b',') {
+                    return Ok(false);
+                }
+                self.p.pos += 1;
+                self.p.skip_trivia()?;
+            }
+            if self.p.peek() != Some(b'"') || self.p.string()? != m.key {
+                return Ok(false);
+            }
+            self.p.skip_trivia()?;
+            if self.p.peek() != Some(b':') {
+                return Ok(false);
+            }
+            self.p.pos += 1;
+            self.p.skip_trivia()?;
+            let child_live = if live.is_empty() {
+                Vec::new()
+            } else {
+                self.narrow(live, depth, &m.key)
+            };
+            if !self.node(&m.value, child_depth, &child_live)? {
+                return Ok(false);
+            }
+            self.p.skip_trivia()?;
+        }
+        if self.p.peek() != Some(b'}') {
+            return Ok(false);
+        }
+        self.p.pos += 1;
+        Ok(true)
+    }
+
+    fn array(&mut self, items: &'n [Node<'b>], depth: usize, live: &[usize]) -> Result<bool, ParseError> {
+        let child_depth = self.p.enter(depth)?;
+        self.p.pos += 1; // `[`
+        self.p.skip_trivia()?;
+        if self.p.peek() == Some(b']') {
+            self.p.pos += 1;
+            return Ok(items.is_empty());
+        }
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                if self.p.peek() != Some(b',') {
+                    return Ok(false);
+                }
+                self.p.pos += 1;
+                self.p.skip_trivia()?;
+            }
+            let child_live = if live.is_empty() {
+                Vec::new()
+            } else {
+                self.narrow(live, depth, &i.to_string())
+            };
+            if !self.node(item, child_depth, &child_live)? {
+                return Ok(false);
+            }
+            self.p.skip_trivia()?;
+        }
+        if self.p.peek() != Some(b']') {
+            return Ok(false);
+        }
+        self.p.pos += 1;
+        Ok(true)
+    }
+}
+
 struct Parser<'a> {
     src: &'a str,
     bytes: &'a [u8],

@@ -1,19 +1,26 @@
 //! Proves a planned fix before anything is written: the edited text must parse, must equal
 //! the JSON Patch applied to the original document (values and key order), and must pass the
 //! rule. A fix that fails any of these is never written.
+//!
+//! The comparison costs one parse of the edited text (its tree is needed for the rule) and
+//! one tree-less pass over the original in step with that tree: every value outside the
+//! objects the patch touches must be the same node for node; each touched object is turned
+//! into JSON values on both sides, the patch applied to the original's, and the two compared
+//! with their key order. Patches with other operations, or that touch the root, are checked
+//! on the whole documents as values.
 
 use crate::finding::Analysis;
-use crate::jsonc;
+use crate::jsonc::{self, Node};
 use crate::location::LineIndex;
 use crate::plan;
+use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
+use jsonptr::PointerBuf;
+use serde_json::Value;
+
+const NOT_THE_PATCH: &str = "the edited text is not the JSON Patch applied to the original";
 
 /// Checks that `fixed` is `original` with the analysis' JSON Patch applied, and passes.
 pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
-    let mut expected = jsonc::parse(original)
-        .map_err(|e| format!("the original no longer parses: {}", e.message))?
-        .to_value();
-    json_patch::patch(&mut expected, &analysis.patch)
-        .map_err(|e| format!("the JSON Patch does not apply to the document: {e}"))?;
     let root = jsonc::parse(fixed).map_err(|e| {
         let (line, col) = LineIndex::new(fixed).line_col(fixed, e.offset);
         format!(
@@ -21,12 +28,9 @@ pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), Stri
             e.message
         )
     })?;
-    let got = root.to_value();
-    // serde_json's maps compare without order; their serialisations (in insertion order,
-    // with `preserve_order`) do not.
-    let same_order = serde_json::to_string(&got).ok() == serde_json::to_string(&expected).ok();
-    if got != expected || !same_order {
-        return Err("the edited text is not the JSON Patch applied to the original".into());
+    match local_ops(&analysis.patch) {
+        Some(ops) => same_outside(original, &root, &ops)?,
+        None => same_as_values(original, analysis, &root)?,
     }
     let again = plan::analyze_template(fixed, &root)
         .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?;
@@ -34,4 +38,240 @@ pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), Stri
         return Err("the edited text still fails the rule".into());
     }
     Ok(())
+}
+
+/// An operation split at its target's parent: the parent's path, and the operation on the
+/// parent's own value.
+struct LocalOp {
+    parent: Vec<String>,
+    op: PatchOperation,
+}
+
+/// Splits every operation at its parent, or `None` when one is not an `add` or `replace`
+/// below the root.
+fn local_ops(patch: &[PatchOperation]) -> Option<Vec<LocalOp>> {
+    patch
+        .iter()
+        .map(|op| {
+            let mut tokens = tokens(op)?;
+            let last = tokens.pop()?;
+            if tokens.is_empty() {
+                return None;
+            }
+            Some(LocalOp {
+                parent: tokens,
+                op: with_path(op, PointerBuf::from_tokens([last]))?,
+            })
+        })
+        .collect()
+}
+
+/// The decoded path tokens of an `add` or `replace`.
+fn tokens(op: &PatchOperation) -> Option<Vec<String>> {
+    let path = match op {
+        PatchOperation::Add(a) => &a.path,
+        PatchOperation::Replace(r) => &r.path,
+        _ => return None,
+    };
+    Some(path.tokens().map(|t| t.decoded().into_owned()).collect())
+}
+
+/// The same `add` or `replace` at another path.
+fn with_path(op: &PatchOperation, path: PointerBuf) -> Option<PatchOperation> {
+    match op {
+        PatchOperation::Add(a) => Some(PatchOperation::Add(AddOperation {
+            path,
+            value: a.value.clone(),
+        })),
+        PatchOperation::Replace(r) => Some(PatchOperation::Replace(ReplaceOperation {
+            path,
+            value: r.value.clone(),
+        })),
+        _ => None,
+    }
+}
+
+/// The original, read in step with the edited tree, must match it node for node outside the
+/// touched objects; each touched object must be the original's with its operations applied.
+fn same_outside(original: &str, fixed: &Node, ops: &[LocalOp]) -> Result<(), String> {
+    // Holes: the outermost touched objects. An operation whose parent lies inside another
+    // touched object is applied within that object.
+    let mut parents: Vec<&Vec<String>> = ops.iter().map(|o| &o.parent).collect();
+    parents.sort();
+    parents.dedup();
+    let holes: Vec<Vec<String>> = parents
+        .iter()
+        .filter(|p| {
+            !parents
+                .iter()
+                .any(|q| q.len() < p.len() && p.starts_with(q))
+        })
+        .map(|p| (*p).clone())
+        .collect();
+    let found = jsonc::compare_outside(original, fixed, &holes)
+        .map_err(|e| format!("the original no longer parses: {}", e.message))?
+        .ok_or(NOT_THE_PATCH)?;
+    let mut reached = vec![false; holes.len()];
+    for hole in found {
+        reached[hole.index] = true;
+        let base = &holes[hole.index];
+        let mut expected = hole.text_node.to_value();
+        let under: Vec<PatchOperation> = ops
+            .iter()
+            .filter(|o| o.parent.starts_with(base))
+            .filter_map(|o| rebase(&o.parent[base.len()..], &o.op))
+            .collect();
+        json_patch::patch(&mut expected, &under)
+            .map_err(|e| format!("the JSON Patch does not apply to the document: {e}"))?;
+        same_values(&hole.tree_node.to_value(), &expected)?;
+    }
+    if reached.iter().any(|r| !r) {
+        return Err("the JSON Patch does not apply to the document: a path is missing".into());
+    }
+    Ok(())
+}
+
+/// `op` (on its parent's value) moved down to a value `rest` levels above that parent.
+fn rebase(rest: &[String], op: &PatchOperation) -> Option<PatchOperation> {
+    let path = PointerBuf::from_tokens(rest.iter().cloned().chain(tokens(op)?));
+    with_path(op, path)
+}
+
+/// The whole documents as values: the original with the patch applied against the edit.
+fn same_as_values(original: &str, analysis: &Analysis, fixed: &Node) -> Result<(), String> {
+    let mut expected = jsonc::parse(original)
+        .map_err(|e| format!("the original no longer parses: {}", e.message))?
+        .to_value();
+    json_patch::patch(&mut expected, &analysis.patch)
+        .map_err(|e| format!("the JSON Patch does not apply to the document: {e}"))?;
+    same_values(&fixed.to_value(), &expected)
+}
+
+fn same_values(got: &Value, expected: &Value) -> Result<(), String> {
+    // serde_json's maps compare without order; their serialisations (in insertion order,
+    // with `preserve_order`) do not.
+    let same_order = serde_json::to_string(got).ok() == serde_json::to_string(expected).ok();
+    if got != expected || !same_order {
+        return Err(NOT_THE_PATCH.into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::{self, Edit};
+
+    const SCHEMA: &str =
+        "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+
+    fn template(addon: &str, other: &str) -> String {
+        format!(
+            r#"{{
+  "$schema": "{SCHEMA}",
+  "resources": [
+    {{"type": "Microsoft.Storage/storageAccounts", "name": "s", "n": [1.50, true, null, "a\u00e9"]}},
+    {{
+      "type": "Microsoft.ContainerService/managedClusters",
+      "name": "{other}",
+      "properties": {{"addonProfiles": {{"azureKeyvaultSecretsProvider": {addon}}}}}
+    }}
+  ]
+}}"#
+        )
+    }
+
+    fn analysed(text: &str) -> Analysis {
+        plan::analyze(text).unwrap().unwrap()
+    }
+
+    #[test]
+    fn accepts_the_planned_fix() {
+        for addon in [
+            r#"{"enabled": true}"#,
+            r#"{"enabled": true, "config": {}}"#,
+            r#"{"enabled": true, "config": {"enableSecretRotation": "false"}}"#,
+            r#"{"enabled": true, "config": null}"#,
+        ] {
+            let text = template(addon, "aks");
+            let a = analysed(&text);
+            assert_eq!(a.patch.len(), 1, "{addon}");
+            let fixed = edit::apply(&text, &a.edits).unwrap();
+            assert_eq!(json(&text, &a, &fixed), Ok(()), "{addon}");
+        }
+    }
+
+    /// Each wrong edit is refused: outside the touched object, inside it, or in its order.
+    #[test]
+    fn refuses_any_other_change() {
+        let text = template(r#"{"enabled": true, "config": {}}"#, "aks");
+        let a = analysed(&text);
+        let fixed = edit::apply(&text, &a.edits).unwrap();
+        let at = |needle: &str| fixed.find(needle).unwrap();
+        let wrong = [
+            // Outside the hole: a name, a number's spelling, a literal, a key, an item.
+            fixed.replacen("\"aks\"", "\"akz\"", 1),
+            fixed.replacen("1.50", "1.5", 1),
+            fixed.replacen("true, null", "false, null", 1),
+            fixed.replacen("\"name\": \"s\"", "\"nam\": \"s\"", 1),
+            fixed.replacen("null, ", "", 1),
+            fixed.replacen("\"a\\u00e9\"", "\"a\"", 1),
+            // Inside the hole: a wrong value, an extra key, a key before the others.
+            fixed.replacen("\"enableSecretRotation\": \"true\"", "\"enableSecretRotation\": \"TRUE\"", 1),
+            fixed.replacen("\"enableSecretRotation\": \"true\"", "\"enableSecretRotation\": \"true\", \"x\": 1", 1),
+            fixed.replacen(
+                r#"{"enabled": true, "config": {"#,
+                r#"{"config": {"enableSecretRotation": "true"}, "enabled": true, "c": {"#,
+                1,
+            ),
+            // Trailing text after the document.
+            format!("{fixed} {{}}"),
+        ];
+        for w in &wrong {
+            assert_ne!(w, &fixed, "the mutation must change the text");
+            let r = json(&text, &a, w);
+            assert!(r.is_err(), "accepted a wrong edit:\n{w}");
+        }
+        assert!(at("enableSecretRotation") > 0);
+        // An edit that equals the patch as a value but not in key order is refused too.
+        let text2 = template(r#"{"enabled": true, "config": {"a": 1}}"#, "aks");
+        let a2 = analysed(&text2);
+        let i = text2.find(r#"{"a": 1}"#).unwrap() + 1;
+        let reordered = edit::apply(&text2, &[Edit::insert(i, r#""enableSecretRotation": "true", "#)]).unwrap();
+        assert!(json(&text2, &a2, &reordered).is_err());
+        assert_eq!(json(&text2, &a2, &edit::apply(&text2, &a2.edits).unwrap()), Ok(()));
+    }
+
+    #[test]
+    fn a_patch_on_a_missing_path_is_refused() {
+        let text = template(r#"{"enabled": true}"#, "aks");
+        let mut a = analysed(&text);
+        let fixed = edit::apply(&text, &a.edits).unwrap();
+        if let PatchOperation::Add(add) = &mut a.patch[0] {
+            add.path = PointerBuf::parse("/resources/1/properties/nothere/config").unwrap();
+        }
+        assert!(json(&text, &a, &fixed).is_err());
+    }
+
+    #[test]
+    fn nested_touched_objects_are_compared_once() {
+        let ops = local_ops(&[
+            PatchOperation::Add(AddOperation {
+                path: PointerBuf::parse("/a/b").unwrap(),
+                value: Value::from(1),
+            }),
+            PatchOperation::Add(AddOperation {
+                path: PointerBuf::parse("/a/c/d").unwrap(),
+                value: Value::from(2),
+            }),
+        ])
+        .unwrap();
+        let original = r#"{"a": {"c": {}}, "z": [1]}"#;
+        let good = jsonc::parse(r#"{"a": {"c": {"d": 2}, "b": 1}, "z": [1]}"#).unwrap();
+        assert_eq!(same_outside(original, &good, &ops), Ok(()));
+        let bad = jsonc::parse(r#"{"a": {"c": {"d": 2}, "b": 1}, "z": [2]}"#).unwrap();
+        assert!(same_outside(original, &bad, &ops).is_err());
+        let half = jsonc::parse(r#"{"a": {"c": {}, "b": 1}, "z": [1]}"#).unwrap();
+        assert!(same_outside(original, &half, &ops).is_err());
+    }
 }
