@@ -17,21 +17,46 @@ pub fn mentions_rule(bytes: &[u8]) -> bool {
 /// may also match their counterpart with bit 0x20 flipped (a prefilter may say yes too
 /// often, never too rarely).
 pub fn mentions_any(bytes: &[u8], markers: &[&str]) -> bool {
-    if markers
-        .iter()
-        .any(|m| contains_ignore_ascii_case(bytes, m.as_bytes()))
-    {
+    let found = |b: &[u8]| {
+        markers
+            .iter()
+            .any(|m| contains_ignore_ascii_case(b, m.as_bytes()))
+            // A JSON string may spell a letter as `\u0063`: look again with those decoded.
+            || (memchr::memmem::find(b, b"\\u").is_some()
+                && markers
+                    .iter()
+                    .any(|m| contains_ignore_ascii_case(&unescape_ascii(b), m.as_bytes())))
+    };
+    if found(bytes) {
         return true;
     }
     match utf16_units(bytes) {
-        Some(units) => {
-            let text = String::from_utf16_lossy(&units);
-            markers
-                .iter()
-                .any(|m| contains_ignore_ascii_case(text.as_bytes(), m.as_bytes()))
-        }
+        Some(units) => found(String::from_utf16_lossy(&units).as_bytes()),
         None => false,
     }
+}
+
+/// The bytes with every `\uXXXX` escape of an ASCII character replaced by that character
+/// (other bytes, and escapes of other characters, are kept as they are).
+fn unescape_ascii(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'u') {
+            let code = bytes
+                .get(i + 2..i + 6)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u32::from_str_radix(h, 16).ok());
+            if let Some(c) = code.filter(|c| *c < 0x80) {
+                out.push(c as u8);
+                i += 6;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 /// Searches `haystack` for `needle` ignoring ASCII case: each block of the haystack is
@@ -186,6 +211,14 @@ mod tests {
         let long = vec![b'q'; 5000];
         assert!(contains_ignore_ascii_case(&long, &long[..4500]));
         assert!(mentions_any(b"x enableSECRETrotation", &["managedclusters", "enablesecretrotation"]));
+    }
+
+    #[test]
+    fn escaped_letters_are_seen() {
+        assert!(mentions_rule(br#"{"type": "Microsoft.ContainerService/managed\u0043lusters"}"#));
+        assert!(mentions_rule(br#""\u006D\u0061nagedclusters""#));
+        assert!(!mentions_rule(br#""\u006Xanagedclusters \u00e9""#));
+        assert_eq!(unescape_ascii(br"a\u0041\u00e9\u12"), br"aA\u00e9\u12");
     }
 
     #[test]
