@@ -57,13 +57,25 @@ fn main() {
         .build([NEEDLE])
         .unwrap();
     let lower = memchr::memmem::Finder::new(NEEDLE);
-    let variants: Vec<_> = ["managedClusters", "managedclusters", "ManagedClusters", "MANAGEDCLUSTERS"]
-        .iter()
-        .map(|v| memchr::memmem::Finder::new(v.as_bytes()).into_owned())
-        .collect();
-    let methods: Vec<(&str, Box<dyn Fn(&[u8]) -> bool>)> = vec![
-        ("aho-corasick ascii-case-insensitive", Box::new(|b| ac.is_match(b))),
-        ("armfix::read::mentions_rule", Box::new(armfix::read::mentions_rule)),
+    let variants: Vec<_> = [
+        "managedClusters",
+        "managedclusters",
+        "ManagedClusters",
+        "MANAGEDCLUSTERS",
+    ]
+    .iter()
+    .map(|v| memchr::memmem::Finder::new(v.as_bytes()).into_owned())
+    .collect();
+    type Method<'m> = (&'static str, Box<dyn Fn(&[u8]) -> bool + 'm>);
+    let methods: Vec<Method> = vec![
+        (
+            "aho-corasick ascii-case-insensitive",
+            Box::new(|b| ac.is_match(b)),
+        ),
+        (
+            "armfix::read::mentions_rule",
+            Box::new(armfix::read::mentions_rule),
+        ),
         (
             "memmem x4 case variants (incomplete)",
             Box::new(|b| variants.iter().any(|f| f.find(b).is_some())),
@@ -121,7 +133,11 @@ fn main() {
             "{name:40} {:>8.2} ms {:>7.2} GB/s  {hits} files match{}",
             t.as_secs_f64() * 1e3,
             bytes as f64 / t.as_secs_f64() / 1e9,
-            if agree { "" } else { "  (DISAGREES with aho-corasick)" }
+            if agree {
+                ""
+            } else {
+                "  (DISAGREES with aho-corasick)"
+            }
         );
     }
 }

@@ -25,7 +25,9 @@ fn median<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
 fn main() {
     let path = std::env::args()
         .skip(1)
-        .find(|a| !a.starts_with('-') && !matches!(a.as_str(), "parse" | "analyze" | "verify" | "diff"))
+        .find(|a| {
+            !a.starts_with('-') && !matches!(a.as_str(), "parse" | "analyze" | "verify" | "diff")
+        })
         .unwrap_or_else(|| "target/bench/big.json".into());
     let Ok(bytes) = std::fs::read(&path) else {
         eprintln!("cannot read {path}; run scripts/bench.sh first or pass a file");
@@ -74,5 +76,9 @@ fn main() {
     row("verify", t);
     let (t, _) = median(|| present::diff(&path, &text, &fixed, present::Paint(false)));
     row("diff", t);
-    println!("{} findings, {} edits", analysis.findings.len(), analysis.edits.len());
+    println!(
+        "{} findings, {} edits",
+        analysis.findings.len(),
+        analysis.edits.len()
+    );
 }

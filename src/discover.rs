@@ -158,8 +158,7 @@ pub fn walk(
                     return WalkState::Continue;
                 }
                 let rel = path.strip_prefix(root).unwrap_or(path);
-                if (!opts.include.is_empty() && !include.is_match(rel)) || exclude.is_match(rel)
-                {
+                if (!opts.include.is_empty() && !include.is_match(rel)) || exclude.is_match(rel) {
                     return WalkState::Continue;
                 }
                 visit_once(Candidate::File(path.to_path_buf()));

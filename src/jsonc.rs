@@ -162,7 +162,12 @@ struct Matcher<'a, 'n, 'b, 'h> {
 impl<'a, 'n, 'b> Matcher<'a, 'n, 'b, '_> {
     /// Reads one value (trivia before it already skipped) at path depth `depth`; `live`
     /// holds the holes whose paths lead here.
-    fn node(&mut self, want: &'n Node<'b>, depth: usize, live: &[usize]) -> Result<bool, ParseError> {
+    fn node(
+        &mut self,
+        want: &'n Node<'b>,
+        depth: usize,
+        live: &[usize],
+    ) -> Result<bool, ParseError> {
         if let Some(&index) = live.iter().find(|&&h| self.holes[h].len() == depth) {
             let text_node = self.p.value(depth)?;
             self.found.push(Hole {
@@ -239,7 +244,12 @@ impl<'a, 'n, 'b> Matcher<'a, 'n, 'b, '_> {
         Ok(true)
     }
 
-    fn array(&mut self, items: &'n [Node<'b>], depth: usize, live: &[usize]) -> Result<bool, ParseError> {
+    fn array(
+        &mut self,
+        items: &'n [Node<'b>],
+        depth: usize,
+        live: &[usize],
+    ) -> Result<bool, ParseError> {
         let child_depth = self.p.enter(depth)?;
         self.p.pos += 1; // `[`
         self.p.skip_trivia()?;

@@ -217,8 +217,16 @@ mod tests {
             fixed.replacen("null, ", "", 1),
             fixed.replacen("\"a\\u00e9\"", "\"a\"", 1),
             // Inside the hole: a wrong value, an extra key, a key before the others.
-            fixed.replacen("\"enableSecretRotation\": \"true\"", "\"enableSecretRotation\": \"TRUE\"", 1),
-            fixed.replacen("\"enableSecretRotation\": \"true\"", "\"enableSecretRotation\": \"true\", \"x\": 1", 1),
+            fixed.replacen(
+                "\"enableSecretRotation\": \"true\"",
+                "\"enableSecretRotation\": \"TRUE\"",
+                1,
+            ),
+            fixed.replacen(
+                "\"enableSecretRotation\": \"true\"",
+                "\"enableSecretRotation\": \"true\", \"x\": 1",
+                1,
+            ),
             fixed.replacen(
                 r#"{"enabled": true, "config": {"#,
                 r#"{"config": {"enableSecretRotation": "true"}, "enabled": true, "c": {"#,
@@ -237,9 +245,16 @@ mod tests {
         let text2 = template(r#"{"enabled": true, "config": {"a": 1}}"#, "aks");
         let a2 = analysed(&text2);
         let i = text2.find(r#"{"a": 1}"#).unwrap() + 1;
-        let reordered = edit::apply(&text2, &[Edit::insert(i, r#""enableSecretRotation": "true", "#)]).unwrap();
+        let reordered = edit::apply(
+            &text2,
+            &[Edit::insert(i, r#""enableSecretRotation": "true", "#)],
+        )
+        .unwrap();
         assert!(json(&text2, &a2, &reordered).is_err());
-        assert_eq!(json(&text2, &a2, &edit::apply(&text2, &a2.edits).unwrap()), Ok(()));
+        assert_eq!(
+            json(&text2, &a2, &edit::apply(&text2, &a2.edits).unwrap()),
+            Ok(())
+        );
     }
 
     #[test]
