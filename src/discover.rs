@@ -199,10 +199,16 @@ fn walk_error(root: &Path, e: &ignore::Error) -> WalkError {
                 }
             }
             ignore::Error::Io(io) => {
+                let dangling = io.kind() == std::io::ErrorKind::NotFound
+                    && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
                 return WalkError {
+                    message: if dangling {
+                        "dangling symbolic link".into()
+                    } else {
+                        io_message(io)
+                    },
                     path,
-                    message: io_message(io),
-                }
+                };
             }
             other => {
                 return WalkError {
@@ -220,5 +226,142 @@ pub fn io_message(e: &std::io::Error) -> String {
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn names(root: &Path, found: &[Candidate]) -> Vec<String> {
+        found
+            .iter()
+            .map(|c| match c {
+                Candidate::Stdin => "-".to_string(),
+                Candidate::File(p) => p
+                    .strip_prefix(root)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .into_owned(),
+            })
+            .collect()
+    }
+
+    /// A tree with everything the walk must get right, walked many times: the result must be
+    /// the same sorted list every time, whatever the threads did.
+    #[test]
+    fn parallel_walk_keeps_the_rules_and_the_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "a.json",
+            "b.JSONC",
+            "notes.txt",
+            ".github/w.json",
+            ".git/config.json",
+            "ignored/x.json",
+            "deep/1/2/3/y.json",
+            "deep/1/z.parameters.json",
+        ] {
+            let p = root.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "{}").unwrap();
+        }
+        for i in 0..50 {
+            fs::write(root.join(format!("deep/1/2/m{i:02}.json")), "{}").unwrap();
+        }
+        fs::write(root.join(".gitignore"), "ignored/\n").unwrap();
+        std::os::unix::fs::symlink(root.join("deep"), root.join("deep/1/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("nowhere"), root.join("dangling.json")).unwrap();
+        let roots = [root.to_path_buf()];
+        let (first, errors) = discover(&roots, &WalkOptions::default()).unwrap();
+        let got = names(root, &first);
+        let mut want: Vec<String> = [
+            "a.json",
+            "b.JSONC",
+            ".github/w.json",
+            "deep/1/2/3/y.json",
+            "deep/1/z.parameters.json",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain((0..50).map(|i| format!("deep/1/2/m{i:02}.json")))
+        .collect();
+        want.sort_by(|a, b| root.join(a).cmp(&root.join(b)));
+        assert_eq!(got, want);
+        let mut messages: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    names(root, &[Candidate::File(e.path.clone())])[0],
+                    e.message
+                )
+            })
+            .collect();
+        messages.sort();
+        assert_eq!(
+            messages,
+            [
+                "dangling.json: dangling symbolic link",
+                "deep/1/loop: symbolic link loop"
+            ]
+        );
+        for _ in 0..20 {
+            assert_eq!(discover(&roots, &WalkOptions::default()).unwrap().0, first);
+        }
+        // Globs are relative to the PATH argument; `*` crosses folders.
+        let opts = WalkOptions {
+            include: vec!["deep/**".into()],
+            exclude: vec!["*.parameters.json".into(), "*/m1*".into()],
+            no_ignore: false,
+        };
+        let got = names(root, &discover(&roots, &opts).unwrap().0);
+        assert_eq!(got.len(), 1 + 40, "{got:?}");
+        assert!(got
+            .iter()
+            .all(|n| n.starts_with("deep/") && !n.contains("/m1")));
+        // --no-ignore walks the ignored folder; .git stays skipped.
+        let opts = WalkOptions {
+            no_ignore: true,
+            ..WalkOptions::default()
+        };
+        let got = names(root, &discover(&roots, &opts).unwrap().0);
+        assert!(got.contains(&"ignored/x.json".to_string()));
+        assert!(!got.iter().any(|n| n.starts_with(".git/")));
+        // Explicit files are read whatever their extension; overlapping PATHs give one entry.
+        let both = [
+            root.join("notes.txt"),
+            root.join("a.json"),
+            root.to_path_buf(),
+        ];
+        let (got, _) = discover(&both, &WalkOptions::default()).unwrap();
+        let got = names(root, &got);
+        assert_eq!(got.iter().filter(|n| *n == "a.json").count(), 1);
+        assert!(got.contains(&"notes.txt".to_string()));
+    }
+
+    /// `walk` hands each file over once, also when PATH arguments overlap.
+    #[test]
+    fn walk_visits_each_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir(root.join("s")).unwrap();
+        fs::write(root.join("s/a.json"), "{}").unwrap();
+        let seen = Mutex::new(Vec::new());
+        let paths = [
+            root.to_path_buf(),
+            root.to_path_buf(),
+            root.join("s/a.json"),
+        ];
+        walk(&paths, &WalkOptions::default(), &|f| {
+            seen.lock().unwrap().push(f)
+        })
+        .unwrap();
+        assert_eq!(
+            seen.into_inner().unwrap(),
+            [Found::Candidate(Candidate::File(root.join("s/a.json")))]
+        );
     }
 }
