@@ -288,7 +288,7 @@ mod tests {
         .map(String::from)
         .chain((0..50).map(|i| format!("deep/1/2/m{i:02}.json")))
         .collect();
-        want.sort_by(|a, b| root.join(a).cmp(&root.join(b)));
+        want.sort_by_key(|a| root.join(a));
         assert_eq!(got, want);
         let mut messages: Vec<String> = errors
             .iter()
