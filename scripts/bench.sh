@@ -60,23 +60,25 @@ gen g10k repo "$BENCH_DIR/g10k" --files 10000 --size-mb 40
 gen g100k repo "$BENCH_DIR/g100k" --files 100000 --size-mb 400
 
 # run_ms PREP CMD...: runs PREP (untimed, may be ":") then CMD, $RUNS times; prints
-# "median_ms peak_kb" (the peak is the largest of the runs).
+# "median_wall_ms peak_kb median_cpu_ms" (peak: the largest of the runs; cpu: user + system).
 run_ms() {
     local prep=$1
     shift
-    local times=() peak=0 s e kb
+    local times=() cpus=() peak=0 s e kb u sy
     for _ in $(seq "$RUNS"); do
         eval "$prep"
         s=$(date +%s%N)
-        /usr/bin/time -f %M -o "$BENCH_DIR/.mem" "$@" >/dev/null 2>&1 || true
+        /usr/bin/time -f '%M %U %S' -o "$BENCH_DIR/.mem" "$@" >/dev/null 2>&1 || true
         e=$(date +%s%N)
         times+=($(((e - s) / 1000000)))
-        kb=$(tail -1 "$BENCH_DIR/.mem")
+        read -r kb u sy < <(tail -1 "$BENCH_DIR/.mem")
+        cpus+=("$(python3 -c "print(round(($u + $sy) * 1000))")")
         [ "$kb" -gt "$peak" ] && peak=$kb
     done
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" "$peak"
+    local mid=$(((RUNS + 1) / 2))
+    printf '%s %s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "${mid}p")" "$peak" \
+        "$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n "${mid}p")"
 }
-ms() { run_ms "$@" | cut -d' ' -f1; }
 ratio() { python3 -c "print(f'{$1 / max($2, 1):.2f}')"; }
 bytes() { du -sb --apparent-size "$1" | cut -f1; }
 mb() { python3 -c "print(f'{$1 / 1e6:.1f}')"; }
@@ -100,16 +102,17 @@ echo "## 1. check vs ripgrep, warm tree"
 echo
 echo "Tree: $n_files files, $(mb "$(bytes "$T")") MB ($n_json JSON files outside ignored folders); $(cat "$BENCH_DIR/r10k.summary")."
 echo
-check=$(ms : "$ARMFIX" check "$T")
-rgt=$(ms : rg -l -i managedclusters "$T")
-rgh=$(ms : rg -l -i --hidden managedclusters "$T")
-echo "| command | median |"
-echo "| --- | ---: |"
-echo "| \`armfix check\` | $check ms |"
-echo "| \`rg -l -i managedclusters\` | $rgt ms |"
-echo "| \`rg -l -i --hidden managedclusters\` | $rgh ms |"
+read -r check _ checkcpu < <(run_ms : "$ARMFIX" check "$T")
+read -r rgt _ rgtcpu < <(run_ms : rg -l -i managedclusters "$T")
+read -r rgh _ rghcpu < <(run_ms : rg -l -i --hidden managedclusters "$T")
+echo "| command | median wall time | median CPU time (user + system) |"
+echo "| --- | ---: | ---: |"
+echo "| \`armfix check\` | $check ms | $checkcpu ms |"
+echo "| \`rg -l -i managedclusters\` | $rgt ms | $rgtcpu ms |"
+echo "| \`rg -l -i --hidden managedclusters\` | $rgh ms | $rghcpu ms |"
 echo
-echo "armfix / rg = $(ratio "$check" "$rgt") (goal: at most 2); armfix / rg --hidden = $(ratio "$check" "$rgh")."
+echo "Wall time: armfix / rg = $(ratio "$check" "$rgt") (goal: at most 2), armfix / rg --hidden = $(ratio "$check" "$rgh")."
+echo "CPU time: armfix / rg = $(ratio "$checkcpu" "$rgtcpu")."
 echo
 if command -v hyperfine >/dev/null; then
     echo '```'
@@ -120,7 +123,7 @@ fi
 
 # 2. fix --yes on a fresh copy.
 C=$BENCH_DIR/r10k-copy
-fix=$(ms "rm -rf '$C'; cp -a '$T' '$C'" "$ARMFIX" fix --yes "$C")
+read -r fix _ fixcpu < <(run_ms "rm -rf '$C'; cp -a '$T' '$C'; sync" "$ARMFIX" fix --yes "$C")
 rm -rf "$C"
 cp -a "$T" "$C"
 written=$("$ARMFIX" fix --yes "$C" 2>&1 >/dev/null | grep -c '^armfix: wrote' || true)
@@ -128,23 +131,23 @@ after=$("$ARMFIX" check "$C" | tail -1)
 rm -rf "$C"
 echo "## 2. fix --yes on a fresh copy"
 echo
-echo "| command | median | files written | check afterwards |"
-echo "| --- | ---: | ---: | --- |"
-echo "| \`armfix fix --yes\` | $fix ms | $written | $after |"
+echo "| command | median wall time | CPU time | files written | check afterwards |"
+echo "| --- | ---: | ---: | ---: | --- |"
+echo "| \`armfix fix --yes\` | $fix ms | $fixcpu ms | $written | $after |"
 echo
 
 # 3. the 20 MB template.
 B=$BENCH_DIR/big.json
 size=$(stat -c %s "$B")
-read -r bigt bigkb < <(run_ms "cp '$B' '$B.copy'" "$ARMFIX" fix --yes "$B.copy")
-read -r bigc bigckb < <(run_ms : "$ARMFIX" check "$B")
+read -r bigt bigkb bigcpu < <(run_ms "cp '$B' '$B.copy'" "$ARMFIX" fix --yes "$B.copy")
+read -r bigc bigckb bigccpu < <(run_ms : "$ARMFIX" check "$B")
 rm -f "$B.copy"
 echo "## 3. one $(mb "$size") MB template with 200 clusters to fix"
 echo
-echo "| command | median | peak memory | peak / file size |"
-echo "| --- | ---: | ---: | ---: |"
-echo "| \`armfix fix --yes\` | $bigt ms | $((bigkb / 1024)) MB | $(ratio "$((bigkb * 1024))" "$size") |"
-echo "| \`armfix check\` | $bigc ms | $((bigckb / 1024)) MB | $(ratio "$((bigckb * 1024))" "$size") |"
+echo "| command | median wall time | CPU time | peak memory | peak / file size |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| \`armfix fix --yes\` | $bigt ms | $bigcpu ms | $((bigkb / 1024)) MB | $(ratio "$((bigkb * 1024))" "$size") |"
+echo "| \`armfix check\` | $bigc ms | $bigccpu ms | $((bigckb / 1024)) MB | $(ratio "$((bigckb * 1024))" "$size") |"
 echo
 echo "Goals: under 500 ms, peak under 4x the file."
 echo
@@ -152,15 +155,15 @@ echo
 # 4. growth.
 echo "## 4. growth"
 echo
-echo "| files | MB | \`armfix check\` | per 1,000 files | \`rg -l -i\` |"
-echo "| ---: | ---: | ---: | ---: | ---: |"
+echo "| files | MB | \`armfix check\` wall | CPU | CPU per 1,000 files | \`rg -l -i\` wall | CPU |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for g in g1k g10k g100k; do
     G=$BENCH_DIR/$g
     warm "$G"
     n=$(find "$G" -type f | wc -l)
-    a=$(ms : "$ARMFIX" check "$G")
-    r=$(ms : rg -l -i managedclusters "$G")
-    echo "| $n | $(mb "$(bytes "$G")") | $a ms | $(python3 -c "print(f'{$a * 1000 / $n:.1f}')") ms | $r ms |"
+    read -r a _ acpu < <(run_ms : "$ARMFIX" check "$G")
+    read -r r _ rcpu < <(run_ms : rg -l -i managedclusters "$G")
+    echo "| $n | $(mb "$(bytes "$G")") | $a ms | $acpu ms | $(python3 -c "print(f'{$acpu * 1000 / $n:.1f}')") ms | $r ms | $rcpu ms |"
 done
 echo
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
