@@ -9,6 +9,8 @@ use crate::present::{self, Paint, Totals};
 use crate::{apply, finding::Finding};
 use anyhow::{Context, Result};
 use std::io::{BufRead, IsTerminal, Read, Write};
+use std::cell::RefCell;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 pub const EXIT_CLEAN: i32 = 0;
@@ -54,12 +56,7 @@ fn process_all(walk: &WalkArgs) -> Result<Vec<FileReport>> {
                 outcome: engine::process_bytes(stdin.clone().unwrap_or_default(), c.kind()),
                 candidate: c,
             },
-            Found::Candidate(c @ Candidate::File(_)) => {
-                let Candidate::File(p) = &c else {
-                    unreachable!()
-                };
-                lighten(engine::process_path(p, c.kind()))
-            }
+            Found::Candidate(Candidate::File(p)) => lighten(process_file(p)),
             Found::Error(e) => FileReport {
                 candidate: Candidate::File(e.path),
                 outcome: Outcome::Error(engine::FileError {
@@ -77,6 +74,45 @@ fn process_all(walk: &WalkArgs) -> Result<Vec<FileReport>> {
     let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
     reports.sort_by(|a, b| a.candidate.cmp(&b.candidate));
     Ok(reports)
+}
+
+/// Reads a file into this thread's reusable buffer and processes it. Most files fail the
+/// prefilter and are dropped without an allocation of their own; the bytes are copied out
+/// only for files that go on to be parsed. A file that cannot be read goes the usual way
+/// (`engine::process_path`), for the usual error.
+fn process_file(path: PathBuf) -> FileReport {
+    thread_local!(static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) });
+    /// A buffer grown past this by a large file is given back after it.
+    const KEEP: usize = 1 << 20;
+    let candidate = Candidate::File(path);
+    let kind = candidate.kind();
+    let Candidate::File(path) = &candidate else {
+        unreachable!("built as a file just above")
+    };
+    let bytes = BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        let read = std::fs::File::open(path).and_then(|mut f| f.read_to_end(buf));
+        let bytes = match read {
+            Err(_) => None,
+            Ok(_) if !kind.may_concern(buf) => Some(None),
+            Ok(_) => Some(Some(buf.clone())),
+        };
+        if buf.capacity() > KEEP {
+            *buf = Vec::new();
+        }
+        bytes
+    });
+    match bytes {
+        None => engine::process_path(path, kind),
+        Some(None) => FileReport {
+            candidate,
+            outcome: Outcome::Skipped,
+        },
+        Some(Some(bytes)) => FileReport {
+            outcome: engine::process_bytes(bytes, kind),
+            candidate,
+        },
+    }
 }
 
 /// Drops the text of a report that has no fix to show or write: nothing reads it.
