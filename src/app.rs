@@ -8,8 +8,8 @@ use crate::engine::{self, FileReport, Outcome};
 use crate::present::{self, Paint, Totals};
 use crate::{apply, finding::Finding};
 use anyhow::{Context, Result};
-use std::io::{BufRead, IsTerminal, Read, Write};
 use std::cell::RefCell;
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 

@@ -95,98 +95,123 @@ impl<'a> Node<'a> {
 
 /// Parses `text` (which may start with a UTF-8 byte order mark) as one JSON document.
 pub fn parse(text: &str) -> Result<Node<'_>, ParseError> {
-    let mut p = Parser::new(text);
-    if text.starts_with('\u{feff}') {
-        p.pos = 3;
-    }
-    p.skip_trivia()?;
-    if p.pos >= p.bytes.len() {
-        return Err(p.error("expected a JSON value, found end of file"));
-    }
-    let node = p.value(0)?;
-    p.skip_trivia()?;
-    if p.pos < p.bytes.len() {
-        return Err(p.error("unexpected text after the JSON document"));
-    }
-    Ok(node)
+    Parser::new(text, None).document()
 }
 
-/// A subtree set aside by [`compare_outside`]: which hole, the node parsed from the text
-/// there, and the node at the same place in the tree.
+/// Where a member being read sits: for each container open from the root down to the
+/// object that holds the member, the key it is the value of (`None` for the root and for
+/// array items).
+pub type Slots<'s, 'a> = &'s [Option<Cow<'a, str>>];
+
+/// Decides, for a member about to be read, whether its value may be left out of the tree:
+/// given where the object sits, the members of the object read so far, and the key.
+pub type Prune<'f> = &'f dyn for<'s, 'a, 'm> Fn(Slots<'s, 'a>, &'m [Member<'a>], &str) -> bool;
+
+/// Parses like [`parse`] (same checks, same errors at the same offsets) but leaves out of
+/// the tree the values that `prune` picks: each is read and checked, and stands in the tree
+/// as a `null` with the span of the value it replaces. For callers that read only part of
+/// a document, to spare building (and holding) the rest.
+pub fn parse_pruned<'a>(text: &'a str, prune: Prune<'_>) -> Result<Node<'a>, ParseError> {
+    Parser::new(text, Some(prune)).document()
+}
+
+/// A subtree set aside by [`compare_texts`]: which hole, and the node parsed there from
+/// each text.
 #[derive(Debug)]
-pub struct Hole<'a, 'n, 'b> {
+pub struct Hole<'a, 'b> {
     pub index: usize,
-    pub text_node: Node<'a>,
-    pub tree_node: &'n Node<'b>,
+    pub a: Node<'a>,
+    pub b: Node<'b>,
 }
 
-/// Parses `text` in step with `tree`, without building a tree for it, and tells whether the
-/// two are the same document outside the `holes` (paths of JSON pointer tokens; array items
-/// by decimal index): the same kinds, object keys (decoded) in the same order and number,
-/// the same strings (decoded), numbers (spelled alike), booleans and nulls. Each place a
-/// hole's path reaches in both is parsed into a node and returned beside the tree's node,
-/// for the caller to compare. `Ok(None)`: they differ. An error: `text` is not JSON.
-/// Duplicate keys are compared pairwise, so a hole under a duplicate key is reached once
-/// per occurrence. When one hole lies inside another, only the outer one is reached.
-pub fn compare_outside<'a, 'n, 'b>(
-    text: &'a str,
-    tree: &'n Node<'b>,
+/// Reads two texts in step, without building trees, and tells whether they are the same
+/// document outside the `holes` (paths of JSON pointer tokens; array items by decimal
+/// index): the same kinds, object keys (decoded) in the same order and number, the same
+/// strings (decoded), numbers (spelled alike), booleans and nulls; comments and spacing may
+/// differ. Each place a hole's path reaches is parsed into a node on both sides and
+/// returned, for the caller to compare. `Ok(None)`: they differ. An error: one text is not
+/// JSON. Duplicate keys are compared pairwise, so a hole under a duplicate key is reached
+/// once per occurrence; when one hole lies inside another, only the outer one is reached.
+pub fn compare_texts<'a, 'b>(
+    a: &'a str,
+    b: &'b str,
     holes: &[Vec<String>],
-) -> Result<Option<Vec<Hole<'a, 'n, 'b>>>, ParseError> {
-    let mut m = Matcher {
-        p: Parser::new(text),
+) -> Result<Option<Vec<Hole<'a, 'b>>>, ParseError> {
+    let mut m = Lockstep {
+        a: Parser::new(a, None),
+        b: Parser::new(b, None),
         holes,
         found: Vec::new(),
     };
-    if text.starts_with('\u{feff}') {
-        m.p.pos = 3;
+    if a.starts_with('\u{feff}') {
+        m.a.pos = 3;
     }
-    m.p.skip_trivia()?;
+    if b.starts_with('\u{feff}') {
+        m.b.pos = 3;
+    }
+    m.trivia()?;
     let live: Vec<usize> = (0..holes.len()).collect();
-    if !m.node(tree, 0, &live)? {
+    if !m.node(0, &live)? {
         return Ok(None);
     }
-    m.p.skip_trivia()?;
-    if m.p.pos < m.p.bytes.len() {
+    m.trivia()?;
+    if m.a.pos < m.a.bytes.len() || m.b.pos < m.b.bytes.len() {
         return Ok(None);
     }
     Ok(Some(m.found))
 }
 
-struct Matcher<'a, 'n, 'b, 'h> {
-    p: Parser<'a>,
+struct Lockstep<'a, 'b, 'h> {
+    a: Parser<'a, 'static>,
+    b: Parser<'b, 'static>,
     holes: &'h [Vec<String>],
-    found: Vec<Hole<'a, 'n, 'b>>,
+    found: Vec<Hole<'a, 'b>>,
 }
 
-impl<'a, 'n, 'b> Matcher<'a, 'n, 'b, '_> {
-    /// Reads one value (trivia before it already skipped) at path depth `depth`; `live`
-    /// holds the holes whose paths lead here.
-    fn node(
-        &mut self,
-        want: &'n Node<'b>,
-        depth: usize,
-        live: &[usize],
-    ) -> Result<bool, ParseError> {
+impl Lockstep<'_, '_, '_> {
+    fn trivia(&mut self) -> Result<(), ParseError> {
+        self.a.skip_trivia()?;
+        self.b.skip_trivia()
+    }
+
+    /// Both at the same byte, which is `byte`: steps past it.
+    fn both(&mut self, byte: u8) -> bool {
+        if self.a.peek() == Some(byte) && self.b.peek() == Some(byte) {
+            self.a.pos += 1;
+            self.b.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Reads one value on each side (trivia before it already skipped) at path depth
+    /// `depth`; `live` holds the holes whose paths lead here.
+    fn node(&mut self, depth: usize, live: &[usize]) -> Result<bool, ParseError> {
         if let Some(&index) = live.iter().find(|&&h| self.holes[h].len() == depth) {
-            let text_node = self.p.value(depth)?;
-            self.found.push(Hole {
-                index,
-                text_node,
-                tree_node: want,
-            });
+            let a = self.a.value(depth)?;
+            let b = self.b.value(depth)?;
+            self.found.push(Hole { index, a, b });
             return Ok(true);
         }
-        Ok(match (self.p.peek(), &want.kind) {
-            (Some(b'{'), Kind::Object(members)) => self.object(members, depth, live)?,
-            (Some(b'['), Kind::Array(items)) => self.array(items, depth, live)?,
-            (Some(b'"'), Kind::String(s)) => self.p.string()? == *s,
-            (Some(b'-' | b'0'..=b'9'), Kind::Number(n)) => self.p.number()? == *n,
-            (Some(b't'), Kind::Bool(true)) => self.p.literal("true", Kind::Null).is_ok(),
-            (Some(b'f'), Kind::Bool(false)) => self.p.literal("false", Kind::Null).is_ok(),
-            (Some(b'n'), Kind::Null) => self.p.literal("null", Kind::Null).is_ok(),
+        let (x, y) = (self.a.peek(), self.b.peek());
+        if x != y {
+            return Ok(false);
+        }
+        Ok(match x {
+            Some(b'{') => self.object(depth, live)?,
+            Some(b'[') => self.array(depth, live)?,
+            Some(b'"') => self.a.string()? == self.b.string()?,
+            Some(b'-' | b'0'..=b'9') => self.a.number()? == self.b.number()?,
+            Some(b't') => self.literal("true"),
+            Some(b'f') => self.literal("false"),
+            Some(b'n') => self.literal("null"),
             _ => false,
         })
+    }
+
+    fn literal(&mut self, word: &str) -> bool {
+        self.a.literal(word, Kind::Null).is_ok() && self.b.literal(word, Kind::Null).is_ok()
     }
 
     /// The holes among `live` whose next token is `token`.
@@ -197,96 +222,84 @@ impl<'a, 'n, 'b> Matcher<'a, 'n, 'b, '_> {
             .collect()
     }
 
-    fn object(
-        &mut self,
-        members: &'n [Member<'b>],
-        depth: usize,
-        live: &[usize],
-    ) -> Result<bool, ParseError> {
-        let child_depth = self.p.enter(depth)?;
-        self.p.pos += 1; // `{`
-        self.p.skip_trivia()?;
-        if self.p.peek() == Some(b'}') {
-            self.p.pos += 1;
-            return Ok(members.is_empty());
+    fn object(&mut self, depth: usize, live: &[usize]) -> Result<bool, ParseError> {
+        let child_depth = self.a.enter(depth)?;
+        self.both(b'{');
+        self.trivia()?;
+        if self.both(b'}') {
+            return Ok(true);
         }
-        for (i, m) in members.iter().enumerate() {
-            if i > 0 {
-                if self.p.peek() != Some(b',') {
-                    return Ok(false);
-                }
-                self.p.pos += 1;
-                self.p.skip_trivia()?;
-            }
-            if self.p.peek() != Some(b'"') || self.p.string()? != m.key {
+        loop {
+            if self.a.peek() != Some(b'"') || self.b.peek() != Some(b'"') {
                 return Ok(false);
             }
-            self.p.skip_trivia()?;
-            if self.p.peek() != Some(b':') {
+            let key = self.a.string()?;
+            if self.b.string()? != key {
                 return Ok(false);
             }
-            self.p.pos += 1;
-            self.p.skip_trivia()?;
+            self.trivia()?;
+            if !self.both(b':') {
+                return Ok(false);
+            }
+            self.trivia()?;
             let child_live = if live.is_empty() {
                 Vec::new()
             } else {
-                self.narrow(live, depth, &m.key)
+                self.narrow(live, depth, &key)
             };
-            if !self.node(&m.value, child_depth, &child_live)? {
+            if !self.node(child_depth, &child_live)? {
                 return Ok(false);
             }
-            self.p.skip_trivia()?;
+            self.trivia()?;
+            if self.both(b'}') {
+                return Ok(true);
+            }
+            if !self.both(b',') {
+                return Ok(false);
+            }
+            self.trivia()?;
         }
-        if self.p.peek() != Some(b'}') {
-            return Ok(false);
-        }
-        self.p.pos += 1;
-        Ok(true)
     }
 
-    fn array(
-        &mut self,
-        items: &'n [Node<'b>],
-        depth: usize,
-        live: &[usize],
-    ) -> Result<bool, ParseError> {
-        let child_depth = self.p.enter(depth)?;
-        self.p.pos += 1; // `[`
-        self.p.skip_trivia()?;
-        if self.p.peek() == Some(b']') {
-            self.p.pos += 1;
-            return Ok(items.is_empty());
+    fn array(&mut self, depth: usize, live: &[usize]) -> Result<bool, ParseError> {
+        let child_depth = self.a.enter(depth)?;
+        self.both(b'[');
+        self.trivia()?;
+        if self.both(b']') {
+            return Ok(true);
         }
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                if self.p.peek() != Some(b',') {
-                    return Ok(false);
-                }
-                self.p.pos += 1;
-                self.p.skip_trivia()?;
-            }
+        let mut i = 0;
+        loop {
             let child_live = if live.is_empty() {
                 Vec::new()
             } else {
                 self.narrow(live, depth, &i.to_string())
             };
-            if !self.node(item, child_depth, &child_live)? {
+            if !self.node(child_depth, &child_live)? {
                 return Ok(false);
             }
-            self.p.skip_trivia()?;
+            self.trivia()?;
+            if self.both(b']') {
+                return Ok(true);
+            }
+            if !self.both(b',') {
+                return Ok(false);
+            }
+            self.trivia()?;
+            i += 1;
         }
-        if self.p.peek() != Some(b']') {
-            return Ok(false);
-        }
-        self.p.pos += 1;
-        Ok(true)
     }
 }
 
-struct Parser<'a> {
+struct Parser<'a, 'p> {
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// For a pruned parse: what to leave out, where each open container sits, and how many
+    /// left-out values are being read (their children are not kept either).
+    prune: Option<Prune<'p>>,
+    slots: Vec<Option<Cow<'a, str>>>,
+    skim: usize,
     /// Members and items of the containers being read, innermost last. Each container's
     /// children are moved from here into a vector of exactly their number when it closes:
     /// no regrowth while reading and no spare capacity kept in the tree.
@@ -307,15 +320,35 @@ static STRING_STOP: [bool; 256] = {
     t
 };
 
-impl<'a> Parser<'a> {
-    fn new(src: &'a str) -> Self {
+impl<'a, 'p> Parser<'a, 'p> {
+    fn new(src: &'a str, prune: Option<Prune<'p>>) -> Self {
         Parser {
             src,
             bytes: src.as_bytes(),
             pos: 0,
+            prune,
+            slots: Vec::new(),
+            skim: 0,
             members: Vec::new(),
             items: Vec::new(),
         }
+    }
+
+    /// The whole text as one document.
+    fn document(mut self) -> Result<Node<'a>, ParseError> {
+        if self.src.starts_with('\u{feff}') {
+            self.pos = 3;
+        }
+        self.skip_trivia()?;
+        if self.pos >= self.bytes.len() {
+            return Err(self.error("expected a JSON value, found end of file"));
+        }
+        let node = self.value(0)?;
+        self.skip_trivia()?;
+        if self.pos < self.bytes.len() {
+            return Err(self.error("unexpected text after the JSON document"));
+        }
+        Ok(node)
     }
 
     /// Moves past bytes that cannot end a string's plain run.
@@ -437,20 +470,68 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The kind of a container that closes: its children when kept, else a stand-in.
+    fn close_object(&mut self, mark: usize, keep: bool) -> Kind<'a> {
+        if keep {
+            Kind::Object(self.members.drain(mark..).collect())
+        } else {
+            Kind::Null
+        }
+    }
+
+    fn close_array(&mut self, mark: usize, keep: bool) -> Kind<'a> {
+        if keep {
+            Kind::Array(self.items.drain(mark..).collect())
+        } else {
+            Kind::Null
+        }
+    }
+
+    /// Reads a member's or item's value: left out when `prune` says so, and with its slot
+    /// recorded while it is read when a pruned parse needs to know where things sit.
+    fn child(
+        &mut self,
+        depth: usize,
+        slot: Option<&Cow<'a, str>>,
+        mark: usize,
+    ) -> Result<Node<'a>, ParseError> {
+        let Some(prune) = self.prune.filter(|_| self.skim == 0) else {
+            return self.value(depth);
+        };
+        if let Some(key) = slot {
+            if prune(&self.slots, &self.members[mark..], key) {
+                self.skim += 1;
+                let read = self.value(depth);
+                self.skim -= 1;
+                let span = read?.span;
+                return Ok(Node {
+                    span,
+                    kind: Kind::Null,
+                });
+            }
+        }
+        self.slots.push(slot.cloned());
+        let read = self.value(depth);
+        self.slots.pop();
+        read
+    }
+
     fn object(&mut self, depth: usize) -> Result<Kind<'a>, ParseError> {
         let depth = self.enter(depth)?;
         self.pos += 1; // `{`
+        let keep = self.skim == 0;
         let mark = self.members.len();
+        let mut count = 0;
         self.skip_trivia()?;
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(Kind::Object(Vec::new()));
+            return Ok(self.close_object(mark, keep));
         }
         loop {
             self.skip_trivia()?;
             match self.peek() {
                 Some(b'"') => {}
-                Some(b'}') if self.members.len() > mark => {
+                Some(b'}') if count > 0 => {
                     return Err(self.error("trailing comma before `}`"));
                 }
                 None => return Err(self.error("unexpected end of file: expected a key")),
@@ -468,18 +549,21 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
             self.skip_trivia()?;
-            let value = self.value(depth)?;
-            self.members.push(Member {
-                key,
-                key_span,
-                value,
-            });
+            let value = self.child(depth, Some(&key), mark)?;
+            if keep {
+                self.members.push(Member {
+                    key,
+                    key_span,
+                    value,
+                });
+            }
+            count += 1;
             self.skip_trivia()?;
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(Kind::Object(self.members.drain(mark..).collect()));
+                    return Ok(self.close_object(mark, keep));
                 }
                 None => return Err(self.error("unexpected end of file: expected `,` or `}`")),
                 _ => return Err(self.error("expected `,` or `}`")),
@@ -490,25 +574,28 @@ impl<'a> Parser<'a> {
     fn array(&mut self, depth: usize) -> Result<Kind<'a>, ParseError> {
         let depth = self.enter(depth)?;
         self.pos += 1; // `[`
+        let keep = self.skim == 0;
         let mark = self.items.len();
         self.skip_trivia()?;
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(Kind::Array(Vec::new()));
+            return Ok(self.close_array(mark, keep));
         }
         loop {
             self.skip_trivia()?;
             if self.peek() == Some(b']') {
                 return Err(self.error("trailing comma before `]`"));
             }
-            let item = self.value(depth)?;
-            self.items.push(item);
+            let item = self.child(depth, None, self.members.len())?;
+            if keep {
+                self.items.push(item);
+            }
             self.skip_trivia()?;
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(Kind::Array(self.items.drain(mark..).collect()));
+                    return Ok(self.close_array(mark, keep));
                 }
                 None => return Err(self.error("unexpected end of file: expected `,` or `]`")),
                 _ => return Err(self.error("expected `,` or `]`")),
@@ -730,5 +817,153 @@ mod tests {
         let v = parse(r#"{"a": 1, "a": 2, "n": 1.50}"#).unwrap().to_value();
         assert_eq!(v["a"], 2);
         assert_eq!(v["n"], 1.5);
+    }
+
+    /// Prunes every value of a key named `skip`.
+    fn skip_key(_: Slots<'_, '_>, _: &[Member<'_>], key: &str) -> bool {
+        key == "skip"
+    }
+
+    /// Replaces every value under a `skip` key by a null with its span, as `parse_pruned` must.
+    fn pruned_by_hand<'a>(node: &Node<'a>) -> Node<'a> {
+        let kind = match &node.kind {
+            Kind::Object(members) => Kind::Object(
+                members
+                    .iter()
+                    .map(|m| Member {
+                        key: m.key.clone(),
+                        key_span: m.key_span,
+                        value: if m.key == "skip" {
+                            Node {
+                                span: m.value.span,
+                                kind: Kind::Null,
+                            }
+                        } else {
+                            pruned_by_hand(&m.value)
+                        },
+                    })
+                    .collect(),
+            ),
+            Kind::Array(items) => Kind::Array(items.iter().map(pruned_by_hand).collect()),
+            other => other.clone(),
+        };
+        Node {
+            span: node.span,
+            kind,
+        }
+    }
+
+    #[test]
+    fn pruned_parse_is_the_full_tree_less_the_pruned_values() {
+        let text = r#"{"a": [1, {"skip": {"x": [1, 2, {"skip": 3}]}, "b": "\u0041"}],
+            "skip": [true, null, "s", {"k": {}}], "c": {"skip": "v", "d": -0.5e3}}"#;
+        let full = parse(text).unwrap();
+        let pruned = parse_pruned(text, &skip_key).unwrap();
+        assert_eq!(pruned, pruned_by_hand(&full));
+        assert_ne!(pruned, full);
+        // Without anything to prune the trees are equal.
+        assert_eq!(parse_pruned(text, &|_, _, _| false).unwrap(), full);
+    }
+
+    #[test]
+    fn pruned_parse_reports_the_same_errors() {
+        for text in [
+            r#"{"skip": {"a": 1,}}"#,
+            r#"{"skip": [1,]}"#,
+            r#"{"skip": {"a" 1}}"#,
+            r#"{"skip": "\x"}"#,
+            r#"{"skip": [01]}"#,
+            r#"{"skip": tru}"#,
+            r#"{"skip": {"a": 1}"#,
+            "{\"skip\": \"a\u{1}\"}",
+            r#"{"skip": /* open"#,
+            r#"{"skip": 1} x"#,
+        ] {
+            let want = parse(text).unwrap_err();
+            assert_eq!(parse_pruned(text, &skip_key).unwrap_err(), want, "{text}");
+        }
+        let deep = format!("{{\"skip\": {}}}", "[".repeat(MAX_DEPTH + 5));
+        assert_eq!(
+            parse_pruned(&deep, &skip_key).unwrap_err(),
+            parse(&deep).unwrap_err()
+        );
+    }
+
+    #[test]
+    fn pruned_parse_tells_where_members_sit() {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let record = |slots: Slots<'_, '_>, read: &[Member<'_>], key: &str| {
+            let path: Vec<String> = slots
+                .iter()
+                .map(|s| s.as_deref().unwrap_or("[]").to_string())
+                .collect();
+            seen.borrow_mut()
+                .push(format!("{}|{}|{key}", path.join("/"), read.len()));
+            false
+        };
+        parse_pruned(r#"{"r": [{"t": 1, "p": {"q": 2}}], "s": 3}"#, &record).unwrap();
+        assert_eq!(
+            seen.into_inner(),
+            ["|0|r", "r/[]|0|t", "r/[]|1|p", "r/[]/p|0|q", "|1|s"]
+        );
+    }
+
+    fn holes(paths: &[&str]) -> Vec<Vec<String>> {
+        paths
+            .iter()
+            .map(|p| {
+                p.split('/')
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compare_texts_outside_holes() {
+        let a = r#"{"x": [1, {"h": {"k": 1}}], "y": "s", "n": 1.0}"#;
+        let same = "\u{feff}{ \"x\" : [1 , {\"h\": {\"k\": 1, \"new\": 2}}] , // c\n \"y\": \"\\u0073\", \"n\": 1.0}";
+        let found = compare_texts(a, same, &holes(&["x/1/h"])).unwrap().unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].index, 0);
+        assert_eq!(found[0].a.to_value(), serde_json::json!({"k": 1}));
+        assert_eq!(found[0].b.to_value(), serde_json::json!({"k": 1, "new": 2}));
+        for other in [
+            r#"{"x": [1, {"h": {}}], "y": "s", "n": 1.00}"#,
+            r#"{"x": [1, {"h": {}}], "y": "t", "n": 1.0}"#,
+            r#"{"x": [1, {"h": {}}], "Y": "s", "n": 1.0}"#,
+            r#"{"x": [1, {"h": {}}], "n": 1.0, "y": "s"}"#,
+            r#"{"x": [1, {"h": {}}, 2], "y": "s", "n": 1.0}"#,
+            r#"{"x": [1, {"h": {}, "i": 0}], "y": "s", "n": 1.0}"#,
+            r#"{"x": [1, {"h": {}}], "y": "s"}"#,
+            r#"{"x": [1, {"h": {}}], "y": "s", "n": 1.0, "z": null}"#,
+            r#"{"x": [true, {"h": {}}], "y": "s", "n": 1.0}"#,
+            r#"{"x": [1, {"h": {}}], "y": "s", "n": 1.0} []"#,
+        ] {
+            assert!(
+                compare_texts(a, other, &holes(&["x/1/h"]))
+                    .unwrap()
+                    .is_none(),
+                "{other}"
+            );
+        }
+        // No holes: equal documents compare equal, and a hole that is never reached is
+        // simply not returned.
+        assert!(compare_texts(a, a, &[]).unwrap().unwrap().is_empty());
+        assert!(compare_texts(a, a, &holes(&["nope/x"]))
+            .unwrap()
+            .unwrap()
+            .is_empty());
+        // The whole document as a hole.
+        assert_eq!(
+            compare_texts(a, "[]", &holes(&[""]))
+                .unwrap()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(compare_texts(a, r#"{"x": [1,]}"#, &[]).unwrap().is_none());
+        assert!(compare_texts(a, r#"{"x": "#, &holes(&["x"])).is_err());
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::arm::{self, ArmTree, Segment};
 use crate::finding::{Analysis, Finding, Remedy, SourceError};
-use crate::jsonc::{self, Node};
+use crate::jsonc::Node;
 use crate::location::LineIndex;
 use crate::render;
 use crate::rule::{self, FixKind, Verdict};
@@ -13,7 +13,7 @@ use jsonptr::PointerBuf;
 
 /// Analyses one JSON file. `Ok(None)` means it is not a deployment template (nothing to do).
 pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
-    let root = jsonc::parse(text).map_err(|e| SourceError {
+    let root = arm::parse(text).map_err(|e| SourceError {
         offset: e.offset,
         message: e.message,
     })?;

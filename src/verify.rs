@@ -2,15 +2,17 @@
 //! the JSON Patch applied to the original document (values and key order), and must pass the
 //! rule. A fix that fails any of these is never written.
 //!
-//! The comparison costs one parse of the edited text (its tree is needed for the rule) and
-//! one tree-less pass over the original in step with that tree: every value outside the
-//! objects the patch touches must be the same node for node; each touched object is turned
-//! into JSON values on both sides, the patch applied to the original's, and the two compared
-//! with their key order. Patches with other operations, or that touch the root, are checked
-//! on the whole documents as values.
+//! The comparison builds no whole tree: the two texts are read in step
+//! ([`jsonc::compare_texts`]) and every value outside the objects the patch touches must be
+//! the same on both sides; each touched object is turned into JSON values on both sides,
+//! the patch applied to the original's, and the two compared with their key order. The
+//! rule is re-checked on the edited text parsed the way the planner parses ([`arm::parse`]).
+//! Patches with other operations, or that touch the root, are checked on the whole
+//! documents as values.
 
+use crate::arm;
 use crate::finding::Analysis;
-use crate::jsonc::{self, Node};
+use crate::jsonc;
 use crate::location::LineIndex;
 use crate::plan;
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
@@ -21,7 +23,7 @@ const NOT_THE_PATCH: &str = "the edited text is not the JSON Patch applied to th
 
 /// Checks that `fixed` is `original` with the analysis' JSON Patch applied, and passes.
 pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
-    let root = jsonc::parse(fixed).map_err(|e| {
+    let root = arm::parse(fixed).map_err(|e| {
         let (line, col) = LineIndex::new(fixed).line_col(fixed, e.offset);
         format!(
             "the edited text does not parse ({line}:{col}: {})",
@@ -29,8 +31,8 @@ pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), Stri
         )
     })?;
     match local_ops(&analysis.patch) {
-        Some(ops) => same_outside(original, &root, &ops)?,
-        None => same_as_values(original, analysis, &root)?,
+        Some(ops) => same_outside(original, fixed, &ops)?,
+        None => same_as_values(original, analysis, fixed)?,
     }
     let again = plan::analyze_template(fixed, &root)
         .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?;
@@ -91,9 +93,9 @@ fn with_path(op: &PatchOperation, path: PointerBuf) -> Option<PatchOperation> {
     }
 }
 
-/// The original, read in step with the edited tree, must match it node for node outside the
-/// touched objects; each touched object must be the original's with its operations applied.
-fn same_outside(original: &str, fixed: &Node, ops: &[LocalOp]) -> Result<(), String> {
+/// The original and the edited text, read in step, must match outside the touched objects;
+/// each touched object must be the original's with its operations applied.
+fn same_outside(original: &str, fixed: &str, ops: &[LocalOp]) -> Result<(), String> {
     // Holes: the outermost touched objects. An operation whose parent lies inside another
     // touched object is applied within that object.
     let mut parents: Vec<&Vec<String>> = ops.iter().map(|o| &o.parent).collect();
@@ -108,14 +110,14 @@ fn same_outside(original: &str, fixed: &Node, ops: &[LocalOp]) -> Result<(), Str
         })
         .map(|p| (*p).clone())
         .collect();
-    let found = jsonc::compare_outside(original, fixed, &holes)
-        .map_err(|e| format!("the original no longer parses: {}", e.message))?
+    let found = jsonc::compare_texts(original, fixed, &holes)
+        .map_err(|e| format!("the texts cannot be compared: {}", e.message))?
         .ok_or(NOT_THE_PATCH)?;
     let mut reached = vec![false; holes.len()];
     for hole in found {
         reached[hole.index] = true;
         let base = &holes[hole.index];
-        let mut expected = hole.text_node.to_value();
+        let mut expected = hole.a.to_value();
         let under: Vec<PatchOperation> = ops
             .iter()
             .filter(|o| o.parent.starts_with(base))
@@ -123,7 +125,7 @@ fn same_outside(original: &str, fixed: &Node, ops: &[LocalOp]) -> Result<(), Str
             .collect();
         json_patch::patch(&mut expected, &under)
             .map_err(|e| format!("the JSON Patch does not apply to the document: {e}"))?;
-        same_values(&hole.tree_node.to_value(), &expected)?;
+        same_values(&hole.b.to_value(), &expected)?;
     }
     if reached.iter().any(|r| !r) {
         return Err("the JSON Patch does not apply to the document: a path is missing".into());
@@ -138,13 +140,16 @@ fn rebase(rest: &[String], op: &PatchOperation) -> Option<PatchOperation> {
 }
 
 /// The whole documents as values: the original with the patch applied against the edit.
-fn same_as_values(original: &str, analysis: &Analysis, fixed: &Node) -> Result<(), String> {
+fn same_as_values(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
     let mut expected = jsonc::parse(original)
         .map_err(|e| format!("the original no longer parses: {}", e.message))?
         .to_value();
     json_patch::patch(&mut expected, &analysis.patch)
         .map_err(|e| format!("the JSON Patch does not apply to the document: {e}"))?;
-    same_values(&fixed.to_value(), &expected)
+    let got = jsonc::parse(fixed)
+        .map_err(|e| format!("the edited text does not parse: {}", e.message))?
+        .to_value();
+    same_values(&got, &expected)
 }
 
 fn same_values(got: &Value, expected: &Value) -> Result<(), String> {
@@ -282,11 +287,30 @@ mod tests {
         ])
         .unwrap();
         let original = r#"{"a": {"c": {}}, "z": [1]}"#;
-        let good = jsonc::parse(r#"{"a": {"c": {"d": 2}, "b": 1}, "z": [1]}"#).unwrap();
-        assert_eq!(same_outside(original, &good, &ops), Ok(()));
-        let bad = jsonc::parse(r#"{"a": {"c": {"d": 2}, "b": 1}, "z": [2]}"#).unwrap();
-        assert!(same_outside(original, &bad, &ops).is_err());
-        let half = jsonc::parse(r#"{"a": {"c": {}, "b": 1}, "z": [1]}"#).unwrap();
-        assert!(same_outside(original, &half, &ops).is_err());
+        let good = r#"{"a": {"c": {"d": 2}, "b": 1}, "z": [1]}"#;
+        assert_eq!(same_outside(original, good, &ops), Ok(()));
+        let bad = r#"{"a": {"c": {"d": 2}, "b": 1}, "z": [2]}"#;
+        assert!(same_outside(original, bad, &ops).is_err());
+        let half = r#"{"a": {"c": {}, "b": 1}, "z": [1]}"#;
+        assert!(same_outside(original, half, &ops).is_err());
+        // Spacing and comments may differ outside the touched objects; values may not.
+        let spaced = "{\"a\": {\"c\": {\"d\": 2}, \"b\": 1}, /* c */ \"z\": [ 1 ]\n}";
+        assert_eq!(same_outside(original, spaced, &ops), Ok(()));
+        assert!(same_outside(
+            original,
+            r#"{"a": {"c": {"d": 2}, "b": 1}, "z": [1], "y": 0}"#,
+            &ops
+        )
+        .is_err());
+        assert!(same_outside(original, r#"{"a": {"c": {"d": 2}, "b": 1}}"#, &ops).is_err());
+        assert!(same_outside(
+            original,
+            r#"{"a": {"c": {"d": 2}, "b": 1}, "z": [1, 2]}"#,
+            &ops
+        )
+        .is_err());
+        assert!(
+            same_outside(original, r#"{"a": {"c": {"d": 2}, "b": 1}, "z": []}"#, &ops).is_err()
+        );
     }
 }
