@@ -3,18 +3,20 @@
 //! rule. A fix that fails any of these is never written.
 //!
 //! The comparison builds no whole tree: the two texts are read in step
-//! ([`jsonc::compare_texts`]) and every value outside the objects the patch touches must be
-//! the same on both sides; each touched object is turned into JSON values on both sides,
-//! the patch applied to the original's, and the two compared with their key order. The
-//! rule is re-checked on the edited text parsed the way the planner parses ([`arm::parse`]).
-//! Patches with other operations, or that touch the root, are checked on the whole
-//! documents as values.
+//! ([`jsonc::compare_texts`]) and every value outside the clusters the patch touches must
+//! be the same on both sides; each touched cluster is turned into JSON values on both
+//! sides, the patch applied to the original's, the two compared with their key order, and
+//! the rule decided again on the edited cluster. A patch of another shape is checked with
+//! the touched objects as holes and the rule re-run on the whole edited document (parsed
+//! the way the planner parses, [`arm::parse`]); one with other operations, or on the root,
+//! on the whole documents as values.
 
-use crate::arm;
+use crate::arm::{self, ArmTree};
 use crate::finding::Analysis;
 use crate::jsonc;
 use crate::location::LineIndex;
 use crate::plan;
+use crate::rule::{self, Lookup, Verdict};
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
 use jsonptr::PointerBuf;
 use serde_json::Value;
@@ -23,13 +25,12 @@ const NOT_THE_PATCH: &str = "the edited text is not the JSON Patch applied to th
 
 /// Checks that `fixed` is `original` with the analysis' JSON Patch applied, and passes.
 pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
-    let root = arm::parse(fixed).map_err(|e| {
-        let (line, col) = LineIndex::new(fixed).line_col(fixed, e.offset);
-        format!(
-            "the edited text does not parse ({line}:{col}: {})",
-            e.message
-        )
-    })?;
+    if let Some(ops) = local_ops(&analysis.patch) {
+        if let Some(done) = by_clusters(original, fixed, &ops)? {
+            return Ok(done);
+        }
+    }
+    let root = arm::parse(fixed).map_err(|e| does_not_parse(fixed, &e))?;
     match local_ops(&analysis.patch) {
         Some(ops) => same_outside(original, fixed, &ops)?,
         None => same_as_values(original, analysis, fixed)?,
@@ -40,6 +41,92 @@ pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), Stri
         return Err("the edited text still fails the rule".into());
     }
     Ok(())
+}
+
+fn does_not_parse(fixed: &str, e: &jsonc::ParseError) -> String {
+    let (line, col) = LineIndex::new(fixed).line_col(fixed, e.offset);
+    format!(
+        "the edited text does not parse ({line}:{col}: {})",
+        e.message
+    )
+}
+
+/// The usual case, in one reading of both texts: every operation lies under a cluster (its
+/// path ends with the rule's keys under the cluster), the texts match outside those
+/// clusters, each cluster is the original's with its operations applied (as values, in key
+/// order), and the rule passes on it. Clusters the patch does not touch are the same text
+/// as when they were planned, when none of them needed a fix. `Ok(None)`: the patch is not
+/// of that shape; the caller checks the general way.
+fn by_clusters(original: &str, fixed: &str, ops: &[LocalOp]) -> Result<Option<()>, String> {
+    let Some(mut holes) = ops
+        .iter()
+        .map(|o| cluster_of(&o.parent))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    holes.sort();
+    holes.dedup();
+    if holes
+        .iter()
+        .any(|h| holes.iter().any(|g| g.len() < h.len() && h.starts_with(g)))
+    {
+        return Ok(None);
+    }
+    let found = match jsonc::compare_texts(original, fixed, &holes) {
+        Ok(found) => found.ok_or(NOT_THE_PATCH)?,
+        Err(e) => {
+            return Err(match jsonc::parse(fixed) {
+                Err(e) => does_not_parse(fixed, &e),
+                Ok(_) => format!("the original no longer parses: {}", e.message),
+            })
+        }
+    };
+    if found.iter().any(|h| !is_cluster(&h.a)) {
+        return Ok(None);
+    }
+    let mut reached = vec![false; holes.len()];
+    for hole in &found {
+        reached[hole.index] = true;
+        let base = &holes[hole.index];
+        let mut expected = hole.a.to_value();
+        let under: Vec<PatchOperation> = ops
+            .iter()
+            .filter(|o| o.parent.starts_with(base))
+            .filter_map(|o| rebase(&o.parent[base.len()..], &o.op))
+            .collect();
+        json_patch::patch(&mut expected, &under)
+            .map_err(|e| format!("the JSON Patch does not apply to the document: {e}"))?;
+        same_values(&hole.b.to_value(), &expected)?;
+        match rule::decide(&ArmTree::new(), &hole.b) {
+            Verdict::Fix(_) => return Err("the edited text still fails the rule".into()),
+            Verdict::Ambiguous { .. } => {
+                return Err("the edited text cannot be re-checked: a key is ambiguous".into())
+            }
+            Verdict::NotApplicable | Verdict::Pass | Verdict::Review { .. } => {}
+        }
+    }
+    if reached.iter().any(|r| !r) {
+        return Err("the JSON Patch does not apply to the document: a path is missing".into());
+    }
+    Ok(Some(()))
+}
+
+/// The path of the cluster an operation's parent lies in: the parent's path less the
+/// rule's keys under a cluster (`properties/addonProfiles/<add-on>[/config]`, any case).
+fn cluster_of(parent: &[String]) -> Option<Vec<String>> {
+    (3..=4).rev().find_map(|m| {
+        let cut = parent.len().checked_sub(m)?;
+        let tail_matches = parent[cut..]
+            .iter()
+            .zip(rule::PATH_NAMES)
+            .all(|(t, name)| t.eq_ignore_ascii_case(name));
+        (tail_matches && cut > 0).then(|| parent[..cut].to_vec())
+    })
+}
+
+fn is_cluster(node: &jsonc::Node) -> bool {
+    matches!(arm::get(node, "type"), Lookup::Found(_, t) if t.as_str().is_some_and(|t| t.eq_ignore_ascii_case(rule::CLUSTER_TYPE)))
 }
 
 /// An operation split at its target's parent: the parent's path, and the operation on the
@@ -203,7 +290,72 @@ mod tests {
             assert_eq!(a.patch.len(), 1, "{addon}");
             let fixed = edit::apply(&text, &a.edits).unwrap();
             assert_eq!(json(&text, &a, &fixed), Ok(()), "{addon}");
+            // Proven in one reading, cluster by cluster.
+            let ops = local_ops(&a.patch).unwrap();
+            assert_eq!(by_clusters(&text, &fixed, &ops), Ok(Some(())), "{addon}");
         }
+    }
+
+    #[test]
+    fn clusters_are_found_under_deployments_and_symbolic_names() {
+        let cluster = r#"{"type": "Microsoft.ContainerService/managedClusters", "Properties": {"AddonProfiles": {"azureKeyVaultSecretsProvider": {"enabled": true, "config": {}}}}}"#;
+        let text = format!(
+            r#"{{"$schema": "{SCHEMA}", "languageVersion": "2.0", "resources": {{
+                "properties": {cluster},
+                "dep": {{"type": "Microsoft.Resources/deployments", "properties": {{"template":
+                    {{"$schema": "{SCHEMA}", "resources": [{cluster}, {cluster}]}}}}}}}}}}"#
+        );
+        let a = analysed(&text);
+        assert_eq!(a.patch.len(), 3);
+        let fixed = edit::apply(&text, &a.edits).unwrap();
+        let ops = local_ops(&a.patch).unwrap();
+        let clusters: Vec<String> = ops
+            .iter()
+            .map(|o| cluster_of(&o.parent).unwrap().join("/"))
+            .collect();
+        assert_eq!(
+            clusters,
+            [
+                "resources/properties",
+                "resources/dep/properties/template/resources/0",
+                "resources/dep/properties/template/resources/1"
+            ]
+        );
+        assert_eq!(by_clusters(&text, &fixed, &ops), Ok(Some(())));
+        assert_eq!(json(&text, &a, &fixed), Ok(()));
+        // One cluster edited wrongly among three is found.
+        let wrong = fixed
+            .replacen("\"true\"", "\"tru\"", 2)
+            .replacen("\"tru\"", "\"true\"", 1);
+        assert!(json(&text, &a, &wrong).is_err());
+    }
+
+    /// An edit that is exactly its patch but leaves the cluster failing is refused by the
+    /// rule's re-check, on both ways of checking.
+    #[test]
+    fn a_patch_that_does_not_fix_is_refused() {
+        let text = template(
+            r#"{"enabled": true, "config": {"enableSecretRotation": "false"}}"#,
+            "aks",
+        );
+        let mut a = analysed(&text);
+        let PatchOperation::Replace(r) = &mut a.patch[0] else {
+            panic!("a replace is planned")
+        };
+        r.value = Value::from("no");
+        let at = text.find("\"false\"").unwrap();
+        let fixed = edit::apply(&text, &[Edit::replace(at, at + 7, "\"no\"")]).unwrap();
+        let ops = local_ops(&a.patch).unwrap();
+        assert_eq!(
+            by_clusters(&text, &fixed, &ops),
+            Err("the edited text still fails the rule".to_string())
+        );
+        // The general way (the touched object as the hole, the rule on the whole document).
+        assert_eq!(same_outside(&text, &fixed, &ops), Ok(()));
+        assert_eq!(
+            json(&text, &a, &fixed),
+            Err("the edited text still fails the rule".to_string())
+        );
     }
 
     /// Each wrong edit is refused: outside the touched object, inside it, or in its order.
