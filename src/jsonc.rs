@@ -142,6 +142,8 @@ pub fn compare_texts<'a, 'b>(
         b: Parser::new(b, None),
         holes,
         found: Vec::new(),
+        shift: 0,
+        same_until: 0,
     };
     if a.starts_with('\u{feff}') {
         m.a.pos = 3;
@@ -149,6 +151,7 @@ pub fn compare_texts<'a, 'b>(
     if b.starts_with('\u{feff}') {
         m.b.pos = 3;
     }
+    m.sync();
     m.trivia()?;
     let live: Vec<usize> = (0..holes.len()).collect();
     if !m.node(0, &live)? {
@@ -161,17 +164,66 @@ pub fn compare_texts<'a, 'b>(
     Ok(Some(m.found))
 }
 
+/// Reads two texts in step. Where they are byte for byte the same (the usual case: an
+/// edited text differs from its original only around the edits), only `a` is tokenised and
+/// `b` follows it by offset: `a[..same_until]` is the same as `b` shifted by `shift`, so a
+/// token `a` reads wholly before `same_until` (its look-ahead byte included) is the same
+/// token in `b`. Elsewhere both are tokenised and compared, and the run is measured again.
 struct Lockstep<'a, 'b, 'h> {
     a: Parser<'a, 'static>,
     b: Parser<'b, 'static>,
     holes: &'h [Vec<String>],
     found: Vec<Hole<'a, 'b>>,
+    /// `b.pos - a.pos` while following.
+    shift: isize,
+    /// Where, in `a`, the run of bytes shared with `b` ends.
+    same_until: usize,
+}
+
+/// The length of the common prefix of two byte strings.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const CHUNK: usize = 64;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + CHUNK <= n && a[i..i + CHUNK] == b[i..i + CHUNK] {
+        i += CHUNK;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .position(|(x, y)| x != y)
+        .unwrap_or(n - i)
 }
 
 impl Lockstep<'_, '_, '_> {
+    /// Measures the shared run from the current positions.
+    fn sync(&mut self) {
+        self.shift = self.b.pos as isize - self.a.pos as isize;
+        self.same_until = self.a.pos
+            + common_prefix(
+                &self.a.bytes[self.a.pos.min(self.a.bytes.len())..],
+                &self.b.bytes[self.b.pos.min(self.b.bytes.len())..],
+            );
+    }
+
+    /// After `a` has read a token: when it lies in the shared run, `b` steps over the same
+    /// token and this is true; otherwise `b` must read its own.
+    fn follow(&mut self) -> bool {
+        if self.a.pos < self.same_until {
+            self.b.pos = self.a.pos.wrapping_add_signed(self.shift);
+            true
+        } else {
+            false
+        }
+    }
+
     fn trivia(&mut self) -> Result<(), ParseError> {
         self.a.skip_trivia()?;
-        self.b.skip_trivia()
+        if !self.follow() {
+            self.b.skip_trivia()?;
+            self.sync();
+        }
+        Ok(())
     }
 
     /// Both at the same byte, which is `byte`: steps past it.
@@ -185,6 +237,17 @@ impl Lockstep<'_, '_, '_> {
         }
     }
 
+    /// Reads a string on each side; true when they are equal.
+    fn strings(&mut self) -> Result<bool, ParseError> {
+        let x = self.a.string()?;
+        if self.follow() {
+            return Ok(true);
+        }
+        let same = self.b.string()? == x;
+        self.sync();
+        Ok(same)
+    }
+
     /// Reads one value on each side (trivia before it already skipped) at path depth
     /// `depth`; `live` holds the holes whose paths lead here.
     fn node(&mut self, depth: usize, live: &[usize]) -> Result<bool, ParseError> {
@@ -192,6 +255,7 @@ impl Lockstep<'_, '_, '_> {
             let a = self.a.value(depth)?;
             let b = self.b.value(depth)?;
             self.found.push(Hole { index, a, b });
+            self.sync();
             return Ok(true);
         }
         let (x, y) = (self.a.peek(), self.b.peek());
@@ -201,8 +265,17 @@ impl Lockstep<'_, '_, '_> {
         Ok(match x {
             Some(b'{') => self.object(depth, live)?,
             Some(b'[') => self.array(depth, live)?,
-            Some(b'"') => self.a.string()? == self.b.string()?,
-            Some(b'-' | b'0'..=b'9') => self.a.number()? == self.b.number()?,
+            Some(b'"') => self.strings()?,
+            Some(b'-' | b'0'..=b'9') => {
+                let x = self.a.number()?;
+                if self.follow() {
+                    true
+                } else {
+                    let same = self.b.number()? == x;
+                    self.sync();
+                    same
+                }
+            }
             Some(b't') => self.literal("true"),
             Some(b'f') => self.literal("false"),
             Some(b'n') => self.literal("null"),
@@ -211,7 +284,15 @@ impl Lockstep<'_, '_, '_> {
     }
 
     fn literal(&mut self, word: &str) -> bool {
-        self.a.literal(word, Kind::Null).is_ok() && self.b.literal(word, Kind::Null).is_ok()
+        if self.a.literal(word, Kind::Null).is_err() {
+            return false;
+        }
+        if self.follow() {
+            return true;
+        }
+        let same = self.b.literal(word, Kind::Null).is_ok();
+        self.sync();
+        same
     }
 
     /// The holes among `live` whose next token is `token`.
@@ -234,8 +315,12 @@ impl Lockstep<'_, '_, '_> {
                 return Ok(false);
             }
             let key = self.a.string()?;
-            if self.b.string()? != key {
-                return Ok(false);
+            if !self.follow() {
+                let same = self.b.string()? == key;
+                self.sync();
+                if !same {
+                    return Ok(false);
+                }
             }
             self.trivia()?;
             if !self.both(b':') {
@@ -965,5 +1050,71 @@ mod tests {
         );
         assert!(compare_texts(a, r#"{"x": [1,]}"#, &[]).unwrap().is_none());
         assert!(compare_texts(a, r#"{"x": "#, &holes(&["x"])).is_err());
+    }
+
+    /// Same document, ignoring spans: what `compare_texts` must decide without holes.
+    fn same_doc(a: &Node, b: &Node) -> bool {
+        match (&a.kind, &b.kind) {
+            (Kind::Object(x), Kind::Object(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|(m, n)| m.key == n.key && same_doc(&m.value, &n.value))
+            }
+            (Kind::Array(x), Kind::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(m, n)| same_doc(m, n))
+            }
+            (x, y) => x == y,
+        }
+    }
+
+    /// Small edits anywhere in a document, against parsing both texts: the follower that
+    /// skips tokenising shared runs must decide exactly as a full comparison does.
+    #[test]
+    fn compare_texts_agrees_with_full_parses_under_small_edits() {
+        let base = r#"{
+  "$schema": "x", // comment
+  "resources": [
+    {"type": "a", "n": 12, "f": 1.5e3, "t": true, "u": null, "s": "a\"b\u0041"},
+    {"type": "b", "properties": {"k": [1, 2, 3], "m": {"x": "y"}}},
+    /* block */ {"type": "c", "list": ["p", "q"], "neg": -1}
+  ],
+  "outputs": {}
+}"#;
+        let edits: &[(&str, &str)] = &[
+            ("12", "123"),
+            ("12", "13"),
+            ("1.5e3", "1.5E3"),
+            ("true", "false"),
+            ("null", "null "),
+            ("\"a\\\"b", "\"a\\\"c"),
+            ("\\u0041", "A"),
+            ("\\u0041", "\\u0042"),
+            ("// comment", "// other comment"),
+            ("/* block */", ""),
+            ("[1, 2, 3]", "[1,2,3]"),
+            ("[1, 2, 3]", "[1, 2]"),
+            ("\"k\"", "\"K\""),
+            ("{\"x\": \"y\"}", "{\"x\": \"y\", \"z\": 0}"),
+            ("\"outputs\": {}", "\"outputs\": {} "),
+            ("-1", "-1.0"),
+            ("\"q\"]", "\"q\", \"r\"]"),
+            ("\n  ", "\r\n\t"),
+        ];
+        let a = parse(base).unwrap();
+        let mut differ = 0;
+        for (from, to) in edits {
+            // Every occurrence, one at a time.
+            for (at, _) in base.match_indices(from) {
+                let text = format!("{}{}{}", &base[..at], to, &base[at + from.len()..]);
+                let b = parse(&text).unwrap();
+                let want = same_doc(&a, &b);
+                let got = compare_texts(base, &text, &[]).unwrap().is_some();
+                assert_eq!(got, want, "{from:?} -> {to:?} at {at}");
+                assert_eq!(compare_texts(&text, base, &[]).unwrap().is_some(), want);
+                differ += usize::from(!want);
+            }
+        }
+        assert!(differ >= 10, "the edits must include real changes ({differ})");
     }
 }
