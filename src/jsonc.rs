@@ -392,6 +392,21 @@ struct Parser<'a, 'p> {
     items: Vec<Node<'a>>,
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of the first byte of `word` (in memory order) that equals `byte` is set
+/// (bits above it may be set too); zero when there is none.
+fn has_byte(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * byte as u64);
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// As [`has_byte`], for bytes below 0x20.
+fn has_control(word: u64) -> u64 {
+    word.wrapping_sub(ONES * 0x20) & !word & HIGHS
+}
+
 /// Bytes that end the plain run of a string: `"`, `\` and control characters.
 static STRING_STOP: [bool; 256] = {
     let mut t = [false; 256];
@@ -436,13 +451,28 @@ impl<'a, 'p> Parser<'a, 'p> {
         Ok(node)
     }
 
-    /// Moves past bytes that cannot end a string's plain run.
+    /// Moves past bytes that cannot end a string's plain run: eight at a time (a word with
+    /// no `"`, `\` or control byte is skipped whole), then byte by byte at the end.
     fn plain_run(&mut self) {
+        while let Some(word) = self.word() {
+            let stops = has_byte(word, b'"') | has_byte(word, b'\\') | has_control(word);
+            if stops != 0 {
+                self.pos += (stops.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.pos += 8;
+        }
         let rest = &self.bytes[self.pos.min(self.bytes.len())..];
         self.pos += rest
             .iter()
             .position(|&b| STRING_STOP[b as usize])
             .unwrap_or(rest.len());
+    }
+
+    /// The eight bytes at the current position, as a little-endian word.
+    fn word(&self) -> Option<u64> {
+        let bytes = self.bytes.get(self.pos..self.pos + 8)?;
+        <[u8; 8]>::try_from(bytes).ok().map(u64::from_le_bytes)
     }
 
     fn error(&self, message: impl Into<String>) -> ParseError {
@@ -467,7 +497,18 @@ impl<'a, 'p> Parser<'a, 'p> {
     fn skip_trivia(&mut self) -> Result<(), ParseError> {
         loop {
             match self.peek() {
-                Some(b' ' | b'\t' | b'\n' | b'\r') => self.pos += 1,
+                Some(b' ' | b'\t' | b'\n' | b'\r') => {
+                    self.pos += 1;
+                    // Indentation: spaces, eight at a time.
+                    while let Some(word) = self.word() {
+                        let other = word ^ (ONES * b' ' as u64);
+                        if other != 0 {
+                            self.pos += (other.trailing_zeros() / 8) as usize;
+                            break;
+                        }
+                        self.pos += 8;
+                    }
+                }
                 Some(b'/') => match self.bytes.get(self.pos + 1) {
                     Some(b'/') => {
                         self.pos += 2;
@@ -1115,6 +1156,9 @@ mod tests {
                 differ += usize::from(!want);
             }
         }
-        assert!(differ >= 10, "the edits must include real changes ({differ})");
+        assert!(
+            differ >= 10,
+            "the edits must include real changes ({differ})"
+        );
     }
 }
