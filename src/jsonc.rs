@@ -1161,4 +1161,47 @@ mod tests {
             "the edits must include real changes ({differ})"
         );
     }
+
+    /// The word-at-a-time scans must stop exactly where the byte loop would: control
+    /// characters, quotes and backslashes at every offset of strings of many lengths, with
+    /// multi-byte characters (bytes from 0x80 up) around them; indentation of every length.
+    #[test]
+    fn word_scans_stop_at_the_right_byte() {
+        for len in 1..24 {
+            for at in 0..len {
+                for fill in ["a", "é"] {
+                    let before = fill.repeat(at);
+                    let after = fill.repeat(len - at - 1);
+                    let offset = 1 + before.len();
+                    for control in ['\u{1}', '\u{1f}', '\n', '\t'] {
+                        let e = err(&format!("\"{before}{control}{after}\""));
+                        assert_eq!(e.offset, offset, "control {control:?} at {at} of {len}");
+                        assert!(e.message.contains("control character"));
+                    }
+                    let text = format!("\"{before}\\\"{after}\"");
+                    assert_eq!(
+                        parse(&text).unwrap().as_str(),
+                        Some(format!("{before}\"{after}").as_str())
+                    );
+                    let text = format!("[\"{before}\", \"{after}\"]");
+                    let root = parse(&text).unwrap();
+                    let Kind::Array(items) = &root.kind else {
+                        panic!("an array")
+                    };
+                    assert_eq!(items[0].as_str(), Some(before.as_str()));
+                    assert_eq!(items[0].span.end, 2 + before.len());
+                    assert_eq!(items[1].as_str(), Some(after.as_str()));
+                }
+            }
+            let indent = " ".repeat(len);
+            let text =
+                format!("{{\n{indent}\"a\":{indent}1,\n{indent}\t\"b\": [{indent}]{indent}}}");
+            let root = parse(&text).unwrap();
+            let m = root.members().unwrap();
+            assert_eq!(m[0].key_span.start, 2 + len);
+            assert_eq!(m[0].value.span.start, 2 + len + 4 + len);
+            assert_eq!(m[1].value.kind, Kind::Array(Vec::new()));
+            assert_eq!(root.span.end, text.len());
+        }
+    }
 }
