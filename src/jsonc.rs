@@ -1189,7 +1189,7 @@ mod tests {
                         panic!("an array")
                     };
                     assert_eq!(items[0].as_str(), Some(before.as_str()));
-                    assert_eq!(items[0].span.end, 2 + before.len());
+                    assert_eq!(items[0].span.end, 3 + before.len());
                     assert_eq!(items[1].as_str(), Some(after.as_str()));
                 }
             }
