@@ -59,25 +59,26 @@ gen g1k repo "$BENCH_DIR/g1k" --files 1000 --size-mb 4
 gen g10k repo "$BENCH_DIR/g10k" --files 10000 --size-mb 40
 gen g100k repo "$BENCH_DIR/g100k" --files 100000 --size-mb 400
 
-# run_ms PREP CMD...: runs PREP (untimed, may be ":") then CMD, $RUNS times; prints
-# "median_wall_ms peak_kb median_cpu_ms" (peak: the largest of the runs; cpu: user + system).
+# run_ms PREP CMD...: runs PREP (untimed, through the shell; ":" for none) then CMD, $RUNS
+# times; prints "median_wall_ms peak_kb median_cpu_ms". CPU time is user + system from the
+# kernel's accounting of the child (wait4), to the microsecond; the peak is the largest
+# maximum resident set size of the runs, the figure GNU time -v reports.
 run_ms() {
-    local prep=$1
-    shift
-    local times=() cpus=() peak=0 s e kb u sy
-    for _ in $(seq "$RUNS"); do
-        eval "$prep"
-        s=$(date +%s%N)
-        /usr/bin/time -f '%M %U %S' -o "$BENCH_DIR/.mem" "$@" >/dev/null 2>&1 || true
-        e=$(date +%s%N)
-        times+=($(((e - s) / 1000000)))
-        read -r kb u sy < <(tail -1 "$BENCH_DIR/.mem")
-        cpus+=("$(python3 -c "print(round(($u + $sy) * 1000))")")
-        [ "$kb" -gt "$peak" ] && peak=$kb
-    done
-    local mid=$(((RUNS + 1) / 2))
-    printf '%s %s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "${mid}p")" "$peak" \
-        "$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n "${mid}p")"
+    python3 - "$RUNS" "$@" <<'PY'
+import resource, statistics, subprocess, sys, time
+runs, prep, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+walls, cpus, peak = [], [], 0
+for _ in range(runs):
+    subprocess.run(prep, shell=True, check=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = __import__("os").wait4(p.pid, 0)
+    walls.append((time.perf_counter() - t) * 1000)
+    cpus.append((usage.ru_utime + usage.ru_stime) * 1000)
+    peak = max(peak, usage.ru_maxrss)
+print(round(statistics.median(walls)), peak, round(statistics.median(cpus)))
+PY
 }
 ratio() { python3 -c "print(f'{$1 / max($2, 1):.2f}')"; }
 bytes() { du -sb --apparent-size "$1" | cut -f1; }
@@ -148,6 +149,10 @@ echo "| command | median wall time | CPU time | peak memory | peak / file size |
 echo "| --- | ---: | ---: | ---: | ---: |"
 echo "| \`armfix fix --yes\` | $bigt ms | $bigcpu ms | $((bigkb / 1024)) MB | $(ratio "$((bigkb * 1024))" "$size") |"
 echo "| \`armfix check\` | $bigc ms | $bigccpu ms | $((bigckb / 1024)) MB | $(ratio "$((bigckb * 1024))" "$size") |"
+echo
+cp "$B" "$B.copy"
+echo "GNU time -v on one more \`armfix fix --yes\` run: $(/usr/bin/time -v "$ARMFIX" fix --yes "$B.copy" 2>&1 >/dev/null | grep -E 'Maximum resident|Elapsed' | sed 's/^[[:space:]]*//' | paste -sd';' | sed 's/;/; /')."
+rm -f "$B.copy"
 echo
 echo "Goals: under 500 ms, peak under 4x the file."
 echo
