@@ -5,7 +5,7 @@
 use crate::apply;
 use crate::cli::{Cli, ColorChoice, Command, FixArgs, Format, OutputArgs, WalkArgs};
 use crate::config::{self, Config};
-use crate::discover::{self, Candidate, WalkOptions};
+use crate::discover::{self, Candidate, Found, WalkOptions};
 use crate::engine::{self, FileReport, Outcome};
 use crate::finding::{Finding, FixSource};
 use crate::plan::Options;
@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -305,43 +306,77 @@ fn link_parameter_files(reports: &mut [FileReport]) {
     }
 }
 
-/// Discovers and processes every file; walk errors come back as error reports.
+/// Discovers and processes every file; walk errors come back as error reports. Files are
+/// processed on the walker's threads as soon as they are found; the reports are sorted by
+/// path at the end, so the output does not depend on the parallelism. Only reports with
+/// findings keep the file's text, so memory grows with the files in flight and the findings,
+/// not with the repository.
 fn process_all(walk: &WalkArgs, options: &Options) -> Result<Vec<FileReport>> {
     let opts = WalkOptions {
         include: walk.include.clone(),
         exclude: walk.exclude.clone(),
         no_ignore: walk.no_ignore,
     };
-    let (candidates, walk_errors) =
-        discover::discover(&walk.paths, &opts).map_err(anyhow::Error::msg)?;
-    let stdin = if candidates.contains(&Candidate::Stdin) {
+    let stdin = if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         Some(read_stdin()?)
     } else {
         None
     };
-    let mut reports: Vec<FileReport> = candidates
-        .par_iter()
-        .map(|c| match c {
-            Candidate::Stdin => FileReport {
-                candidate: Candidate::Stdin,
+    let reports = Mutex::new(Vec::new());
+    let process = |found: Found| {
+        let report = match found {
+            Found::Candidate(c @ Candidate::Stdin) => FileReport {
                 outcome: engine::process_bytes_with(
                     stdin.clone().unwrap_or_default(),
                     c.kind(),
                     options,
                 ),
+                candidate: c,
             },
-            Candidate::File(p) => engine::process_path_with(p, c.kind(), options),
-        })
-        .collect();
-    reports.extend(walk_errors.into_iter().map(|e| FileReport {
-        candidate: Candidate::File(e.path),
-        outcome: Outcome::Error(engine::FileError {
-            line_col: None,
-            message: e.message,
-        }),
-    }));
+            Found::Candidate(c @ Candidate::File(_)) => {
+                let Candidate::File(p) = &c else {
+                    unreachable!("matched as a file")
+                };
+                lighten(engine::process_path_with(p, c.kind(), options))
+            }
+            Found::Error(e) => FileReport {
+                candidate: Candidate::File(e.path),
+                outcome: Outcome::Error(engine::FileError {
+                    line_col: None,
+                    message: e.message,
+                }),
+            },
+        };
+        reports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(report);
+    };
+    discover::walk(&walk.paths, &opts, &process).map_err(anyhow::Error::msg)?;
+    let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
     reports.sort_by(|a, b| a.candidate.cmp(&b.candidate));
-    Ok(reports)
+    Ok(discover::one_name_per_file(reports, |r| {
+        match &r.candidate {
+            Candidate::File(p) => Some(p.as_path()),
+            Candidate::Stdin => None,
+        }
+    }))
+}
+
+/// Drops the text of a report without findings: nothing reads it (findings need it for
+/// their end positions in machine reports, fixes for the diff).
+fn lighten(mut report: FileReport) -> FileReport {
+    if let Outcome::Analysed {
+        original,
+        analysis,
+        fixed: None,
+    } = &mut report.outcome
+    {
+        if analysis.findings.is_empty() {
+            *original = String::new();
+        }
+    }
+    report
 }
 
 fn read_stdin() -> Result<Vec<u8>> {

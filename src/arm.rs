@@ -3,8 +3,39 @@
 //! inline nested deployments, to any depth), and lets the rule read them through
 //! [`rule::Tree`]. It knows nothing of text edits.
 
-use crate::jsonc::{Kind, Node};
+use crate::jsonc::{self, Kind, Member, Node, ParseError, Slots};
 use crate::rule::{self, Lookup, Shape};
+
+const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
+
+/// Parses a JSON file for the rule: the tree holds everything the rule, the planner and the
+/// renderer read, and leaves out the `properties` of resources whose `type` (given before
+/// them) is neither a cluster nor a deployment, which are most of a large template's bytes.
+/// They are still read and checked (errors are the same as [`jsonc::parse`]'s) and stand in
+/// the tree as `null`s with their spans.
+pub fn parse(text: &str) -> Result<Node<'_>, ParseError> {
+    jsonc::parse_pruned(text, &prunable)
+}
+
+/// Whether the value of member `key` of an object can be left out of the tree: the object
+/// is a resource (an item of a `resources` array, or a value of a `resources` object) and
+/// `key` is its `properties`, after a `type` that names neither a cluster nor a deployment.
+/// A cluster's or deployment's properties, and anything outside resources, are kept.
+fn prunable(slots: Slots<'_, '_>, read: &[Member<'_>], key: &str) -> bool {
+    let in_resources = slots.len() >= 2
+        && slots[slots.len() - 2]
+            .as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case("resources"));
+    in_resources
+        && key.eq_ignore_ascii_case("properties")
+        && read.iter().any(|m| {
+            m.key.eq_ignore_ascii_case("type")
+                && m.value.as_str().is_some_and(|t| {
+                    !t.eq_ignore_ascii_case(rule::CLUSTER_TYPE)
+                        && !t.eq_ignore_ascii_case(DEPLOYMENT_TYPE)
+                })
+        })
+}
 
 /// True when the root object's `$schema` names a deployment template (any scope, any case).
 pub fn is_template(root: &Node) -> bool {
@@ -146,7 +177,7 @@ fn visit_resource<'n, 'a>(
                 node: resource,
             });
         }
-    } else if ty.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
+    } else if ty.eq_ignore_ascii_case(DEPLOYMENT_TYPE) {
         let (pkey, props) = match get(resource, "properties") {
             Lookup::Found(k, n) => (k, n),
             Lookup::Duplicate(key, node) => return Err(ambiguous(path, key, node)),

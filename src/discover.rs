@@ -1,12 +1,16 @@
 //! Finds the files a run must look at: walks each PATH (honouring `.gitignore` and `.ignore`,
 //! skipping `.git`, entering other hidden folders), applies `--include`/`--exclude` globs to
-//! the path relative to the PATH argument, and keeps the files whose extension names a kind armfix reads (see `kind`). Files named
-//! explicitly are always kept. The result is sorted and free of duplicates.
+//! the path relative to the PATH argument, and keeps the files whose extension names a kind
+//! armfix reads (see `kind`). Files named explicitly are always kept. The walk runs on every
+//! core and hands each file over as soon as it is found ([`walk`]); [`discover`] collects
+//! them sorted and free of duplicates.
 
 use crate::kind::FileKind;
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use std::collections::hash_map::{Entry, HashMap};
+use ignore::WalkState;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// How to walk.
 #[derive(Debug, Clone, Default)]
@@ -17,7 +21,7 @@ pub struct WalkOptions {
 }
 
 /// A file to process.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Candidate {
     Stdin,
     File(PathBuf),
@@ -48,31 +52,113 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, String> {
     b.build().map_err(|e| e.to_string())
 }
 
+/// What a walk finds: a file to process, or a path that could not be walked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Candidate(Candidate),
+    Error(WalkError),
+}
+
 /// Walks `paths` ("-" for standard input). Errors on individual paths are returned beside
-/// the candidates; a bad glob is an error for the whole run.
+/// the candidates; a bad glob is an error for the whole run. The candidates are sorted and
+/// free of duplicates.
 pub fn discover(
     paths: &[PathBuf],
     opts: &WalkOptions,
 ) -> Result<(Vec<Candidate>, Vec<WalkError>), String> {
+    let found = Mutex::new((Vec::new(), Vec::new()));
+    walk(paths, opts, &|f| {
+        let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
+        match f {
+            Found::Candidate(c) => found.0.push(c),
+            Found::Error(e) => found.1.push(e),
+        }
+    })?;
+    let (mut out, mut errors) = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    out.sort();
+    out.dedup();
+    errors.sort_by(|a: &WalkError, b| a.path.cmp(&b.path));
+    let out = one_name_per_file(out, |c| match c {
+        Candidate::File(p) => Some(p.as_path()),
+        Candidate::Stdin => None,
+    });
+    Ok((out, errors))
+}
+
+/// Keeps one item per file, in the given (sorted) order. A file reached twice (directly and
+/// through a symbolic link, or as `x.json` and `./x.json`) would otherwise be reported twice,
+/// and its second write refused as "changed on disk". The name kept is the first that is not
+/// a link, else the first, so the choice does not depend on the order the walk found them.
+pub fn one_name_per_file<T>(items: Vec<T>, path: impl Fn(&T) -> Option<&Path>) -> Vec<T> {
+    use std::collections::hash_map::{Entry, HashMap};
+    let is_link = |t: &T| path(t).is_some_and(|p| p.is_symlink());
+    let mut chosen: HashMap<PathBuf, usize> = HashMap::new();
+    let mut keep = vec![true; items.len()];
+    for (i, item) in items.iter().enumerate() {
+        let Some(real) = path(item).and_then(|p| std::fs::canonicalize(p).ok()) else {
+            continue;
+        };
+        match chosen.entry(real) {
+            Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            Entry::Occupied(mut o) => {
+                let first = *o.get();
+                if is_link(&items[first]) && !is_link(item) {
+                    keep[first] = false;
+                    o.insert(i);
+                } else {
+                    keep[i] = false;
+                }
+            }
+        }
+    }
+    items
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(item, k)| k.then_some(item))
+        .collect()
+}
+
+/// Walks `paths` ("-" for standard input) with one thread per core and calls `visit` for
+/// every candidate and every error, from those threads and in no particular order, so that
+/// a caller can process each file as soon as it is found. A file reached twice (two PATH
+/// arguments naming it) is visited once. A bad glob is an error for the whole run, found
+/// before anything is visited.
+pub fn walk(
+    paths: &[PathBuf],
+    opts: &WalkOptions,
+    visit: &(dyn Fn(Found) + Sync),
+) -> Result<(), String> {
     let include = glob_set(&opts.include)?;
     let exclude = glob_set(&opts.exclude)?;
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
+    // Only overlapping PATH arguments can reach a path twice.
+    let seen: Option<Mutex<HashSet<Candidate>>> = (paths.len() > 1).then(Mutex::default);
+    let visit_once = |c: Candidate| {
+        let first = seen.as_ref().is_none_or(|s| {
+            s.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(c.clone())
+        });
+        if first {
+            visit(Found::Candidate(c));
+        }
+    };
     for root in paths {
         if root.as_os_str() == "-" {
-            out.push(Candidate::Stdin);
+            visit_once(Candidate::Stdin);
             continue;
         }
         match std::fs::metadata(root) {
             Err(e) => {
-                errors.push(WalkError {
+                visit(Found::Error(WalkError {
                     path: root.clone(),
                     message: io_message(&e),
-                });
+                }));
                 continue;
             }
             Ok(m) if !m.is_dir() => {
-                out.push(Candidate::File(root.clone()));
+                visit_once(Candidate::File(root.clone()));
                 continue;
             }
             Ok(_) => {}
@@ -87,73 +173,44 @@ pub fn discover(
             .require_git(false)
             .follow_links(true)
             .filter_entry(|e| e.file_name() != ".git")
-            .build();
-        for entry in walker {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    errors.push(walk_error(root, &e));
-                    continue;
+            .threads(threads())
+            .build_parallel();
+        let (include, exclude, visit_once) = (&include, &exclude, &visit_once);
+        walker.run(|| {
+            Box::new(move |entry| {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        visit(Found::Error(walk_error(root, &e)));
+                        return WalkState::Continue;
+                    }
+                };
+                let path = entry.path();
+                if entry.file_type().is_some_and(|t| t.is_dir()) || !has_extension(path) {
+                    return WalkState::Continue;
                 }
-            };
-            let path = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_dir()) || !has_extension(path) {
-                continue;
-            }
-            if entry.path_is_symlink() && std::fs::metadata(path).is_err() {
-                errors.push(WalkError {
-                    path: path.to_path_buf(),
-                    message: "dangling symbolic link".into(),
-                });
-                continue;
-            }
-            let rel = path.strip_prefix(root).unwrap_or(path);
-            if !opts.include.is_empty() && !include.is_match(rel) {
-                continue;
-            }
-            if exclude.is_match(rel) {
-                continue;
-            }
-            out.push(Candidate::File(path.to_path_buf()));
-        }
+                if entry.path_is_symlink() && std::fs::metadata(path).is_err() {
+                    visit(Found::Error(WalkError {
+                        path: path.to_path_buf(),
+                        message: "dangling symbolic link".into(),
+                    }));
+                    return WalkState::Continue;
+                }
+                let rel = path.strip_prefix(root).unwrap_or(path);
+                if (!opts.include.is_empty() && !include.is_match(rel)) || exclude.is_match(rel) {
+                    return WalkState::Continue;
+                }
+                visit_once(Candidate::File(path.to_path_buf()));
+                WalkState::Continue
+            })
+        });
     }
-    out.sort();
-    out.dedup();
-    Ok((dedup_same_file(out), errors))
+    Ok(())
 }
 
-/// Keeps one name per file. A file reached twice (directly and through a symbolic link, or as
-/// `x.json` and `./x.json`) would otherwise be reported twice, and its second write refused as
-/// "changed on disk". The name kept is the first that is not a link, else the first.
-fn dedup_same_file(candidates: Vec<Candidate>) -> Vec<Candidate> {
-    let is_link = |c: &Candidate| matches!(c, Candidate::File(p) if p.is_symlink());
-    let mut chosen: HashMap<PathBuf, usize> = HashMap::new();
-    let mut keep = vec![true; candidates.len()];
-    for (i, c) in candidates.iter().enumerate() {
-        let Candidate::File(p) = c else { continue };
-        let Ok(real) = std::fs::canonicalize(p) else {
-            continue;
-        };
-        match chosen.entry(real) {
-            Entry::Vacant(v) => {
-                v.insert(i);
-            }
-            Entry::Occupied(mut o) => {
-                let first = *o.get();
-                if is_link(&candidates[first]) && !is_link(c) {
-                    keep[first] = false;
-                    o.insert(i);
-                } else {
-                    keep[i] = false;
-                }
-            }
-        }
-    }
-    candidates
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(c, k)| k.then_some(c))
-        .collect()
+/// Walker threads: one per core (the walk and the work done in `visit` share them).
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn has_extension(path: &Path) -> bool {
@@ -181,10 +238,16 @@ fn walk_error(root: &Path, e: &ignore::Error) -> WalkError {
                 }
             }
             ignore::Error::Io(io) => {
+                let dangling = io.kind() == std::io::ErrorKind::NotFound
+                    && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
                 return WalkError {
+                    message: if dangling {
+                        "dangling symbolic link".into()
+                    } else {
+                        io_message(io)
+                    },
                     path,
-                    message: io_message(io),
-                }
+                };
             }
             other => {
                 return WalkError {
@@ -202,5 +265,142 @@ pub fn io_message(e: &std::io::Error) -> String {
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn names(root: &Path, found: &[Candidate]) -> Vec<String> {
+        found
+            .iter()
+            .map(|c| match c {
+                Candidate::Stdin => "-".to_string(),
+                Candidate::File(p) => p
+                    .strip_prefix(root)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .into_owned(),
+            })
+            .collect()
+    }
+
+    /// A tree with everything the walk must get right, walked many times: the result must be
+    /// the same sorted list every time, whatever the threads did.
+    #[test]
+    fn parallel_walk_keeps_the_rules_and_the_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "a.json",
+            "b.JSONC",
+            "notes.txt",
+            ".github/w.json",
+            ".git/config.json",
+            "ignored/x.json",
+            "deep/1/2/3/y.json",
+            "deep/1/z.parameters.json",
+        ] {
+            let p = root.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "{}").unwrap();
+        }
+        for i in 0..50 {
+            fs::write(root.join(format!("deep/1/2/m{i:02}.json")), "{}").unwrap();
+        }
+        fs::write(root.join(".gitignore"), "ignored/\n").unwrap();
+        std::os::unix::fs::symlink(root.join("deep"), root.join("deep/1/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("nowhere"), root.join("dangling.json")).unwrap();
+        let roots = [root.to_path_buf()];
+        let (first, errors) = discover(&roots, &WalkOptions::default()).unwrap();
+        let got = names(root, &first);
+        let mut want: Vec<String> = [
+            "a.json",
+            "b.JSONC",
+            ".github/w.json",
+            "deep/1/2/3/y.json",
+            "deep/1/z.parameters.json",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain((0..50).map(|i| format!("deep/1/2/m{i:02}.json")))
+        .collect();
+        want.sort_by_key(|a| root.join(a));
+        assert_eq!(got, want);
+        let mut messages: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    names(root, &[Candidate::File(e.path.clone())])[0],
+                    e.message
+                )
+            })
+            .collect();
+        messages.sort();
+        assert_eq!(
+            messages,
+            [
+                "dangling.json: dangling symbolic link",
+                "deep/1/loop: symbolic link loop"
+            ]
+        );
+        for _ in 0..20 {
+            assert_eq!(discover(&roots, &WalkOptions::default()).unwrap().0, first);
+        }
+        // Globs are relative to the PATH argument; `*` crosses folders.
+        let opts = WalkOptions {
+            include: vec!["deep/**".into()],
+            exclude: vec!["*.parameters.json".into(), "*/m1*".into()],
+            no_ignore: false,
+        };
+        let got = names(root, &discover(&roots, &opts).unwrap().0);
+        assert_eq!(got.len(), 1 + 40, "{got:?}");
+        assert!(got
+            .iter()
+            .all(|n| n.starts_with("deep/") && !n.contains("/m1")));
+        // --no-ignore walks the ignored folder; .git stays skipped.
+        let opts = WalkOptions {
+            no_ignore: true,
+            ..WalkOptions::default()
+        };
+        let got = names(root, &discover(&roots, &opts).unwrap().0);
+        assert!(got.contains(&"ignored/x.json".to_string()));
+        assert!(!got.iter().any(|n| n.starts_with(".git/")));
+        // Explicit files are read whatever their extension; overlapping PATHs give one entry.
+        let both = [
+            root.join("notes.txt"),
+            root.join("a.json"),
+            root.to_path_buf(),
+        ];
+        let (got, _) = discover(&both, &WalkOptions::default()).unwrap();
+        let got = names(root, &got);
+        assert_eq!(got.iter().filter(|n| *n == "a.json").count(), 1);
+        assert!(got.contains(&"notes.txt".to_string()));
+    }
+
+    /// `walk` hands each file over once, also when PATH arguments overlap.
+    #[test]
+    fn walk_visits_each_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir(root.join("s")).unwrap();
+        fs::write(root.join("s/a.json"), "{}").unwrap();
+        let seen = Mutex::new(Vec::new());
+        let paths = [
+            root.to_path_buf(),
+            root.to_path_buf(),
+            root.join("s/a.json"),
+        ];
+        walk(&paths, &WalkOptions::default(), &|f| {
+            seen.lock().unwrap().push(f)
+        })
+        .unwrap();
+        assert_eq!(
+            seen.into_inner().unwrap(),
+            [Found::Candidate(Candidate::File(root.join("s/a.json")))]
+        );
     }
 }

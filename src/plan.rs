@@ -8,7 +8,7 @@ use crate::arm::{self, Segment};
 use crate::edit::Edit;
 use crate::expr::{Expr, TermKind};
 use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
-use crate::jsonc::{self, Node};
+use crate::jsonc::Node;
 use crate::location::LineIndex;
 use crate::render;
 use crate::rule::{self, FixKind, Verdict, ROTATION};
@@ -27,16 +27,14 @@ pub struct Options {
 
 /// Analyses one JSON file. `Ok(None)` means it is not a deployment template (nothing to do).
 pub fn analyze(text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
-    let root = jsonc::parse(text).map_err(|e| SourceError {
+    let root = arm::parse(text).map_err(|e| SourceError {
         offset: e.offset,
         message: e.message,
     })?;
     if !arm::is_template(&root) {
         return Ok(None);
     }
-    let mut analysis = analyze_template(text, &root, options)?;
-    analysis.compiled_from_bicep = compiled_by_bicep(&root);
-    Ok(Some(analysis))
+    analyze_template(text, &root, options).map(Some)
 }
 
 /// True when `metadata._generator.name` is `bicep` (ASCII case-insensitive).
@@ -80,7 +78,9 @@ pub fn analyze_template(
     options: &Options,
 ) -> Result<Analysis, SourceError> {
     let arena = Arena::new();
-    analyze_traced(text, root, &arena, options)
+    let mut analysis = analyze_traced(text, root, &arena, options)?;
+    analysis.compiled_from_bicep = compiled_by_bicep(root);
+    Ok(analysis)
 }
 
 fn analyze_traced<'t>(

@@ -422,7 +422,7 @@ fn bad_input_matrix() {
     bad.insert(
         "dangling.json",
         Expect {
-            message: "No such file",
+            message: "dangling symbolic link",
             place: None,
         },
     );
