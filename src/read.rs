@@ -35,7 +35,9 @@ pub fn read_file(path: impl AsRef<Path>) -> io::Result<Contents> {
             "is a directory",
         ));
     }
-    if !kind.is_file() && !is_fifo(&kind) {
+    if is_fifo(&kind) {
+        restore_blocking(&file)?;
+    } else if !kind.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "not a regular file (a device or socket); not read",
@@ -71,21 +73,30 @@ pub fn read_file(path: impl AsRef<Path>) -> io::Result<Contents> {
 #[cfg(unix)]
 fn open_for_reading(path: &Path) -> io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    use std::os::unix::io::AsRawFd;
-    // Opening a FIFO blocks until a writer comes, unless O_NONBLOCK is given. Once open,
-    // blocking reads are restored: a FIFO with a writer (`<(cmd)`) is read in full, one
-    // without reads as empty.
-    let file = std::fs::OpenOptions::new()
+    // Opening a FIFO blocks until a writer comes, unless O_NONBLOCK is given. The flag does
+    // nothing to reads of a regular file; for a FIFO, `restore_blocking` turns it off once
+    // open, so a FIFO with a writer (`<(cmd)`) is read in full and one without reads as empty.
+    std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
+        .open(path)
+}
+
+#[cfg(unix)]
+fn restore_blocking(file: &std::fs::File) -> io::Result<()> {
+    use std::os::unix::io::AsRawFd;
     let fd = file.as_raw_fd();
     // SAFETY: fcntl on a descriptor we own, with integer arguments only.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(file)
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restore_blocking(_: &std::fs::File) -> io::Result<()> {
+    Ok(())
 }
 
 #[cfg(not(unix))]

@@ -164,9 +164,20 @@ fn style_for<'t>(text: &'t str, object: &Node) -> Style<'t> {
                 String::new()
             }
         });
+    // Line endings and the indentation step matter only where new lines are written; on a
+    // one-line object (a minified file is one line) looking for them would cost a scan of
+    // the line per edit.
+    let (eol, unit) = if is_multiline(text, object) {
+        (
+            eol_near(text, object.span.start),
+            indent_unit(text, object, members),
+        )
+    } else {
+        ("\n", String::new())
+    };
     Style {
-        eol: eol_near(text, object.span.start),
-        unit: indent_unit(text, object, members),
+        eol,
+        unit,
         colon,
         sep,
         pad,

@@ -24,8 +24,6 @@ pub use params::{analyze_params, using_target, verify_params};
 use crate::edit::Edit;
 use crate::finding::{Analysis, SourceError};
 use crate::location::LineIndex;
-use aho_corasick::AhoCorasick;
-use std::sync::OnceLock;
 
 /// Words a Bicep file must contain (ignoring ASCII case) to possibly need a fix: a cluster
 /// type, or a call of the AKS module with its add-on parameter.
@@ -37,14 +35,7 @@ pub const MARKERS: [&str; 3] = [
 
 /// Cheap test on raw bytes: can this Bicep file concern the rule at all?
 pub fn may_concern(bytes: &[u8]) -> bool {
-    static M: OnceLock<AhoCorasick> = OnceLock::new();
-    M.get_or_init(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(MARKERS)
-            .expect("literal patterns build")
-    })
-    .is_match(bytes)
+    crate::read::mentions_any(bytes, &MARKERS)
 }
 
 /// Parses and plans one Bicep file. Every Bicep file is a template, so the result is always

@@ -13,31 +13,17 @@ use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
 use crate::location::LineIndex;
 use crate::read;
 use crate::rule::RULE_ID;
-use aho_corasick::AhoCorasick;
 use az::{Head, Verdict, ADDON, DISABLE, ENABLE};
 pub use lex::Dialect;
 use lex::{Command, Cont, Script, Word};
-use std::sync::OnceLock;
 
 /// Words a script must contain (ignoring ASCII case) to possibly need a fix.
 pub const MARKERS: [&str; 2] = [ADDON, "disable-secret-rotation"];
 
-fn markers() -> &'static AhoCorasick {
-    static M: OnceLock<AhoCorasick> = OnceLock::new();
-    M.get_or_init(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(MARKERS)
-            .expect("literal patterns build")
-    })
-}
-
 /// True when the bytes mention a marker, in UTF-8 or (with a byte order mark) UTF-16, so that
 /// a UTF-16 PowerShell script is reported rather than silently skipped.
 pub fn mentions_rule(bytes: &[u8]) -> bool {
-    markers().is_match(bytes)
-        || read::utf16_units(bytes)
-            .is_some_and(|u| markers().is_match(String::from_utf16_lossy(&u).as_bytes()))
+    read::mentions_any(bytes, &MARKERS)
 }
 
 /// Analyses a script whose dialect is unknown, reading it as pipeline YAML does (both
@@ -115,7 +101,7 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Sour
             let span = &text[w[0].start..w[w.len() - 1].end];
             if !script.unterminated.contains(&at)
                 && az::head(cmd, dialect) != Head::Other
-                && markers().is_match(span)
+                && read::mentions_any(span.as_bytes(), &MARKERS)
             {
                 relevant = true;
                 let reason = "a quote in this command does not close where it should, so \
@@ -157,7 +143,7 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Sour
         }
     }
     if let Some(at) = readable_until {
-        if markers().is_match(&text.as_bytes()[at..]) {
+        if read::mentions_any(&text.as_bytes()[at..], &MARKERS) {
             relevant = true;
             let reason = "a quote or substitution opened here never closes, so armfix cannot \
                           read the commands after it";
