@@ -37,15 +37,12 @@ pub fn write_atomic(path: &Path, original: &[u8], fixed: &str) -> Result<(), Str
     if meta.permissions().readonly() || !may_write(&real) {
         return Err("the file is read-only; not written".into());
     }
-    let current = fs::read(&real).map_err(|e| io_message(&e))?;
-    if current == fixed.as_bytes() {
+    if holds(&real, fixed.as_bytes()).map_err(|e| io_message(&e))? {
         // Already fixed: the same file reached by another path (a symbolic or hard link
         // walked beside its target) was just written.
         return Ok(());
     }
-    if current != original {
-        return Err(CHANGED.into());
-    }
+    unchanged(&real, original)?;
     let dir = real.parent().unwrap_or(Path::new("."));
     clean_once(dir);
     let name = real
@@ -90,11 +87,33 @@ pub fn write_atomic(path: &Path, original: &[u8], fixed: &str) -> Result<(), Str
 const CHANGED: &str = "the file changed on disk since armfix read it; not written";
 
 fn unchanged(real: &Path, original: &[u8]) -> Result<(), String> {
-    let current = fs::read(real).map_err(|e| io_message(&e))?;
-    if current != original {
-        return Err(CHANGED.into());
+    if holds(real, original).map_err(|e| io_message(&e))? {
+        Ok(())
+    } else {
+        Err(CHANGED.into())
     }
-    Ok(())
+}
+
+/// Whether the file holds exactly `expected`, compared in chunks so that checking a large
+/// file costs no copy of it in memory.
+fn holds(path: &Path, expected: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut file = File::open(path)?;
+    if file.metadata()?.len() != expected.len() as u64 {
+        return Ok(false);
+    }
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut at = 0;
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(at == expected.len());
+        }
+        if expected.get(at..at + n) != Some(&chunk[..n]) {
+            return Ok(false);
+        }
+        at += n;
+    }
 }
 
 /// Whether this process may write the file (mode bits alone do not tell for other users).
