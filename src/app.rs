@@ -355,10 +355,12 @@ fn process_all(walk: &WalkArgs, options: &Options) -> Result<Vec<FileReport>> {
     discover::walk(&walk.paths, &opts, &process).map_err(anyhow::Error::msg)?;
     let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
     reports.sort_by(|a, b| a.candidate.cmp(&b.candidate));
+    // Only files with something to say can be reported twice; skipped ones cost nothing,
+    // and resolving every path of a large tree would cost a system call per component.
     Ok(discover::one_name_per_file(reports, |r| {
-        match &r.candidate {
-            Candidate::File(p) => Some(p.as_path()),
-            Candidate::Stdin => None,
+        match (&r.candidate, &r.outcome) {
+            (_, Outcome::Skipped) | (Candidate::Stdin, _) => None,
+            (Candidate::File(p), _) => Some(p.as_path()),
         }
     }))
 }
