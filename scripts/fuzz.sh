@@ -21,7 +21,7 @@ mkdir -p corpus/parse corpus/pipeline logs
 cp ../examples/*.json seeds/* corpus/parse/
 # The pipeline target's first byte says where the rest goes (see fuzz_targets/pipeline.rs).
 seed() { { printf "\\$(printf '%03o' "$1")"; cat "$2"; } >"corpus/pipeline/$(basename "$2").m$1"; }
-for f in ../examples/*.json; do seed 0 "$f"; done
+for f in ../examples/*.json seeds/template-*; do seed 0 "$f"; done
 for f in seeds/addon-*; do seed 1 "$f"; done
 for f in seeds/cluster-*; do seed 2 "$f"; done
 for f in seeds/resources-*; do seed 3 "$f"; done

@@ -651,23 +651,9 @@ fn fix(
     let mut stdin = std::io::stdin().lock();
     for (i, r) in reports.iter().enumerate() {
         let name = r.display();
-        let (original, analysis, fixed) = match &r.outcome {
-            Outcome::Skipped => {
-                skipped_note(output, r);
-                continue;
-            }
-            Outcome::Error(e) => {
-                totals.errors += 1;
-                eprintln!("error: {}", present::error_line(&name, e));
-                continue;
-            }
-            Outcome::Analysed {
-                original,
-                analysis,
-                fixed,
-            } => (original, analysis, fixed),
+        let Some((original, analysis, fixed)) = analysed(r, &name, &mut totals, output) else {
+            continue;
         };
-        count(&mut totals, &analysis.findings);
         if analysis.findings.is_empty() && output.verbose {
             eprintln!("armfix: {name}: no findings");
         }
@@ -702,20 +688,7 @@ fn fix(
         let Candidate::File(path) = &r.candidate else {
             continue;
         };
-        match apply::write_atomic(path, original.as_bytes(), fixed) {
-            Ok(()) => {
-                totals.fixed += analysis.fixable();
-                writes[i] = report::Write::Written;
-                if !output.quiet {
-                    eprintln!("armfix: wrote {name}");
-                }
-            }
-            Err(why) => {
-                totals.errors += 1;
-                eprintln!("error: {name}: {why}");
-                writes[i] = report::Write::Failed(why);
-            }
-        }
+        writes[i] = write_fix(path, &name, original, fixed, analysis, &mut totals, output);
     }
     if !output.quiet {
         eprintln!("{}", present::fix_summary(&totals, dry));
@@ -728,6 +701,61 @@ fn fix(
         report::Mode::Write
     };
     summary_md(&reports, &writes, mode, &totals, output, code)
+}
+
+/// The parts of an analysed report, counted in `totals`; a skipped report gets its verbose
+/// note and an error its line on stderr, and neither goes further.
+fn analysed<'r>(
+    r: &'r FileReport,
+    name: &str,
+    totals: &mut Totals,
+    output: &Output,
+) -> Option<(&'r String, &'r crate::finding::Analysis, &'r Option<String>)> {
+    match &r.outcome {
+        Outcome::Skipped => {
+            skipped_note(output, r);
+            None
+        }
+        Outcome::Error(e) => {
+            totals.errors += 1;
+            eprintln!("error: {}", present::error_line(name, e));
+            None
+        }
+        Outcome::Analysed {
+            original,
+            analysis,
+            fixed,
+        } => {
+            count(totals, &analysis.findings);
+            Some((original, analysis, fixed))
+        }
+    }
+}
+
+/// Writes one verified fix and says how it went.
+fn write_fix(
+    path: &std::path::Path,
+    name: &str,
+    original: &str,
+    fixed: &str,
+    analysis: &crate::finding::Analysis,
+    totals: &mut Totals,
+    output: &Output,
+) -> report::Write {
+    match apply::write_atomic(path, original.as_bytes(), fixed) {
+        Ok(()) => {
+            totals.fixed += analysis.fixable();
+            if !output.quiet {
+                eprintln!("armfix: wrote {name}");
+            }
+            report::Write::Written
+        }
+        Err(why) => {
+            totals.errors += 1;
+            eprintln!("error: {name}: {why}");
+            report::Write::Failed(why)
+        }
+    }
 }
 
 /// `fix` with a machine format: no prompt (so without `--yes` nothing is written), the
@@ -746,40 +774,13 @@ fn fix_machine(walk: &WalkArgs, options: &Options, yes: bool, output: &Output) -
     let mut writes = vec![report::Write::No; reports.len()];
     for (i, r) in reports.iter().enumerate() {
         let name = r.display();
-        let (original, analysis, fixed) = match &r.outcome {
-            Outcome::Skipped => {
-                skipped_note(output, r);
-                continue;
-            }
-            Outcome::Error(e) => {
-                totals.errors += 1;
-                eprintln!("error: {}", present::error_line(&name, e));
-                continue;
-            }
-            Outcome::Analysed {
-                original,
-                analysis,
-                fixed,
-            } => (original, analysis, fixed),
+        let Some((original, analysis, fixed)) = analysed(r, &name, &mut totals, output) else {
+            continue;
         };
-        count(&mut totals, &analysis.findings);
         let (Some(fixed), true, Candidate::File(path)) = (fixed, yes, &r.candidate) else {
             continue;
         };
-        match apply::write_atomic(path, original.as_bytes(), fixed) {
-            Ok(()) => {
-                totals.fixed += analysis.fixable();
-                writes[i] = report::Write::Written;
-                if !output.quiet {
-                    eprintln!("armfix: wrote {name}");
-                }
-            }
-            Err(why) => {
-                totals.errors += 1;
-                eprintln!("error: {name}: {why}");
-                writes[i] = report::Write::Failed(why);
-            }
-        }
+        writes[i] = write_fix(path, &name, original, fixed, analysis, &mut totals, output);
     }
     let mode = if yes {
         report::Mode::Write
