@@ -227,12 +227,13 @@ pub fn file_indent_unit(text: &str) -> String {
     }
 }
 
-fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+/// Where the line holding `pos` starts (after `\n`, or a lone `\r` used as a line break).
+pub(crate) fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind(['\n', '\r']).map_or(0, |i| i + 1)
 }
 
 /// The run of spaces and tabs that starts the line holding `pos` (a BOM is not indent).
-fn indent_of_line(text: &str, pos: usize) -> &str {
+pub(crate) fn indent_of_line(text: &str, pos: usize) -> &str {
     let mut start = line_start(text, pos);
     if start == 0 && text.starts_with('\u{feff}') {
         start = 3;

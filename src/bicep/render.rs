@@ -6,6 +6,7 @@
 
 use super::ast::{Doc, NodeId, Object};
 use crate::edit::Edit;
+use crate::render::{indent_of_line, line_start};
 use serde_json::Value;
 
 /// Replaces the value `id` with `value`. `inline` asks for a one-line rendering (the value
@@ -120,23 +121,6 @@ fn starts_line(text: &str, pos: usize) -> bool {
         .trim_start_matches('\u{feff}')
         .bytes()
         .all(|b| b == b' ' || b == b'\t')
-}
-
-fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind(['\n', '\r']).map_or(0, |i| i + 1)
-}
-
-fn indent_of_line(text: &str, pos: usize) -> &str {
-    let mut start = line_start(text, pos);
-    if start == 0 && text.starts_with('\u{feff}') {
-        start = 3;
-    }
-    let rest = &text[start..];
-    let n = rest
-        .bytes()
-        .take_while(|b| *b == b' ' || *b == b'\t')
-        .count();
-    &rest[..n]
 }
 
 /// The indentation step: the object's members' indent minus its own line's, else the file's.
