@@ -29,5 +29,6 @@ pub mod render;
 pub mod report;
 pub mod rule;
 pub mod script;
+pub mod textdiff;
 pub mod trace;
 pub mod verify;
