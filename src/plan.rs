@@ -232,8 +232,10 @@ fn fix_at_source<'t>(
         (_, At::Term { host, expr, term }) => {
             let t = &expr.terms[term];
             let (start, end, insert) = match (kind, &t.kind) {
+                // A trailing argument without its pair: appending a pair would shift every
+                // key after it, so the object is left for a human.
                 (FixKind::AddConfig | FixKind::AddKey, TermKind::Call { name, args })
-                    if name == "createobject" =>
+                    if name == "createobject" && args.len() % 2 == 0 =>
                 {
                     let pair = if *kind == FixKind::AddConfig {
                         format!("'config', createObject('{ROTATION}', 'true')")

@@ -37,7 +37,9 @@ pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), Stri
     }
     let again = plan::analyze_template(fixed, &root, &plan::Options::default())
         .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?;
-    if again.fixable() > 0 {
+    // Every finding left must be one the original had for a human: a fix must not leave a
+    // cluster failing, fixable or not.
+    if again.fixable() > 0 || again.findings.len() > analysis.manual() {
         return Err("the edited text still fails the rule".into());
     }
     Ok(())
@@ -103,7 +105,10 @@ fn by_clusters(original: &str, fixed: &str, ops: &[LocalOp]) -> Result<Option<()
             Verdict::Ambiguous { .. } => {
                 return Err("the edited text cannot be re-checked: a key is ambiguous".into())
             }
-            Verdict::NotApplicable | Verdict::Pass | Verdict::Review { .. } => {}
+            // An expression on the way: only the traced view over the whole template (its
+            // variables and parameters) can tell whether the rule passes now.
+            Verdict::Review { .. } => return Ok(None),
+            Verdict::NotApplicable | Verdict::Pass => {}
         }
     }
     if reached.iter().any(|r| !r) {
@@ -466,5 +471,47 @@ mod tests {
         assert!(
             same_outside(original, r#"{"a": {"c": {"d": 2}, "b": 1}, "z": []}"#, &ops).is_err()
         );
+    }
+
+    /// Found by fuzzing: a cluster whose `config` is an expression was accepted on the
+    /// untraced view (an expression is "review", not "fix") although the edited expression
+    /// still failed the traced rule. Such clusters now go the whole-template way.
+    #[test]
+    fn an_edited_expression_that_still_fails_is_refused() {
+        let before = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [{"type": "Microsoft.ContainerService/managedClusters", "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true,
+    "config": "[createObject('a', 'b', 'c')]"}}}}]}"#;
+        // Appending a pair after a keyless argument shifts the keys: the key is still missing.
+        let after = before.replace("'c')", "'c', 'enableSecretRotation', 'true')");
+        let at = before.find("'c')").unwrap() + 3;
+        let analysis = Analysis {
+            patch: vec![PatchOperation::Replace(ReplaceOperation {
+                path: PointerBuf::parse(
+                    "/resources/0/properties/addonProfiles/azureKeyvaultSecretsProvider/config",
+                )
+                .unwrap(),
+                value: Value::String(
+                    "[createObject('a', 'b', 'c', 'enableSecretRotation', 'true')]".into(),
+                ),
+            })],
+            edits: vec![crate::edit::Edit::insert(
+                at,
+                ", 'enableSecretRotation', 'true'",
+            )],
+            ..Analysis::default()
+        };
+        assert_eq!(crate::edit::apply(before, &analysis.edits).unwrap(), after);
+        let err = json(before, &analysis, &after).unwrap_err();
+        assert!(err.contains("still fails the rule"), "{err}");
+    }
+
+    #[test]
+    fn create_object_with_a_keyless_argument_is_not_extended() {
+        let text = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "resources": [{"type": "Microsoft.ContainerService/managedClusters", "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true,
+    "config": "[createObject('a', 'b', 'c')]"}}}}]}"#;
+        let a = analysed(text);
+        assert!(a.edits.is_empty(), "{:?}", a.edits);
+        assert_eq!((a.fixable(), a.manual()), (0, 1));
     }
 }
