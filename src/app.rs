@@ -237,16 +237,7 @@ fn link_parameter_files(reports: &mut [FileReport]) {
             wanted.push((i, demands));
         }
     }
-    let done: Vec<(usize, FileReport)> = wanted
-        .par_iter()
-        .map(|(i, demands)| match &reports[*i].candidate {
-            Candidate::File(p) => (*i, engine::process_parameter_file(p, demands)),
-            Candidate::Stdin => unreachable!("only files are linked"),
-        })
-        .collect();
-    for (i, report) in done {
-        reports[i] = report;
-    }
+    replace_linked(reports, &wanted, engine::process_parameter_file);
 
     // `.bicepparam` files name their template in `using '…'` (relative to their folder).
     // One is analysed when that template was scanned and demands parameters, unless its own
@@ -294,11 +285,21 @@ fn link_parameter_files(reports: &mut [FileReport]) {
             bicepparams.push((i, demands));
         }
     }
-    let done: Vec<(usize, FileReport)> = bicepparams
+    replace_linked(reports, &bicepparams, engine::process_bicepparam_file);
+}
+
+/// Processes the linked parameter files (report index and demands) in parallel with
+/// `process`, and puts their reports in place of the ones the walk made.
+fn replace_linked(
+    reports: &mut [FileReport],
+    linked: &[(usize, Vec<crate::params::Demand>)],
+    process: fn(&PathBuf, &[crate::params::Demand]) -> FileReport,
+) {
+    let done: Vec<(usize, FileReport)> = linked
         .par_iter()
-        .map(|(i, demands)| match &reports[*i].candidate {
-            Candidate::File(p) => (*i, engine::process_bicepparam_file(p, demands)),
-            Candidate::Stdin => unreachable!("only files are linked"),
+        .filter_map(|(i, demands)| match &reports[*i].candidate {
+            Candidate::File(p) => Some((*i, process(p, demands))),
+            Candidate::Stdin => None,
         })
         .collect();
     for (i, report) in done {

@@ -4,7 +4,8 @@
 //! `fix --dry-run` shows, checks the specific edits, writes with `fix --yes`, and proves a
 //! second run finds nothing left to fix.
 
-use assert_cmd::Command;
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -14,38 +15,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn armfix(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::cargo_bin("armfix")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
+use common::{armfix_in as armfix, copy_dir, Outcome as Run};
 
 /// Copies the case, snapshots the dry run, writes the fixes, and checks idempotence.
 /// Returns the temporary folder (kept alive by the guard) for further checks.
