@@ -49,9 +49,10 @@ pub fn display(candidate: &Candidate) -> String {
     match candidate {
         Candidate::Stdin => "<stdin>".into(),
         Candidate::File(p) => {
-            // `./x.json` reads better as `x.json`, as ripgrep shows it.
+            // `./x.json` reads better as `x.json`, as ripgrep shows it. A name holding a line
+            // break or an escape character is escaped, so every output line stays one line.
             let p = p.strip_prefix(".").unwrap_or(p);
-            p.display().to_string()
+            one_line(&p.display().to_string())
         }
     }
 }
@@ -244,4 +245,15 @@ pub fn one_line(message: &str) -> String {
 
 fn needs_escape(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_line_breaks_stay_on_one_line() {
+        let c = Candidate::File(PathBuf::from("./a\nb.json"));
+        assert_eq!(display(&c), "a\\nb.json");
+    }
 }
