@@ -90,16 +90,7 @@ fn by_clusters(original: &str, fixed: &str, ops: &[LocalOp]) -> Result<Option<()
     let mut reached = vec![false; holes.len()];
     for hole in &found {
         reached[hole.index] = true;
-        let base = &holes[hole.index];
-        let mut expected = hole.a.to_value();
-        let under: Vec<PatchOperation> = ops
-            .iter()
-            .filter(|o| o.parent.starts_with(base))
-            .filter_map(|o| rebase(&o.parent[base.len()..], &o.op))
-            .collect();
-        json_patch::patch(&mut expected, &under)
-            .map_err(|e| format!("the JSON Patch does not apply to the document: {e}"))?;
-        same_values(&hole.b.to_value(), &expected)?;
+        patched_as_planned(hole, &holes[hole.index], ops)?;
         match rule::decide(&ArmTree::new(), &hole.b) {
             Verdict::Fix(_) => return Err("the edited text still fails the rule".into()),
             Verdict::Ambiguous { .. } => {
@@ -187,6 +178,20 @@ fn with_path(op: &PatchOperation, path: PointerBuf) -> Option<PatchOperation> {
 
 /// The original and the edited text, read in step, must match outside the touched objects;
 /// each touched object must be the original's with its operations applied.
+/// Checks one touched object: the edited one must equal the original with the operations
+/// under `base` applied (values and key order).
+fn patched_as_planned(hole: &jsonc::Hole, base: &[String], ops: &[LocalOp]) -> Result<(), String> {
+    let mut expected = hole.a.to_value();
+    let under: Vec<PatchOperation> = ops
+        .iter()
+        .filter(|o| o.parent.starts_with(base))
+        .filter_map(|o| rebase(&o.parent[base.len()..], &o.op))
+        .collect();
+    json_patch::patch(&mut expected, &under)
+        .map_err(|e| format!("the JSON Patch does not apply to the document: {e}"))?;
+    same_values(&hole.b.to_value(), &expected)
+}
+
 fn same_outside(original: &str, fixed: &str, ops: &[LocalOp]) -> Result<(), String> {
     // Holes: the outermost touched objects. An operation whose parent lies inside another
     // touched object is applied within that object.
@@ -206,18 +211,9 @@ fn same_outside(original: &str, fixed: &str, ops: &[LocalOp]) -> Result<(), Stri
         .map_err(|e| format!("the texts cannot be compared: {}", e.message))?
         .ok_or(NOT_THE_PATCH)?;
     let mut reached = vec![false; holes.len()];
-    for hole in found {
+    for hole in &found {
         reached[hole.index] = true;
-        let base = &holes[hole.index];
-        let mut expected = hole.a.to_value();
-        let under: Vec<PatchOperation> = ops
-            .iter()
-            .filter(|o| o.parent.starts_with(base))
-            .filter_map(|o| rebase(&o.parent[base.len()..], &o.op))
-            .collect();
-        json_patch::patch(&mut expected, &under)
-            .map_err(|e| format!("the JSON Patch does not apply to the document: {e}"))?;
-        same_values(&hole.b.to_value(), &expected)?;
+        patched_as_planned(hole, &holes[hole.index], ops)?;
     }
     if reached.iter().any(|r| !r) {
         return Err("the JSON Patch does not apply to the document: a path is missing".into());
