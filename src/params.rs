@@ -98,6 +98,17 @@ pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Sourc
             name: entry.0.clone(),
             template: demand.template.clone(),
         };
+        let finding = |message, remedy, source| Finding {
+            rule: rule::RULE_ID,
+            start: value.span.start,
+            end: value.span.end,
+            line,
+            column,
+            pointer: pointer.to_string(),
+            message,
+            remedy,
+            source,
+        };
         let scalar = !matches!(value.kind, Kind::Object(_) | Kind::Array(_));
         let computed = value.as_str().is_some_and(arm::is_expression);
         if !scalar || computed {
@@ -105,20 +116,10 @@ pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Sourc
                 "parameter `{}` feeds `{ROTATION}` of {} but is not a plain value; set it to true",
                 entry.0, demand.template
             );
-            analysis.findings.push(Finding {
-                rule: rule::RULE_ID,
-                start: value.span.start,
-                end: value.span.end,
-                line,
-                column,
-                pointer: pointer.to_string(),
-                message: format!("needs manual review: {reason}"),
-                remedy: Remedy::ManualReview {
-                    reason,
-                    expression: text[value.span.start..value.span.end].to_string(),
-                },
-                source: None,
-            });
+            let expression = text[value.span.start..value.span.end].to_string();
+            let message = format!("needs manual review: {reason}");
+            let remedy = Remedy::ManualReview { reason, expression };
+            analysis.findings.push(finding(message, remedy, None));
             continue;
         }
         let new = if demand.parameter.boolean {
@@ -134,22 +135,15 @@ pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Sourc
             offset: value.span.start,
             message: format!("internal error: cannot render the fix: {m}"),
         })?;
-        analysis.findings.push(Finding {
-            rule: rule::RULE_ID,
-            start: value.span.start,
-            end: value.span.end,
-            line,
-            column,
-            pointer: pointer.to_string(),
-            message: format!(
-                "parameter `{}` sets `{ROTATION}` of {} to {}; it must be true",
-                entry.0,
-                demand.template,
-                &text[value.span.start..value.span.end]
-            ),
-            remedy: Remedy::Fix,
-            source: Some(source),
-        });
+        let message = format!(
+            "parameter `{}` sets `{ROTATION}` of {} to {}; it must be true",
+            entry.0,
+            demand.template,
+            &text[value.span.start..value.span.end]
+        );
+        analysis
+            .findings
+            .push(finding(message, Remedy::Fix, Some(source)));
         analysis.edits.extend(edits);
         analysis.patch.push(op);
     }
