@@ -8,6 +8,7 @@ use crate::config::{self, Config};
 use crate::discover::{self, Candidate, Found, WalkOptions};
 use crate::engine::{self, FileReport, Outcome};
 use crate::finding::{Finding, FixSource};
+use crate::kind::FileKind;
 use crate::plan::Options;
 use crate::present::{self, Paint, Totals};
 use crate::report;
@@ -76,7 +77,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             dry_run,
             &output(o),
         ),
-        Command::Patch { file, fix } => patch(&file, &options(&fix)),
+        Command::Patch {
+            file,
+            fix,
+            stdin_filename,
+        } => patch(&file, &options(&fix), stdin_kind(stdin_filename.as_deref())),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }
@@ -329,7 +334,7 @@ fn process_all(walk: &WalkArgs, options: &Options) -> Result<Vec<FileReport>> {
             Found::Candidate(c @ Candidate::Stdin) => FileReport {
                 outcome: engine::process_bytes_with(
                     stdin.clone().unwrap_or_default(),
-                    c.kind(),
+                    stdin_kind(walk.stdin_filename.as_deref()),
                     options,
                 ),
                 candidate: c,
@@ -625,7 +630,7 @@ fn fix(
     }
     let paint = output.paint;
     if walk.paths.len() == 1 && walk.paths[0].as_os_str() == "-" {
-        return fix_stdin(options);
+        return fix_stdin(options, stdin_kind(walk.stdin_filename.as_deref()));
     }
     if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("`-` (standard input) cannot be mixed with other paths in `fix`");
@@ -832,10 +837,15 @@ fn ask(stdin: &mut impl BufRead, name: &str) -> Result<Answer> {
     }
 }
 
+/// How standard input is read: as the kind `--stdin-filename` names, else JSON.
+fn stdin_kind(name: Option<&std::path::Path>) -> FileKind {
+    name.map_or(FileKind::Json, FileKind::of_explicit)
+}
+
 /// `fix -`: a filter. The fixed document (or the input unchanged) goes to stdout.
-fn fix_stdin(options: &Options) -> Result<i32> {
+fn fix_stdin(options: &Options, kind: FileKind) -> Result<i32> {
     let input = read_stdin()?;
-    let outcome = engine::process_bytes_with(input.clone(), Candidate::Stdin.kind(), options);
+    let outcome = engine::process_bytes_with(input.clone(), kind, options);
     let name = engine::display(&Candidate::Stdin);
     let mut out = std::io::stdout().lock();
     let code = match &outcome {
@@ -869,18 +879,20 @@ fn fix_stdin(options: &Options) -> Result<i32> {
 }
 
 /// `patch FILE`: the file's RFC 6902 patch as a JSON array.
-fn patch(file: &std::path::Path, options: &Options) -> Result<i32> {
-    let report = if file.as_os_str() == "-" {
-        FileReport {
-            candidate: Candidate::Stdin,
-            outcome: engine::process_bytes_with(read_stdin()?, Candidate::Stdin.kind(), options),
-        }
+fn patch(file: &std::path::Path, options: &Options, stdin: FileKind) -> Result<i32> {
+    let (report, kind) = if file.as_os_str() == "-" {
+        let outcome = engine::process_bytes_with(read_stdin()?, stdin, options);
+        let candidate = Candidate::Stdin;
+        (FileReport { candidate, outcome }, stdin)
     } else {
-        let candidate = Candidate::File(file.to_path_buf());
-        engine::process_path_with(&file.to_path_buf(), candidate.kind(), options)
+        let kind = Candidate::File(file.to_path_buf()).kind();
+        (
+            engine::process_path_with(&file.to_path_buf(), kind, options),
+            kind,
+        )
     };
     let name = report.display();
-    if !report.candidate.kind().has_json_patch() {
+    if !kind.has_json_patch() {
         eprintln!(
             "armfix: {name} is a script: its fixes are text edits, not a JSON Patch, so the \
              patch is empty; run `armfix fix --dry-run {name}` to see them"

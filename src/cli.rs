@@ -69,6 +69,9 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         fix: FixArgs,
+        /// Read standard input (`-`) as the kind of file NAME names; JSON when not given.
+        #[arg(long, value_name = "NAME")]
+        stdin_filename: Option<PathBuf>,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions {
@@ -147,6 +150,10 @@ pub struct WalkArgs {
     /// Do not honour .gitignore, .ignore and git exclude files.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Read standard input (`-`) as the kind of file NAME names (`main.bicep`, `deploy.sh`);
+    /// JSON when not given.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]

@@ -1,0 +1,69 @@
+//! `--stdin-filename NAME` reads standard input as the kind of file NAME names, so Bicep and
+//! scripts can be piped through `fix -` and `patch -` like JSON.
+
+use assert_cmd::Command;
+
+fn run(args: &[&str], input: &str) -> (i32, String, String) {
+    let out = Command::cargo_bin("armfix")
+        .unwrap()
+        .args(args)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+const BICEP: &str = "resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {
+  name: 'aks'
+  properties: {
+    addonProfiles: {
+      azureKeyvaultSecretsProvider: {
+        enabled: true
+      }
+    }
+  }
+}
+";
+
+#[test]
+fn bicep_through_fix_and_patch() {
+    let (code, out, _) = run(&["fix", "--stdin-filename", "main.bicep", "-"], BICEP);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        BICEP.replace(
+            "        enabled: true\n",
+            "        enabled: true\n        config: {\n          enableSecretRotation: 'true'\n        }\n"
+        )
+    );
+    let (code, out, _) = run(&["patch", "--stdin-filename", "main.bicep", "-"], BICEP);
+    assert_eq!(code, 0);
+    let patch: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        patch[0]["path"],
+        "/resources/aks/properties/addonProfiles/azureKeyvaultSecretsProvider/config"
+    );
+    // Without the name, the same text is not JSON: an error, and the input comes back.
+    let (code, out, err) = run(&["fix", "-"], BICEP);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, BICEP);
+}
+
+#[test]
+fn script_through_check_and_fix() {
+    let script =
+        "az aks create -g rg -n aks --enable-addons azure-keyvault-secrets-provider # new\n";
+    let (code, out, _) = run(&["check", "--stdin-filename", "deploy.sh", "-"], script);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("<stdin>:1:"), "{out}");
+    let (code, out, _) = run(&["fix", "--stdin-filename", "deploy.sh", "-"], script);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "az aks create -g rg -n aks --enable-addons azure-keyvault-secrets-provider --enable-secret-rotation # new\n"
+    );
+}
