@@ -328,6 +328,37 @@ impl<'d> Planner<'d> {
     }
 
     /// Where a change of node `id` lands in the file's ARM shape.
+    /// When the value lands as a whole in a parameter whose `@allowed` excludes it: a
+    /// manual-review finding (the advice ends with `more`), and true.
+    fn refused_by_allowed(
+        &mut self,
+        loc: &Located,
+        target: NodeId,
+        value: &Value,
+        more: &str,
+    ) -> bool {
+        let (true, Some(Source::Parameter(p))) = (loc.whole, &loc.landing) else {
+            return false;
+        };
+        let Some(allowed) = self.disallowed(p, value) else {
+            return false;
+        };
+        let reason = format!(
+            "`{ROTATION}` comes from parameter `{p}`, whose @allowed values ({allowed}) do not \
+             include {}; add it to @allowed and make it the default{more}",
+            render::render_inline(value)
+        );
+        let expression = self.span_text(target).to_string();
+        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        self.finding(
+            target,
+            &loc.pointer,
+            message,
+            Remedy::ManualReview { reason, expression },
+        );
+        true
+    }
+
     fn locate(&self, id: NodeId) -> Result<Located, String> {
         let place =
             view::place(self.doc, id).ok_or("the value is not part of the template's ARM shape")?;
@@ -415,25 +446,13 @@ impl<'d> Planner<'d> {
                 } else {
                     fix.value.clone()
                 };
-                if let (true, Some(Source::Parameter(p))) = (loc.whole, &loc.landing) {
-                    if let Some(allowed) = self.disallowed(p, &value) {
-                        let reason = format!(
-                            "`{ROTATION}` comes from parameter `{p}`, whose @allowed values \
-                             ({allowed}) do not include {}; add it to @allowed and make it the \
-                             default, or pass it where the template is deployed",
-                            render::render_inline(&value)
-                        );
-                        let expression = self.span_text(target).to_string();
-                        let message =
-                            format!("needs manual review: {reason} ({})", shorten(&expression));
-                        self.finding(
-                            target,
-                            &loc.pointer,
-                            message,
-                            Remedy::ManualReview { reason, expression },
-                        );
-                        return Ok(());
-                    }
+                if self.refused_by_allowed(
+                    &loc,
+                    target,
+                    &value,
+                    ", or pass it where the template is deployed",
+                ) {
+                    return Ok(());
                 }
                 let edit = render::replace(self.text, self.doc, target, &value, true);
                 (value, edit)
@@ -1012,25 +1031,8 @@ impl<'d> Planner<'d> {
                         _ => Value::Bool(true),
                     },
                 };
-                if let (true, Some(Source::Parameter(p))) = (loc.whole, &loc.landing) {
-                    if let Some(allowed) = self.disallowed(p, &value) {
-                        let reason = format!(
-                            "`{ROTATION}` comes from parameter `{p}`, whose @allowed values \
-                             ({allowed}) do not include {}; add it to @allowed and make it the \
-                             default",
-                            render::render_inline(&value)
-                        );
-                        let expression = self.span_text(target).to_string();
-                        let message =
-                            format!("needs manual review: {reason} ({})", shorten(&expression));
-                        self.finding(
-                            target,
-                            &loc.pointer,
-                            message,
-                            Remedy::ManualReview { reason, expression },
-                        );
-                        return Ok(());
-                    }
+                if self.refused_by_allowed(&loc, target, &value, "") {
+                    return Ok(());
                 }
                 let edit = render::replace(self.text, self.doc, target, &value, true);
                 let message = format!(
