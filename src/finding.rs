@@ -94,6 +94,19 @@ pub struct Analysis {
     pub compiled_from_bicep: bool,
 }
 
+/// An expression (or command) as a finding quotes it: on one line, runs of white space
+/// folded to one space, cut after 72 characters with `…`.
+pub fn shorten(expression: &str) -> String {
+    const MAX: usize = 72;
+    let one_line = expression.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= MAX {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
 /// Why a file cannot be analysed, and the byte offset to point at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceError {

@@ -162,7 +162,10 @@ fn analyze_traced<'t>(
                 if expression.is_empty() {
                     format!("needs manual review: {reason}")
                 } else {
-                    format!("needs manual review: {reason} (`{}`)", shorten(&expression))
+                    format!(
+                        "needs manual review: {reason} (`{}`)",
+                        crate::finding::shorten(&expression)
+                    )
                 },
                 Remedy::ManualReview { reason, expression },
                 None,
@@ -392,17 +395,6 @@ fn head_call(expr: &Expr, mut term: usize) -> usize {
             TermKind::Member { base, .. } | TermKind::Index { base, .. } => term = *base,
             _ => return term,
         }
-    }
-}
-
-/// An expression cut to a readable length for a one-line message.
-fn shorten(expression: &str) -> String {
-    const MAX: usize = 80;
-    if expression.chars().count() <= MAX {
-        expression.to_string()
-    } else {
-        let cut: String = expression.chars().take(MAX).collect();
-        format!("{cut}…")
     }
 }
 

@@ -160,12 +160,15 @@ impl ParamsPlanner<'_> {
             Remedy::Fix => format!(
                 "parameter `{name}` sets `{ROTATION}` of {} to {}; it must be {}{}",
                 demand.template,
-                shorten(was),
+                crate::finding::shorten(was),
                 render::render_inline(&new),
                 self.landing_note(&landing)
             ),
             Remedy::ManualReview { reason, .. } => {
-                format!("needs manual review: {reason} ({})", shorten(was))
+                format!(
+                    "needs manual review: {reason} ({})",
+                    crate::finding::shorten(was)
+                )
             }
         };
         if remedy == Remedy::Fix {
@@ -244,7 +247,10 @@ impl ParamsPlanner<'_> {
                     None => format!("make the environment variable it reads {want}"),
                 };
                 if let Some(d) = default {
-                    advice += &format!(" and make the fallback {want} instead of {}", shorten(d));
+                    advice += &format!(
+                        " and make the fallback {want} instead of {}",
+                        crate::finding::shorten(d)
+                    );
                 }
                 format!(
                     "is read from the environment with `readEnvironmentVariable(…)`, which armfix \
@@ -285,18 +291,6 @@ impl ParamsPlanner<'_> {
         } else {
             format!(" (fixed in variable `{v}`)")
         }
-    }
-}
-
-/// An expression cut to a readable length for a one-line message.
-fn shorten(expression: &str) -> String {
-    const MAX: usize = 72;
-    let one_line: String = expression.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= MAX {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(MAX).collect();
-        format!("{cut}…")
     }
 }
 

@@ -218,18 +218,6 @@ fn pointer(tokens: &[String]) -> PointerBuf {
     PointerBuf::from_tokens(tokens.to_vec())
 }
 
-/// An expression cut to a readable length for a one-line message.
-fn shorten(expression: &str) -> String {
-    const MAX: usize = 72;
-    let one_line: String = expression.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= MAX {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(MAX).collect();
-        format!("{cut}…")
-    }
-}
-
 impl<'d> Planner<'d> {
     fn span_text(&self, id: NodeId) -> &'d str {
         let s = self.doc.node(id).span;
@@ -297,7 +285,10 @@ impl<'d> Planner<'d> {
                     r.name
                 );
                 let expression = self.span_text(body).to_string();
-                let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+                let message = format!(
+                    "needs manual review: {reason} ({})",
+                    crate::finding::shorten(&expression)
+                );
                 self.finding(
                     body,
                     &base,
@@ -349,7 +340,10 @@ impl<'d> Planner<'d> {
             render::render_inline(value)
         );
         let expression = self.span_text(target).to_string();
-        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        let message = format!(
+            "needs manual review: {reason} ({})",
+            crate::finding::shorten(&expression)
+        );
         self.finding(
             target,
             &loc.pointer,
@@ -626,7 +620,10 @@ impl<'d> Planner<'d> {
             ),
             FixKind::ReplaceValue(_) => {
                 let was = target.map_or("not 'true'", |t| self.span_text(t));
-                format!("`{ROTATION}` is {}; it must be 'true'", shorten(was))
+                format!(
+                    "`{ROTATION}` is {}; it must be 'true'",
+                    crate::finding::shorten(was)
+                )
             }
         }
     }
@@ -698,7 +695,7 @@ impl<'d> Planner<'d> {
             _ if union.is_some() => format!(
                 "`{name}`{from} may be set by `{}`, an argument of `union(…)` that armfix \
                  cannot read; make sure the result {want}",
-                shorten(self.span_text(id))
+                crate::finding::shorten(self.span_text(id))
             ),
             _ if no_default.is_some() => format!(
                 "`{name}`{from} comes from parameter `{}`, which has no default; make sure the \
@@ -714,7 +711,7 @@ impl<'d> Planner<'d> {
             Kind::Ternary { cond, .. } => format!(
                 "`{name}`{from} depends on the condition `{}`: its branches lead to different \
                  values; make sure each branch taken when the add-on is enabled {want}",
-                shorten(self.span_text(*cond))
+                crate::finding::shorten(self.span_text(*cond))
             ),
 
             Kind::Call { name: f, .. } => format!(
@@ -737,7 +734,10 @@ impl<'d> Planner<'d> {
         // An undecided argument of `union()` is reported on the union that reads it.
         let at = union.unwrap_or(id);
         let expression = self.span_text(at).to_string();
-        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        let message = format!(
+            "needs manual review: {reason} ({})",
+            crate::finding::shorten(&expression)
+        );
         let pointer = match (view::place(doc, at), via.last()) {
             (Some(place), _) => place.pointer,
             (None, Some(src)) => source_pointer(src),
@@ -765,7 +765,7 @@ impl<'d> Planner<'d> {
             Kind::Ternary { cond, .. } => format!(
                 "`{what}`{from} depends on the condition `{}`, and no branch sets `{key}`; add \
                  {add} to each branch taken when the add-on is enabled",
-                shorten(self.span_text(*cond))
+                crate::finding::shorten(self.span_text(*cond))
             ),
             _ => format!(
                 "`{what}`{from} is built by `union(…)`, and none of its arguments sets `{key}`; \
@@ -773,7 +773,10 @@ impl<'d> Planner<'d> {
             ),
         };
         let expression = self.span_text(id).to_string();
-        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        let message = format!(
+            "needs manual review: {reason} ({})",
+            crate::finding::shorten(&expression)
+        );
         let pointer = view::place(self.doc, id).map_or_else(Vec::new, |p| p.pointer);
         self.finding(
             id,
@@ -884,7 +887,7 @@ impl<'d> Planner<'d> {
                 let message = format!(
                     "{file} enables the Secrets Store CSI Driver add-on but sets `{ROTATION}` \
                      to {}; it must be {}{}",
-                    shorten(self.span_text(target)),
+                    crate::finding::shorten(self.span_text(target)),
                     render::render_inline(&value),
                     self.landing_note(landing.as_ref())
                 );
@@ -1038,7 +1041,7 @@ impl<'d> Planner<'d> {
                 let message = format!(
                     "module `{module}` enables the Secrets Store CSI Driver add-on but passes \
                      `{ROTATION}: {}`; it must be {}{}",
-                    shorten(self.span_text(target)),
+                    crate::finding::shorten(self.span_text(target)),
                     render::render_inline(&value),
                     self.landing_note(loc.landing.as_ref())
                 );

@@ -70,7 +70,10 @@ impl Findings<'_> {
     /// A finding for a human, about the source text `start..end`.
     fn review(&mut self, start: usize, end: usize, reason: String) {
         let expression = self.text[start..end].trim_end().to_string();
-        let message = format!("needs manual review: {reason} ({})", shorten(&expression));
+        let message = format!(
+            "needs manual review: {reason} ({})",
+            crate::finding::shorten(&expression)
+        );
         let remedy = Remedy::ManualReview { reason, expression };
         self.push(start, end, message, remedy);
     }
@@ -187,18 +190,6 @@ fn in_body(cmd: &Command, sub: az::Sub, verdict: Verdict) -> Verdict {
             sub.name(),
             body.name()
         ),
-    }
-}
-
-/// An expression cut to a readable length for a one-line message.
-fn shorten(expression: &str) -> String {
-    const MAX: usize = 72;
-    let one_line = expression.lines().next().unwrap_or_default();
-    if one_line.chars().count() <= MAX && one_line.len() == expression.len() {
-        one_line.to_string()
-    } else {
-        let cut: String = one_line.chars().take(MAX).collect();
-        format!("{cut}…")
     }
 }
 
