@@ -20,6 +20,7 @@ pub mod config;
 pub mod discover;
 pub mod edit;
 pub mod engine;
+pub mod eval;
 pub mod expr;
 pub mod finding;
 pub mod jsonc;
