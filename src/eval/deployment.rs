@@ -68,6 +68,11 @@ pub struct Resource {
     pub condition: Value,
     /// `existing` resources are read, not deployed.
     pub existing: bool,
+    /// A nested deployment (ARM `Microsoft.Resources/deployments`, a Bicep module) whose
+    /// template was evaluated: its resources and outputs are in this deployment (their
+    /// `origin` under this one's), so the parameters it passes are judged by their effects.
+    /// False for one whose template is not on hand: what it passes is then compared as is.
+    pub expanded: bool,
     /// The whole evaluated resource object (type, name, properties, ...).
     pub body: Value,
 }
