@@ -73,8 +73,8 @@ fn main() {
             Box::new(|b| ac.is_match(b)),
         ),
         (
-            "armfix::read::mentions_rule",
-            Box::new(armfix::read::mentions_rule),
+            "armfix::run::read::mentions_rule",
+            Box::new(armfix::run::read::mentions_rule),
         ),
         (
             "memmem x4 case variants (incomplete)",

@@ -7,7 +7,8 @@
 //! With `--once STAGE` (parse, analyze, verify, diff) it runs that stage once and stops, for a
 //! profiler: `valgrind --tool=callgrind target/release/deps/stages-* FILE --once verify`.
 
-use armfix::{edit, jsonc, plan, present, read, verify};
+use armfix::lang::arm::{jsonc, plan, verify};
+use armfix::{edit, output::present, run::read};
 use std::time::{Duration, Instant};
 
 fn median<T>(mut f: impl FnMut() -> T) -> (Duration, T) {

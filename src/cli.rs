@@ -129,8 +129,8 @@ pub struct FixArgs {
 }
 
 impl FixArgs {
-    pub fn options(&self) -> crate::plan::Options {
-        crate::plan::Options {
+    pub fn options(&self) -> crate::lang::arm::plan::Options {
+        crate::lang::arm::plan::Options {
             force_literal: self.force_literal,
         }
     }

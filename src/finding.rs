@@ -88,7 +88,7 @@ pub struct Analysis {
     pub edits: Vec<Edit>,
     /// Top-level parameters that feed the rotation setting: parameter files that set them
     /// must be checked too.
-    pub parameters: Vec<crate::trace::ParamDemand>,
+    pub parameters: Vec<crate::lang::arm::trace::ParamDemand>,
     /// True for ARM JSON that Bicep compiled (`metadata._generator.name` is `bicep`): its
     /// source is the place to fix.
     pub compiled_from_bicep: bool,

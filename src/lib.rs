@@ -11,29 +11,14 @@
 //! Markdown summary; [`config`] reads `armfix.toml`; [`finding`] and [`location`] are the
 //! data every stage after the rule shares.
 
-pub mod app;
-pub mod apply;
-pub mod arm;
-pub mod bicep;
 pub mod cli;
-pub mod config;
-pub mod discover;
+pub mod commands;
 pub mod edit;
-pub mod engine;
 pub mod eval;
-pub mod expr;
 pub mod finding;
-pub mod jsonc;
-pub mod kind;
+pub mod lang;
 pub mod location;
-pub mod params;
-pub mod plan;
-pub mod present;
-pub mod read;
-pub mod render;
-pub mod report;
+pub mod output;
 pub mod rule;
-pub mod script;
-pub mod textdiff;
-pub mod trace;
-pub mod verify;
+pub mod run;
+pub mod settings;

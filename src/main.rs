@@ -1,6 +1,6 @@
 //! The `armfix` binary: parses the command line and turns the run's outcome into an exit code.
 
-use armfix::{app, cli};
+use armfix::{cli, commands as app};
 use clap::Parser;
 
 fn main() {

@@ -65,8 +65,13 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 
 /// Reads and checks a configuration file. Errors name the file, line and column.
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: {}", path.display(), crate::discover::io_message(&e)))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{}: {}",
+            path.display(),
+            crate::run::discover::io_message(&e)
+        )
+    })?;
     parse(&text).map_err(|(offset, message)| match offset {
         Some(offset) => {
             let (line, col) = LineIndex::new(&text).line_col(&text, offset);

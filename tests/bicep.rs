@@ -3,9 +3,9 @@
 //! byte-level style checks (tabs, CRLF, BOM, stray CR, no final newline), the command line,
 //! and the shared corpus when it is present.
 
-use armfix::engine::{process_text, Outcome};
-use armfix::kind::FileKind;
-use armfix::present::{self, Paint};
+use armfix::lang::FileKind;
+use armfix::output::present::{self, Paint};
+use armfix::run::engine::{process_text, Outcome};
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -166,17 +166,17 @@ fn a_tampered_fix_fails_verification() {
     let text = read("plain_add_config.bicep");
     let (analysis, fixed) = run(&text);
     let fixed = fixed.unwrap();
-    assert!(armfix::bicep::verify(&text, &analysis, &fixed).is_ok());
+    assert!(armfix::lang::bicep::verify(&text, &analysis, &fixed).is_ok());
     // A change outside the edits, a wrong value, or text that no longer parses.
     let outside = fixed.replace("'aks-plain'", "'aks-other'");
-    assert!(armfix::bicep::verify(&text, &analysis, &outside).is_err());
+    assert!(armfix::lang::bicep::verify(&text, &analysis, &outside).is_err());
     let wrong = fixed.replace(
         "enableSecretRotation: 'true'",
         "enableSecretRotation: 'yes'",
     );
-    assert!(armfix::bicep::verify(&text, &analysis, &wrong).is_err());
+    assert!(armfix::lang::bicep::verify(&text, &analysis, &wrong).is_err());
     let broken = fixed.replace("config: {", "config: {{");
-    assert!(armfix::bicep::verify(&text, &analysis, &broken).is_err());
+    assert!(armfix::lang::bicep::verify(&text, &analysis, &broken).is_err());
 }
 
 fn armfix() -> Command {
@@ -276,7 +276,7 @@ fn corpus_parses_and_fixes_are_stable() {
         }
         let text = std::fs::read_to_string(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if let Err(e) = armfix::bicep::parser::parse(&text) {
+        if let Err(e) = armfix::lang::bicep::parser::parse(&text) {
             let (l, c) = armfix::location::LineIndex::new(&text).line_col(&text, e.offset);
             panic!("{name}:{l}:{c}: {}", e.message);
         }

@@ -5,7 +5,7 @@
 //! leftover temporary file must be one armfix recognises, and a rerun must fix the rest and
 //! leave no temporary file behind.
 
-use armfix::apply;
+use armfix::run::write as apply;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

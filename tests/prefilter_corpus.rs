@@ -3,8 +3,8 @@
 //! prefilter, finds a finding must pass the prefilter. Fixtures written here cover the
 //! spellings the corpus may lack (any case, escaped letters, UTF-8 BOM).
 
-use armfix::kind::FileKind;
-use armfix::read;
+use armfix::lang::FileKind;
+use armfix::run::read;
 use std::path::{Path, PathBuf};
 
 /// Findings of the full pipeline on `bytes`, bypassing the prefilter.

@@ -12,9 +12,9 @@
 //!
 //! Bounded to a few hundred cases so the whole file runs in seconds.
 
-use armfix::engine::{self, Outcome};
-use armfix::jsonc;
-use armfix::kind::FileKind;
+use armfix::lang::arm::jsonc;
+use armfix::lang::FileKind;
+use armfix::run::engine::{self, Outcome};
 use proptest::prelude::*;
 use serde_json::Value;
 

@@ -4,7 +4,7 @@
 //! on fixtures written here that put `type` before and after `properties`, nest deployments
 //! and use languageVersion 2.0 symbolic names.
 
-use armfix::{arm, jsonc, plan};
+use armfix::lang::arm::{jsonc, plan, template as arm};
 use std::path::Path;
 
 fn full_analysis(text: &str) -> Result<Option<armfix::finding::Analysis>, String> {

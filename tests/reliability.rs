@@ -14,10 +14,10 @@
 //! (`prctl(PR_CAPBSET_DROP)` between fork and exec), so mode bits bind it exactly as they
 //! bind an ordinary user, with no test hook in armfix itself.
 
-use armfix::discover::{self, Candidate, WalkOptions};
-use armfix::engine::{self, Outcome};
-use armfix::kind::FileKind;
-use armfix::{apply, present};
+use armfix::lang::FileKind;
+use armfix::run::discover::{self, Candidate, WalkOptions};
+use armfix::run::engine::{self, Outcome};
+use armfix::{output::present, run::write as apply};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};

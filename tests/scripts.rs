@@ -4,9 +4,9 @@
 
 use armfix::edit;
 use armfix::finding::{Analysis, Remedy};
-use armfix::kind::FileKind;
-use armfix::present::{self, Paint};
-use armfix::script::{self, Dialect};
+use armfix::lang::script::{self, Dialect};
+use armfix::lang::FileKind;
+use armfix::output::present::{self, Paint};
 use assert_cmd::Command;
 use std::fs;
 use std::path::{Path, PathBuf};

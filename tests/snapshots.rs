@@ -8,10 +8,10 @@
 mod common;
 
 use armfix::edit::Edit;
-use armfix::engine::{self, Outcome};
 use armfix::finding::{Analysis, Remedy};
-use armfix::kind::FileKind;
-use armfix::present::{self, Paint};
+use armfix::lang::FileKind;
+use armfix::output::present::{self, Paint};
+use armfix::run::engine::{self, Outcome};
 use common::{fixtures_dir, line_col, parse_json, visible, BIN};
 use similar::{ChangeTag, TextDiff};
 use std::process::Command;
@@ -342,7 +342,7 @@ fn check_findings(file: &str, original: &str, analysis: &Analysis) {
 /// The properties every fix must have.
 fn check_fix(original: &str, analysis: &Analysis, fixed: &str, expect: Expect) {
     // 1. The new text parses, with armfix's parser and with an independent strict one.
-    armfix::jsonc::parse(fixed).expect("armfix's parser reads the fixed text");
+    armfix::lang::arm::jsonc::parse(fixed).expect("armfix's parser reads the fixed text");
     let got = parse_json(fixed).expect("the fixed text is JSON (with comments)");
 
     // 2. It is exactly the JSON Patch applied to the original, key order included.

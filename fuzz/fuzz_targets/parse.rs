@@ -7,7 +7,7 @@
 //!   out of f64 range, which armfix accepts on purpose.
 #![no_main]
 
-use armfix::jsonc::{self, Kind, Node, Span};
+use armfix::lang::arm::jsonc::{self, Kind, Node, Span};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

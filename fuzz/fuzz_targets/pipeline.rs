@@ -9,8 +9,8 @@
 //! find nothing and change nothing.
 #![no_main]
 
-use armfix::engine::{self, Outcome};
-use armfix::kind::FileKind;
+use armfix::run::engine::{self, Outcome};
+use armfix::lang::FileKind;
 use libfuzzer_sys::fuzz_target;
 
 const HEAD: &str = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "resources": ["#;

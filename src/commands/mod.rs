@@ -2,16 +2,16 @@
 //! the results in path order, asks (when a person is at the terminal) and writes. Exit codes
 //! follow ruff: 0 nothing left to fix, 1 findings remain, 2 an error in some file.
 
-use crate::apply;
 use crate::cli::{Cli, ColorChoice, Command, FixArgs, Format, OutputArgs, WalkArgs};
-use crate::config::{self, Config};
-use crate::discover::{self, Candidate, Found, WalkOptions};
-use crate::engine::{self, FileReport, Outcome};
 use crate::finding::{Finding, FixSource};
-use crate::kind::FileKind;
-use crate::plan::Options;
-use crate::present::{self, Paint, Totals};
-use crate::report;
+use crate::lang::arm::plan::Options;
+use crate::lang::FileKind;
+use crate::output::present::{self, Paint, Totals};
+use crate::output::report;
+use crate::run::discover::{self, Candidate, Found, WalkOptions};
+use crate::run::engine::{self, FileReport, Outcome};
+use crate::run::write as apply;
+use crate::settings::{self as config, Config};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use std::io::{BufRead, IsTerminal, Read, Write};
@@ -197,9 +197,13 @@ fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
 /// Replaces the reports of parameter files that feed a scanned template's rotation setting
 /// with their analysis. Parameter files of templates that were not scanned stay untouched.
 fn link_parameter_files(reports: &mut [FileReport]) {
-    use crate::params::{self, Demand};
+    use crate::lang::arm::params::{self, Demand};
     let mut wanted: Vec<(usize, Vec<Demand>)> = Vec::new();
-    let templates: Vec<(std::path::PathBuf, String, Vec<crate::trace::ParamDemand>)> = reports
+    let templates: Vec<(
+        std::path::PathBuf,
+        String,
+        Vec<crate::lang::arm::trace::ParamDemand>,
+    )> = reports
         .iter()
         .filter_map(|r| match (&r.candidate, &r.outcome) {
             (Candidate::File(p), Outcome::Analysed { analysis, .. })
@@ -270,8 +274,8 @@ fn link_parameter_files(reports: &mut [FileReport]) {
         }
         let target = std::fs::read(p)
             .ok()
-            .and_then(|b| crate::read::decode(b).ok())
-            .and_then(|t| crate::bicep::using_target(&t))
+            .and_then(|b| crate::run::read::decode(b).ok())
+            .and_then(|t| crate::lang::bicep::using_target(&t))
             .map(|u| p.parent().unwrap_or(std::path::Path::new("")).join(u))
             .and_then(|t| std::fs::canonicalize(t).ok());
         let Some(target) = target else { continue };
@@ -297,8 +301,8 @@ fn link_parameter_files(reports: &mut [FileReport]) {
 /// `process`, and puts their reports in place of the ones the walk made.
 fn replace_linked(
     reports: &mut [FileReport],
-    linked: &[(usize, Vec<crate::params::Demand>)],
-    process: fn(&PathBuf, &[crate::params::Demand]) -> FileReport,
+    linked: &[(usize, Vec<crate::lang::arm::params::Demand>)],
+    process: fn(&PathBuf, &[crate::lang::arm::params::Demand]) -> FileReport,
 ) {
     let done: Vec<(usize, FileReport)> = linked
         .par_iter()
@@ -549,7 +553,7 @@ fn summary_md(
             eprintln!(
                 "error: cannot write the summary to {}: {}",
                 path.display(),
-                crate::discover::io_message(&e)
+                crate::run::discover::io_message(&e)
             );
             Ok(EXIT_ERROR)
         }

@@ -2,10 +2,14 @@
 //! verifier. New file kinds (Bicep, scripts) plug in here; stages after it see only
 //! [`Analysis`] and edits.
 
+pub mod arm;
+pub mod bicep;
+pub mod script;
+
 use crate::finding::{Analysis, SourceError};
-use crate::plan::{self, Options};
-use crate::script::{self, Dialect};
-use crate::{bicep, read, verify};
+use crate::lang::arm::plan::{self, Options};
+use crate::{lang::arm::verify, run::read};
+use script::Dialect;
 use std::path::Path;
 
 /// The kinds of file armfix understands.

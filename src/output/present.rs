@@ -1,9 +1,9 @@
 //! Shows results to people: finding lines (`path:line:col: rule: message`), unified diffs
 //! (coloured on request), errors and the summary line. It formats; it does not decide.
 
-use crate::engine::FileError;
 use crate::finding::Finding;
-use crate::textdiff::{line_ops, Lines};
+use crate::output::textdiff::{line_ops, Lines};
+use crate::run::engine::FileError;
 use similar::udiff::UnifiedHunkHeader;
 use similar::{group_diff_ops, DiffTag};
 

@@ -5,7 +5,7 @@
 //! core and hands each file over as soon as it is found ([`walk`]); [`discover`] collects
 //! them sorted and free of duplicates.
 
-use crate::kind::FileKind;
+use crate::lang::FileKind;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::WalkState;
 use std::collections::HashSet;

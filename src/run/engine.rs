@@ -2,13 +2,13 @@
 //! [`FileReport`] and never writes or prints; reports for many files can be computed in
 //! parallel and presented in order afterwards.
 
-use crate::discover::{io_message, Candidate};
 use crate::edit;
 use crate::finding::{Analysis, SourceError};
-use crate::kind::FileKind;
+use crate::lang::arm::plan::Options;
+use crate::lang::FileKind;
 use crate::location::LineIndex;
-use crate::plan::Options;
-use crate::read;
+use crate::run::discover::{io_message, Candidate};
+use crate::run::read;
 use std::path::PathBuf;
 
 /// What happened to one file.
@@ -144,21 +144,27 @@ pub fn process_text_with(text: String, kind: FileKind, options: &Options) -> Out
 }
 
 /// Processes a parameter file for the parameters that scanned templates need to be true.
-pub fn process_parameter_file(path: &PathBuf, demands: &[crate::params::Demand]) -> FileReport {
+pub fn process_parameter_file(
+    path: &PathBuf,
+    demands: &[crate::lang::arm::params::Demand],
+) -> FileReport {
     process_linked(
         path,
-        |text| crate::params::analyze(text, demands),
+        |text| crate::lang::arm::params::analyze(text, demands),
         |t, a, f| FileKind::Json.verify(t, a, f),
     )
 }
 
 /// Processes a `.bicepparam` file for the parameters its `using` template needs to be true.
-/// Its fix is proven with those demands (see [`crate::bicep::verify_params`]).
-pub fn process_bicepparam_file(path: &PathBuf, demands: &[crate::params::Demand]) -> FileReport {
+/// Its fix is proven with those demands (see [`crate::lang::bicep::verify_params`]).
+pub fn process_bicepparam_file(
+    path: &PathBuf,
+    demands: &[crate::lang::arm::params::Demand],
+) -> FileReport {
     process_linked(
         path,
-        |text| crate::bicep::analyze_params(text, demands),
-        |t, a, f| crate::bicep::verify_params(t, a, f, demands),
+        |text| crate::lang::bicep::analyze_params(text, demands),
+        |t, a, f| crate::lang::bicep::verify_params(t, a, f, demands),
     )
 }
 

@@ -16,7 +16,7 @@
 //!   next write in that folder removes every unlocked one. A live writer's file is locked,
 //!   so two runs never delete each other's work.
 
-use crate::discover::io_message;
+use crate::run::discover::io_message;
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::Write;

@@ -3,13 +3,13 @@
 //! that the template's rotation setting reads. A parameter file whose template was not
 //! scanned is never touched.
 
-use crate::arm::{self, Segment};
 use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
-use crate::jsonc::{self, Kind};
+use crate::lang::arm::jsonc::{self, Kind};
+use crate::lang::arm::render;
+use crate::lang::arm::template::{self as arm, Segment};
+use crate::lang::arm::trace::{self, ParamDemand};
 use crate::location::LineIndex;
-use crate::render;
 use crate::rule::{self, Lookup, ROTATION};
-use crate::trace::{self, ParamDemand};
 use json_patch::{PatchOperation, ReplaceOperation};
 use jsonptr::PointerBuf;
 use std::path::{Path, PathBuf};
@@ -204,7 +204,7 @@ mod tests {
         let fixed = crate::edit::apply(&text, &a.edits).unwrap();
         assert!(fixed.contains("\"value\": true\n"));
         assert!(fixed.contains("{ \"value\": \"true\" }"));
-        crate::verify::json(&text, &a, &fixed).unwrap();
+        crate::lang::arm::verify::json(&text, &a, &fixed).unwrap();
     }
 
     #[test]

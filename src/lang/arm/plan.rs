@@ -4,15 +4,15 @@
 //! variable, an expression, a parameter's default), then asks the renderer for the text
 //! edits that carry those operations out.
 
-use crate::arm::{self, Segment};
 use crate::edit::Edit;
-use crate::expr::{Expr, TermKind};
 use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
-use crate::jsonc::Node;
+use crate::lang::arm::expr::{Expr, TermKind};
+use crate::lang::arm::jsonc::Node;
+use crate::lang::arm::render;
+use crate::lang::arm::template::{self as arm, Segment};
+use crate::lang::arm::trace::{self, At, ParamSource, Traced, V};
 use crate::location::LineIndex;
-use crate::render;
 use crate::rule::{self, FixKind, Verdict, ROTATION};
-use crate::trace::{self, At, ParamSource, Traced, V};
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
 use jsonptr::PointerBuf;
 use serde_json::Value;

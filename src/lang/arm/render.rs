@@ -3,7 +3,7 @@
 //! objects kept on one line, comments left where they are. It knows JSON text, not AKS.
 
 use crate::edit::Edit;
-use crate::jsonc::{Kind, Member, Node};
+use crate::lang::arm::jsonc::{Kind, Member, Node};
 use json_patch::PatchOperation;
 use serde_json::Value;
 
@@ -349,7 +349,7 @@ fn inline(value: &Value, style: &Style) -> String {
 mod tests {
     use super::*;
     use crate::edit::apply;
-    use crate::jsonc::parse;
+    use crate::lang::arm::jsonc::parse;
     use json_patch::{AddOperation, ReplaceOperation};
     use serde_json::json;
 

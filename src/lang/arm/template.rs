@@ -3,7 +3,7 @@
 //! inline nested deployments, to any depth), and lets the rule read them through
 //! [`rule::Tree`]. It knows nothing of text edits.
 
-use crate::jsonc::{self, Kind, Member, Node, ParseError, Slots};
+use crate::lang::arm::jsonc::{self, Kind, Member, Node, ParseError, Slots};
 use crate::rule::{self, Lookup, Shape};
 
 const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
@@ -209,7 +209,7 @@ pub fn get<'n, 'a>(object: &'n Node<'a>, key: &str) -> Lookup<&'n Node<'a>> {
     let Some(members) = object.members() else {
         return Lookup::Missing;
     };
-    let mut found: Option<&'n crate::jsonc::Member<'a>> = None;
+    let mut found: Option<&'n crate::lang::arm::jsonc::Member<'a>> = None;
     for m in members {
         if m.key.eq_ignore_ascii_case(key) {
             if found.is_some() {
@@ -256,7 +256,7 @@ impl<'n, 'a: 'n> rule::Tree<'n> for ArmTree<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jsonc::parse;
+    use crate::lang::arm::jsonc::parse;
     use crate::rule::{decide, FixKind, Verdict};
 
     const SCHEMA: &str =

@@ -5,9 +5,9 @@
 //! It presents this as a [`rule::Tree`], so the rule reads traced templates unchanged; it
 //! knows nothing of text edits.
 
-use crate::arm::{self, Segment};
-use crate::expr::{self, Expr, TermKind};
-use crate::jsonc::{Kind, Node};
+use crate::lang::arm::expr::{self, Expr, TermKind};
+use crate::lang::arm::jsonc::{Kind, Node};
+use crate::lang::arm::template::{self as arm, Segment};
 use crate::rule::{self, Lookup, Shape};
 use std::rc::Rc;
 use typed_arena::Arena;
@@ -702,7 +702,7 @@ fn is_plain_literal(n: &Node) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::finding::Remedy;
-    use crate::plan::{analyze, Options};
+    use crate::lang::arm::plan::{analyze, Options};
 
     fn template(properties: &str, variables: &str) -> String {
         format!(

@@ -11,11 +11,11 @@
 //! the way the planner parses, [`arm::parse`]); one with other operations, or on the root,
 //! on the whole documents as values.
 
-use crate::arm::{self, ArmTree};
 use crate::finding::Analysis;
-use crate::jsonc;
+use crate::lang::arm::jsonc;
+use crate::lang::arm::plan;
+use crate::lang::arm::template::{self as arm, ArmTree};
 use crate::location::LineIndex;
-use crate::plan;
 use crate::rule::{self, Lookup, Verdict};
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
 use jsonptr::PointerBuf;

@@ -35,7 +35,7 @@ pub const MARKERS: [&str; 3] = [
 
 /// Cheap test on raw bytes: can this Bicep file concern the rule at all?
 pub fn may_concern(bytes: &[u8]) -> bool {
-    crate::read::mentions_any(bytes, &MARKERS)
+    crate::run::read::mentions_any(bytes, &MARKERS)
 }
 
 /// Parses and plans one Bicep file. Every Bicep file is a template, so the result is always

@@ -17,8 +17,8 @@ use super::lexer::{lex, Tok};
 use super::tree::{BicepTree, Handle, Source};
 use super::{parser, render, view};
 use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::lang::arm::params::Demand;
 use crate::location::LineIndex;
-use crate::params::Demand;
 use crate::rule::{self, ROTATION};
 use json_patch::{PatchOperation, ReplaceOperation};
 use jsonptr::PointerBuf;
@@ -297,7 +297,7 @@ impl ParamsPlanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::ParamDemand;
+    use crate::lang::arm::trace::ParamDemand;
 
     fn demand(name: &str, boolean: bool) -> Demand {
         Demand {

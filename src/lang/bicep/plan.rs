@@ -487,7 +487,7 @@ impl<'d> Planner<'d> {
             if self.disallowed(&name, &want).is_some() {
                 continue;
             }
-            let demand = crate::trace::ParamDemand { name, boolean };
+            let demand = crate::lang::arm::trace::ParamDemand { name, boolean };
             if !self.analysis.parameters.contains(&demand) {
                 self.analysis.parameters.push(demand);
             }
@@ -1079,7 +1079,7 @@ mod tests {
     use super::*;
 
     fn demands(text: &str) -> Vec<(String, bool)> {
-        let doc = crate::bicep::parser::parse(text).unwrap();
+        let doc = crate::lang::bicep::parser::parse(text).unwrap();
         plan(text, &doc)
             .unwrap()
             .parameters
@@ -1103,7 +1103,7 @@ mod tests {
             cluster("{\n enabled: true\n config: { enableSecretRotation: rot }\n }")
         );
         assert_eq!(demands(&text), [("rot".to_string(), true)]);
-        let doc = crate::bicep::parser::parse(&text).unwrap();
+        let doc = crate::lang::bicep::parser::parse(&text).unwrap();
         let a = plan(&text, &doc).unwrap();
         assert_eq!(a.manual(), 1);
         assert!(a.findings[0].message.contains("parameter files it finds"));

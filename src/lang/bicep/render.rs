@@ -6,7 +6,7 @@
 
 use super::ast::{Doc, NodeId, Object};
 use crate::edit::Edit;
-use crate::render::{indent_of_line, line_start};
+use crate::lang::arm::render::{indent_of_line, line_start};
 use serde_json::Value;
 
 /// Replaces the value `id` with `value`. `inline` asks for a one-line rendering (the value
@@ -138,7 +138,7 @@ fn unit_for(text: &str, object: Option<(&Doc, &Object)>) -> String {
             }
         }
     }
-    crate::render::file_indent_unit(text)
+    crate::lang::arm::render::file_indent_unit(text)
 }
 
 /// The line ending that ends the line before `line_start` (a line break must precede it).
@@ -278,8 +278,8 @@ fn scalar(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bicep::parser::parse;
     use crate::edit::apply;
+    use crate::lang::bicep::parser::parse;
     use serde_json::json;
 
     fn add(text: &str, key: &str, value: Value) -> String {

@@ -9,7 +9,7 @@
 //! Objects with a spread or computed keys are expressions: their keys are unknowable here.
 //!
 //! Conditionals and `union()` are followed as ARM's `if()` and `union()` are (see
-//! `crate::trace`): `c ? x : null` is read as `x` (the null branch is what the resource gets
+//! `crate::lang::arm::trace`): `c ? x : null` is read as `x` (the null branch is what the resource gets
 //! when the add-on is off); a key of `c ? a : b` is followed when both branches lead to the
 //! same place, else its value is undecided (the rule sees an expression, a human decides); a
 //! key of `union(a, b, …)` comes from the last argument that holds it, and an argument armfix
@@ -403,7 +403,7 @@ fn handle_for(key: &str, id: NodeId) -> Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bicep::parser::parse;
+    use crate::lang::bicep::parser::parse;
     use crate::rule::{decide, FixKind, Verdict};
 
     fn verdict(text: &str) -> Verdict<Handle> {

@@ -352,7 +352,7 @@ pub fn expression_op(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bicep::parser::parse;
+    use crate::lang::bicep::parser::parse;
     use serde_json::json;
 
     #[test]

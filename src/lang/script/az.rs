@@ -391,7 +391,7 @@ fn replace(disable: &[usize], name: &str) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::lex::lex;
+    use crate::lang::script::lex::lex;
 
     fn verdict(line: &str) -> Option<Verdict> {
         let s = lex(line, Dialect::Shell);

@@ -13,10 +13,10 @@ pub mod markdown;
 pub mod sarif;
 
 use crate::edit::Edit;
-use crate::engine::{FileError, FileReport, Outcome};
 use crate::finding::{Analysis, Finding, FixSource, Remedy};
 use crate::location::LineIndex;
-use crate::present::Totals;
+use crate::output::present::Totals;
+use crate::run::engine::{FileError, FileReport, Outcome};
 
 /// The tool's name, as every report names it.
 pub const TOOL: &str = "armfix";
@@ -221,7 +221,7 @@ pub(crate) fn source_kind(s: &FixSource) -> &'static str {
 
 /// The unified diff of a file's fix, without colour.
 pub(crate) fn plain_diff(path: &str, text: &str, fixed: &str) -> String {
-    crate::present::diff(path, text, fixed, crate::present::Paint(false))
+    crate::output::present::diff(path, text, fixed, crate::output::present::Paint(false))
 }
 
 #[cfg(test)]

@@ -1,0 +1,8 @@
+//! The run stages between the command line and the output: [`discover`] the files,
+//! [`read`] and prefilter them, run the per-file pipeline in the [`engine`], and [`write`]
+//! fixes atomically.
+
+pub mod discover;
+pub mod engine;
+pub mod read;
+pub mod write;
