@@ -5,6 +5,7 @@
 pub mod arm;
 pub mod bicep;
 pub mod script;
+pub(crate) mod style;
 
 use crate::finding::{Analysis, SourceError};
 use crate::lang::arm::plan::{self, Options};

@@ -3,7 +3,8 @@
 //! objects kept on one line, comments left where they are. It knows JSON text, not AKS.
 
 use crate::edit::Edit;
-use crate::lang::arm::jsonc::{Kind, Member, Node};
+use crate::lang::arm::jsonc::{Kind, Node};
+use crate::lang::style::{eol_near, indent_of_line, indent_unit, is_multiline};
 use json_patch::PatchOperation;
 use serde_json::Value;
 
@@ -81,7 +82,7 @@ struct Style<'t> {
 
 fn replace_value(text: &str, parent: &Node, target: &Node, value: &Value) -> Edit {
     let style = style_for(text, parent);
-    let rendered = if is_multiline(text, parent) {
+    let rendered = if is_multiline(text, parent.span.start, parent.span.end) {
         let indent = indent_of_line(text, target.span.start);
         multi(value, &style, indent)
     } else {
@@ -94,7 +95,7 @@ fn add_member(text: &str, object: &Node, key: &str, value: &Value) -> Vec<Edit> 
     let style = style_for(text, object);
     let key_json = serde_json::to_string(key).expect("strings serialise");
     let members = object.members().unwrap_or(&[]);
-    let multiline = is_multiline(text, object);
+    let multiline = is_multiline(text, object.span.start, object.span.end);
     let open = object.span.start + 1;
     let Some(last) = members.last() else {
         if !multiline {
@@ -167,10 +168,14 @@ fn style_for<'t>(text: &'t str, object: &Node) -> Style<'t> {
     // Line endings and the indentation step matter only where new lines are written; on a
     // one-line object (a minified file is one line) looking for them would cost a scan of
     // the line per edit.
-    let (eol, unit) = if is_multiline(text, object) {
+    let (eol, unit) = if is_multiline(text, object.span.start, object.span.end) {
         (
             eol_near(text, object.span.start),
-            indent_unit(text, object, members),
+            indent_unit(
+                text,
+                object.span.start,
+                members.first().map(|m| m.key_span.start),
+            ),
         )
     } else {
         ("\n", String::new())
@@ -181,80 +186,6 @@ fn style_for<'t>(text: &'t str, object: &Node) -> Style<'t> {
         colon,
         sep,
         pad,
-    }
-}
-
-fn is_multiline(text: &str, node: &Node) -> bool {
-    text.as_bytes()[node.span.start..node.span.end].contains(&b'\n')
-}
-
-/// The indentation step: members' indent minus the indent of the object's own line, else
-/// the file's most common step.
-fn indent_unit(text: &str, object: &Node, members: &[Member]) -> String {
-    if let Some(first) = members.first() {
-        let outer = indent_of_line(text, object.span.start);
-        let inner = indent_of_line(text, first.key_span.start);
-        if line_start(text, first.key_span.start) != line_start(text, object.span.start) {
-            if let Some(step) = inner.strip_prefix(outer) {
-                if !step.is_empty() {
-                    return step.to_string();
-                }
-            }
-        }
-    }
-    file_indent_unit(text)
-}
-
-/// Guesses the file's indentation unit from the first lines: a tab if lines are indented
-/// with tabs, else the smallest non-zero run of spaces; two spaces when nothing tells.
-pub fn file_indent_unit(text: &str) -> String {
-    let mut tabs = 0;
-    let mut smallest: Option<usize> = None;
-    for line in text.lines().take(2000) {
-        if line.starts_with('\t') {
-            tabs += 1;
-        } else {
-            let n = line.bytes().take_while(|b| *b == b' ').count();
-            if n > 0 && n < line.len() {
-                smallest = Some(smallest.map_or(n, |s| s.min(n)));
-            }
-        }
-    }
-    if tabs > 0 && smallest.is_none() {
-        "\t".into()
-    } else {
-        " ".repeat(smallest.unwrap_or(2))
-    }
-}
-
-/// Where the line holding `pos` starts (after `\n`, or a lone `\r` used as a line break).
-pub(crate) fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind(['\n', '\r']).map_or(0, |i| i + 1)
-}
-
-/// The run of spaces and tabs that starts the line holding `pos` (a BOM is not indent).
-pub(crate) fn indent_of_line(text: &str, pos: usize) -> &str {
-    let mut start = line_start(text, pos);
-    if start == 0 && text.starts_with('\u{feff}') {
-        start = 3;
-    }
-    let rest = &text[start..];
-    let n = rest
-        .bytes()
-        .take_while(|b| *b == b' ' || *b == b'\t')
-        .count();
-    &rest[..n]
-}
-
-/// The line ending used around `pos`: that of the next line break, else the previous one.
-fn eol_near(text: &str, pos: usize) -> &'static str {
-    let at = text[pos..]
-        .find('\n')
-        .map(|i| pos + i)
-        .or_else(|| text[..pos].rfind('\n'));
-    match at {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
     }
 }
 
@@ -439,12 +370,5 @@ mod tests {
             replace(text, "/c", json!({"k": "true"})),
             "{\n  \"a\": 1,\n  \"c\": {\n    \"k\": \"true\"\n  }\n}"
         );
-    }
-
-    #[test]
-    fn guesses_file_unit() {
-        assert_eq!(file_indent_unit("{\n    \"a\": 1\n}"), "    ");
-        assert_eq!(file_indent_unit("{\n\t\"a\": 1\n}"), "\t");
-        assert_eq!(file_indent_unit("{}"), "  ");
     }
 }

@@ -844,11 +844,17 @@ impl<'d> Planner<'d> {
                 let (at, line) = match text[after..].find('\n') {
                     Some(i) => (
                         after + i + 1,
-                        format!("param {ROTATION} = true{}", render::eol_near(text, after)),
+                        format!(
+                            "param {ROTATION} = true{}",
+                            crate::lang::style::eol_near(text, after)
+                        ),
                     ),
                     None => (
                         text.len(),
-                        format!("{}param {ROTATION} = true", render::eol_near(text, after)),
+                        format!(
+                            "{}param {ROTATION} = true",
+                            crate::lang::style::eol_near(text, after)
+                        ),
                     ),
                 };
                 let message = format!(

@@ -6,7 +6,10 @@
 
 use super::ast::{Doc, NodeId, Object};
 use crate::edit::Edit;
-use crate::lang::arm::render::{indent_of_line, line_start};
+use crate::lang::style::{
+    eol_before, eol_near, file_indent_unit, indent_of_line, indent_unit, is_multiline, line_start,
+    starts_line,
+};
 use serde_json::Value;
 
 /// Replaces the value `id` with `value`. `inline` asks for a one-line rendering (the value
@@ -20,7 +23,7 @@ pub fn replace(text: &str, doc: &Doc, id: NodeId, value: &Value, inline: bool) -
         render_block(
             value,
             indent,
-            &unit_for(text, None),
+            &file_indent_unit(text),
             eol_near(text, span.start),
         )
     };
@@ -41,7 +44,7 @@ pub fn add_member(
         .object(id)
         .ok_or_else(|| format!("`{key}` must go into an object"))?;
     let key = render_key(key);
-    if !is_multiline(text, obj) {
+    if !is_multiline(text, obj.open, obj.close) {
         if obj.members.is_empty() {
             if inline_context {
                 let pad = if text[obj.open + 1..obj.close].starts_with(' ') {
@@ -55,7 +58,7 @@ pub fn add_member(
             // `{}` becomes a block at the line's indentation: the Bicep way, and valid in
             // every Bicep version (one-line objects are recent).
             let indent = indent_of_line(text, obj.open);
-            let unit = unit_for(text, None);
+            let unit = file_indent_unit(text);
             let eol = eol_near(text, obj.open);
             let inner = format!("{indent}{unit}");
             let block = format!(
@@ -73,7 +76,11 @@ pub fn add_member(
         ));
     }
     let open_indent = indent_of_line(text, obj.open);
-    let unit = unit_for(text, Some((doc, obj)));
+    let unit = indent_unit(
+        text,
+        obj.open,
+        obj.members.first().map(|m| m.key_span.start),
+    );
     let indent = match obj.members.first() {
         Some(m) if starts_line(text, m.key_span.start) => {
             indent_of_line(text, m.key_span.start).to_string()
@@ -109,72 +116,6 @@ fn separator(text: &str, doc: &Doc, obj: &Object) -> String {
         }
     }
     ", ".into()
-}
-
-fn is_multiline(text: &str, obj: &Object) -> bool {
-    text[obj.open..obj.close].contains(['\n', '\r'])
-}
-
-/// Whether `pos` is the first non-blank character of its line.
-fn starts_line(text: &str, pos: usize) -> bool {
-    text[line_start(text, pos)..pos]
-        .trim_start_matches('\u{feff}')
-        .bytes()
-        .all(|b| b == b' ' || b == b'\t')
-}
-
-/// The indentation step: the object's members' indent minus its own line's, else the file's.
-fn unit_for(text: &str, object: Option<(&Doc, &Object)>) -> String {
-    if let Some((_, obj)) = object {
-        if let Some(first) = obj.members.first() {
-            if starts_line(text, first.key_span.start) {
-                let outer = indent_of_line(text, obj.open);
-                let inner = indent_of_line(text, first.key_span.start);
-                if let Some(step) = inner.strip_prefix(outer) {
-                    if !step.is_empty() {
-                        return step.to_string();
-                    }
-                }
-            }
-        }
-    }
-    crate::lang::arm::render::file_indent_unit(text)
-}
-
-/// The line ending that ends the line before `line_start` (a line break must precede it).
-fn eol_before(text: &str, line_start: usize) -> &'static str {
-    let b = text.as_bytes();
-    match line_start.checked_sub(1).map(|i| b[i]) {
-        Some(b'\n') if line_start >= 2 && b[line_start - 2] == b'\r' => "\r\n",
-        Some(b'\n') => "\n",
-        _ => dominant_eol(text),
-    }
-}
-
-/// The line ending around `pos`: that of the next line break, else the previous one; a
-/// lone CR (a stray) defers to the file's usual ending.
-pub fn eol_near(text: &str, pos: usize) -> &'static str {
-    let b = text.as_bytes();
-    let at = text[pos..]
-        .find(['\n', '\r'])
-        .map(|i| pos + i)
-        .or_else(|| text[..pos].rfind(['\n', '\r']));
-    match at {
-        Some(i) if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') => "\r\n",
-        Some(i) if b[i] == b'\n' && i > 0 && b[i - 1] == b'\r' => "\r\n",
-        Some(i) if b[i] == b'\n' => "\n",
-        _ => dominant_eol(text),
-    }
-}
-
-fn dominant_eol(text: &str) -> &'static str {
-    let crlf = text.matches("\r\n").count();
-    let lf = text.matches('\n').count() - crlf;
-    if crlf > lf {
-        "\r\n"
-    } else {
-        "\n"
-    }
 }
 
 /// A key as Bicep writes it: bare when it is an identifier, else quoted.

@@ -10,6 +10,7 @@ pub mod lex;
 
 use crate::edit::{self, Edit};
 use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::lang::style::line_start;
 use crate::location::LineIndex;
 use crate::rule::RULE_ID;
 use crate::run::read;
@@ -191,10 +192,6 @@ fn in_body(cmd: &Command, sub: az::Sub, verdict: Verdict) -> Verdict {
             body.name()
         ),
     }
-}
-
-fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind('\n').map_or(0, |i| i + 1)
 }
 
 /// The edit that adds `--enable-secret-rotation` to a command whose add-on list is word
