@@ -3,6 +3,7 @@
 //! reporting and writing all read these, never the rule directly.
 
 use crate::edit::Edit;
+use crate::location::LineIndex;
 use json_patch::PatchOperation;
 use serde::Serialize;
 
@@ -73,6 +74,31 @@ pub enum Remedy {
 }
 
 impl Finding {
+    /// A finding of the rule about `text[span]`, placed by `lines`: the one way every
+    /// language builds one.
+    pub(crate) fn placed(
+        lines: &LineIndex,
+        text: &str,
+        span: (usize, usize),
+        pointer: String,
+        message: String,
+        remedy: Remedy,
+        source: Option<FixSource>,
+    ) -> Finding {
+        let (line, column) = lines.line_col(text, span.0);
+        Finding {
+            rule: crate::rule::RULE_ID,
+            start: span.0,
+            end: span.1,
+            line,
+            column,
+            pointer,
+            message,
+            remedy,
+            source,
+        }
+    }
+
     pub fn is_fixable(&self) -> bool {
         self.remedy == Remedy::Fix
     }
@@ -104,6 +130,39 @@ pub fn shorten(expression: &str) -> String {
     } else {
         let cut: String = one_line.chars().take(MAX).collect();
         format!("{cut}…")
+    }
+}
+
+/// How a manual-review message quotes the expression in the way: ARM expressions in
+/// backticks (they sit inside JSON strings), Bicep and script source as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quote {
+    Backticks,
+    Plain,
+}
+
+/// The message of a finding for a human: the reason, then the expression in the way (when
+/// there is one), shortened.
+pub(crate) fn manual_review_message(reason: &str, expression: &str, quote: Quote) -> String {
+    if expression.trim().is_empty() {
+        return format!("needs manual review: {reason}");
+    }
+    match quote {
+        Quote::Backticks => format!("needs manual review: {reason} (`{}`)", shorten(expression)),
+        Quote::Plain => format!("needs manual review: {reason} ({})", shorten(expression)),
+    }
+}
+
+/// The error for a key that appears twice (ignoring case) on the way to a value the rule
+/// reads; `at` is the pointer to it, when the message should say where.
+pub(crate) fn duplicate_key(offset: usize, key: &str, at: Option<&str>) -> SourceError {
+    let at = at.map(|p| format!(" at {p}")).unwrap_or_default();
+    SourceError {
+        offset,
+        message: format!(
+            "duplicate key `{key}`{at} (keys differing only in case count as the same): which \
+             one deploys is ambiguous, so armfix will not edit this file"
+        ),
     }
 }
 

@@ -1,19 +1,43 @@
-//! Tells which kind of file a path is, and routes each kind to its reader, planner and
-//! verifier. New file kinds (Bicep, scripts) plug in here; stages after it see only
-//! [`Analysis`] and edits.
+//! The languages armfix reads, each behind one [`Language`] trait, and the registry that
+//! tells which language a path is in ([`FileKind`]). Each language is a folder with the same
+//! inner shape (read and parse, find clusters, plan, render, verify, parameter files); what
+//! they share is written once beside them: [`style`] (layout facts), [`checks`] (the parts
+//! of verification every language runs). Stages after this one see only [`Analysis`] and
+//! edits.
 
 pub mod arm;
 pub mod bicep;
+pub(crate) mod checks;
 pub mod script;
 pub(crate) mod style;
 
 use crate::finding::{Analysis, SourceError};
-use crate::lang::arm::plan::{self, Options};
-use crate::{lang::arm::verify, run::read};
 use script::Dialect;
 use std::path::Path;
 
-/// The kinds of file armfix understands.
+/// Choices that change what a fix may do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Overwrite an expression that cannot be traced with the literal value.
+    pub force_literal: bool,
+}
+
+/// One language: every stage of the per-file pipeline that depends on its syntax. The
+/// engine runs `may_concern` → `analyze` → `verify` for every file, whatever its language.
+pub trait Language: Sync {
+    /// Cheap test on raw bytes: can this file concern the rule at all?
+    fn may_concern(&self, bytes: &[u8]) -> bool;
+    /// Parses, finds clusters, decides and plans the fixes with their text edits.
+    /// `Ok(None)`: the file is not one armfix acts on (e.g. JSON that is not a template).
+    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError>;
+    /// Proves that `fixed` (the original with the analysis' edits) is the intended change
+    /// and nothing else, before anything is written.
+    fn verify(&self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String>;
+    /// Whether fixes are a JSON Patch on the file's ARM shape (`armfix patch` prints it).
+    fn has_json_patch(&self) -> bool;
+}
+
+/// The kinds of file armfix understands: the registry of languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     /// ARM JSON (templates; other JSON is skipped after parsing).
@@ -43,35 +67,34 @@ impl FileKind {
         Self::of(path).unwrap_or(FileKind::Json)
     }
 
+    /// The language that reads this kind of file.
+    pub fn language(self) -> &'static dyn Language {
+        match self {
+            FileKind::Json => &arm::Arm,
+            FileKind::Bicep => &bicep::Bicep,
+            FileKind::Script(Dialect::Shell) => &script::Scripts(Dialect::Shell),
+            FileKind::Script(Dialect::PowerShell) => &script::Scripts(Dialect::PowerShell),
+            FileKind::Script(Dialect::Yaml) => &script::Scripts(Dialect::Yaml),
+        }
+    }
+
     /// Cheap test on raw bytes: can this file concern the rule at all?
     pub fn may_concern(self, bytes: &[u8]) -> bool {
-        match self {
-            FileKind::Json => read::mentions_rule(bytes),
-            FileKind::Bicep => bicep::may_concern(bytes),
-            FileKind::Script(_) => script::mentions_rule(bytes),
-        }
+        self.language().may_concern(bytes)
     }
 
     /// Finds and plans. `Ok(None)`: the file is not one armfix acts on (e.g. not a template).
     pub fn analyze(self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
-        match self {
-            FileKind::Json => plan::analyze(text, options),
-            FileKind::Bicep => bicep::analyze(text),
-            FileKind::Script(d) => script::analyze_as(text, d),
-        }
+        self.language().analyze(text, options)
     }
 
     /// Proves that `fixed` (the original with the analysis' edits) is the intended change.
     pub fn verify(self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
-        match self {
-            FileKind::Json => verify::json(original, analysis, fixed),
-            FileKind::Bicep => bicep::verify(original, analysis, fixed),
-            FileKind::Script(d) => script::verify_as(original, analysis, fixed, d),
-        }
+        self.language().verify(original, analysis, fixed)
     }
 
     /// Whether fixes of this kind are a JSON Patch (`armfix patch` prints it).
     pub fn has_json_patch(self) -> bool {
-        matches!(self, FileKind::Json | FileKind::Bicep)
+        self.language().has_json_patch()
     }
 }

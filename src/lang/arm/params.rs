@@ -3,13 +3,15 @@
 //! that the template's rotation setting reads. A parameter file whose template was not
 //! scanned is never touched.
 
-use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::finding::{
+    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
+};
 use crate::lang::arm::jsonc::{self, Kind};
 use crate::lang::arm::render;
 use crate::lang::arm::template::{self as arm, Segment};
 use crate::lang::arm::trace::{self, ParamDemand};
 use crate::location::LineIndex;
-use crate::rule::{self, Lookup, ROTATION};
+use crate::rule::{Lookup, ROTATION};
 use json_patch::{PatchOperation, ReplaceOperation};
 use jsonptr::PointerBuf;
 use std::path::{Path, PathBuf};
@@ -87,7 +89,6 @@ pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Sourc
         {
             continue;
         }
-        let (line, column) = lines.line_col(text, value.span.start);
         let path = [
             Segment::Key(pkey.clone()),
             Segment::Key(entry.0.clone()),
@@ -98,16 +99,16 @@ pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Sourc
             name: entry.0.clone(),
             template: demand.template.clone(),
         };
-        let finding = |message, remedy, source| Finding {
-            rule: rule::RULE_ID,
-            start: value.span.start,
-            end: value.span.end,
-            line,
-            column,
-            pointer: pointer.to_string(),
-            message,
-            remedy,
-            source,
+        let finding = |message, remedy, source| {
+            Finding::placed(
+                &lines,
+                text,
+                (value.span.start, value.span.end),
+                pointer.to_string(),
+                message,
+                remedy,
+                source,
+            )
         };
         let scalar = !matches!(value.kind, Kind::Object(_) | Kind::Array(_));
         let computed = value.as_str().is_some_and(arm::is_expression);
@@ -117,7 +118,7 @@ pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Sourc
                 entry.0, demand.template
             );
             let expression = text[value.span.start..value.span.end].to_string();
-            let message = format!("needs manual review: {reason}");
+            let message = manual_review_message(&reason, "", Quote::Plain);
             let remedy = Remedy::ManualReview { reason, expression };
             analysis.findings.push(finding(message, remedy, None));
             continue;
@@ -151,13 +152,7 @@ pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Sourc
 }
 
 fn duplicate(offset: usize, key: &str) -> SourceError {
-    SourceError {
-        offset,
-        message: format!(
-            "duplicate key `{key}` (keys differing only in case count as the same): which one \
-             deploys is ambiguous, so armfix will not edit this file"
-        ),
-    }
+    duplicate_key(offset, key, None)
 }
 
 #[cfg(test)]

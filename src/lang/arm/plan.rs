@@ -5,7 +5,9 @@
 //! edits that carry those operations out.
 
 use crate::edit::Edit;
-use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::finding::{
+    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
+};
 use crate::lang::arm::expr::{Expr, TermKind};
 use crate::lang::arm::jsonc::Node;
 use crate::lang::arm::render;
@@ -18,12 +20,7 @@ use jsonptr::PointerBuf;
 use serde_json::Value;
 use typed_arena::Arena;
 
-/// Choices that change what a fix may do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Options {
-    /// Overwrite an expression that cannot be traced with the literal value.
-    pub force_literal: bool,
-}
+pub use crate::lang::Options;
 
 /// Analyses one JSON file. `Ok(None)` means it is not a deployment template (nothing to do).
 pub fn analyze(text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
@@ -159,32 +156,21 @@ fn analyze_traced<'t>(
                 )
             }
             Outcome::Manual { reason, expression } => (
-                if expression.is_empty() {
-                    format!("needs manual review: {reason}")
-                } else {
-                    format!(
-                        "needs manual review: {reason} (`{}`)",
-                        crate::finding::shorten(&expression)
-                    )
-                },
+                manual_review_message(&reason, &expression, Quote::Backticks),
                 Remedy::ManualReview { reason, expression },
                 None,
             ),
         };
-        let (start, end) = at.span(text);
         let lines = lines.get_or_insert_with(|| LineIndex::new(text));
-        let (line, column) = lines.line_col(text, start);
-        analysis.findings.push(Finding {
-            rule: rule::RULE_ID,
-            start,
-            end,
-            line,
-            column,
-            pointer: pointer(&at.path).to_string(),
+        analysis.findings.push(Finding::placed(
+            lines,
+            text,
+            at.span(text),
+            pointer(&at.path).to_string(),
             message,
             remedy,
             source,
-        });
+        ));
     }
     let (patch, edits) = render_changes(text, root, changes)?;
     analysis.patch = patch;
@@ -515,12 +501,5 @@ fn pointer(path: &[Segment]) -> PointerBuf {
 
 fn ambiguous(path: &[Segment], offset: usize) -> SourceError {
     let key = path.last().map(Segment::token).unwrap_or_default();
-    SourceError {
-        offset,
-        message: format!(
-            "duplicate key `{key}` at {} (keys differing only in case count as the same): \
-             which one deploys is ambiguous, so armfix will not edit this file",
-            pointer(path)
-        ),
-    }
+    duplicate_key(offset, &key, Some(&pointer(path).to_string()))
 }

@@ -15,6 +15,7 @@ use crate::finding::Analysis;
 use crate::lang::arm::jsonc;
 use crate::lang::arm::plan;
 use crate::lang::arm::template::{self as arm, ArmTree};
+use crate::lang::checks;
 use crate::location::LineIndex;
 use crate::rule::{self, Lookup, Verdict};
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
@@ -37,12 +38,7 @@ pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), Stri
     }
     let again = plan::analyze_template(fixed, &root, &plan::Options::default())
         .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?;
-    // Every finding left must be one the original had for a human: a fix must not leave a
-    // cluster failing, fixable or not.
-    if again.fixable() > 0 || again.findings.len() > analysis.manual() {
-        return Err("the edited text still fails the rule".into());
-    }
-    Ok(())
+    checks::nothing_left(analysis, &again)
 }
 
 fn does_not_parse(fixed: &str, e: &jsonc::ParseError) -> String {

@@ -21,8 +21,8 @@ pub mod view;
 
 pub use params::{analyze_params, using_target, verify_params};
 
-use crate::edit::Edit;
 use crate::finding::{Analysis, SourceError};
+use crate::lang::{checks, Language, Options};
 use crate::location::LineIndex;
 
 /// Words a Bicep file must contain (ignoring ASCII case) to possibly need a fix: a cluster
@@ -45,11 +45,32 @@ pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
     plan::plan(text, &doc).map(Some)
 }
 
+/// Bicep as a [`Language`].
+pub(crate) struct Bicep;
+
+impl Language for Bicep {
+    fn may_concern(&self, bytes: &[u8]) -> bool {
+        may_concern(bytes)
+    }
+
+    fn analyze(&self, text: &str, _: &Options) -> Result<Option<Analysis>, SourceError> {
+        analyze(text)
+    }
+
+    fn verify(&self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
+        verify(original, analysis, fixed)
+    }
+
+    fn has_json_patch(&self) -> bool {
+        true
+    }
+}
+
 /// Proves a fix before it is written: every byte outside the edits is unchanged, the new
 /// text parses, its ARM shape is the original's with the JSON Patch applied, and the rule
 /// finds nothing fixable left (and no new manual review).
 pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
-    untouched_outside_edits(original, &analysis.edits, fixed)?;
+    checks::untouched_outside_edits(original, &analysis.edits, fixed)?;
     let before = parser::parse(original)
         .map_err(|e| format!("the original no longer parses: {}", e.message))?;
     let after = parser::parse(fixed).map_err(|e| {
@@ -69,40 +90,7 @@ pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), St
     }
     let again = plan::plan(fixed, &after)
         .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?;
-    if again.fixable() > 0 {
-        return Err("the edited text still fails the rule".into());
-    }
-    if again.manual() > analysis.manual() {
-        return Err("the edit made a value armfix cannot read".into());
-    }
-    Ok(())
-}
-
-/// Checks that `fixed` holds the original's bytes everywhere outside the edits.
-fn untouched_outside_edits(original: &str, edits: &[Edit], fixed: &str) -> Result<(), String> {
-    let mut sorted: Vec<&Edit> = edits.iter().collect();
-    sorted.sort_by_key(|e| (e.start, e.end));
-    let (mut from, mut to) = (0usize, 0usize);
-    let o = original.as_bytes();
-    let f = fixed.as_bytes();
-    for e in sorted {
-        let gap = e
-            .start
-            .checked_sub(from)
-            .ok_or("the edits overlap".to_string())?;
-        if f.get(to..to + gap) != o.get(from..e.start) {
-            return Err(format!("bytes before offset {} changed", e.start));
-        }
-        to += gap + e.replacement.len();
-        if f.get(to - e.replacement.len()..to) != Some(e.replacement.as_bytes()) {
-            return Err(format!("the edit at offset {} is not in the text", e.start));
-        }
-        from = e.end;
-    }
-    if f.get(to..) != o.get(from..) {
-        return Err("bytes after the last edit changed".into());
-    }
-    Ok(())
+    checks::nothing_left(analysis, &again)
 }
 
 #[cfg(test)]
@@ -120,13 +108,5 @@ mod tests {
         assert!(!may_concern(
             b"resource s 'Microsoft.Storage/storageAccounts@1' = {}"
         ));
-    }
-
-    #[test]
-    fn outside_bytes_are_checked() {
-        let edits = [Edit::insert(1, "X")];
-        assert!(untouched_outside_edits("ab", &edits, "aXb").is_ok());
-        assert!(untouched_outside_edits("ab", &edits, "aXc").is_err());
-        assert!(untouched_outside_edits("ab", &edits, "Xab").is_err());
     }
 }

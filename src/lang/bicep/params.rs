@@ -16,7 +16,9 @@ use super::ast::{Doc, Kind, NodeId};
 use super::lexer::{lex, Tok};
 use super::tree::{BicepTree, Handle, Source};
 use super::{parser, render, view};
-use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::finding::{
+    manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
+};
 use crate::lang::arm::params::Demand;
 use crate::location::LineIndex;
 use crate::rule::{self, ROTATION};
@@ -85,13 +87,7 @@ pub fn verify_params(
     let again = analyze_params(fixed, demands)
         .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?
         .ok_or("the edited text lost its `using` statement")?;
-    if again.fixable() > 0 {
-        return Err("the edited parameter file still sets a failing value".into());
-    }
-    if again.manual() > analysis.manual() {
-        return Err("the edit made a value armfix cannot read".into());
-    }
-    Ok(())
+    crate::lang::checks::nothing_left(analysis, &again)
 }
 
 struct ParamsPlanner<'d> {
@@ -164,12 +160,7 @@ impl ParamsPlanner<'_> {
                 render::render_inline(&new),
                 self.landing_note(&landing)
             ),
-            Remedy::ManualReview { reason, .. } => {
-                format!(
-                    "needs manual review: {reason} ({})",
-                    crate::finding::shorten(was)
-                )
-            }
+            Remedy::ManualReview { reason, .. } => manual_review_message(reason, was, Quote::Plain),
         };
         if remedy == Remedy::Fix {
             let edit = render::replace(self.text, self.doc, target, &new, true);
@@ -201,18 +192,15 @@ impl ParamsPlanner<'_> {
             self.analysis.edits.push(edit);
         }
         let span = self.doc.node(target).span;
-        let (line, column) = self.lines.line_col(self.text, span.start);
-        self.analysis.findings.push(Finding {
-            rule: rule::RULE_ID,
-            start: span.start,
-            end: span.end,
-            line,
-            column,
-            pointer: path,
+        self.analysis.findings.push(Finding::placed(
+            &self.lines,
+            self.text,
+            (span.start, span.end),
+            path,
             message,
             remedy,
             source,
-        });
+        ));
         Ok(())
     }
 

@@ -14,7 +14,9 @@ use super::render;
 use super::tree::{is_union, is_value_preserving, BicepTree, Handle, Source};
 use super::view;
 use crate::edit::Edit;
-use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::finding::{
+    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
+};
 use crate::location::LineIndex;
 use crate::rule::{self, FixKind, Lookup, Shape, Tree, Verdict, ROTATION};
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
@@ -233,36 +235,31 @@ impl<'d> Planner<'d> {
 
     fn finding(&mut self, at: NodeId, pointer: &[String], message: String, remedy: Remedy) {
         let span = self.doc.node(at).span;
-        let (line, column) = self.lines.line_col(self.text, span.start);
-        self.analysis.findings.push(Finding {
-            rule: rule::RULE_ID,
-            start: span.start,
-            end: span.end,
-            line,
-            column,
-            pointer: self::pointer(pointer).to_string(),
-            source: if remedy == Remedy::Fix {
-                Some(self.pending_source.take().unwrap_or(FixSource::Value))
-            } else {
-                None
-            },
+        let source = if remedy == Remedy::Fix {
+            Some(self.pending_source.take().unwrap_or(FixSource::Value))
+        } else {
+            None
+        };
+        self.analysis.findings.push(Finding::placed(
+            &self.lines,
+            self.text,
+            (span.start, span.end),
+            self::pointer(pointer).to_string(),
             message,
             remedy,
-        });
+            source,
+        ));
     }
 
     fn ambiguous(&self, at: NodeId, base: &[String], path: &[String]) -> SourceError {
         let mut full = base.to_vec();
         full.extend(path.iter().cloned());
         let key = path.last().cloned().unwrap_or_default();
-        SourceError {
-            offset: self.doc.node(at).span.start,
-            message: format!(
-                "duplicate key `{key}` at {} (keys differing only in case count as the same): \
-                 which one deploys is ambiguous, so armfix will not edit this file",
-                pointer(&full)
-            ),
-        }
+        duplicate_key(
+            self.doc.node(at).span.start,
+            &key,
+            Some(&pointer(&full).to_string()),
+        )
     }
 
     // ---- clusters ----
@@ -285,10 +282,7 @@ impl<'d> Planner<'d> {
                     r.name
                 );
                 let expression = self.span_text(body).to_string();
-                let message = format!(
-                    "needs manual review: {reason} ({})",
-                    crate::finding::shorten(&expression)
-                );
+                let message = manual_review_message(&reason, &expression, Quote::Plain);
                 self.finding(
                     body,
                     &base,
@@ -340,10 +334,7 @@ impl<'d> Planner<'d> {
             render::render_inline(value)
         );
         let expression = self.span_text(target).to_string();
-        let message = format!(
-            "needs manual review: {reason} ({})",
-            crate::finding::shorten(&expression)
-        );
+        let message = manual_review_message(&reason, &expression, Quote::Plain);
         self.finding(
             target,
             &loc.pointer,
@@ -734,10 +725,7 @@ impl<'d> Planner<'d> {
         // An undecided argument of `union()` is reported on the union that reads it.
         let at = union.unwrap_or(id);
         let expression = self.span_text(at).to_string();
-        let message = format!(
-            "needs manual review: {reason} ({})",
-            crate::finding::shorten(&expression)
-        );
+        let message = manual_review_message(&reason, &expression, Quote::Plain);
         let pointer = match (view::place(doc, at), via.last()) {
             (Some(place), _) => place.pointer,
             (None, Some(src)) => source_pointer(src),
@@ -773,10 +761,7 @@ impl<'d> Planner<'d> {
             ),
         };
         let expression = self.span_text(id).to_string();
-        let message = format!(
-            "needs manual review: {reason} ({})",
-            crate::finding::shorten(&expression)
-        );
+        let message = manual_review_message(&reason, &expression, Quote::Plain);
         let pointer = view::place(self.doc, id).map_or_else(Vec::new, |p| p.pointer);
         self.finding(
             id,

@@ -9,10 +9,12 @@ pub mod az;
 pub mod lex;
 
 use crate::edit::{self, Edit};
-use crate::finding::{Analysis, Finding, FixSource, Remedy, SourceError};
+use crate::finding::{
+    manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
+};
 use crate::lang::style::line_start;
+use crate::lang::{checks, Language, Options};
 use crate::location::LineIndex;
-use crate::rule::RULE_ID;
 use crate::run::read;
 use az::{Head, Verdict, ADDON, DISABLE, ENABLE};
 pub use lex::Dialect;
@@ -38,6 +40,27 @@ pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), St
     verify_as(original, analysis, fixed, Dialect::Yaml)
 }
 
+/// Scripts of one dialect as a [`Language`].
+pub(crate) struct Scripts(pub(crate) Dialect);
+
+impl Language for Scripts {
+    fn may_concern(&self, bytes: &[u8]) -> bool {
+        mentions_rule(bytes)
+    }
+
+    fn analyze(&self, text: &str, _: &Options) -> Result<Option<Analysis>, SourceError> {
+        analyze_as(text, self.0)
+    }
+
+    fn verify(&self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
+        verify_as(original, analysis, fixed, self.0)
+    }
+
+    fn has_json_patch(&self) -> bool {
+        false
+    }
+}
+
 /// Findings as they are found, with their line and column.
 struct Findings<'t> {
     text: &'t str,
@@ -49,18 +72,16 @@ impl Findings<'_> {
     fn push(&mut self, start: usize, end: usize, message: String, remedy: Remedy) {
         let text = self.text;
         let lines = self.lines.get_or_insert_with(|| LineIndex::new(text));
-        let (line, column) = lines.line_col(text, start);
-        self.analysis.findings.push(Finding {
-            rule: RULE_ID,
-            start,
-            end,
-            line,
-            column,
-            pointer: String::new(),
-            source: (remedy == Remedy::Fix).then_some(FixSource::Value),
+        let source = (remedy == Remedy::Fix).then_some(FixSource::Value);
+        self.analysis.findings.push(Finding::placed(
+            lines,
+            text,
+            (start, end),
+            String::new(),
             message,
             remedy,
-        });
+            source,
+        ));
     }
 
     fn fix(&mut self, at: &Word, message: String, edit: Edit) {
@@ -71,10 +92,7 @@ impl Findings<'_> {
     /// A finding for a human, about the source text `start..end`.
     fn review(&mut self, start: usize, end: usize, reason: String) {
         let expression = self.text[start..end].trim_end().to_string();
-        let message = format!(
-            "needs manual review: {reason} ({})",
-            crate::finding::shorten(&expression)
-        );
+        let message = manual_review_message(&reason, &expression, Quote::Plain);
         let remedy = Remedy::ManualReview { reason, expression };
         self.push(start, end, message, remedy);
     }
@@ -271,25 +289,8 @@ pub fn verify_as(
     fixed: &str,
     dialect: Dialect,
 ) -> Result<(), String> {
-    let mut sorted: Vec<&Edit> = analysis.edits.iter().collect();
-    sorted.sort_by_key(|e| (e.start, e.end));
-    let (mut o, mut f) = (0, 0);
-    for e in sorted {
-        let kept = original
-            .get(o..e.start)
-            .ok_or("an edit lies outside the original")?;
-        if fixed.get(f..f + kept.len()) != Some(kept) {
-            return Err(format!("text outside the edits changed (near byte {o})"));
-        }
-        f += kept.len();
-        if fixed.get(f..f + e.replacement.len()) != Some(e.replacement.as_str()) {
-            return Err(format!(
-                "the edit at byte {} is not in the fixed text",
-                e.start
-            ));
-        }
-        f += e.replacement.len();
-        o = e.end;
+    checks::untouched_outside_edits(original, &analysis.edits, fixed)?;
+    for e in &analysis.edits {
         let rest = e.replacement.replacen(ENABLE, "", 1);
         if rest.len() == e.replacement.len()
             || !rest
@@ -302,21 +303,13 @@ pub fn verify_as(
             ));
         }
     }
-    if fixed.get(f..) != original.get(o..) {
-        return Err("text after the last edit changed".into());
-    }
     let before = lex::lex(original, dialect);
     let after = lex::lex(fixed, dialect);
     same_commands(&before, &after, dialect)?;
     let again = analyze_as(fixed, dialect)
         .map_err(|e| format!("the fixed text cannot be re-read: {}", e.message))?
         .unwrap_or_default();
-    if again.fixable() > 0 {
-        return Err("the fixed text still fails the rule".into());
-    }
-    if again.manual() != analysis.manual() {
-        return Err("the fix changed which commands need manual review".into());
-    }
+    checks::nothing_left(analysis, &again)?;
     // The edits are text; prove they are the ones applied.
     let applied = edit::apply(original, &analysis.edits)?;
     if applied != fixed {
