@@ -4,7 +4,9 @@
 //! shape every language's evaluator produces.
 
 pub mod deployment;
+pub mod judge;
 pub mod value;
 
 pub use deployment::{Configuration, Deployment, Resource};
+pub use judge::{judge, Judgement};
 pub use value::{Object, Unknown, Value};
