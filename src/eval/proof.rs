@@ -1097,4 +1097,299 @@ mod tests {
             ])
         );
     }
+
+    // -----------------------------------------------------------------------------------
+    // Properties: random deployments where the fix sets rotation, with and without one more
+    // change to some other leaf.
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const KEYS: [&str; 6] = ["a", "b", "c", "sku", "tags", "rotationPollInterval"];
+
+        fn leaf() -> BoxedStrategy<Value> {
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                (-3i64..3).prop_map(Value::Int),
+                prop::sample::select(vec!["", "a", "true", "false", "2m"]).prop_map(Value::str),
+                Just(Value::unknown("reference() is only known at deploy time")),
+            ]
+            .boxed()
+        }
+
+        fn object(inner: BoxedStrategy<Value>) -> BoxedStrategy<Object> {
+            prop::collection::btree_map(prop::sample::select(KEYS.to_vec()), inner, 0..4)
+                .prop_map(|m| m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                .boxed()
+        }
+
+        fn tree() -> BoxedStrategy<Value> {
+            leaf()
+                .prop_recursive(3, 24, 4, |inner| {
+                    prop_oneof![
+                        prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                        object(inner).prop_map(Value::Object),
+                    ]
+                })
+                .boxed()
+        }
+
+        /// A key as spelled: as PSRule writes it, lower case or upper case.
+        fn spelled(name: &'static str) -> BoxedStrategy<String> {
+            prop::sample::select(vec![
+                name.to_string(),
+                name.to_ascii_lowercase(),
+                name.to_ascii_uppercase(),
+            ])
+            .boxed()
+        }
+
+        #[derive(Debug, Clone)]
+        enum Config {
+            Missing,
+            Null,
+            /// Other keys, and the rotation value if any.
+            Object(Object, Option<Value>),
+        }
+
+        #[derive(Debug, Clone)]
+        struct Cluster {
+            keys: Vec<String>,
+            enabled: Value,
+            condition: Value,
+            config: Config,
+            others: Object,
+            fix: Value,
+        }
+
+        fn cluster_strategy() -> impl Strategy<Value = Cluster> {
+            let keys = PATH_NAMES.iter().map(|n| spelled(n)).collect::<Vec<_>>();
+            let enabled = prop_oneof![
+                Just(Value::Bool(true)),
+                Just(Value::str("True")),
+                Just(Value::unknown("parameters('addon') has no value")),
+            ];
+            let condition = prop_oneof![
+                3 => Just(Value::Bool(true)),
+                1 => Just(Value::unknown("parameters('deploy') has no value")),
+                1 => Just(Value::Bool(false)),
+            ];
+            let failing = prop::option::of(prop::sample::select(vec![
+                Value::str("false"),
+                Value::Bool(false),
+                Value::Null,
+                Value::Int(0),
+                Value::str("no"),
+            ]));
+            let config = prop_oneof![
+                Just(Config::Missing),
+                Just(Config::Null),
+                (object(leaf()), failing).prop_map(|(o, r)| Config::Object(o, r)),
+            ];
+            let fix = prop::sample::select(vec![Value::Bool(true), Value::str("true")]);
+            (keys, enabled, condition, config, object(tree()), fix).prop_map(
+                |(keys, enabled, condition, config, others, fix)| Cluster {
+                    keys,
+                    enabled,
+                    condition,
+                    config,
+                    others,
+                    fix,
+                },
+            )
+        }
+
+        impl Cluster {
+            fn resource(&self, i: usize, fixed: bool) -> Resource {
+                let k = &self.keys;
+                let mut addon = Object::new();
+                addon.insert("enabled", self.enabled.clone());
+                let mut rotation_only = Object::new();
+                rotation_only.insert(k[4].clone(), self.fix.clone());
+                match (&self.config, fixed) {
+                    (Config::Missing, false) => {}
+                    (Config::Null, false) => addon.insert(k[3].clone(), Value::Null),
+                    (Config::Missing | Config::Null, true) => {
+                        addon.insert(k[3].clone(), Value::Object(rotation_only))
+                    }
+                    (Config::Object(others, rotation), _) => {
+                        let mut config = others.clone();
+                        let rotation = if fixed {
+                            Some(self.fix.clone())
+                        } else {
+                            rotation.clone()
+                        };
+                        if let Some(r) = rotation {
+                            config.insert(k[4].clone(), r);
+                        }
+                        addon.insert(k[3].clone(), Value::Object(config));
+                    }
+                }
+                let mut profiles = Object::new();
+                profiles.insert(k[2].clone(), Value::Object(addon));
+                let mut properties = self.others.clone();
+                properties.insert(k[1].clone(), Value::Object(profiles));
+                let mut body = Object::new();
+                body.insert("type", Value::str(CLUSTER_TYPE));
+                body.insert("name", Value::str(format!("aks{i}")));
+                body.insert(k[0].clone(), Value::Object(properties));
+                Resource {
+                    id: format!("resources/{i}"),
+                    origin: vec!["resources".into(), i.to_string()],
+                    copy_index: None,
+                    kind: Value::str(CLUSTER_TYPE),
+                    name: Value::str(format!("aks{i}")),
+                    condition: self.condition.clone(),
+                    existing: false,
+                    expanded: false,
+                    body: Value::Object(body),
+                }
+            }
+        }
+
+        #[derive(Debug, Clone)]
+        struct Scenario {
+            clusters: Vec<Cluster>,
+            storage: Vec<Object>,
+        }
+
+        impl Scenario {
+            fn deployment(&self, fixed: bool) -> Deployment {
+                let mut resources: Vec<Resource> = self
+                    .clusters
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| c.resource(i, fixed))
+                    .collect();
+                for (j, props) in self.storage.iter().enumerate() {
+                    let i = self.clusters.len() + j;
+                    let mut properties = props.clone();
+                    properties.insert("allowBlobPublicAccess", Value::Bool(false));
+                    let mut body = Object::new();
+                    body.insert("type", Value::str(STORAGE));
+                    body.insert("name", Value::str(format!("st{j}")));
+                    body.insert("properties", Value::Object(properties));
+                    let mut r = storage(&format!("resources/{i}"), &format!("st{j}"), false);
+                    r.body = Value::Object(body);
+                    resources.push(r);
+                }
+                deployment(resources)
+            }
+        }
+
+        fn scenario() -> impl Strategy<Value = Scenario> {
+            (
+                prop::collection::vec(cluster_strategy(), 1..3),
+                prop::collection::vec(object(tree()), 1..3),
+            )
+                .prop_map(|(clusters, storage)| Scenario { clusters, storage })
+        }
+
+        /// Paths to the scalar (or Unknown) leaves of `v`.
+        fn leaves(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+            match v {
+                Value::Object(o) => {
+                    for (k, c) in &o.members {
+                        path.push(k.clone());
+                        leaves(c, path, out);
+                        path.pop();
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        path.push(i.to_string());
+                        leaves(c, path, out);
+                        path.pop();
+                    }
+                }
+                _ => out.push(path.clone()),
+            }
+        }
+
+        fn at_mut<'v>(v: &'v mut Value, path: &[String]) -> &'v mut Value {
+            let mut node = v;
+            for key in path {
+                node = match node {
+                    Value::Object(o) => o.get_mut(key).unwrap(),
+                    Value::Array(a) => &mut a[key.parse::<usize>().unwrap()],
+                    _ => panic!("no {key} here"),
+                };
+            }
+            node
+        }
+
+        /// A different value of the same kind where there is one.
+        fn other(v: &Value) -> Value {
+            match v {
+                Value::Null => Value::Bool(true),
+                Value::Bool(b) => Value::Bool(!b),
+                Value::Int(i) => Value::Int(i + 1),
+                Value::Str(s) => Value::str(format!("{s}x")),
+                _ => Value::Int(7),
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: std::env::var("PROPTEST_CASES")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(256),
+                ..ProptestConfig::default()
+            })]
+
+            #[test]
+            fn setting_rotation_only_is_always_safe(s in scenario()) {
+                let before = s.deployment(false);
+                let after = s.deployment(true);
+                prop_assert_eq!(classify(&before, &after), safe());
+            }
+
+            #[test]
+            fn any_other_change_is_a_side_effect_naming_its_path(
+                s in scenario(),
+                pick in any::<prop::sample::Index>(),
+                remove in any::<bool>(),
+            ) {
+                let before = s.deployment(false);
+                let mut after = s.deployment(true);
+                let addon_enabled = [&PATH_NAMES[..3], &["enabled"]].concat();
+                let mut candidates = Vec::new();
+                for (i, r) in after.resources.iter().enumerate() {
+                    let mut paths = Vec::new();
+                    leaves(&r.body, &mut Vec::new(), &mut paths);
+                    for p in paths {
+                        if !matches(&p, &PATH_NAMES) && !matches(&p, &addon_enabled) {
+                            candidates.push((i, p));
+                        }
+                    }
+                }
+                let (i, path) = pick.get(&candidates).clone();
+                let (parent, key) = path.split_at(path.len() - 1);
+                let target = &mut after.resources[i];
+                let was = at_mut(&mut target.body, &path).clone();
+                match at_mut(&mut target.body, parent) {
+                    Value::Object(o) if remove => {
+                        o.remove(&key[0]);
+                    }
+                    _ => *at_mut(&mut target.body, &path) = other(&was),
+                }
+                let deployed = before.resources[i].deployed();
+                let proof = classify(&before, &after);
+                if deployed {
+                    prop_assert!(!proof.safe);
+                    prop_assert_eq!(proof.side_effects.len(), 1, "{:?}", proof.side_effects);
+                    let named = format!("`{}`", path.join("."));
+                    prop_assert!(
+                        proof.side_effects[0].contains(&named),
+                        "{} does not name {}", proof.side_effects[0], named
+                    );
+                } else {
+                    prop_assert!(proof.side_effects.is_empty(), "{:?}", proof.side_effects);
+                }
+            }
+        }
+    }
 }
