@@ -39,7 +39,8 @@ use crate::rule::{ADDON, CLUSTER_TYPE, ROTATION};
 pub enum Judgement {
     /// Not a `Microsoft.ContainerService/managedClusters`.
     NotACluster,
-    /// A cluster that is not deployed: its condition is false, or it is `existing`.
+    /// A cluster (or a resource whose type is Unknown) that is not deployed: its condition
+    /// is false, or it is `existing`.
     NotDeployed,
     /// A deployed cluster without the add-on, or whose add-on's `enabled` is false.
     NotApplicable,
@@ -48,7 +49,8 @@ pub enum Judgement {
     Fail {
         reason: String,
     },
-    /// In scope (or maybe in scope) and undecidable offline; the reason is the Unknown's.
+    /// In scope (or maybe in scope: the type, or an object on the way to the add-on, is
+    /// Unknown) and undecidable offline; the reason is the Unknown's.
     Unknown {
         reason: String,
     },
@@ -67,17 +69,17 @@ impl Judgement {
 
 /// Judges one evaluated resource.
 pub fn judge(resource: &Resource) -> Judgement {
-    match &resource.kind {
-        Value::Unknown(u) => {
-            return Judgement::Unknown {
-                reason: u.reason.to_string(),
-            }
-        }
-        _ if !resource.is_type(CLUSTER_TYPE) => return Judgement::NotACluster,
-        _ => {}
+    if resource.kind.is_known() && !resource.is_type(CLUSTER_TYPE) {
+        return Judgement::NotACluster;
     }
     if !resource.deployed() {
         return Judgement::NotDeployed;
+    }
+    // A type that cannot be known offline may be a cluster's.
+    if let Value::Unknown(u) = &resource.kind {
+        return Judgement::Unknown {
+            reason: u.reason.to_string(),
+        };
     }
     // properties -> addonProfiles -> the add-on: each must be an object to go on.
     let mut node = &resource.body;
@@ -373,6 +375,8 @@ mod tests {
                 reason: "the type is computed".into()
             }
         );
+        r.condition = Value::Bool(false);
+        assert_eq!(judge(&r), Judgement::NotDeployed);
     }
 
     #[test]

@@ -18,7 +18,11 @@
 //! `properties.addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation` to a
 //! passing value, or creating `config` (where it was missing or null) as an object holding
 //! only that. A change in a resource deployed neither before nor after (condition false, or
-//! `existing`) has no effect in this configuration and is not a side effect.
+//! `existing`), or a resource that appears or vanishes without being deployed, has no effect
+//! in this configuration and is not a side effect.
+//!
+//! A cluster is still failing when [`judge`] says it fails after the fix; one it cannot
+//! decide (Unknown) is not listed: the rule on source trees reports those for review.
 
 use super::deployment::{Deployment, Resource};
 use super::judge::{enabled_in_scope, judge, rotation_passes, Judgement};
