@@ -22,7 +22,7 @@
 //! in this configuration and is not a side effect.
 //!
 //! A cluster is still failing when [`judge`] says it fails after the fix; one it cannot
-//! decide (Unknown) is not listed: the rule on source trees reports those for review.
+//! decide (Unknown) is not listed, and does not make the proof unsafe.
 
 use super::deployment::{Deployment, Resource};
 use super::judge::{enabled_in_scope, judge, rotation_passes, Judgement};
