@@ -24,6 +24,30 @@ pub struct Finding {
     pub remedy: Remedy,
     /// Where the fix lands, when it is not the offending value itself.
     pub source: Option<FixSource>,
+    /// JSON pointer of the cluster resource the finding is about, in the file's ARM shape
+    /// (`None` for scripts): ties the finding to the cluster the evaluator deploys.
+    #[serde(skip)]
+    pub cluster: Option<String>,
+    /// Whether `fix --yes` may write the fix (see [`Applicability`]).
+    pub applicability: Applicability,
+    /// What else the fix changes at deploy time: set for unsafe fixes and for manual
+    /// reviews that a side effect made, one sentence each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub side_effects: Vec<String>,
+}
+
+/// How safe a fix is to apply unattended, as ruff has it: `fix --yes` writes safe fixes;
+/// unsafe ones (proven to change more than rotation, or not proven at all) only with
+/// `--unsafe-fixes`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Proven, or from a language the evaluator does not cover (scripts), whose own
+    /// verification proves the edit changes only the rotation flag.
+    #[default]
+    Safe,
+    /// Changes something besides rotation at deploy time.
+    Unsafe,
 }
 
 /// Where a fix lands, so a reviewer understands a diff far from the cluster.
@@ -96,6 +120,9 @@ impl Finding {
             message,
             remedy,
             source,
+            cluster: None,
+            applicability: Applicability::Safe,
+            side_effects: Vec::new(),
         }
     }
 
@@ -115,6 +142,12 @@ pub struct Analysis {
     /// Top-level parameters that feed the rotation setting: parameter files that set them
     /// must be checked too.
     pub parameters: Vec<crate::lang::arm::trace::ParamDemand>,
+    /// JSON pointers of every cluster the file declares (passing ones too), in its ARM shape:
+    /// the evaluator judges each of them.
+    pub clusters: Vec<String>,
+    /// Findings whose fix is held back (unsafe, not asked for): their clusters may still fail
+    /// in the fixed text.
+    pub held_back: usize,
     /// True for ARM JSON that Bicep compiled (`metadata._generator.name` is `bicep`): its
     /// source is the place to fix.
     pub compiled_from_bicep: bool,

@@ -91,6 +91,10 @@ fn analyze_traced<'t>(
     let mut analysis = Analysis::default();
     let mut changes: Vec<Change<'t>> = Vec::new();
     let mut lines: Option<LineIndex> = None;
+    analysis.clusters = clusters
+        .iter()
+        .map(|c| pointer(&c.path).to_string())
+        .collect();
     for cluster in clusters {
         let v = traced.cluster(root, &cluster.path, cluster.node);
         let (at, message, outcome) = match rule::decide(&traced, v) {
@@ -171,6 +175,9 @@ fn analyze_traced<'t>(
             remedy,
             source,
         ));
+        if let Some(f) = analysis.findings.last_mut() {
+            f.cluster = Some(pointer(&cluster.path).to_string());
+        }
     }
     let (patch, edits) = render_changes(text, root, changes)?;
     analysis.patch = patch;

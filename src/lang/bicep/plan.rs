@@ -36,10 +36,12 @@ pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
         lines: LineIndex::new(text),
         seen: HashSet::new(),
         pending_source: None,
+        cluster: None,
         in_expressions: Vec::new(),
     };
     p.clusters()?;
     p.modules()?;
+    p.cluster = None;
     p.params_file()?;
     p.flush_expressions()?;
     // Clusters sharing a variable or parameter share its finding, as they share its edit.
@@ -191,6 +193,9 @@ struct Planner<'d> {
     seen: HashSet<String>,
     /// Where the next fixable finding's fix lands, when not in the resource itself.
     pending_source: Option<FixSource>,
+    /// The pointer of the cluster (resource or module call) being planned: its findings
+    /// carry it.
+    cluster: Option<String>,
     /// Edits inside expressions: the expression, its pointer, its edits.
     in_expressions: Vec<(NodeId, Vec<String>, Vec<Edit>)>,
 }
@@ -249,6 +254,9 @@ impl<'d> Planner<'d> {
             remedy,
             source,
         ));
+        if let Some(f) = self.analysis.findings.last_mut() {
+            f.cluster = self.cluster.clone();
+        }
     }
 
     fn ambiguous(&self, at: NodeId, base: &[String], path: &[String]) -> SourceError {
@@ -271,6 +279,9 @@ impl<'d> Planner<'d> {
                 continue;
             }
             let base = vec!["resources".to_string(), doc.symbolic_name(i)];
+            let here = pointer(&base).to_string();
+            self.analysis.clusters.push(here.clone());
+            self.cluster = Some(here);
             let (body, shadowed) = unwrap_body(doc, r.body);
             let tree = BicepTree::new(doc, self.text, shadowed);
             if !matches!(doc.object(body), Some(o) if !o.dynamic) {
@@ -897,6 +908,9 @@ impl<'d> Planner<'d> {
             if !is_cluster_module(&m.target) {
                 continue;
             }
+            let here = pointer(&["resources".to_string(), m.name.clone()]).to_string();
+            self.analysis.clusters.push(here.clone());
+            self.cluster = Some(here);
             let (body, shadowed) = unwrap_body(doc, m.body);
             let tree = BicepTree::new(doc, self.text, shadowed);
             let base = vec![
