@@ -5,6 +5,7 @@
 
 pub mod deployment;
 pub mod functions;
+pub mod types;
 pub mod value;
 
 /// How deep any recursion of an evaluator may go (nested expressions, variables that use
