@@ -135,6 +135,8 @@ struct Scope<'t> {
 #[derive(Default, Clone)]
 struct Ctx {
     loops: Vec<(String, Value, bool)>,
+    /// The variables of the lambdas around, innermost last.
+    lambdas: Vec<(String, Value)>,
 }
 
 impl Ctx {
@@ -307,16 +309,16 @@ impl<'t> Scope<'t> {
             return Value::str(&s[1..]);
         }
         match expr::parse(s) {
-            Some(e) => self.expr(&e, e.root, ctx, depth),
+            Some(e) => self.expr(&e, s, e.root, ctx, depth),
             None => Value::unknown(format!("the expression {s} does not parse")),
         }
     }
 
-    fn expr(&self, e: &Expr, t: usize, ctx: &Ctx, depth: usize) -> Value {
+    fn expr(&self, e: &Expr, src: &str, t: usize, ctx: &Ctx, depth: usize) -> Value {
         if depth > MAX_DEPTH {
             return too_deep();
         }
-        let sub = |i: usize| self.expr(e, i, ctx, depth + 1);
+        let sub = |i: usize| self.expr(e, src, i, ctx, depth + 1);
         match &e.terms[t].kind {
             TermKind::Str(s) => Value::str(s),
             TermKind::Number(n) => match n.parse::<i64>() {
@@ -342,6 +344,30 @@ impl<'t> Scope<'t> {
                         Value::Str(n) => self.var(&n, depth + 1),
                         v => functions::call(name, &[v]),
                     },
+                    "lambdavariables" if args.len() == 1 => match arg(0) {
+                        Value::Str(n) => ctx
+                            .lambdas
+                            .iter()
+                            .rev()
+                            .find(|(l, _)| l.eq_ignore_ascii_case(&n))
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_else(|| {
+                                Value::unknown(format!("lambdaVariables('{n}') outside its lambda"))
+                            }),
+                        v => functions::call(name, &[v]),
+                    },
+                    "map" | "filter" | "sort" | "reduce" | "toobject" | "mapvalues" | "groupby"
+                        if args.iter().any(|a| is_lambda(e, *a)) =>
+                    {
+                        let lambda = Lambda {
+                            scope: self,
+                            e,
+                            src,
+                            ctx,
+                            depth: depth + 1,
+                        };
+                        lambda.apply(name, args)
+                    }
                     "copyindex" => {
                         self.copy_index(&args.iter().map(|a| sub(*a)).collect::<Vec<_>>(), ctx)
                     }
@@ -439,6 +465,195 @@ impl<'t> Scope<'t> {
             }
         }
         inner.value(body, &Ctx::default(), depth + 1)
+    }
+}
+
+/// Whether term `t` is a `lambda(...)`.
+fn is_lambda(e: &Expr, t: usize) -> bool {
+    e.call(t).is_some_and(|(n, _)| n == "lambda")
+}
+
+/// The longest array a `sort` lambda orders (it compares every pair).
+const MAX_SORT: usize = 1000;
+
+/// Evaluates the lambda functions (`map`, `filter`, `reduce`, `sort`, `toObject`,
+/// `mapValues`, `groupBy`): each call of a lambda evaluates its body with its variables set.
+struct Lambda<'a, 't> {
+    scope: &'a Scope<'t>,
+    e: &'a Expr,
+    src: &'a str,
+    ctx: &'a Ctx,
+    depth: usize,
+}
+
+impl Lambda<'_, '_> {
+    fn arg(&self, t: usize) -> Value {
+        self.scope.expr(self.e, self.src, t, self.ctx, self.depth)
+    }
+
+    /// The source text of term `t` (a lambda, for reasons).
+    fn text(&self, t: usize) -> Value {
+        let term = &self.e.terms[t];
+        let text = self.src.get(term.start..term.end).unwrap_or("lambda(...)");
+        Value::unknown(text)
+    }
+
+    /// Calls lambda term `t` with `values` for its variables.
+    fn call(&self, t: usize, values: &[Value]) -> Value {
+        let Some((_, parts)) = self.e.call(t).filter(|(n, _)| *n == "lambda") else {
+            return Value::unknown("expected a lambda");
+        };
+        let Some((body, names)) = parts.split_last() else {
+            return Value::unknown("a lambda without a body");
+        };
+        if names.len() > values.len() {
+            return Value::unknown(format!(
+                "the lambda expects at most {} variables",
+                values.len()
+            ));
+        }
+        let mut ctx = self.ctx.clone();
+        for (n, v) in names.iter().zip(values) {
+            match self.e.str_lit(*n) {
+                Some(n) => ctx.lambdas.push((n.to_string(), v.clone())),
+                None => return Value::unknown("a lambda variable name is not a string"),
+            }
+        }
+        self.scope
+            .expr(self.e, self.src, *body, &ctx, self.depth + 1)
+    }
+
+    fn apply(&self, name: &str, args: &[usize]) -> Value {
+        // Arguments as values, lambdas as their text (for reasons).
+        let shown: Vec<Value> = args
+            .iter()
+            .map(|a| {
+                if is_lambda(self.e, *a) {
+                    self.text(*a)
+                } else {
+                    self.arg(*a)
+                }
+            })
+            .collect();
+        let unknown = |why: &str| {
+            let call = functions::render_call(name, &shown);
+            if why.is_empty() {
+                Value::unknown(call)
+            } else {
+                Value::unknown(format!("{call}: {why}"))
+            }
+        };
+        if shown
+            .iter()
+            .zip(args)
+            .any(|(v, a)| !is_lambda(self.e, *a) && !v.is_known())
+        {
+            return unknown("");
+        }
+        let (input, rest) = (&shown[0], &args[1..]);
+        match (name, input, rest) {
+            ("mapvalues", Value::Object(o), [f]) => {
+                let mut out = Object::new();
+                for (k, v) in o.iter() {
+                    out.insert(k, self.call(*f, std::slice::from_ref(v)));
+                }
+                Value::Object(out)
+            }
+            ("mapvalues", _, _) => unknown("expected an object and a lambda"),
+            (_, Value::Array(items), _) => self.over_array(name, items, rest, &shown, unknown),
+            _ => unknown("expected an array and a lambda"),
+        }
+    }
+
+    fn over_array(
+        &self,
+        name: &str,
+        items: &[Value],
+        rest: &[usize],
+        shown: &[Value],
+        unknown: impl Fn(&str) -> Value,
+    ) -> Value {
+        let idx = |i: usize| Value::Int(i as i64);
+        match (name, rest) {
+            ("map", [f]) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| self.call(*f, &[x.clone(), idx(i)]))
+                    .collect(),
+            ),
+            ("filter", [f]) => {
+                let mut out = Vec::new();
+                for (i, x) in items.iter().enumerate() {
+                    match self.call(*f, &[x.clone(), idx(i)]) {
+                        Value::Bool(true) => out.push(x.clone()),
+                        Value::Bool(false) => {}
+                        Value::Unknown(u) => return unknown(&u.reason),
+                        v => return unknown(&format!("the lambda gave a {}", v.type_name())),
+                    }
+                }
+                Value::Array(out)
+            }
+            ("reduce", [_, f]) => {
+                let mut acc = shown[1].clone();
+                for (i, x) in items.iter().enumerate() {
+                    acc = self.call(*f, &[acc, x.clone(), idx(i)]);
+                }
+                acc
+            }
+            ("sort", [f]) => {
+                if items.len() > MAX_SORT {
+                    return unknown("too long to sort");
+                }
+                // Insertion sort: a lambda that is not a consistent order cannot make it fail.
+                let mut out: Vec<Value> = Vec::with_capacity(items.len());
+                for x in items {
+                    let mut at = out.len();
+                    while at > 0 {
+                        match self.call(*f, &[x.clone(), out[at - 1].clone()]) {
+                            Value::Bool(true) => at -= 1,
+                            Value::Bool(false) => break,
+                            Value::Unknown(u) => return unknown(&u.reason),
+                            v => return unknown(&format!("the lambda gave a {}", v.type_name())),
+                        }
+                    }
+                    out.insert(at, x.clone());
+                }
+                Value::Array(out)
+            }
+            ("toobject", [k, rest @ ..]) if rest.len() <= 1 => {
+                let mut out = Object::new();
+                for x in items {
+                    let key = match self.call(*k, std::slice::from_ref(x)) {
+                        Value::Str(key) => key,
+                        Value::Unknown(u) => return unknown(&u.reason),
+                        v => return unknown(&format!("a key is a {}", v.type_name())),
+                    };
+                    let v = match rest.first() {
+                        Some(f) => self.call(*f, std::slice::from_ref(x)),
+                        None => x.clone(),
+                    };
+                    out.insert(key, v);
+                }
+                Value::Object(out)
+            }
+            ("groupby", [f]) => {
+                let mut out = Object::new();
+                for x in items {
+                    let key = match self.call(*f, std::slice::from_ref(x)) {
+                        Value::Str(key) => key,
+                        Value::Unknown(u) => return unknown(&u.reason),
+                        v => return unknown(&format!("a key is a {}", v.type_name())),
+                    };
+                    match out.get_mut(&key) {
+                        Some(Value::Array(group)) => group.push(x.clone()),
+                        _ => out.insert(key, Value::Array(vec![x.clone()])),
+                    }
+                }
+                Value::Object(out)
+            }
+            _ => unknown("expected an array and a lambda"),
+        }
     }
 }
 
@@ -1223,6 +1438,44 @@ mod tests {
         assert!(u.reason.len() < 1000, "{}", u.reason.len());
         assert_ne!(a, b);
         assert_eq!(a, run("a"));
+    }
+
+    #[test]
+    fn lambda_functions() {
+        let t = template(
+            json!({"parameters": {
+                "ids": {"type": "array", "defaultValue": ["a", "b"]},
+                "nums": {"type": "array", "defaultValue": [3, 1, 2]}
+            }}),
+            json!([cluster(json!({
+                "reduce": "[reduce(map(parameters('ids'), lambda('id', createObject(format('{0}', lambdaVariables('id')), createObject()))), createObject(), lambda('cur', 'next', union(lambdaVariables('cur'), lambdaVariables('next'))))]",
+                "indexed": "[map(parameters('ids'), lambda('x', 'i', concat(lambdaVariables('x'), string(lambdaVariables('i')))))]",
+                "filter": "[filter(parameters('nums'), lambda('n', greater(lambdaVariables('n'), 1)))]",
+                "sort": "[sort(parameters('nums'), lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b'))))]",
+                "toObject": "[toObject(parameters('ids'), lambda('k', toUpper(lambdaVariables('k'))))]",
+                "groupBy": "[groupBy(parameters('nums'), lambda('n', if(greater(lambdaVariables('n'), 1), 'big', 'small')))]",
+                "mapValues": "[mapValues(createObject('a', 1), lambda('v', add(lambdaVariables('v'), 1)))]",
+                "unknown": "[map(reference('x').list, lambda('v', lambdaVariables('v')))]",
+                "outside": "[lambdaVariables('v')]"
+            }))]),
+        );
+        let d = eval(t);
+        let p = d.resources[0].body.get("properties").unwrap();
+        let want = |k: &str, j: J| assert_eq!(p.get(k), Some(&Value::from_json(&j)), "{k}");
+        want("reduce", json!({"a": {}, "b": {}}));
+        want("indexed", json!(["a0", "b1"]));
+        want("filter", json!([3, 2]));
+        want("sort", json!([1, 2, 3]));
+        want("toObject", json!({"A": "a", "B": "b"}));
+        want("groupBy", json!({"big": [3, 2], "small": [1]}));
+        want("mapValues", json!({"a": 2}));
+        assert_eq!(
+            p.get("unknown"),
+            Some(&Value::unknown(
+                "map(reference('x').list, lambda('v', lambdaVariables('v')))"
+            ))
+        );
+        assert!(!p.get("outside").unwrap().is_known());
     }
 
     #[test]
