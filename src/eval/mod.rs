@@ -4,10 +4,23 @@
 //! shape every language's evaluator produces, [`judge`] the rule on evaluated values, and
 //! [`proof`] the before/after comparison that says what else a fix changes.
 
+pub mod arm;
 pub mod deployment;
+pub mod functions;
 pub mod judge;
 pub mod proof;
+pub mod types;
 pub mod value;
+
+/// How deep any recursion of an evaluator may go (nested JSON values, nested expression
+/// terms, a variable or parameter using another, nested deployments, all counted together
+/// on one path) before its value is an Unknown. Real templates stay far below it: JSON nests
+/// some 20 levels, a chain of variables a few times an expression's 10-odd terms,
+/// deployments a handful. The cap exists for stack safety: the deepest evaluation must fit in
+/// a 2 MiB thread stack (Rust's default for spawned threads, test threads included) in a
+/// debug build. `eval::arm`'s deep-input test passes at twice this number, so 256 leaves
+/// that much headroom.
+pub const MAX_DEPTH: usize = 256;
 
 pub use deployment::{Configuration, Deployment, Resource};
 pub use judge::{judge, Judgement};
