@@ -3,10 +3,10 @@
 //! `import`, `extension`, `metadata`, `targetScope`, `using`…), with full structure for values
 //! (objects, arrays, `for` loops, `if` bodies, literals, identifiers, calls, ternaries) and the
 //! full expression grammar (operators, `.?`, `[?`, `!`, `??`, lambdas, spread) read only to find
-//! where each expression ends. Types are kept as text, read with bracket matching. Newlines matter as in
-//! Bicep: they end statements, members and items, except before an operator that continues
-//! an expression (multi-line ternaries). Nesting is capped so hostile input cannot overflow the
-//! stack.
+//! where each expression ends. Types are kept as text, read with bracket matching. Newlines
+//! matter as in Bicep: they end statements, members and items, except before an operator that
+//! continues an expression (multi-line ternaries). Nesting is capped so hostile input cannot
+//! overflow the stack.
 
 use super::ast::{
     Decl, Decorator, Doc, Kind, Member, Node, NodeId, Object, Output, Param, Span, TypeDecl, Var,
