@@ -3,6 +3,8 @@
 //! but rotation. [`value`] is the value model (with Unknown), [`deployment`] the evaluated
 //! shape every language's evaluator produces.
 
+pub mod bicep;
+mod bicep_expr;
 pub mod deployment;
 pub mod functions;
 pub mod types;
