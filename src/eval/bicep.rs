@@ -348,6 +348,7 @@ impl<'a> Ev<'a> {
         let decl = &self.doc.resources[i];
         let symbolic = self.doc.symbolic_name(i);
         let parent_condition = decl.parent.map(|p| self.resource_condition(p));
+        let parent_name = decl.parent.map(|p| self.resource_name(p));
         self.iterations(&symbolic, decl)
             .into_iter()
             .map(|it| {
@@ -374,12 +375,17 @@ impl<'a> Ev<'a> {
                     other => body.insert("body", other),
                 }
                 let body = Value::Object(body);
+                let mut name = name_of(&body, &symbolic);
+                if let Some(parent) = &parent_name {
+                    name =
+                        functions::call("format", &[Value::str("{0}/{1}"), parent.clone(), name]);
+                }
                 Resource {
                     id: it.id,
                     origin: vec!["resources".into(), symbolic.clone()],
                     copy_index: it.copy_index,
                     kind: Value::str(decl.type_name()),
-                    name: name_of(&body, &symbolic),
+                    name,
                     condition,
                     existing: decl.existing,
                     expanded: false,
@@ -387,6 +393,25 @@ impl<'a> Ev<'a> {
                 }
             })
             .collect()
+    }
+
+    /// The full name of resource `i` (for its nested children): `parent/child` for a nested
+    /// child, as the engine names it.
+    fn resource_name(&self, i: usize) -> Value {
+        let decl = &self.doc.resources[i];
+        let body = self.parse_node(decl.body);
+        if let E::For { .. } = body.kind {
+            return Value::unknown(format!("the name of a child of the loop `{}`", decl.name));
+        }
+        let (_, body) = self.unwrap_if(body, &Scope::ROOT);
+        let own = name_of(&self.eval(&body, &Scope::ROOT), &decl.name);
+        match decl.parent {
+            Some(p) => functions::call(
+                "format",
+                &[Value::str("{0}/{1}"), self.resource_name(p), own],
+            ),
+            None => own,
+        }
     }
 
     /// The condition of resource `i` (for its nested children): its `if`, and its parent's.
@@ -638,7 +663,7 @@ impl<'a> Ev<'a> {
             parameters: inner
                 .parameters
                 .into_iter()
-                .map(|(k, v)| (format!("{id}.{k}"), v))
+                .map(|(k, v)| (nested_name(id, &k), v))
                 .collect(),
             resources: inner
                 .resources
@@ -655,13 +680,17 @@ impl<'a> Ev<'a> {
             outputs: inner
                 .outputs
                 .into_iter()
-                .map(|(k, v)| (format!("{id}.{k}"), v))
+                .map(|(k, v)| (nested_name(id, &k), v))
                 .collect(),
-            violations: inner
-                .violations
-                .into_iter()
-                .map(|v| format!("module `{id}` {v}"))
-                .collect(),
+            // A deployment that is not deployed is not validated either.
+            violations: match condition {
+                Value::Bool(false) => Vec::new(),
+                _ => inner
+                    .violations
+                    .into_iter()
+                    .map(|v| format!("module `{id}` {v}"))
+                    .collect(),
+            },
         };
         (resource, Value::Object(value), Some(nested))
     }
@@ -977,6 +1006,16 @@ fn both(a: &Value, b: &Value) -> Value {
     match (a, b) {
         (Value::Bool(true), x) | (x, Value::Bool(true)) => x.clone(),
         _ => functions::and_lazy(2, |i| if i == 0 { a.clone() } else { b.clone() }),
+    }
+}
+
+/// A callee's parameter or output name in its caller's deployment: `aks.rot` for the
+/// callee's own, `aks/inner.rot` for one of a module the callee calls (names have no dots).
+fn nested_name(id: &str, name: &str) -> String {
+    if name.contains('.') {
+        format!("{id}/{name}")
+    } else {
+        format!("{id}.{name}")
     }
 }
 
@@ -1370,6 +1409,58 @@ mod tests {
     }
 
     #[test]
+    fn modules_in_modules_and_conditional_modules() {
+        let outer = "param on bool\nmodule aks './aks.bicep' = if (on) {\n  name: 'inner'\n\
+                     params: { clusterName: 'c', enableSecretRotation: true }\n}\noutput r = aks.outputs.rotation\n";
+        let text = "module env './outer.bicep' = {\n  name: 'outer'\n  params: { on: false }\n}\n";
+        let files = Files(vec![("./aks.bicep", CALLEE), ("./outer.bicep", outer)]);
+        let d = run_with(text, &Configuration::defaults(), &files);
+        let got: Vec<(&str, &Value)> = d
+            .resources
+            .iter()
+            .map(|r| (r.id.as_str(), &r.condition))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("env", &Value::Bool(true)),
+                ("env/aks", &Value::Bool(false)),
+                ("env/aks/cluster", &Value::Bool(false))
+            ]
+        );
+        assert_eq!(
+            d.resources[2].origin,
+            [
+                "resources",
+                "env",
+                "resources",
+                "aks",
+                "resources",
+                "cluster"
+            ]
+        );
+        let names: Vec<&str> = d.parameters.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "env.on",
+                "env/aks.enableSecretRotation",
+                "env/aks.clusterName"
+            ]
+        );
+        assert_eq!(output(&d, "env/aks.rotation"), &Value::Bool(true));
+        assert_eq!(output(&d, "env.r"), &Value::Bool(true));
+        // The module is not deployed: what its callee would reject is not reported.
+        assert!(d.violations.is_empty(), "{:?}", d.violations);
+        let text = text.replace("on: false", "on: true");
+        let d = run_with(&text, &Configuration::defaults(), &files);
+        assert_eq!(
+            d.violations,
+            ["module `env` module `aks` parameter `enableSecretRotation` expects string, not bool"]
+        );
+    }
+
+    #[test]
     fn module_loops_and_recursion() {
         let text = "module aks './aks.bicep' = [for (n, i) in ['a', 'b']: {\n  name: 'd${i}'\n\
                     params: { clusterName: n }\n}]\noutput second string = aks[1].outputs.rotation\n";
@@ -1405,6 +1496,7 @@ mod tests {
         assert_eq!(d.resources[0].condition, Value::Bool(false));
         assert!(!d.resources[0].deployed());
         assert_eq!(d.resources[1].id, "aks::pool");
+        assert_eq!(d.resources[1].name, Value::str("aks/p"));
         assert_eq!(d.resources[1].origin, ["resources", "aks::pool"]);
         assert_eq!(d.resources[1].condition, Value::Bool(false));
         assert!(d.resources[2].existing && !d.resources[2].deployed());
