@@ -42,7 +42,24 @@ pub fn evaluate(
     config: &Configuration,
     modules: &dyn ModuleSource,
 ) -> Deployment {
-    Ev::new(doc, text, config, modules, 0).run()
+    let calls = Calls {
+        files: RefCell::new(vec![text.to_string()]),
+        expansions: Cell::new(0),
+    };
+    Ev::new(doc, text, config, modules, &calls, 0).run()
+}
+
+/// Most module calls one evaluation expands (loop iterations and nested calls included):
+/// files that call each other several times over would otherwise take exponential time.
+const MAX_EXPANSIONS: usize = 10_000;
+
+/// What the module calls of one evaluation share.
+struct Calls {
+    /// Texts of the files being evaluated, outermost first: a callee among them calls
+    /// itself and is not expanded again.
+    files: RefCell<Vec<String>>,
+    /// Module calls expanded so far.
+    expansions: Cell<usize>,
 }
 
 /// The parameter values a `.bicepparam` file gives (`param x = value`, evaluated; it may use
@@ -50,7 +67,11 @@ pub fn evaluate(
 /// is Unknown. Parameters the file declares without a value are left to the template.
 pub fn configuration_from_bicepparam(name: &str, doc: &Doc, text: &str) -> Configuration {
     let defaults = Configuration::defaults();
-    let ev = Ev::new(doc, text, &defaults, &NoModules, 0);
+    let calls = Calls {
+        files: RefCell::new(Vec::new()),
+        expansions: Cell::new(0),
+    };
+    let ev = Ev::new(doc, text, &defaults, &NoModules, &calls, 0);
     let values = doc
         .params
         .iter()
@@ -116,6 +137,7 @@ struct Ev<'a> {
     text: &'a str,
     config: &'a Configuration,
     modules: &'a dyn ModuleSource,
+    calls: &'a Calls,
     /// Current recursion depth (a module's evaluation starts below its caller's).
     depth: Cell<usize>,
     params: RefCell<Vec<Slot>>,
@@ -132,6 +154,7 @@ impl<'a> Ev<'a> {
         text: &'a str,
         config: &'a Configuration,
         modules: &'a dyn ModuleSource,
+        calls: &'a Calls,
         depth: usize,
     ) -> Ev<'a> {
         Ev {
@@ -139,6 +162,7 @@ impl<'a> Ev<'a> {
             text,
             config,
             modules,
+            calls,
             depth: Cell::new(depth),
             params: RefCell::new(vec![Slot::Todo; doc.params.len()]),
             vars: RefCell::new(vec![Slot::Todo; doc.vars.len()]),
@@ -626,7 +650,10 @@ impl<'a> Ev<'a> {
             expanded: false,
             body,
         };
-        let Some((cdoc, ctext)) = callee else {
+        let Some((cdoc, ctext)) = callee.filter(|(_, t)| {
+            self.calls.expansions.get() < MAX_EXPANSIONS
+                && !self.calls.files.borrow().iter().any(|f| f == t)
+        }) else {
             return (resource, Value::unknown(id), None);
         };
         let values = cdoc
@@ -648,7 +675,18 @@ impl<'a> Ev<'a> {
             name: format!("{} / module {id}", self.config.name),
             values,
         };
-        let inner = Ev::new(cdoc, ctext, &config, self.modules, self.depth.get() + 1).run();
+        self.calls.files.borrow_mut().push(ctext.clone());
+        self.calls.expansions.set(self.calls.expansions.get() + 1);
+        let inner = Ev::new(
+            cdoc,
+            ctext,
+            &config,
+            self.modules,
+            self.calls,
+            self.depth.get() + 1,
+        )
+        .run();
+        self.calls.files.borrow_mut().pop();
         resource.expanded = true;
         let mut outputs = Object::new();
         for (k, v) in &inner.outputs {
@@ -1133,12 +1171,23 @@ mod tests {
     }
 
     /// Modules by path, for module calls.
-    struct Files(Vec<(&'static str, &'static str)>);
+    struct Files(Vec<(String, String)>);
+
+    impl Files {
+        fn new(files: &[(&str, &str)]) -> Files {
+            Files(
+                files
+                    .iter()
+                    .map(|(p, t)| (p.to_string(), t.to_string()))
+                    .collect(),
+            )
+        }
+    }
 
     impl ModuleSource for Files {
         fn load(&self, target: &str) -> Option<(Doc, String)> {
-            let (_, text) = self.0.iter().find(|(path, _)| *path == target)?;
-            Some((doc(text), text.to_string()))
+            let (_, text) = self.0.iter().find(|(path, _)| path == target)?;
+            Some((doc(text), text.clone()))
         }
     }
 
@@ -1365,7 +1414,7 @@ mod tests {
         let text = "param rot bool = true\nmodule aks './aks.bicep' = {\n  name: 'aks-deploy'\n\
                     params: {\n    clusterName: 'c1'\n    enableSecretRotation: rot\n  }\n}\n\
                     output fromModule string = aks.outputs.rotation\n";
-        let files = Files(vec![("./aks.bicep", CALLEE)]);
+        let files = Files::new(&[("./aks.bicep", CALLEE)]);
         let d = run_with(text, &Configuration::defaults(), &files);
         assert_eq!(d.resources.len(), 2);
         let m = &d.resources[0];
@@ -1413,7 +1462,7 @@ mod tests {
         let outer = "param on bool\nmodule aks './aks.bicep' = if (on) {\n  name: 'inner'\n\
                      params: { clusterName: 'c', enableSecretRotation: true }\n}\noutput r = aks.outputs.rotation\n";
         let text = "module env './outer.bicep' = {\n  name: 'outer'\n  params: { on: false }\n}\n";
-        let files = Files(vec![("./aks.bicep", CALLEE), ("./outer.bicep", outer)]);
+        let files = Files::new(&[("./aks.bicep", CALLEE), ("./outer.bicep", outer)]);
         let d = run_with(text, &Configuration::defaults(), &files);
         let got: Vec<(&str, &Value)> = d
             .resources
@@ -1464,7 +1513,7 @@ mod tests {
     fn module_loops_and_recursion() {
         let text = "module aks './aks.bicep' = [for (n, i) in ['a', 'b']: {\n  name: 'd${i}'\n\
                     params: { clusterName: n }\n}]\noutput second string = aks[1].outputs.rotation\n";
-        let files = Files(vec![("./aks.bicep", CALLEE)]);
+        let files = Files::new(&[("./aks.bicep", CALLEE)]);
         let d = run_with(text, &Configuration::defaults(), &files);
         let ids: Vec<&str> = d.resources.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(
@@ -1475,14 +1524,46 @@ mod tests {
         assert_eq!(d.resources[2].copy_index, Some(1));
         assert_eq!(output(&d, "second"), &Value::str("false"));
 
-        // A module that calls itself stops at the depth limit instead of the stack's.
+        // A module that calls itself (twice) is expanded once.
         let me = "param n int = 0\nmodule again './me.bicep' = {\n  name: 'x'\n  params: { n: n + 1 }\n}\n\
-                  output depth int = again.outputs.depth\n";
-        let files = Files(vec![("./me.bicep", me)]);
-        let d = run_with(me, &Configuration::defaults(), &files);
+                  module twice './me.bicep' = {\n  name: 'y'\n}\noutput depth int = again.outputs.depth\n";
+        let files = Files::new(&[("./me.bicep", me)]);
+        let top =
+            "module first './me.bicep' = {\n  name: 'f'\n}\noutput depth = first.outputs.depth\n";
+        let d = run_with(top, &Configuration::defaults(), &files);
+        let got: Vec<(&str, bool)> = d
+            .resources
+            .iter()
+            .map(|r| (r.id.as_str(), r.expanded))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("first", true),
+                ("first/again", false),
+                ("first/twice", false)
+            ]
+        );
+        assert_eq!(reason(output(&d, "depth")), "again.outputs.depth");
+
+        // A chain of distinct files stops at the depth limit instead of the stack's.
+        let chain: Vec<(String, String)> = (0..2 * MAX_DEPTH)
+            .map(|i| {
+                let text = format!(
+                    "module next './f{}.bicep' = {{\n  name: 'n{i}'\n}}\noutput depth int = next.outputs.depth + 1\n",
+                    i + 1
+                );
+                (format!("./f{i}.bicep"), text)
+            })
+            .collect();
+        let d = run_with(
+            &chain[0].1.clone(),
+            &Configuration::defaults(),
+            &Files(chain),
+        );
+        assert_eq!(d.resources.len(), MAX_DEPTH);
+        assert!(!d.resources.last().unwrap().expanded);
         assert!(!output(&d, "depth").is_known());
-        assert!(d.resources.iter().any(|r| r.expanded));
-        assert!(d.resources.iter().any(|r| !r.expanded));
     }
 
     #[test]
