@@ -100,6 +100,24 @@ pub struct Var {
     pub value: NodeId,
 }
 
+/// `output name type = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub name: String,
+    /// The declared type as written.
+    pub type_text: String,
+    pub value: NodeId,
+}
+
+/// `type name = …`: a user-defined type, kept as written (its decorators too).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDecl {
+    pub name: String,
+    pub decorators: Vec<Decorator>,
+    /// The type's text after `=`, trimmed.
+    pub text: String,
+}
+
 /// A `resource` or `module` declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decl {
@@ -136,6 +154,10 @@ pub struct Doc {
     pub vars: Vec<Var>,
     pub resources: Vec<Decl>,
     pub modules: Vec<Decl>,
+    /// `output` declarations, in source order.
+    pub outputs: Vec<Output>,
+    /// `type` declarations, in source order.
+    pub types: Vec<TypeDecl>,
     /// `using '…'` of a `.bicepparam` file.
     pub using: Option<String>,
     /// Every identifier used as a value (not keys or property names), with its span.

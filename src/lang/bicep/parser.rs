@@ -3,12 +3,14 @@
 //! `import`, `extension`, `metadata`, `targetScope`, `using`…), with full structure for values
 //! (objects, arrays, `for` loops, `if` bodies, literals, identifiers, calls, ternaries) and the
 //! full expression grammar (operators, `.?`, `[?`, `!`, `??`, lambdas, spread) read only to find
-//! where each expression ends. Types are skipped with bracket matching. Newlines matter as in
-//! Bicep: they end statements, members and items, except before an operator that continues
-//! an expression (multi-line ternaries). Nesting is capped so hostile input cannot overflow the
-//! stack.
+//! where each expression ends. Types are kept as text, read with bracket matching. Newlines
+//! matter as in Bicep: they end statements, members and items, except before an operator that
+//! continues an expression (multi-line ternaries). Nesting is capped so hostile input cannot
+//! overflow the stack.
 
-use super::ast::{Decl, Decorator, Doc, Kind, Member, Node, NodeId, Object, Param, Span, Var};
+use super::ast::{
+    Decl, Decorator, Doc, Kind, Member, Node, NodeId, Object, Output, Param, Span, TypeDecl, Var,
+};
 use super::lexer::{lex, Tok, Token};
 use crate::finding::SourceError;
 
@@ -220,10 +222,18 @@ impl<'a> Parser<'a> {
             "module" => self.module(),
             "output" => {
                 self.bump();
-                self.expect_ident("an output name")?;
+                let (name, _) = self.expect_ident("an output name")?;
+                let type_start = self.peek().start;
                 self.skip(&["="])?;
+                let type_text = self.text[type_start..self.prev_end().max(type_start)].to_string();
                 self.expect_punct("=")?;
-                self.expr(true).map(drop)
+                let value = self.expr(true)?;
+                self.doc.outputs.push(Output {
+                    name,
+                    type_text,
+                    value,
+                });
+                Ok(())
             }
             "metadata" | "assert" => {
                 self.bump();
@@ -238,10 +248,20 @@ impl<'a> Parser<'a> {
             }
             "type" => {
                 self.bump();
-                self.expect_ident("a type name")?;
+                let (name, _) = self.expect_ident("a type name")?;
                 self.expect_punct("=")?;
                 // The type may start on the next line (`type t =` then `| 'a'` lines).
-                self.skip_from_next_line()
+                let start = self.peek().start;
+                self.skip_from_next_line()?;
+                let text = self.text[start..self.prev_end().max(start)]
+                    .trim()
+                    .to_string();
+                self.doc.types.push(TypeDecl {
+                    name,
+                    decorators,
+                    text,
+                });
+                Ok(())
             }
             "func" => {
                 self.bump();
@@ -805,6 +825,38 @@ mod tests {
         assert_eq!(doc.vars[0].name, "v");
         let obj = doc.object(doc.vars[0].value).unwrap();
         assert_eq!(obj.members.len(), 2);
+        assert_eq!(doc.types.len(), 1);
+        assert_eq!(
+            (doc.types[0].name.as_str(), doc.types[0].text.as_str()),
+            ("t", "'a' | 'b'")
+        );
+        assert_eq!(doc.outputs.len(), 1);
+        assert_eq!(doc.outputs[0].name, "o");
+        assert_eq!(doc.outputs[0].type_text, "string");
+    }
+
+    #[test]
+    fn types_and_outputs_are_kept() {
+        let doc = ok("@description('on or off')
+             type onOff =
+  | 'False'
+  | 'True'
+             type cfg = {
+  a: onOff?
+}
+             output ids array = [for x in xs: x.id]
+             output r resource 'T/u@1' = r
+");
+        assert_eq!(doc.types[0].name, "onOff");
+        assert_eq!(doc.types[0].text, "| 'False'\n  | 'True'");
+        assert_eq!(doc.types[0].decorators[0].name, "description");
+        assert_eq!(doc.types[1].text, "{\n  a: onOff?\n}");
+        assert_eq!(doc.outputs.len(), 2);
+        assert!(matches!(
+            doc.node(doc.outputs[0].value).kind,
+            Kind::For { .. }
+        ));
+        assert_eq!(doc.outputs[1].type_text, "resource 'T/u@1'");
     }
 
     #[test]
