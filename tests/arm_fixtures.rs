@@ -5,14 +5,12 @@
 //! original, leaves every byte outside the edits alone, keeps the file's style, and that a
 //! second run finds nothing to fix.
 
-mod common;
-
 use armfix::edit::Edit;
 use armfix::engine::{self, Outcome};
 use armfix::finding::{Analysis, Remedy};
 use armfix::kind::FileKind;
 use armfix::present::{self, Paint};
-use common::{fixtures_dir, line_col, parse_json, visible, BIN};
+use crate::util::{fixtures_dir, line_col, parse_json, visible, BIN};
 use similar::{ChangeTag, TextDiff};
 use std::process::Command;
 
@@ -463,7 +461,7 @@ fn check_fix(original: &str, analysis: &Analysis, fixed: &str, expect: Expect) {
 /// covered by the generic check; spelled out here for the record).
 #[test]
 fn numbers_and_escapes_keep_their_spelling() {
-    let original = common::read(fixtures_dir().join("numbers-and-escapes.json"));
+    let original = crate::util::read(fixtures_dir().join("numbers-and-escapes.json"));
     let Outcome::Analysed {
         fixed: Some(fixed), ..
     } = engine::process_text(original.clone(), FileKind::Json)

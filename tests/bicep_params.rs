@@ -6,8 +6,6 @@
 //! folder, `other/` with parameter files of a template that has no cluster or is missing, and
 //! `defaulted/` whose only finding is in its parameter file.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +13,7 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bicep-params")
 }
 
-use common::{armfix_in as armfix, copy_dir};
+use crate::util::{armfix_in as armfix, copy_dir};
 
 /// Every file under `dir` (relative path, bytes), sorted.
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {

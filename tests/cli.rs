@@ -2,10 +2,8 @@
 //! which files a walk reads, colour, and how files are written (permissions, symbolic links).
 //! Every test runs the real binary in a temporary folder.
 
-mod common;
-
 use assert_cmd::Command;
-use common::{
+use crate::util::{
     read, write, BIN, CLEAN, INVALID, MANUAL, NEEDS_FIX, NEEDS_FIX_FINDING, NEEDS_FIX_FIXED,
 };
 use std::path::{Path, PathBuf};
@@ -620,7 +618,7 @@ fn writing_keeps_permissions_and_leaves_no_temporary_file() {
     for (name, mode) in [("a.json", 0o640), ("b.json", 0o755), ("c.json", 0o600)] {
         let p = d.path().join(name);
         assert_eq!(read(&p), NEEDS_FIX_FIXED);
-        assert_eq!(common::mode(&p), mode, "{name}");
+        assert_eq!(crate::util::mode(&p), mode, "{name}");
     }
     let names: Vec<String> = std::fs::read_dir(d.path())
         .unwrap()

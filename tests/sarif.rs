@@ -4,9 +4,7 @@
 //! `--quiet`/`--verbose`, armfix.toml, completions, the man page and the pre-commit hooks.
 //! Every test runs the real binary in a temporary copy of its fixtures.
 
-mod common;
-
-use common::{read, write, BIN, CLEAN, INVALID, MANUAL, NEEDS_FIX, NEEDS_FIX_FIXED};
+use crate::util::{read, write, BIN, CLEAN, INVALID, MANUAL, NEEDS_FIX, NEEDS_FIX_FIXED};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -167,7 +165,7 @@ fn json_check_has_every_field_and_nothing_else_on_stdout() {
             for end in ["start", "end"] {
                 let p = &finding[end];
                 let offset = p["offset"].as_u64().unwrap() as usize;
-                let (line, col) = common::line_col(&original, offset);
+                let (line, col) = crate::util::line_col(&original, offset);
                 assert_eq!(
                     (p["line"].as_u64(), p["column"].as_u64()),
                     (Some(line as u64), Some(col as u64)),
@@ -276,10 +274,10 @@ fn json_edits_and_patch_reproduce_fix_yes() {
                 .unwrap()
                 .starts_with(&format!("--- a/{path}\n+++ b/{path}\n")));
             // The RFC 6902 patch, applied to the parsed original, gives the parsed fix.
-            let mut value = common::parse_json(&original).unwrap();
+            let mut value = crate::util::parse_json(&original).unwrap();
             let patch: json_patch::Patch = serde_json::from_value(f["patch"].clone()).unwrap();
             json_patch::patch(&mut value, &patch).unwrap();
-            assert_eq!(value, common::parse_json(&fixed).unwrap(), "{path}");
+            assert_eq!(value, crate::util::parse_json(&fixed).unwrap(), "{path}");
         }
     }
     assert_eq!(changed, 3);
@@ -473,13 +471,13 @@ fn check_regions(log: &Value, root: &Path) {
         let text = read(root.join(decode_uri(uri.as_str().unwrap())));
         let start = region["byteOffset"].as_u64().unwrap() as usize;
         let end = start + region["byteLength"].as_u64().unwrap() as usize;
-        let (l, c) = common::line_col(&text, start);
+        let (l, c) = crate::util::line_col(&text, start);
         assert_eq!(
             (region["startLine"].as_u64(), region["startColumn"].as_u64()),
             (Some(l as u64), Some(c as u64)),
             "{uri} {region}"
         );
-        let (l, c) = common::line_col(&text, end);
+        let (l, c) = crate::util::line_col(&text, end);
         assert_eq!(
             (region["endLine"].as_u64(), region["endColumn"].as_u64()),
             (Some(l as u64), Some(c as u64)),

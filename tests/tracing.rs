@@ -4,8 +4,6 @@
 //! `fix --dry-run` shows, checks the specific edits, writes with `fix --yes`, and proves a
 //! second run finds nothing left to fix.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +13,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-use common::{armfix_in as armfix, copy_dir, Outcome as Run};
+use crate::util::{armfix_in as armfix, copy_dir, Outcome as Run};
 
 /// Copies the case, snapshots the dry run, writes the fixes, and checks idempotence.
 /// Returns the temporary folder (kept alive by the guard) for further checks.
