@@ -2,34 +2,14 @@
 //! scanned, so the source is fixed and the JSON is left with a note to rebuild it; in `b/`
 //! there is no source, so the JSON is fixed and warns that its source should be too.
 
-use assert_cmd::Command;
+use crate::util::{fixtures, run, temp_copy};
 use std::fs;
-use std::path::Path;
-
-fn copy(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &to.join(e.file_name()));
-        } else {
-            fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 #[test]
 fn compiled_json_points_at_its_bicep_source() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compiled");
-    let tmp = tempfile::tempdir().unwrap();
-    copy(&fixtures, tmp.path());
-    let check = Command::cargo_bin("armfix")
-        .unwrap()
-        .current_dir(tmp.path())
-        .args(["check", "."])
-        .output()
-        .unwrap();
-    let out = String::from_utf8(check.stdout).unwrap();
+    let fixtures = fixtures("compiled");
+    let tmp = temp_copy(&fixtures);
+    let out = run(tmp.path(), &["check", "."]).stdout;
     assert!(
         out.contains("a/main.json:21:39: ")
             && out.contains(
@@ -42,14 +22,9 @@ fn compiled_json_points_at_its_bicep_source() {
         "{out}"
     );
 
-    let fix = Command::cargo_bin("armfix")
-        .unwrap()
-        .current_dir(tmp.path())
-        .args(["fix", "--yes", "."])
-        .output()
-        .unwrap();
+    let fix = run(tmp.path(), &["fix", "--yes", "."]);
     // The compiled JSON in a/ still fails until it is rebuilt: findings remain.
-    assert_eq!(fix.status.code(), Some(1));
+    assert_eq!(fix.code, 1);
     let read = |p: &str| fs::read_to_string(tmp.path().join(p)).unwrap();
     assert!(read("a/main.bicep").contains("enableSecretRotation: 'true'"));
     assert_eq!(

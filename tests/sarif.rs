@@ -4,124 +4,20 @@
 //! `--quiet`/`--verbose`, armfix.toml, completions, the man page and the pre-commit hooks.
 //! Every test runs the real binary in a temporary copy of its fixtures.
 
-use crate::util::{read, write, BIN, CLEAN, INVALID, MANUAL, NEEDS_FIX, NEEDS_FIX_FIXED};
+use crate::util::{
+    armfix, corpus, fixtures, json, read, run, run_cmd, stable, temp_repo_copy, tree,
+    write, Run, CLEAN, INVALID, MANUAL, NEEDS_FIX, NEEDS_FIX_FIXED,
+};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tempfile::TempDir;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().expect("armfix exited"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn fixtures(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-/// A temporary folder holding a copy of `src`'s files (a file or a folder).
-fn copy_of(src: &Path) -> TempDir {
-    let d = tempfile::tempdir().unwrap();
-    // Keep discovery of armfix.toml inside the copy.
-    std::fs::create_dir(d.path().join(".git")).unwrap();
-    copy_into(src, d.path());
-    d
-}
-
-/// Copies a file, writable whatever the source's permissions (the shared corpus is
-/// read-only).
-fn copy_file(src: &Path, dst: &Path) {
-    std::fs::copy(src, dst).unwrap();
-    let mut perms = std::fs::metadata(dst).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(dst, perms).unwrap();
-}
-
-fn copy_into(src: &Path, dst: &Path) {
-    if src.is_file() {
-        copy_file(src, &dst.join(src.file_name().unwrap()));
-        return;
-    }
-    for e in std::fs::read_dir(src).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            let sub = dst.join(p.file_name().unwrap());
-            std::fs::create_dir_all(&sub).unwrap();
-            copy_into(&p, &sub);
-        } else {
-            copy_file(&p, &dst.join(p.file_name().unwrap()));
-        }
-    }
-}
-
-/// Every file under `dir` (not `.git`) with its bytes, by path relative to `dir`.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.file_name().unwrap() == ".git" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{s}"))
-}
-
-/// Makes a report stable for snapshots: the version and the temporary folder.
-fn stable(s: &str, root: &Path) -> String {
-    let version = env!("CARGO_PKG_VERSION");
-    s.replace(&format!("armfix {version}"), "armfix [version]")
-        .replace(&format!("\"{version}\""), "\"[version]\"")
-        .replace(&root.display().to_string(), "[root]")
-}
-
-macro_rules! snapshot {
-    ($name:expr, $value:expr) => {
-        insta::with_settings!(
-            {snapshot_path => "../snapshots", prepend_module_to_snapshot => false},
-            { insta::assert_snapshot!($name, $value) }
-        )
-    };
-}
 
 // ---------------------------------------------------------------------------------------
 // JSON
 
 #[test]
 fn json_check_has_every_field_and_nothing_else_on_stdout() {
-    let d = copy_of(&fixtures("formats"));
+    let d = temp_repo_copy(&fixtures("formats"));
     let r = run(d.path(), &["check", "--format", "json"]);
     assert_eq!(r.code, 2, "an invalid file: {}", r.stderr);
     let doc = json(&r.stdout);
@@ -249,11 +145,11 @@ fn apply_json_edits(text: &str, edits: &[Value]) -> String {
 
 #[test]
 fn json_edits_and_patch_reproduce_fix_yes() {
-    let d = copy_of(&fixtures("formats"));
+    let d = temp_repo_copy(&fixtures("formats"));
     let doc = json(&run(d.path(), &["fix", "--dry-run", "--format", "json"]).stdout);
     assert_eq!(doc["mode"], "dry-run");
     let before = tree(d.path());
-    let written = copy_of(&fixtures("formats"));
+    let written = temp_repo_copy(&fixtures("formats"));
     run(written.path(), &["fix", "--yes"]);
     let mut changed = 0;
     for f in doc["files"].as_array().unwrap() {
@@ -290,7 +186,7 @@ fn json_edits_and_patch_reproduce_fix_yes() {
 
 #[test]
 fn json_fix_yes_says_which_files_were_written() {
-    let d = copy_of(&fixtures("formats"));
+    let d = temp_repo_copy(&fixtures("formats"));
     let r = run(d.path(), &["fix", "--yes", "--format", "json"]);
     assert_eq!(r.code, 2, "broken.json: {}", r.stderr);
     let doc = json(&r.stdout);
@@ -353,20 +249,13 @@ fn fix_with_a_machine_format_and_no_yes_is_a_dry_run_that_never_prompts() {
 #[test]
 fn json_reads_standard_input() {
     let d = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .current_dir(d.path())
-        .args(["fix", "--yes", "--format", "json", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(NEEDS_FIX.as_bytes())?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    let doc = json(&String::from_utf8(out.stdout).unwrap());
+    let out = run_cmd(
+        armfix()
+            .current_dir(d.path())
+            .args(["fix", "--yes", "--format", "json", "-"])
+            .write_stdin(NEEDS_FIX),
+    );
+    let doc = json(&out.stdout);
     let f = &doc["files"][0];
     assert_eq!(f["path"], "<stdin>");
     assert_eq!(f["written"], false, "standard input is never written");
@@ -378,7 +267,7 @@ fn json_reads_standard_input() {
 
 #[test]
 fn json_snapshot() {
-    let d = copy_of(&fixtures("formats"));
+    let d = temp_repo_copy(&fixtures("formats"));
     let r = run(d.path(), &["check", "--format", "json", "infra"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     snapshot!("formats__json-check", stable(&r.stdout, d.path()));
@@ -506,12 +395,12 @@ fn sarif_fixes_reproduce_fix_yes_byte_for_byte() {
     let mut replacements = 0;
     let mut files_changed = 0;
     for set in round_trip_sets() {
-        let from_sarif = copy_of(&set);
+        let from_sarif = temp_repo_copy(&set);
         let r = run(from_sarif.path(), &["check", "--format", "sarif"]);
         assert!(r.code <= 2, "{}: {}", set.display(), r.stderr);
         let log = json(&r.stdout);
         check_regions(&log, from_sarif.path());
-        let by_fix = copy_of(&set);
+        let by_fix = temp_repo_copy(&set);
         let r = run(by_fix.path(), &["fix", "--yes"]);
         assert!(!r.stderr.contains("not written"), "{}", r.stderr);
         let before = tree(from_sarif.path());
@@ -534,23 +423,23 @@ fn sarif_fixes_reproduce_fix_yes_byte_for_byte() {
 }
 
 /// The shared corpus of real templates, when it is there.
-fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/arm");
+fn arm_corpus() -> Option<PathBuf> {
+    let p = corpus("arm");
     p.is_dir().then_some(p)
 }
 
 #[test]
 fn sarif_round_trip_on_the_corpus() {
-    let Some(corpus) = corpus() else {
+    let Some(corpus) = arm_corpus() else {
         eprintln!("SKIPPED sarif_round_trip_on_the_corpus: ../shared/corpus/arm is absent");
         return;
     };
-    let from_sarif = copy_of(&corpus);
+    let from_sarif = temp_repo_copy(&corpus);
     let r = run(from_sarif.path(), &["check", "--format", "sarif"]);
     assert!(r.code <= 1, "{}", r.stderr);
     let log = json(&r.stdout);
     check_regions(&log, from_sarif.path());
-    let by_fix = copy_of(&corpus);
+    let by_fix = temp_repo_copy(&corpus);
     let r = run(by_fix.path(), &["fix", "--yes"]);
     assert!(r.code <= 1, "{}", r.stderr);
     let replacements = apply_sarif(&log, from_sarif.path());
@@ -565,7 +454,7 @@ fn sarif_round_trip_on_the_corpus() {
 
 #[test]
 fn sarif_has_the_fields_code_scanning_requires() {
-    let d = copy_of(&fixtures("formats"));
+    let d = temp_repo_copy(&fixtures("formats"));
     let r = run(d.path(), &["check", "--format", "sarif"]);
     assert_eq!(r.code, 2);
     let log = json(&r.stdout);
@@ -779,8 +668,8 @@ fn sarif_passes_microsofts_multitool_validation() {
         ("write", &["fix", "--yes", "--format", "sarif"]),
     ] {
         let sets = [fixtures("formats"), fixtures("trace"), fixtures("arm")];
-        for set in sets.into_iter().chain(corpus()) {
-            let d = copy_of(&set);
+        for set in sets.into_iter().chain(arm_corpus()) {
+            let d = temp_repo_copy(&set);
             let r = run(d.path(), args);
             let log = out.path().join(format!(
                 "{name}-{}.sarif",
@@ -797,7 +686,7 @@ fn sarif_passes_microsofts_multitool_validation() {
             checked += 1;
         }
     }
-    assert_eq!(checked, if corpus().is_some() { 12 } else { 9 });
+    assert_eq!(checked, if arm_corpus().is_some() { 12 } else { 9 });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -805,7 +694,7 @@ fn sarif_passes_microsofts_multitool_validation() {
 
 #[test]
 fn github_annotations_snapshot() {
-    let d = copy_of(&fixtures("formats"));
+    let d = temp_repo_copy(&fixtures("formats"));
     let r = run(d.path(), &["check", "--format", "github"]);
     assert_eq!(r.code, 2);
     for line in r.stdout.lines() {
@@ -845,7 +734,7 @@ fn github_escapes_paths_and_messages() {
 
 #[test]
 fn summary_md_for_check_dry_run_and_write() {
-    let d = copy_of(&fixtures("formats"));
+    let d = temp_repo_copy(&fixtures("formats"));
     let summary = d.path().join("summary.md");
     let s = summary.to_str().unwrap();
     let r = run(d.path(), &["check", "--summary-md", s]);
