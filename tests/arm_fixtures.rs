@@ -5,12 +5,12 @@
 //! original, leaves every byte outside the edits alone, keeps the file's style, and that a
 //! second run finds nothing to fix.
 
+use crate::util::{armfix, corpus_entries, fixtures, line_col, parse_json, run_cmd, visible, Run};
 use armfix::edit::Edit;
 use armfix::engine::{self, Outcome};
 use armfix::finding::{Analysis, Remedy};
 use armfix::kind::FileKind;
 use armfix::present::{self, Paint};
-use crate::util::{armfix, corpus_entries, fixtures, line_col, parse_json, run_cmd, visible, Run};
 use similar::{ChangeTag, TextDiff};
 
 /// What a fixture must produce.

@@ -3,10 +3,10 @@
 //! byte-level style checks (tabs, CRLF, BOM, stray CR, no final newline), the command line,
 //! and the shared corpus when it is present.
 
+use crate::util::{armfix, corpus, corpus_entries, fixtures};
 use armfix::engine::{process_text, Outcome};
 use armfix::kind::FileKind;
 use armfix::present::{self, Paint};
-use crate::util::{armfix, corpus, corpus_entries, fixtures};
 
 /// The Bicep files of `tests/fixtures/bicep`, sorted.
 fn fixture_names() -> Vec<String> {
@@ -280,7 +280,11 @@ fn corpus_parses_and_fixes_are_stable() {
             analysis.manual()
         );
     }
-    assert!(parsed > 0, "no Bicep files in {}", corpus("bicep").display());
+    assert!(
+        parsed > 0,
+        "no Bicep files in {}",
+        corpus("bicep").display()
+    );
     assert!(fixed_files > 0, "nothing in the corpus was fixed");
 }
 

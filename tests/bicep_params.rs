@@ -142,10 +142,7 @@ fn check_exit_codes() {
     let alone = run(dir, &["check", "app/main.bicepparam"]);
     assert_eq!(alone.code, 0, "{}", alone.stdout);
     assert!(!alone.stdout.contains("Azure."), "{}", alone.stdout);
-    assert_eq!(
-        run(dir, &["fix", "--yes", "app/main.bicepparam"]).code,
-        0
-    );
+    assert_eq!(run(dir, &["fix", "--yes", "app/main.bicepparam"]).code, 0);
     assert_eq!(
         fs::read(dir.join("app/main.bicepparam")).unwrap(),
         original("app/main.bicepparam")

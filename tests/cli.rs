@@ -131,7 +131,8 @@ fn fix_without_a_terminal_behaves_as_dry_run_and_says_how_to_write() {
     write(d.path(), "aks.json", NEEDS_FIX);
     // assert_cmd gives the child a pipe, not a terminal, for standard input.
     let r = run_cmd(
-        armfix().current_dir(d.path())
+        armfix()
+            .current_dir(d.path())
             .args(["fix", "--color", "never"])
             .write_stdin("y\ny\n"),
     );
@@ -270,7 +271,8 @@ fn output_is_sorted_by_path_and_the_same_on_every_run() {
     let mut outputs = Vec::new();
     for threads in ["1", "2", "8", "3"] {
         let r = run_cmd(
-            armfix().current_dir(d.path())
+            armfix()
+                .current_dir(d.path())
                 .arg("check")
                 .env("RAYON_NUM_THREADS", threads),
         );
@@ -311,7 +313,8 @@ fn color_always_paints_and_never_or_no_color_does_not() {
     assert!(r.stdout.contains("+++ b/aks.json"));
     assert!(!r.stdout.contains('\x1b'));
     let r = run_cmd(
-        armfix().current_dir(d.path())
+        armfix()
+            .current_dir(d.path())
             .args(["fix", "--dry-run"])
             .env("NO_COLOR", "1"),
     );
@@ -328,14 +331,24 @@ fn color_always_paints_and_never_or_no_color_does_not() {
 #[test]
 fn fix_stdin_prints_the_fixed_document() {
     let d = tmp();
-    let r = run_cmd(armfix().current_dir(d.path()).args(["fix", "-"]).write_stdin(NEEDS_FIX));
+    let r = run_cmd(
+        armfix()
+            .current_dir(d.path())
+            .args(["fix", "-"])
+            .write_stdin(NEEDS_FIX),
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, NEEDS_FIX_FIXED);
     assert!(!r.stderr.contains("Apply"), "never prompts");
 
     // CRLF and a BOM come back as they went in.
     let crlf = format!("\u{feff}{}", NEEDS_FIX.replace('\n', "\r\n"));
-    let r = run_cmd(armfix().current_dir(d.path()).args(["fix", "-"]).write_stdin(crlf));
+    let r = run_cmd(
+        armfix()
+            .current_dir(d.path())
+            .args(["fix", "-"])
+            .write_stdin(crlf),
+    );
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stdout,
@@ -357,12 +370,22 @@ fn fix_stdin_passes_other_input_through_unchanged() {
         assert_eq!(r.stdout, input);
     }
     // Manual review: unchanged, exit 1, the finding on stderr.
-    let r = run_cmd(armfix().current_dir(d.path()).args(["fix", "-"]).write_stdin(MANUAL));
+    let r = run_cmd(
+        armfix()
+            .current_dir(d.path())
+            .args(["fix", "-"])
+            .write_stdin(MANUAL),
+    );
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, MANUAL);
     assert!(r.stderr.contains("<stdin>:11:23: "), "{}", r.stderr);
     // Invalid: unchanged, exit 2, the place on stderr.
-    let r = run_cmd(armfix().current_dir(d.path()).args(["fix", "-"]).write_stdin(INVALID));
+    let r = run_cmd(
+        armfix()
+            .current_dir(d.path())
+            .args(["fix", "-"])
+            .write_stdin(INVALID),
+    );
     assert_eq!(r.code, 2);
     assert_eq!(r.stdout, INVALID);
     assert!(r.stderr.contains("<stdin>:6:7: "), "{}", r.stderr);
@@ -371,7 +394,12 @@ fn fix_stdin_passes_other_input_through_unchanged() {
 #[test]
 fn check_and_patch_read_stdin() {
     let d = tmp();
-    let r = run_cmd(armfix().current_dir(d.path()).args(["check", "-"]).write_stdin(NEEDS_FIX));
+    let r = run_cmd(
+        armfix()
+            .current_dir(d.path())
+            .args(["check", "-"])
+            .write_stdin(NEEDS_FIX),
+    );
     assert_eq!(r.code, 1);
     assert!(
         r.stdout
@@ -379,10 +407,20 @@ fn check_and_patch_read_stdin() {
         "{}",
         r.stdout
     );
-    let r = run_cmd(armfix().current_dir(d.path()).args(["check", "-"]).write_stdin(CLEAN));
+    let r = run_cmd(
+        armfix()
+            .current_dir(d.path())
+            .args(["check", "-"])
+            .write_stdin(CLEAN),
+    );
     assert_eq!(r.code, 0);
 
-    let r = run_cmd(armfix().current_dir(d.path()).args(["patch", "-"]).write_stdin(NEEDS_FIX));
+    let r = run_cmd(
+        armfix()
+            .current_dir(d.path())
+            .args(["patch", "-"])
+            .write_stdin(NEEDS_FIX),
+    );
     assert_eq!(r.code, 0);
     let patch: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
@@ -405,7 +443,12 @@ fn check_and_patch_read_stdin() {
         serde_json::from_str::<serde_json::Value>(NEEDS_FIX_FIXED).unwrap()
     );
 
-    let r = run_cmd(armfix().current_dir(d.path()).args(["patch", "-"]).write_stdin(CLEAN));
+    let r = run_cmd(
+        armfix()
+            .current_dir(d.path())
+            .args(["patch", "-"])
+            .write_stdin(CLEAN),
+    );
     assert_eq!((r.code, r.stdout.as_str()), (0, "[]\n"));
 }
 

@@ -3,9 +3,9 @@
 //! prefilter, finds a finding must pass the prefilter. Fixtures written here cover the
 //! spellings the corpus may lack (any case, escaped letters, UTF-8 BOM).
 
+use crate::util::{corpus, SCHEMA};
 use armfix::kind::FileKind;
 use armfix::read;
-use crate::util::{corpus, SCHEMA};
 use std::path::{Path, PathBuf};
 
 /// Findings of the full pipeline on `bytes`, bypassing the prefilter.

@@ -2,12 +2,12 @@
 //! snapshotted (findings, then the diff); the fix is idempotent; verification refuses edits
 //! that are not the intended ones; and the command line treats scripts like templates.
 
+use crate::util::{armfix, fixtures, run_cmd, Run as Output};
 use armfix::edit;
 use armfix::finding::{Analysis, Remedy};
 use armfix::kind::FileKind;
 use armfix::present::{self, Paint};
 use armfix::script::{self, Dialect};
-use crate::util::{armfix, fixtures, run_cmd, Run as Output};
 use std::fs;
 use std::path::Path;
 
@@ -296,7 +296,9 @@ fn cli_check_reports_scripts() {
     let names = fixture_names();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let dir = workspace(&refs);
-    let Output { code, stdout: out, .. } = run_cmd(
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(
         armfix()
             .arg("check")
             .arg(dir.path())
@@ -333,7 +335,11 @@ fn cli_fix_yes_writes_and_a_second_run_is_clean() {
         .iter()
         .map(|n| fs::read_to_string(dir.path().join(n)).unwrap())
         .collect();
-    let Output { code, stdout: out, stderr: err } = run_cmd(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_cmd(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("+  --enable-secret-rotation \\\n"), "{out}");
     assert!(err.contains("Fixed 7 of 7 fixable findings"), "{err}");
@@ -348,13 +354,17 @@ fn cli_fix_yes_writes_and_a_second_run_is_clean() {
     }
     let crlf = fs::read_to_string(dir.path().join("crlf.sh")).unwrap();
     assert!(crlf.contains("  --enable-secret-rotation \\\r\n"));
-    let Output { code, stdout: out, .. } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("All checked: no findings in 4 files."),
         "{out}"
     );
-    let Output { code, stdout: out, .. } = run_cmd(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
     assert_eq!((code, out.as_str()), (0, ""));
 }
 
@@ -369,7 +379,11 @@ fn run_text(name: &str, text: &str) -> String {
 fn cli_manual_review_keeps_exit_one_and_writes_nothing_it_cannot_prove() {
     let dir = workspace(&["variable-built.sh", "redirection.sh"]);
     let original = fs::read_to_string(dir.path().join("variable-built.sh")).unwrap();
-    let Output { code, stdout: out, stderr: err } = run_cmd(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_cmd(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains("variable-built.sh:3:28: Azure.AKS.SecretStoreRotation: needs manual review"),
@@ -392,7 +406,9 @@ fn cli_dry_run_writes_nothing() {
     let dir = workspace(&["one-liner-comment.sh"]);
     let path = dir.path().join("one-liner-comment.sh");
     let original = fs::read_to_string(&path).unwrap();
-    let Output { code, stdout: out, .. } = run_cmd(armfix().args(["fix", "--dry-run"]).arg(&path));
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(armfix().args(["fix", "--dry-run"]).arg(&path));
     assert_eq!(code, 1);
     assert!(out.contains(
         "+az aks create -g rg -n aks --enable-addons azure-keyvault-secrets-provider \
@@ -405,7 +421,11 @@ fn cli_dry_run_writes_nothing() {
 fn cli_patch_says_scripts_have_no_json_patch() {
     let dir = workspace(&["bash-continued.sh"]);
     let path = dir.path().join("bash-continued.sh");
-    let Output { code, stdout: out, stderr: err } = run_cmd(armfix().arg("patch").arg(&path));
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_cmd(armfix().arg("patch").arg(&path));
     assert_eq!(code, 0);
     assert_eq!(out, "[]\n");
     assert!(err.contains("not a JSON Patch"), "{err}");
@@ -416,13 +436,19 @@ fn cli_walk_finds_pipelines_in_hidden_folders() {
     let dir = tempfile::tempdir().unwrap();
     let wf = dir.path().join(".github/workflows");
     fs::create_dir_all(&wf).unwrap();
-    fs::copy(fixtures("scripts").join("github-actions.yml"), wf.join("deploy.yml")).unwrap();
+    fs::copy(
+        fixtures("scripts").join("github-actions.yml"),
+        wf.join("deploy.yml"),
+    )
+    .unwrap();
     fs::write(
         dir.path().join("notes.txt"),
         "az aks create -a azure-keyvault-secrets-provider\n",
     )
     .unwrap();
-    let Output { code, stdout: out, .. } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
     assert_eq!(code, 1);
     assert!(
         out.contains(".github/workflows/deploy.yml:20:29: "),
@@ -439,7 +465,9 @@ fn cli_utf16_powershell_is_an_error_not_a_silent_skip() {
         bytes.extend(u.to_le_bytes());
     }
     fs::write(dir.path().join("create.ps1"), bytes).unwrap();
-    let Output { code, stderr: err, .. } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
+    let Output {
+        code, stderr: err, ..
+    } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
     assert_eq!(code, 2);
     assert!(
         err.contains("create.ps1") && err.contains("UTF-16"),

@@ -21,18 +21,18 @@ fn run_case(name: &str) -> (tempfile::TempDir, Run) {
     // Diffs of CRLF files are shown with a visible mark so the snapshot keeps them.
     snapshot!(
         format!("trace__{name}"),
-        format!("{}\n--- stderr ---\n{}", dry.stdout.replace('\r', "␍"), dry.stderr)
+        format!(
+            "{}\n--- stderr ---\n{}",
+            dry.stdout.replace('\r', "␍"),
+            dry.stderr
+        )
     );
     let before = tree(tmp.path());
     let write = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
     assert_ne!(write.code, 2, "fix --yes failed: {}", write.stderr);
     let after = tree(tmp.path());
     let again = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
-    assert_eq!(
-        tree(tmp.path()),
-        after,
-        "a second run changed files"
-    );
+    assert_eq!(tree(tmp.path()), after, "a second run changed files");
     assert!(
         again.stderr.contains("Fixed 0 of 0 fixable findings"),
         "second run still finds fixable findings: {}",
