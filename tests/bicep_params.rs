@@ -1,4 +1,4 @@
-//! Issue 4, last bullet: `.bicepparam` files (`using 'main.bicep'`) that set a parameter a
+//! Bicep parameter files: `.bicepparam` files (`using 'main.bicep'`) that set a parameter a
 //! scanned template's rotation setting reads are fixed like ARM parameter files. The tree in
 //! `tests/fixtures/bicep-params/` is a small repository: `app/main.bicep` (a `bool` parameter
 //! without default and a `string` parameter with one, each feeding a cluster) with parameter

@@ -1,6 +1,6 @@
-//! Issue 4: ARM JSON compiled from Bicep points at its source. In `a/` the Bicep source was
-//! scanned, so the source is fixed and the JSON is left with a note to rebuild it; in `b/`
-//! there is no source, so the JSON is fixed and warns that its source should be too.
+//! Compiled JSON: ARM JSON compiled from Bicep points at its source. In `a/` the Bicep source
+//! was scanned, so the source is fixed and the JSON is left with a note to rebuild it; in
+//! `b/` there is no source, so the JSON is fixed and warns that its source should be too.
 
 use crate::util::{fixtures, run, temp_copy};
 use std::fs;

@@ -1,4 +1,4 @@
-//! Issue 3: values are followed to their source (variables, expressions, parameter defaults,
+//! Tracing: values are followed to their source (variables, expressions, parameter defaults,
 //! nested deployments, parameter files) and fixed there. Each folder under
 //! `tests/fixtures/trace/` is a small repository; the test copies it, snapshots what
 //! `fix --dry-run` shows, checks the specific edits, writes with `fix --yes`, and proves a
