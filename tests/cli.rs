@@ -3,8 +3,8 @@
 //! Every test runs the real binary in a temporary folder.
 
 use crate::util::{
-    armfix, read, run, run_cmd, tree, write, CLEAN, INVALID, MANUAL, NEEDS_FIX, NEEDS_FIX_FINDING,
-    NEEDS_FIX_FIXED,
+    armfix, read, run, run_cmd, run_stdin, tree, write, CLEAN, INVALID, MANUAL, NEEDS_FIX,
+    NEEDS_FIX_FINDING, NEEDS_FIX_FIXED,
 };
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -130,12 +130,7 @@ fn fix_without_a_terminal_behaves_as_dry_run_and_says_how_to_write() {
     let d = tmp();
     write(d.path(), "aks.json", NEEDS_FIX);
     // assert_cmd gives the child a pipe, not a terminal, for standard input.
-    let r = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["fix", "--color", "never"])
-            .write_stdin("y\ny\n"),
-    );
+    let r = run_stdin(d.path(), &["fix", "--color", "never"], "y\ny\n");
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("+++ b/aks.json"), "the diff is shown");
     assert!(r.stderr.contains("not a terminal"), "{}", r.stderr);
@@ -331,24 +326,14 @@ fn color_always_paints_and_never_or_no_color_does_not() {
 #[test]
 fn fix_stdin_prints_the_fixed_document() {
     let d = tmp();
-    let r = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["fix", "-"])
-            .write_stdin(NEEDS_FIX),
-    );
+    let r = run_stdin(d.path(), &["fix", "-"], NEEDS_FIX);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, NEEDS_FIX_FIXED);
     assert!(!r.stderr.contains("Apply"), "never prompts");
 
     // CRLF and a BOM come back as they went in.
     let crlf = format!("\u{feff}{}", NEEDS_FIX.replace('\n', "\r\n"));
-    let r = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["fix", "-"])
-            .write_stdin(crlf),
-    );
+    let r = run_stdin(d.path(), &["fix", "-"], crlf);
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stdout,
@@ -365,27 +350,17 @@ fn fix_stdin_passes_other_input_through_unchanged() {
         "not JSON at all, and no cluster",
         "{\"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#\", \"x\": \"managedClusters\"}",
     ] {
-        let r = run_cmd(armfix().current_dir(d.path()).args(["fix", "-"]).write_stdin(input));
+        let r = run_stdin(d.path(), &["fix", "-"], input);
         assert_eq!(r.code, 0, "{input}: {}", r.stderr);
         assert_eq!(r.stdout, input);
     }
     // Manual review: unchanged, exit 1, the finding on stderr.
-    let r = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["fix", "-"])
-            .write_stdin(MANUAL),
-    );
+    let r = run_stdin(d.path(), &["fix", "-"], MANUAL);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, MANUAL);
     assert!(r.stderr.contains("<stdin>:11:23: "), "{}", r.stderr);
     // Invalid: unchanged, exit 2, the place on stderr.
-    let r = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["fix", "-"])
-            .write_stdin(INVALID),
-    );
+    let r = run_stdin(d.path(), &["fix", "-"], INVALID);
     assert_eq!(r.code, 2);
     assert_eq!(r.stdout, INVALID);
     assert!(r.stderr.contains("<stdin>:6:7: "), "{}", r.stderr);
@@ -394,12 +369,7 @@ fn fix_stdin_passes_other_input_through_unchanged() {
 #[test]
 fn check_and_patch_read_stdin() {
     let d = tmp();
-    let r = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["check", "-"])
-            .write_stdin(NEEDS_FIX),
-    );
+    let r = run_stdin(d.path(), &["check", "-"], NEEDS_FIX);
     assert_eq!(r.code, 1);
     assert!(
         r.stdout
@@ -407,20 +377,10 @@ fn check_and_patch_read_stdin() {
         "{}",
         r.stdout
     );
-    let r = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["check", "-"])
-            .write_stdin(CLEAN),
-    );
+    let r = run_stdin(d.path(), &["check", "-"], CLEAN);
     assert_eq!(r.code, 0);
 
-    let r = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["patch", "-"])
-            .write_stdin(NEEDS_FIX),
-    );
+    let r = run_stdin(d.path(), &["patch", "-"], NEEDS_FIX);
     assert_eq!(r.code, 0);
     let patch: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
@@ -443,12 +403,7 @@ fn check_and_patch_read_stdin() {
         serde_json::from_str::<serde_json::Value>(NEEDS_FIX_FIXED).unwrap()
     );
 
-    let r = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["patch", "-"])
-            .write_stdin(CLEAN),
-    );
+    let r = run_stdin(d.path(), &["patch", "-"], CLEAN);
     assert_eq!((r.code, r.stdout.as_str()), (0, "[]\n"));
 }
 

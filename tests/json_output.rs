@@ -4,7 +4,7 @@
 //! fixtures.
 
 use crate::util::{
-    armfix, fixtures, json, read, run, run_cmd, stable, temp_repo_copy, tree, write, NEEDS_FIX,
+    fixtures, json, read, run, run_stdin, stable, temp_repo_copy, tree, write, NEEDS_FIX,
     NEEDS_FIX_FIXED,
 };
 use serde_json::Value;
@@ -243,11 +243,10 @@ fn fix_with_a_machine_format_and_no_yes_is_a_dry_run_that_never_prompts() {
 #[test]
 fn json_reads_standard_input() {
     let d = tempfile::tempdir().unwrap();
-    let out = run_cmd(
-        armfix()
-            .current_dir(d.path())
-            .args(["fix", "--yes", "--format", "json", "-"])
-            .write_stdin(NEEDS_FIX),
+    let out = run_stdin(
+        d.path(),
+        &["fix", "--yes", "--format", "json", "-"],
+        NEEDS_FIX,
     );
     let doc = json(&out.stdout);
     let f = &doc["files"][0];

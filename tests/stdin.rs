@@ -1,16 +1,13 @@
 //! `--stdin-filename NAME` reads standard input as the kind of file NAME names, so Bicep and
 //! scripts can be piped through `fix -` and `patch -` like JSON.
 
-use crate::util::{armfix, run_cmd, Run};
+use crate::util::run_stdin;
+use std::path::Path;
 
-/// `armfix ARGS` with `input` on standard input.
+/// `armfix ARGS` in the package's folder with `input` on standard input.
 fn run(args: &[&str], input: &str) -> (i32, String, String) {
-    let Run {
-        code,
-        stdout,
-        stderr,
-    } = run_cmd(armfix().args(args).write_stdin(input));
-    (code, stdout, stderr)
+    let r = run_stdin(Path::new(env!("CARGO_MANIFEST_DIR")), args, input);
+    (r.code, r.stdout, r.stderr)
 }
 
 const BICEP: &str = "resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {

@@ -56,6 +56,11 @@ pub fn run(dir: &Path, args: &[&str]) -> Run {
     run_cmd(armfix().current_dir(dir).args(args))
 }
 
+/// Runs `armfix ARGS` in `dir` with `input` on standard input.
+pub fn run_stdin(dir: &Path, args: &[&str], input: impl Into<Vec<u8>>) -> Run {
+    run_cmd(armfix().current_dir(dir).args(args).write_stdin(input))
+}
+
 /// Runs a command built from [`armfix`] to its end.
 pub fn run_cmd(cmd: &mut assert_cmd::Command) -> Run {
     let out = cmd.output().unwrap();
