@@ -3,28 +3,21 @@
 //! byte-level style checks (tabs, CRLF, BOM, stray CR, no final newline), the command line,
 //! and the shared corpus when it is present.
 
+use crate::util::{armfix, corpus, corpus_entries, fixtures};
+use armfix::run::engine::{process_text, Outcome};
 use armfix::lang::FileKind;
 use armfix::output::present::{self, Paint};
-use armfix::run::engine::{process_text, Outcome};
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bicep")
-}
-
+/// The Bicep files of `tests/fixtures/bicep`, sorted.
 fn fixture_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(fixtures())
-        .expect("fixtures folder")
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    crate::util::fixture_names("bicep")
+        .into_iter()
         .filter(|n| n.ends_with(".bicep") || n.ends_with(".bicepparam"))
-        .collect();
-    names.sort();
-    names
+        .collect()
 }
 
 fn read(name: &str) -> String {
-    std::fs::read_to_string(fixtures().join(name)).unwrap()
+    std::fs::read_to_string(fixtures("bicep").join(name)).unwrap()
 }
 
 /// Runs the pipeline on `text`; returns the analysis and the verified fixed text.
@@ -79,14 +72,11 @@ fn fixture_snapshots() {
             None => name.replace('.', "_"),
         };
         let report = report(&name, &read(&name));
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-            description => format!("armfix on tests/fixtures/bicep/{name}"),
-        }, {
-            insta::assert_snapshot!(format!("bicep__{stem}"), report);
-        });
+        snapshot!(
+            format!("bicep__{stem}"),
+            report,
+            description => format!("armfix on tests/fixtures/bicep/{name}")
+        );
     }
 }
 
@@ -179,10 +169,6 @@ fn a_tampered_fix_fails_verification() {
     assert!(armfix::lang::bicep::verify(&text, &analysis, &broken).is_err());
 }
 
-fn armfix() -> Command {
-    Command::cargo_bin("armfix").unwrap()
-}
-
 #[test]
 fn cli_check_fix_patch_on_bicep() {
     let dir = tempfile::tempdir().unwrap();
@@ -261,13 +247,9 @@ fn cli_errors_and_manual_review() {
 /// (if any) verified, and a second run finds nothing to fix.
 #[test]
 fn corpus_parses_and_fixes_are_stable() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("skipped: {} is absent", dir.display());
+    let Some(paths) = corpus_entries("bicep") else {
         return;
     };
-    let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-    paths.sort();
     let (mut parsed, mut fixed_files) = (0, 0);
     for path in paths {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -298,7 +280,11 @@ fn corpus_parses_and_fixes_are_stable() {
             analysis.manual()
         );
     }
-    assert!(parsed > 0, "no Bicep files in {}", dir.display());
+    assert!(
+        parsed > 0,
+        "no Bicep files in {}",
+        corpus("bicep").display()
+    );
     assert!(fixed_files > 0, "nothing in the corpus was fixed");
 }
 
@@ -307,7 +293,6 @@ fn corpus_parses_and_fixes_are_stable() {
 /// followed alike).
 #[test]
 fn corpus_twins_agree() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let twins = [
         (
             "Azure__bicep-registry-modules__avm__res__container-service__managed-cluster__main.bicep",
@@ -325,8 +310,8 @@ fn corpus_twins_agree() {
     let mut compared = 0;
     for (bicep, arm) in twins {
         let (Ok(b), Ok(a)) = (
-            std::fs::read_to_string(corpus.join("bicep").join(bicep)),
-            std::fs::read_to_string(corpus.join("arm").join(arm)),
+            std::fs::read_to_string(corpus("bicep").join(bicep)),
+            std::fs::read_to_string(corpus("arm").join(arm)),
         ) else {
             eprintln!("skipped: {bicep} or {arm} is absent");
             continue;
@@ -354,7 +339,7 @@ fn corpus_twins_agree() {
 fn damaged_input_never_panics() {
     // (text, how many cuts): fixtures finely, the larger corpus files coarsely.
     let mut texts: Vec<(String, usize)> = fixture_names().iter().map(|n| (read(n), 150)).collect();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep");
+    let corpus = corpus("bicep");
     if let Ok(entries) = std::fs::read_dir(corpus) {
         for e in entries {
             texts.push((std::fs::read_to_string(e.unwrap().path()).unwrap(), 10));

@@ -1,4 +1,4 @@
-//! Issue 4, last bullet: `.bicepparam` files (`using 'main.bicep'`) that set a parameter a
+//! Bicep parameter files: `.bicepparam` files (`using 'main.bicep'`) that set a parameter a
 //! scanned template's rotation setting reads are fixed like ARM parameter files. The tree in
 //! `tests/fixtures/bicep-params/` is a small repository: `app/main.bicep` (a `bool` parameter
 //! without default and a `string` parameter with one, each feeding a cluster) with parameter
@@ -6,84 +6,44 @@
 //! folder, `other/` with parameter files of a template that has no cluster or is missing, and
 //! `defaulted/` whose only finding is in its parameter file.
 
-mod common;
-
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bicep-params")
-}
-
-use common::{armfix_in as armfix, copy_dir};
-
-/// Every file under `dir` (relative path, bytes), sorted.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, fs::read(&p).unwrap()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
+use crate::util::{corpus, fixtures, run, temp_copy, tree};
 
 fn copy() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixtures(), tmp.path());
-    tmp
+    temp_copy(&fixtures("bicep-params"))
 }
 
 fn original(rel: &str) -> Vec<u8> {
-    fs::read(fixtures().join(rel)).unwrap()
+    fs::read(fixtures("bicep-params").join(rel)).unwrap()
 }
 
 #[test]
 fn dry_run_shows_the_parameter_file_fixes() {
     let tmp = copy();
     let before = tree(tmp.path());
-    let dry = armfix(tmp.path(), &["fix", "--dry-run", "--color", "never", "."]);
+    let dry = run(tmp.path(), &["fix", "--dry-run", "--color", "never", "."]);
     assert_eq!(dry.code, 1, "{}", dry.stderr);
     assert_eq!(tree(tmp.path()), before, "a dry run wrote files");
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-        description => "armfix fix --dry-run on tests/fixtures/bicep-params (␍ marks CR)",
-    }, {
-        insta::assert_snapshot!(
-            "bicepparams__dry_run",
-            format!("{}\n--- stderr ---\n{}", dry.stdout.replace('\r', "␍"), dry.stderr)
-        );
-    });
-    let check = armfix(tmp.path(), &["check", "--color", "never", "."]);
+    snapshot!(
+        "bicepparams__dry_run",
+        format!("{}\n--- stderr ---\n{}", dry.stdout.replace('\r', "␍"), dry.stderr),
+        description => "armfix fix --dry-run on tests/fixtures/bicep-params (␍ marks CR)"
+    );
+    let check = run(tmp.path(), &["check", "--color", "never", "."]);
     assert_eq!(check.code, 1);
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-        description => "armfix check on tests/fixtures/bicep-params",
-    }, {
-        insta::assert_snapshot!("bicepparams__check", check.stdout);
-    });
+    snapshot!(
+        "bicepparams__check",
+        check.stdout,
+        description => "armfix check on tests/fixtures/bicep-params"
+    );
 }
 
 #[test]
 fn fix_writes_minimal_edits_once() {
     let tmp = copy();
-    let write = armfix(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    let write = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
     // Manual reviews remain (the template's parameter without default, two expressions).
     assert_eq!(write.code, 1, "{}", write.stderr);
     let after: Vec<(String, Vec<u8>)> = tree(tmp.path());
@@ -144,7 +104,7 @@ fn fix_writes_minimal_edits_once() {
     assert!(!write.stderr.contains("other/"), "{}", write.stderr);
 
     // A second run finds nothing to fix and writes nothing.
-    let again = armfix(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    let again = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
     assert_eq!(again.code, 1);
     assert_eq!(tree(tmp.path()), after, "a second run changed files");
     assert!(
@@ -153,7 +113,7 @@ fn fix_writes_minimal_edits_once() {
         again.stderr
     );
     assert!(!again.stderr.contains("wrote"), "{}", again.stderr);
-    let check = armfix(tmp.path(), &["check", "--color", "never", "."]);
+    let check = run(tmp.path(), &["check", "--color", "never", "."]);
     assert_eq!(check.code, 1);
     let lines: Vec<&str> = check
         .stdout
@@ -173,19 +133,16 @@ fn check_exit_codes() {
     let tmp = copy();
     let dir = tmp.path();
     // Only the parameter file is wrong: 1, then fixed: 0.
-    assert_eq!(armfix(dir, &["check", "defaulted"]).code, 1);
-    assert_eq!(armfix(dir, &["fix", "--yes", "defaulted"]).code, 0);
-    let clean = armfix(dir, &["check", "defaulted"]);
+    assert_eq!(run(dir, &["check", "defaulted"]).code, 1);
+    assert_eq!(run(dir, &["fix", "--yes", "defaulted"]).code, 0);
+    let clean = run(dir, &["check", "defaulted"]);
     assert_eq!(clean.code, 0, "{}", clean.stdout);
 
     // The template is not scanned: its parameter file is left alone.
-    let alone = armfix(dir, &["check", "app/main.bicepparam"]);
+    let alone = run(dir, &["check", "app/main.bicepparam"]);
     assert_eq!(alone.code, 0, "{}", alone.stdout);
     assert!(!alone.stdout.contains("Azure."), "{}", alone.stdout);
-    assert_eq!(
-        armfix(dir, &["fix", "--yes", "app/main.bicepparam"]).code,
-        0
-    );
+    assert_eq!(run(dir, &["fix", "--yes", "app/main.bicepparam"]).code, 0);
     assert_eq!(
         fs::read(dir.join("app/main.bicepparam")).unwrap(),
         original("app/main.bicepparam")
@@ -195,12 +152,12 @@ fn check_exit_codes() {
     // nothing written.
     let broken = "using 'main.bicep'\n\nparam enableSecretRotation = false\nparam = 1\n";
     fs::write(dir.join("app/broken.bicepparam"), broken).unwrap();
-    let run = armfix(dir, &["fix", "--yes", "app"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    let r = run(dir, &["fix", "--yes", "app"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        run.stderr.contains("error: app/broken.bicepparam:4:7: "),
+        r.stderr.contains("error: app/broken.bicepparam:4:7: "),
         "{}",
-        run.stderr
+        r.stderr
     );
     assert_eq!(
         fs::read_to_string(dir.join("app/broken.bicepparam")).unwrap(),
@@ -214,7 +171,7 @@ fn check_exit_codes() {
 /// stable.
 #[test]
 fn corpus_parameter_file_beside_its_template() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep");
+    let corpus = corpus("bicep");
     let param =
         corpus.join("mspnp__aks-baseline__workload-team__azuredeploy.parameters.prod.bicepparam");
     let template = corpus.join("mspnp__aks-baseline__workload-team__cluster-stamp.bicep");
@@ -232,13 +189,13 @@ fn corpus_parameter_file_beside_its_template() {
     )
     .unwrap();
     fs::write(dir.join("cluster-stamp.bicep"), bytes(&template)).unwrap();
-    let first = armfix(dir, &["fix", "--yes", "--color", "never", "."]);
+    let first = run(dir, &["fix", "--yes", "--color", "never", "."]);
     assert_ne!(first.code, 2, "{}", first.stderr);
     assert_eq!(
         fs::read(dir.join("azuredeploy.parameters.prod.bicepparam")).unwrap(),
         fs::read(&param).unwrap()
     );
     let after = tree(dir);
-    armfix(dir, &["fix", "--yes", "--color", "never", "."]);
+    run(dir, &["fix", "--yes", "--color", "never", "."]);
     assert_eq!(tree(dir), after);
 }

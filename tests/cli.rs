@@ -2,40 +2,12 @@
 //! which files a walk reads, colour, and how files are written (permissions, symbolic links).
 //! Every test runs the real binary in a temporary folder.
 
-mod common;
-
-use assert_cmd::Command;
-use common::{
-    read, write, BIN, CLEAN, INVALID, MANUAL, NEEDS_FIX, NEEDS_FIX_FINDING, NEEDS_FIX_FIXED,
+use crate::util::{
+    armfix, read, run, run_cmd, run_stdin, tree, write, CLEAN, INVALID, MANUAL, NEEDS_FIX,
+    NEEDS_FIX_FINDING, NEEDS_FIX_FIXED,
 };
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
-
-/// `armfix` run in `dir`, with colour left to its default and no `NO_COLOR`.
-fn armfix(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir).env_remove("NO_COLOR");
-    c
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    run_with(armfix(dir).args(args))
-}
-
-fn run_with(cmd: &mut Command) -> Run {
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().expect("armfix exited"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
 
 /// The paths at the start of `check`'s finding lines, in output order.
 fn finding_paths(stdout: &str) -> Vec<String> {
@@ -48,25 +20,6 @@ fn finding_paths(stdout: &str) -> Vec<String> {
 
 fn tmp() -> TempDir {
     tempfile::tempdir().unwrap()
-}
-
-/// Every file under `dir` with its bytes, to prove a run changed nothing.
-fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                stack.push(p);
-            } else if meta.is_file() {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -92,7 +45,7 @@ fn check_with_findings_exits_1_with_one_line_per_finding_and_a_summary() {
     write(d.path(), "a.json", NEEDS_FIX);
     write(d.path(), "sub/b.json", MANUAL);
     write(d.path(), "c.json", CLEAN);
-    let before = snapshot_tree(d.path());
+    let before = tree(d.path());
     let r = run(d.path(), &["check"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
@@ -115,7 +68,7 @@ fn check_with_findings_exits_1_with_one_line_per_finding_and_a_summary() {
         "Found 2 findings (1 fixable directly, 0 fixable at their source, 1 manual review) in 3 files."
     );
     assert_eq!(r.stderr, "");
-    assert_eq!(snapshot_tree(d.path()), before, "check writes nothing");
+    assert_eq!(tree(d.path()), before, "check writes nothing");
 }
 
 #[test]
@@ -142,12 +95,12 @@ fn fix_yes_writes_everything_exits_0_and_a_second_run_is_a_no_op() {
         r.stderr
     );
     // `-y` is the same flag; nothing is left to do.
-    let after = snapshot_tree(d.path());
+    let after = tree(d.path());
     let r = run(d.path(), &["fix", "-y"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "");
     assert!(!r.stderr.contains("wrote"), "{}", r.stderr);
-    assert_eq!(snapshot_tree(d.path()), after, "byte for byte unchanged");
+    assert_eq!(tree(d.path()), after, "byte for byte unchanged");
     assert_eq!(run(d.path(), &["check"]).code, 0);
 }
 
@@ -177,11 +130,7 @@ fn fix_without_a_terminal_behaves_as_dry_run_and_says_how_to_write() {
     let d = tmp();
     write(d.path(), "aks.json", NEEDS_FIX);
     // assert_cmd gives the child a pipe, not a terminal, for standard input.
-    let r = run_with(
-        armfix(d.path())
-            .args(["fix", "--color", "never"])
-            .write_stdin("y\ny\n"),
-    );
+    let r = run_stdin(d.path(), &["fix", "--color", "never"], "y\ny\n");
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("+++ b/aks.json"), "the diff is shown");
     assert!(r.stderr.contains("not a terminal"), "{}", r.stderr);
@@ -316,8 +265,9 @@ fn output_is_sorted_by_path_and_the_same_on_every_run() {
     write(d.path(), "m0/broken.json", INVALID);
     let mut outputs = Vec::new();
     for threads in ["1", "2", "8", "3"] {
-        let r = run_with(
-            armfix(d.path())
+        let r = run_cmd(
+            armfix()
+                .current_dir(d.path())
                 .arg("check")
                 .env("RAYON_NUM_THREADS", threads),
         );
@@ -357,8 +307,9 @@ fn color_always_paints_and_never_or_no_color_does_not() {
     let r = run(d.path(), &["fix", "--dry-run", "--color", "never"]);
     assert!(r.stdout.contains("+++ b/aks.json"));
     assert!(!r.stdout.contains('\x1b'));
-    let r = run_with(
-        armfix(d.path())
+    let r = run_cmd(
+        armfix()
+            .current_dir(d.path())
             .args(["fix", "--dry-run"])
             .env("NO_COLOR", "1"),
     );
@@ -375,14 +326,14 @@ fn color_always_paints_and_never_or_no_color_does_not() {
 #[test]
 fn fix_stdin_prints_the_fixed_document() {
     let d = tmp();
-    let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(NEEDS_FIX));
+    let r = run_stdin(d.path(), &["fix", "-"], NEEDS_FIX);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, NEEDS_FIX_FIXED);
     assert!(!r.stderr.contains("Apply"), "never prompts");
 
     // CRLF and a BOM come back as they went in.
     let crlf = format!("\u{feff}{}", NEEDS_FIX.replace('\n', "\r\n"));
-    let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(crlf));
+    let r = run_stdin(d.path(), &["fix", "-"], crlf);
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stdout,
@@ -399,17 +350,17 @@ fn fix_stdin_passes_other_input_through_unchanged() {
         "not JSON at all, and no cluster",
         "{\"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#\", \"x\": \"managedClusters\"}",
     ] {
-        let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(input));
+        let r = run_stdin(d.path(), &["fix", "-"], input);
         assert_eq!(r.code, 0, "{input}: {}", r.stderr);
         assert_eq!(r.stdout, input);
     }
     // Manual review: unchanged, exit 1, the finding on stderr.
-    let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(MANUAL));
+    let r = run_stdin(d.path(), &["fix", "-"], MANUAL);
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, MANUAL);
     assert!(r.stderr.contains("<stdin>:11:23: "), "{}", r.stderr);
     // Invalid: unchanged, exit 2, the place on stderr.
-    let r = run_with(armfix(d.path()).args(["fix", "-"]).write_stdin(INVALID));
+    let r = run_stdin(d.path(), &["fix", "-"], INVALID);
     assert_eq!(r.code, 2);
     assert_eq!(r.stdout, INVALID);
     assert!(r.stderr.contains("<stdin>:6:7: "), "{}", r.stderr);
@@ -418,7 +369,7 @@ fn fix_stdin_passes_other_input_through_unchanged() {
 #[test]
 fn check_and_patch_read_stdin() {
     let d = tmp();
-    let r = run_with(armfix(d.path()).args(["check", "-"]).write_stdin(NEEDS_FIX));
+    let r = run_stdin(d.path(), &["check", "-"], NEEDS_FIX);
     assert_eq!(r.code, 1);
     assert!(
         r.stdout
@@ -426,10 +377,10 @@ fn check_and_patch_read_stdin() {
         "{}",
         r.stdout
     );
-    let r = run_with(armfix(d.path()).args(["check", "-"]).write_stdin(CLEAN));
+    let r = run_stdin(d.path(), &["check", "-"], CLEAN);
     assert_eq!(r.code, 0);
 
-    let r = run_with(armfix(d.path()).args(["patch", "-"]).write_stdin(NEEDS_FIX));
+    let r = run_stdin(d.path(), &["patch", "-"], NEEDS_FIX);
     assert_eq!(r.code, 0);
     let patch: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
@@ -452,7 +403,7 @@ fn check_and_patch_read_stdin() {
         serde_json::from_str::<serde_json::Value>(NEEDS_FIX_FIXED).unwrap()
     );
 
-    let r = run_with(armfix(d.path()).args(["patch", "-"]).write_stdin(CLEAN));
+    let r = run_stdin(d.path(), &["patch", "-"], CLEAN);
     assert_eq!((r.code, r.stdout.as_str()), (0, "[]\n"));
 }
 
@@ -592,7 +543,7 @@ fn files_that_cannot_concern_the_rule_are_skipped_silently() {
     // Not JSON, but without the marker it is never parsed.
     write(d.path(), "broken.json", "{ this is not json");
     write(d.path(), "package.json", r#"{"name": "x"}"#);
-    let before = snapshot_tree(d.path());
+    let before = tree(d.path());
     let r = run(d.path(), &["check"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stderr, "");
@@ -600,7 +551,7 @@ fn files_that_cannot_concern_the_rule_are_skipped_silently() {
     let r = run(d.path(), &["fix", "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "");
-    assert_eq!(snapshot_tree(d.path()), before);
+    assert_eq!(tree(d.path()), before);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -620,7 +571,7 @@ fn writing_keeps_permissions_and_leaves_no_temporary_file() {
     for (name, mode) in [("a.json", 0o640), ("b.json", 0o755), ("c.json", 0o600)] {
         let p = d.path().join(name);
         assert_eq!(read(&p), NEEDS_FIX_FIXED);
-        assert_eq!(common::mode(&p), mode, "{name}");
+        assert_eq!(crate::util::mode(&p), mode, "{name}");
     }
     let names: Vec<String> = std::fs::read_dir(d.path())
         .unwrap()

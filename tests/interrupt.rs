@@ -5,6 +5,7 @@
 //! leftover temporary file must be one armfix recognises, and a rerun must fix the rest and
 //! leave no temporary file behind.
 
+use crate::util::{BIN, SCHEMA};
 use armfix::run::write as apply;
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -12,8 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SCHEMA: &str =
-    "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
 const FILES: usize = 1000;
 const FOLDERS: usize = 10;
 
@@ -47,7 +46,7 @@ fn lay_out(root: &Path) {
 }
 
 fn armfix(root: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_armfix"));
+    let mut c = Command::new(BIN);
     c.args(["fix", "--yes", "--color", "never"])
         .arg(root)
         .stdin(Stdio::null())

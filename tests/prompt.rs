@@ -2,9 +2,7 @@
 //! each diff `armfix fix` asks `Apply this fix to PATH? [y]es/[n]o/[a]ll/[q]uit:` and reads a
 //! line. Also the colour default at a terminal and `NO_COLOR`.
 
-mod common;
-
-use common::{read, write, BIN, NEEDS_FIX, NEEDS_FIX_FIXED};
+use crate::util::{read, write, BIN, NEEDS_FIX, NEEDS_FIX_FIXED};
 use rexpect::process::wait::WaitStatus;
 use rexpect::reader::Options;
 use rexpect::session::{spawn_with_options, PtySession};

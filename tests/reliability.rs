@@ -14,9 +14,10 @@
 //! (`prctl(PR_CAPBSET_DROP)` between fork and exec), so mode bits bind it exactly as they
 //! bind an ordinary user, with no test hook in armfix itself.
 
-use armfix::lang::FileKind;
+use crate::util::{BIN, SCHEMA};
 use armfix::run::discover::{self, Candidate, WalkOptions};
 use armfix::run::engine::{self, Outcome};
+use armfix::lang::FileKind;
 use armfix::{output::present, run::write as apply};
 use std::collections::BTreeMap;
 use std::fs;
@@ -26,11 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SCHEMA: &str =
-    "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
-
 fn armfix() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_armfix"))
+    Command::new(BIN)
 }
 
 /// A template whose one cluster lacks `config`, and the text a careful human would write.

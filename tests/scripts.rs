@@ -2,26 +2,17 @@
 //! snapshotted (findings, then the diff); the fix is idempotent; verification refuses edits
 //! that are not the intended ones; and the command line treats scripts like templates.
 
+use crate::util::{armfix, fixtures, run_cmd, Run as Output};
 use armfix::edit;
 use armfix::finding::{Analysis, Remedy};
-use armfix::lang::script::{self, Dialect};
 use armfix::lang::FileKind;
 use armfix::output::present::{self, Paint};
-use assert_cmd::Command;
+use armfix::lang::script::{self, Dialect};
 use std::fs;
-use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scripts")
-}
+use std::path::Path;
 
 fn fixture_names() -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(fixtures())
-        .expect("fixtures folder")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    crate::util::fixture_names("scripts")
 }
 
 /// A fixture analysed through its file kind, with its verified fixed text.
@@ -33,7 +24,7 @@ struct Run {
 }
 
 fn run(name: &str) -> Run {
-    let path = fixtures().join(name);
+    let path = fixtures("scripts").join(name);
     let original = fs::read_to_string(&path).expect("fixture");
     let kind = FileKind::of(&path).expect("a script extension");
     assert!(
@@ -80,9 +71,7 @@ fn every_fixture_matches_its_snapshot() {
     for name in names {
         let r = run(&name);
         let snapshot = format!("scripts__{}", name.replace(['.', '-'], "_"));
-        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-            insta::assert_snapshot!(snapshot, report(&name, &r));
-        });
+        snapshot!(snapshot, report(&name, &r));
     }
 }
 
@@ -293,26 +282,13 @@ fn extensions_route_to_scripts() {
 
 // ---- the command line ----
 
-fn armfix() -> Command {
-    Command::cargo_bin("armfix").expect("binary")
-}
-
 /// A copy of the fixtures in a temporary folder (tests write to it).
 fn workspace(names: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     for name in names {
-        fs::copy(fixtures().join(name), dir.path().join(name)).expect("copy");
+        fs::copy(fixtures("scripts").join(name), dir.path().join(name)).expect("copy");
     }
     dir
-}
-
-fn stdout(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]
@@ -320,7 +296,9 @@ fn cli_check_reports_scripts() {
     let names = fixture_names();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let dir = workspace(&refs);
-    let (code, out, _) = stdout(
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(
         armfix()
             .arg("check")
             .arg(dir.path())
@@ -357,7 +335,11 @@ fn cli_fix_yes_writes_and_a_second_run_is_clean() {
         .iter()
         .map(|n| fs::read_to_string(dir.path().join(n)).unwrap())
         .collect();
-    let (code, out, err) = stdout(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_cmd(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("+  --enable-secret-rotation \\\n"), "{out}");
     assert!(err.contains("Fixed 7 of 7 fixable findings"), "{err}");
@@ -372,13 +354,17 @@ fn cli_fix_yes_writes_and_a_second_run_is_clean() {
     }
     let crlf = fs::read_to_string(dir.path().join("crlf.sh")).unwrap();
     assert!(crlf.contains("  --enable-secret-rotation \\\r\n"));
-    let (code, out, _) = stdout(armfix().args(["check", "."]).current_dir(dir.path()));
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("All checked: no findings in 4 files."),
         "{out}"
     );
-    let (code, out, _) = stdout(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
     assert_eq!((code, out.as_str()), (0, ""));
 }
 
@@ -393,7 +379,11 @@ fn run_text(name: &str, text: &str) -> String {
 fn cli_manual_review_keeps_exit_one_and_writes_nothing_it_cannot_prove() {
     let dir = workspace(&["variable-built.sh", "redirection.sh"]);
     let original = fs::read_to_string(dir.path().join("variable-built.sh")).unwrap();
-    let (code, out, err) = stdout(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_cmd(armfix().args(["fix", "--yes", "."]).current_dir(dir.path()));
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains("variable-built.sh:3:28: Azure.AKS.SecretStoreRotation: needs manual review"),
@@ -416,7 +406,9 @@ fn cli_dry_run_writes_nothing() {
     let dir = workspace(&["one-liner-comment.sh"]);
     let path = dir.path().join("one-liner-comment.sh");
     let original = fs::read_to_string(&path).unwrap();
-    let (code, out, _) = stdout(armfix().args(["fix", "--dry-run"]).arg(&path));
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(armfix().args(["fix", "--dry-run"]).arg(&path));
     assert_eq!(code, 1);
     assert!(out.contains(
         "+az aks create -g rg -n aks --enable-addons azure-keyvault-secrets-provider \
@@ -429,7 +421,11 @@ fn cli_dry_run_writes_nothing() {
 fn cli_patch_says_scripts_have_no_json_patch() {
     let dir = workspace(&["bash-continued.sh"]);
     let path = dir.path().join("bash-continued.sh");
-    let (code, out, err) = stdout(armfix().arg("patch").arg(&path));
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+    } = run_cmd(armfix().arg("patch").arg(&path));
     assert_eq!(code, 0);
     assert_eq!(out, "[]\n");
     assert!(err.contains("not a JSON Patch"), "{err}");
@@ -440,13 +436,19 @@ fn cli_walk_finds_pipelines_in_hidden_folders() {
     let dir = tempfile::tempdir().unwrap();
     let wf = dir.path().join(".github/workflows");
     fs::create_dir_all(&wf).unwrap();
-    fs::copy(fixtures().join("github-actions.yml"), wf.join("deploy.yml")).unwrap();
+    fs::copy(
+        fixtures("scripts").join("github-actions.yml"),
+        wf.join("deploy.yml"),
+    )
+    .unwrap();
     fs::write(
         dir.path().join("notes.txt"),
         "az aks create -a azure-keyvault-secrets-provider\n",
     )
     .unwrap();
-    let (code, out, _) = stdout(armfix().args(["check", "."]).current_dir(dir.path()));
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
     assert_eq!(code, 1);
     assert!(
         out.contains(".github/workflows/deploy.yml:20:29: "),
@@ -463,7 +465,9 @@ fn cli_utf16_powershell_is_an_error_not_a_silent_skip() {
         bytes.extend(u.to_le_bytes());
     }
     fs::write(dir.path().join("create.ps1"), bytes).unwrap();
-    let (code, _, err) = stdout(armfix().args(["check", "."]).current_dir(dir.path()));
+    let Output {
+        code, stderr: err, ..
+    } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
     assert_eq!(code, 2);
     assert!(
         err.contains("create.ps1") && err.contains("UTF-16"),
@@ -476,7 +480,7 @@ fn cli_utf16_powershell_is_an_error_not_a_silent_skip() {
 #[test]
 fn truncated_scripts_never_panic_and_plans_always_verify() {
     for name in fixture_names() {
-        let text = fs::read_to_string(fixtures().join(&name)).unwrap();
+        let text = fs::read_to_string(fixtures("scripts").join(&name)).unwrap();
         for cut in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
             let part = &text[..cut];
             for d in [Dialect::Shell, Dialect::PowerShell, Dialect::Yaml] {
@@ -535,7 +539,7 @@ fn mangled_scripts_never_panic_and_plans_always_verify() {
         (seed % n as u64) as usize
     };
     for name in fixture_names() {
-        let text = fs::read_to_string(fixtures().join(&name)).unwrap();
+        let text = fs::read_to_string(fixtures("scripts").join(&name)).unwrap();
         for _ in 0..std::env::var("FUZZ_ROUNDS")
             .ok()
             .and_then(|v| v.parse().ok())

@@ -1,20 +1,13 @@
 //! `--stdin-filename NAME` reads standard input as the kind of file NAME names, so Bicep and
 //! scripts can be piped through `fix -` and `patch -` like JSON.
 
-use assert_cmd::Command;
+use crate::util::run_stdin;
+use std::path::Path;
 
+/// `armfix ARGS` in the package's folder with `input` on standard input.
 fn run(args: &[&str], input: &str) -> (i32, String, String) {
-    let out = Command::cargo_bin("armfix")
-        .unwrap()
-        .args(args)
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let r = run_stdin(Path::new(env!("CARGO_MANIFEST_DIR")), args, input);
+    (r.code, r.stdout, r.stderr)
 }
 
 const BICEP: &str = "resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {

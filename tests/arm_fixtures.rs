@@ -5,16 +5,13 @@
 //! original, leaves every byte outside the edits alone, keeps the file's style, and that a
 //! second run finds nothing to fix.
 
-mod common;
-
+use crate::util::{armfix, corpus_entries, fixtures, line_col, parse_json, run_cmd, visible, Run};
 use armfix::edit::Edit;
+use armfix::run::engine::{self, Outcome};
 use armfix::finding::{Analysis, Remedy};
 use armfix::lang::FileKind;
 use armfix::output::present::{self, Paint};
-use armfix::run::engine::{self, Outcome};
-use common::{fixtures_dir, line_col, parse_json, visible, BIN};
 use similar::{ChangeTag, TextDiff};
-use std::process::Command;
 
 /// What a fixture must produce.
 #[derive(Debug, Clone, Copy)]
@@ -135,7 +132,7 @@ fixtures! {
 
 #[test]
 fn every_fixture_is_listed() {
-    let mut on_disk: Vec<String> = std::fs::read_dir(fixtures_dir())
+    let mut on_disk: Vec<String> = std::fs::read_dir(fixtures("arm"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json"))
@@ -151,16 +148,11 @@ fn every_fixture_is_listed() {
 
 /// Runs the binary in the fixtures folder; returns a transcript for the snapshot.
 fn transcript(args: &[&str], file: &str) -> (i32, String, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg(file)
-        .current_dir(fixtures_dir())
-        .env_remove("NO_COLOR")
-        .output()
-        .unwrap();
-    let code = out.status.code().expect("exited");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = run_cmd(armfix().args(args).arg(file).current_dir(fixtures("arm")));
     let mut t = format!("$ armfix {} {file}\nexit: {code}\n", args.join(" "));
     if !stdout.is_empty() {
         t += &format!("--- stdout\n{}", visible(&stdout));
@@ -175,7 +167,7 @@ fn transcript(args: &[&str], file: &str) -> (i32, String, String, String) {
 }
 
 fn run(file: &str, expect: Expect) {
-    let bytes = std::fs::read(fixtures_dir().join(file)).unwrap();
+    let bytes = std::fs::read(fixtures("arm").join(file)).unwrap();
     let outcome = engine::process_bytes(bytes.clone(), FileKind::Json);
 
     let (check_code, check_out, _, check_t) = transcript(&["check"], file);
@@ -251,14 +243,11 @@ fn run(file: &str, expect: Expect) {
         header += &format!("fixed: {}\n", describe(fixed));
     }
     let snapshot = format!("{header}\n{check_t}\n{fix_t}\n{patch_t}");
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-        description => format!("tests/fixtures/arm/{file}: check, fix --dry-run and patch (CR shown as ␍, tab as ␉)"),
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!(name, snapshot);
-    });
+    snapshot!(
+        name,
+        snapshot,
+        description => format!("tests/fixtures/arm/{file}: check, fix --dry-run and patch (CR shown as ␍, tab as ␉)")
+    );
 }
 
 fn gcd(a: usize, b: usize) -> usize {
@@ -463,7 +452,7 @@ fn check_fix(original: &str, analysis: &Analysis, fixed: &str, expect: Expect) {
 /// covered by the generic check; spelled out here for the record).
 #[test]
 fn numbers_and_escapes_keep_their_spelling() {
-    let original = common::read(fixtures_dir().join("numbers-and-escapes.json"));
+    let original = crate::util::read(fixtures("arm").join("numbers-and-escapes.json"));
     let Outcome::Analysed {
         fixed: Some(fixed), ..
     } = engine::process_text(original.clone(), FileKind::Json)
@@ -499,13 +488,10 @@ fn numbers_and_escapes_keep_their_spelling() {
 /// when it is present: every fix verifies, and a second pass finds nothing.
 #[test]
 fn corpus_fixes_verify_when_present() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/arm");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("skipped: {} is absent", dir.display());
+    let Some(paths) = corpus_entries("arm") else {
         return;
     };
-    for entry in entries {
-        let path = entry.unwrap().path();
+    for path in paths {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };

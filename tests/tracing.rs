@@ -1,48 +1,38 @@
-//! Issue 3: values are followed to their source (variables, expressions, parameter defaults,
+//! Tracing: values are followed to their source (variables, expressions, parameter defaults,
 //! nested deployments, parameter files) and fixed there. Each folder under
 //! `tests/fixtures/trace/` is a small repository; the test copies it, snapshots what
 //! `fix --dry-run` shows, checks the specific edits, writes with `fix --yes`, and proves a
 //! second run finds nothing left to fix.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/trace")
-        .join(name)
-}
+use crate::util::{fixtures, run, temp_copy, tree, Run};
 
-use common::{armfix_in as armfix, copy_dir, Outcome as Run};
+fn fixture(name: &str) -> PathBuf {
+    fixtures("trace").join(name)
+}
 
 /// Copies the case, snapshots the dry run, writes the fixes, and checks idempotence.
 /// Returns the temporary folder (kept alive by the guard) for further checks.
 fn run_case(name: &str) -> (tempfile::TempDir, Run) {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(name), tmp.path());
-    let dry = armfix(tmp.path(), &["fix", "--dry-run", "--color", "never", "."]);
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-        // Diffs of CRLF files are shown with a visible mark so the snapshot keeps them.
-    }, {
-        insta::assert_snapshot!(
-            format!("trace__{name}"),
-            format!("{}\n--- stderr ---\n{}", dry.stdout.replace('\r', "␍"), dry.stderr)
-        );
-    });
-    let before = snapshot_tree(tmp.path());
-    let write = armfix(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
-    assert_ne!(write.code, 2, "fix --yes failed: {}", write.stderr);
-    let after = snapshot_tree(tmp.path());
-    let again = armfix(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
-    assert_eq!(
-        snapshot_tree(tmp.path()),
-        after,
-        "a second run changed files"
+    let tmp = temp_copy(&fixture(name));
+    let dry = run(tmp.path(), &["fix", "--dry-run", "--color", "never", "."]);
+    // Diffs of CRLF files are shown with a visible mark so the snapshot keeps them.
+    snapshot!(
+        format!("trace__{name}"),
+        format!(
+            "{}\n--- stderr ---\n{}",
+            dry.stdout.replace('\r', "␍"),
+            dry.stderr
+        )
     );
+    let before = tree(tmp.path());
+    let write = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_ne!(write.code, 2, "fix --yes failed: {}", write.stderr);
+    let after = tree(tmp.path());
+    let again = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(tree(tmp.path()), after, "a second run changed files");
     assert!(
         again.stderr.contains("Fixed 0 of 0 fixable findings"),
         "second run still finds fixable findings: {}",
@@ -57,32 +47,10 @@ fn run_case(name: &str) -> (tempfile::TempDir, Run) {
     (tmp, dry)
 }
 
-fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in walk(dir) {
-        out.push((entry.clone(), fs::read(&entry).unwrap()));
-    }
-    out.sort();
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 fn patch(dir: &Path, file: &str) -> serde_json::Value {
-    let run = armfix(dir, &["patch", file]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    serde_json::from_str(&run.stdout).unwrap()
+    let r = run(dir, &["patch", file]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
 }
 
 fn read(dir: &Path, file: &str) -> String {
@@ -113,9 +81,8 @@ fn variable_holding_the_addon_profiles_object() {
 
 #[test]
 fn string_variable_used_elsewhere_is_fixed_with_a_note() {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture("variable-string"), tmp.path());
-    let check = armfix(tmp.path(), &["check", "."]);
+    let tmp = temp_copy(&fixture("variable-string"));
+    let check = run(tmp.path(), &["check", "."]);
     assert_eq!(check.code, 1);
     assert!(
         check.stdout.contains("fixed in variable `rotate`"),
@@ -246,36 +213,34 @@ fn untraceable_values_need_manual_review_with_place_and_reason() {
 
 #[test]
 fn force_literal_overwrites_expressions_on_request() {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture("manual-review"), tmp.path());
-    let run = armfix(
+    let tmp = temp_copy(&fixture("manual-review"));
+    let r = run(
         tmp.path(),
         &["fix", "--yes", "--force-literal", "--color", "never", "."],
     );
     assert!(
-        run.stdout
+        r.stdout
             .contains("+        \"config\": { \"enableSecretRotation\": \"true\" }")
-            || run.stdout.contains("\"enableSecretRotation\": \"true\""),
+            || r.stdout.contains("\"enableSecretRotation\": \"true\""),
         "{}",
-        run.stdout
+        r.stdout
     );
     let v: serde_json::Value = serde_json::from_str(&read(tmp.path(), "azuredeploy.json")).unwrap();
     let rotation = &v["resources"][0]["properties"]["addonProfiles"]
         ["azureKeyvaultSecretsProvider"]["config"]["enableSecretRotation"];
     assert_eq!(rotation, "true");
-    let again = armfix(tmp.path(), &["check", "."]);
+    let again = run(tmp.path(), &["check", "."]);
     assert_eq!(again.code, 0, "{}", again.stdout);
 }
 
 #[test]
 fn summary_counts_direct_source_and_manual() {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture("parameter-default"), tmp.path());
-    let run = armfix(tmp.path(), &["check", "."]);
+    let tmp = temp_copy(&fixture("parameter-default"));
+    let r = run(tmp.path(), &["check", "."]);
     assert!(
-        run.stdout
+        r.stdout
             .contains("0 fixable directly, 3 fixable at their source, 1 manual review"),
         "{}",
-        run.stdout
+        r.stdout
     );
 }

@@ -3,6 +3,7 @@
 //! prefilter, finds a finding must pass the prefilter. Fixtures written here cover the
 //! spellings the corpus may lack (any case, escaped letters, UTF-8 BOM).
 
+use crate::util::{corpus, SCHEMA};
 use armfix::lang::FileKind;
 use armfix::run::read;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn corpus_files_with_findings_pass_the_prefilter() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let corpus = corpus("");
     if !corpus.is_dir() {
         eprintln!("skipped: {} is absent", corpus.display());
         return;
@@ -64,9 +65,6 @@ fn corpus_files_with_findings_pass_the_prefilter() {
     // The corpus is there to exercise this: it must hold files with findings.
     assert!(with_findings > 0, "no corpus file has a finding");
 }
-
-const SCHEMA: &str =
-    "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
 
 fn template(ty: &str) -> String {
     format!(
