@@ -7,16 +7,16 @@ use crate::finding::{Finding, FixSource};
 use crate::lang::arm::plan::Options;
 use crate::lang::FileKind;
 use crate::output::present::{self, Paint, Totals};
+use crate::output::progress::Spinner;
 use crate::output::report;
-use crate::run::discover::{self, Candidate, Found, WalkOptions};
+use crate::run::batch::{process_tree, read_stdin, Walk};
+use crate::run::discover::{Candidate, WalkOptions};
 use crate::run::engine::{self, FileReport, Outcome};
 use crate::run::write as apply;
 use crate::settings::{self as config, Config};
-use anyhow::{Context, Result};
-use rayon::prelude::*;
-use std::io::{BufRead, IsTerminal, Read, Write};
+use anyhow::Result;
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -99,15 +99,22 @@ pub struct Output {
 }
 
 /// The walk's settings: a list given on the command line replaces the file's list.
-fn with_config(mut walk: WalkArgs, settings: &Config) -> WalkArgs {
+fn with_config(mut walk: WalkArgs, settings: &Config) -> Walk {
     if walk.include.is_empty() {
         walk.include = settings.include.clone().unwrap_or_default();
     }
     if walk.exclude.is_empty() {
         walk.exclude = settings.exclude.clone().unwrap_or_default();
     }
-    walk.no_ignore = walk.no_ignore || settings.no_ignore.unwrap_or(false);
-    walk
+    Walk {
+        stdin_kind: stdin_kind(walk.stdin_filename.as_deref()),
+        options: WalkOptions {
+            include: walk.include,
+            exclude: walk.exclude,
+            no_ignore: walk.no_ignore || settings.no_ignore.unwrap_or(false),
+        },
+        paths: walk.paths,
+    }
 }
 
 /// `armfix completions SHELL`.
@@ -128,277 +135,6 @@ fn man() -> Result<i32> {
     Ok(EXIT_CLEAN)
 }
 
-/// Discovers and processes every file, then the parameter files that feed the templates.
-fn process_tree(walk: &WalkArgs, options: &Options) -> Result<Vec<FileReport>> {
-    let mut reports = process_all(walk, options)?;
-    link_parameter_files(&mut reports);
-    point_compiled_json_at_bicep(&mut reports);
-    Ok(reports)
-}
-
-/// ARM JSON compiled from Bicep: when its source (`STEM.bicep` beside it) was scanned, the
-/// fix belongs there, so the JSON's fixes are dropped and its findings say to rebuild it;
-/// otherwise the JSON is fixed and its findings say the source should be fixed too.
-fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
-    use crate::finding::Remedy;
-    let scanned: std::collections::HashSet<std::path::PathBuf> = reports
-        .iter()
-        .filter_map(|r| match &r.candidate {
-            Candidate::File(p) => Some(p.clone()),
-            Candidate::Stdin => None,
-        })
-        .collect();
-    for r in reports.iter_mut() {
-        let Candidate::File(path) = &r.candidate else {
-            continue;
-        };
-        let Outcome::Analysed {
-            analysis, fixed, ..
-        } = &mut r.outcome
-        else {
-            continue;
-        };
-        if !analysis.compiled_from_bicep || analysis.findings.is_empty() {
-            continue;
-        }
-        let source = path.with_extension("bicep");
-        let name = source
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if scanned.contains(&source) {
-            let reason = format!(
-                "compiled from {name}, which armfix fixes at its source: rebuild this file \
-                 (`az bicep build --file {name}`)"
-            );
-            for f in &mut analysis.findings {
-                f.message = format!("{}; {reason}", f.message);
-                f.remedy = Remedy::ManualReview {
-                    reason: reason.clone(),
-                    expression: String::new(),
-                };
-                f.source = None;
-            }
-            analysis.patch.clear();
-            analysis.edits.clear();
-            *fixed = None;
-        } else {
-            for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
-                f.message = format!(
-                    "{} (this file was compiled from Bicep: fix its source {name} too, or it \
-                     will come back at the next build)",
-                    f.message
-                );
-            }
-        }
-    }
-}
-
-/// Replaces the reports of parameter files that feed a scanned template's rotation setting
-/// with their analysis. Parameter files of templates that were not scanned stay untouched.
-fn link_parameter_files(reports: &mut [FileReport]) {
-    use crate::lang::arm::params::{self, Demand};
-    let mut wanted: Vec<(usize, Vec<Demand>)> = Vec::new();
-    let templates: Vec<(
-        std::path::PathBuf,
-        String,
-        Vec<crate::lang::arm::trace::ParamDemand>,
-    )> = reports
-        .iter()
-        .filter_map(|r| match (&r.candidate, &r.outcome) {
-            (Candidate::File(p), Outcome::Analysed { analysis, .. })
-                if !analysis.parameters.is_empty() =>
-            {
-                Some((p.clone(), r.display(), analysis.parameters.clone()))
-            }
-            _ => None,
-        })
-        .collect();
-    if templates.is_empty() {
-        return;
-    }
-    for (i, r) in reports.iter().enumerate() {
-        let (Candidate::File(p), Outcome::Skipped) = (&r.candidate, &r.outcome) else {
-            continue;
-        };
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase());
-        if !name.is_some_and(|n| n.contains("param")) {
-            continue;
-        }
-        let by_metadata = std::fs::read_to_string(p)
-            .ok()
-            .and_then(|t| params::metadata_template(p, &t))
-            .and_then(|t| std::fs::canonicalize(t).ok());
-        let mut demands = Vec::new();
-        for (t, display, needs) in &templates {
-            let linked = params::named_for(t, p)
-                || by_metadata.is_some() && by_metadata == std::fs::canonicalize(t).ok();
-            if linked {
-                demands.extend(needs.iter().map(|n| Demand {
-                    parameter: n.clone(),
-                    template: display.clone(),
-                }));
-            }
-        }
-        if !demands.is_empty() {
-            wanted.push((i, demands));
-        }
-    }
-    replace_linked(reports, &wanted, engine::process_parameter_file);
-
-    // `.bicepparam` files name their template in `using '…'` (relative to their folder).
-    // One is analysed when that template was scanned and demands parameters, unless its own
-    // analysis (e.g. as parameters of the AKS module) already found something.
-    let canonical: Vec<Option<std::path::PathBuf>> = templates
-        .iter()
-        .map(|(t, ..)| std::fs::canonicalize(t).ok())
-        .collect();
-    let mut bicepparams: Vec<(usize, Vec<Demand>)> = Vec::new();
-    for (i, r) in reports.iter().enumerate() {
-        let Candidate::File(p) = &r.candidate else {
-            continue;
-        };
-        let free = match &r.outcome {
-            Outcome::Skipped => true,
-            Outcome::Analysed { analysis, .. } => analysis.findings.is_empty(),
-            Outcome::Error(_) => false,
-        };
-        if !free
-            || !p
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("bicepparam"))
-        {
-            continue;
-        }
-        let target = std::fs::read(p)
-            .ok()
-            .and_then(|b| crate::run::read::decode(b).ok())
-            .and_then(|t| crate::lang::bicep::using_target(&t))
-            .map(|u| p.parent().unwrap_or(std::path::Path::new("")).join(u))
-            .and_then(|t| std::fs::canonicalize(t).ok());
-        let Some(target) = target else { continue };
-        let demands: Vec<Demand> = templates
-            .iter()
-            .zip(&canonical)
-            .filter(|(_, c)| c.as_ref() == Some(&target))
-            .flat_map(|((_, display, needs), _)| {
-                needs.iter().map(|n| Demand {
-                    parameter: n.clone(),
-                    template: display.clone(),
-                })
-            })
-            .collect();
-        if !demands.is_empty() {
-            bicepparams.push((i, demands));
-        }
-    }
-    replace_linked(reports, &bicepparams, engine::process_bicepparam_file);
-}
-
-/// Processes the linked parameter files (report index and demands) in parallel with
-/// `process`, and puts their reports in place of the ones the walk made.
-fn replace_linked(
-    reports: &mut [FileReport],
-    linked: &[(usize, Vec<crate::lang::arm::params::Demand>)],
-    process: fn(&PathBuf, &[crate::lang::arm::params::Demand]) -> FileReport,
-) {
-    let done: Vec<(usize, FileReport)> = linked
-        .par_iter()
-        .filter_map(|(i, demands)| match &reports[*i].candidate {
-            Candidate::File(p) => Some((*i, process(p, demands))),
-            Candidate::Stdin => None,
-        })
-        .collect();
-    for (i, report) in done {
-        reports[i] = report;
-    }
-}
-
-/// Discovers and processes every file; walk errors come back as error reports. Files are
-/// processed on the walker's threads as soon as they are found; the reports are sorted by
-/// path at the end, so the output does not depend on the parallelism. Only reports with
-/// findings keep the file's text, so memory grows with the files in flight and the findings,
-/// not with the repository.
-fn process_all(walk: &WalkArgs, options: &Options) -> Result<Vec<FileReport>> {
-    let opts = WalkOptions {
-        include: walk.include.clone(),
-        exclude: walk.exclude.clone(),
-        no_ignore: walk.no_ignore,
-    };
-    let stdin = if walk.paths.iter().any(|p| p.as_os_str() == "-") {
-        Some(read_stdin()?)
-    } else {
-        None
-    };
-    let reports = Mutex::new(Vec::new());
-    let process = |found: Found| {
-        let report = match found {
-            Found::Candidate(c @ Candidate::Stdin) => FileReport {
-                outcome: engine::process_bytes_with(
-                    stdin.clone().unwrap_or_default(),
-                    stdin_kind(walk.stdin_filename.as_deref()),
-                    options,
-                ),
-                candidate: c,
-            },
-            Found::Candidate(c @ Candidate::File(_)) => {
-                let Candidate::File(p) = &c else {
-                    unreachable!("matched as a file")
-                };
-                lighten(engine::process_path_with(p, c.kind(), options))
-            }
-            Found::Error(e) => FileReport {
-                candidate: Candidate::File(e.path),
-                outcome: Outcome::Error(engine::FileError {
-                    line_col: None,
-                    message: e.message,
-                }),
-            },
-        };
-        reports
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(report);
-    };
-    discover::walk(&walk.paths, &opts, &process).map_err(anyhow::Error::msg)?;
-    let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
-    reports.sort_by(|a, b| a.candidate.cmp(&b.candidate));
-    // Only files with something to say can be reported twice; skipped ones cost nothing,
-    // and resolving every path of a large tree would cost a system call per component.
-    Ok(discover::one_name_per_file(reports, |r| {
-        match (&r.candidate, &r.outcome) {
-            (_, Outcome::Skipped) | (Candidate::Stdin, _) => None,
-            (Candidate::File(p), _) => Some(p.as_path()),
-        }
-    }))
-}
-
-/// Drops the text of a report without findings: nothing reads it (findings need it for
-/// their end positions in machine reports, fixes for the diff).
-fn lighten(mut report: FileReport) -> FileReport {
-    if let Outcome::Analysed {
-        original,
-        analysis,
-        fixed: None,
-    } = &mut report.outcome
-    {
-        if analysis.findings.is_empty() {
-            *original = String::new();
-        }
-    }
-    report
-}
-
-fn read_stdin() -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut buf)
-        .context("cannot read standard input")?;
-    Ok(buf)
-}
-
 fn count(totals: &mut Totals, findings: &[Finding]) {
     totals.files += 1;
     totals.fixable += findings.iter().filter(|f| f.is_fixable()).count();
@@ -409,7 +145,7 @@ fn count(totals: &mut Totals, findings: &[Finding]) {
     totals.manual += findings.iter().filter(|f| !f.is_fixable()).count();
 }
 
-fn check(walk: &WalkArgs, options: &Options, output: &Output) -> Result<i32> {
+fn check(walk: &Walk, options: &Options, output: &Output) -> Result<i32> {
     let reports = processed(walk, options, output)?;
     let mut totals = Totals::default();
     let writes = vec![report::Write::No; reports.len()];
@@ -475,7 +211,7 @@ fn check(walk: &WalkArgs, options: &Options, output: &Output) -> Result<i32> {
 
 /// Processes the tree, with a progress spinner on stderr when a person watches a walk that
 /// takes more than a moment.
-fn processed(walk: &WalkArgs, options: &Options, output: &Output) -> Result<Vec<FileReport>> {
+fn processed(walk: &Walk, options: &Options, output: &Output) -> Result<Vec<FileReport>> {
     let spinner = Spinner::start(
         output.format == Format::Text && !output.quiet && std::io::stderr().is_terminal(),
     );
@@ -560,50 +296,6 @@ fn summary_md(
     }
 }
 
-/// A spinner on stderr that shows only if the work lasts longer than a moment.
-struct Spinner {
-    shared: Option<std::sync::Arc<(std::sync::Mutex<bool>, indicatif::ProgressBar)>>,
-}
-
-impl Spinner {
-    const DELAY: std::time::Duration = std::time::Duration::from_millis(300);
-
-    fn start(enabled: bool) -> Spinner {
-        if !enabled {
-            return Spinner { shared: None };
-        }
-        let bar =
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} armfix: reading files ({elapsed})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        let shared = std::sync::Arc::new((std::sync::Mutex::new(false), bar));
-        let late = shared.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Self::DELAY);
-            let (done, bar) = &*late;
-            let done = done.lock().unwrap_or_else(|p| p.into_inner());
-            if !*done {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                bar.enable_steady_tick(std::time::Duration::from_millis(100));
-            }
-        });
-        Spinner {
-            shared: Some(shared),
-        }
-    }
-
-    fn stop(self) {
-        if let Some(shared) = self.shared {
-            let (done, bar) = &*shared;
-            let mut done = done.lock().unwrap_or_else(|p| p.into_inner());
-            *done = true;
-            bar.finish_and_clear();
-        }
-    }
-}
-
 fn exit_code(totals: &Totals, remaining: usize) -> i32 {
     if totals.errors > 0 {
         EXIT_ERROR
@@ -622,19 +314,13 @@ enum Mode {
     Show,
 }
 
-fn fix(
-    walk: &WalkArgs,
-    options: &Options,
-    yes: bool,
-    dry_run: bool,
-    output: &Output,
-) -> Result<i32> {
+fn fix(walk: &Walk, options: &Options, yes: bool, dry_run: bool, output: &Output) -> Result<i32> {
     if output.format != Format::Text {
         return fix_machine(walk, options, yes, output);
     }
     let paint = output.paint;
     if walk.paths.len() == 1 && walk.paths[0].as_os_str() == "-" {
-        return fix_stdin(options, stdin_kind(walk.stdin_filename.as_deref()));
+        return fix_stdin(options, walk.stdin_kind);
     }
     if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("`-` (standard input) cannot be mixed with other paths in `fix`");
@@ -771,7 +457,7 @@ fn write_fix(
 /// `fix` with a machine format: no prompt (so without `--yes` nothing is written), the
 /// report alone on stdout, notes on stderr. Standard input is analysed like a file and
 /// never written.
-fn fix_machine(walk: &WalkArgs, options: &Options, yes: bool, output: &Output) -> Result<i32> {
+fn fix_machine(walk: &Walk, options: &Options, yes: bool, output: &Output) -> Result<i32> {
     if !yes && !output.quiet {
         eprintln!(
             "armfix: `fix --format {}` never prompts, so nothing will be written; \
