@@ -2,118 +2,40 @@
 //! the results in path order, asks (when a person is at the terminal) and writes. Exit codes
 //! follow ruff: 0 nothing left to fix, 1 findings remain, 2 an error in some file.
 
-use crate::cli::{Cli, ColorChoice, Command, FixArgs, Format, OutputArgs, WalkArgs};
+use crate::cli::{Cli, Format};
 use crate::finding::{Finding, FixSource};
 use crate::lang::arm::plan::Options;
 use crate::lang::FileKind;
-use crate::output::present::{self, Paint, Totals};
+use crate::output::present::{self, Totals};
 use crate::output::progress::Spinner;
 use crate::output::report;
 use crate::run::batch::{process_tree, read_stdin, Walk};
-use crate::run::discover::{Candidate, WalkOptions};
+use crate::run::discover::Candidate;
 use crate::run::engine::{self, FileReport, Outcome};
 use crate::run::write as apply;
-use crate::settings::{self as config, Config};
+use crate::settings::{Mode, Output, Settings};
 use anyhow::Result;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 
 pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
+/// Runs the command line's command; the exit code is one of the `EXIT_*` codes.
 pub fn run(cli: Cli) -> Result<i32> {
-    if let Command::Completions { shell } = cli.command {
-        return completions(shell);
-    }
-    if let Command::Man = cli.command {
-        return man();
-    }
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let loaded = config::resolve(cli.config.as_deref(), cli.no_config, &cwd)
-        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-    let settings = loaded.config;
-    let paint = Paint(
-        match cli.color.or(settings.color).unwrap_or(ColorChoice::Auto) {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
-        },
-    );
-    let options = |fix: &FixArgs| Options {
-        force_literal: if fix.no_force_literal {
-            false
-        } else {
-            fix.force_literal || settings.force_literal.unwrap_or(false)
-        },
-    };
-    let output = |o: OutputArgs| Output {
-        format: o.format.or(settings.format).unwrap_or(Format::Text),
-        summary_md: o.summary_md,
-        quiet: o.quiet,
-        verbose: o.verbose,
-        paint,
-        root: cwd.clone(),
-    };
-    match cli.command {
-        Command::Check {
-            walk,
-            fix,
-            output: o,
-        } => check(&with_config(walk, &settings), &options(&fix), &output(o)),
-        Command::Fix {
-            walk,
-            fix: args,
-            output: o,
-            yes,
-            dry_run,
-        } => fix(
-            &with_config(walk, &settings),
-            &options(&args),
-            yes,
-            dry_run,
-            &output(o),
+    let settings = Settings::new(cli).map_err(anyhow::Error::msg)?;
+    match &settings.mode {
+        Mode::Check => check(&settings.walk, &settings.fix, &settings.output),
+        Mode::Fix { yes, dry_run } => fix(
+            &settings.walk,
+            &settings.fix,
+            *yes,
+            *dry_run,
+            &settings.output,
         ),
-        Command::Patch {
-            file,
-            fix,
-            stdin_filename,
-        } => patch(&file, &options(&fix), stdin_kind(stdin_filename.as_deref())),
-        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
-    }
-}
-
-/// How `check` and `fix` report, after flags and armfix.toml.
-#[derive(Debug, Clone)]
-pub struct Output {
-    pub format: Format,
-    pub summary_md: Option<PathBuf>,
-    pub quiet: bool,
-    pub verbose: bool,
-    pub paint: Paint,
-    /// The working folder, the base of relative paths in SARIF.
-    pub root: PathBuf,
-}
-
-/// The walk's settings: a list given on the command line replaces the file's list.
-fn with_config(mut walk: WalkArgs, settings: &Config) -> Walk {
-    if walk.include.is_empty() {
-        walk.include = settings.include.clone().unwrap_or_default();
-    }
-    if walk.exclude.is_empty() {
-        walk.exclude = settings.exclude.clone().unwrap_or_default();
-    }
-    Walk {
-        stdin_kind: stdin_kind(walk.stdin_filename.as_deref()),
-        options: WalkOptions {
-            include: walk.include,
-            exclude: walk.exclude,
-            no_ignore: walk.no_ignore || settings.no_ignore.unwrap_or(false),
-        },
-        paths: walk.paths,
+        Mode::Patch { file } => patch(file, &settings.fix, settings.walk.stdin_kind),
+        Mode::Completions(shell) => completions(*shell),
+        Mode::Man => man(),
     }
 }
 
@@ -308,7 +230,7 @@ fn exit_code(totals: &Totals, remaining: usize) -> i32 {
 
 /// How `fix` decides, file by file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+enum Policy {
     WriteAll,
     Ask,
     Show,
@@ -325,12 +247,12 @@ fn fix(walk: &Walk, options: &Options, yes: bool, dry_run: bool, output: &Output
     if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("`-` (standard input) cannot be mixed with other paths in `fix`");
     }
-    let mut mode = if yes {
-        Mode::WriteAll
+    let mut policy = if yes {
+        Policy::WriteAll
     } else if dry_run {
-        Mode::Show
+        Policy::Show
     } else if std::io::stdin().is_terminal() {
-        Mode::Ask
+        Policy::Ask
     } else {
         if !output.quiet {
             eprintln!(
@@ -338,9 +260,9 @@ fn fix(walk: &Walk, options: &Options, yes: bool, dry_run: bool, output: &Output
                  (showing the diffs only); run `armfix fix --yes` to write the fixes"
             );
         }
-        Mode::Show
+        Policy::Show
     };
-    let dry = mode == Mode::Show;
+    let dry = policy == Policy::Show;
     let reports = processed(walk, options, output)?;
     let mut totals = Totals::default();
     let mut writes = vec![report::Write::No; reports.len()];
@@ -362,18 +284,18 @@ fn fix(walk: &Walk, options: &Options, yes: bool, dry_run: bool, output: &Output
         let Some(fixed) = fixed else { continue };
         print!("{}", present::diff(&name, original, fixed, paint));
         std::io::stdout().flush()?;
-        let write = match mode {
-            Mode::WriteAll => true,
-            Mode::Show => false,
-            Mode::Ask => match ask(&mut stdin, &name)? {
+        let write = match policy {
+            Policy::WriteAll => true,
+            Policy::Show => false,
+            Policy::Ask => match ask(&mut stdin, &name)? {
                 Answer::Yes => true,
                 Answer::No => false,
                 Answer::All => {
-                    mode = Mode::WriteAll;
+                    policy = Policy::WriteAll;
                     true
                 }
                 Answer::Quit => {
-                    mode = Mode::Show;
+                    policy = Policy::Show;
                     false
                 }
             },
@@ -525,11 +447,6 @@ fn ask(stdin: &mut impl BufRead, name: &str) -> Result<Answer> {
             other => eprintln!("armfix: `{other}` is not an answer; type y, n, a or q"),
         }
     }
-}
-
-/// How standard input is read: as the kind `--stdin-filename` names, else JSON.
-fn stdin_kind(name: Option<&std::path::Path>) -> FileKind {
-    name.map_or(FileKind::Json, FileKind::of_explicit)
 }
 
 /// `fix -`: a filter. The fixed document (or the input unchanged) goes to stdout.
