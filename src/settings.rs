@@ -1,4 +1,4 @@
-//! The settings of a run, resolved once: [`Settings`] holds everything a command reads,
+//! The settings of a run, resolved once: `Settings` holds everything a command reads,
 //! built from the command line over `armfix.toml` over the built-in defaults (as ripgrep's
 //! `HiArgs` is built from its flags). Commands never read flags or the file themselves.
 //!

@@ -1,5 +1,5 @@
-//! Runs a command: resolves the [`Settings`] once, then hands them to the command's module
-//! ([`check`], [`fix`], [`patch`], [`man`]). Exit codes follow ruff: 0 nothing left to fix,
+//! Runs a command: resolves the `Settings` once, then hands them to the command's module
+//! (`check`, `fix`, `patch`, `man`). Exit codes follow ruff: 0 nothing left to fix,
 //! 1 findings remain, 2 an error in some file.
 
 mod check;

@@ -1,6 +1,6 @@
 //! Runs the per-file pipeline over a whole walk: discovers the files, processes each one on
 //! the walker's threads as soon as it is found, links the reports across files
-//! ([`link`](crate::run::link)) and returns them in path order.
+//! (`link`) and returns them in path order.
 
 use crate::lang::arm::plan::Options;
 use crate::lang::FileKind;

@@ -1,6 +1,6 @@
 //! Rewrites findings across files, after every file was processed on its own: parameter
-//! files are analysed for the templates they feed ([`link_parameter_files`]), and ARM JSON
-//! compiled from a scanned Bicep file points at its source ([`point_compiled_json_at_bicep`]).
+//! files are analysed for the templates they feed (`link_parameter_files`), and ARM JSON
+//! compiled from a scanned Bicep file points at its source (`point_compiled_json_at_bicep`).
 //! Its one job: what one file's report says because of another file.
 
 use crate::finding::Remedy;
