@@ -1,4 +1,5 @@
-//! The command line: subcommands, flags and their help. Parsing only; `app` runs them.
+//! The command line: subcommands, flags and their help. Parsing only: `settings` resolves
+//! them against `armfix.toml`, `commands` runs them.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
@@ -42,20 +43,12 @@ pub enum Command {
     /// Report every cluster that fails the rule; write nothing.
     Check {
         #[command(flatten)]
-        walk: WalkArgs,
-        #[command(flatten)]
-        fix: FixArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        run: RunArgs,
     },
     /// Show a unified diff per file and ask before writing each one.
     Fix {
         #[command(flatten)]
-        walk: WalkArgs,
-        #[command(flatten)]
-        fix: FixArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        run: RunArgs,
         /// Write every fix without asking (bulk runs, bots).
         #[arg(short = 'y', long, conflicts_with = "dry_run")]
         yes: bool,
@@ -81,6 +74,17 @@ pub enum Command {
     },
     /// Print armfix's manual page (roff) on stdout: `armfix man | man -l -`.
     Man,
+}
+
+/// What `check` and `fix` share: the files to walk, what a fix may do, how to report.
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub walk: WalkArgs,
+    #[command(flatten)]
+    pub fix: FixArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// How `check` and `fix` report.
@@ -128,14 +132,7 @@ pub struct FixArgs {
     pub no_force_literal: bool,
 }
 
-impl FixArgs {
-    pub fn options(&self) -> crate::lang::arm::plan::Options {
-        crate::lang::arm::plan::Options {
-            force_literal: self.force_literal,
-        }
-    }
-}
-
+/// Which files to process.
 #[derive(Debug, Args, Default)]
 pub struct WalkArgs {
     /// Files or folders to process; `-` reads standard input. Defaults to `.`.
@@ -156,6 +153,7 @@ pub struct WalkArgs {
     pub stdin_filename: Option<PathBuf>,
 }
 
+/// When to colour the diff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorChoice {

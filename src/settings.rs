@@ -1,5 +1,9 @@
-//! `armfix.toml`: settings a repository keeps beside its templates, so that every run (a
-//! person's, a hook's, CI's) walks the same files the same way.
+//! The settings of a run, resolved once: `Settings` holds everything a command reads,
+//! built from the command line over `armfix.toml` over the built-in defaults (as ripgrep's
+//! `HiArgs` is built from its flags). Commands never read flags or the file themselves.
+//!
+//! `armfix.toml` holds the settings a repository keeps beside its templates, so that every
+//! run (a person's, a hook's, CI's) walks the same files the same way.
 //!
 //! The file is looked for in the working folder, then in each parent, stopping after the
 //! folder that holds `.git` (the repository's root) or at the filesystem's root; the first
@@ -18,35 +22,155 @@
 //! color = "auto"                    # like --color: auto, always or never
 //! ```
 
-use crate::cli::{ColorChoice, Format};
+use crate::cli::{Cli, ColorChoice, Command, Format, OutputArgs, RunArgs, WalkArgs};
+use crate::lang::arm::plan::Options;
+use crate::lang::FileKind;
 use crate::location::LineIndex;
+use crate::output::present::Paint;
+use crate::run::batch::Walk;
+use crate::run::discover::WalkOptions;
 use serde::Deserialize;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+/// Everything a command needs, resolved once.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) mode: Mode,
+    /// The files to process and how to walk them (empty paths for `patch`, `man` and
+    /// `completions`).
+    pub(crate) walk: Walk,
+    /// What a fix may do.
+    pub(crate) fix: Options,
+    /// How to report.
+    pub(crate) output: Output,
+}
+
+/// The command to run, with what only it reads.
+#[derive(Debug)]
+pub(crate) enum Mode {
+    Check,
+    Fix { yes: bool, dry_run: bool },
+    Patch { file: PathBuf },
+    Completions(clap_complete::Shell),
+    Man,
+}
+
+/// How `check` and `fix` report, after flags and armfix.toml.
+#[derive(Debug, Clone)]
+pub(crate) struct Output {
+    pub(crate) format: Format,
+    pub(crate) summary_md: Option<PathBuf>,
+    pub(crate) quiet: bool,
+    pub(crate) verbose: bool,
+    pub(crate) paint: Paint,
+    /// The working folder, the base of relative paths in SARIF.
+    pub(crate) root: PathBuf,
+}
+
+impl Settings {
+    /// Resolves the command line against the configuration it names or discovers.
+    /// `man` and `completions` describe armfix itself, so they read no configuration.
+    pub(crate) fn new(cli: Cli) -> Result<Settings, String> {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let config = match cli.command {
+            Command::Completions { .. } | Command::Man => Config::default(),
+            _ => resolve(cli.config.as_deref(), cli.no_config, &cwd)
+                .map_err(|e| format!("configuration: {e}"))?,
+        };
+        let (mode, run) = match cli.command {
+            Command::Check { run } => (Mode::Check, run),
+            Command::Fix { run, yes, dry_run } => (Mode::Fix { yes, dry_run }, run),
+            Command::Patch {
+                file,
+                fix,
+                stdin_filename,
+            } => {
+                let walk = WalkArgs {
+                    paths: Vec::new(),
+                    stdin_filename,
+                    ..WalkArgs::default()
+                };
+                let output = OutputArgs::default();
+                (Mode::Patch { file }, RunArgs { walk, fix, output })
+            }
+            Command::Completions { shell } => (Mode::Completions(shell), RunArgs::default()),
+            Command::Man => (Mode::Man, RunArgs::default()),
+        };
+        let paint = paint(cli.color.or(config.color).unwrap_or(ColorChoice::Auto));
+        Ok(Settings {
+            mode,
+            walk: walk(run.walk, &config),
+            fix: Options {
+                force_literal: !run.fix.no_force_literal
+                    && (run.fix.force_literal || config.force_literal.unwrap_or(false)),
+            },
+            output: Output {
+                format: run.output.format.or(config.format).unwrap_or(Format::Text),
+                summary_md: run.output.summary_md,
+                quiet: run.output.quiet,
+                verbose: run.output.verbose,
+                paint,
+                root: cwd,
+            },
+        })
+    }
+}
+
+/// Colour for `auto`: when stdout is a terminal and `NO_COLOR` is unset or empty.
+fn paint(choice: ColorChoice) -> Paint {
+    Paint(match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    })
+}
+
+/// The walk's settings: a list given on the command line replaces the file's list.
+fn walk(args: WalkArgs, config: &Config) -> Walk {
+    let or_config = |flags: Vec<String>, file: &Option<Vec<String>>| {
+        if flags.is_empty() {
+            file.clone().unwrap_or_default()
+        } else {
+            flags
+        }
+    };
+    Walk {
+        paths: args.paths,
+        options: WalkOptions {
+            include: or_config(args.include, &config.include),
+            exclude: or_config(args.exclude, &config.exclude),
+            no_ignore: args.no_ignore || config.no_ignore.unwrap_or(false),
+        },
+        stdin_kind: stdin_kind(args.stdin_filename.as_deref()),
+    }
+}
+
+/// How standard input is read: as the kind `--stdin-filename` names, else JSON.
+fn stdin_kind(name: Option<&Path>) -> FileKind {
+    name.map_or(FileKind::Json, FileKind::of_explicit)
+}
+
 /// The names looked for in each folder, in this order.
-pub const FILE_NAMES: [&str; 2] = ["armfix.toml", ".armfix.toml"];
+pub(crate) const FILE_NAMES: [&str; 2] = ["armfix.toml", ".armfix.toml"];
 
 /// The settings a file may hold; `None` where it says nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Config {
-    pub include: Option<Vec<String>>,
-    pub exclude: Option<Vec<String>>,
-    pub no_ignore: Option<bool>,
-    pub force_literal: Option<bool>,
-    pub format: Option<Format>,
-    pub color: Option<ColorChoice>,
-}
-
-/// A configuration and the file it came from (`None` when no file was used).
-#[derive(Debug, Clone, Default)]
-pub struct Loaded {
-    pub config: Config,
-    pub path: Option<PathBuf>,
+pub(crate) struct Config {
+    pub(crate) include: Option<Vec<String>>,
+    pub(crate) exclude: Option<Vec<String>>,
+    pub(crate) no_ignore: Option<bool>,
+    pub(crate) force_literal: Option<bool>,
+    pub(crate) format: Option<Format>,
+    pub(crate) color: Option<ColorChoice>,
 }
 
 /// Finds the configuration file for a run started in `start`.
-pub fn discover(start: &Path) -> Option<PathBuf> {
+pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
         for name in FILE_NAMES {
@@ -64,7 +188,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 }
 
 /// Reads and checks a configuration file. Errors name the file, line and column.
-pub fn load(path: &Path) -> Result<Config, String> {
+pub(crate) fn load(path: &Path) -> Result<Config, String> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         format!(
             "{}: {}",
@@ -82,7 +206,7 @@ pub fn load(path: &Path) -> Result<Config, String> {
 }
 
 /// Parses a configuration's text; an error carries the byte offset it points at.
-pub fn parse(text: &str) -> Result<Config, (Option<usize>, String)> {
+pub(crate) fn parse(text: &str) -> Result<Config, (Option<usize>, String)> {
     let config: Config = toml::from_str(text).map_err(|e: toml::de::Error| {
         (
             e.span().map(|s| s.start),
@@ -97,20 +221,21 @@ pub fn parse(text: &str) -> Result<Config, (Option<usize>, String)> {
 
 /// The configuration for a run: `explicit` if given, else the file discovered from
 /// `start`, else none. `disabled` (`--no-config`) skips both.
-pub fn resolve(explicit: Option<&Path>, disabled: bool, start: &Path) -> Result<Loaded, String> {
+pub(crate) fn resolve(
+    explicit: Option<&Path>,
+    disabled: bool,
+    start: &Path,
+) -> Result<Config, String> {
     if disabled {
-        return Ok(Loaded::default());
+        return Ok(Config::default());
     }
     let path = match explicit {
         Some(p) => Some(p.to_path_buf()),
         None => discover(start),
     };
     match path {
-        None => Ok(Loaded::default()),
-        Some(p) => Ok(Loaded {
-            config: load(&p)?,
-            path: Some(p),
-        }),
+        None => Ok(Config::default()),
+        Some(p) => load(&p),
     }
 }
 

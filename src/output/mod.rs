@@ -3,5 +3,6 @@
 //! annotations and Markdown summaries.
 
 pub mod present;
+pub mod progress;
 pub mod report;
 pub mod textdiff;

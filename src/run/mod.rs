@@ -2,7 +2,9 @@
 //! [`read`] and prefilter them, run the per-file pipeline in the [`engine`], and [`write`]
 //! fixes atomically.
 
+pub mod batch;
 pub mod discover;
 pub mod engine;
+pub mod link;
 pub mod read;
 pub mod write;

@@ -1,0 +1,55 @@
+//! `armfix check`: reports every failing cluster (as finding lines, or as a machine report)
+//! and writes nothing.
+
+use super::tally::{analysed, exit_code, finish_machine, processed, summary_md};
+use crate::cli::Format;
+use crate::output::present::{self, Totals};
+use crate::output::report;
+use crate::settings::Settings;
+use anyhow::Result;
+use std::io::Write;
+
+/// `armfix check`: exit 1 when any finding remains, 2 when any file had an error.
+pub(super) fn run(settings: &Settings) -> Result<i32> {
+    let output = &settings.output;
+    let text = output.format == Format::Text;
+    let reports = processed(settings)?;
+    let mut totals = Totals::default();
+    {
+        let mut out = std::io::stdout().lock();
+        for r in &reports {
+            let name = r.display();
+            let Some((_, analysis, _)) = analysed(r, &name, &mut totals, output) else {
+                continue;
+            };
+            if !text {
+                continue;
+            }
+            if analysis.findings.is_empty() && output.verbose {
+                eprintln!("armfix: {name}: no findings");
+            }
+            for f in &analysis.findings {
+                writeln!(out, "{}", present::finding_line(&name, f))?;
+            }
+        }
+        if text && !output.quiet {
+            writeln!(out, "{}", present::check_summary(&totals))?;
+        }
+    }
+    let writes = vec![report::Write::No; reports.len()];
+    if !text {
+        finish_machine(&reports, &writes, report::Mode::Check, &totals, output)?;
+        if !output.quiet {
+            eprintln!("{}", present::check_summary(&totals));
+        }
+    }
+    let code = exit_code(&totals, totals.fixable + totals.manual);
+    summary_md(
+        &reports,
+        &writes,
+        report::Mode::Check,
+        &totals,
+        output,
+        code,
+    )
+}

@@ -1,0 +1,48 @@
+//! `armfix patch FILE`: prints one file's fixes as an RFC 6902 JSON Patch (`[]` if none).
+
+use super::{EXIT_CLEAN, EXIT_ERROR};
+use crate::output::present;
+use crate::run::batch::read_stdin;
+use crate::run::discover::Candidate;
+use crate::run::engine::{self, FileReport, Outcome};
+use crate::settings::Settings;
+use anyhow::Result;
+use std::path::Path;
+
+/// `patch FILE`: the file's RFC 6902 patch as a JSON array.
+pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
+    let (options, stdin) = (&settings.fix, settings.walk.stdin_kind);
+    let (report, kind) = if file.as_os_str() == "-" {
+        let outcome = engine::process_bytes_with(read_stdin()?, stdin, options);
+        let candidate = Candidate::Stdin;
+        (FileReport { candidate, outcome }, stdin)
+    } else {
+        let kind = Candidate::File(file.to_path_buf()).kind();
+        (
+            engine::process_path_with(&file.to_path_buf(), kind, options),
+            kind,
+        )
+    };
+    let name = report.display();
+    if !kind.has_json_patch() {
+        eprintln!(
+            "armfix: {name} is a script: its fixes are text edits, not a JSON Patch, so the \
+             patch is empty; run `armfix fix --dry-run {name}` to see them"
+        );
+    }
+    let ops = match &report.outcome {
+        Outcome::Skipped => Vec::new(),
+        Outcome::Error(e) => {
+            eprintln!("error: {}", present::error_line(&name, e));
+            return Ok(EXIT_ERROR);
+        }
+        Outcome::Analysed { analysis, .. } => {
+            for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
+                eprintln!("{}", present::finding_line(&name, f));
+            }
+            analysis.patch.clone()
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&ops)?);
+    Ok(EXIT_CLEAN)
+}

@@ -1,0 +1,109 @@
+//! Runs the per-file pipeline over a whole walk: discovers the files, processes each one on
+//! the walker's threads as soon as it is found, links the reports across files
+//! (`link`) and returns them in path order.
+
+use crate::lang::arm::plan::Options;
+use crate::lang::FileKind;
+use crate::run::discover::{self, Candidate, Found, WalkOptions};
+use crate::run::engine::{self, FileReport, Outcome};
+use crate::run::link;
+use anyhow::{Context, Result};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// What a run walks: the PATH arguments, how to walk them, and how to read standard input.
+#[derive(Debug, Clone)]
+pub(crate) struct Walk {
+    pub(crate) paths: Vec<PathBuf>,
+    pub(crate) options: WalkOptions,
+    /// How `-` is read (`--stdin-filename`).
+    pub(crate) stdin_kind: FileKind,
+}
+
+/// Discovers and processes every file, then the parameter files that feed the templates.
+pub(crate) fn process_tree(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
+    let mut reports = process_all(walk, options)?;
+    link::link_parameter_files(&mut reports);
+    link::point_compiled_json_at_bicep(&mut reports);
+    Ok(reports)
+}
+
+/// Discovers and processes every file; walk errors come back as error reports. Files are
+/// processed on the walker's threads as soon as they are found; the reports are sorted by
+/// path at the end, so the output does not depend on the parallelism. Only reports with
+/// findings keep the file's text, so memory grows with the files in flight and the findings,
+/// not with the repository.
+fn process_all(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
+    let stdin = if walk.paths.iter().any(|p| p.as_os_str() == "-") {
+        Some(read_stdin()?)
+    } else {
+        None
+    };
+    let reports = Mutex::new(Vec::new());
+    let process = |found: Found| {
+        let report = match found {
+            Found::Candidate(c @ Candidate::Stdin) => FileReport {
+                outcome: engine::process_bytes_with(
+                    stdin.clone().unwrap_or_default(),
+                    walk.stdin_kind,
+                    options,
+                ),
+                candidate: c,
+            },
+            Found::Candidate(c @ Candidate::File(_)) => {
+                let Candidate::File(p) = &c else {
+                    unreachable!("matched as a file")
+                };
+                lighten(engine::process_path_with(p, c.kind(), options))
+            }
+            Found::Error(e) => FileReport {
+                candidate: Candidate::File(e.path),
+                outcome: Outcome::Error(engine::FileError {
+                    line_col: None,
+                    message: e.message,
+                }),
+            },
+        };
+        reports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(report);
+    };
+    discover::walk(&walk.paths, &walk.options, &process).map_err(anyhow::Error::msg)?;
+    let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
+    reports.sort_by(|a, b| a.candidate.cmp(&b.candidate));
+    // Only files with something to say can be reported twice; skipped ones cost nothing,
+    // and resolving every path of a large tree would cost a system call per component.
+    Ok(discover::one_name_per_file(reports, |r| {
+        match (&r.candidate, &r.outcome) {
+            (_, Outcome::Skipped) | (Candidate::Stdin, _) => None,
+            (Candidate::File(p), _) => Some(p.as_path()),
+        }
+    }))
+}
+
+/// Drops the text of a report without findings: nothing reads it (findings need it for
+/// their end positions in machine reports, fixes for the diff).
+fn lighten(mut report: FileReport) -> FileReport {
+    if let Outcome::Analysed {
+        original,
+        analysis,
+        fixed: None,
+    } = &mut report.outcome
+    {
+        if analysis.findings.is_empty() {
+            *original = String::new();
+        }
+    }
+    report
+}
+
+/// All of standard input.
+pub(crate) fn read_stdin() -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .context("cannot read standard input")?;
+    Ok(buf)
+}

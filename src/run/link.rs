@@ -1,0 +1,187 @@
+//! Rewrites findings across files, after every file was processed on its own: parameter
+//! files are analysed for the templates they feed (`link_parameter_files`), and ARM JSON
+//! compiled from a scanned Bicep file points at its source (`point_compiled_json_at_bicep`).
+//! Its one job: what one file's report says because of another file.
+
+use crate::finding::Remedy;
+use crate::lang::arm::params::{self, Demand};
+use crate::lang::arm::trace::ParamDemand;
+use crate::run::discover::Candidate;
+use crate::run::engine::{self, FileReport, Outcome};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// ARM JSON compiled from Bicep: when its source (`STEM.bicep` beside it) was scanned, the
+/// fix belongs there, so the JSON's fixes are dropped and its findings say to rebuild it;
+/// otherwise the JSON is fixed and its findings say the source should be fixed too.
+pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
+    let scanned: HashSet<PathBuf> = reports
+        .iter()
+        .filter_map(|r| match &r.candidate {
+            Candidate::File(p) => Some(p.clone()),
+            Candidate::Stdin => None,
+        })
+        .collect();
+    for r in reports.iter_mut() {
+        let Candidate::File(path) = &r.candidate else {
+            continue;
+        };
+        let Outcome::Analysed {
+            analysis, fixed, ..
+        } = &mut r.outcome
+        else {
+            continue;
+        };
+        if !analysis.compiled_from_bicep || analysis.findings.is_empty() {
+            continue;
+        }
+        let source = path.with_extension("bicep");
+        let name = source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if scanned.contains(&source) {
+            let reason = format!(
+                "compiled from {name}, which armfix fixes at its source: rebuild this file \
+                 (`az bicep build --file {name}`)"
+            );
+            for f in &mut analysis.findings {
+                f.message = format!("{}; {reason}", f.message);
+                f.remedy = Remedy::ManualReview {
+                    reason: reason.clone(),
+                    expression: String::new(),
+                };
+                f.source = None;
+            }
+            analysis.patch.clear();
+            analysis.edits.clear();
+            *fixed = None;
+        } else {
+            for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
+                f.message = format!(
+                    "{} (this file was compiled from Bicep: fix its source {name} too, or it \
+                     will come back at the next build)",
+                    f.message
+                );
+            }
+        }
+    }
+}
+
+/// Replaces the reports of parameter files that feed a scanned template's rotation setting
+/// with their analysis. Parameter files of templates that were not scanned stay untouched.
+pub(crate) fn link_parameter_files(reports: &mut [FileReport]) {
+    let mut wanted: Vec<(usize, Vec<Demand>)> = Vec::new();
+    let templates: Vec<(PathBuf, String, Vec<ParamDemand>)> = reports
+        .iter()
+        .filter_map(|r| match (&r.candidate, &r.outcome) {
+            (Candidate::File(p), Outcome::Analysed { analysis, .. })
+                if !analysis.parameters.is_empty() =>
+            {
+                Some((p.clone(), r.display(), analysis.parameters.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    if templates.is_empty() {
+        return;
+    }
+    for (i, r) in reports.iter().enumerate() {
+        let (Candidate::File(p), Outcome::Skipped) = (&r.candidate, &r.outcome) else {
+            continue;
+        };
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase());
+        if !name.is_some_and(|n| n.contains("param")) {
+            continue;
+        }
+        let by_metadata = std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| params::metadata_template(p, &t))
+            .and_then(|t| std::fs::canonicalize(t).ok());
+        let mut demands = Vec::new();
+        for (t, display, needs) in &templates {
+            let linked = params::named_for(t, p)
+                || by_metadata.is_some() && by_metadata == std::fs::canonicalize(t).ok();
+            if linked {
+                demands.extend(needs.iter().map(|n| Demand {
+                    parameter: n.clone(),
+                    template: display.clone(),
+                }));
+            }
+        }
+        if !demands.is_empty() {
+            wanted.push((i, demands));
+        }
+    }
+    replace_linked(reports, &wanted, engine::process_parameter_file);
+
+    // `.bicepparam` files name their template in `using '…'` (relative to their folder).
+    // One is analysed when that template was scanned and demands parameters, unless its own
+    // analysis (e.g. as parameters of the AKS module) already found something.
+    let canonical: Vec<Option<PathBuf>> = templates
+        .iter()
+        .map(|(t, ..)| std::fs::canonicalize(t).ok())
+        .collect();
+    let mut bicepparams: Vec<(usize, Vec<Demand>)> = Vec::new();
+    for (i, r) in reports.iter().enumerate() {
+        let Candidate::File(p) = &r.candidate else {
+            continue;
+        };
+        let free = match &r.outcome {
+            Outcome::Skipped => true,
+            Outcome::Analysed { analysis, .. } => analysis.findings.is_empty(),
+            Outcome::Error(_) => false,
+        };
+        if !free
+            || !p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("bicepparam"))
+        {
+            continue;
+        }
+        let target = std::fs::read(p)
+            .ok()
+            .and_then(|b| crate::run::read::decode(b).ok())
+            .and_then(|t| crate::lang::bicep::using_target(&t))
+            .map(|u| p.parent().unwrap_or(Path::new("")).join(u))
+            .and_then(|t| std::fs::canonicalize(t).ok());
+        let Some(target) = target else { continue };
+        let demands: Vec<Demand> = templates
+            .iter()
+            .zip(&canonical)
+            .filter(|(_, c)| c.as_ref() == Some(&target))
+            .flat_map(|((_, display, needs), _)| {
+                needs.iter().map(|n| Demand {
+                    parameter: n.clone(),
+                    template: display.clone(),
+                })
+            })
+            .collect();
+        if !demands.is_empty() {
+            bicepparams.push((i, demands));
+        }
+    }
+    replace_linked(reports, &bicepparams, engine::process_bicepparam_file);
+}
+
+/// Processes the linked parameter files (report index and demands) in parallel with
+/// `process`, and puts their reports in place of the ones the walk made.
+fn replace_linked(
+    reports: &mut [FileReport],
+    linked: &[(usize, Vec<Demand>)],
+    process: fn(&PathBuf, &[Demand]) -> FileReport,
+) {
+    let done: Vec<(usize, FileReport)> = linked
+        .par_iter()
+        .filter_map(|(i, demands)| match &reports[*i].candidate {
+            Candidate::File(p) => Some((*i, process(p, demands))),
+            Candidate::Stdin => None,
+        })
+        .collect();
+    for (i, report) in done {
+        reports[i] = report;
+    }
+}
