@@ -632,7 +632,7 @@ fn format(a: &[Value]) -> Result<Value, String> {
                     .parse()
                     .map_err(|_| format!("the format item `{{{spec}}}` is not evaluated"))?;
                 let v = a
-                    .get(n + 1)
+                    .get(n.saturating_add(1))
                     .ok_or_else(|| format!("the format item {{{n}}} has no argument"))?;
                 out.push_str(&to_string(v)?);
             }
