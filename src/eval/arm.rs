@@ -193,6 +193,9 @@ impl<'t> Scope<'t> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone());
         let v = match (given, get(decl, "defaultValue")) {
+            // The engine takes a null value as none given: the default applies (how Bicep
+            // leaves a module's optional parameter to its default).
+            (Some(Value::Null), Some(d)) => self.value(d, &Ctx::default(), depth + 1),
             (Some(v), _) => v,
             (None, Some(d)) => self.value(d, &Ctx::default(), depth),
             // languageVersion 2.0: a nullable parameter without a value is null.
@@ -1359,6 +1362,30 @@ mod tests {
         assert!(d
             .parameters
             .contains(&("resources/0.rot".to_string(), Value::str("FALSE"))));
+
+        // A null passed to a parameter with a default leaves it to the default.
+        let t = template(
+            json!({}),
+            json!([{
+                "type": "Microsoft.Resources/deployments",
+                "name": "m",
+                "properties": {
+                    "expressionEvaluationOptions": {"scope": "inner"},
+                    "parameters": {"tables": {"value": "[tryGet(createObject(), 'tables')]"}},
+                    "template": {
+                        "parameters": {"tables": {"type": "array", "defaultValue": ["t"]}},
+                        "resources": [],
+                        "outputs": {"n": {"type": "int", "value": "[length(parameters('tables'))]"}}
+                    }
+                }
+            }]),
+        );
+        let d = eval(t);
+        assert_eq!(
+            d.outputs,
+            vec![("resources/0.n".to_string(), Value::Int(1))]
+        );
+        assert!(d.violations.is_empty(), "{:?}", d.violations);
     }
 
     #[test]
