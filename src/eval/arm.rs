@@ -1,8 +1,9 @@
 //! Evaluates an ARM template with one configuration as the deployment engine would, as far
 //! as that can be known offline: parameters (checked against their declared types),
 //! variables (lazily, with their `copy` form), every expression string, property, resource
-//! and output `copy` loops, conditions, `existing`, user-defined functions, and nested
-//! deployments with an inline template (inner and outer scope). What only the deployment
+//! and output `copy` loops, conditions, `existing`, user-defined functions, lambda functions
+//! (`map`, `filter`, `reduce`...), and nested deployments with an inline template (inner and
+//! outer scope). What only the deployment
 //! can tell (`reference()`, `resourceGroup()`...) is an Unknown. The functions themselves
 //! are in [`super::functions`]; this module knows the template's shape.
 
