@@ -1,8 +1,9 @@
 //! Evaluates an ARM template with one configuration as the deployment engine would, as far
 //! as that can be known offline: parameters (checked against their declared types),
 //! variables (lazily, with their `copy` form), every expression string, property, resource
-//! and output `copy` loops, conditions, `existing`, user-defined functions, and nested
-//! deployments with an inline template (inner and outer scope). What only the deployment
+//! and output `copy` loops, conditions, `existing`, user-defined functions, lambda functions
+//! (`map`, `filter`, `reduce`...), and nested deployments with an inline template (inner and
+//! outer scope). What only the deployment
 //! can tell (`reference()`, `resourceGroup()`...) is an Unknown. The functions themselves
 //! are in [`super::functions`]; this module knows the template's shape.
 
@@ -193,8 +194,13 @@ impl<'t> Scope<'t> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone());
         let v = match (given, get(decl, "defaultValue")) {
+            // The engine takes a null value as none given: the default applies (how Bicep
+            // leaves a module's optional parameter to its default).
+            (Some(Value::Null), Some(d)) => self.value(d, &Ctx::default(), depth + 1),
             (Some(v), _) => v,
             (None, Some(d)) => self.value(d, &Ctx::default(), depth),
+            // languageVersion 2.0: a nullable parameter without a value is null.
+            (None, None) if get(decl, "nullable") == Some(&J::Bool(true)) => Value::Null,
             (None, None) => Value::unknown(format!("parameter `{name}` has no value")),
         };
         self.params.borrow_mut().insert(key, Slot::Done(v.clone()));
@@ -1357,6 +1363,30 @@ mod tests {
         assert!(d
             .parameters
             .contains(&("resources/0.rot".to_string(), Value::str("FALSE"))));
+
+        // A null passed to a parameter with a default leaves it to the default.
+        let t = template(
+            json!({}),
+            json!([{
+                "type": "Microsoft.Resources/deployments",
+                "name": "m",
+                "properties": {
+                    "expressionEvaluationOptions": {"scope": "inner"},
+                    "parameters": {"tables": {"value": "[tryGet(createObject(), 'tables')]"}},
+                    "template": {
+                        "parameters": {"tables": {"type": "array", "defaultValue": ["t"]}},
+                        "resources": [],
+                        "outputs": {"n": {"type": "int", "value": "[length(parameters('tables'))]"}}
+                    }
+                }
+            }]),
+        );
+        let d = eval(t);
+        assert_eq!(
+            d.outputs,
+            vec![("resources/0.n".to_string(), Value::Int(1))]
+        );
+        assert!(d.violations.is_empty(), "{:?}", d.violations);
     }
 
     #[test]
@@ -1386,6 +1416,17 @@ mod tests {
             vec!["parameter `rot` allows only \"false\", not \"true\"".to_string()]
         );
         assert_eq!(d.outputs, vec![("r".to_string(), Value::str("false"))]);
+        let t = json!({"languageVersion": "2.0", "parameters": {
+            "n": {"type": "string", "nullable": true},
+            "m": {"type": "string"}
+        }, "resources": {}});
+        let d = eval(t);
+        assert_eq!(d.parameters[0], ("n".to_string(), Value::Null));
+        assert_eq!(
+            d.parameters[1].1,
+            Value::unknown("parameter `m` has no value")
+        );
+        assert!(d.violations.is_empty(), "{:?}", d.violations);
     }
 
     #[test]
@@ -1476,6 +1517,147 @@ mod tests {
             ))
         );
         assert!(!p.get("outside").unwrap().is_known());
+    }
+
+    mod never_panics {
+        use super::*;
+        use proptest::prelude::*;
+
+        const NAMES: &[&str] = &[
+            "and",
+            "or",
+            "not",
+            "if",
+            "bool",
+            "equals",
+            "less",
+            "greater",
+            "concat",
+            "format",
+            "toLower",
+            "replace",
+            "contains",
+            "startsWith",
+            "indexOf",
+            "lastIndexOf",
+            "substring",
+            "split",
+            "join",
+            "string",
+            "padLeft",
+            "union",
+            "intersection",
+            "createObject",
+            "createArray",
+            "array",
+            "empty",
+            "length",
+            "first",
+            "last",
+            "take",
+            "skip",
+            "range",
+            "min",
+            "max",
+            "items",
+            "objectKeys",
+            "add",
+            "sub",
+            "mul",
+            "div",
+            "mod",
+            "int",
+            "json",
+            "null",
+            "coalesce",
+            "tryGet",
+            "shallowMerge",
+            "map",
+            "filter",
+            "reduce",
+            "sort",
+            "toObject",
+            "groupBy",
+            "mapValues",
+            "lambda",
+            "copyIndex",
+            "reference",
+            "resourceGroup",
+            "fx.f",
+            "variables",
+            "parameters",
+            "lambdaVariables",
+        ];
+
+        fn term() -> impl Strategy<Value = String> {
+            let leaf = prop_oneof![
+                (-3i64..300).prop_map(|i| i.to_string()),
+                "[a-z{}0-9' ]{0,6}".prop_map(|s| format!("'{}'", s.replace('\'', "''"))),
+                Just("true()".to_string()),
+                Just("parameters('p')".to_string()),
+                Just("parameters('o')".to_string()),
+                Just("variables('v')".to_string()),
+                Just("variables('w')".to_string()),
+                Just("copyIndex()".to_string()),
+                Just("lambdaVariables('x')".to_string()),
+                Just("'x'".to_string()),
+            ];
+            leaf.prop_recursive(5, 40, 4, |inner| {
+                prop_oneof![
+                    (0..NAMES.len(), prop::collection::vec(inner.clone(), 0..4))
+                        .prop_map(|(n, args)| format!("{}({})", NAMES[n], args.join(", "))),
+                    (inner.clone(), "[a-z]{1,3}").prop_map(|(t, m)| format!("{t}.{m}")),
+                    (inner.clone(), inner).prop_map(|(t, i)| format!("{t}[{i}]")),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+            #[test]
+            fn random_expressions_evaluate_without_panicking_and_deterministically(
+                e1 in term(), e2 in term(), e3 in term()
+            ) {
+                let x = |e: &str| format!("[{e}]");
+                let t = template(
+                    json!({
+                        "parameters": {
+                            "p": {"type": "string", "defaultValue": x(&e3), "allowedValues": ["a"]},
+                            "o": {"type": "object", "defaultValue": {"a": [1, {"b": "c"}]}}
+                        },
+                        "variables": {"v": x(&e1), "w": {"k": x(&e2)},
+                            "copy": [{"name": "l", "count": x(&e3), "input": x(&e1)}]},
+                        "functions": [{"namespace": "fx", "members": {"f": {
+                            "parameters": [{"name": "a", "type": "int"}],
+                            "output": {"type": "int", "value": x(&e2)}}}}]
+                    }),
+                    json!([
+                        {
+                            "type": "Microsoft.ContainerService/managedClusters",
+                            "name": x(&e1),
+                            "condition": x(&e2),
+                            "copy": {"name": "c", "count": x(&e3)},
+                            "properties": {"a": x(&e1), "b": x(&e2),
+                                "copy": [{"name": "d", "count": x(&e3), "input": x(&e2)}]}
+                        },
+                        {
+                            "type": "Microsoft.Resources/deployments",
+                            "name": "n",
+                            "properties": {
+                                "expressionEvaluationOptions": {"scope": x(&e3)},
+                                "parameters": {"q": {"value": x(&e1)}},
+                                "template": {"parameters": {"q": {"type": "string"}},
+                                    "resources": [{"type": "t", "name": "[parameters('q')]"}],
+                                    "outputs": {"o": {"type": "string", "value": x(&e2)}}}
+                            }
+                        }
+                    ]),
+                );
+                let a = eval(t.clone());
+                let b = eval(t);
+                prop_assert_eq!(a, b);
+            }
+        }
     }
 
     #[test]
