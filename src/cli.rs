@@ -130,6 +130,13 @@ pub struct FixArgs {
     /// Do not overwrite expressions, even when armfix.toml sets `force-literal = true`.
     #[arg(long, conflicts_with = "force_literal")]
     pub no_force_literal: bool,
+    /// Also apply unsafe fixes: those the deploy-time proof found to change more than
+    /// rotation (their side effects are shown above their diff).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Apply safe fixes only, even when armfix.toml sets `unsafe-fixes = true`.
+    #[arg(long, conflicts_with = "unsafe_fixes")]
+    pub no_unsafe_fixes: bool,
 }
 
 /// Which files to process.

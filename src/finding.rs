@@ -28,6 +28,10 @@ pub struct Finding {
     /// (`None` for scripts): ties the finding to the cluster the evaluator deploys.
     #[serde(skip)]
     pub cluster: Option<String>,
+    /// The edits that carry this finding's fix on their own (the file's edits are those of
+    /// every finding, merged): what the deploy-time proof tries finding by finding.
+    #[serde(skip)]
+    pub edits: Vec<Edit>,
     /// Whether `fix --yes` may write the fix (see [`Applicability`]).
     pub applicability: Applicability,
     /// What else the fix changes at deploy time: set for unsafe fixes and for manual
@@ -121,6 +125,7 @@ impl Finding {
             remedy,
             source,
             cluster: None,
+            edits: Vec::new(),
             applicability: Applicability::Safe,
             side_effects: Vec::new(),
         }
@@ -145,9 +150,11 @@ pub struct Analysis {
     /// JSON pointers of every cluster the file declares (passing ones too), in its ARM shape:
     /// the evaluator judges each of them.
     pub clusters: Vec<String>,
-    /// Findings whose fix is held back (unsafe, not asked for): their clusters may still fail
-    /// in the fixed text.
+    /// Planned fixes that the edits do not carry (dropped by the deploy-time proof, or unsafe
+    /// and not asked for): the fixed text may still show them to a re-reading planner.
     pub held_back: usize,
+    /// Whether unsafe fixes are among the edits (`--unsafe-fixes`).
+    pub unsafe_applied: bool,
     /// True for ARM JSON that Bicep compiled (`metadata._generator.name` is `bicep`): its
     /// source is the place to fix.
     pub compiled_from_bicep: bool,
@@ -209,6 +216,22 @@ pub struct SourceError {
 impl Analysis {
     pub fn fixable(&self) -> usize {
         self.findings.iter().filter(|f| f.is_fixable()).count()
+    }
+
+    /// Whether the analysis' edits carry `f`'s fix: a fixable finding, safe or with unsafe
+    /// fixes asked for.
+    pub fn applies(&self, f: &Finding) -> bool {
+        f.is_fixable() && (f.applicability == Applicability::Safe || self.unsafe_applied)
+    }
+
+    /// How many findings the edits fix.
+    pub fn applied(&self) -> usize {
+        self.findings.iter().filter(|f| self.applies(f)).count()
+    }
+
+    /// Fixable findings whose unsafe fix is held back.
+    pub fn held_unsafe(&self) -> usize {
+        self.fixable() - self.applied()
     }
 
     pub fn manual(&self) -> usize {

@@ -104,6 +104,8 @@ impl Settings {
             fix: Options {
                 force_literal: !run.fix.no_force_literal
                     && (run.fix.force_literal || config.force_literal.unwrap_or(false)),
+                unsafe_fixes: !run.fix.no_unsafe_fixes
+                    && (run.fix.unsafe_fixes || config.unsafe_fixes.unwrap_or(false)),
             },
             output: Output {
                 format: run.output.format.or(config.format).unwrap_or(Format::Text),
@@ -165,6 +167,7 @@ pub(crate) struct Config {
     pub(crate) exclude: Option<Vec<String>>,
     pub(crate) no_ignore: Option<bool>,
     pub(crate) force_literal: Option<bool>,
+    pub(crate) unsafe_fixes: Option<bool>,
     pub(crate) format: Option<Format>,
     pub(crate) color: Option<ColorChoice>,
 }

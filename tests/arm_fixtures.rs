@@ -7,10 +7,10 @@
 
 use crate::util::{armfix, corpus_entries, fixtures, line_col, parse_json, run_cmd, visible, Run};
 use armfix::edit::Edit;
-use armfix::run::engine::{self, Outcome};
 use armfix::finding::{Analysis, Remedy};
 use armfix::lang::FileKind;
 use armfix::output::present::{self, Paint};
+use armfix::run::engine::{self, Outcome};
 use similar::{ChangeTag, TextDiff};
 
 /// What a fixture must produce.

@@ -4,9 +4,9 @@
 //! and the shared corpus when it is present.
 
 use crate::util::{armfix, corpus, corpus_entries, fixtures};
-use armfix::run::engine::{process_text, Outcome};
 use armfix::lang::FileKind;
 use armfix::output::present::{self, Paint};
+use armfix::run::engine::{process_text, Outcome};
 
 /// The Bicep files of `tests/fixtures/bicep`, sorted.
 fn fixture_names() -> Vec<String> {

@@ -15,9 +15,9 @@
 //! bind an ordinary user, with no test hook in armfix itself.
 
 use crate::util::{BIN, SCHEMA};
+use armfix::lang::FileKind;
 use armfix::run::discover::{self, Candidate, WalkOptions};
 use armfix::run::engine::{self, Outcome};
-use armfix::lang::FileKind;
 use armfix::{output::present, run::write as apply};
 use std::collections::BTreeMap;
 use std::fs;

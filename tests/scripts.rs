@@ -5,9 +5,9 @@
 use crate::util::{armfix, fixtures, run_cmd, Run as Output};
 use armfix::edit;
 use armfix::finding::{Analysis, Remedy};
+use armfix::lang::script::{self, Dialect};
 use armfix::lang::FileKind;
 use armfix::output::present::{self, Paint};
-use armfix::lang::script::{self, Dialect};
 use std::fs;
 use std::path::Path;
 

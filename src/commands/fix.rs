@@ -108,7 +108,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
     if !output.quiet {
         eprintln!("{}", present::fix_summary(&totals, dry));
     }
-    let remaining = totals.fixable - totals.fixed + totals.manual;
+    let remaining = totals.fixable - totals.fixed + totals.manual + totals.held;
     let code = exit_code(&totals, remaining);
     let mode = if dry {
         report::Mode::DryRun
@@ -130,7 +130,7 @@ fn write_fix(
 ) -> report::Write {
     match apply::write_atomic(path, original.as_bytes(), fixed) {
         Ok(()) => {
-            totals.fixed += analysis.fixable();
+            totals.fixed += analysis.applied();
             if !output.quiet {
                 eprintln!("armfix: wrote {name}");
             }
@@ -178,7 +178,7 @@ fn fix_machine(settings: &Settings, yes: bool) -> Result<i32> {
     if !output.quiet {
         eprintln!("{}", present::fix_summary(&totals, !yes));
     }
-    let remaining = totals.fixable - totals.fixed + totals.manual;
+    let remaining = totals.fixable - totals.fixed + totals.manual + totals.held;
     let code = exit_code(&totals, remaining);
     summary_md(&reports, &writes, mode, &totals, output, code)
 }

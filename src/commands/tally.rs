@@ -4,7 +4,7 @@
 
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::Format;
-use crate::finding::{Analysis, Finding, FixSource};
+use crate::finding::{Analysis, FixSource};
 use crate::output::present::{self, Totals};
 use crate::output::progress::Spinner;
 use crate::output::report;
@@ -15,13 +15,17 @@ use anyhow::Result;
 use std::io::{IsTerminal, Write};
 
 /// Counts one analysed file's findings in `totals`.
-fn count(totals: &mut Totals, findings: &[Finding]) {
+fn count(totals: &mut Totals, analysis: &Analysis) {
+    let findings = &analysis.findings;
     totals.files += 1;
-    totals.fixable += findings.iter().filter(|f| f.is_fixable()).count();
+    totals.fixable += analysis.applied();
     totals.at_source += findings
         .iter()
-        .filter(|f| f.is_fixable() && f.source.as_ref().is_some_and(|s| *s != FixSource::Value))
+        .filter(|f| {
+            analysis.applies(f) && f.source.as_ref().is_some_and(|s| *s != FixSource::Value)
+        })
         .count();
+    totals.held += analysis.held_unsafe();
     totals.manual += findings.iter().filter(|f| !f.is_fixable()).count();
 }
 
@@ -148,7 +152,7 @@ pub(super) fn analysed<'r>(
             analysis,
             fixed,
         } => {
-            count(totals, &analysis.findings);
+            count(totals, analysis);
             Some((original, analysis, fixed))
         }
     }

@@ -11,6 +11,7 @@ pub(crate) mod checks;
 pub mod script;
 pub(crate) mod style;
 
+use crate::eval::{Configuration, Deployment};
 use crate::finding::{Analysis, SourceError};
 use script::Dialect;
 use std::path::Path;
@@ -20,6 +21,8 @@ use std::path::Path;
 pub struct Options {
     /// Overwrite an expression that cannot be traced with the literal value.
     pub force_literal: bool,
+    /// Apply fixes the deploy-time proof found to change more than rotation.
+    pub unsafe_fixes: bool,
 }
 
 /// One language: every stage of the per-file pipeline that depends on its syntax. The
@@ -35,6 +38,32 @@ pub trait Language: Sync {
     fn verify(&self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String>;
     /// Whether fixes are a JSON Patch on the file's ARM shape (`armfix patch` prints it).
     fn has_json_patch(&self) -> bool;
+    /// Evaluates the deployment the file declares with `config`, as the deployment engine
+    /// would; `None` when the language has no evaluator or the text does not parse. `path`
+    /// is where the file is, for modules it calls.
+    fn evaluate(
+        &self,
+        _text: &str,
+        _config: &Configuration,
+        _path: Option<&Path>,
+    ) -> Option<Deployment> {
+        None
+    }
+    /// The file's ARM shape, which its JSON Patch addresses.
+    fn shape(&self, _text: &str) -> Option<serde_json::Value> {
+        None
+    }
+    /// The byte range of the value at JSON pointer `pointer` in the file's ARM shape (keys
+    /// compared ignoring ASCII case).
+    fn locate(&self, _text: &str, _pointer: &str) -> Option<(usize, usize)> {
+        None
+    }
+    /// The edit that overwrites the value at `pointer` (a cluster's rotation setting, a
+    /// scalar or an expression, never an object) with the literal `true` as this language
+    /// spells the rotation value.
+    fn literal_rotation(&self, _text: &str, _pointer: &str) -> Option<crate::edit::Edit> {
+        None
+    }
 }
 
 /// The kinds of file armfix understands: the registry of languages.

@@ -94,12 +94,14 @@ pub struct Totals {
     /// Of `fixable`, those whose fix lands at a source (variable, parameter...).
     pub at_source: usize,
     pub manual: usize,
+    /// Fixable findings whose fix is unsafe and held back (no `--unsafe-fixes`).
+    pub held: usize,
     pub fixed: usize,
     pub errors: usize,
 }
 
 pub fn check_summary(t: &Totals) -> String {
-    if t.fixable + t.manual == 0 {
+    if t.fixable + t.manual + t.held == 0 {
         return format!(
             "All checked: no findings in {}{}.",
             plural(t.files, "file", "files"),
@@ -107,35 +109,68 @@ pub fn check_summary(t: &Totals) -> String {
         );
     }
     format!(
-        "Found {} ({} fixable directly, {} fixable at their source, {} manual review) in {}{}.",
-        plural(t.fixable + t.manual, "finding", "findings"),
+        "Found {} ({} fixable directly, {} fixable at their source, {}{} manual review) in {}{}.{}",
+        plural(t.fixable + t.manual + t.held, "finding", "findings"),
         t.fixable - t.at_source,
         t.at_source,
+        unsafe_count(t),
         t.manual,
         plural(t.files, "file", "files"),
-        error_note(t.errors)
+        error_note(t.errors),
+        held_note(t)
     )
+}
+
+/// `N unsafe, ` in the counts, when there are any.
+fn unsafe_count(t: &Totals) -> String {
+    if t.held == 0 {
+        String::new()
+    } else {
+        format!("{} with an unsafe fix, ", t.held)
+    }
+}
+
+/// How to apply the unsafe fixes held back, when there are any.
+fn held_note(t: &Totals) -> String {
+    if t.held == 0 {
+        String::new()
+    } else {
+        format!(
+            " {} held back: {} more than rotation at deploy time; review {} and apply {} with \
+             `--unsafe-fixes`.",
+            plural(t.held, "unsafe fix is", "unsafe fixes are"),
+            if t.held == 1 {
+                "it changes"
+            } else {
+                "they change"
+            },
+            if t.held == 1 { "it" } else { "them" },
+            if t.held == 1 { "it" } else { "them" },
+        )
+    }
 }
 
 pub fn fix_summary(t: &Totals, dry_run: bool) -> String {
     if dry_run {
         return format!(
-            "Would fix {} ({} directly, {} at their source); {} manual review{}.",
+            "Would fix {} ({} directly, {} at their source); {} manual review{}.{}",
             plural(t.fixable, "finding", "findings"),
             t.fixable - t.at_source,
             t.at_source,
             plural(t.manual, "needs", "need"),
-            error_note(t.errors)
+            error_note(t.errors),
+            held_note(t)
         );
     }
     format!(
-        "Fixed {} of {} ({} directly, {} at their source); {} manual review{}.",
+        "Fixed {} of {} ({} directly, {} at their source); {} manual review{}.{}",
         t.fixed,
         plural(t.fixable, "fixable finding", "fixable findings"),
         t.fixable - t.at_source,
         t.at_source,
         plural(t.manual, "needs", "need"),
-        error_note(t.errors)
+        error_note(t.errors),
+        held_note(t)
     )
 }
 

@@ -8,8 +8,8 @@ use crate::lang::arm::plan::Options;
 use crate::lang::FileKind;
 use crate::location::LineIndex;
 use crate::run::discover::{io_message, Candidate};
-use crate::run::read;
-use std::path::PathBuf;
+use crate::run::{configurations, prove, read};
+use std::path::{Path, PathBuf};
 
 /// What happened to one file.
 #[derive(Debug)]
@@ -66,7 +66,7 @@ pub fn process_path(path: &PathBuf, kind: FileKind) -> FileReport {
 pub fn process_path_with(path: &PathBuf, kind: FileKind, options: &Options) -> FileReport {
     let candidate = Candidate::File(path.clone());
     let outcome = match read_bytes(path) {
-        Ok(Some(bytes)) => process_bytes_with(bytes, kind, options),
+        Ok(Some(bytes)) => process_bytes_at(bytes, kind, options, Some(path)),
         Ok(None) => Outcome::Skipped,
         Err(error) => Outcome::Error(error),
     };
@@ -109,11 +109,21 @@ pub fn process_bytes(bytes: Vec<u8>, kind: FileKind) -> Outcome {
 
 /// Processes a file's bytes.
 pub fn process_bytes_with(bytes: Vec<u8>, kind: FileKind, options: &Options) -> Outcome {
+    process_bytes_at(bytes, kind, options, None)
+}
+
+/// Processes the bytes of the file at `path` (`None`: standard input).
+fn process_bytes_at(
+    bytes: Vec<u8>,
+    kind: FileKind,
+    options: &Options,
+    path: Option<&Path>,
+) -> Outcome {
     if !kind.may_concern(&bytes) {
         return Outcome::Skipped;
     }
     match decode(bytes) {
-        Ok(text) => process_text_with(text, kind, options),
+        Ok(text) => process_text_at(text, kind, options, path),
         Err(error) => Outcome::Error(error),
     }
 }
@@ -133,11 +143,34 @@ pub fn process_text(text: String, kind: FileKind) -> Outcome {
 
 /// Processes decoded text.
 pub fn process_text_with(text: String, kind: FileKind, options: &Options) -> Outcome {
-    let analysis = match kind.analyze(&text, options) {
+    process_text_at(text, kind, options, None)
+}
+
+/// Processes the decoded text of the file at `path` (`None`: standard input, evaluated with
+/// its defaults only): plans, proves each fix at deploy time in every configuration, and
+/// verifies the edits.
+fn process_text_at(
+    text: String,
+    kind: FileKind,
+    options: &Options,
+    path: Option<&Path>,
+) -> Outcome {
+    let mut analysis = match kind.analyze(&text, options) {
         Ok(Some(a)) => a,
         Ok(None) => return Outcome::Skipped,
         Err(e) => return Outcome::Error(source_error(&text, e)),
     };
+    if !analysis.clusters.is_empty() {
+        let configurations = configurations::for_template(path);
+        let subject = prove::Subject {
+            language: kind.language(),
+            text: &text,
+            path,
+            configurations: &configurations,
+            unsafe_fixes: options.unsafe_fixes,
+        };
+        prove::prove(&subject, &mut analysis);
+    }
     finish(text, analysis, |text, analysis, fixed| {
         kind.verify(text, analysis, fixed)
     })

@@ -3,8 +3,10 @@
 //! fixes atomically.
 
 pub mod batch;
+pub(crate) mod configurations;
 pub mod discover;
 pub mod engine;
 pub mod link;
+pub(crate) mod prove;
 pub mod read;
 pub mod write;

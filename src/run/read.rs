@@ -22,6 +22,15 @@ pub enum Contents {
     },
 }
 
+/// Reads a file another file refers to (a parameter file, a module) as text: `None` when it
+/// cannot be read, is too large, or is not UTF-8 (such a file is not followed).
+pub(crate) fn read_text(path: &Path) -> Option<String> {
+    match read_file(path) {
+        Ok(Contents::Bytes(bytes)) => decode(bytes).ok(),
+        _ => None,
+    }
+}
+
 /// Reads a candidate without ever blocking on it or reading without end: a FIFO with no
 /// writer reads as empty instead of hanging the run, devices are refused, and only the first
 /// [`MAX_FILE_BYTES`] are kept.

@@ -48,6 +48,7 @@ fn compiled_by_bicep(root: &Node) -> bool {
 }
 
 /// One change to make, before rendering.
+#[derive(Clone)]
 enum Change<'t> {
     /// A JSON Patch operation on a JSON value.
     Op(PatchOperation),
@@ -141,9 +142,11 @@ fn analyze_traced<'t>(
                 (at, message, outcome)
             }
         };
+        let mut own = Vec::new();
         let (message, remedy, source) = match outcome {
             Outcome::Passes => continue,
             Outcome::Fixed(new, source) => {
+                own = new.clone();
                 changes.extend(new);
                 let message = match &source {
                     FixSource::Value => message,
@@ -175,8 +178,14 @@ fn analyze_traced<'t>(
             remedy,
             source,
         ));
+        let own = if own.is_empty() {
+            Vec::new()
+        } else {
+            render_changes(text, root, own)?.1
+        };
         if let Some(f) = analysis.findings.last_mut() {
             f.cluster = Some(pointer(&cluster.path).to_string());
+            f.edits = own;
         }
     }
     let (patch, edits) = render_changes(text, root, changes)?;

@@ -21,9 +21,11 @@ pub mod view;
 
 pub use params::{analyze_params, using_target, verify_params};
 
+use crate::eval::{Configuration, Deployment};
 use crate::finding::{Analysis, SourceError};
 use crate::lang::{checks, Language, Options};
 use crate::location::LineIndex;
+use std::path::Path;
 
 /// Words a Bicep file must contain (ignoring ASCII case) to possibly need a fix: a cluster
 /// type, or a call of the AKS module with its add-on parameter.
@@ -63,6 +65,110 @@ impl Language for Bicep {
 
     fn has_json_patch(&self) -> bool {
         true
+    }
+
+    fn evaluate(
+        &self,
+        text: &str,
+        config: &Configuration,
+        path: Option<&Path>,
+    ) -> Option<Deployment> {
+        let doc = parser::parse(text).ok()?;
+        if doc.using.is_some() {
+            return None;
+        }
+        let modules = Modules {
+            dir: path.and_then(Path::parent).map(Path::to_path_buf),
+        };
+        Some(crate::eval::bicep::evaluate(&doc, text, config, &modules))
+    }
+
+    fn shape(&self, text: &str) -> Option<serde_json::Value> {
+        let doc = parser::parse(text).ok()?;
+        Some(view::view(&doc, text))
+    }
+
+    fn locate(&self, text: &str, pointer: &str) -> Option<(usize, usize)> {
+        let doc = parser::parse(text).ok()?;
+        let tokens: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let [resources, name, rest @ ..] = tokens.as_slice() else {
+            return None;
+        };
+        if resources != "resources" {
+            return None;
+        }
+        let decl = (0..doc.resources.len())
+            .find(|&i| &doc.symbolic_name(i) == name)
+            .map(|i| &doc.resources[i])
+            .or_else(|| doc.modules.iter().find(|m| &m.name == name))?;
+        if rest.is_empty() {
+            return Some((decl.name_span.start, decl.name_span.end));
+        }
+        let id = member_at(&doc, decl.body, rest)?;
+        let span = doc.node(id).span;
+        Some((span.start, span.end))
+    }
+
+    fn literal_rotation(&self, text: &str, pointer: &str) -> Option<crate::edit::Edit> {
+        let doc = parser::parse(text).ok()?;
+        let (start, end) = self.locate(text, pointer)?;
+        let id = doc
+            .nodes
+            .iter()
+            .position(|n| n.span.start == start && n.span.end == end)?;
+        if matches!(
+            doc.node(id).kind,
+            ast::Kind::Object(_) | ast::Kind::Array(_)
+        ) {
+            return None;
+        }
+        Some(crate::edit::Edit::replace(start, end, "'true'"))
+    }
+}
+
+/// The value at `path` (keys ignoring ASCII case) inside a resource's body.
+fn member_at(doc: &ast::Doc, body: ast::NodeId, path: &[String]) -> Option<ast::NodeId> {
+    let (mut id, _) = plan::unwrap_body(doc, body);
+    for key in path {
+        let object = doc.object(id).filter(|o| !o.dynamic)?;
+        id = object
+            .members
+            .iter()
+            .rev()
+            .find(|m| {
+                m.key
+                    .as_deref()
+                    .is_some_and(|k| k.eq_ignore_ascii_case(key))
+            })?
+            .value;
+    }
+    Some(id)
+}
+
+/// Local modules, read from the file system relative to the calling file's folder. Registry
+/// (`br:`, `br/`) and template-spec (`ts:`, `ts/`) references are not on disk: their calls
+/// stay unexpanded.
+struct Modules {
+    dir: Option<std::path::PathBuf>,
+}
+
+impl crate::eval::bicep::ModuleSource for Modules {
+    fn load(&self, target: &str) -> Option<(ast::Doc, String)> {
+        let lower = target.to_ascii_lowercase();
+        if ["br:", "br/", "ts:", "ts/"]
+            .iter()
+            .any(|p| lower.starts_with(p))
+        {
+            return None;
+        }
+        let file = self.dir.as_ref()?.join(target);
+        let text = crate::run::read::read_text(&file)?;
+        let doc = parser::parse(&text).ok()?;
+        Some((doc, text))
     }
 }
 

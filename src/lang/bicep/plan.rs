@@ -500,6 +500,7 @@ impl<'d> Planner<'d> {
     /// replaced. Changes inside an expression are gathered per expression, to become one
     /// replacement of its string when planning ends.
     fn push_change(&mut self, key: Option<&str>, loc: Located, value: Value, edit: Edit) {
+        self.attach(&edit);
         match loc.host {
             None => {
                 let mut tokens = loc.pointer;
@@ -534,6 +535,16 @@ impl<'d> Planner<'d> {
         }
     }
 
+    /// Records `edit` as (part of) the fix of the finding just made: every change is pushed
+    /// right after the finding it fixes.
+    fn attach(&mut self, edit: &Edit) {
+        if let Some(f) = self.analysis.findings.last_mut() {
+            if f.is_fixable() && !f.edits.contains(edit) {
+                f.edits.push(edit.clone());
+            }
+        }
+    }
+
     /// Turns the changes gathered inside expressions into replacements of their strings.
     fn flush_expressions(&mut self) -> Result<(), SourceError> {
         for (host, pointer, edits) in std::mem::take(&mut self.in_expressions) {
@@ -550,6 +561,7 @@ impl<'d> Planner<'d> {
     }
 
     fn push_op(&mut self, add: bool, tokens: Vec<String>, value: Value, edit: Edit) {
+        self.attach(&edit);
         let path = pointer(&tokens);
         if !self.seen.insert(path.to_string()) {
             return;

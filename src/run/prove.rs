@@ -1,0 +1,537 @@
+//! Proves each fix at deploy time, between planning and verification. The file's deployment
+//! is evaluated in every configuration (its defaults, and each parameter file linked to it),
+//! before and after each finding's edits; the rule is decided on the evaluated values:
+//!
+//! - a finding whose cluster passes in every configuration (its add-on off, its condition
+//!   false, its rotation already true once evaluated) is dropped, with its edits;
+//! - a cluster that fails once evaluated but that the source reading did not flag gets a
+//!   manual-review finding;
+//! - a fix is *safe* when, in every configuration, the evaluated deployment differs only in
+//!   the rotation setting of clusters whose add-on is on, and its own cluster passes with
+//!   the defaults; else the next candidate closer to the cluster is tried (the cluster's own
+//!   value, written as a literal); when none is safe the fix is *unsafe* (kept, with its side
+//!   effects, and held back unless `--unsafe-fixes`), or manual review when it would not take
+//!   effect at all;
+//! - each finding is proven on its own, then the safe ones are combined one by one, each
+//!   combination proven again, so one finding never hides another.
+//!
+//! What cannot be known offline (`reference()`, a parameter without a value) is an Unknown
+//! that flows through; a cluster whose verdict is Unknown keeps the source reading's finding.
+//! Languages without an evaluator (scripts) are not touched here.
+
+use crate::edit::{self, Edit};
+use crate::eval::{self, judge, Configuration, Deployment, Judgement, Resource, Value};
+use crate::finding::{Analysis, Applicability, Finding, FixSource, Remedy};
+use crate::lang::Language;
+use crate::location::LineIndex;
+use crate::rule::{ADDON, ROTATION};
+use std::path::Path;
+
+/// What a proof reads about one file.
+pub(crate) struct Subject<'a> {
+    pub(crate) language: &'static dyn Language,
+    pub(crate) text: &'a str,
+    pub(crate) path: Option<&'a Path>,
+    /// The configurations to evaluate; the first is the defaults.
+    pub(crate) configurations: &'a [Configuration],
+    /// Whether unsafe fixes are applied.
+    pub(crate) unsafe_fixes: bool,
+}
+
+/// How one cluster fares once evaluated, over every configuration.
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    /// Not deployed, add-on off, or passing, in every configuration.
+    Pass,
+    /// Fails in some configuration: the configuration and the reason, for each.
+    Fail(Vec<(String, String)>),
+    /// Cannot be decided offline (or the evaluated deployment has no such cluster).
+    Unknown,
+}
+
+/// What a set of edits does at deploy time.
+#[derive(Debug, Clone, PartialEq)]
+enum Verdict {
+    Safe,
+    /// Changes more than rotation: one sentence per side effect.
+    Unsafe(Vec<String>),
+    /// Changes nothing else, but its cluster still fails with the defaults: why.
+    Ineffective(String),
+    /// The edited text cannot be evaluated (verification will say why).
+    Unproven,
+}
+
+/// Proves the analysis' fixes and rewrites it: findings confirmed or dropped, missed
+/// failures added, each fix classed safe or unsafe, and the edits and patch those that will
+/// be applied. Does nothing for a file without clusters or a language without an evaluator.
+pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
+    if analysis.clusters.is_empty() {
+        return;
+    }
+    let Some(before) = evaluate_all(s, s.text) else {
+        return;
+    };
+    analysis.unsafe_applied = s.unsafe_fixes;
+    let planned = analysis.fixable();
+    let all_edits = analysis.edits.clone();
+    let clusters = analysis.clusters.clone();
+    let states: Vec<State> = clusters
+        .iter()
+        .map(|k| state(k, &before, s.configurations))
+        .collect();
+    let state_of = |k: &str| {
+        clusters
+            .iter()
+            .position(|c| c == k)
+            .map_or(State::Unknown, |i| states[i].clone())
+    };
+
+    // Findings about clusters that pass once evaluated go (their edits with them).
+    analysis.findings.retain(|f| {
+        f.cluster
+            .as_deref()
+            .is_none_or(|k| state_of(k) != State::Pass)
+    });
+
+    // Clusters that fail once evaluated, but that no finding is about: a human must look.
+    let mut lines: Option<LineIndex> = None;
+    for (k, st) in clusters.iter().zip(&states) {
+        let State::Fail(fails) = st else { continue };
+        // A failure only with a parameter file is that file's finding when the template
+        // hands its parameters on to be checked there.
+        let with_defaults = fails.iter().any(|(c, _)| *c == s.configurations[0].name);
+        if !with_defaults && !analysis.parameters.is_empty() {
+            continue;
+        }
+        if analysis
+            .findings
+            .iter()
+            .any(|f| f.cluster.as_deref() == Some(k))
+        {
+            continue;
+        }
+        let span = s.language.locate(s.text, k).unwrap_or((0, 0));
+        let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
+        let reason = format!(
+            "cluster {} fails once the template is evaluated ({}); armfix cannot tell from the \
+             source which value to change, so set `{ROTATION}` to true where it is computed",
+            cluster_name(k, &before),
+            describe_fails(fails, s.configurations.len())
+        );
+        let message =
+            crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain);
+        let mut f = Finding::placed(
+            lines,
+            s.text,
+            span,
+            k.clone(),
+            message,
+            Remedy::ManualReview {
+                reason,
+                expression: String::new(),
+            },
+            None,
+        );
+        f.cluster = Some(k.clone());
+        analysis.findings.push(f);
+    }
+
+    // Each fixable finding on its own, with the edits that carry it alone.
+    if analysis
+        .findings
+        .iter()
+        .any(|f| f.is_fixable() && f.edits.is_empty())
+    {
+        // A fix the planner did not tie to its finding: the fixes are proven together.
+        prove_whole(s, analysis, &before, all_edits, planned, &clusters);
+        return;
+    }
+    let groups: Vec<Vec<Edit>> = analysis
+        .findings
+        .iter()
+        .map(|f| {
+            if f.is_fixable() {
+                f.edits.clone()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let mut chosen: Vec<Option<Vec<Edit>>> = vec![None; analysis.findings.len()];
+    for (i, group) in groups.into_iter().enumerate() {
+        if !analysis.findings[i].is_fixable() {
+            continue;
+        }
+        let target = analysis.findings[i].cluster.clone();
+        match verdict(s, &before, &group, target.as_deref(), &clusters) {
+            Verdict::Safe | Verdict::Unproven => chosen[i] = Some(group),
+            first => {
+                if let Some(alt) = literal_candidate(s, &before, target.as_deref(), &clusters) {
+                    let f = &mut analysis.findings[i];
+                    f.message = format!(
+                        "{}; fixed in the cluster itself, because {}",
+                        f.message.split("; fixed").next().unwrap_or(&f.message),
+                        why_not(&first)
+                    );
+                    f.source = Some(FixSource::Value);
+                    chosen[i] = Some(alt);
+                    continue;
+                }
+                let f = &mut analysis.findings[i];
+                match first {
+                    Verdict::Unsafe(effects) => {
+                        f.applicability = Applicability::Unsafe;
+                        f.message =
+                            format!("{} [unsafe fix: {}]", f.message, effects_clause(&effects));
+                        f.side_effects = effects;
+                        chosen[i] = Some(group);
+                    }
+                    Verdict::Ineffective(why) => {
+                        let reason = format!(
+                            "the fix armfix would make does not take effect at deploy time: {why}"
+                        );
+                        f.message = crate::finding::manual_review_message(
+                            &reason,
+                            "",
+                            crate::finding::Quote::Plain,
+                        );
+                        f.remedy = Remedy::ManualReview {
+                            reason,
+                            expression: String::new(),
+                        };
+                        f.source = None;
+                    }
+                    Verdict::Safe | Verdict::Unproven => unreachable!("handled above"),
+                }
+            }
+        }
+    }
+
+    // The fixes that will be applied, combined one by one, each combination proven again.
+    let mut combined: Vec<Edit> = Vec::new();
+    for (i, group) in chosen.iter().enumerate() {
+        let Some(group) = group else { continue };
+        let f = &analysis.findings[i];
+        if f.applicability == Applicability::Unsafe && !s.unsafe_fixes {
+            continue;
+        }
+        let mut next = combined.clone();
+        for e in group {
+            if !next.contains(e) {
+                next.push(e.clone());
+            }
+        }
+        let ok = edit::apply(s.text, &next).is_ok()
+            && (f.applicability == Applicability::Unsafe
+                || combined.is_empty()
+                || matches!(
+                    verdict(s, &before, &next, f.cluster.as_deref(), &clusters),
+                    Verdict::Safe | Verdict::Unproven
+                ));
+        if ok {
+            combined = next;
+        } else {
+            let f = &mut analysis.findings[i];
+            f.applicability = Applicability::Unsafe;
+            f.message = format!(
+                "{} [unsafe fix: it interacts with another fix in this file; apply it alone]",
+                f.message
+            );
+        }
+    }
+    let applied: Vec<bool> = analysis
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.is_fixable()
+                && chosen[i]
+                    .as_ref()
+                    .is_some_and(|g| g.iter().all(|e| combined.contains(e)))
+                && (f.applicability == Applicability::Safe || s.unsafe_fixes)
+        })
+        .collect();
+    let count = applied.iter().filter(|a| **a).count();
+    analysis.held_back = planned.saturating_sub(count);
+    let untouched = count == planned
+        && analysis
+            .findings
+            .iter()
+            .zip(&chosen)
+            .all(|(f, c)| !f.is_fixable() || c.as_ref() == Some(&f.edits));
+    if untouched {
+        // Every planned fix holds as planned: the planner's edits and patch stand (they
+        // merge edits inside one expression that the findings' own edits keep apart).
+        return;
+    }
+    set_edits(s, analysis, combined, &all_edits);
+}
+
+/// The fixes of a file whose edits cannot be told apart per finding, proven together: safe,
+/// or every fixable finding unsafe (or manual review when they would not take effect).
+fn prove_whole(
+    s: &Subject,
+    analysis: &mut Analysis,
+    before: &[Deployment],
+    edits: Vec<Edit>,
+    planned: usize,
+    clusters: &[String],
+) {
+    let v = verdict(s, before, &edits, None, clusters);
+    if matches!(v, Verdict::Safe | Verdict::Unproven) {
+        analysis.held_back = 0;
+        return;
+    }
+    for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
+        match &v {
+            Verdict::Unsafe(effects) => {
+                f.applicability = Applicability::Unsafe;
+                f.message = format!("{} [unsafe fix: {}]", f.message, effects_clause(effects));
+                f.side_effects = effects.clone();
+            }
+            Verdict::Ineffective(why) => {
+                let reason =
+                    format!("the fix armfix would make does not take effect at deploy time: {why}");
+                f.message = crate::finding::manual_review_message(
+                    &reason,
+                    "",
+                    crate::finding::Quote::Plain,
+                );
+                f.remedy = Remedy::ManualReview {
+                    reason,
+                    expression: String::new(),
+                };
+                f.source = None;
+            }
+            Verdict::Safe | Verdict::Unproven => {}
+        }
+    }
+    if s.unsafe_fixes && matches!(v, Verdict::Unsafe(_)) {
+        analysis.held_back = 0;
+    } else {
+        analysis.held_back = planned;
+        set_edits(s, analysis, Vec::new(), &edits);
+    }
+}
+
+/// Replaces the analysis' edits with `edits`, and its JSON Patch with the one they make
+/// (the planned patch when they are the planned edits).
+fn set_edits(s: &Subject, analysis: &mut Analysis, mut edits: Vec<Edit>, planned: &[Edit]) {
+    edits.sort_by_key(|e| (e.start, e.end));
+    let mut sorted = planned.to_vec();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    if edits == sorted {
+        return;
+    }
+    analysis.edits = edits;
+    analysis.patch = if analysis.edits.is_empty() {
+        Vec::new()
+    } else {
+        let before = s.language.shape(s.text);
+        let after = edit::apply(s.text, &analysis.edits)
+            .ok()
+            .and_then(|t| s.language.shape(&t));
+        match (before, after) {
+            (Some(a), Some(b)) => json_patch::diff(&a, &b).0,
+            _ => Vec::new(),
+        }
+    };
+}
+
+/// Evaluates `text` in every configuration; `None` when it cannot be evaluated.
+fn evaluate_all(s: &Subject, text: &str) -> Option<Vec<Deployment>> {
+    s.configurations
+        .iter()
+        .map(|c| s.language.evaluate(text, c, s.path))
+        .collect()
+}
+
+/// The evaluated clusters that a cluster of the source (by pointer) deploys: the resource
+/// itself (every copy), or the clusters a local module call holds.
+fn deployed<'d>(k: &str, d: &'d Deployment) -> impl Iterator<Item = &'d Resource> {
+    let k = k.to_string();
+    d.resources.iter().filter(move |r| {
+        let p = pointer(&r.origin);
+        (p == k || p.starts_with(&format!("{k}/"))) && judge(r) != Judgement::NotACluster
+    })
+}
+
+fn state(k: &str, before: &[Deployment], configs: &[Configuration]) -> State {
+    let mut fails = Vec::new();
+    let mut unknown = false;
+    let mut any = false;
+    for (d, c) in before.iter().zip(configs) {
+        for r in deployed(k, d) {
+            any = true;
+            match judge(r) {
+                Judgement::Fail { reason } => fails.push((c.name.clone(), reason)),
+                Judgement::Unknown { .. } => unknown = true,
+                _ => {}
+            }
+        }
+    }
+    if !fails.is_empty() {
+        State::Fail(fails)
+    } else if unknown || !any {
+        State::Unknown
+    } else {
+        State::Pass
+    }
+}
+
+/// What the edits do at deploy time, for the finding about cluster `target`.
+fn verdict(
+    s: &Subject,
+    before: &[Deployment],
+    edits: &[Edit],
+    target: Option<&str>,
+    clusters: &[String],
+) -> Verdict {
+    let Ok(fixed) = edit::apply(s.text, edits) else {
+        return Verdict::Unproven;
+    };
+    let Some(after) = evaluate_all(s, &fixed) else {
+        return Verdict::Unproven;
+    };
+    let before: Vec<Deployment> = before
+        .iter()
+        .map(|d| without_module_rotation(d, clusters))
+        .collect();
+    let after: Vec<Deployment> = after
+        .iter()
+        .map(|d| without_module_rotation(d, clusters))
+        .collect();
+    let pairs: Vec<(&str, &Deployment, &Deployment)> = s
+        .configurations
+        .iter()
+        .zip(before.iter().zip(&after))
+        .map(|(c, (b, a))| (c.name.as_str(), b, a))
+        .collect();
+    let proof = eval::classify_all(&pairs);
+    if !proof.side_effects.is_empty() {
+        return Verdict::Unsafe(proof.side_effects);
+    }
+    // Its own cluster must pass with the defaults once fixed (a parameter file that sets the
+    // value is that file's finding).
+    if let Some(k) = target {
+        if let State::Fail(fails) = state(k, &after[..1], &s.configurations[..1]) {
+            return Verdict::Ineffective(describe_fails(&fails, 1));
+        }
+    }
+    Verdict::Safe
+}
+
+/// The cluster's own rotation value, overwritten with the literal: the candidate closest to
+/// the cluster, when the one at the source is not safe.
+fn literal_candidate(
+    s: &Subject,
+    before: &[Deployment],
+    target: Option<&str>,
+    clusters: &[String],
+) -> Option<Vec<Edit>> {
+    let k = target?;
+    let at = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
+    let edits = vec![s.language.literal_rotation(s.text, &at)?];
+    (verdict(s, before, &edits, Some(k), clusters) == Verdict::Safe).then_some(edits)
+}
+
+/// A module call that deploys a cluster the evaluator cannot see (a registry module): its
+/// `enableSecretRotation` argument is that cluster's rotation setting, so it is not compared.
+fn without_module_rotation(d: &Deployment, clusters: &[String]) -> Deployment {
+    let mut d = d.clone();
+    for r in &mut d.resources {
+        if r.expanded || !clusters.contains(&pointer(&r.origin)) {
+            continue;
+        }
+        if let Some(Value::Object(params)) = r
+            .body
+            .as_object_mut()
+            .and_then(|b| b.get_mut("properties"))
+            .and_then(Value::as_object_mut)
+            .and_then(|p| p.get_mut("parameters"))
+        {
+            params.remove(ROTATION);
+        }
+    }
+    d
+}
+
+fn pointer(tokens: &[String]) -> String {
+    jsonptr::PointerBuf::from_tokens(tokens.iter().cloned()).to_string()
+}
+
+fn cluster_name(k: &str, before: &[Deployment]) -> String {
+    before
+        .iter()
+        .flat_map(|d| deployed(k, d))
+        .find_map(|r| r.name.as_str().map(|n| format!("`{n}`")))
+        .unwrap_or_else(|| format!("at `{k}`"))
+}
+
+fn describe_fails(fails: &[(String, String)], configurations: usize) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for (config, reason) in fails {
+        let part = if configurations > 1 {
+            format!("with {config}: {reason}")
+        } else {
+            reason.clone()
+        };
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join("; ")
+}
+
+/// The first side effect, and how many more there are.
+fn effects_clause(effects: &[String]) -> String {
+    let first = effects.first().map_or("", String::as_str);
+    match effects.len() {
+        0 | 1 => first.to_string(),
+        n => format!("{first}, and {} more", n - 1),
+    }
+}
+
+fn why_not(v: &Verdict) -> String {
+    match v {
+        Verdict::Unsafe(effects) => {
+            format!("fixing it at its source {}", effects_clause(effects))
+        }
+        Verdict::Ineffective(why) => {
+            format!("fixing it at its source does not take effect ({why})")
+        }
+        Verdict::Safe | Verdict::Unproven => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::FileKind;
+
+    fn proven(text: &str) -> Analysis {
+        let kind = FileKind::Json;
+        let mut a = kind.analyze(text, &Default::default()).unwrap().unwrap();
+        let configurations = [Configuration::defaults()];
+        let s = Subject {
+            language: kind.language(),
+            text,
+            path: None,
+            configurations: &configurations,
+            unsafe_fixes: false,
+        };
+        prove(&s, &mut a);
+        a
+    }
+
+    #[test]
+    fn a_shared_variable_is_left_alone_and_the_cluster_gets_the_literal() {
+        let text = include_str!("../../tests/fixtures/trace/variable-string/azuredeploy.json");
+        let a = proven(text);
+        assert_eq!(a.findings.len(), 1);
+        let f = &a.findings[0];
+        assert_eq!(f.applicability, Applicability::Safe, "{}", f.message);
+        assert_eq!(a.edits.len(), 1);
+        assert_eq!(a.edits[0].replacement, "\"true\"");
+    }
+}
