@@ -49,6 +49,10 @@ pub fn evaluate(
     Ev::new(doc, text, config, modules, &calls, 0).run()
 }
 
+/// The depth a module call adds: evaluating a callee takes some four times the stack of one
+/// level of an expression, so modules nest at most `MAX_DEPTH / MODULE_DEPTH` deep.
+const MODULE_DEPTH: usize = 4;
+
 /// Most module calls one evaluation expands (loop iterations and nested calls included):
 /// files that call each other several times over would otherwise take exponential time.
 const MAX_EXPANSIONS: usize = 10_000;
@@ -238,12 +242,12 @@ impl<'a> Ev<'a> {
             Slot::Todo => {}
         }
         self.params.borrow_mut()[i] = Slot::Busy;
+        let ty = self.declared_type(&p.type_text, &p.decorators, 0);
         let v = match (self.config.value(&p.name), p.default) {
             (Some(v), _) => v.clone(),
             (None, Some(d)) => self.eval_node(d, &Scope::ROOT),
             (None, None) => Value::unknown(format!("parameter `{}` has no value", p.name)),
         };
-        let ty = self.declared_type(&p.type_text, &p.decorators, 0);
         if let Err(e) = types::check_named(&format!("parameter `{}`", p.name), &ty, &v) {
             self.violations.borrow_mut().push(e);
         }
@@ -549,7 +553,7 @@ impl<'a> Ev<'a> {
             });
         }
         self.module_busy.borrow_mut()[i] = true;
-        let callee = if self.depth.get() + 1 < MAX_DEPTH {
+        let callee = if self.depth.get() + MODULE_DEPTH < MAX_DEPTH {
             self.modules.load(&decl.target)
         } else {
             None
@@ -683,7 +687,7 @@ impl<'a> Ev<'a> {
             &config,
             self.modules,
             self.calls,
-            self.depth.get() + 1,
+            self.depth.get() + MODULE_DEPTH,
         )
         .run();
         self.calls.files.borrow_mut().pop();
@@ -1561,7 +1565,7 @@ mod tests {
             &Configuration::defaults(),
             &Files(chain),
         );
-        assert_eq!(d.resources.len(), MAX_DEPTH);
+        assert_eq!(d.resources.len(), MAX_DEPTH / MODULE_DEPTH);
         assert!(!d.resources.last().unwrap().expanded);
         assert!(!output(&d, "depth").is_known());
     }

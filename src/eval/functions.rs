@@ -115,6 +115,8 @@ static TABLE: &[Row] = &[
     row("min", |a| extreme(a, true)),
     row("max", |a| extreme(a, false)),
     row("items", items),
+    lazy("tryGet", try_get),
+    row("shallowMerge", shallow_merge),
     row("objectKeys", |a| {
         arity(a, 1, 1)?;
         let o = object(&a[0])?;
@@ -203,10 +205,32 @@ pub fn canonical(name: &str) -> &str {
         .unwrap_or(name)
 }
 
-/// A call as ARM text with its evaluated arguments: `reference('x', true)`.
+/// A call as ARM text with its evaluated arguments: `reference('x', true)`, bounded by
+/// [`bounded`].
 pub fn render_call(name: &str, args: &[Value]) -> String {
     let args: Vec<String> = args.iter().map(render).collect();
-    format!("{}({})", canonical(name), args.join(", "))
+    bounded(format!("{}({})", canonical(name), args.join(", ")))
+}
+
+/// The longest reason text kept whole.
+const MAX_REASON: usize = 600;
+
+/// A reason no longer than about [`MAX_REASON`]: a longer one keeps its start and ends in a
+/// hash of the whole, so reasons that differ anywhere still differ (within one process:
+/// `DefaultHasher::new()` is the same in every call of a run). Without the bound, an Unknown
+/// used twice in each of many chained variables would double its reason at every step.
+pub fn bounded(s: String) -> String {
+    if s.len() <= MAX_REASON {
+        return s;
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    let mut cut = MAX_REASON - 40;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… #{:016x}", &s[..cut], h.finish())
 }
 
 /// A value as an ARM expression would write it; an Unknown as its reason.
@@ -230,22 +254,22 @@ pub fn render(v: &Value) -> String {
 /// access appended to its reason.
 pub fn member(base: &Value, name: &str) -> Value {
     match base {
-        Value::Unknown(u) => Value::unknown(format!("{}.{name}", u.reason)),
+        Value::Unknown(u) => Value::unknown(bounded(format!("{}.{name}", u.reason))),
         Value::Object(o) => match o.get(name) {
             Some(v) => v.clone(),
-            None => Value::unknown(format!("{}.{name}: no such member", render(base))),
+            None => Value::unknown(bounded(format!("{}.{name}: no such member", render(base)))),
         },
-        v => Value::unknown(format!(
+        v => Value::unknown(bounded(format!(
             "{}.{name}: {}",
             render(base),
             expected("an object", v)
-        )),
+        ))),
     }
 }
 
 /// `base[index]`: an array's element or an object's member; Unknown in, Unknown out.
 pub fn index(base: &Value, index: &Value) -> Value {
-    let text = || format!("{}[{}]", render(base), render(index));
+    let text = || bounded(format!("{}[{}]", render(base), render(index)));
     match (base, index) {
         (Value::Unknown(_), _) | (_, Value::Unknown(_)) => Value::unknown(text()),
         (Value::Array(a), Value::Int(i)) => match usize::try_from(*i).ok().and_then(|i| a.get(i)) {
@@ -968,6 +992,57 @@ fn items(a: &[Value]) -> Result<Value, String> {
     ))
 }
 
+/// `tryGet(value, key or index, ...)`: follows the keys (ignoring case) and indexes, null
+/// where one is missing or the value is null.
+fn try_get(a: &[Value]) -> Result<Value, String> {
+    arity(a, 2, usize::MAX)?;
+    let mut v = &a[0];
+    for k in &a[1..] {
+        match (v, k) {
+            (Value::Null, _) => return Ok(Value::Null),
+            (Value::Unknown(_), _) | (_, Value::Unknown(_)) => {
+                return Ok(unknown_result("tryGet", a))
+            }
+            (Value::Object(o), Value::Str(key)) => match o.get(key) {
+                Some(next) => v = next,
+                None => return Ok(Value::Null),
+            },
+            (Value::Array(x), Value::Int(i)) => {
+                match usize::try_from(*i).ok().and_then(|i| x.get(i)) {
+                    Some(next) => v = next,
+                    None => return Ok(Value::Null),
+                }
+            }
+            (v, k) => {
+                return Err(format!(
+                "expected an object with a string key or an array with an int index, not {} and {}",
+                v.type_name(),
+                k.type_name()
+            ))
+            }
+        }
+    }
+    Ok(v.clone())
+}
+
+/// `shallowMerge(array of objects)`: top-level members, later objects winning.
+fn shallow_merge(a: &[Value]) -> Result<Value, String> {
+    arity(a, 1, 1)?;
+    let Value::Array(items) = &a[0] else {
+        return Err(expected("an array of objects", &a[0]));
+    };
+    if items.iter().any(|i| !i.is_known()) {
+        return Ok(unknown_result("shallowMerge", a));
+    }
+    let mut out = Object::new();
+    for item in items {
+        for (k, v) in object(item)?.iter() {
+            out.insert(k, v.clone());
+        }
+    }
+    Ok(Value::Object(out))
+}
+
 // ---------------------------------------------------------------------------------------
 // Numbers and values
 
@@ -1119,6 +1194,15 @@ mod tests {
                 json!([{"key": "A", "value": 2}, {"key": "b", "value": 1}]),
             ),
             ("objectKeys", json!([{"b": 1, "a": 2}]), json!(["b", "a"])),
+            ("tryGet", json!([{"a": {"B": [5]}}, "a", "b", 0]), json!(5)),
+            ("tryGet", json!([{"a": 1}, "x"]), json!(null)),
+            ("tryGet", json!([null, "kind"]), json!(null)),
+            ("tryGet", json!([[1], 3]), json!(null)),
+            (
+                "shallowMerge",
+                json!([[{"a": {"x": 1}, "b": 1}, {"a": {"y": 2}}]]),
+                json!({"a": {"y": 2}, "b": 1}),
+            ),
             ("add", json!([2, 3]), json!(5)),
             ("sub", json!([2, 3]), json!(-1)),
             ("mul", json!([2, 3]), json!(6)),

@@ -3,6 +3,7 @@
 //! but rotation. [`value`] is the value model (with Unknown), [`deployment`] the evaluated
 //! shape every language's evaluator produces.
 
+pub mod arm;
 pub mod bicep;
 mod bicep_expr;
 pub mod deployment;
@@ -10,13 +11,15 @@ pub mod functions;
 pub mod types;
 pub mod value;
 
-/// How deep any recursion of an evaluator may go (nested expressions, variables that use
-/// variables, nested JSON, nested deployments, deep `union`s, all counted together) before
-/// its value is an Unknown. Real templates stay far below it: JSON nests some 20 levels,
-/// deployments a handful, and the expression parser already refuses 200 nested terms. It is
-/// low enough that the deepest evaluation fits in a 2 MiB thread stack (Rust's default for
-/// spawned threads, test threads included) in a debug build, which a test checks.
-pub const MAX_DEPTH: usize = 128;
+/// How deep any recursion of an evaluator may go (nested JSON values, nested expression
+/// terms, a variable or parameter using another, nested deployments, all counted together
+/// on one path) before its value is an Unknown. Real templates stay far below it: JSON nests
+/// some 20 levels, a chain of variables a few times an expression's 10-odd terms,
+/// deployments a handful. The cap exists for stack safety: the deepest evaluation must fit in
+/// a 2 MiB thread stack (Rust's default for spawned threads, test threads included) in a
+/// debug build. `eval::arm`'s deep-input test passes at twice this number, so 256 leaves
+/// that much headroom.
+pub const MAX_DEPTH: usize = 256;
 
 pub use deployment::{Configuration, Deployment, Resource};
 pub use value::{Object, Unknown, Value};

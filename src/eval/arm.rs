@@ -1,0 +1,1385 @@
+//! Evaluates an ARM template with one configuration as the deployment engine would, as far
+//! as that can be known offline: parameters (checked against their declared types),
+//! variables (lazily, with their `copy` form), every expression string, property, resource
+//! and output `copy` loops, conditions, `existing`, user-defined functions, and nested
+//! deployments with an inline template (inner and outer scope). What only the deployment
+//! can tell (`reference()`, `resourceGroup()`...) is an Unknown. The functions themselves
+//! are in [`super::functions`]; this module knows the template's shape.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use serde_json::Value as J;
+
+use super::deployment::{Configuration, Deployment, Resource};
+use super::functions::{self, render};
+use super::types;
+use super::value::{Object, Value};
+use super::MAX_DEPTH;
+use crate::expr::{self, Expr, TermKind};
+
+const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
+
+/// The engine's limit on the iterations of one `copy` loop.
+const MAX_COPY: i64 = 800;
+
+/// Evaluates `template` with the parameter values of `config`.
+pub fn evaluate(template: &J, config: &Configuration) -> Deployment {
+    let mut out = Deployment::default();
+    let scope = Scope::template(template, config.values.clone());
+    let run = Run {
+        origin: Vec::new(),
+        id: String::new(),
+        names: String::new(),
+        condition: Value::Bool(true),
+    };
+    evaluate_template(&scope, template, &run, &Ctx::default(), true, &mut out, 0);
+    out
+}
+
+/// The parameter values of a parameter file: `parameters.X.value` of a deploymentParameters
+/// file (a Key Vault `reference` is an Unknown naming the secret), or the members of a flat
+/// `{name: value}` object. Values are taken as written (parameter files hold no expressions).
+pub fn configuration_from_parameter_file(name: &str, file: &J) -> Configuration {
+    let mut values = Vec::new();
+    let params = get(file, "parameters").filter(|p| {
+        let schema = get(file, "$schema")
+            .and_then(J::as_str)
+            .is_some_and(|s| s.to_ascii_lowercase().contains("deploymentparameters"));
+        schema
+            || p.as_object().is_some_and(|m| {
+                !m.is_empty()
+                    && m.values().all(|v| {
+                        v.is_object()
+                            && (get(v, "value").is_some() || get(v, "reference").is_some())
+                    })
+            })
+    });
+    match params {
+        Some(J::Object(members)) => {
+            for (k, p) in members {
+                if let Some(v) = get(p, "value") {
+                    values.push((k.clone(), Value::from_json(v)));
+                } else if let Some(r) = get(p, "reference") {
+                    let secret = get(r, "secretName").map_or("?".into(), |s| s.to_string());
+                    let vault = get(r, "keyVault")
+                        .and_then(|k| get(k, "id"))
+                        .map_or("?".into(), |s| s.to_string());
+                    let version = get(r, "secretVersion")
+                        .map(|s| format!(" version {s}"))
+                        .unwrap_or_default();
+                    values.push((
+                        k.clone(),
+                        Value::unknown(format!(
+                            "Key Vault secret {secret}{version} of {vault} (parameter `{k}`)"
+                        )),
+                    ));
+                }
+            }
+        }
+        Some(_) => {}
+        None => {
+            if let Some(members) = file.as_object() {
+                for (k, v) in members {
+                    if !k.eq_ignore_ascii_case("$schema")
+                        && !k.eq_ignore_ascii_case("contentVersion")
+                    {
+                        values.push((k.clone(), Value::from_json(v)));
+                    }
+                }
+            }
+        }
+    }
+    Configuration {
+        name: name.to_string(),
+        values,
+    }
+}
+
+/// Member `key` of a JSON object, ignoring ASCII case (the last one when a key repeats).
+fn get<'j>(obj: &'j J, key: &str) -> Option<&'j J> {
+    entry(obj, key).map(|(_, v)| v)
+}
+
+/// Member `key` with its key as spelled in the source.
+fn entry<'j>(obj: &'j J, key: &str) -> Option<(&'j str, &'j J)> {
+    obj.as_object()?
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(k, v)| (k.as_str(), v))
+}
+
+fn too_deep() -> Value {
+    Value::unknown(format!("nested deeper than {MAX_DEPTH} levels"))
+}
+
+/// A parameter's or variable's evaluation: under way (a second request is a cycle) or done.
+enum Slot {
+    Busy,
+    Done(Value),
+}
+
+/// Where `parameters()` and `variables()` look: a template (its declared parameters with the
+/// given values, its variables), or a user-defined function (its arguments, no variables).
+struct Scope<'t> {
+    template: &'t J,
+    given: Vec<(String, Value)>,
+    function: bool,
+    params: RefCell<HashMap<String, Slot>>,
+    vars: RefCell<HashMap<String, Slot>>,
+}
+
+/// The copy loops around what is evaluated: name, index, and whether it is the resource's
+/// own loop (the one a `copyIndex()` without a name means).
+#[derive(Default, Clone)]
+struct Ctx {
+    loops: Vec<(String, Value, bool)>,
+}
+
+impl Ctx {
+    fn with(&self, name: &str, index: Value, resource: bool) -> Ctx {
+        let mut c = self.clone();
+        c.loops.push((name.to_string(), index, resource));
+        c
+    }
+}
+
+impl<'t> Scope<'t> {
+    fn template(template: &'t J, given: Vec<(String, Value)>) -> Scope<'t> {
+        Scope {
+            template,
+            given,
+            function: false,
+            params: RefCell::default(),
+            vars: RefCell::default(),
+        }
+    }
+
+    fn declared_params(&self) -> Vec<(&'t str, &'t J)> {
+        get(self.template, "parameters")
+            .and_then(J::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.as_str(), v)).collect())
+            .unwrap_or_default()
+    }
+
+    fn definitions(&self) -> Option<&'t J> {
+        get(self.template, "definitions")
+    }
+
+    /// `parameters(name)`.
+    fn param(&self, name: &str, depth: usize) -> Value {
+        let key = name.to_ascii_lowercase();
+        match self.params.borrow().get(&key) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Busy) => {
+                return Value::unknown(format!("parameter `{name}` refers to itself"))
+            }
+            None => {}
+        }
+        if self.function {
+            return Value::unknown(format!("the function has no parameter `{name}`"));
+        }
+        let Some(decl) = get(self.template, "parameters").and_then(|p| get(p, name)) else {
+            return Value::unknown(format!("the template declares no parameter `{name}`"));
+        };
+        self.params.borrow_mut().insert(key.clone(), Slot::Busy);
+        let given = self
+            .given
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone());
+        let v = match (given, get(decl, "defaultValue")) {
+            (Some(v), _) => v,
+            (None, Some(d)) => self.value(d, &Ctx::default(), depth),
+            (None, None) => Value::unknown(format!("parameter `{name}` has no value")),
+        };
+        self.params.borrow_mut().insert(key, Slot::Done(v.clone()));
+        v
+    }
+
+    /// `variables(name)`: a member of `variables`, or one made by its `copy` array.
+    fn var(&self, name: &str, depth: usize) -> Value {
+        if self.function {
+            return Value::unknown(format!("variables('{name}') in a user-defined function"));
+        }
+        let key = name.to_ascii_lowercase();
+        match self.vars.borrow().get(&key) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Busy) => {
+                return Value::unknown(format!("variable `{name}` refers to itself"))
+            }
+            None => {}
+        }
+        let vars = get(self.template, "variables");
+        let plain = vars
+            .and_then(J::as_object)
+            .and_then(|m| {
+                m.iter()
+                    .rev()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name) && !k.eq_ignore_ascii_case("copy"))
+            })
+            .map(|(_, v)| v);
+        let looped = vars
+            .and_then(|v| get(v, "copy"))
+            .and_then(J::as_array)
+            .and_then(|loops| {
+                loops.iter().rev().find(|l| {
+                    get(l, "name")
+                        .and_then(J::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                })
+            });
+        if plain.is_none() && looped.is_none() {
+            return Value::unknown(format!("the template declares no variable `{name}`"));
+        }
+        self.vars.borrow_mut().insert(key.clone(), Slot::Busy);
+        let v = match (plain, looped) {
+            (_, Some(l)) => self.copy_array(l, name, &Ctx::default(), depth),
+            (Some(p), None) => self.value(p, &Ctx::default(), depth),
+            (None, None) => Value::Null,
+        };
+        self.vars.borrow_mut().insert(key, Slot::Done(v.clone()));
+        v
+    }
+
+    /// A `{name, count, input}` loop as an array, `copyIndex(name)` counting in `input`.
+    fn copy_array(&self, l: &J, name: &str, ctx: &Ctx, depth: usize) -> Value {
+        let count = match get(l, "count") {
+            Some(c) => self.value(c, ctx, depth + 1),
+            None => return Value::unknown(format!("the copy loop `{name}` has no count")),
+        };
+        let n = match copy_count(&count, name) {
+            Ok(n) => n,
+            Err(u) => return u,
+        };
+        let Some(input) = get(l, "input") else {
+            return Value::unknown(format!("the copy loop `{name}` has no input"));
+        };
+        Value::Array(
+            (0..n)
+                .map(|i| {
+                    let ctx = ctx.with(name, Value::Int(i), false);
+                    self.value(input, &ctx, depth + 1)
+                })
+                .collect(),
+        )
+    }
+
+    /// Evaluates a JSON value of the template: expression strings evaluated, `[[` unescaped,
+    /// property `copy` arrays expanded.
+    fn value(&self, j: &J, ctx: &Ctx, depth: usize) -> Value {
+        if depth > MAX_DEPTH {
+            return too_deep();
+        }
+        match j {
+            J::String(s) => self.string(s, ctx, depth),
+            J::Array(a) => Value::Array(a.iter().map(|v| self.value(v, ctx, depth + 1)).collect()),
+            J::Object(m) => {
+                let mut o = Object::new();
+                for (k, v) in m {
+                    if k.eq_ignore_ascii_case("copy") && is_property_copy(v) {
+                        for l in v.as_array().into_iter().flatten() {
+                            let name = get(l, "name").map(|n| self.value(n, ctx, depth + 1));
+                            let Some(Value::Str(name)) = name else {
+                                o.insert(k.clone(), Value::unknown("a copy loop without a name"));
+                                continue;
+                            };
+                            let arr = self.copy_array(l, &name, ctx, depth + 1);
+                            o.insert(name, arr);
+                        }
+                    } else {
+                        o.insert(k.clone(), self.value(v, ctx, depth + 1));
+                    }
+                }
+                Value::Object(o)
+            }
+            j => Value::from_json(j),
+        }
+    }
+
+    fn string(&self, s: &str, ctx: &Ctx, depth: usize) -> Value {
+        if !(s.starts_with('[') && s.ends_with(']')) {
+            return Value::str(s);
+        }
+        if s.starts_with("[[") {
+            return Value::str(&s[1..]);
+        }
+        match expr::parse(s) {
+            Some(e) => self.expr(&e, e.root, ctx, depth),
+            None => Value::unknown(format!("the expression {s} does not parse")),
+        }
+    }
+
+    fn expr(&self, e: &Expr, t: usize, ctx: &Ctx, depth: usize) -> Value {
+        if depth > MAX_DEPTH {
+            return too_deep();
+        }
+        let sub = |i: usize| self.expr(e, i, ctx, depth + 1);
+        match &e.terms[t].kind {
+            TermKind::Str(s) => Value::str(s),
+            TermKind::Number(n) => match n.parse::<i64>() {
+                Ok(i) => Value::Int(i),
+                Err(_) => Value::unknown(format!("the number {n} is not an integer")),
+            },
+            TermKind::Word(w) => match w.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => Value::Null,
+            },
+            TermKind::Member { base, name } => functions::member(&sub(*base), name),
+            TermKind::Index { base, index } => functions::index(&sub(*base), &sub(*index)),
+            TermKind::Call { name, args } => {
+                let arg = |i: usize| sub(args[i]);
+                match name.as_str() {
+                    "if" if args.len() == 3 => functions::if_lazy(&arg(0), || arg(1), || arg(2)),
+                    "and" => functions::and_lazy(args.len(), arg),
+                    "or" => functions::or_lazy(args.len(), arg),
+                    "coalesce" => functions::coalesce_lazy(args.len(), arg).unwrap_or(Value::Null),
+                    "parameters" | "variables" if args.len() == 1 => match arg(0) {
+                        Value::Str(n) if name == "parameters" => self.param(&n, depth + 1),
+                        Value::Str(n) => self.var(&n, depth + 1),
+                        v => functions::call(name, &[v]),
+                    },
+                    "copyindex" => {
+                        self.copy_index(&args.iter().map(|a| sub(*a)).collect::<Vec<_>>(), ctx)
+                    }
+                    n if n.contains('.') => {
+                        let vals: Vec<Value> = args.iter().map(|a| sub(*a)).collect();
+                        self.user_function(n, vals, depth + 1)
+                    }
+                    _ => {
+                        let vals: Vec<Value> = args.iter().map(|a| sub(*a)).collect();
+                        functions::call(name, &vals)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `copyIndex()`, `copyIndex(offset)`, `copyIndex('loop')`, `copyIndex('loop', offset)`.
+    fn copy_index(&self, args: &[Value], ctx: &Ctx) -> Value {
+        let text = || functions::render_call("copyIndex", args);
+        let (name, offset) = match args {
+            [] => (None, Value::Int(0)),
+            [Value::Str(n)] => (Some(n.as_str()), Value::Int(0)),
+            [Value::Str(n), o] => (Some(n.as_str()), o.clone()),
+            [o] => (None, o.clone()),
+            _ => return Value::unknown(format!("{}: expected a loop name and an offset", text())),
+        };
+        let found = match name {
+            Some(n) => ctx
+                .loops
+                .iter()
+                .rev()
+                .find(|(l, _, _)| l.eq_ignore_ascii_case(n)),
+            None => ctx
+                .loops
+                .iter()
+                .rev()
+                .find(|(_, _, resource)| *resource)
+                .or(ctx.loops.last()),
+        };
+        match found {
+            Some((_, index, _)) => functions::call("add", &[index.clone(), offset]),
+            None => Value::unknown(format!("{} outside its copy loop", text())),
+        }
+    }
+
+    /// A user-defined function `namespace.name(args)` of the template's `functions`.
+    fn user_function(&self, name: &str, args: Vec<Value>, depth: usize) -> Value {
+        let unknown = || Value::unknown(functions::render_call(name, &args));
+        if depth > MAX_DEPTH {
+            return too_deep();
+        }
+        let Some((ns, member)) = name.split_once('.') else {
+            return unknown();
+        };
+        let def = get(self.template, "functions")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|f| {
+                get(f, "namespace")
+                    .and_then(J::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(ns))
+            })
+            .find_map(|f| get(f, "members").and_then(|m| get(m, member)));
+        let Some(def) = def else {
+            return unknown();
+        };
+        let declared: Vec<&J> = get(def, "parameters")
+            .and_then(J::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        if declared.len() != args.len() {
+            return Value::unknown(format!(
+                "{}: expected {} arguments",
+                functions::render_call(name, &args),
+                declared.len()
+            ));
+        }
+        let Some(body) = get(def, "output").and_then(|o| get(o, "value")) else {
+            return unknown();
+        };
+        let inner = Scope {
+            template: self.template,
+            given: Vec::new(),
+            function: true,
+            params: RefCell::default(),
+            vars: RefCell::default(),
+        };
+        for (p, v) in declared.iter().zip(&args) {
+            if let Some(n) = get(p, "name").and_then(J::as_str) {
+                inner
+                    .params
+                    .borrow_mut()
+                    .insert(n.to_ascii_lowercase(), Slot::Done(v.clone()));
+            }
+        }
+        inner.value(body, &Ctx::default(), depth + 1)
+    }
+}
+
+/// A JSON value as written, not evaluated (deeper than [`MAX_DEPTH`]: an Unknown).
+fn literal(j: &J, depth: usize) -> Value {
+    if depth > MAX_DEPTH {
+        return too_deep();
+    }
+    match j {
+        J::Array(a) => Value::Array(a.iter().map(|v| literal(v, depth + 1)).collect()),
+        J::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), literal(v, depth + 1)))
+                .collect(),
+        ),
+        j => Value::from_json(j),
+    }
+}
+
+/// Whether `copy` inside an object is the property-loop form: an array of objects, each with
+/// a `name` and an `input`.
+fn is_property_copy(v: &J) -> bool {
+    v.as_array().is_some_and(|a| {
+        !a.is_empty()
+            && a.iter()
+                .all(|l| get(l, "name").is_some() && get(l, "input").is_some())
+    })
+}
+
+/// The iterations of a loop whose count is `count`, or the Unknown its result is.
+fn copy_count(count: &Value, name: &str) -> Result<i64, Value> {
+    match count {
+        Value::Int(n) if (0..=MAX_COPY).contains(n) => Ok(*n),
+        Value::Int(n) => Err(Value::unknown(format!(
+            "the copy loop `{name}` counts {n}, outside 0 to {MAX_COPY}"
+        ))),
+        Value::Unknown(u) => Err(Value::unknown(format!(
+            "the count of copy loop `{name}` is {}",
+            u.reason
+        ))),
+        v => Err(Value::unknown(format!(
+            "the count of copy loop `{name}` is a {}, not an int",
+            v.type_name()
+        ))),
+    }
+}
+
+/// Where a template's results go: the pointer tokens and id of the template in the file, the
+/// prefix of its parameter and output names, and the condition of the deployment it is in.
+struct Run {
+    origin: Vec<String>,
+    id: String,
+    names: String,
+    condition: Value,
+}
+
+impl Run {
+    fn id_of(&self, tokens: &[&str]) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        if !self.id.is_empty() {
+            parts.push(&self.id);
+        }
+        parts.extend(tokens);
+        parts.join("/")
+    }
+}
+
+/// Evaluates one template's parameters (when it has its own scope), resources and outputs.
+fn evaluate_template(
+    scope: &Scope,
+    template: &J,
+    run: &Run,
+    ctx: &Ctx,
+    own_scope: bool,
+    out: &mut Deployment,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        // Not reached in practice: a resource this deep already has an Unknown type (see
+        // `Scope::value`), so it is not expanded.
+        return;
+    }
+    if own_scope {
+        parameters(scope, run, out, depth);
+    }
+    if let Some((rkey, resources)) = entry(template, "resources") {
+        match resources {
+            J::Array(items) => {
+                for (i, r) in items.iter().enumerate() {
+                    resource(scope, r, run, &[rkey, &i.to_string()], ctx, out, depth + 1);
+                }
+            }
+            J::Object(members) => {
+                for (k, r) in members {
+                    resource(scope, r, run, &[rkey, k], ctx, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(outputs) = get(template, "outputs").and_then(J::as_object) {
+        for (name, o) in outputs {
+            let v = output(scope, o, name, ctx, depth + 1);
+            if let Some(v) = v {
+                if let Some(decl) = o.as_object().map(|_| o) {
+                    let ty = types::from_arm(decl, scope.definitions());
+                    let what = format!("output `{}{name}`", run.names);
+                    if let Err(e) = types::check_named(&what, &ty, &v) {
+                        out.violations.push(e);
+                    }
+                }
+                out.outputs.push((format!("{}{name}", run.names), v));
+            }
+        }
+    }
+}
+
+/// An output's value; `None` when its condition is false.
+fn output(scope: &Scope, o: &J, name: &str, ctx: &Ctx, depth: usize) -> Option<Value> {
+    let cond = get(o, "condition").map_or(Value::Bool(true), |c| scope.value(c, ctx, depth));
+    let v = match get(o, "copy") {
+        Some(l) => scope.copy_array(l, name, ctx, depth),
+        None => get(o, "value").map_or(Value::Null, |v| scope.value(v, ctx, depth)),
+    };
+    match cond {
+        Value::Bool(true) => Some(v),
+        Value::Bool(false) => None,
+        c => Some(Value::unknown(format!(
+            "output `{name}` exists only if {}",
+            render(&c)
+        ))),
+    }
+}
+
+/// Every declared parameter's value, checked against its type; values given for parameters
+/// the template does not declare are violations too (the engine refuses them).
+fn parameters(scope: &Scope, run: &Run, out: &mut Deployment, depth: usize) {
+    let declared = scope.declared_params();
+    for (name, decl) in &declared {
+        let v = scope.param(name, depth + 1);
+        let ty = types::from_arm(decl, scope.definitions());
+        let what = format!("parameter `{}{name}`", run.names);
+        if let Err(e) = types::check_named(&what, &ty, &v) {
+            out.violations.push(e);
+        }
+        out.parameters.push((format!("{}{name}", run.names), v));
+    }
+    for (given, _) in &scope.given {
+        if !declared.iter().any(|(n, _)| n.eq_ignore_ascii_case(given)) {
+            out.violations.push(format!(
+                "parameter `{}{given}` is given a value but the template does not declare it",
+                run.names
+            ));
+        }
+    }
+}
+
+/// One resource of a `resources` array or object: each iteration of its `copy` loop, and the
+/// contents of a nested deployment's inline template.
+fn resource(
+    scope: &Scope,
+    r: &J,
+    run: &Run,
+    tokens: &[&str],
+    ctx: &Ctx,
+    out: &mut Deployment,
+    depth: usize,
+) {
+    if !r.is_object() {
+        return;
+    }
+    let mut origin = run.origin.clone();
+    origin.extend(tokens.iter().map(|t| t.to_string()));
+    let base_id = run.id_of(tokens);
+    match get(r, "copy").filter(|c| c.is_object()) {
+        None => one_resource(scope, r, run, origin, base_id, None, ctx, out, depth),
+        Some(copy) => {
+            let name = get(copy, "name")
+                .map(|n| scope.value(n, ctx, depth))
+                .and_then(|n| n.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let count = get(copy, "count").map_or(Value::Null, |c| scope.value(c, ctx, depth));
+            match copy_count(&count, &name) {
+                Ok(n) => {
+                    for i in 0..n {
+                        let ctx = ctx.with(&name, Value::Int(i), true);
+                        let id = format!("{base_id}[{i}]");
+                        let idx = Some(i as usize);
+                        one_resource(scope, r, run, origin.clone(), id, idx, &ctx, out, depth);
+                    }
+                }
+                Err(unknown) => {
+                    // How many copies deploy is not known: one stands for them all, its
+                    // copyIndex() and condition Unknown.
+                    let Value::Unknown(u) = &unknown else {
+                        return;
+                    };
+                    let ctx = ctx.with(&name, unknown.clone(), true);
+                    let run = Run {
+                        origin: run.origin.clone(),
+                        id: run.id.clone(),
+                        names: run.names.clone(),
+                        condition: functions::and_lazy(2, |i| {
+                            if i == 0 {
+                                run.condition.clone()
+                            } else {
+                                Value::Unknown(u.clone())
+                            }
+                        }),
+                    };
+                    let id = format!("{base_id}[?]");
+                    one_resource(scope, r, &run, origin, id, None, &ctx, out, depth);
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn one_resource(
+    scope: &Scope,
+    r: &J,
+    run: &Run,
+    origin: Vec<String>,
+    id: String,
+    copy_index: Option<usize>,
+    ctx: &Ctx,
+    out: &mut Deployment,
+    depth: usize,
+) {
+    let own = get(r, "condition").map_or(Value::Bool(true), |c| scope.value(c, ctx, depth));
+    let condition = functions::and_lazy(2, |i| {
+        if i == 0 {
+            run.condition.clone()
+        } else {
+            own.clone()
+        }
+    });
+    let existing =
+        get(r, "existing").is_some_and(|e| scope.value(e, ctx, depth) == Value::Bool(true));
+    let kind = get(r, "type").map_or(Value::Null, |t| scope.value(t, ctx, depth));
+    let is_deployment = matches!(&kind, Value::Str(k) if k.eq_ignore_ascii_case(DEPLOYMENT_TYPE));
+    let props = entry(r, "properties");
+    let inline = props.and_then(|(pk, p)| {
+        entry(p, "template")
+            .filter(|(_, t)| t.is_object())
+            .map(|t| (pk, t))
+    });
+    let expanded = is_deployment && inline.is_some();
+    // The body; an expanded deployment's inline template is kept as written (its evaluated
+    // content is in the deployment's resources and outputs).
+    let body = match (expanded, r) {
+        (true, J::Object(m)) => {
+            let mut o = Object::new();
+            for (k, v) in m {
+                let ev = if k.eq_ignore_ascii_case("properties") {
+                    match v.as_object() {
+                        Some(pm) => Value::Object(
+                            pm.iter()
+                                .map(|(pk, pv)| {
+                                    let pv = if pk.eq_ignore_ascii_case("template") {
+                                        literal(pv, depth + 1)
+                                    } else {
+                                        scope.value(pv, ctx, depth + 1)
+                                    };
+                                    (pk.clone(), pv)
+                                })
+                                .collect(),
+                        ),
+                        None => scope.value(v, ctx, depth),
+                    }
+                } else {
+                    scope.value(v, ctx, depth)
+                };
+                o.insert(k.clone(), ev);
+            }
+            Value::Object(o)
+        }
+        _ => scope.value(r, ctx, depth),
+    };
+    let name = body.get("name").cloned().unwrap_or(Value::Null);
+    out.resources.push(Resource {
+        id: id.clone(),
+        origin: origin.clone(),
+        copy_index,
+        kind,
+        name,
+        condition: condition.clone(),
+        existing,
+        expanded,
+        body: body.clone(),
+    });
+    let Some((pkey, (tkey, template))) = inline.filter(|_| expanded) else {
+        return;
+    };
+    let inner_scope = body
+        .at(&["properties", "expressionEvaluationOptions", "scope"])
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+    let mut nested_origin = origin;
+    nested_origin.push(pkey.to_string());
+    nested_origin.push(tkey.to_string());
+    let nested = Run {
+        origin: nested_origin,
+        id: format!("{id}/{pkey}/{tkey}"),
+        names: format!("{id}."),
+        condition,
+    };
+    if inner_scope {
+        let given = passed_parameters(body.at(&["properties", "parameters"]));
+        let scope = Scope::template(template, given);
+        evaluate_template(
+            &scope,
+            template,
+            &nested,
+            &Ctx::default(),
+            true,
+            out,
+            depth + 1,
+        );
+    } else {
+        evaluate_template(scope, template, &nested, ctx, false, out, depth + 1);
+    }
+}
+
+/// The values a deployment passes to its inner-scope template (`parameters.X.value`, already
+/// evaluated in the outer scope); a Key Vault `reference` is an Unknown.
+fn passed_parameters(params: Option<&Value>) -> Vec<(String, Value)> {
+    let Some(Value::Object(o)) = params else {
+        return Vec::new();
+    };
+    o.iter()
+        .map(|(k, p)| {
+            let v = match (p.get("value"), p.get("reference")) {
+                (Some(v), _) => v.clone(),
+                (None, Some(r)) => {
+                    Value::unknown(format!("Key Vault secret {} (parameter `{k}`)", render(r)))
+                }
+                (None, None) => match p {
+                    Value::Unknown(_) => p.clone(),
+                    _ => Value::unknown(format!("parameter `{k}` is passed without a value")),
+                },
+            };
+            (k.to_string(), v)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SCHEMA: &str =
+        "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+
+    fn eval(t: J) -> Deployment {
+        evaluate(&t, &Configuration::defaults())
+    }
+
+    fn cluster(props: J) -> J {
+        json!({
+            "type": "Microsoft.ContainerService/managedClusters",
+            "apiVersion": "2024-02-01",
+            "name": "aks",
+            "properties": props
+        })
+    }
+
+    fn template(extra: J, resources: J) -> J {
+        let mut t = json!({"$schema": SCHEMA, "contentVersion": "1.0.0.0", "resources": resources});
+        for (k, v) in extra.as_object().unwrap() {
+            t[k] = v.clone();
+        }
+        t
+    }
+
+    const ADDON: [&str; 3] = [
+        "properties",
+        "addonProfiles",
+        "azureKeyvaultSecretsProvider",
+    ];
+
+    fn addon(r: &Resource) -> Value {
+        r.body.at(&ADDON).cloned().unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn a_parameter_feeds_enabled_and_rotation_and_a_file_sets_it_false() {
+        let t = template(
+            json!({"parameters": {"csi": {"type": "bool", "defaultValue": true}}}),
+            json!([cluster(
+                json!({"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                    "enabled": "[parameters('csi')]",
+                    "config": {"enableSecretRotation": "[string(parameters('csi'))]"}
+                }}})
+            )]),
+        );
+        let d = eval(t.clone());
+        assert_eq!(d.parameters, vec![("csi".into(), Value::Bool(true))]);
+        let a = addon(&d.resources[0]);
+        assert_eq!(a.get("enabled"), Some(&Value::Bool(true)));
+        assert_eq!(
+            a.at(&["config", "enableSecretRotation"]),
+            Some(&Value::str("True"))
+        );
+
+        let file = json!({
+            "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+            "contentVersion": "1.0.0.0",
+            "parameters": {"csi": {"value": false}}
+        });
+        let config = configuration_from_parameter_file("prod.parameters.json", &file);
+        assert_eq!(config.name, "prod.parameters.json");
+        let d = evaluate(&t, &config);
+        let a = addon(&d.resources[0]);
+        assert_eq!(a.get("enabled"), Some(&Value::Bool(false)));
+        assert_eq!(
+            a.at(&["config", "enableSecretRotation"]),
+            Some(&Value::str("False"))
+        );
+        assert!(d.violations.is_empty(), "{:?}", d.violations);
+    }
+
+    #[test]
+    fn parameter_files_flat_files_and_key_vault_references() {
+        let file = json!({"parameters": {
+            "a": {"value": "x"},
+            "s": {"reference": {"keyVault": {"id": "/kv/1"}, "secretName": "pw"}}
+        }});
+        let c = configuration_from_parameter_file("p.json", &file);
+        assert_eq!(c.value("A"), Some(&Value::str("x")));
+        let Some(Value::Unknown(u)) = c.value("s") else {
+            panic!("{:?}", c.value("s"))
+        };
+        assert!(
+            u.reason.contains("\"pw\"") && u.reason.contains("/kv/1"),
+            "{}",
+            u.reason
+        );
+        let flat = configuration_from_parameter_file("flat.json", &json!({"rot": false, "n": 2}));
+        assert_eq!(flat.value("rot"), Some(&Value::Bool(false)));
+        assert_eq!(flat.value("n"), Some(&Value::Int(2)));
+        // A parameter the template does not declare is refused by the engine.
+        let d = evaluate(&template(json!({}), json!([])), &flat);
+        assert_eq!(d.violations.len(), 2, "{:?}", d.violations);
+    }
+
+    #[test]
+    fn if_with_a_false_parameter_gives_a_null_config() {
+        let t = template(
+            json!({"parameters": {"rot": {"type": "bool", "defaultValue": true}}}),
+            json!([cluster(
+                json!({"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                    "enabled": true,
+                    "config": "[if(parameters('rot'), createObject('enableSecretRotation', 'true'), null())]"
+                }}})
+            )]),
+        );
+        let on = eval(t.clone());
+        assert_eq!(
+            addon(&on.resources[0]).at(&["config", "enableSecretRotation"]),
+            Some(&Value::str("true"))
+        );
+        let off = evaluate(
+            &t,
+            &Configuration {
+                name: "off".into(),
+                values: vec![("ROT".into(), Value::Bool(false))],
+            },
+        );
+        assert_eq!(addon(&off.resources[0]).get("config"), Some(&Value::Null));
+    }
+
+    #[test]
+    fn deep_union_keeps_the_base_rotation() {
+        let t = template(
+            json!({"variables": {
+                "base": {"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                    "enabled": true, "config": {"enableSecretRotation": "true"}}}},
+                "props": "[union(variables('base'), createObject('addonProfiles', createObject('omsagent', createObject('enabled', false))))]"
+            }}),
+            json!([{
+                "type": "Microsoft.ContainerService/managedClusters",
+                "name": "aks",
+                "properties": "[variables('props')]"
+            }]),
+        );
+        let d = eval(t);
+        let r = &d.resources[0];
+        assert_eq!(
+            addon(r).at(&["config", "enableSecretRotation"]),
+            Some(&Value::str("true"))
+        );
+        assert_eq!(
+            r.body
+                .at(&["properties", "addonProfiles", "omsagent", "enabled"]),
+            Some(&Value::Bool(false))
+        );
+    }
+
+    #[test]
+    fn logical_functions_and_json_as_enabled() {
+        for (expr, want) in [
+            ("[equals(1, 2)]", false),
+            ("[not(true())]", false),
+            ("[and(true(), false())]", false),
+            ("[json('false')]", false),
+            ("[or(false(), equals('a', 'a'))]", true),
+        ] {
+            let t = template(
+                json!({}),
+                json!([cluster(
+                    json!({"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": expr}}})
+                )]),
+            );
+            let d = eval(t);
+            assert_eq!(
+                addon(&d.resources[0]).get("enabled"),
+                Some(&Value::Bool(want)),
+                "{expr}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_false_condition_is_kept_and_not_deployed() {
+        let mut c = cluster(json!({}));
+        c["condition"] = json!("[equals(parameters('env'), 'prod')]");
+        let t = template(
+            json!({"parameters": {"env": {"type": "string", "defaultValue": "dev"}}}),
+            json!([c]),
+        );
+        let d = eval(t);
+        assert_eq!(d.resources.len(), 1);
+        assert_eq!(d.resources[0].condition, Value::Bool(false));
+        assert!(!d.resources[0].deployed());
+        let mut e = cluster(json!({}));
+        e["existing"] = json!(true);
+        let d = eval(template(json!({}), json!([e])));
+        assert!(d.resources[0].existing && !d.resources[0].deployed());
+    }
+
+    #[test]
+    fn a_copy_loop_gives_one_resource_per_iteration() {
+        let mut c = cluster(json!({"dnsPrefix": "[concat('dns', copyIndex(1))]"}));
+        c["name"] = json!("[concat('aks-', copyIndex())]");
+        c["copy"] = json!({"name": "clusters", "count": "[parameters('n')]"});
+        let t = template(
+            json!({"parameters": {"n": {"type": "int", "defaultValue": 3}}}),
+            json!([c]),
+        );
+        let d = eval(t);
+        assert_eq!(d.resources.len(), 3);
+        for (i, r) in d.resources.iter().enumerate() {
+            assert_eq!(r.id, format!("resources/0[{i}]"));
+            assert_eq!(r.origin, vec!["resources".to_string(), "0".into()]);
+            assert_eq!(r.copy_index, Some(i));
+            assert_eq!(r.name, Value::str(format!("aks-{i}")));
+            assert_eq!(
+                r.body.at(&["properties", "dnsPrefix"]),
+                Some(&Value::str(format!("dns{}", i + 1)))
+            );
+        }
+        // An unknown count: one resource stands for all, its condition unknown.
+        let mut c = cluster(json!({}));
+        c["copy"] = json!({"name": "c", "count": "[length(reference('x').items)]"});
+        let d = eval(template(json!({}), json!([c])));
+        assert_eq!(d.resources.len(), 1);
+        assert_eq!(d.resources[0].id, "resources/0[?]");
+        assert!(!d.resources[0].condition.is_known());
+    }
+
+    #[test]
+    fn property_and_variable_copy_loops() {
+        let t = template(
+            json!({"variables": {
+                "copy": [{"name": "pools", "count": 2, "input": {"name": "[concat('p', copyIndex('pools'))]"}}]
+            }}),
+            json!([cluster(json!({
+                "agentPoolProfiles": "[variables('pools')]",
+                "copy": [{"name": "extra", "count": 2, "input": "[copyIndex('extra')]"}]
+            }))]),
+        );
+        let d = eval(t);
+        let p = d.resources[0].body.get("properties").unwrap();
+        assert_eq!(
+            p.get("agentPoolProfiles"),
+            Some(&Value::from_json(&json!([{"name": "p0"}, {"name": "p1"}])))
+        );
+        assert_eq!(p.get("extra"), Some(&Value::from_json(&json!([0, 1]))));
+        assert!(p.get("copy").is_none());
+    }
+
+    #[test]
+    fn variables_are_lazy_and_a_cycle_is_unknown() {
+        let t = template(
+            json!({"variables": {
+                "a": "[variables('b')]",
+                "b": "[variables('a')]",
+                "c": "[[not an expression]",
+                "d": "[concat(variables('c'), '!')]"
+            }}),
+            json!([cluster(
+                json!({"x": "[variables('a')]", "y": "[variables('d')]"})
+            )]),
+        );
+        let d = eval(t);
+        let p = d.resources[0].body.get("properties").unwrap();
+        assert!(!p.get("x").unwrap().is_known());
+        assert_eq!(p.get("y"), Some(&Value::str("[not an expression]!")));
+    }
+
+    #[test]
+    fn nested_deployments_in_inner_and_outer_scope() {
+        let inner_template = json!({
+            "$schema": SCHEMA,
+            "parameters": {"rot": {"type": "string"}},
+            "variables": {"v": "inner"},
+            "resources": [cluster(json!({"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                "enabled": true, "config": {"enableSecretRotation": "[parameters('rot')]"}}},
+                "tag": "[variables('v')]"}))],
+            "outputs": {"o": {"type": "string", "value": "[parameters('rot')]"}}
+        });
+        let outer_template = json!({
+            "$schema": SCHEMA,
+            "resources": [cluster(json!({"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                "enabled": true, "config": {"enableSecretRotation": "[parameters('rot')]"}}},
+                "tag": "[variables('v')]"}))]
+        });
+        let t = template(
+            json!({
+                "parameters": {"rot": {"type": "string", "defaultValue": "false"}},
+                "variables": {"v": "outer"}
+            }),
+            json!([
+                {
+                    "type": "Microsoft.Resources/deployments",
+                    "apiVersion": "2022-09-01",
+                    "name": "in",
+                    "properties": {
+                        "mode": "Incremental",
+                        "expressionEvaluationOptions": {"scope": "inner"},
+                        "parameters": {"rot": {"value": "[toUpper(parameters('rot'))]"}},
+                        "template": inner_template
+                    }
+                },
+                {
+                    "type": "Microsoft.Resources/deployments",
+                    "apiVersion": "2022-09-01",
+                    "name": "out",
+                    "properties": {"mode": "Incremental", "template": outer_template}
+                },
+                {
+                    "type": "Microsoft.Resources/deployments",
+                    "apiVersion": "2022-09-01",
+                    "name": "linked",
+                    "properties": {"templateLink": {"uri": "https://x/t.json"}}
+                }
+            ]),
+        );
+        let d = eval(t);
+        let ids: Vec<&str> = d.resources.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "resources/0",
+                "resources/0/properties/template/resources/0",
+                "resources/1",
+                "resources/1/properties/template/resources/0",
+                "resources/2"
+            ]
+        );
+        assert!(d.resources[0].expanded && d.resources[2].expanded && !d.resources[4].expanded);
+        let inner = &d.resources[1];
+        assert_eq!(
+            inner.origin,
+            ["resources", "0", "properties", "template", "resources", "0"]
+        );
+        assert_eq!(
+            addon(inner).at(&["config", "enableSecretRotation"]),
+            Some(&Value::str("FALSE"))
+        );
+        assert_eq!(
+            inner.body.at(&["properties", "tag"]),
+            Some(&Value::str("inner"))
+        );
+        let outer = &d.resources[3];
+        assert_eq!(
+            addon(outer).at(&["config", "enableSecretRotation"]),
+            Some(&Value::str("false"))
+        );
+        assert_eq!(
+            outer.body.at(&["properties", "tag"]),
+            Some(&Value::str("outer"))
+        );
+        assert_eq!(
+            d.outputs,
+            vec![("resources/0.o".to_string(), Value::str("FALSE"))]
+        );
+        assert!(d
+            .parameters
+            .contains(&("resources/0.rot".to_string(), Value::str("FALSE"))));
+    }
+
+    #[test]
+    fn language_version_2_with_definitions_refs_and_a_violation() {
+        let t = json!({
+            "$schema": SCHEMA,
+            "languageVersion": "2.0",
+            "definitions": {
+                "rotation": {"type": "string", "allowedValues": ["false"]},
+                "settings": {"type": "object", "properties": {"rot": {"$ref": "#/definitions/rotation"}}}
+            },
+            "parameters": {
+                "rot": {"$ref": "#/definitions/rotation", "defaultValue": "true"},
+                "settings": {"$ref": "#/definitions/settings", "defaultValue": {"rot": "false"}}
+            },
+            "resources": {
+                "aks": cluster(json!({"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                    "enabled": true, "config": {"enableSecretRotation": "[parameters('rot')]"}}}}))
+            },
+            "outputs": {"r": {"type": "string", "value": "[parameters('settings').rot]"}}
+        });
+        let d = eval(t);
+        assert_eq!(d.resources[0].id, "resources/aks");
+        assert_eq!(d.resources[0].origin, ["resources", "aks"]);
+        assert_eq!(
+            d.violations,
+            vec!["parameter `rot` allows only \"false\", not \"true\"".to_string()]
+        );
+        assert_eq!(d.outputs, vec![("r".to_string(), Value::str("false"))]);
+    }
+
+    #[test]
+    fn reference_is_unknown_and_flows_through_concat() {
+        let t = template(
+            json!({}),
+            json!([cluster(json!({
+                "a": "[concat('id-', reference('kv').properties.vaultUri)]",
+                "b": "[resourceGroup().location]",
+                "c": "[if(equals(reference('x').v, 1), 'same', 'same')]"
+            }))]),
+        );
+        let d = eval(t);
+        let p = d.resources[0].body.get("properties").unwrap();
+        assert_eq!(
+            p.get("a"),
+            Some(&Value::unknown(
+                "concat('id-', reference('kv').properties.vaultUri)"
+            ))
+        );
+        assert_eq!(
+            p.get("b"),
+            Some(&Value::unknown("resourceGroup().location"))
+        );
+        assert_eq!(p.get("c"), Some(&Value::str("same")));
+    }
+
+    #[test]
+    fn an_unknown_doubled_many_times_keeps_a_short_reason_that_still_tells_inputs_apart() {
+        let run = |name: &str| {
+            let mut vars = serde_json::Map::new();
+            vars.insert("v0".into(), J::from(format!("[reference('{name}')]")));
+            for i in 1..=60 {
+                let e = format!("[concat(variables('v{0}'), variables('v{0}'))]", i - 1);
+                vars.insert(format!("v{i}"), J::from(e));
+            }
+            let t = template(
+                json!({"variables": vars}),
+                json!([cluster(json!({"x": "[variables('v60')]"}))]),
+            );
+            let d = eval(t);
+            d.resources[0]
+                .body
+                .at(&["properties", "x"])
+                .cloned()
+                .unwrap()
+        };
+        let (a, b) = (run("a"), run("b"));
+        let Value::Unknown(u) = &a else { panic!("{a}") };
+        assert!(u.reason.len() < 1000, "{}", u.reason.len());
+        assert_ne!(a, b);
+        assert_eq!(a, run("a"));
+    }
+
+    #[test]
+    fn user_defined_functions() {
+        let t = template(
+            json!({"functions": [{"namespace": "fx", "members": {"flag": {
+                "parameters": [{"name": "on", "type": "bool"}],
+                "output": {"type": "string", "value": "[if(parameters('on'), 'true', 'false')]"}
+            }}}]}),
+            json!([cluster(
+                json!({"r": "[fx.flag(true())]", "u": "[fx.none(1)]"})
+            )]),
+        );
+        let d = eval(t);
+        let p = d.resources[0].body.get("properties").unwrap();
+        assert_eq!(p.get("r"), Some(&Value::str("true")));
+        assert_eq!(p.get("u"), Some(&Value::unknown("fx.none(1)")));
+    }
+
+    #[test]
+    fn conditions_of_deployments_reach_their_resources_and_outputs_have_conditions() {
+        let t = template(
+            json!({"outputs": {
+                "shown": {"type": "int", "value": 1},
+                "hidden": {"condition": false, "type": "int", "value": 2},
+                "list": {"type": "array", "copy": {"count": 2, "input": "[copyIndex()]"}}
+            }}),
+            json!([{
+                "condition": false,
+                "type": "Microsoft.Resources/deployments",
+                "name": "d",
+                "properties": {"template": {"resources": [cluster(json!({}))]}}
+            }]),
+        );
+        let d = eval(t);
+        assert_eq!(d.resources[1].condition, Value::Bool(false));
+        assert_eq!(
+            d.outputs,
+            vec![
+                ("shown".to_string(), Value::Int(1)),
+                ("list".to_string(), Value::from_json(&json!([0, 1])))
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_parameters_and_odd_input_never_panic() {
+        let t = template(
+            json!({"parameters": {"p": {"type": "string"}}}),
+            json!([
+                cluster(json!({"x": "[parameters('p')]", "y": "[concat(]", "z": "[copyIndex()]"})),
+                5,
+                "x"
+            ]),
+        );
+        let d = eval(t);
+        let p = d.resources[0].body.get("properties").unwrap();
+        assert_eq!(
+            p.get("x"),
+            Some(&Value::unknown("parameter `p` has no value"))
+        );
+        assert!(!p.get("y").unwrap().is_known());
+        assert!(!p.get("z").unwrap().is_known());
+        for odd in [
+            json!(null),
+            json!([]),
+            json!("x"),
+            json!({"resources": 1, "parameters": []}),
+        ] {
+            let d = eval(odd);
+            assert!(d.resources.is_empty());
+        }
+    }
+
+    #[test]
+    fn deep_input_gives_unknowns_not_a_stack_overflow() {
+        // Deeply nested JSON, a long chain of variables, deeply nested deployments: all in
+        // a test thread (2 MiB stack) of a debug build. Built by moving values into place:
+        // `json!` and `clone` would recurse through them.
+        fn o(members: Vec<(&str, J)>) -> J {
+            J::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            )
+        }
+        let mut deep = J::from("[parameters('x')]");
+        for _ in 0..1000 {
+            deep = o(vec![("a", J::Array(vec![deep]))]);
+        }
+        let mut vars = serde_json::Map::new();
+        for i in 0..5000 {
+            vars.insert(
+                format!("v{i}"),
+                J::from(format!("[variables('v{}')]", i + 1)),
+            );
+        }
+        vars.insert("v5000".into(), J::from("end"));
+        let mut nested = cluster(json!({}));
+        for _ in 0..500 {
+            nested = o(vec![
+                ("type", J::from("Microsoft.Resources/deployments")),
+                ("name", J::from("n")),
+                (
+                    "properties",
+                    o(vec![(
+                        "template",
+                        o(vec![("resources", J::Array(vec![nested]))]),
+                    )]),
+                ),
+            ]);
+        }
+        let aks = o(vec![
+            (
+                "type",
+                J::from("Microsoft.ContainerService/managedClusters"),
+            ),
+            (
+                "properties",
+                o(vec![
+                    ("deep", deep),
+                    ("chain", J::from("[variables('v0')]")),
+                ]),
+            ),
+        ]);
+        let t = o(vec![
+            ("$schema", J::from(SCHEMA)),
+            ("variables", J::Object(vars)),
+            ("resources", J::Array(vec![aks, nested])),
+        ]);
+        let d = eval(t);
+        let p = d.resources[0].body.get("properties").unwrap();
+        assert!(!p.get("chain").unwrap().is_known());
+        // The deployments deeper than MAX_DEPTH allows are one resource of unknown type.
+        let last = d.resources.last().unwrap();
+        assert!(!last.kind.is_known() && !last.expanded, "{last:?}");
+        assert!(d.resources.len() <= MAX_DEPTH, "{}", d.resources.len());
+        // An expression 150 terms deep evaluates; two of 190 chained through a variable are
+        // too deep together.
+        let nested = |inner: &str, n: usize| {
+            format!("[{}{inner}{}]", "if(true(), ".repeat(n), ", 0)".repeat(n))
+        };
+        let t = template(
+            json!({"variables": {"e1": nested("variables('e2')", 190), "e2": nested("1", 190)}}),
+            json!([cluster(
+                json!({"ok": nested("1", 150), "deep": "[variables('e1')]"})
+            )]),
+        );
+        let d = eval(t);
+        let p = d.resources[0].body.get("properties").unwrap();
+        assert_eq!(p.get("ok"), Some(&Value::Int(1)));
+        let Some(Value::Unknown(u)) = p.get("deep") else {
+            panic!("{:?}", p.get("deep"))
+        };
+        assert!(u
+            .reason
+            .contains(&format!("nested deeper than {MAX_DEPTH} levels")));
+    }
+}
