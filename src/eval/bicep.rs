@@ -246,6 +246,8 @@ impl<'a> Ev<'a> {
         let v = match (self.config.value(&p.name), p.default) {
             (Some(v), _) => v.clone(),
             (None, Some(d)) => self.eval_node(d, &Scope::ROOT),
+            // A nullable parameter is optional: null when not given.
+            (None, None) if ty.nullable => Value::Null,
             (None, None) => Value::unknown(format!("parameter `{}` has no value", p.name)),
         };
         if let Err(e) = types::check_named(&format!("parameter `{}`", p.name), &ty, &v) {
@@ -791,6 +793,7 @@ impl<'a> Ev<'a> {
                 let t = self.eval(target, scope);
                 match (&t, safe) {
                     (Value::Null, true) => Value::Null,
+                    (Value::Unknown(u), true) => Value::unknown(format!("{}.?{name}", u.reason)),
                     (Value::Object(o), true) => o.get(name).cloned().unwrap_or(Value::Null),
                     _ => functions::member(&t, name),
                 }
@@ -805,6 +808,13 @@ impl<'a> Ev<'a> {
                 if *safe {
                     match (&t, &i) {
                         (Value::Null, _) => return Value::Null,
+                        (Value::Unknown(u), _) => {
+                            return Value::unknown(format!(
+                                "{}[?{}]",
+                                u.reason,
+                                functions::render(&i)
+                            ))
+                        }
                         (Value::Object(o), Value::Str(k)) => {
                             return o.get(k).cloned().unwrap_or(Value::Null)
                         }
@@ -1667,6 +1677,69 @@ mod tests {
         assert!(reason(output(&d, "last")).contains("deeper than"));
         let text = format!("output x int = {}1{}\n", "(".repeat(99), ")".repeat(99));
         assert_eq!(output(&run(&text), "x"), &Value::Int(1));
+    }
+
+    #[test]
+    fn the_syntax_zoo_evaluates() {
+        let text = format!(
+            "{}\n\
+             output interpolated string = interpolated\noutput doubleDollar string = doubleDollar\n\
+             output safe string = safe\noutput asserted = asserted\noutput negated bool = negated\n\
+             output mapped = mapped\noutput merged object = merged\noutput list array = list\n\
+             output escaped string = escaped\noutput ternary string = multiLineTernary\n\
+             output unused string = unused\noutput password string = adminPassword\n",
+            include_str!("../../tests/fixtures/bicep/syntax_zoo.bicep")
+        );
+        let d = run(&text);
+        assert!(d.violations.is_empty(), "{:?}", d.violations);
+        for (name, want) in [
+            ("doubleDollar", Value::str("${literal} and zoo")),
+            ("safe", Value::str("none")),
+            ("negated", Value::Bool(false)),
+            ("list", json(serde_json::json!([1, -2, 0, 1]))),
+            ("escaped", Value::str("it's ${not} nested deep")),
+            ("ternary", Value::str("none")),
+            ("unused", Value::str("ab")),
+            ("last", Value::str("no final newline")),
+        ] {
+            assert_eq!(output(&d, name), &want, "{name}");
+        }
+        // The fixture's line breaks are CRLF; a multi-line string keeps them.
+        assert_eq!(
+            output(&d, "interpolated"),
+            &Value::str("zoo uses 0 pools\r\n")
+        );
+        // `lock` is nullable and not given: null, and `lock!.kind` fails at deploy time.
+        assert!(reason(output(&d, "asserted")).contains("kind"));
+        assert!(reason(output(&d, "mapped")).contains("lambda"));
+        // Spreading null: what the engine does with it is not known here.
+        assert_eq!(
+            reason(output(&d, "merged")),
+            "`...tags` spreads null, not an object"
+        );
+        assert_eq!(
+            reason(output(&d, "password")),
+            "parameter `adminPassword` has no value"
+        );
+        assert_eq!(reason(output(&d, "name")), "aks.name");
+        assert_eq!(
+            reason(output(&d, "safeName")),
+            "coalesce(aks.properties.?fqdn, ...)"
+        );
+        let aks = &d.resources[0];
+        assert_eq!(
+            aks.body.at(&["properties", "agentPoolProfiles"]),
+            Some(&Value::Array(Vec::new()))
+        );
+        assert_eq!(
+            aks.body.at(&[
+                "properties",
+                "addonProfiles",
+                "azureKeyvaultSecretsProvider",
+                "enabled"
+            ]),
+            Some(&Value::Bool(false))
+        );
     }
 
     #[test]
