@@ -1743,6 +1743,55 @@ mod tests {
     }
 
     #[test]
+    fn the_deepest_input_the_parser_accepts_fits_the_stack() {
+        // As deep as `crate::bicep::parser` accepts, on a test thread's 2 MiB stack.
+        for (open, close) in [
+            ("(", ")"),
+            ("[", "]"),
+            ("{a: ", "}"),
+            ("f(", ")"),
+            ("union(", ", {})"),
+            ("true ? ", " : 0"),
+            ("!", ""),
+            ("-", ""),
+        ] {
+            let text = format!("output x = {}1{}\n", open.repeat(95), close.repeat(95));
+            let d = run(&text);
+            assert_eq!(d.outputs.len(), 1, "{open}");
+        }
+        let text = format!("output x = '{}1{}'\n", "${'".repeat(30), "'}".repeat(30));
+        assert_eq!(output(&run(&text), "x"), &Value::str("1"));
+        for long in [
+            format!("x{}", ".a".repeat(2000)),
+            format!("x{}", "[0]".repeat(2000)),
+            format!("1{}", " + 1".repeat(2000)),
+            format!("x{}", "!".repeat(2000)),
+            format!("x{}", " ?? x".repeat(2000)),
+        ] {
+            let text = format!("var x = {{}}\noutput x = {long}\n");
+            assert!(!output(&run(&text), "x").is_known());
+        }
+        // A deep body in a resource in a loop in a module.
+        let callee = format!(
+            "resource r 'T/u@1' = [for i in range(0, 2): {{\n  name: 'r'\n  properties: {}1{}\n}}]\n",
+            "{a: [".repeat(45),
+            "]}".repeat(45)
+        );
+        let files = Files(vec![("./m.bicep".into(), callee)]);
+        let d = run_with(
+            "module m './m.bicep' = {\n  name: 'm'\n}\n",
+            &Configuration::defaults(),
+            &files,
+        );
+        assert_eq!(d.resources.len(), 3);
+        assert!(d.resources[1]
+            .body
+            .get("properties")
+            .unwrap()
+            .is_fully_known());
+    }
+
+    #[test]
     fn a_bicepparam_file_overrides_defaults() {
         let params = "using 'main.bicep'\nvar env = 'prod'\nparam rotationOn = env == 'prod'\n\
                       param region = readEnvironmentVariable('REGION', 'westeurope')\n\
