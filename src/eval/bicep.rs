@@ -9,10 +9,11 @@
 use super::bicep_expr::{self, Entry, Expr, Part, E};
 use super::deployment::{Configuration, Deployment, Resource};
 use super::functions;
-use super::types::{self, BaseType, DeclaredType};
+use super::types::{self, Additional, BaseType, DeclaredType};
 use super::value::{Object, Value};
 use super::MAX_DEPTH;
 use crate::bicep::ast::{Decl, Decorator, Doc, NodeId, Span};
+use crate::bicep::lexer::{lex, Tok, Token};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -272,105 +273,61 @@ impl<'a> Ev<'a> {
         v
     }
 
-    /// A declared type: the type text (`string`, `string?`, `'a' | 'b'`, `int[]`, a `type`
-    /// alias…) narrowed by decorators (`@allowed`, `@minLength`, `@maxLength`, `@minValue`,
-    /// `@maxValue`, `@secure`).
+    /// A declared type: the type's text (see [`TypeReader`]) narrowed by the declaration's
+    /// decorators.
     fn declared_type(&self, text: &str, decorators: &[Decorator], depth: usize) -> DeclaredType {
-        let mut ty = self.type_of_text(text.trim(), depth);
-        let int = |d: &Decorator| match d.args.first().map(|a| self.eval_node(*a, &Scope::ROOT)) {
-            Some(Value::Int(i)) => Some(i),
-            _ => None,
-        };
+        let budget = Cell::new(TYPE_BUDGET);
+        let mut ty = self.type_of_text(text, depth, &budget);
         for d in decorators {
-            match d.name.as_str() {
-                "allowed" => {
-                    if let Some(Value::Array(a)) =
-                        d.args.first().map(|a| self.eval_node(*a, &Scope::ROOT))
-                    {
-                        // `@allowed` compiles to `allowedValues`, which the engine compares
-                        // ignoring case.
-                        ty.allowed = Some(a);
-                        ty.allowed_case_sensitive = false;
-                    }
-                }
-                "minLength" => ty.min_length = int(d).or(ty.min_length),
-                "maxLength" => ty.max_length = int(d).or(ty.max_length),
-                "minValue" => ty.min_value = int(d).or(ty.min_value),
-                "maxValue" => ty.max_value = int(d).or(ty.max_value),
-                "secure" => {
-                    ty.base = match ty.base {
-                        BaseType::String => BaseType::SecureString,
-                        BaseType::Object => BaseType::SecureObject,
-                        b => b,
-                    }
-                }
-                _ => {}
-            }
+            let args: Vec<Value> = d
+                .args
+                .iter()
+                .map(|a| self.eval_node(*a, &Scope::ROOT))
+                .collect();
+            decorate(&mut ty, &d.name, &args);
         }
         ty
     }
 
-    /// A type from its text; what armfix does not read (object type literals' members,
-    /// `resourceInput<…>`, imported types) is an unconstrained type of its base.
-    fn type_of_text(&self, text: &str, depth: usize) -> DeclaredType {
+    /// A type from its text; what is not read is `any`.
+    fn type_of_text(&self, text: &str, depth: usize, budget: &Cell<usize>) -> DeclaredType {
         let any = DeclaredType::new(BaseType::Any);
-        if depth > MAX_DEPTH || text.is_empty() {
+        if depth > MAX_TYPE_DEPTH || budget.get() == 0 {
             return any;
         }
-        if let Some(inner) = text.strip_suffix('?') {
-            let mut ty = self.type_of_text(inner.trim(), depth + 1);
-            ty.nullable = true;
-            return ty;
+        let Ok((toks, _)) = lex(text) else {
+            return any;
+        };
+        let mut r = TypeReader {
+            ev: self,
+            text,
+            toks,
+            pos: 0,
+            depth,
+            budget,
+        };
+        let ty = r.union();
+        // A type too large to read whole (its budget spent) is not checked at all.
+        if r.peek().tok == Tok::Eof && budget.get() > 0 {
+            ty
+        } else {
+            any
         }
-        let members = split_union(text);
-        if members.len() > 1 || literal(members[0]).is_some() {
-            let mut allowed = Vec::new();
-            let mut base: Option<BaseType> = None;
-            for m in &members {
-                let Some(v) = literal(m) else { return any };
-                let b = match v {
-                    Value::Str(_) => BaseType::String,
-                    Value::Int(_) => BaseType::Int,
-                    Value::Bool(_) => BaseType::Bool,
-                    _ => BaseType::Any,
-                };
-                base = match base {
-                    Some(x) if x != b => Some(BaseType::Any),
-                    _ => Some(b),
-                };
-                allowed.push(v);
-            }
-            let mut ty = DeclaredType::new(base.unwrap_or(BaseType::Any));
-            ty.allowed = Some(allowed);
-            ty.allowed_case_sensitive = true;
-            return ty;
+    }
+
+    /// A `type` declaration's type, with its decorators.
+    fn alias(&self, name: &str, depth: usize, budget: &Cell<usize>) -> Option<DeclaredType> {
+        let t = self.doc.types.iter().find(|t| t.name == name)?;
+        let mut ty = self.type_of_text(&t.text, depth + 1, budget);
+        for d in &t.decorators {
+            let args: Vec<Value> = d
+                .args
+                .iter()
+                .map(|a| self.eval_node(*a, &Scope::ROOT))
+                .collect();
+            decorate(&mut ty, &d.name, &args);
         }
-        if let Some(inner) = text.strip_suffix("[]") {
-            let mut ty = DeclaredType::new(BaseType::Array);
-            ty.items = Some(Box::new(self.type_of_text(inner.trim(), depth + 1)));
-            return ty;
-        }
-        if text.starts_with('{') {
-            return DeclaredType::new(BaseType::Object);
-        }
-        if text.starts_with('[') {
-            return DeclaredType::new(BaseType::Array);
-        }
-        if text.starts_with('(') && text.ends_with(')') {
-            return self.type_of_text(text[1..text.len() - 1].trim(), depth + 1);
-        }
-        let name = text.strip_prefix("sys.").unwrap_or(text);
-        if let Some(t) = self.doc.types.iter().find(|t| t.name == name) {
-            return self.declared_type(&t.text, &t.decorators, depth + 1);
-        }
-        match name {
-            "string" => DeclaredType::new(BaseType::String),
-            "int" => DeclaredType::new(BaseType::Int),
-            "bool" => DeclaredType::new(BaseType::Bool),
-            "object" => DeclaredType::new(BaseType::Object),
-            "array" => DeclaredType::new(BaseType::Array),
-            _ => any,
-        }
+        Some(ty)
     }
 
     /// Resource `i`: one [`Resource`] per iteration.
@@ -1081,61 +1038,346 @@ fn name_of(body: &Value, symbolic: &str) -> Value {
     }
 }
 
-/// The members of a union type written `a | b | c` (a leading `|` allowed), split at the
-/// top level only (not inside brackets or strings).
-fn split_union(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut in_str = false;
-    let mut start = 0;
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'\\' if in_str => i += 1,
-            b'\'' => in_str = !in_str,
-            b'(' | b'[' | b'{' if !in_str => depth += 1,
-            b')' | b']' | b'}' if !in_str => depth -= 1,
-            b'|' if !in_str && depth == 0 => {
-                out.push(text[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out.push(text[start..].trim());
-    out.retain(|m| !m.is_empty());
-    if out.is_empty() {
-        out.push("");
-    }
-    out
-}
+/// How deep `type` declarations may refer to others (recursive types stop here).
+const MAX_TYPE_DEPTH: usize = 16;
 
-/// A literal type (`'a'`, `1`, `-1`, `true`, `false`, `null`) as its value.
-fn literal(text: &str) -> Option<Value> {
-    match text {
-        "true" => return Some(Value::Bool(true)),
-        "false" => return Some(Value::Bool(false)),
-        "null" => return Some(Value::Null),
+/// How many types one declared type may be read from (a recursive type that refers to
+/// itself several times would otherwise grow exponentially).
+const TYPE_BUDGET: usize = 1_000;
+
+/// Narrows `ty` by decorator `name` with evaluated arguments: `@allowed` (compiled to
+/// `allowedValues`, which the engine compares ignoring case), `@minLength`, `@maxLength`,
+/// `@minValue`, `@maxValue`, `@secure`, `@sealed`. Others do not constrain values.
+fn decorate(ty: &mut DeclaredType, name: &str, args: &[Value]) {
+    let int = || match args.first() {
+        Some(Value::Int(i)) => Some(*i),
+        _ => None,
+    };
+    match name {
+        "allowed" => {
+            if let Some(Value::Array(a)) = args.first() {
+                ty.allowed = Some(a.clone());
+                ty.allowed_case_sensitive = false;
+            }
+        }
+        "minLength" => ty.min_length = int().or(ty.min_length),
+        "maxLength" => ty.max_length = int().or(ty.max_length),
+        "minValue" => ty.min_value = int().or(ty.min_value),
+        "maxValue" => ty.max_value = int().or(ty.max_value),
+        "secure" => {
+            ty.base = match ty.base {
+                BaseType::String => BaseType::SecureString,
+                BaseType::Object => BaseType::SecureObject,
+                b => b,
+            }
+        }
+        "sealed" => ty.additional = Some(Additional::Forbidden),
         _ => {}
     }
-    if let Ok(i) = text.parse::<i64>() {
-        return Some(Value::Int(i));
+}
+
+/// Reads Bicep type syntax: `string`, `int`, `bool`, `object`, `array`, literals (`'a'`,
+/// `1`, `true`), unions of literals (allowed values compared case-sensitively), `T?`,
+/// `T[]`, tuples `[A, B]`, object types `{ a: T, b: U?, *: V }` with decorated members, and
+/// `type` aliases. Anything else (`resourceInput<…>`, an imported type, a union of
+/// non-literals) is `any`.
+struct TypeReader<'r, 'a> {
+    ev: &'r Ev<'a>,
+    text: &'r str,
+    toks: Vec<Token>,
+    pos: usize,
+    depth: usize,
+    budget: &'r Cell<usize>,
+}
+
+impl TypeReader<'_, '_> {
+    fn peek(&self) -> &Token {
+        &self.toks[self.pos.min(self.toks.len() - 1)]
     }
-    if text.starts_with('\'') {
-        let e = bicep_expr::parse(
-            text,
-            Span {
-                start: 0,
-                end: text.len(),
-            },
-        );
-        if let E::Str(s) = e.kind {
-            return Some(Value::Str(s));
+
+    fn is(&self, p: &str) -> bool {
+        matches!(self.peek().tok, Tok::Punct(q) if q == p)
+    }
+
+    fn bump(&mut self) -> Token {
+        let t = self.peek().clone();
+        if t.tok != Tok::Eof {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn word(&self) -> &str {
+        let t = self.peek();
+        &self.text[t.start..t.end]
+    }
+
+    /// `A | B | …` (a leading `|` allowed).
+    fn union(&mut self) -> DeclaredType {
+        if self.is("|") {
+            self.bump();
+        }
+        let mut members = vec![self.postfix()];
+        while self.is("|") {
+            self.bump();
+            members.push(self.postfix());
+        }
+        if members.len() == 1 {
+            return members
+                .pop()
+                .unwrap_or_else(|| DeclaredType::new(BaseType::Any));
+        }
+        let nullable = members.iter().any(|m| m.nullable);
+        let mut allowed = Vec::new();
+        let mut base = None;
+        for m in &members {
+            match &m.allowed {
+                Some(values) if m.allowed_case_sensitive => allowed.extend(values.iter().cloned()),
+                // `null` alone.
+                None if m.nullable && m.base == BaseType::Any => continue,
+                _ => {
+                    let mut any = DeclaredType::new(BaseType::Any);
+                    any.nullable = nullable;
+                    return any;
+                }
+            }
+            base = match base {
+                Some(b) if b != m.base => Some(BaseType::Any),
+                _ => Some(m.base),
+            };
+        }
+        let mut ty = DeclaredType::new(base.unwrap_or(BaseType::Any));
+        ty.allowed = Some(allowed);
+        ty.nullable = nullable;
+        ty
+    }
+
+    /// A type followed by `[]` and `?` suffixes.
+    fn postfix(&mut self) -> DeclaredType {
+        let mut ty = self.primary();
+        loop {
+            if self.is("[") && self.toks.get(self.pos + 1).map(|t| &t.tok) == Some(&Tok::Punct("]"))
+            {
+                self.bump();
+                self.bump();
+                let mut array = DeclaredType::new(BaseType::Array);
+                array.items = Some(Box::new(ty));
+                ty = array;
+            } else if self.is("?") {
+                self.bump();
+                ty.nullable = true;
+            } else {
+                return ty;
+            }
         }
     }
-    None
+
+    fn literal(v: Value) -> DeclaredType {
+        let base = match v {
+            Value::Str(_) => BaseType::String,
+            Value::Int(_) => BaseType::Int,
+            Value::Bool(_) => BaseType::Bool,
+            _ => BaseType::Any,
+        };
+        let mut ty = DeclaredType::new(base);
+        ty.allowed = Some(vec![v]);
+        ty.allowed_case_sensitive = true;
+        ty
+    }
+
+    fn primary(&mut self) -> DeclaredType {
+        let any = DeclaredType::new(BaseType::Any);
+        if self.budget.get() == 0 {
+            // Out of budget: skip the rest.
+            self.pos = self.toks.len() - 1;
+            return any;
+        }
+        self.budget.set(self.budget.get() - 1);
+        let t = self.bump();
+        match &t.tok {
+            Tok::Str { value: Some(v) } => Self::literal(Value::Str(v.clone())),
+            Tok::Int => match self.text[t.start..t.end].parse::<i64>() {
+                Ok(i) => Self::literal(Value::Int(i)),
+                Err(_) => any,
+            },
+            Tok::Punct("-") if self.peek().tok == Tok::Int => {
+                let n = self.bump();
+                match format!("-{}", &self.text[n.start..n.end]).parse::<i64>() {
+                    Ok(i) => Self::literal(Value::Int(i)),
+                    Err(_) => any,
+                }
+            }
+            Tok::Punct("(") => {
+                let ty = self.union();
+                if self.is(")") {
+                    self.bump();
+                }
+                ty
+            }
+            Tok::Punct("{") => self.object(),
+            Tok::Punct("[") => {
+                let mut ty = DeclaredType::new(BaseType::Array);
+                while !self.is("]") && self.peek().tok != Tok::Eof {
+                    if self.is(",") {
+                        self.bump();
+                        continue;
+                    }
+                    let at = self.pos;
+                    ty.prefix_items.push(self.union());
+                    if self.pos == at {
+                        self.bump();
+                    }
+                }
+                self.bump();
+                ty
+            }
+            Tok::Ident => {
+                let word = &self.text[t.start..t.end];
+                match word {
+                    "true" => return Self::literal(Value::Bool(true)),
+                    "false" => return Self::literal(Value::Bool(false)),
+                    "null" => {
+                        let mut ty = any;
+                        ty.nullable = true;
+                        return ty;
+                    }
+                    _ => {}
+                }
+                let mut name = word.to_string();
+                let mut dotted = false;
+                while self.is(".") {
+                    self.bump();
+                    dotted = true;
+                    name = format!("{name}.{}", self.word());
+                    self.bump();
+                }
+                if self.is("<") {
+                    // `resourceInput<'…'>.properties…`: skip the arguments and the path.
+                    let mut depth = 0usize;
+                    while self.peek().tok != Tok::Eof {
+                        match self.bump().tok {
+                            Tok::Punct("<") => depth += 1,
+                            Tok::Punct(">") => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    while self.is(".") {
+                        self.bump();
+                        self.bump();
+                    }
+                    return any;
+                }
+                let name = name.strip_prefix("sys.").unwrap_or(&name);
+                if !dotted || !name.contains('.') {
+                    if let Some(ty) = self.ev.alias(name, self.depth, self.budget) {
+                        return ty;
+                    }
+                }
+                match name {
+                    "string" => DeclaredType::new(BaseType::String),
+                    "int" => DeclaredType::new(BaseType::Int),
+                    "bool" => DeclaredType::new(BaseType::Bool),
+                    "object" => DeclaredType::new(BaseType::Object),
+                    "array" => DeclaredType::new(BaseType::Array),
+                    _ => any,
+                }
+            }
+            _ => any,
+        }
+    }
+
+    /// An object type after `{`, through `}`.
+    fn object(&mut self) -> DeclaredType {
+        let mut ty = DeclaredType::new(BaseType::Object);
+        loop {
+            while self.is(",") {
+                self.bump();
+            }
+            if self.is("}") || self.peek().tok == Tok::Eof {
+                self.bump();
+                return ty;
+            }
+            let mut decorators = Vec::new();
+            while self.is("@") {
+                self.bump();
+                decorators.push(self.decorator());
+            }
+            let key = match &self.peek().tok {
+                Tok::Ident => Some(self.word().to_string()),
+                Tok::Str { value: Some(v) } => Some(v.clone()),
+                Tok::Punct("*") => None,
+                _ => {
+                    // Not understood: the members are unconstrained.
+                    self.pos = self.toks.len() - 1;
+                    return DeclaredType::new(BaseType::Object);
+                }
+            };
+            self.bump();
+            if !self.is(":") {
+                self.pos = self.toks.len() - 1;
+                return DeclaredType::new(BaseType::Object);
+            }
+            self.bump();
+            let mut member = self.union();
+            for (name, args) in &decorators {
+                decorate(&mut member, name, args);
+            }
+            match key {
+                Some(k) => ty.properties.push((k, member)),
+                None => ty.additional = Some(Additional::Typed(Box::new(member))),
+            }
+        }
+    }
+
+    /// `@name(args)` after the `@`: its name and evaluated arguments.
+    fn decorator(&mut self) -> (String, Vec<Value>) {
+        let mut name = self.word().to_string();
+        self.bump();
+        while self.is(".") {
+            self.bump();
+            name = self.word().to_string();
+            self.bump();
+        }
+        let mut args = Vec::new();
+        if !self.is("(") {
+            return (name, args);
+        }
+        self.bump();
+        let mut depth = 0usize;
+        let mut start = self.peek().start;
+        loop {
+            let t = self.peek().clone();
+            match t.tok {
+                Tok::Eof => break,
+                Tok::Punct("(" | "[" | "{") => depth += 1,
+                Tok::Punct(")") if depth == 0 => {
+                    if start < t.start {
+                        args.push(self.arg(start, t.start));
+                    }
+                    self.bump();
+                    break;
+                }
+                Tok::Punct(",") if depth == 0 => {
+                    args.push(self.arg(start, t.start));
+                    start = t.end;
+                }
+                Tok::Punct(")" | "]" | "}") => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            self.bump();
+        }
+        (name, args)
+    }
+
+    fn arg(&self, start: usize, end: usize) -> Value {
+        let e = bicep_expr::parse(self.text, Span { start, end });
+        self.ev.eval(&e, &Scope::ROOT)
+    }
 }
 
 #[cfg(test)]
@@ -1383,6 +1625,34 @@ mod tests {
         );
         assert_eq!(d.violations.len(), 2, "{:?}", d.violations);
         assert!(d.violations[1].starts_with("parameter `maybe`"));
+    }
+
+    #[test]
+    fn object_array_and_tuple_types() {
+        let text = "type pool = {\n  @minLength(2)\n  name: string\n  mode: 'System' | 'User'\n  count: int?\n  *: string\n}\n\
+             @sealed()\ntype strict = { a: int }\n\
+             type tree = {\n  child: tree?\n}\n\
+             type wide = { a: wide?, b: wide?, c: wide?, d: wide? }\n\
+             param pools pool[] = [\n  { name: 'a', mode: 'System' }\n]\n\
+             param modes pool = { name: 'ab', mode: 'system' }\n\
+             param extra pool = { name: 'ab', mode: 'User', extra: 1 }\n\
+             param fine pool = { name: 'ab', mode: 'User', count: 3, extra: 'x' }\n\
+             param s strict = { a: 1, b: 2 }\n\
+             param tuple [string, int] = ['a', 'b']\n\
+             param t tree = { child: { child: {} } }\n\
+             param w wide = { a: { b: {} } }\n\
+             param input resourceInput<'Microsoft.ContainerService/managedClusters@2024-02-01'>.properties? = 3\n";
+        let d = run(text);
+        assert_eq!(
+            d.violations,
+            [
+                "parameter `pools` item 0 member `name` needs a length of at least 2, not 1",
+                "parameter `modes` member `mode` allows only \"System\" or \"User\", not \"system\"",
+                "parameter `extra` member `extra` expects string, not int",
+                "parameter `s` allows no member `b`",
+                "parameter `tuple` item 1 expects int, not string",
+            ]
+        );
     }
 
     #[test]
