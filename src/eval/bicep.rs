@@ -203,6 +203,8 @@ impl<'a> Ev<'a> {
                 d.resources.extend(self.resource(i));
             }
         }
+        // Outputs' declared types are not checked: one is mostly broken by a parameter's
+        // violation, already reported, which a second message would only repeat.
         for o in &self.doc.outputs {
             let v = self.eval_node(o.value, &Scope::ROOT);
             d.outputs.push((o.name.clone(), v));
@@ -292,7 +294,7 @@ impl<'a> Ev<'a> {
     /// A type from its text; what is not read is `any`.
     fn type_of_text(&self, text: &str, depth: usize, budget: &Cell<usize>) -> DeclaredType {
         let any = DeclaredType::new(BaseType::Any);
-        if depth > MAX_TYPE_DEPTH || budget.get() == 0 {
+        if depth > MAX_DEPTH || budget.get() == 0 {
             return any;
         }
         let Ok((toks, _)) = lex(text) else {
@@ -318,7 +320,7 @@ impl<'a> Ev<'a> {
     /// A `type` declaration's type, with its decorators.
     fn alias(&self, name: &str, depth: usize, budget: &Cell<usize>) -> Option<DeclaredType> {
         let t = self.doc.types.iter().find(|t| t.name == name)?;
-        let mut ty = self.type_of_text(&t.text, depth + 1, budget);
+        let mut ty = self.type_of_text(&t.text, depth + ALIAS_DEPTH, budget);
         for d in &t.decorators {
             let args: Vec<Value> = d
                 .args
@@ -1038,8 +1040,9 @@ fn name_of(body: &Value, symbolic: &str) -> Value {
     }
 }
 
-/// How deep `type` declarations may refer to others (recursive types stop here).
-const MAX_TYPE_DEPTH: usize = 16;
+/// The depth a `type` alias adds when a type refers to it: reading one takes some eight
+/// times the stack of an expression level, so recursive types stop `MAX_DEPTH / 8` deep.
+const ALIAS_DEPTH: usize = 8;
 
 /// How many types one declared type may be read from (a recursive type that refers to
 /// itself several times would otherwise grow exponentially).
@@ -1641,7 +1644,8 @@ mod tests {
              param tuple [string, int] = ['a', 'b']\n\
              param t tree = { child: { child: {} } }\n\
              param w wide = { a: { b: {} } }\n\
-             param input resourceInput<'Microsoft.ContainerService/managedClusters@2024-02-01'>.properties? = 3\n";
+             param input resourceInput<'Microsoft.ContainerService/managedClusters@2024-02-01'>.properties? = 3\n\
+";
         let d = run(text);
         assert_eq!(
             d.violations,
