@@ -118,6 +118,15 @@ pub struct TypeDecl {
     pub text: String,
 }
 
+/// `func name(params) type => body`: a user-defined function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Func {
+    pub name: String,
+    /// The parameter list and result type as written: `(x string, y int) string`.
+    pub signature: String,
+    pub body: NodeId,
+}
+
 /// A `resource` or `module` declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decl {
@@ -158,6 +167,8 @@ pub struct Doc {
     pub outputs: Vec<Output>,
     /// `type` declarations, in source order.
     pub types: Vec<TypeDecl>,
+    /// `func` declarations, in source order.
+    pub funcs: Vec<Func>,
     /// `using '…'` of a `.bicepparam` file.
     pub using: Option<String>,
     /// Every identifier used as a value (not keys or property names), with its span.

@@ -9,7 +9,8 @@
 //! overflow the stack.
 
 use super::ast::{
-    Decl, Decorator, Doc, Kind, Member, Node, NodeId, Object, Output, Param, Span, TypeDecl, Var,
+    Decl, Decorator, Doc, Func, Kind, Member, Node, NodeId, Object, Output, Param, Span, TypeDecl,
+    Var,
 };
 use super::lexer::{lex, Tok, Token};
 use crate::finding::SourceError;
@@ -265,10 +266,18 @@ impl<'a> Parser<'a> {
             }
             "func" => {
                 self.bump();
-                self.expect_ident("a function name")?;
+                let (name, _) = self.expect_ident("a function name")?;
+                let start = self.peek().start;
                 self.skip(&["=>"])?;
+                let signature = self.text[start..self.prev_end().max(start)].to_string();
                 self.expect_punct("=>")?;
-                self.expr(true).map(drop)
+                let body = self.expr(true)?;
+                self.doc.funcs.push(Func {
+                    name,
+                    signature,
+                    body,
+                });
+                Ok(())
             }
             "using" => {
                 self.bump();
@@ -857,6 +866,17 @@ mod tests {
             Kind::For { .. }
         ));
         assert_eq!(doc.outputs[1].type_text, "resource 'T/u@1'");
+    }
+
+    #[test]
+    fn functions_are_kept() {
+        let doc = ok("@export()\nfunc name(prefix string, i int) string => '${prefix}-${i}'\nfunc none() bool => true\n");
+        assert_eq!(doc.funcs.len(), 2);
+        assert_eq!(doc.funcs[0].name, "name");
+        assert_eq!(doc.funcs[0].signature, "(prefix string, i int) string");
+        assert!(matches!(doc.node(doc.funcs[0].body).kind, Kind::Expr));
+        assert_eq!(doc.funcs[1].signature, "() bool");
+        assert_eq!(doc.node(doc.funcs[1].body).kind, Kind::Bool(true));
     }
 
     #[test]
