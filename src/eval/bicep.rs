@@ -12,7 +12,7 @@ use super::functions;
 use super::types::{self, Additional, BaseType, DeclaredType};
 use super::value::{Object, Value};
 use super::MAX_DEPTH;
-use crate::bicep::ast::{Decl, Decorator, Doc, NodeId, Span};
+use crate::bicep::ast::{Decl, Decorator, Doc, Func, NodeId, Span};
 use crate::bicep::lexer::{lex, Tok, Token};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -908,6 +908,9 @@ impl<'a> Ev<'a> {
     }
 
     fn call(&self, name: &str, args: &[Expr], scope: &Scope) -> Value {
+        if let Some(f) = self.doc.funcs.iter().find(|f| f.name == name) {
+            return self.user_function(f, args, scope);
+        }
         // Lazy functions evaluate only what the engine would.
         match name.to_ascii_lowercase().as_str() {
             "if" if args.len() == 3 => {
@@ -938,6 +941,30 @@ impl<'a> Ev<'a> {
             )),
             _ => functions::call(name, &values),
         }
+    }
+
+    /// A call of a `func` of this file: its body with its parameters bound to the arguments
+    /// (a function sees nothing else; recursion ends at the depth limit).
+    fn user_function(&self, f: &Func, args: &[Expr], scope: &Scope) -> Value {
+        let names = parameter_names(&f.signature);
+        if names.len() != args.len() {
+            return Value::unknown(format!(
+                "`{}` takes {} arguments, not {}",
+                f.name,
+                names.len(),
+                args.len()
+            ));
+        }
+        let bound = names
+            .into_iter()
+            .zip(args)
+            .map(|(n, a)| (n, self.eval(a, scope)))
+            .collect();
+        let inner = Scope {
+            names: bound,
+            up: None,
+        };
+        self.eval_node(f.body, &inner)
     }
 
     fn binary(&self, op: &str, left: &Expr, right: &Expr, scope: &Scope) -> Value {
@@ -1018,6 +1045,40 @@ fn both(a: &Value, b: &Value) -> Value {
         (Value::Bool(true), x) | (x, Value::Bool(true)) => x.clone(),
         _ => functions::and_lazy(2, |i| if i == 0 { a.clone() } else { b.clone() }),
     }
+}
+
+/// The parameter names of a function signature `(a string, b int) string`: the first word
+/// of each item of the top-level parenthesised list.
+fn parameter_names(signature: &str) -> Vec<String> {
+    let Ok((toks, _)) = lex(signature) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    let mut depth = 0usize;
+    let mut expect_name = false;
+    for t in &toks {
+        match t.tok {
+            Tok::Punct("(") => {
+                depth += 1;
+                expect_name = depth == 1;
+            }
+            Tok::Punct(")") => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            Tok::Punct("[" | "{") => depth += 1,
+            Tok::Punct("]" | "}") => depth = depth.saturating_sub(1),
+            Tok::Punct(",") if depth == 1 => expect_name = true,
+            Tok::Ident if expect_name => {
+                names.push(signature[t.start..t.end].to_string());
+                expect_name = false;
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 /// A callee's parameter or output name in its caller's deployment: `aks.rot` for the
@@ -1920,6 +1981,30 @@ mod tests {
     }
 
     #[test]
+    fn user_defined_functions() {
+        let text = "func name(prefix string, i int) string => '${prefix}-${i}'\n\
+                    func config(on bool) object => on ? { enableSecretRotation: 'true' } : {}\n\
+                    func forever(n int) int => forever(n + 1)\n\
+                    func pair(a { x: int }, b int[]) int => a.x + b[0]\n\
+                    output n string = name('aks', 1 + 1)\noutput c object = config(true)\n\
+                    output f int = forever(0)\noutput p int = pair({ x: 1 }, [2])\n\
+                    output wrong = name('a')\n";
+        let d = run(text);
+        assert_eq!(output(&d, "n"), &Value::str("aks-2"));
+        assert_eq!(
+            output(&d, "c"),
+            &json(serde_json::json!({"enableSecretRotation": "true"}))
+        );
+        assert!(reason(output(&d, "f")).contains("deeper than"));
+        assert_eq!(output(&d, "p"), &Value::Int(3));
+        assert_eq!(
+            reason(output(&d, "wrong")),
+            "`name` takes 2 arguments, not 1"
+        );
+        assert_eq!(parameter_names("()"), Vec::<String>::new());
+    }
+
+    #[test]
     fn variables_are_lazy_and_cycles_unknown() {
         let text = "var a = b\nvar b = a\nvar c = [for i in range(0, 3): i * 2]\n\
                     var d = [for (x, i) in c: x > i]\nvar e = {\n  ...{ k: 1, j: 0 }\n  j: 2\n}\n\
@@ -2001,6 +2086,7 @@ mod tests {
             "coalesce(aks.properties.?fqdn, ...)"
         );
         let aks = &d.resources[0];
+        assert_eq!(aks.name, Value::str("aks-zoo"));
         assert_eq!(
             aks.body.at(&["properties", "agentPoolProfiles"]),
             Some(&Value::Array(Vec::new()))
