@@ -1,8 +1,9 @@
 //! Evaluates an ARM template with one configuration as the deployment engine would, as far
 //! as that can be known offline: parameters (checked against their declared types),
 //! variables (lazily, with their `copy` form), every expression string, property, resource
-//! and output `copy` loops, conditions, `existing`, user-defined functions, and nested
-//! deployments with an inline template (inner and outer scope). What only the deployment
+//! and output `copy` loops, conditions, `existing`, user-defined functions, lambda functions
+//! (`map`, `filter`, `reduce`...), and nested deployments with an inline template (inner and
+//! outer scope). What only the deployment
 //! can tell (`reference()`, `resourceGroup()`...) is an Unknown. The functions themselves
 //! are in [`super::functions`]; this module knows the template's shape.
 
@@ -135,6 +136,8 @@ struct Scope<'t> {
 #[derive(Default, Clone)]
 struct Ctx {
     loops: Vec<(String, Value, bool)>,
+    /// The variables of the lambdas around, innermost last.
+    lambdas: Vec<(String, Value)>,
 }
 
 impl Ctx {
@@ -191,8 +194,13 @@ impl<'t> Scope<'t> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone());
         let v = match (given, get(decl, "defaultValue")) {
+            // The engine takes a null value as none given: the default applies (how Bicep
+            // leaves a module's optional parameter to its default).
+            (Some(Value::Null), Some(d)) => self.value(d, &Ctx::default(), depth + 1),
             (Some(v), _) => v,
             (None, Some(d)) => self.value(d, &Ctx::default(), depth),
+            // languageVersion 2.0: a nullable parameter without a value is null.
+            (None, None) if get(decl, "nullable") == Some(&J::Bool(true)) => Value::Null,
             (None, None) => Value::unknown(format!("parameter `{name}` has no value")),
         };
         self.params.borrow_mut().insert(key, Slot::Done(v.clone()));
@@ -307,16 +315,16 @@ impl<'t> Scope<'t> {
             return Value::str(&s[1..]);
         }
         match expr::parse(s) {
-            Some(e) => self.expr(&e, e.root, ctx, depth),
+            Some(e) => self.expr(&e, s, e.root, ctx, depth),
             None => Value::unknown(format!("the expression {s} does not parse")),
         }
     }
 
-    fn expr(&self, e: &Expr, t: usize, ctx: &Ctx, depth: usize) -> Value {
+    fn expr(&self, e: &Expr, src: &str, t: usize, ctx: &Ctx, depth: usize) -> Value {
         if depth > MAX_DEPTH {
             return too_deep();
         }
-        let sub = |i: usize| self.expr(e, i, ctx, depth + 1);
+        let sub = |i: usize| self.expr(e, src, i, ctx, depth + 1);
         match &e.terms[t].kind {
             TermKind::Str(s) => Value::str(s),
             TermKind::Number(n) => match n.parse::<i64>() {
@@ -342,6 +350,30 @@ impl<'t> Scope<'t> {
                         Value::Str(n) => self.var(&n, depth + 1),
                         v => functions::call(name, &[v]),
                     },
+                    "lambdavariables" if args.len() == 1 => match arg(0) {
+                        Value::Str(n) => ctx
+                            .lambdas
+                            .iter()
+                            .rev()
+                            .find(|(l, _)| l.eq_ignore_ascii_case(&n))
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_else(|| {
+                                Value::unknown(format!("lambdaVariables('{n}') outside its lambda"))
+                            }),
+                        v => functions::call(name, &[v]),
+                    },
+                    "map" | "filter" | "sort" | "reduce" | "toobject" | "mapvalues" | "groupby"
+                        if args.iter().any(|a| is_lambda(e, *a)) =>
+                    {
+                        let lambda = Lambda {
+                            scope: self,
+                            e,
+                            src,
+                            ctx,
+                            depth: depth + 1,
+                        };
+                        lambda.apply(name, args)
+                    }
                     "copyindex" => {
                         self.copy_index(&args.iter().map(|a| sub(*a)).collect::<Vec<_>>(), ctx)
                     }
@@ -439,6 +471,195 @@ impl<'t> Scope<'t> {
             }
         }
         inner.value(body, &Ctx::default(), depth + 1)
+    }
+}
+
+/// Whether term `t` is a `lambda(...)`.
+fn is_lambda(e: &Expr, t: usize) -> bool {
+    e.call(t).is_some_and(|(n, _)| n == "lambda")
+}
+
+/// The longest array a `sort` lambda orders (it compares every pair).
+const MAX_SORT: usize = 1000;
+
+/// Evaluates the lambda functions (`map`, `filter`, `reduce`, `sort`, `toObject`,
+/// `mapValues`, `groupBy`): each call of a lambda evaluates its body with its variables set.
+struct Lambda<'a, 't> {
+    scope: &'a Scope<'t>,
+    e: &'a Expr,
+    src: &'a str,
+    ctx: &'a Ctx,
+    depth: usize,
+}
+
+impl Lambda<'_, '_> {
+    fn arg(&self, t: usize) -> Value {
+        self.scope.expr(self.e, self.src, t, self.ctx, self.depth)
+    }
+
+    /// The source text of term `t` (a lambda, for reasons).
+    fn text(&self, t: usize) -> Value {
+        let term = &self.e.terms[t];
+        let text = self.src.get(term.start..term.end).unwrap_or("lambda(...)");
+        Value::unknown(text)
+    }
+
+    /// Calls lambda term `t` with `values` for its variables.
+    fn call(&self, t: usize, values: &[Value]) -> Value {
+        let Some((_, parts)) = self.e.call(t).filter(|(n, _)| *n == "lambda") else {
+            return Value::unknown("expected a lambda");
+        };
+        let Some((body, names)) = parts.split_last() else {
+            return Value::unknown("a lambda without a body");
+        };
+        if names.len() > values.len() {
+            return Value::unknown(format!(
+                "the lambda expects at most {} variables",
+                values.len()
+            ));
+        }
+        let mut ctx = self.ctx.clone();
+        for (n, v) in names.iter().zip(values) {
+            match self.e.str_lit(*n) {
+                Some(n) => ctx.lambdas.push((n.to_string(), v.clone())),
+                None => return Value::unknown("a lambda variable name is not a string"),
+            }
+        }
+        self.scope
+            .expr(self.e, self.src, *body, &ctx, self.depth + 1)
+    }
+
+    fn apply(&self, name: &str, args: &[usize]) -> Value {
+        // Arguments as values, lambdas as their text (for reasons).
+        let shown: Vec<Value> = args
+            .iter()
+            .map(|a| {
+                if is_lambda(self.e, *a) {
+                    self.text(*a)
+                } else {
+                    self.arg(*a)
+                }
+            })
+            .collect();
+        let unknown = |why: &str| {
+            let call = functions::render_call(name, &shown);
+            if why.is_empty() {
+                Value::unknown(call)
+            } else {
+                Value::unknown(format!("{call}: {why}"))
+            }
+        };
+        if shown
+            .iter()
+            .zip(args)
+            .any(|(v, a)| !is_lambda(self.e, *a) && !v.is_known())
+        {
+            return unknown("");
+        }
+        let (input, rest) = (&shown[0], &args[1..]);
+        match (name, input, rest) {
+            ("mapvalues", Value::Object(o), [f]) => {
+                let mut out = Object::new();
+                for (k, v) in o.iter() {
+                    out.insert(k, self.call(*f, std::slice::from_ref(v)));
+                }
+                Value::Object(out)
+            }
+            ("mapvalues", _, _) => unknown("expected an object and a lambda"),
+            (_, Value::Array(items), _) => self.over_array(name, items, rest, &shown, unknown),
+            _ => unknown("expected an array and a lambda"),
+        }
+    }
+
+    fn over_array(
+        &self,
+        name: &str,
+        items: &[Value],
+        rest: &[usize],
+        shown: &[Value],
+        unknown: impl Fn(&str) -> Value,
+    ) -> Value {
+        let idx = |i: usize| Value::Int(i as i64);
+        match (name, rest) {
+            ("map", [f]) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| self.call(*f, &[x.clone(), idx(i)]))
+                    .collect(),
+            ),
+            ("filter", [f]) => {
+                let mut out = Vec::new();
+                for (i, x) in items.iter().enumerate() {
+                    match self.call(*f, &[x.clone(), idx(i)]) {
+                        Value::Bool(true) => out.push(x.clone()),
+                        Value::Bool(false) => {}
+                        Value::Unknown(u) => return unknown(&u.reason),
+                        v => return unknown(&format!("the lambda gave a {}", v.type_name())),
+                    }
+                }
+                Value::Array(out)
+            }
+            ("reduce", [_, f]) => {
+                let mut acc = shown[1].clone();
+                for (i, x) in items.iter().enumerate() {
+                    acc = self.call(*f, &[acc, x.clone(), idx(i)]);
+                }
+                acc
+            }
+            ("sort", [f]) => {
+                if items.len() > MAX_SORT {
+                    return unknown("too long to sort");
+                }
+                // Insertion sort: a lambda that is not a consistent order cannot make it fail.
+                let mut out: Vec<Value> = Vec::with_capacity(items.len());
+                for x in items {
+                    let mut at = out.len();
+                    while at > 0 {
+                        match self.call(*f, &[x.clone(), out[at - 1].clone()]) {
+                            Value::Bool(true) => at -= 1,
+                            Value::Bool(false) => break,
+                            Value::Unknown(u) => return unknown(&u.reason),
+                            v => return unknown(&format!("the lambda gave a {}", v.type_name())),
+                        }
+                    }
+                    out.insert(at, x.clone());
+                }
+                Value::Array(out)
+            }
+            ("toobject", [k, rest @ ..]) if rest.len() <= 1 => {
+                let mut out = Object::new();
+                for x in items {
+                    let key = match self.call(*k, std::slice::from_ref(x)) {
+                        Value::Str(key) => key,
+                        Value::Unknown(u) => return unknown(&u.reason),
+                        v => return unknown(&format!("a key is a {}", v.type_name())),
+                    };
+                    let v = match rest.first() {
+                        Some(f) => self.call(*f, std::slice::from_ref(x)),
+                        None => x.clone(),
+                    };
+                    out.insert(key, v);
+                }
+                Value::Object(out)
+            }
+            ("groupby", [f]) => {
+                let mut out = Object::new();
+                for x in items {
+                    let key = match self.call(*f, std::slice::from_ref(x)) {
+                        Value::Str(key) => key,
+                        Value::Unknown(u) => return unknown(&u.reason),
+                        v => return unknown(&format!("a key is a {}", v.type_name())),
+                    };
+                    match out.get_mut(&key) {
+                        Some(Value::Array(group)) => group.push(x.clone()),
+                        _ => out.insert(key, Value::Array(vec![x.clone()])),
+                    }
+                }
+                Value::Object(out)
+            }
+            _ => unknown("expected an array and a lambda"),
+        }
     }
 }
 
@@ -1142,6 +1363,30 @@ mod tests {
         assert!(d
             .parameters
             .contains(&("resources/0.rot".to_string(), Value::str("FALSE"))));
+
+        // A null passed to a parameter with a default leaves it to the default.
+        let t = template(
+            json!({}),
+            json!([{
+                "type": "Microsoft.Resources/deployments",
+                "name": "m",
+                "properties": {
+                    "expressionEvaluationOptions": {"scope": "inner"},
+                    "parameters": {"tables": {"value": "[tryGet(createObject(), 'tables')]"}},
+                    "template": {
+                        "parameters": {"tables": {"type": "array", "defaultValue": ["t"]}},
+                        "resources": [],
+                        "outputs": {"n": {"type": "int", "value": "[length(parameters('tables'))]"}}
+                    }
+                }
+            }]),
+        );
+        let d = eval(t);
+        assert_eq!(
+            d.outputs,
+            vec![("resources/0.n".to_string(), Value::Int(1))]
+        );
+        assert!(d.violations.is_empty(), "{:?}", d.violations);
     }
 
     #[test]
@@ -1171,6 +1416,17 @@ mod tests {
             vec!["parameter `rot` allows only \"false\", not \"true\"".to_string()]
         );
         assert_eq!(d.outputs, vec![("r".to_string(), Value::str("false"))]);
+        let t = json!({"languageVersion": "2.0", "parameters": {
+            "n": {"type": "string", "nullable": true},
+            "m": {"type": "string"}
+        }, "resources": {}});
+        let d = eval(t);
+        assert_eq!(d.parameters[0], ("n".to_string(), Value::Null));
+        assert_eq!(
+            d.parameters[1].1,
+            Value::unknown("parameter `m` has no value")
+        );
+        assert!(d.violations.is_empty(), "{:?}", d.violations);
     }
 
     #[test]
@@ -1223,6 +1479,185 @@ mod tests {
         assert!(u.reason.len() < 1000, "{}", u.reason.len());
         assert_ne!(a, b);
         assert_eq!(a, run("a"));
+    }
+
+    #[test]
+    fn lambda_functions() {
+        let t = template(
+            json!({"parameters": {
+                "ids": {"type": "array", "defaultValue": ["a", "b"]},
+                "nums": {"type": "array", "defaultValue": [3, 1, 2]}
+            }}),
+            json!([cluster(json!({
+                "reduce": "[reduce(map(parameters('ids'), lambda('id', createObject(format('{0}', lambdaVariables('id')), createObject()))), createObject(), lambda('cur', 'next', union(lambdaVariables('cur'), lambdaVariables('next'))))]",
+                "indexed": "[map(parameters('ids'), lambda('x', 'i', concat(lambdaVariables('x'), string(lambdaVariables('i')))))]",
+                "filter": "[filter(parameters('nums'), lambda('n', greater(lambdaVariables('n'), 1)))]",
+                "sort": "[sort(parameters('nums'), lambda('a', 'b', less(lambdaVariables('a'), lambdaVariables('b'))))]",
+                "toObject": "[toObject(parameters('ids'), lambda('k', toUpper(lambdaVariables('k'))))]",
+                "groupBy": "[groupBy(parameters('nums'), lambda('n', if(greater(lambdaVariables('n'), 1), 'big', 'small')))]",
+                "mapValues": "[mapValues(createObject('a', 1), lambda('v', add(lambdaVariables('v'), 1)))]",
+                "unknown": "[map(reference('x').list, lambda('v', lambdaVariables('v')))]",
+                "outside": "[lambdaVariables('v')]"
+            }))]),
+        );
+        let d = eval(t);
+        let p = d.resources[0].body.get("properties").unwrap();
+        let want = |k: &str, j: J| assert_eq!(p.get(k), Some(&Value::from_json(&j)), "{k}");
+        want("reduce", json!({"a": {}, "b": {}}));
+        want("indexed", json!(["a0", "b1"]));
+        want("filter", json!([3, 2]));
+        want("sort", json!([1, 2, 3]));
+        want("toObject", json!({"A": "a", "B": "b"}));
+        want("groupBy", json!({"big": [3, 2], "small": [1]}));
+        want("mapValues", json!({"a": 2}));
+        assert_eq!(
+            p.get("unknown"),
+            Some(&Value::unknown(
+                "map(reference('x').list, lambda('v', lambdaVariables('v')))"
+            ))
+        );
+        assert!(!p.get("outside").unwrap().is_known());
+    }
+
+    mod never_panics {
+        use super::*;
+        use proptest::prelude::*;
+
+        const NAMES: &[&str] = &[
+            "and",
+            "or",
+            "not",
+            "if",
+            "bool",
+            "equals",
+            "less",
+            "greater",
+            "concat",
+            "format",
+            "toLower",
+            "replace",
+            "contains",
+            "startsWith",
+            "indexOf",
+            "lastIndexOf",
+            "substring",
+            "split",
+            "join",
+            "string",
+            "padLeft",
+            "union",
+            "intersection",
+            "createObject",
+            "createArray",
+            "array",
+            "empty",
+            "length",
+            "first",
+            "last",
+            "take",
+            "skip",
+            "range",
+            "min",
+            "max",
+            "items",
+            "objectKeys",
+            "add",
+            "sub",
+            "mul",
+            "div",
+            "mod",
+            "int",
+            "json",
+            "null",
+            "coalesce",
+            "tryGet",
+            "shallowMerge",
+            "map",
+            "filter",
+            "reduce",
+            "sort",
+            "toObject",
+            "groupBy",
+            "mapValues",
+            "lambda",
+            "copyIndex",
+            "reference",
+            "resourceGroup",
+            "fx.f",
+            "variables",
+            "parameters",
+            "lambdaVariables",
+        ];
+
+        fn term() -> impl Strategy<Value = String> {
+            let leaf = prop_oneof![
+                (-3i64..300).prop_map(|i| i.to_string()),
+                "[a-z{}0-9' ]{0,6}".prop_map(|s| format!("'{}'", s.replace('\'', "''"))),
+                Just("true()".to_string()),
+                Just("parameters('p')".to_string()),
+                Just("parameters('o')".to_string()),
+                Just("variables('v')".to_string()),
+                Just("variables('w')".to_string()),
+                Just("copyIndex()".to_string()),
+                Just("lambdaVariables('x')".to_string()),
+                Just("'x'".to_string()),
+            ];
+            leaf.prop_recursive(5, 40, 4, |inner| {
+                prop_oneof![
+                    (0..NAMES.len(), prop::collection::vec(inner.clone(), 0..4))
+                        .prop_map(|(n, args)| format!("{}({})", NAMES[n], args.join(", "))),
+                    (inner.clone(), "[a-z]{1,3}").prop_map(|(t, m)| format!("{t}.{m}")),
+                    (inner.clone(), inner).prop_map(|(t, i)| format!("{t}[{i}]")),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+            #[test]
+            fn random_expressions_evaluate_without_panicking_and_deterministically(
+                e1 in term(), e2 in term(), e3 in term()
+            ) {
+                let x = |e: &str| format!("[{e}]");
+                let t = template(
+                    json!({
+                        "parameters": {
+                            "p": {"type": "string", "defaultValue": x(&e3), "allowedValues": ["a"]},
+                            "o": {"type": "object", "defaultValue": {"a": [1, {"b": "c"}]}}
+                        },
+                        "variables": {"v": x(&e1), "w": {"k": x(&e2)},
+                            "copy": [{"name": "l", "count": x(&e3), "input": x(&e1)}]},
+                        "functions": [{"namespace": "fx", "members": {"f": {
+                            "parameters": [{"name": "a", "type": "int"}],
+                            "output": {"type": "int", "value": x(&e2)}}}}]
+                    }),
+                    json!([
+                        {
+                            "type": "Microsoft.ContainerService/managedClusters",
+                            "name": x(&e1),
+                            "condition": x(&e2),
+                            "copy": {"name": "c", "count": x(&e3)},
+                            "properties": {"a": x(&e1), "b": x(&e2),
+                                "copy": [{"name": "d", "count": x(&e3), "input": x(&e2)}]}
+                        },
+                        {
+                            "type": "Microsoft.Resources/deployments",
+                            "name": "n",
+                            "properties": {
+                                "expressionEvaluationOptions": {"scope": x(&e3)},
+                                "parameters": {"q": {"value": x(&e1)}},
+                                "template": {"parameters": {"q": {"type": "string"}},
+                                    "resources": [{"type": "t", "name": "[parameters('q')]"}],
+                                    "outputs": {"o": {"type": "string", "value": x(&e2)}}}
+                            }
+                        }
+                    ]),
+                );
+                let a = eval(t.clone());
+                let b = eval(t);
+                prop_assert_eq!(a, b);
+            }
+        }
     }
 
     #[test]

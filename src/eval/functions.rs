@@ -215,8 +215,8 @@ pub fn render_call(name: &str, args: &[Value]) -> String {
 /// The longest reason text kept whole.
 const MAX_REASON: usize = 600;
 
-/// A reason no longer than about [`MAX_REASON`]: a longer one keeps its start and ends in a
-/// hash of the whole, so reasons that differ anywhere still differ (within one process:
+/// A reason no longer than about `MAX_REASON` (600 bytes): a longer one keeps its start and
+/// ends in a hash of the whole, so reasons that differ anywhere still differ (within one process:
 /// `DefaultHasher::new()` is the same in every call of a run). Without the bound, an Unknown
 /// used twice in each of many chained variables would double its reason at every step.
 pub fn bounded(s: String) -> String {
@@ -632,7 +632,7 @@ fn format(a: &[Value]) -> Result<Value, String> {
                     .parse()
                     .map_err(|_| format!("the format item `{{{spec}}}` is not evaluated"))?;
                 let v = a
-                    .get(n + 1)
+                    .get(n.saturating_add(1))
                     .ok_or_else(|| format!("the format item {{{n}}} has no argument"))?;
                 out.push_str(&to_string(v)?);
             }

@@ -1,7 +1,8 @@
 //! Evaluates deployments the way the deployment engine would, as far as that can be known
 //! offline, so the rule can judge deployed values and a fix can be proven to change nothing
 //! but rotation. [`value`] is the value model (with Unknown), [`deployment`] the evaluated
-//! shape every language's evaluator produces.
+//! shape every language's evaluator produces, [`functions`] the one table of template
+//! functions, [`types`] declared types and their check, and [`arm`] the ARM evaluator.
 
 pub mod arm;
 pub mod bicep;

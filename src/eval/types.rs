@@ -119,6 +119,29 @@ impl DeclaredType {
     }
 }
 
+impl DeclaredType {
+    /// This type with allowed strings compared case-sensitively (or not), all the way down.
+    pub fn case_sensitive(mut self, on: bool) -> DeclaredType {
+        self.allowed_case_sensitive = on;
+        self.properties = self
+            .properties
+            .into_iter()
+            .map(|(k, t)| (k, t.case_sensitive(on)))
+            .collect();
+        self.additional = self.additional.map(|a| match a {
+            Additional::Typed(t) => Additional::Typed(Box::new(t.case_sensitive(on))),
+            f => f,
+        });
+        self.items = self.items.map(|t| Box::new(t.case_sensitive(on)));
+        self.prefix_items = self
+            .prefix_items
+            .into_iter()
+            .map(|t| t.case_sensitive(on))
+            .collect();
+        self
+    }
+}
+
 /// Whether `v` fits `ty`; the error says why not (`allows only "false", not "true"`). Unknown
 /// values, and Unknown parts of values, fit.
 pub fn check(ty: &DeclaredType, v: &Value) -> Result<(), String> {
@@ -245,7 +268,10 @@ fn check_at(ty: &DeclaredType, v: &Value, depth: usize) -> Result<(), String> {
 /// Reads an ARM parameter, output or type declaration (`type`, `allowedValues`, `minLength`,
 /// `maxLength`, `minValue`, `maxValue`, `nullable`, `properties`, `additionalProperties`,
 /// `items`, `prefixItems`, `$ref` to `#/definitions/x`). Allowed strings compare ignoring
-/// case, as the deployment engine does for `allowedValues`. A `$ref` that does not resolve,
+/// case. That is a judgement, not a documented fact: the template reference is silent on
+/// case, and the engine is believed to accept `standard_lrs` for an allowed `Standard_LRS`.
+/// A caller that wants the strict reading uses [`DeclaredType::case_sensitive`]. A `$ref`
+/// that does not resolve,
 /// that refers to itself, or that goes deeper than [`MAX_DEPTH`] is `any`; so is a type
 /// larger than a fixed budget of nodes (definitions that nest many times over).
 pub fn from_arm(decl: &serde_json::Value, definitions: Option<&serde_json::Value>) -> DeclaredType {
@@ -362,9 +388,12 @@ mod tests {
         assert_eq!(check(&ty, &Value::str("false")), Ok(()));
         // ARM compares allowed strings ignoring case; a Bicep literal type does not.
         assert_eq!(check(&ty, &Value::str("FALSE")), Ok(()));
-        let mut bicep = ty.clone();
-        bicep.allowed_case_sensitive = true;
+        let bicep = ty.clone().case_sensitive(true);
         assert!(check(&bicep, &Value::str("FALSE")).is_err());
+        let nested =
+            arm(json!({"type": "array", "items": {"type": "string", "allowedValues": ["a"]}}));
+        assert!(check(&nested, &v(json!(["A"]))).is_ok());
+        assert!(check(&nested.case_sensitive(true), &v(json!(["A"]))).is_err());
         let two = arm(json!({"type": "string", "allowedValues": ["a", "b"]}));
         assert_eq!(
             check(&two, &Value::str("c")),
