@@ -247,6 +247,9 @@ impl<'a> Ev<'a> {
         self.params.borrow_mut()[i] = Slot::Busy;
         let ty = self.declared_type(&p.type_text, &p.decorators, 0);
         let v = match (self.config.value(&p.name), p.default) {
+            // The engine takes a null value as none given: the default applies (how a module
+            // call leaves an optional parameter to its default: `p: cond ? x : null`).
+            (Some(Value::Null), Some(d)) => self.eval_node(d, &Scope::ROOT),
             (Some(v), _) => v.clone(),
             (None, Some(d)) => self.eval_node(d, &Scope::ROOT),
             // A nullable parameter is optional: null when not given.
@@ -1533,6 +1536,11 @@ mod tests {
             &NoModules,
         );
         assert_eq!(output(&d, "r"), &Value::Bool(false));
+        // A null given is none given: the default applies.
+        let d = run_with(text, &config(&[("rot", Value::Null)]), &NoModules);
+        assert_eq!(output(&d, "r"), &Value::Bool(true));
+        let d = run_with(text, &config(&[("none", Value::Null)]), &NoModules);
+        assert_eq!(output(&d, "n"), &Value::Null);
         // A configured value wins over the default even when it is Unknown.
         let d = run_with(text, &config(&[("rot", Value::unknown("kv"))]), &NoModules);
         assert_eq!(reason(output(&d, "r")), "kv");
