@@ -3,17 +3,18 @@
 //! defaults, variables lazily, resources per `if` and `for`, module calls as nested
 //! deployments (expanded when a [`ModuleSource`] has the callee), and outputs. Expressions
 //! are read by [`super::bicep_expr`]; operators are the ARM functions Bicep compiles them to,
-//! from the one table in [`super::functions`]; declared types are checked with
-//! [`super::types::check`]. What cannot be known offline is an Unknown that says why.
+//! from the one table in [`super::functions`]; declared types are read by
+//! [`super::bicep_types`] and checked with [`super::types::check`]. What cannot be known offline is an Unknown that says why.
 
 use super::bicep_expr::{self, Entry, Expr, Part, E};
+use super::bicep_types;
 use super::deployment::{Configuration, Deployment, Resource};
 use super::functions;
-use super::types::{self, Additional, BaseType, DeclaredType};
+use super::types::{self, DeclaredType};
 use super::value::{Object, Value};
 use super::MAX_DEPTH;
 use crate::bicep::ast::{Decl, Decorator, Doc, Func, NodeId, Span};
-use crate::bicep::lexer::{lex, Tok, Token};
+use crate::bicep::lexer::{lex, Tok};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -278,59 +279,33 @@ impl<'a> Ev<'a> {
         v
     }
 
-    /// A declared type: the type's text (see [`TypeReader`]) narrowed by the declaration's
+    /// A declared type: the type's text (see [`bicep_types`]) narrowed by the declaration's
     /// decorators.
     fn declared_type(&self, text: &str, decorators: &[Decorator], depth: usize) -> DeclaredType {
-        let budget = Cell::new(TYPE_BUDGET);
-        let mut ty = self.type_of_text(text, depth, &budget);
+        let budget = Cell::new(bicep_types::BUDGET);
+        let mut ty = bicep_types::read(self, text, depth, &budget);
         for d in decorators {
             let args: Vec<Value> = d
                 .args
                 .iter()
                 .map(|a| self.eval_node(*a, &Scope::ROOT))
                 .collect();
-            decorate(&mut ty, &d.name, &args);
+            bicep_types::decorate(&mut ty, &d.name, &args);
         }
         ty
-    }
-
-    /// A type from its text; what is not read is `any`.
-    fn type_of_text(&self, text: &str, depth: usize, budget: &Cell<usize>) -> DeclaredType {
-        let any = DeclaredType::new(BaseType::Any);
-        if depth > MAX_DEPTH || budget.get() == 0 {
-            return any;
-        }
-        let Ok((toks, _)) = lex(text) else {
-            return any;
-        };
-        let mut r = TypeReader {
-            ev: self,
-            text,
-            toks,
-            pos: 0,
-            depth,
-            budget,
-        };
-        let ty = r.union();
-        // A type too large to read whole (its budget spent) is not checked at all.
-        if r.peek().tok == Tok::Eof && budget.get() > 0 {
-            ty
-        } else {
-            any
-        }
     }
 
     /// A `type` declaration's type, with its decorators.
     fn alias(&self, name: &str, depth: usize, budget: &Cell<usize>) -> Option<DeclaredType> {
         let t = self.doc.types.iter().find(|t| t.name == name)?;
-        let mut ty = self.type_of_text(&t.text, depth + ALIAS_DEPTH, budget);
+        let mut ty = bicep_types::read(self, &t.text, depth + bicep_types::ALIAS_DEPTH, budget);
         for d in &t.decorators {
             let args: Vec<Value> = d
                 .args
                 .iter()
                 .map(|a| self.eval_node(*a, &Scope::ROOT))
                 .collect();
-            decorate(&mut ty, &d.name, &args);
+            bicep_types::decorate(&mut ty, &d.name, &args);
         }
         Some(ty)
     }
@@ -1042,6 +1017,16 @@ impl<'a> Ev<'a> {
     }
 }
 
+impl bicep_types::Env for Ev<'_> {
+    fn alias(&self, name: &str, depth: usize, budget: &Cell<usize>) -> Option<DeclaredType> {
+        Ev::alias(self, name, depth, budget)
+    }
+
+    fn constant(&self, text: &str, span: Span) -> Value {
+        self.eval(&bicep_expr::parse(text, span), &Scope::ROOT)
+    }
+}
+
 /// Both conditions: false when either is false, true when both are true, else Unknown.
 fn both(a: &Value, b: &Value) -> Value {
     match (a, b) {
@@ -1101,349 +1086,6 @@ fn name_of(body: &Value, symbolic: &str) -> Value {
         None => Value::unknown(format!(
             "`{symbolic}` has no `name` (Bicep generates one for a module)"
         )),
-    }
-}
-
-/// The depth a `type` alias adds when a type refers to it: reading one takes some eight
-/// times the stack of an expression level, so recursive types stop `MAX_DEPTH / 8` deep.
-const ALIAS_DEPTH: usize = 8;
-
-/// How many types one declared type may be read from (a recursive type that refers to
-/// itself several times would otherwise grow exponentially).
-const TYPE_BUDGET: usize = 1_000;
-
-/// Narrows `ty` by decorator `name` with evaluated arguments: `@allowed` (compiled to
-/// `allowedValues`, which the engine compares ignoring case), `@minLength`, `@maxLength`,
-/// `@minValue`, `@maxValue`, `@secure`, `@sealed`. Others do not constrain values.
-fn decorate(ty: &mut DeclaredType, name: &str, args: &[Value]) {
-    let int = || match args.first() {
-        Some(Value::Int(i)) => Some(*i),
-        _ => None,
-    };
-    match name {
-        "allowed" => {
-            if let Some(Value::Array(a)) = args.first() {
-                ty.allowed = Some(a.clone());
-                ty.allowed_case_sensitive = false;
-            }
-        }
-        "minLength" => ty.min_length = int().or(ty.min_length),
-        "maxLength" => ty.max_length = int().or(ty.max_length),
-        "minValue" => ty.min_value = int().or(ty.min_value),
-        "maxValue" => ty.max_value = int().or(ty.max_value),
-        "secure" => {
-            ty.base = match ty.base {
-                BaseType::String => BaseType::SecureString,
-                BaseType::Object => BaseType::SecureObject,
-                b => b,
-            }
-        }
-        "sealed" => ty.additional = Some(Additional::Forbidden),
-        _ => {}
-    }
-}
-
-/// Reads Bicep type syntax: `string`, `int`, `bool`, `object`, `array`, literals (`'a'`,
-/// `1`, `true`), unions of literals (allowed values compared case-sensitively), `T?`,
-/// `T[]`, tuples `[A, B]`, object types `{ a: T, b: U?, *: V }` with decorated members, and
-/// `type` aliases. Anything else (`resourceInput<…>`, an imported type, a union of
-/// non-literals) is `any`.
-struct TypeReader<'r, 'a> {
-    ev: &'r Ev<'a>,
-    text: &'r str,
-    toks: Vec<Token>,
-    pos: usize,
-    depth: usize,
-    budget: &'r Cell<usize>,
-}
-
-impl TypeReader<'_, '_> {
-    fn peek(&self) -> &Token {
-        &self.toks[self.pos.min(self.toks.len() - 1)]
-    }
-
-    fn is(&self, p: &str) -> bool {
-        matches!(self.peek().tok, Tok::Punct(q) if q == p)
-    }
-
-    fn bump(&mut self) -> Token {
-        let t = self.peek().clone();
-        if t.tok != Tok::Eof {
-            self.pos += 1;
-        }
-        t
-    }
-
-    fn word(&self) -> &str {
-        let t = self.peek();
-        &self.text[t.start..t.end]
-    }
-
-    /// `A | B | …` (a leading `|` allowed).
-    fn union(&mut self) -> DeclaredType {
-        if self.is("|") {
-            self.bump();
-        }
-        let mut members = vec![self.postfix()];
-        while self.is("|") {
-            self.bump();
-            members.push(self.postfix());
-        }
-        if members.len() == 1 {
-            return members
-                .pop()
-                .unwrap_or_else(|| DeclaredType::new(BaseType::Any));
-        }
-        let nullable = members.iter().any(|m| m.nullable);
-        let mut allowed = Vec::new();
-        let mut base = None;
-        for m in &members {
-            match &m.allowed {
-                Some(values) if m.allowed_case_sensitive => allowed.extend(values.iter().cloned()),
-                // `null` alone.
-                None if m.nullable && m.base == BaseType::Any => continue,
-                _ => {
-                    let mut any = DeclaredType::new(BaseType::Any);
-                    any.nullable = nullable;
-                    return any;
-                }
-            }
-            base = match base {
-                Some(b) if b != m.base => Some(BaseType::Any),
-                _ => Some(m.base),
-            };
-        }
-        let mut ty = DeclaredType::new(base.unwrap_or(BaseType::Any));
-        ty.allowed = Some(allowed);
-        ty.nullable = nullable;
-        ty
-    }
-
-    /// A type followed by `[]` and `?` suffixes.
-    fn postfix(&mut self) -> DeclaredType {
-        let mut ty = self.primary();
-        loop {
-            if self.is("[") && self.toks.get(self.pos + 1).map(|t| &t.tok) == Some(&Tok::Punct("]"))
-            {
-                self.bump();
-                self.bump();
-                let mut array = DeclaredType::new(BaseType::Array);
-                array.items = Some(Box::new(ty));
-                ty = array;
-            } else if self.is("?") {
-                self.bump();
-                ty.nullable = true;
-            } else {
-                return ty;
-            }
-        }
-    }
-
-    fn literal(v: Value) -> DeclaredType {
-        let base = match v {
-            Value::Str(_) => BaseType::String,
-            Value::Int(_) => BaseType::Int,
-            Value::Bool(_) => BaseType::Bool,
-            _ => BaseType::Any,
-        };
-        let mut ty = DeclaredType::new(base);
-        ty.allowed = Some(vec![v]);
-        ty.allowed_case_sensitive = true;
-        ty
-    }
-
-    fn primary(&mut self) -> DeclaredType {
-        let any = DeclaredType::new(BaseType::Any);
-        if self.budget.get() == 0 {
-            // Out of budget: skip the rest.
-            self.pos = self.toks.len() - 1;
-            return any;
-        }
-        self.budget.set(self.budget.get() - 1);
-        let t = self.bump();
-        match &t.tok {
-            Tok::Str { value: Some(v) } => Self::literal(Value::Str(v.clone())),
-            Tok::Int => match self.text[t.start..t.end].parse::<i64>() {
-                Ok(i) => Self::literal(Value::Int(i)),
-                Err(_) => any,
-            },
-            Tok::Punct("-") if self.peek().tok == Tok::Int => {
-                let n = self.bump();
-                match format!("-{}", &self.text[n.start..n.end]).parse::<i64>() {
-                    Ok(i) => Self::literal(Value::Int(i)),
-                    Err(_) => any,
-                }
-            }
-            Tok::Punct("(") => {
-                let ty = self.union();
-                if self.is(")") {
-                    self.bump();
-                }
-                ty
-            }
-            Tok::Punct("{") => self.object(),
-            Tok::Punct("[") => {
-                let mut ty = DeclaredType::new(BaseType::Array);
-                while !self.is("]") && self.peek().tok != Tok::Eof {
-                    if self.is(",") {
-                        self.bump();
-                        continue;
-                    }
-                    let at = self.pos;
-                    ty.prefix_items.push(self.union());
-                    if self.pos == at {
-                        self.bump();
-                    }
-                }
-                self.bump();
-                ty
-            }
-            Tok::Ident => {
-                let word = &self.text[t.start..t.end];
-                match word {
-                    "true" => return Self::literal(Value::Bool(true)),
-                    "false" => return Self::literal(Value::Bool(false)),
-                    "null" => {
-                        let mut ty = any;
-                        ty.nullable = true;
-                        return ty;
-                    }
-                    _ => {}
-                }
-                let mut name = word.to_string();
-                let mut dotted = false;
-                while self.is(".") {
-                    self.bump();
-                    dotted = true;
-                    name = format!("{name}.{}", self.word());
-                    self.bump();
-                }
-                if self.is("<") {
-                    // `resourceInput<'…'>.properties…`: skip the arguments and the path.
-                    let mut depth = 0usize;
-                    while self.peek().tok != Tok::Eof {
-                        match self.bump().tok {
-                            Tok::Punct("<") => depth += 1,
-                            Tok::Punct(">") => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break;
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                    while self.is(".") {
-                        self.bump();
-                        self.bump();
-                    }
-                    return any;
-                }
-                let name = name.strip_prefix("sys.").unwrap_or(&name);
-                if !dotted || !name.contains('.') {
-                    if let Some(ty) = self.ev.alias(name, self.depth, self.budget) {
-                        return ty;
-                    }
-                }
-                match name {
-                    "string" => DeclaredType::new(BaseType::String),
-                    "int" => DeclaredType::new(BaseType::Int),
-                    "bool" => DeclaredType::new(BaseType::Bool),
-                    "object" => DeclaredType::new(BaseType::Object),
-                    "array" => DeclaredType::new(BaseType::Array),
-                    _ => any,
-                }
-            }
-            _ => any,
-        }
-    }
-
-    /// An object type after `{`, through `}`.
-    fn object(&mut self) -> DeclaredType {
-        let mut ty = DeclaredType::new(BaseType::Object);
-        loop {
-            while self.is(",") {
-                self.bump();
-            }
-            if self.is("}") || self.peek().tok == Tok::Eof {
-                self.bump();
-                return ty;
-            }
-            let mut decorators = Vec::new();
-            while self.is("@") {
-                self.bump();
-                decorators.push(self.decorator());
-            }
-            let key = match &self.peek().tok {
-                Tok::Ident => Some(self.word().to_string()),
-                Tok::Str { value: Some(v) } => Some(v.clone()),
-                Tok::Punct("*") => None,
-                _ => {
-                    // Not understood: the members are unconstrained.
-                    self.pos = self.toks.len() - 1;
-                    return DeclaredType::new(BaseType::Object);
-                }
-            };
-            self.bump();
-            if !self.is(":") {
-                self.pos = self.toks.len() - 1;
-                return DeclaredType::new(BaseType::Object);
-            }
-            self.bump();
-            let mut member = self.union();
-            for (name, args) in &decorators {
-                decorate(&mut member, name, args);
-            }
-            match key {
-                Some(k) => ty.properties.push((k, member)),
-                None => ty.additional = Some(Additional::Typed(Box::new(member))),
-            }
-        }
-    }
-
-    /// `@name(args)` after the `@`: its name and evaluated arguments.
-    fn decorator(&mut self) -> (String, Vec<Value>) {
-        let mut name = self.word().to_string();
-        self.bump();
-        while self.is(".") {
-            self.bump();
-            name = self.word().to_string();
-            self.bump();
-        }
-        let mut args = Vec::new();
-        if !self.is("(") {
-            return (name, args);
-        }
-        self.bump();
-        let mut depth = 0usize;
-        let mut start = self.peek().start;
-        loop {
-            let t = self.peek().clone();
-            match t.tok {
-                Tok::Eof => break,
-                Tok::Punct("(" | "[" | "{") => depth += 1,
-                Tok::Punct(")") if depth == 0 => {
-                    if start < t.start {
-                        args.push(self.arg(start, t.start));
-                    }
-                    self.bump();
-                    break;
-                }
-                Tok::Punct(",") if depth == 0 => {
-                    args.push(self.arg(start, t.start));
-                    start = t.end;
-                }
-                Tok::Punct(")" | "]" | "}") => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-            self.bump();
-        }
-        (name, args)
-    }
-
-    fn arg(&self, start: usize, end: usize) -> Value {
-        let e = bicep_expr::parse(self.text, Span { start, end });
-        self.ev.eval(&e, &Scope::ROOT)
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod arm;
 pub mod bicep;
 mod bicep_expr;
+mod bicep_types;
 pub mod deployment;
 pub mod functions;
 pub mod types;
