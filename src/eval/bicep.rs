@@ -2,9 +2,10 @@
 //! in the ARM shape of [`crate::bicep::view`]: parameters from a [`Configuration`] or their
 //! defaults, variables lazily, resources per `if` and `for`, module calls as nested
 //! deployments (expanded when a [`ModuleSource`] has the callee), and outputs. Expressions
-//! are read by [`super::bicep_expr`]; operators are the ARM functions Bicep compiles them to,
-//! from the one table in [`super::functions`]; declared types are read by
-//! [`super::bicep_types`] and checked with [`super::types::check`]. What cannot be known offline is an Unknown that says why.
+//! are read by the private `bicep_expr`; operators are the ARM functions Bicep compiles them
+//! to, from the one table in [`super::functions`]; declared types are read by the private
+//! `bicep_types` and checked with [`super::types::check`]. What cannot be known offline is
+//! an Unknown that says why.
 
 use super::bicep_expr::{self, Entry, Expr, Part, E};
 use super::bicep_types;

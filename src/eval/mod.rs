@@ -2,7 +2,9 @@
 //! offline, so the rule can judge deployed values and a fix can be proven to change nothing
 //! but rotation. [`value`] is the value model (with Unknown), [`deployment`] the evaluated
 //! shape every language's evaluator produces, [`functions`] the one table of template
-//! functions, [`types`] declared types and their check, and [`arm`] the ARM evaluator.
+//! functions, [`types`] declared types and their check, [`arm`] the ARM evaluator, and
+//! [`bicep`] the Bicep evaluator (its expressions and types read by the private
+//! `bicep_expr` and `bicep_types`).
 
 pub mod arm;
 pub mod bicep;
