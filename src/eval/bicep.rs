@@ -1,7 +1,8 @@
 //! Evaluates a Bicep file (or a `.bicepparam` file's values) into a [`Deployment`], laid out
 //! in the ARM shape of [`crate::bicep::view`]: parameters from a [`Configuration`] or their
 //! defaults, variables lazily, resources per `if` and `for`, module calls as nested
-//! deployments (expanded when a [`ModuleSource`] has the callee), and outputs. Expressions
+//! deployments (expanded when a [`ModuleSource`] has the callee), outputs, user-defined
+//! functions, and names imported from files the [`ModuleSource`] has. Expressions
 //! are read by the private `bicep_expr`; operators are the ARM functions Bicep compiles them
 //! to, from the one table in [`super::functions`]; declared types are read by the private
 //! `bicep_types` and checked with [`super::types::check`]. What cannot be known offline is
@@ -22,7 +23,7 @@ use std::rc::Rc;
 /// The type of a module call: a nested deployment.
 const DEPLOYMENTS: &str = "Microsoft.Resources/deployments";
 
-/// Finds the Bicep file a module call refers to.
+/// Finds the Bicep file a module call (or an `import … from`) refers to.
 pub trait ModuleSource {
     /// The parsed callee and its text, for a module's path or reference as written (relative
     /// to the calling file); `None` when it is not on hand (a registry module, a missing file).
@@ -92,6 +93,9 @@ pub fn configuration_from_bicepparam(name: &str, doc: &Doc, text: &str) -> Confi
     }
 }
 
+/// A file a [`ModuleSource`] loaded, or `None` when it is not on hand.
+type Loaded = Option<Rc<(Doc, String)>>;
+
 /// A lazily computed value: parameters, variables.
 #[derive(Clone)]
 enum Slot {
@@ -152,6 +156,10 @@ struct Ev<'a> {
     module_evals: RefCell<Vec<Option<Rc<ModuleEval>>>>,
     /// Modules being evaluated (a module whose arguments use its own outputs).
     module_busy: RefCell<Vec<bool>>,
+    /// Files of `import`s, loaded once (`Some(None)`: not on hand).
+    imported: RefCell<Vec<Option<Loaded>>>,
+    /// Values of imported names, by the name used here.
+    imported_values: RefCell<Vec<(String, Value)>>,
     violations: RefCell<Vec<String>>,
 }
 
@@ -175,6 +183,8 @@ impl<'a> Ev<'a> {
             vars: RefCell::new(vec![Slot::Todo; doc.vars.len()]),
             module_evals: RefCell::new(vec![None; doc.modules.len()]),
             module_busy: RefCell::new(vec![false; doc.modules.len()]),
+            imported: RefCell::new(vec![None; doc.imports.len()]),
+            imported_values: RefCell::new(Vec::new()),
             violations: RefCell::new(Vec::new()),
         }
     }
@@ -298,7 +308,22 @@ impl<'a> Ev<'a> {
 
     /// A `type` declaration's type, with its decorators.
     fn alias(&self, name: &str, depth: usize, budget: &Cell<usize>) -> Option<DeclaredType> {
-        let t = self.doc.types.iter().find(|t| t.name == name)?;
+        let Some(t) = self.doc.types.iter().find(|t| t.name == name) else {
+            // An imported type (not through a namespace: `ns.t` is not followed).
+            let (i, exported) = self
+                .doc
+                .imports
+                .iter()
+                .enumerate()
+                .find_map(|(i, import)| {
+                    let (e, _) = import.names.iter().find(|(_, l)| l == name)?;
+                    Some((i, e.clone()))
+                })?;
+            return self
+                .in_import(i, name, |ev| ev.alias(&exported, depth, budget))
+                .ok()
+                .flatten();
+        };
         let mut ty = bicep_types::read(self, &t.text, depth + bicep_types::ALIAS_DEPTH, budget);
         for d in &t.decorators {
             let args: Vec<Value> = d
@@ -883,12 +908,51 @@ impl<'a> Ev<'a> {
         if let Some(i) = self.doc.modules.iter().position(|m| m.name == name) {
             return self.module(i).value.clone();
         }
+        if let Some(v) = self
+            .imported_values
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+        {
+            return v.1.clone();
+        }
+        for (i, import) in self.doc.imports.iter().enumerate() {
+            let v = if let Some((exported, _)) = import.names.iter().find(|(_, l)| l == name) {
+                self.in_import(i, name, |ev| ev.lookup(exported, &Scope::ROOT))
+            } else if import.namespace.as_deref() == Some(name) {
+                // A namespace: its file's variables (functions are called as `ns.f()`).
+                self.in_import(i, name, |ev| {
+                    Value::Object(
+                        (0..ev.doc.vars.len())
+                            .map(|j| (ev.doc.vars[j].name.clone(), ev.var(j)))
+                            .collect(),
+                    )
+                })
+            } else {
+                continue;
+            };
+            let v = v.unwrap_or_else(|unknown| unknown);
+            self.imported_values
+                .borrow_mut()
+                .push((name.to_string(), v.clone()));
+            return v;
+        }
         Value::unknown(format!("`{name}` is not declared in this file"))
     }
 
     fn call(&self, name: &str, args: &[Expr], scope: &Scope) -> Value {
         if let Some(f) = self.doc.funcs.iter().find(|f| f.name == name) {
-            return self.user_function(f, args, scope);
+            let values = args.iter().map(|a| self.eval(a, scope)).collect();
+            return self.user_function(f, values);
+        }
+        if let Some(v) = self.imported_function(name, args, scope) {
+            return v;
+        }
+        if name.contains('.') {
+            return Value::unknown(format!(
+                "`{name}(…)` calls a method of a resource or a namespace, which is not \
+                 evaluated offline"
+            ));
         }
         // Lazy functions evaluate only what the engine would.
         match name.to_ascii_lowercase().as_str() {
@@ -924,7 +988,7 @@ impl<'a> Ev<'a> {
 
     /// A call of a `func` of this file: its body with its parameters bound to the arguments
     /// (a function sees nothing else; recursion ends at the depth limit).
-    fn user_function(&self, f: &Func, args: &[Expr], scope: &Scope) -> Value {
+    fn user_function(&self, f: &Func, args: Vec<Value>) -> Value {
         let names = parameter_names(&f.signature);
         if names.len() != args.len() {
             return Value::unknown(format!(
@@ -934,16 +998,76 @@ impl<'a> Ev<'a> {
                 args.len()
             ));
         }
-        let bound = names
-            .into_iter()
-            .zip(args)
-            .map(|(n, a)| (n, self.eval(a, scope)))
-            .collect();
+        let bound = names.into_iter().zip(args).collect();
         let inner = Scope {
             names: bound,
             up: None,
         };
         self.eval_node(f.body, &inner)
+    }
+
+    /// A call of an imported function (`f()` imported by name, `ns.f()` from a namespace);
+    /// `None` when `name` is not imported.
+    fn imported_function(&self, name: &str, args: &[Expr], scope: &Scope) -> Option<Value> {
+        let (i, exported) =
+            self.doc
+                .imports
+                .iter()
+                .enumerate()
+                .find_map(|(i, import)| match name.split_once('.') {
+                    Some((ns, f)) if import.namespace.as_deref() == Some(ns) => Some((i, f)),
+                    Some(_) => None,
+                    None => import
+                        .names
+                        .iter()
+                        .find(|(_, l)| l == name)
+                        .map(|(e, _)| (i, e.as_str())),
+                })?;
+        let values: Vec<Value> = args.iter().map(|a| self.eval(a, scope)).collect();
+        let v = self.in_import(i, name, |ev| {
+            match ev.doc.funcs.iter().find(|f| f.name == exported) {
+                Some(f) => ev.user_function(f, values),
+                None => Value::unknown(format!(
+                    "`{exported}` is not a function of '{}'",
+                    self.doc.imports[i].from
+                )),
+            }
+        });
+        Some(v.unwrap_or_else(|unknown| unknown))
+    }
+
+    /// The file import `i` reads, loaded once.
+    fn imported_file(&self, i: usize) -> Loaded {
+        if let Some(f) = &self.imported.borrow()[i] {
+            return f.clone();
+        }
+        let f = self.modules.load(&self.doc.imports[i].from).map(Rc::new);
+        self.imported.borrow_mut()[i] = Some(f.clone());
+        f
+    }
+
+    /// Runs `f` with an evaluator of import `i`'s file (with its defaults: what a file
+    /// exports cannot use its parameters). An Unknown saying why `what` cannot be known when
+    /// the file is not on hand, imports itself back, or nests too deep.
+    fn in_import<T>(&self, i: usize, what: &str, f: impl FnOnce(&Ev) -> T) -> Result<T, Value> {
+        let from = &self.doc.imports[i].from;
+        let Some(file) = self.imported_file(i) else {
+            return Err(Value::unknown(format!(
+                "`{what}` is imported from '{from}', which is not on hand"
+            )));
+        };
+        let depth = self.depth.get() + MODULE_DEPTH;
+        if depth >= MAX_DEPTH || self.calls.files.borrow().iter().any(|t| *t == file.1) {
+            return Err(Value::unknown(format!(
+                "`{what}` is imported from '{from}', which imports this file back"
+            )));
+        }
+        self.calls.files.borrow_mut().push(file.1.clone());
+        let defaults = Configuration::defaults();
+        let ev = Ev::new(&file.0, &file.1, &defaults, self.modules, self.calls, depth);
+        let r = f(&ev);
+        self.calls.files.borrow_mut().pop();
+        Ok(r)
     }
 
     fn binary(&self, op: &str, left: &Expr, right: &Expr, scope: &Scope) -> Value {
@@ -1653,6 +1777,50 @@ mod tests {
             "`name` takes 2 arguments, not 1"
         );
         assert_eq!(parameter_names("()"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn imports_from_files_on_hand() {
+        let shared = "@export()\nvar rotation = { enableSecretRotation: 'true' }\n\
+                      @export()\ntype onOff = 'False' | 'True'\n\
+                      @export()\nfunc named(n string) string => 'aks-${n}'\n\
+                      import { back } from './main.bicep'\n@export()\nvar loop = back\n";
+        let text = "import { rotation, onOff as flag, named } from './shared.bicep'\n\
+                    import * as shared from './shared.bicep'\nimport { gone } from './missing.bicep'\n\
+                    import { loop } from './shared.bicep'\n@export()\nvar back = loop\n\
+                    param p flag = 'true'\n\
+                    output r object = rotation\noutput ns string = shared.rotation.enableSecretRotation\n\
+                    output f string = named('x')\noutput nsf string = shared.named('y')\n\
+                    output gone = gone\noutput loop = back\noutput method = shared.nope(1)\n";
+        let files = Files::new(&[("./shared.bicep", shared), ("./main.bicep", text)]);
+        let d = run_with(text, &Configuration::defaults(), &files);
+        assert_eq!(
+            output(&d, "r"),
+            &json(serde_json::json!({"enableSecretRotation": "true"}))
+        );
+        assert_eq!(output(&d, "ns"), &Value::str("true"));
+        assert_eq!(output(&d, "f"), &Value::str("aks-x"));
+        assert_eq!(output(&d, "nsf"), &Value::str("aks-y"));
+        assert_eq!(
+            reason(output(&d, "gone")),
+            "`gone` is imported from './missing.bicep', which is not on hand"
+        );
+        assert_eq!(
+            reason(output(&d, "loop")),
+            "`back` is imported from './main.bicep', which imports this file back"
+        );
+        assert_eq!(
+            reason(output(&d, "method")),
+            "`nope` is not a function of './shared.bicep'"
+        );
+        // The imported literal type is case-sensitive.
+        assert_eq!(d.violations.len(), 1, "{:?}", d.violations);
+        assert!(d.violations[0].starts_with("parameter `p` allows only"));
+        // Without the files: Unknowns that say so, and no type to check.
+        let d = run(text);
+        assert!(reason(output(&d, "r")).contains("not on hand"));
+        assert!(reason(output(&d, "f")).contains("not on hand"));
+        assert!(d.violations.is_empty());
     }
 
     #[test]

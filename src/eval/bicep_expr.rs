@@ -398,9 +398,13 @@ impl<'a> P<'a> {
                             target,
                             name,
                             safe: false,
-                        } if matches!(&target.kind, E::Ident(ns) if ns == "sys" || ns == "az") => {
-                            Some(name.clone())
-                        }
+                        } => match &target.kind {
+                            E::Ident(ns) if ns == "sys" || ns == "az" => Some(name.clone()),
+                            // A namespace's function, or a resource's method: the evaluator
+                            // tells them apart.
+                            E::Ident(ns) => Some(format!("{ns}.{name}")),
+                            _ => None,
+                        },
                         _ => None,
                     };
                     let kind = match name {
@@ -944,8 +948,9 @@ mod tests {
         ] {
             assert_eq!(show(&p(src)), want, "{src}");
         }
-        let e = show(&p("kv.getSecret('s')"));
-        assert!(e.starts_with("?(`kv.getSecret('s')` calls a method"), "{e}");
+        assert_eq!(show(&p("kv.getSecret('s')")), "kv.getSecret(\"s\")");
+        let e = show(&p("a.b.c('s')"));
+        assert!(e.starts_with("?(`a.b.c('s')` calls a method"), "{e}");
     }
 
     #[test]
