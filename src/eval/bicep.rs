@@ -15,7 +15,7 @@ use super::functions;
 use super::types::{self, DeclaredType};
 use super::value::{Object, Value};
 use super::MAX_DEPTH;
-use crate::bicep::ast::{Decl, Decorator, Doc, Func, NodeId, Span};
+use crate::bicep::ast::{Decl, Decorator, Doc, Func, Kind, NodeId, Span};
 use crate::bicep::lexer::{lex, Tok};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -526,7 +526,7 @@ impl<'a> Ev<'a> {
         let mut part = Deployment::default();
         let mut values = Vec::new();
         let iterations = self.iterations(&decl.name, decl);
-        let looped = iterations.first().is_some_and(|it| it.id != decl.name);
+        let looped = matches!(self.doc.node(decl.body).kind, Kind::For { .. });
         let unknown_loop = iterations
             .first()
             .filter(|it| it.copy_index.is_none() && looped);
@@ -1647,6 +1647,13 @@ mod tests {
         assert_eq!(d.resources[3].name, Value::str("b"));
         assert_eq!(d.resources[2].copy_index, Some(1));
         assert_eq!(output(&d, "second"), &Value::str("false"));
+        // A loop over no items deploys nothing, and its outputs are an empty array.
+        let empty = text
+            .replace("['a', 'b']", "[]")
+            .replace("aks[1].outputs.rotation", "aks");
+        let d = run_with(&empty, &Configuration::defaults(), &files);
+        assert!(d.resources.is_empty());
+        assert_eq!(output(&d, "second"), &Value::Array(Vec::new()));
 
         // A module that calls itself (twice) is expanded once.
         let me = "param n int = 0\nmodule again './me.bicep' = {\n  name: 'x'\n  params: { n: n + 1 }\n}\n\
