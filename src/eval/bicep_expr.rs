@@ -144,6 +144,10 @@ pub fn shorten(s: &str) -> String {
     }
 }
 
+/// The depth one level of nesting counts for while parsing: the parser's frames for one
+/// level take about twice the stack of an evaluation's, and both stay within [`MAX_DEPTH`].
+const PARSE_COST: usize = 2;
+
 /// Tokens that continue an expression on a new line (as in `crate::lang::bicep::parser`).
 const CONTINUATION: &[&str] = &[
     "?", ":", "??", "||", "&&", "==", "!=", "=~", "!~", "<", "<=", ">", ">=", "+", "*", "/", "%",
@@ -253,7 +257,7 @@ impl<'a> P<'a> {
     }
 
     fn enter(&mut self) -> R<()> {
-        self.depth += 1;
+        self.depth += PARSE_COST;
         if self.depth > MAX_DEPTH {
             return Err(format!("nested deeper than {MAX_DEPTH} levels"));
         }
@@ -270,7 +274,7 @@ impl<'a> P<'a> {
     fn expr(&mut self, nl: bool) -> R<Expr> {
         self.enter()?;
         let r = self.ternary(nl);
-        self.depth -= 1;
+        self.depth -= PARSE_COST;
         r
     }
 
@@ -336,7 +340,7 @@ impl<'a> P<'a> {
             self.bump();
             self.enter()?;
             let inner = self.unary(nl);
-            self.depth -= 1;
+            self.depth -= PARSE_COST;
             let inner = Box::new(inner?);
             // `-5` is the literal -5 (so i64::MIN can be written).
             if !not {
@@ -394,9 +398,13 @@ impl<'a> P<'a> {
                             target,
                             name,
                             safe: false,
-                        } if matches!(&target.kind, E::Ident(ns) if ns == "sys" || ns == "az") => {
-                            Some(name.clone())
-                        }
+                        } => match &target.kind {
+                            E::Ident(ns) if ns == "sys" || ns == "az" => Some(name.clone()),
+                            // A namespace's function, or a resource's method: the evaluator
+                            // tells them apart.
+                            E::Ident(ns) => Some(format!("{ns}.{name}")),
+                            _ => None,
+                        },
                         _ => None,
                     };
                     let kind = match name {
@@ -748,7 +756,7 @@ fn interpolation(text: &str, at: usize, raw: &str, depth: usize) -> Option<Vec<P
                 start: at + inner,
                 end: at + close,
             };
-            parts.push(Part::Hole(parse_at(text, span, depth + 1)));
+            parts.push(Part::Hole(parse_at(text, span, depth + PARSE_COST)));
             i = close + 1;
             continue;
         }
@@ -940,8 +948,9 @@ mod tests {
         ] {
             assert_eq!(show(&p(src)), want, "{src}");
         }
-        let e = show(&p("kv.getSecret('s')"));
-        assert!(e.starts_with("?(`kv.getSecret('s')` calls a method"), "{e}");
+        assert_eq!(show(&p("kv.getSecret('s')")), "kv.getSecret(\"s\")");
+        let e = show(&p("a.b.c('s')"));
+        assert!(e.starts_with("?(`a.b.c('s')` calls a method"), "{e}");
     }
 
     #[test]

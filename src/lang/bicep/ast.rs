@@ -118,6 +118,26 @@ pub struct TypeDecl {
     pub text: String,
 }
 
+/// `func name(params) type => body`: a user-defined function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Func {
+    pub name: String,
+    /// The parameter list and result type as written: `(x string, y int) string`.
+    pub signature: String,
+    pub body: NodeId,
+}
+
+/// `import { a, b as c } from 'path'` or `import * as ns from 'path'`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    /// Names imported: (the name exported, the name used here).
+    pub names: Vec<(String, String)>,
+    /// `* as ns`: the namespace name.
+    pub namespace: Option<String>,
+    /// The file or registry reference, as written.
+    pub from: String,
+}
+
 /// A `resource` or `module` declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decl {
@@ -158,6 +178,10 @@ pub struct Doc {
     pub outputs: Vec<Output>,
     /// `type` declarations, in source order.
     pub types: Vec<TypeDecl>,
+    /// `func` declarations, in source order.
+    pub funcs: Vec<Func>,
+    /// `import … from '…'` statements, in source order (not provider imports).
+    pub imports: Vec<Import>,
     /// `using '…'` of a `.bicepparam` file.
     pub using: Option<String>,
     /// Every identifier used as a value (not keys or property names), with its span.

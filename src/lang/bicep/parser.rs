@@ -9,7 +9,8 @@
 //! overflow the stack.
 
 use super::ast::{
-    Decl, Decorator, Doc, Kind, Member, Node, NodeId, Object, Output, Param, Span, TypeDecl, Var,
+    Decl, Decorator, Doc, Func, Import, Kind, Member, Node, NodeId, Object, Output, Param, Span,
+    TypeDecl, Var,
 };
 use super::lexer::{lex, Tok, Token};
 use crate::finding::SourceError;
@@ -265,10 +266,18 @@ impl<'a> Parser<'a> {
             }
             "func" => {
                 self.bump();
-                self.expect_ident("a function name")?;
+                let (name, _) = self.expect_ident("a function name")?;
+                let start = self.peek().start;
                 self.skip(&["=>"])?;
+                let signature = self.text[start..self.prev_end().max(start)].to_string();
                 self.expect_punct("=>")?;
-                self.expr(true).map(drop)
+                let body = self.expr(true)?;
+                self.doc.funcs.push(Func {
+                    name,
+                    signature,
+                    body,
+                });
+                Ok(())
             }
             "using" => {
                 self.bump();
@@ -277,7 +286,16 @@ impl<'a> Parser<'a> {
                 }
                 self.skip(&[])
             }
-            "import" | "extension" | "provider" | "test" | "extends" => {
+            "import" => {
+                self.bump();
+                let start = self.pos;
+                self.skip(&[])?;
+                if let Some(import) = self.import(start) {
+                    self.doc.imports.push(import);
+                }
+                Ok(())
+            }
+            "extension" | "provider" | "test" | "extends" => {
                 self.bump();
                 self.skip(&[])
             }
@@ -285,6 +303,54 @@ impl<'a> Parser<'a> {
                 "a declaration (`param`, `var`, `resource`, `module`, `output`, `type`, \
                  `func`, `import`, `metadata`…)",
             )),
+        }
+    }
+
+    /// The `import` statement whose tokens after `import` run from `start` to here, when it
+    /// imports names or a namespace from a file (`None` for a provider import).
+    fn import(&self, start: usize) -> Option<Import> {
+        let toks = &self.toks[start..self.pos];
+        let word = |i: usize| toks.get(i).map(|t| self.text_of(t));
+        let is = |i: usize, p: &str| matches!(toks.get(i), Some(t) if matches!(t.tok, Tok::Punct(q) if q == p));
+        let mut names = Vec::new();
+        let mut namespace = None;
+        let mut i;
+        if is(0, "{") {
+            i = 1;
+            while !is(i, "}") {
+                if is(i, ",") {
+                    i += 1;
+                    continue;
+                }
+                if toks.get(i)?.tok != Tok::Ident {
+                    return None;
+                }
+                let exported = word(i)?.to_string();
+                i += 1;
+                let mut local = exported.clone();
+                if word(i) == Some("as") {
+                    local = word(i + 1)?.to_string();
+                    i += 2;
+                }
+                names.push((exported, local));
+            }
+            i += 1;
+        } else if is(0, "*") && word(1) == Some("as") {
+            namespace = Some(word(2)?.to_string());
+            i = 3;
+        } else {
+            return None;
+        }
+        if word(i) != Some("from") {
+            return None;
+        }
+        match &toks.get(i + 1)?.tok {
+            Tok::Str { value: Some(from) } => Some(Import {
+                names,
+                namespace,
+                from: from.clone(),
+            }),
+            _ => None,
         }
     }
 
@@ -857,6 +923,34 @@ mod tests {
             Kind::For { .. }
         ));
         assert_eq!(doc.outputs[1].type_text, "resource 'T/u@1'");
+    }
+
+    #[test]
+    fn imports_are_kept() {
+        let doc = ok("import { a, b as c,\n  d } from './shared.bicep'\nimport * as ns from 'br/public:x:1'\n\
+             import 'az@1.0.0'\nimport {} from 'e.bicep'\n");
+        assert_eq!(doc.imports.len(), 3);
+        let names: Vec<(&str, &str)> = doc.imports[0]
+            .names
+            .iter()
+            .map(|(e, l)| (e.as_str(), l.as_str()))
+            .collect();
+        assert_eq!(names, [("a", "a"), ("b", "c"), ("d", "d")]);
+        assert_eq!(doc.imports[0].from, "./shared.bicep");
+        assert_eq!(doc.imports[1].namespace.as_deref(), Some("ns"));
+        assert_eq!(doc.imports[1].from, "br/public:x:1");
+        assert!(doc.imports[2].names.is_empty());
+    }
+
+    #[test]
+    fn functions_are_kept() {
+        let doc = ok("@export()\nfunc name(prefix string, i int) string => '${prefix}-${i}'\nfunc none() bool => true\n");
+        assert_eq!(doc.funcs.len(), 2);
+        assert_eq!(doc.funcs[0].name, "name");
+        assert_eq!(doc.funcs[0].signature, "(prefix string, i int) string");
+        assert!(matches!(doc.node(doc.funcs[0].body).kind, Kind::Expr));
+        assert_eq!(doc.funcs[1].signature, "() bool");
+        assert_eq!(doc.node(doc.funcs[1].body).kind, Kind::Bool(true));
     }
 
     #[test]
