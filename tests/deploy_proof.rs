@@ -457,11 +457,11 @@ cases! {
     c1_feeds_other_cluster_enabled: "c1-feeds-other-cluster-enabled" => |p| {
         p.assert_reported(1);
         assert_eq!(p.findings().len(), 1, "only aks-a fails: {:#?}", p.findings());
-        p.assert_all_safe();
         assert_eq!(p.after_at("main.json", "/parameters/rotA/defaultValue"), "false");
         p.assert_kept("main.json", &format!("/resources/1{CSI}"));
         assert_eq!(p.after_at("main.json", &rotation("/resources/0")), "true");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c1_condition_param: "c1-condition-param" => |p| {
         p.assert_nothing_to_do();
@@ -493,36 +493,36 @@ cases! {
 cases! {
     c2_storage_public_access: "c2-storage-public-access" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         assert_eq!(p.after_at("main.json", "/parameters/flag/defaultValue"), "false");
         assert_eq!(
             p.after_at("main.json", "/resources/1/properties/allowBlobPublicAccess"),
             "[bool(parameters('flag'))]"
         );
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c2x_bicep_keyvault_purge: "c2x-bicep-keyvault-purge" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         let after = p.text_after("main.bicep");
         assert!(after.contains("param hardening bool = false"), "hardening flipped:\n{after}");
         assert!(after.contains("enablePurgeProtection: hardening ? true : null"), "vault changed:\n{after}");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c2x_arm_shared_variable: "c2x-arm-shared-variable" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         assert_eq!(p.after_at("main.json", "/variables/strictMode"), "false");
         p.assert_kept("main.json", "/resources/1");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c2x_arm_condition_other_resource: "c2x-arm-condition-other-resource" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         assert_eq!(p.after_at("main.json", "/parameters/exposePublicIp/defaultValue"), false);
         p.assert_unchanged("main.parameters.json");
         p.assert_kept("main.json", "/resources/1");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c2x_profile_variable_in_tags: "c2x-profile-variable-in-tags" => |p| {
         p.assert_reported(1);
@@ -547,21 +547,32 @@ cases! {
 cases! {
     c3_if_createobject_null: "c3-if-createobject-null" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c3_if_string_null: "c3-if-string-null" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c3_bicep_ternary_null: "c3-bicep-ternary-null" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c3_if_createobject_false_branch: "c3-if-createobject-false-branch" => |p| {
         p.assert_reported(1);
+        // Read independently of armfix: with `rot` false the `if` deploys null, whatever its
+        // other branch says, so an edit inside that branch alone is no fix.
+        let config = p.after_at("main.json", &format!("/resources/0{CSI}/config"));
+        let rot = p.after_at("main.json", "/parameters/rot/defaultValue");
+        let still_null = config.as_str().is_some_and(|c| c.starts_with("[if(parameters('rot')"))
+            && rot == false;
+        assert!(
+            p.changed().is_empty() || !still_null,
+            "a fix inside the branch that is not deployed leaves config null:\n{}",
+            diffs(&p.before, &p.after)
+        );
         p.assert_no_fix_unless_it_passes();
     }
     c3x_bicep_safe_deref: "c3x-bicep-safe-deref" => |p| {
@@ -585,8 +596,8 @@ cases! {
 cases! {
     c4_union_deep_keeps_false: "c4-union-deep-keeps-false" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c4_union_override_ok: "c4-union-override-ok" => |p| {
         p.assert_nothing_to_do();
@@ -594,8 +605,8 @@ cases! {
     }
     c4x_bicep_union_deep_false: "c4x-bicep-union-deep-false" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c4x_union_later_wins_true: "c4x-union-later-wins-true" => |p| {
         p.assert_nothing_to_do();
@@ -606,9 +617,9 @@ cases! {
     }
     c4x_union_later_false_wins: "c4x-union-later-false-wins" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         p.assert_kept("main.json", "/variables/base");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
 }
 
@@ -624,11 +635,11 @@ cases! {
     }
     c5_bicep_literal_type_case: "c5-bicep-literal-type-case" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         let after = p.text_after("main.bicep");
         assert!(!after.contains("param rotation onOff = 'true'"), "'true' is not an onOff:\n{after}");
         assert!(after.contains("type onOff = 'False' | 'True'"), "type changed:\n{after}");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c5_minlength: "c5-minlength" => |p| {
         p.assert_reported(1);
@@ -644,10 +655,10 @@ cases! {
     }
     c5x_arm_bool_param_string: "c5x-arm-bool-param-string" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         let default = p.after_at("main.json", "/parameters/rot/defaultValue");
         assert!(default.is_boolean(), "a bool parameter got {default}");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c5x_ref_object_property: "c5x-ref-object-property" => |p| {
         p.assert_reported(1);
@@ -657,11 +668,11 @@ cases! {
     }
     c5x_bicepparam_bool: "c5x-bicepparam-bool" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         let dev = p.text_after("main.dev.bicepparam");
         assert!(dev.contains("param rotation = true\n"), "expected the bool true:\n{dev}");
         p.assert_unchanged("main.bicep");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
 }
 
@@ -671,38 +682,38 @@ cases! {
 cases! {
     c6_bicep_module_string_param: "c6-bicep-module-string-param" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         let main = p.text_after("main.bicep");
         assert!(main.contains("enableSecretRotation: 'true'"), "expected the string 'true':\n{main}");
         assert!(!main.contains("enableSecretRotation: true"), "BCP036: a bool for a string:\n{main}");
         p.assert_unchanged("modules/aks.bicep");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c6x_bicep_module_via_param: "c6x-bicep-module-via-param" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         let main = p.text_after("main.bicep");
         assert!(!main.contains("param rotation string = true"), "a bool for a string:\n{main}");
         assert!(!main.contains("enableSecretRotation: true"), "BCP036: a bool for a string:\n{main}");
         p.assert_unchanged("modules/aks.bicep");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c6x_bicep_module_bool_param: "c6x-bicep-module-bool-param" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         let main = p.text_after("main.bicep");
         assert!(main.contains("rotate: true\n"), "expected the bool true:\n{main}");
         p.assert_unchanged("modules/aks.bicep");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c6x_arm_nested_string_param: "c6x-arm-nested-string-param" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         assert_eq!(
             p.after_at("main.json", "/resources/0/properties/parameters/enableSecretRotation/value"),
             Value::String("true".into())
         );
         p.assert_clean_after();
+        p.assert_all_safe();
     }
 }
 
@@ -738,8 +749,8 @@ cases! {
         assert_eq!(p.after_at("main.json", &rotation("/resources/2")), "true", "aks-c's plain \"false\" must be fixed");
         assert_eq!(p.after_at("main.json", "/variables/shared"), false);
         p.assert_kept("main.json", &format!("/resources/1{CSI}"));
-        p.assert_all_safe();
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c8x_bicep_three_clusters: "c8x-bicep-three-clusters" => |p| {
         p.assert_reported(2);
@@ -747,8 +758,8 @@ cases! {
         assert!(bicep_block(&after, "resource aksC").contains("enableSecretRotation: 'true'"), "aks-c not fixed:\n{after}");
         assert!(after.contains("var shared = false"), "shared flipped:\n{after}");
         assert!(bicep_block(&after, "resource aksB").contains("enabled: shared"), "aks-b changed:\n{after}");
-        p.assert_all_safe();
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     c8x_unknown_plus_plain: "c8x-unknown-plus-plain" => |p| {
         p.assert_reported(1);
@@ -763,28 +774,28 @@ cases! {
 cases! {
     control_param_default: "control-param-default" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         assert_eq!(p.after_at("main.json", "/parameters/rot/defaultValue"), "true");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     control_param_file_dev: "control-param-file-dev" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         assert_eq!(p.after_at("main.parameters.dev.json", "/parameters/rot/value"), "true");
         p.assert_unchanged("main.json");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     control_bicepparam_dev: "control-bicepparam-dev" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         assert!(p.text_after("main.dev.bicepparam").contains("param rot = 'true'"));
         p.assert_unchanged("main.bicep");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
     control_plain_false: "control-plain-false" => |p| {
         p.assert_reported(1);
-        p.assert_all_safe();
         assert_eq!(p.after_at("azuredeploy.json", &rotation("/resources/0")), "true");
         p.assert_clean_after();
+        p.assert_all_safe();
     }
 }
