@@ -14,6 +14,7 @@ mod bicep_params;
 mod cli;
 mod compiled_json;
 mod config;
+mod deploy_proof;
 mod github;
 mod help_and_completions;
 mod interrupt;

@@ -1,0 +1,801 @@
+//! The deploy-time proof (issue 12), as regression fixtures written by an adversary: every
+//! folder of `tests/fixtures/proof/` is a small repository (templates beside their parameter
+//! files and local modules) with an `EXPECTED.md` saying what a careful human expects.
+//!
+//! Each case is copied to a temporary folder and run through `check`, `fix --dry-run`,
+//! `fix --yes` and a second `fix --yes` (which must change nothing), plus `check --format json`
+//! before and after. One snapshot per case (`proof__<case>`) holds the text outputs and the
+//! diffs `fix --yes` wrote; then the case's own asserts check the behaviour that matters
+//! without depending on wording: what must not be flipped, what must be fixed, which findings
+//! exist, their applicability (`"safe"`/`"unsafe"`) and side effects.
+//!
+//! The snapshot comes first, so a fresh run stops there until it is accepted; run with
+//! `INSTA_FORCE_PASS=1` (as `cargo insta test` does) to see the behaviour asserts too.
+
+use crate::util::{fixture_names, fixtures, json, parse_json, run, stable, temp_copy, tree, Run};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Every case folder, each with its test below: `every_case_has_a_test` keeps them in step.
+const CASES: &[&str] = &[
+    "c1-arm-default-false",
+    "c1-bicep-chain",
+    "c1-bicepparam-dev-false",
+    "c1-condition-param",
+    "c1-feeds-other-cluster-enabled",
+    "c1-param-file-dev-false",
+    "c1x-arm-variable-indirection",
+    "c1x-bicep-module-shared",
+    "c1x-copy-loop-element",
+    "c1x-nested-inner-shared",
+    "c2-storage-public-access",
+    "c2x-arm-condition-other-resource",
+    "c2x-arm-shared-variable",
+    "c2x-bicep-keyvault-purge",
+    "c2x-profile-variable-in-tags",
+    "c3-bicep-ternary-null",
+    "c3-if-createobject-false-branch",
+    "c3-if-createobject-null",
+    "c3-if-string-null",
+    "c3x-arm-contains-dead-branch",
+    "c3x-bicep-nullable-param",
+    "c3x-bicep-safe-deref",
+    "c4-union-deep-keeps-false",
+    "c4-union-override-ok",
+    "c4x-bicep-union-deep-false",
+    "c4x-union-later-false-wins",
+    "c4x-union-later-wins-true",
+    "c5-bicep-literal-type-case",
+    "c5-minlength",
+    "c5-ref-allowed-false",
+    "c5x-arm-bool-param-string",
+    "c5x-bicep-minlength-decorator",
+    "c5x-bicepparam-bool",
+    "c5x-ref-object-property",
+    "c6-bicep-module-string-param",
+    "c6x-arm-nested-string-param",
+    "c6x-bicep-module-bool-param",
+    "c6x-bicep-module-via-param",
+    "c7-bicep-string-true",
+    "c7-enabled-and-true-false",
+    "c7-enabled-equals-1-2",
+    "c7-enabled-json-false",
+    "c7-enabled-not-true",
+    "c7-nested-inner-default-false",
+    "c7-object-param-default-true",
+    "c7-rotation-if-bool-true-string",
+    "c7-rotation-if-true-true",
+    "c7-rotation-if-true-upper",
+    "c7x-bicep-enabled-constant-false",
+    "c7x-bicep-module-default-off",
+    "c7x-bicep-tolower-true",
+    "c7x-enabled-bool-string-false",
+    "c7x-enabled-coalesce-false",
+    "c7x-rotation-concat-true",
+    "c7x-rotation-string-equals",
+    "c8-three-clusters",
+    "c8x-bicep-three-clusters",
+    "c8x-unknown-plus-plain",
+    "control-bicepparam-dev",
+    "control-param-default",
+    "control-param-file-dev",
+    "control-plain-false",
+];
+
+#[test]
+fn every_case_has_a_test() {
+    let on_disk = fixture_names("proof");
+    assert_eq!(on_disk, CASES, "tests/fixtures/proof and CASES differ");
+    for case in CASES {
+        let expected = fixtures("proof").join(case).join("EXPECTED.md");
+        assert!(expected.is_file(), "{case} has no EXPECTED.md");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running one case
+
+/// What the runs of one case gave.
+struct Proof {
+    case: &'static str,
+    /// The temporary copy, kept until the asserts are done.
+    _dir: TempDir,
+    before: Vec<(String, Vec<u8>)>,
+    after: Vec<(String, Vec<u8>)>,
+    check: Run,
+    /// `check --format json`, before any fix.
+    report: Value,
+    /// `check --format json` after `fix --yes`, and its exit code.
+    after_report: Value,
+    after_code: i32,
+}
+
+/// Runs a case, snapshots it, and checks what holds for every case: a dry run writes
+/// nothing, a second `fix --yes` changes nothing, no run reports an internal error.
+fn prove(case: &'static str) -> Proof {
+    let dir = temp_copy(&fixtures("proof").join(case));
+    let root = dir.path();
+    let before = tree(root);
+
+    let check = run(root, &["check", "--color", "never", "."]);
+    let json_run = run(root, &["check", "--format", "json", "."]);
+    let report = json(&json_run.stdout);
+    assert_eq!(
+        json_run.code, check.code,
+        "{case}: json and text check disagree"
+    );
+
+    let dry = run(root, &["fix", "--dry-run", "--color", "never", "."]);
+    let after_dry = tree(root);
+    let fix = run(root, &["fix", "--yes", "--color", "never", "."]);
+    let after = tree(root);
+    let second = run(root, &["fix", "--yes", "--color", "never", "."]);
+    let after_second = tree(root);
+    let after_run = run(root, &["check", "--format", "json", "."]);
+    let after_report = json(&after_run.stdout);
+
+    let mut snap = String::new();
+    for (title, r) in [
+        ("check", &check),
+        ("fix --dry-run", &dry),
+        ("fix --yes", &fix),
+    ] {
+        snap.push_str(&format!("== {title} (exit {})\n", r.code));
+        snap.push_str(&stable(&r.stdout, root));
+        if !r.stderr.is_empty() {
+            snap.push_str("-- stderr\n");
+            snap.push_str(&stable(&r.stderr, root));
+        }
+    }
+    snap.push_str("== files changed by fix --yes\n");
+    snap.push_str(&diffs(&before, &after));
+    snapshot!(
+        format!("proof__{case}"),
+        snap,
+        description => format!("tests/fixtures/proof/{case}: see its EXPECTED.md")
+    );
+
+    assert_eq!(before, after_dry, "{case}: fix --dry-run wrote");
+    assert_eq!(
+        after,
+        after_second,
+        "{case}: a second fix --yes changed files (not idempotent):\n{}",
+        diffs(&after, &after_second)
+    );
+    for (title, r) in [
+        ("check", &check),
+        ("fix --dry-run", &dry),
+        ("fix --yes", &fix),
+        ("second fix --yes", &second),
+    ] {
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(
+            !all.contains("internal error"),
+            "{case}: {title} reports an internal error:\n{all}"
+        );
+        assert_ne!(r.code, 2, "{case}: {title} failed:\n{all}");
+    }
+    Proof {
+        case,
+        _dir: dir,
+        before,
+        after,
+        check,
+        report,
+        after_report,
+        after_code: after_run.code,
+    }
+}
+
+/// Unified diffs of every file that differs between two trees (`/dev/null` for a file that
+/// is in one only), or `(none)`.
+fn diffs(before: &[(String, Vec<u8>)], after: &[(String, Vec<u8>)]) -> String {
+    let mut names: Vec<&String> = before.iter().chain(after).map(|(n, _)| n).collect();
+    names.sort();
+    names.dedup();
+    let mut out = String::new();
+    for name in names {
+        let a = lookup(before, name);
+        let b = lookup(after, name);
+        if a == b {
+            continue;
+        }
+        let (a_text, b_text) = (
+            a.map(|t| String::from_utf8_lossy(t).into_owned())
+                .unwrap_or_default(),
+            b.map(|t| String::from_utf8_lossy(t).into_owned())
+                .unwrap_or_default(),
+        );
+        let old = a.map_or("/dev/null".to_string(), |_| format!("a/{name}"));
+        let new = b.map_or("/dev/null".to_string(), |_| format!("b/{name}"));
+        out.push_str(
+            &similar::TextDiff::from_lines(&a_text, &b_text)
+                .unified_diff()
+                .header(&old, &new)
+                .to_string(),
+        );
+    }
+    if out.is_empty() {
+        out.push_str("(none)\n");
+    }
+    out
+}
+
+fn lookup<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a Vec<u8>> {
+    files.iter().find(|(n, _)| n == name).map(|(_, b)| b)
+}
+
+// ---------------------------------------------------------------------------------------
+// What a case can assert
+
+impl Proof {
+    fn text_before(&self, rel: &str) -> String {
+        text(&self.before, rel, self.case)
+    }
+
+    fn text_after(&self, rel: &str) -> String {
+        text(&self.after, rel, self.case)
+    }
+
+    /// The JSON value at `pointer` in `rel` after `fix --yes`.
+    fn after_at(&self, rel: &str, pointer: &str) -> Value {
+        at(&self.text_after(rel), pointer, self.case, rel)
+    }
+
+    /// The JSON value at `pointer` in `rel` before any fix.
+    fn before_at(&self, rel: &str, pointer: &str) -> Value {
+        at(&self.text_before(rel), pointer, self.case, rel)
+    }
+
+    /// The files `fix --yes` changed.
+    fn changed(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .before
+            .iter()
+            .chain(&self.after)
+            .map(|(n, _)| n.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .filter(|n| lookup(&self.before, n) != lookup(&self.after, n))
+            .collect()
+    }
+
+    /// Every finding of the JSON report before any fix.
+    fn findings(&self) -> Vec<Value> {
+        findings_of(&self.report)
+    }
+
+    fn summary_findings(report: &Value) -> i64 {
+        report["summary"]["findings"]
+            .as_i64()
+            .expect("summary.findings")
+    }
+
+    /// The rule does not apply, or every cluster passes: no finding, exit 0, nothing written.
+    fn assert_nothing_to_do(&self) {
+        let case = self.case;
+        assert_eq!(
+            self.check.code, 0,
+            "{case}: check should exit 0 (nothing to report):\n{}",
+            self.check.stdout
+        );
+        assert_eq!(
+            Self::summary_findings(&self.report),
+            0,
+            "{case}: expected no finding, got {:#?}",
+            self.findings()
+        );
+        assert!(
+            self.changed().is_empty(),
+            "{case}: fix --yes should write nothing, changed:\n{}",
+            diffs(&self.before, &self.after)
+        );
+    }
+
+    /// At least `n` findings, and check exits 1.
+    fn assert_reported(&self, n: usize) {
+        let case = self.case;
+        assert_eq!(
+            self.check.code, 1,
+            "{case}: check should report a finding (exit 1):\n{}{}",
+            self.check.stdout, self.check.stderr
+        );
+        let found = self.findings().len();
+        assert!(
+            found >= n,
+            "{case}: expected at least {n} findings, got {found}: {:#?}",
+            self.findings()
+        );
+    }
+
+    /// After `fix --yes`, check finds nothing and exits 0.
+    fn assert_clean_after(&self) {
+        let case = self.case;
+        assert_eq!(
+            Self::summary_findings(&self.after_report),
+            0,
+            "{case}: after fix --yes findings remain: {:#?}\nfix wrote:\n{}",
+            findings_of(&self.after_report),
+            diffs(&self.before, &self.after)
+        );
+        assert_eq!(
+            self.after_code, 0,
+            "{case}: check after fix --yes exits non-zero"
+        );
+    }
+
+    /// A write must make the cluster pass: if `fix --yes` changed anything, check is clean
+    /// afterwards (a "fix" that leaves the cluster failing, e.g. inside a branch that is
+    /// not deployed, is no fix). Manual review that writes nothing is fine.
+    fn assert_no_fix_unless_it_passes(&self) {
+        if !self.changed().is_empty() {
+            self.assert_clean_after();
+        }
+    }
+
+    /// Every finding carries `applicability` and it is `"safe"`.
+    fn assert_all_safe(&self) {
+        for f in self.findings() {
+            assert_eq!(
+                f.get("applicability").and_then(Value::as_str),
+                Some("safe"),
+                "{}: finding should be a safe fix: {f:#}",
+                self.case
+            );
+        }
+    }
+
+    fn assert_unchanged(&self, rel: &str) {
+        assert_eq!(
+            self.text_before(rel),
+            self.text_after(rel),
+            "{}: fix --yes must not change {rel}",
+            self.case
+        );
+    }
+
+    /// The JSON value at `pointer` of `rel` is the same after `fix --yes`.
+    fn assert_kept(&self, rel: &str, pointer: &str) {
+        assert_eq!(
+            self.before_at(rel, pointer),
+            self.after_at(rel, pointer),
+            "{}: fix --yes must not change {rel} {pointer}",
+            self.case
+        );
+    }
+}
+
+fn text(files: &[(String, Vec<u8>)], rel: &str, case: &str) -> String {
+    let bytes = lookup(files, rel).unwrap_or_else(|| panic!("{case}: no file {rel}"));
+    String::from_utf8(bytes.clone()).unwrap()
+}
+
+fn at(text: &str, pointer: &str, case: &str, rel: &str) -> Value {
+    let doc = parse_json(text).unwrap_or_else(|e| panic!("{case}: {rel} is not JSON: {e}"));
+    doc.pointer(pointer)
+        .cloned()
+        .unwrap_or_else(|| panic!("{case}: {rel} has nothing at {pointer}"))
+}
+
+fn findings_of(report: &Value) -> Vec<Value> {
+    report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .flat_map(|f| f["findings"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// A finding's side effects, as the report names them (`sideEffects`, or `side_effects`).
+fn side_effects(f: &Value) -> Vec<String> {
+    f.get("sideEffects")
+        .or_else(|| f.get("side_effects"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|s| s.as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const CSI: &str = "/properties/addonProfiles/azureKeyvaultSecretsProvider";
+
+/// The JSON pointer of a cluster's rotation value, for the cluster at `resource` (a
+/// pointer to the resource).
+fn rotation(resource: &str) -> String {
+    format!("{resource}{CSI}/config/enableSecretRotation")
+}
+
+/// The text of `text` from the line `start` to the next top-level `resource` or end.
+fn bicep_block<'a>(text: &'a str, start: &str) -> &'a str {
+    let from = text.find(start).expect("block start");
+    let rest = &text[from + start.len()..];
+    let to = rest.find("\nresource ").map_or(rest.len(), |n| n);
+    &rest[..to]
+}
+
+macro_rules! cases {
+    ($($name:ident: $case:literal => |$p:ident| $body:block)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let $p = prove($case);
+                $body
+            }
+        )*
+    };
+}
+
+// ---------------------------------------------------------------------------------------
+// Class 1: a shared parameter turns the add-on on elsewhere
+
+cases! {
+    c1_param_file_dev_false: "c1-param-file-dev-false" => |p| {
+        p.assert_nothing_to_do();
+        p.assert_unchanged("main.parameters.dev.json");
+        assert_eq!(p.after_at("main.parameters.dev.json", "/parameters/enableCsi/value"), false);
+    }
+    c1_bicepparam_dev_false: "c1-bicepparam-dev-false" => |p| {
+        p.assert_nothing_to_do();
+        p.assert_unchanged("main.dev.bicepparam");
+        assert!(p.text_after("main.dev.bicepparam").contains("param enableKeyVaultCsi = false"));
+    }
+    c1_arm_default_false: "c1-arm-default-false" => |p| {
+        p.assert_nothing_to_do();
+        assert_eq!(p.after_at("azuredeploy.json", "/parameters/enableCsi/defaultValue"), false);
+    }
+    c1_bicep_chain: "c1-bicep-chain" => |p| {
+        p.assert_nothing_to_do();
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("param enableCsi bool = false"), "enableCsi flipped:\n{after}");
+        assert!(after.contains("param rot bool = enableCsi"), "rot changed:\n{after}");
+    }
+    c1_feeds_other_cluster_enabled: "c1-feeds-other-cluster-enabled" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.findings().len(), 1, "only aks-a fails: {:#?}", p.findings());
+        assert_eq!(p.after_at("main.json", "/parameters/rotA/defaultValue"), "false");
+        p.assert_kept("main.json", &format!("/resources/1{CSI}"));
+        assert_eq!(p.after_at("main.json", &rotation("/resources/0")), "true");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c1_condition_param: "c1-condition-param" => |p| {
+        p.assert_nothing_to_do();
+        assert_eq!(p.after_at("main.json", "/parameters/deployAks/defaultValue"), false);
+        p.assert_unchanged("main.parameters.prod.json");
+    }
+    c1x_arm_variable_indirection: "c1x-arm-variable-indirection" => |p| {
+        p.assert_nothing_to_do();
+        p.assert_unchanged("azuredeploy.parameters.json");
+    }
+    c1x_bicep_module_shared: "c1x-bicep-module-shared" => |p| {
+        p.assert_nothing_to_do();
+        p.assert_unchanged("main.dev.bicepparam");
+        p.assert_unchanged("main.bicep");
+    }
+    c1x_nested_inner_shared: "c1x-nested-inner-shared" => |p| {
+        p.assert_nothing_to_do();
+        p.assert_unchanged("main.parameters.dev.json");
+    }
+    c1x_copy_loop_element: "c1x-copy-loop-element" => |p| {
+        p.assert_nothing_to_do();
+        assert_eq!(p.after_at("main.json", "/parameters/clusters/defaultValue/1/csi"), false);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Class 2: a shared value also feeds another resource's property
+
+cases! {
+    c2_storage_public_access: "c2-storage-public-access" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("main.json", "/parameters/flag/defaultValue"), "false");
+        assert_eq!(
+            p.after_at("main.json", "/resources/1/properties/allowBlobPublicAccess"),
+            "[bool(parameters('flag'))]"
+        );
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c2x_bicep_keyvault_purge: "c2x-bicep-keyvault-purge" => |p| {
+        p.assert_reported(1);
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("param hardening bool = false"), "hardening flipped:\n{after}");
+        assert!(after.contains("enablePurgeProtection: hardening ? true : null"), "vault changed:\n{after}");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c2x_arm_shared_variable: "c2x-arm-shared-variable" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("main.json", "/variables/strictMode"), "false");
+        p.assert_kept("main.json", "/resources/1");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c2x_arm_condition_other_resource: "c2x-arm-condition-other-resource" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("main.json", "/parameters/exposePublicIp/defaultValue"), false);
+        p.assert_unchanged("main.parameters.json");
+        p.assert_kept("main.json", "/resources/1");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c2x_profile_variable_in_tags: "c2x-profile-variable-in-tags" => |p| {
+        p.assert_reported(1);
+        assert!(p.changed().is_empty(), "fix --yes must hold the unsafe fix back:\n{}", diffs(&p.before, &p.after));
+        let f = &p.findings()[0];
+        let manual = f["remedy"]["kind"] == "manual-review";
+        assert!(
+            manual || f.get("applicability").and_then(Value::as_str) == Some("unsafe"),
+            "the only fix changes a tag: unsafe or manual review: {f:#}"
+        );
+        let effects = side_effects(f);
+        assert!(
+            effects.iter().any(|e| e.contains("tags")),
+            "side effects should name the storage account's tags: {effects:?} in {f:#}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Class 3: a branch that is not deployed (null config, dead `if` branch)
+
+cases! {
+    c3_if_createobject_null: "c3-if-createobject-null" => |p| {
+        p.assert_reported(1);
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c3_if_string_null: "c3-if-string-null" => |p| {
+        p.assert_reported(1);
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c3_bicep_ternary_null: "c3-bicep-ternary-null" => |p| {
+        p.assert_reported(1);
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c3_if_createobject_false_branch: "c3-if-createobject-false-branch" => |p| {
+        p.assert_reported(1);
+        // Read independently of armfix: with `rot` false the `if` deploys null, whatever its
+        // other branch says, so an edit inside that branch alone is no fix.
+        let config = p.after_at("main.json", &format!("/resources/0{CSI}/config"));
+        let rot = p.after_at("main.json", "/parameters/rot/defaultValue");
+        let still_null = config.as_str().is_some_and(|c| c.starts_with("[if(parameters('rot')"))
+            && rot == false;
+        assert!(
+            p.changed().is_empty() || !still_null,
+            "a fix inside the branch that is not deployed leaves config null:\n{}",
+            diffs(&p.before, &p.after)
+        );
+        p.assert_no_fix_unless_it_passes();
+    }
+    c3x_bicep_safe_deref: "c3x-bicep-safe-deref" => |p| {
+        p.assert_reported(1);
+        p.assert_no_fix_unless_it_passes();
+    }
+    c3x_arm_contains_dead_branch: "c3x-arm-contains-dead-branch" => |p| {
+        p.assert_reported(1);
+        p.assert_unchanged("main.parameters.prod.json");
+        p.assert_no_fix_unless_it_passes();
+    }
+    c3x_bicep_nullable_param: "c3x-bicep-nullable-param" => |p| {
+        p.assert_reported(1);
+        p.assert_no_fix_unless_it_passes();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Class 4: union() merges deeply
+
+cases! {
+    c4_union_deep_keeps_false: "c4-union-deep-keeps-false" => |p| {
+        p.assert_reported(1);
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c4_union_override_ok: "c4-union-override-ok" => |p| {
+        p.assert_nothing_to_do();
+        p.assert_kept("main.json", "/variables/over");
+    }
+    c4x_bicep_union_deep_false: "c4x-bicep-union-deep-false" => |p| {
+        p.assert_reported(1);
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c4x_union_later_wins_true: "c4x-union-later-wins-true" => |p| {
+        p.assert_nothing_to_do();
+        assert_eq!(
+            p.after_at("main.json", "/variables/defaults/addonProfiles/azureKeyvaultSecretsProvider/config/enableSecretRotation"),
+            "false"
+        );
+    }
+    c4x_union_later_false_wins: "c4x-union-later-false-wins" => |p| {
+        p.assert_reported(1);
+        p.assert_kept("main.json", "/variables/base");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Class 5: values the template's own types reject
+
+cases! {
+    c5_ref_allowed_false: "c5-ref-allowed-false" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("main.json", "/parameters/rot/defaultValue"), "false");
+        p.assert_kept("main.json", "/definitions");
+        p.assert_no_fix_unless_it_passes();
+    }
+    c5_bicep_literal_type_case: "c5-bicep-literal-type-case" => |p| {
+        p.assert_reported(1);
+        let after = p.text_after("main.bicep");
+        assert!(!after.contains("param rotation onOff = 'true'"), "'true' is not an onOff:\n{after}");
+        assert!(after.contains("type onOff = 'False' | 'True'"), "type changed:\n{after}");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c5_minlength: "c5-minlength" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("main.json", "/parameters/rot/defaultValue"), "false");
+        assert_eq!(p.after_at("main.json", "/parameters/rot/minLength"), 5);
+        p.assert_no_fix_unless_it_passes();
+    }
+    c5x_bicep_minlength_decorator: "c5x-bicep-minlength-decorator" => |p| {
+        p.assert_reported(1);
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("@minLength(5)\nparam rot string = 'false'"), "default changed:\n{after}");
+        p.assert_no_fix_unless_it_passes();
+    }
+    c5x_arm_bool_param_string: "c5x-arm-bool-param-string" => |p| {
+        p.assert_reported(1);
+        let default = p.after_at("main.json", "/parameters/rot/defaultValue");
+        assert!(default.is_boolean(), "a bool parameter got {default}");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c5x_ref_object_property: "c5x-ref-object-property" => |p| {
+        p.assert_reported(1);
+        p.assert_kept("main.json", "/parameters/cfg");
+        p.assert_kept("main.json", "/definitions");
+        p.assert_no_fix_unless_it_passes();
+    }
+    c5x_bicepparam_bool: "c5x-bicepparam-bool" => |p| {
+        p.assert_reported(1);
+        let dev = p.text_after("main.dev.bicepparam");
+        assert!(dev.contains("param rotation = true\n"), "expected the bool true:\n{dev}");
+        p.assert_unchanged("main.bicep");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Class 6: a module parameter's declared type
+
+cases! {
+    c6_bicep_module_string_param: "c6-bicep-module-string-param" => |p| {
+        p.assert_reported(1);
+        let main = p.text_after("main.bicep");
+        assert!(main.contains("enableSecretRotation: 'true'"), "expected the string 'true':\n{main}");
+        assert!(!main.contains("enableSecretRotation: true"), "BCP036: a bool for a string:\n{main}");
+        p.assert_unchanged("modules/aks.bicep");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c6x_bicep_module_via_param: "c6x-bicep-module-via-param" => |p| {
+        p.assert_reported(1);
+        let main = p.text_after("main.bicep");
+        assert!(!main.contains("param rotation string = true"), "a bool for a string:\n{main}");
+        assert!(!main.contains("enableSecretRotation: true"), "BCP036: a bool for a string:\n{main}");
+        p.assert_unchanged("modules/aks.bicep");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c6x_bicep_module_bool_param: "c6x-bicep-module-bool-param" => |p| {
+        p.assert_reported(1);
+        let main = p.text_after("main.bicep");
+        assert!(main.contains("rotate: true\n"), "expected the bool true:\n{main}");
+        p.assert_unchanged("modules/aks.bicep");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c6x_arm_nested_string_param: "c6x-arm-nested-string-param" => |p| {
+        p.assert_reported(1);
+        assert_eq!(
+            p.after_at("main.json", "/resources/0/properties/parameters/enableSecretRotation/value"),
+            Value::String("true".into())
+        );
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Class 7: constant values (add-on off, or rotation passing)
+
+cases! {
+    c7_enabled_equals_1_2: "c7-enabled-equals-1-2" => |p| { p.assert_nothing_to_do(); }
+    c7_enabled_not_true: "c7-enabled-not-true" => |p| { p.assert_nothing_to_do(); }
+    c7_enabled_and_true_false: "c7-enabled-and-true-false" => |p| { p.assert_nothing_to_do(); }
+    c7_enabled_json_false: "c7-enabled-json-false" => |p| { p.assert_nothing_to_do(); }
+    c7_nested_inner_default_false: "c7-nested-inner-default-false" => |p| { p.assert_nothing_to_do(); }
+    c7_rotation_if_true_true: "c7-rotation-if-true-true" => |p| { p.assert_nothing_to_do(); }
+    c7_rotation_if_true_upper: "c7-rotation-if-true-upper" => |p| { p.assert_nothing_to_do(); }
+    c7_rotation_if_bool_true_string: "c7-rotation-if-bool-true-string" => |p| { p.assert_nothing_to_do(); }
+    c7_object_param_default_true: "c7-object-param-default-true" => |p| { p.assert_nothing_to_do(); }
+    c7_bicep_string_true: "c7-bicep-string-true" => |p| { p.assert_nothing_to_do(); }
+    c7x_enabled_bool_string_false: "c7x-enabled-bool-string-false" => |p| { p.assert_nothing_to_do(); }
+    c7x_enabled_coalesce_false: "c7x-enabled-coalesce-false" => |p| { p.assert_nothing_to_do(); }
+    c7x_bicep_enabled_constant_false: "c7x-bicep-enabled-constant-false" => |p| { p.assert_nothing_to_do(); }
+    c7x_bicep_module_default_off: "c7x-bicep-module-default-off" => |p| { p.assert_nothing_to_do(); }
+    c7x_rotation_concat_true: "c7x-rotation-concat-true" => |p| { p.assert_nothing_to_do(); }
+    c7x_rotation_string_equals: "c7x-rotation-string-equals" => |p| { p.assert_nothing_to_do(); }
+    c7x_bicep_tolower_true: "c7x-bicep-tolower-true" => |p| { p.assert_nothing_to_do(); }
+}
+
+// ---------------------------------------------------------------------------------------
+// Class 8: each finding stands alone
+
+cases! {
+    c8_three_clusters: "c8-three-clusters" => |p| {
+        p.assert_reported(2);
+        assert_eq!(p.after_at("main.json", &rotation("/resources/2")), "true", "aks-c's plain \"false\" must be fixed");
+        assert_eq!(p.after_at("main.json", "/variables/shared"), false);
+        p.assert_kept("main.json", &format!("/resources/1{CSI}"));
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c8x_bicep_three_clusters: "c8x-bicep-three-clusters" => |p| {
+        p.assert_reported(2);
+        let after = p.text_after("main.bicep");
+        assert!(bicep_block(&after, "resource aksC").contains("enableSecretRotation: 'true'"), "aks-c not fixed:\n{after}");
+        assert!(after.contains("var shared = false"), "shared flipped:\n{after}");
+        assert!(bicep_block(&after, "resource aksB").contains("enabled: shared"), "aks-b changed:\n{after}");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    c8x_unknown_plus_plain: "c8x-unknown-plus-plain" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("main.json", &rotation("/resources/1")), "true", "aks-b's plain \"false\" must be fixed");
+        p.assert_kept("main.json", &format!("/resources/0{CSI}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Controls: plain safe fixes still happen
+
+cases! {
+    control_param_default: "control-param-default" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("main.json", "/parameters/rot/defaultValue"), "true");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    control_param_file_dev: "control-param-file-dev" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("main.parameters.dev.json", "/parameters/rot/value"), "true");
+        p.assert_unchanged("main.json");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    control_bicepparam_dev: "control-bicepparam-dev" => |p| {
+        p.assert_reported(1);
+        assert!(p.text_after("main.dev.bicepparam").contains("param rot = 'true'"));
+        p.assert_unchanged("main.bicep");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+    control_plain_false: "control-plain-false" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("azuredeploy.json", &rotation("/resources/0")), "true");
+        p.assert_clean_after();
+        p.assert_all_safe();
+    }
+}
