@@ -28,6 +28,10 @@ pub struct Finding {
     /// (`None` for scripts): ties the finding to the cluster the evaluator deploys.
     #[serde(skip)]
     pub cluster: Option<String>,
+    /// Other clusters the same finding is about (clusters sharing the variable or parameter
+    /// whose one edit fixes them all).
+    #[serde(skip)]
+    pub other_clusters: Vec<String>,
     /// The edits that carry this finding's fix on their own (the file's edits are those of
     /// every finding, merged): what the deploy-time proof tries finding by finding.
     #[serde(skip)]
@@ -125,10 +129,16 @@ impl Finding {
             remedy,
             source,
             cluster: None,
+            other_clusters: Vec::new(),
             edits: Vec::new(),
             applicability: Applicability::Safe,
             side_effects: Vec::new(),
         }
+    }
+
+    /// Whether the finding is about the cluster at pointer `k`.
+    pub(crate) fn is_about(&self, k: &str) -> bool {
+        self.cluster.as_deref() == Some(k) || self.other_clusters.iter().any(|c| c == k)
     }
 
     pub fn is_fixable(&self) -> bool {

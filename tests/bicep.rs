@@ -96,7 +96,8 @@ fn second_run_finds_nothing_to_fix() {
         let (again, refixed) = run(&fixed);
         assert_eq!(again.fixable(), 0, "{name}: {:?}", again.findings);
         assert!(refixed.is_none(), "{name}: a second run changed the text");
-        assert_eq!(again.manual(), analysis.manual(), "{name}");
+        // A fix can settle another cluster once the template is evaluated, never unsettle one.
+        assert!(again.manual() <= analysis.manual(), "{name}");
     }
     assert!(fixed_files >= 10, "only {fixed_files} fixtures were fixed");
 }
@@ -113,7 +114,9 @@ fn tabs_and_crlf_are_kept() {
 
 #[test]
 fn bom_stray_cr_and_missing_final_newline_are_kept() {
-    let original = read("syntax_zoo.bicep");
+    // The add-on on (the fixture turns it on only when `pools` is given), so there is a fix.
+    let original =
+        read("syntax_zoo.bicep").replace("enabled: !empty(pools)", "enabled: empty(pools)");
     let (_, fixed) = run(&original);
     let fixed = fixed.unwrap();
     assert!(fixed.starts_with('\u{feff}'));
@@ -272,7 +275,8 @@ fn corpus_parses_and_fixes_are_stable() {
             let (again, refixed) = run(&fixed);
             assert_eq!(again.fixable(), 0, "{name}");
             assert!(refixed.is_none(), "{name}");
-            assert_eq!(again.manual(), analysis.manual(), "{name}");
+            // A fix can settle another cluster once the template is evaluated, never unsettle one.
+            assert!(again.manual() <= analysis.manual(), "{name}");
         }
         eprintln!(
             "{name}: {} fixable, {} manual review",

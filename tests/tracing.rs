@@ -80,22 +80,27 @@ fn variable_holding_the_addon_profiles_object() {
 }
 
 #[test]
-fn string_variable_used_elsewhere_is_fixed_with_a_note() {
+fn string_variable_used_elsewhere_stays_and_the_cluster_gets_the_literal() {
+    // `rotate` also names a storage account: changing it would rename (replace) that
+    // account at deploy time, so the fix lands in the cluster itself.
     let tmp = temp_copy(&fixture("variable-string"));
     let check = run(tmp.path(), &["check", "."]);
     assert_eq!(check.code, 1);
     assert!(
-        check.stdout.contains("fixed in variable `rotate`"),
-        "{}",
-        check.stdout
-    );
-    assert!(
-        check.stdout.contains("is used in 2 places"),
+        check.stdout.contains(
+            "fixed in the cluster itself, because fixing it at its source also changes \
+             `Microsoft.Storage/storageAccounts` `stfalse` `name` from \"stfalse\" to \"sttrue\""
+        ),
         "{}",
         check.stdout
     );
     let (tmp, _) = run_case("variable-string");
-    assert!(read(tmp.path(), "azuredeploy.json").contains("\"rotate\": \"true\""));
+    let text = read(tmp.path(), "azuredeploy.json");
+    assert!(text.contains("\"rotate\": \"false\""), "{text}");
+    assert!(
+        text.contains("\"enableSecretRotation\": \"true\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -214,9 +219,41 @@ fn untraceable_values_need_manual_review_with_place_and_reason() {
 #[test]
 fn force_literal_overwrites_expressions_on_request() {
     let tmp = temp_copy(&fixture("manual-review"));
+    // Overwriting the loop's computed `config` (an Unknown offline) with a literal object may
+    // drop what the expression computed besides rotation: an unsafe fix, held back by
+    // default.
+    let safe_only = run(
+        tmp.path(),
+        &[
+            "fix",
+            "--dry-run",
+            "--force-literal",
+            "--color",
+            "never",
+            ".",
+        ],
+    );
+    assert!(
+        safe_only.stderr.contains("1 unsafe fix is held back"),
+        "{}",
+        safe_only.stderr
+    );
+    assert!(
+        !safe_only.stdout.contains("addonConfigs"),
+        "{}",
+        safe_only.stdout
+    );
     let r = run(
         tmp.path(),
-        &["fix", "--yes", "--force-literal", "--color", "never", "."],
+        &[
+            "fix",
+            "--yes",
+            "--force-literal",
+            "--unsafe-fixes",
+            "--color",
+            "never",
+            ".",
+        ],
     );
     assert!(
         r.stdout

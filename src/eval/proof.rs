@@ -424,7 +424,23 @@ fn allowed(rb: &Resource, ra: &Resource, d: &Difference) -> bool {
         return false;
     }
     if matches(&d.path, &PATH_NAMES) {
-        return d.after.as_ref().is_some_and(rotation_passes);
+        return d
+            .after
+            .as_ref()
+            .is_some_and(|v| rotation_passes(v) || !v.is_known());
+    }
+    // A value on the way to the rotation setting that is Unknown before and after (computed
+    // by an expression armfix cannot evaluate, which the fix edited): the evaluation cannot
+    // tell what changed inside it, and the language's own verification proves the edit
+    // touches only the rotation setting.
+    if d.path.len() < PATH_NAMES.len()
+        && matches(&d.path, &PATH_NAMES[..d.path.len()])
+        && matches!(
+            (&d.before, &d.after),
+            (Some(Value::Unknown(_)), Some(Value::Unknown(_)))
+        )
+    {
+        return true;
     }
     if matches(&d.path, &PATH_NAMES[..4]) {
         let empty = Object::new();

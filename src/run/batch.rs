@@ -24,7 +24,7 @@ pub(crate) struct Walk {
 /// Discovers and processes every file, then the parameter files that feed the templates.
 pub(crate) fn process_tree(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
     let mut reports = process_all(walk, options)?;
-    link::link_parameter_files(&mut reports);
+    link::link_parameter_files(&mut reports, options.unsafe_fixes);
     link::point_compiled_json_at_bicep(&mut reports);
     Ok(reports)
 }

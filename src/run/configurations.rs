@@ -22,24 +22,29 @@ pub(crate) fn for_template(template: Option<&Path>) -> Vec<Configuration> {
         return out;
     };
     for file in linked_files(template) {
-        let Some(text) = read::read_text(&file) else {
-            continue;
-        };
-        let name = engine::display(&crate::run::discover::Candidate::File(file.clone()));
-        if is_bicepparam(&file) {
-            if let Ok(doc) = bicep::parser::parse(&text) {
-                out.push(crate::eval::bicep::configuration_from_bicepparam(
-                    &name, &doc, &text,
-                ));
-            }
-        } else if let Ok(root) = jsonc::parse(&text) {
-            out.push(crate::eval::arm::configuration_from_parameter_file(
-                &name,
-                &root.to_value(),
-            ));
+        if let Some(c) = read::read_text(&file).and_then(|text| of_file(&file, &text)) {
+            out.push(c);
         }
     }
     out
+}
+
+/// The configuration a parameter file (ARM JSON or `.bicepparam`) gives, named by its path;
+/// `None` when it does not parse.
+pub(crate) fn of_file(file: &Path, text: &str) -> Option<Configuration> {
+    let name = engine::display(&crate::run::discover::Candidate::File(file.to_path_buf()));
+    if is_bicepparam(file) {
+        let doc = bicep::parser::parse(text).ok()?;
+        Some(crate::eval::bicep::configuration_from_bicepparam(
+            &name, &doc, text,
+        ))
+    } else {
+        let root = jsonc::parse(text).ok()?;
+        Some(crate::eval::arm::configuration_from_parameter_file(
+            &name,
+            &root.to_value(),
+        ))
+    }
 }
 
 /// The parameter files in the template's folder that are linked to it.

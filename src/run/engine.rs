@@ -180,9 +180,12 @@ fn process_text_at(
 pub fn process_parameter_file(
     path: &PathBuf,
     demands: &[crate::lang::arm::params::Demand],
+    unsafe_fixes: bool,
 ) -> FileReport {
     process_linked(
         path,
+        demands,
+        unsafe_fixes,
         |text| crate::lang::arm::params::analyze(text, demands),
         |t, a, f| FileKind::Json.verify(t, a, f),
     )
@@ -193,9 +196,12 @@ pub fn process_parameter_file(
 pub fn process_bicepparam_file(
     path: &PathBuf,
     demands: &[crate::lang::arm::params::Demand],
+    unsafe_fixes: bool,
 ) -> FileReport {
     process_linked(
         path,
+        demands,
+        unsafe_fixes,
         |text| crate::lang::bicep::analyze_params(text, demands),
         |t, a, f| crate::lang::bicep::verify_params(t, a, f, demands),
     )
@@ -205,6 +211,8 @@ pub fn process_bicepparam_file(
 /// proves its fix with `verify`.
 fn process_linked(
     path: &PathBuf,
+    demands: &[crate::lang::arm::params::Demand],
+    unsafe_fixes: bool,
     analyze: impl FnOnce(&str) -> Result<Option<Analysis>, SourceError>,
     verify: impl FnOnce(&str, &Analysis, &str) -> Result<(), String>,
 ) -> FileReport {
@@ -212,7 +220,13 @@ fn process_linked(
         Ok(None) => Outcome::Skipped,
         Err(error) => Outcome::Error(error),
         Ok(Some(text)) => match analyze(&text) {
-            Ok(Some(analysis)) => finish(text, analysis, verify),
+            Ok(Some(mut analysis)) => {
+                let mut templates: Vec<PathBuf> =
+                    demands.iter().map(|d| d.template_path.clone()).collect();
+                templates.dedup();
+                prove::prove_parameter_file(path, &text, &mut analysis, &templates, unsafe_fixes);
+                finish(text, analysis, verify)
+            }
             Ok(None) => Outcome::Skipped,
             Err(e) => Outcome::Error(source_error(&text, e)),
         },
@@ -240,12 +254,24 @@ fn finish(
         match checked {
             Ok(t) => Some(t),
             Err(why) => {
-                return Outcome::Error(FileError {
-                    line_col: None,
-                    message: format!(
-                        "internal error: the fix failed verification ({why}); nothing written"
-                    ),
-                })
+                // The fix cannot be proven: nothing is written, and every finding it would
+                // have fixed is left for a human with the reason; the file's other findings
+                // still stand.
+                let reason = format!(
+                    "armfix could not prove its fix ({why}), so it writes nothing; make the \
+                     change by hand"
+                );
+                for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
+                    f.message = format!("{}; {reason}", f.message);
+                    f.remedy = crate::finding::Remedy::ManualReview {
+                        reason: reason.clone(),
+                        expression: String::new(),
+                    };
+                    f.source = None;
+                }
+                analysis.edits.clear();
+                analysis.patch.clear();
+                None
             }
         }
     };

@@ -71,7 +71,7 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
 
 /// Replaces the reports of parameter files that feed a scanned template's rotation setting
 /// with their analysis. Parameter files of templates that were not scanned stay untouched.
-pub(crate) fn link_parameter_files(reports: &mut [FileReport]) {
+pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: bool) {
     let mut wanted: Vec<(usize, Vec<Demand>)> = Vec::new();
     let templates: Vec<(PathBuf, String, Vec<ParamDemand>)> = reports
         .iter()
@@ -109,6 +109,7 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport]) {
                 demands.extend(needs.iter().map(|n| Demand {
                     parameter: n.clone(),
                     template: display.clone(),
+                    template_path: t.clone(),
                 }));
             }
         }
@@ -116,7 +117,12 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport]) {
             wanted.push((i, demands));
         }
     }
-    replace_linked(reports, &wanted, engine::process_parameter_file);
+    replace_linked(
+        reports,
+        &wanted,
+        unsafe_fixes,
+        engine::process_parameter_file,
+    );
 
     // `.bicepparam` files name their template in `using '…'` (relative to their folder).
     // One is analysed when that template was scanned and demands parameters, unless its own
@@ -153,10 +159,11 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport]) {
             .iter()
             .zip(&canonical)
             .filter(|(_, c)| c.as_ref() == Some(&target))
-            .flat_map(|((_, display, needs), _)| {
+            .flat_map(|((t, display, needs), _)| {
                 needs.iter().map(|n| Demand {
                     parameter: n.clone(),
                     template: display.clone(),
+                    template_path: t.clone(),
                 })
             })
             .collect();
@@ -164,7 +171,12 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport]) {
             bicepparams.push((i, demands));
         }
     }
-    replace_linked(reports, &bicepparams, engine::process_bicepparam_file);
+    replace_linked(
+        reports,
+        &bicepparams,
+        unsafe_fixes,
+        engine::process_bicepparam_file,
+    );
 }
 
 /// Processes the linked parameter files (report index and demands) in parallel with
@@ -172,12 +184,13 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport]) {
 fn replace_linked(
     reports: &mut [FileReport],
     linked: &[(usize, Vec<Demand>)],
-    process: fn(&PathBuf, &[Demand]) -> FileReport,
+    unsafe_fixes: bool,
+    process: fn(&PathBuf, &[Demand], bool) -> FileReport,
 ) {
     let done: Vec<(usize, FileReport)> = linked
         .par_iter()
         .filter_map(|(i, demands)| match &reports[*i].candidate {
-            Candidate::File(p) => Some((*i, process(p, demands))),
+            Candidate::File(p) => Some((*i, process(p, demands, unsafe_fixes))),
             Candidate::Stdin => None,
         })
         .collect();

@@ -103,11 +103,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         if !with_defaults && !analysis.parameters.is_empty() {
             continue;
         }
-        if analysis
-            .findings
-            .iter()
-            .any(|f| f.cluster.as_deref() == Some(k))
-        {
+        if analysis.findings.iter().any(|f| f.is_about(k)) {
             continue;
         }
         let span = s.language.locate(s.text, k).unwrap_or((0, 0));
@@ -167,13 +163,21 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             Verdict::Safe | Verdict::Unproven => chosen[i] = Some(group),
             first => {
                 if let Some(alt) = literal_candidate(s, &before, target.as_deref(), &clusters) {
+                    let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
                     let f = &mut analysis.findings[i];
+                    let rule_part = rule_part(&f.message);
                     f.message = format!(
-                        "{}; fixed in the cluster itself, because {}",
-                        f.message.split("; fixed").next().unwrap_or(&f.message),
+                        "{rule_part}; fixed in the cluster itself, because {}",
                         why_not(&first)
                     );
                     f.source = Some(FixSource::Value);
+                    let e = &alt[0];
+                    (f.line, f.column) = lines.line_col(s.text, e.start);
+                    (f.start, f.end) = (e.start, e.end);
+                    if let Some(k) = &target {
+                        f.pointer =
+                            format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
+                    }
                     chosen[i] = Some(alt);
                     continue;
                 }
@@ -207,36 +211,47 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         }
     }
 
-    // The fixes that will be applied, combined one by one, each combination proven again.
+    // The fixes that will be applied, combined one by one, each combination proven again:
+    // it may change nothing the fixes taken so far did not already change.
     let mut combined: Vec<Edit> = Vec::new();
-    for (i, group) in chosen.iter().enumerate() {
-        let Some(group) = group else { continue };
+    let mut accepted: Vec<String> = Vec::new();
+    for (i, group) in chosen.iter_mut().enumerate() {
+        let Some(edits) = group else { continue };
         let f = &analysis.findings[i];
         if f.applicability == Applicability::Unsafe && !s.unsafe_fixes {
             continue;
         }
         let mut next = combined.clone();
-        for e in group {
+        for e in edits.iter() {
             if !next.contains(e) {
                 next.push(e.clone());
             }
         }
-        let ok = edit::apply(s.text, &next).is_ok()
-            && (f.applicability == Applicability::Unsafe
-                || combined.is_empty()
-                || matches!(
-                    verdict(s, &before, &next, f.cluster.as_deref(), &clusters),
-                    Verdict::Safe | Verdict::Unproven
-                ));
-        if ok {
+        let fits = edit::apply(s.text, &next).is_ok()
+            && (combined.is_empty()
+                || match verdict(s, &before, &next, f.cluster.as_deref(), &clusters) {
+                    Verdict::Safe | Verdict::Unproven => true,
+                    Verdict::Unsafe(effects) => effects
+                        .iter()
+                        .all(|e| accepted.contains(e) || f.side_effects.contains(e)),
+                    Verdict::Ineffective(_) => false,
+                });
+        if fits {
             combined = next;
+            accepted.extend(f.side_effects.iter().cloned());
         } else {
             let f = &mut analysis.findings[i];
-            f.applicability = Applicability::Unsafe;
-            f.message = format!(
-                "{} [unsafe fix: it interacts with another fix in this file; apply it alone]",
-                f.message
-            );
+            let reason = "its fix changes more than rotation when applied with this file's \
+                          other fixes; apply it on its own, then run armfix again"
+                .to_string();
+            f.message =
+                crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain);
+            f.remedy = Remedy::ManualReview {
+                reason,
+                expression: String::new(),
+            };
+            f.source = None;
+            *group = None;
         }
     }
     let applied: Vec<bool> = analysis
@@ -265,6 +280,90 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         return;
     }
     set_edits(s, analysis, combined, &all_edits);
+}
+
+/// Proves the fixes of a parameter file for the templates it feeds: each template is
+/// evaluated with the file as it is and as fixed. A file with which no cluster of those
+/// templates fails needs no fix (its findings go: in that environment the add-on is off, or
+/// the cluster not deployed); a fix that changes anything but rotation is unsafe.
+pub(crate) fn prove_parameter_file(
+    file: &Path,
+    text: &str,
+    analysis: &mut Analysis,
+    templates: &[std::path::PathBuf],
+    unsafe_fixes: bool,
+) {
+    if analysis.fixable() == 0 {
+        return;
+    }
+    let Some(config) = crate::run::configurations::of_file(file, text) else {
+        return;
+    };
+    let fixed = edit::apply(text, &analysis.edits).ok();
+    let after_config = fixed
+        .as_deref()
+        .and_then(|t| crate::run::configurations::of_file(file, t));
+    let mut needed = false;
+    let mut effects: Vec<String> = Vec::new();
+    let mut judged = false;
+    for t in templates {
+        let Some(kind) = crate::lang::FileKind::of(t) else {
+            continue;
+        };
+        let Some(ttext) = crate::run::read::read_text(t) else {
+            continue;
+        };
+        let language = kind.language();
+        let Some(before) = language.evaluate(&ttext, &config, Some(t)) else {
+            continue;
+        };
+        judged = true;
+        let fails = before
+            .resources
+            .iter()
+            .any(|r| matches!(judge(r), Judgement::Fail { .. } | Judgement::Unknown { .. }));
+        if !fails {
+            continue;
+        }
+        needed = true;
+        let Some(after) = after_config
+            .as_ref()
+            .and_then(|c| language.evaluate(&ttext, c, Some(t)))
+        else {
+            continue;
+        };
+        for e in eval::classify(&before, &after).side_effects {
+            if !effects.contains(&e) {
+                effects.push(e);
+            }
+        }
+    }
+    if !judged {
+        return;
+    }
+    let planned = analysis.fixable();
+    analysis.unsafe_applied = unsafe_fixes;
+    if !needed {
+        // Nothing fails with this file: its findings were read off the source alone.
+        analysis.findings.retain(|f| !f.is_fixable());
+        analysis.edits.clear();
+        analysis.patch.clear();
+        analysis.held_back = planned;
+        return;
+    }
+    if effects.is_empty() {
+        return;
+    }
+    for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
+        f.applicability = Applicability::Unsafe;
+        f.message = format!("{} [unsafe fix: {}]", f.message, effects_clause(&effects));
+        f.side_effects = effects.clone();
+    }
+    if !unsafe_fixes {
+        analysis.edits.clear();
+        analysis.patch.clear();
+        analysis.held_back = planned;
+    }
 }
 
 /// The fixes of a file whose edits cannot be told apart per finding, proven together: safe,
@@ -483,13 +582,29 @@ fn describe_fails(fails: &[(String, String)], configurations: usize) -> String {
     parts.join("; ")
 }
 
-/// The first side effect, and how many more there are.
+/// The first side effect, and how many more there are. A side effect of one configuration
+/// (`with dev.json: also …`) reads `also … (with dev.json)`.
 fn effects_clause(effects: &[String]) -> String {
     let first = effects.first().map_or("", String::as_str);
+    let first = match first.strip_prefix("with ").and_then(|r| r.split_once(": ")) {
+        Some((config, rest)) => format!("{rest} (with {config})"),
+        None => first.to_string(),
+    };
     match effects.len() {
-        0 | 1 => first.to_string(),
+        0 | 1 => first,
         n => format!("{first}, and {} more", n - 1),
     }
+}
+
+/// A finding's message without the note on where its fix lands (`; fixed in …`,
+/// ` (fixed at …)`): what the rule says of the cluster.
+fn rule_part(message: &str) -> &str {
+    let cut = [message.find("; fixed"), message.find(" (fixed")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(message.len());
+    &message[..cut]
 }
 
 fn why_not(v: &Verdict) -> String {

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 pub struct Demand {
     pub parameter: ParamDemand,
     pub template: String,
+    /// Where the template is, so its deployment can be evaluated with the parameter file.
+    pub template_path: PathBuf,
 }
 
 /// True when `file` is named like a parameter file of `template`: `STEM.parameters.json`
@@ -166,6 +168,7 @@ mod tests {
                 boolean,
             },
             template: "azuredeploy.json".into(),
+            template_path: "azuredeploy.json".into(),
         }
     }
 

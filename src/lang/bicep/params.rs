@@ -294,6 +294,7 @@ mod tests {
                 boolean,
             },
             template: "main.bicep".into(),
+            template_path: "main.bicep".into(),
         }
     }
 

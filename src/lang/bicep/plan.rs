@@ -48,9 +48,17 @@ pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
     p.analysis
         .findings
         .sort_by(|a, b| (a.start, a.end, &a.message).cmp(&(b.start, b.end, &b.message)));
-    p.analysis
-        .findings
-        .dedup_by(|a, b| (a.start, a.end, &a.message) == (b.start, b.end, &b.message));
+    p.analysis.findings.dedup_by(|a, b| {
+        let same = (a.start, a.end, &a.message) == (b.start, b.end, &b.message);
+        if same {
+            if let Some(k) = a.cluster.take() {
+                if b.cluster.as_ref() != Some(&k) && !b.other_clusters.contains(&k) {
+                    b.other_clusters.push(k);
+                }
+            }
+        }
+        same
+    });
     Ok(p.analysis)
 }
 
