@@ -43,7 +43,7 @@ pub(super) fn run(settings: &Settings) -> Result<i32> {
             eprintln!("{}", present::check_summary(&totals));
         }
     }
-    let code = exit_code(&totals, totals.fixable + totals.manual);
+    let code = exit_code(&totals, totals.fixable + totals.manual + totals.held);
     summary_md(
         &reports,
         &writes,

@@ -64,6 +64,18 @@ pub trait Language: Sync {
     fn literal_rotation(&self, _text: &str, _pointer: &str) -> Option<crate::edit::Edit> {
         None
     }
+    /// The edit that overwrites the add-on's `config` at `pointer` (an expression or null,
+    /// never an object) with a literal object holding only the rotation setting.
+    fn literal_config(&self, _text: &str, _pointer: &str) -> Option<crate::edit::Edit> {
+        None
+    }
+    /// Places in the file where a literal could be what makes a cluster fail, each with the
+    /// edit that turns it true and where it is: parameter defaults that are `false` or
+    /// `'false'`, and `enableSecretRotation` members set to one of those. The deploy-time
+    /// proof tries them one at a time when the source reading found no fix.
+    fn candidates(&self, _text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        Vec::new()
+    }
 }
 
 /// The kinds of file armfix understands: the registry of languages.

@@ -261,7 +261,13 @@ fn finish(
                     "armfix could not prove its fix ({why}), so it writes nothing; make the \
                      change by hand"
                 );
-                for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
+                let unsafe_applied = analysis.unsafe_applied;
+                let applied = |f: &crate::finding::Finding| {
+                    f.is_fixable()
+                        && (unsafe_applied
+                            || f.applicability == crate::finding::Applicability::Safe)
+                };
+                for f in analysis.findings.iter_mut().filter(|f| applied(f)) {
                     f.message = format!("{}; {reason}", f.message);
                     f.remedy = crate::finding::Remedy::ManualReview {
                         reason: reason.clone(),

@@ -74,6 +74,13 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     analysis.unsafe_applied = s.unsafe_fixes;
     let planned = analysis.fixable();
     let all_edits = analysis.edits.clone();
+    // Every edit the planner tied to a finding, to tell whether the fixes stand as planned.
+    let mut planned_own: Vec<Edit> = Vec::new();
+    for e in analysis.findings.iter().flat_map(|f| &f.edits) {
+        if !planned_own.contains(e) {
+            planned_own.push(e.clone());
+        }
+    }
     let clusters = analysis.clusters.clone();
     let states: Vec<State> = clusters
         .iter()
@@ -106,28 +113,61 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         if analysis.findings.iter().any(|f| f.is_about(k)) {
             continue;
         }
-        let span = s.language.locate(s.text, k).unwrap_or((0, 0));
         let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
-        let reason = format!(
-            "cluster {} fails once the template is evaluated ({}); armfix cannot tell from the \
-             source which value to change, so set `{ROTATION}` to true where it is computed",
+        let what = format!(
+            "cluster {} fails once the template is evaluated ({})",
             cluster_name(k, &before),
             describe_fails(fails, s.configurations.len())
         );
-        let message =
-            crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain);
-        let mut f = Finding::placed(
-            lines,
-            s.text,
-            span,
-            k.clone(),
-            message,
-            Remedy::ManualReview {
-                reason,
-                expression: String::new(),
-            },
-            None,
-        );
+        let mut f = match search(s, &before, k, &clusters, &[]) {
+            Some((edits, source)) => {
+                let e = &edits[0];
+                let message = match &source {
+                    FixSource::Value => format!("{what}; fixed in the cluster"),
+                    other => format!("{what}; fixed {}", other.describe()),
+                };
+                let at = s
+                    .language
+                    .shape(s.text)
+                    .and_then(|shape| pointer_of(&shape, s, e))
+                    .unwrap_or_else(|| k.clone());
+                let mut f = Finding::placed(
+                    lines,
+                    s.text,
+                    (e.start, e.end),
+                    at,
+                    message,
+                    Remedy::Fix,
+                    Some(source),
+                );
+                f.edits = edits;
+                f
+            }
+            None => {
+                let span = s.language.locate(s.text, k).unwrap_or((0, 0));
+                let reason = format!(
+                    "{what}; armfix found no change it can prove safe, so set `{ROTATION}` to \
+                     true where it is computed"
+                );
+                let message = crate::finding::manual_review_message(
+                    &reason,
+                    "",
+                    crate::finding::Quote::Plain,
+                );
+                Finding::placed(
+                    lines,
+                    s.text,
+                    span,
+                    k.clone(),
+                    message,
+                    Remedy::ManualReview {
+                        reason,
+                        expression: String::new(),
+                    },
+                    None,
+                )
+            }
+        };
         f.cluster = Some(k.clone());
         analysis.findings.push(f);
     }
@@ -162,22 +202,31 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         match verdict(s, &before, &group, target.as_deref(), &clusters) {
             Verdict::Safe | Verdict::Unproven => chosen[i] = Some(group),
             first => {
-                if let Some(alt) = literal_candidate(s, &before, target.as_deref(), &clusters) {
+                let alt = literal_candidate(s, &before, target.as_deref(), &clusters)
+                    .map(|e| (e, FixSource::Value))
+                    .or_else(|| {
+                        let k = target.as_deref()?;
+                        search(s, &before, k, &clusters, &group)
+                    });
+                if let Some((alt, source)) = alt {
                     let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
                     let f = &mut analysis.findings[i];
                     let rule_part = rule_part(&f.message);
-                    f.message = format!(
-                        "{rule_part}; fixed in the cluster itself, because {}",
-                        why_not(&first)
-                    );
-                    f.source = Some(FixSource::Value);
+                    let place = match &source {
+                        FixSource::Value => "in the cluster itself".to_string(),
+                        other => other.describe(),
+                    };
+                    f.message = format!("{rule_part}; fixed {place}, because {}", why_not(&first));
+                    f.source = Some(source);
                     let e = &alt[0];
                     (f.line, f.column) = lines.line_col(s.text, e.start);
                     (f.start, f.end) = (e.start, e.end);
-                    if let Some(k) = &target {
-                        f.pointer =
-                            format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
-                    }
+                    f.pointer = s
+                        .language
+                        .shape(s.text)
+                        .and_then(|shape| pointer_of(&shape, s, e))
+                        .unwrap_or_else(|| f.pointer.clone());
+                    f.edits = alt.clone();
                     chosen[i] = Some(alt);
                     continue;
                 }
@@ -268,12 +317,10 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .collect();
     let count = applied.iter().filter(|a| **a).count();
     analysis.held_back = planned.saturating_sub(count);
-    let untouched = count == planned
-        && analysis
-            .findings
-            .iter()
-            .zip(&chosen)
-            .all(|(f, c)| !f.is_fixable() || c.as_ref() == Some(&f.edits));
+    let same_set = |a: &[Edit], b: &[Edit]| {
+        a.len() == b.len() && a.iter().all(|e| b.contains(e)) && b.iter().all(|e| a.contains(e))
+    };
+    let untouched = count == planned && same_set(&combined, &planned_own);
     if untouched {
         // Every planned fix holds as planned: the planner's edits and patch stand (they
         // merge edits inside one expression that the findings' own edits keep apart).
@@ -532,6 +579,53 @@ fn literal_candidate(
     let at = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
     let edits = vec![s.language.literal_rotation(s.text, &at)?];
     (verdict(s, before, &edits, Some(k), clusters) == Verdict::Safe).then_some(edits)
+}
+
+/// The JSON pointer of the value edit `e` changes, in the file's ARM shape: the first
+/// operation of the patch it makes.
+fn pointer_of(shape: &serde_json::Value, s: &Subject, e: &Edit) -> Option<String> {
+    let fixed = edit::apply(s.text, std::slice::from_ref(e)).ok()?;
+    let after = s.language.shape(&fixed)?;
+    let patch = json_patch::diff(shape, &after);
+    patch.0.first().map(|op| op.path().to_string())
+}
+
+/// The most candidate places [`search`] tries for one cluster: each costs an evaluation of
+/// every configuration.
+const MAX_CANDIDATES: usize = 64;
+
+/// Looks for a safe fix of cluster `k` when the source reading found none (or only an
+/// unsafe or ineffective one): each false literal that could feed it (a parameter default, an
+/// `enableSecretRotation` member), then the cluster's own rotation value, then its `config`,
+/// each proven on its own; the first safe one wins. `skip`: a fix already tried.
+fn search(
+    s: &Subject,
+    before: &[Deployment],
+    k: &str,
+    clusters: &[String],
+    skip: &[Edit],
+) -> Option<(Vec<Edit>, FixSource)> {
+    let rotation = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
+    let config = format!("{k}/properties/addonProfiles/{ADDON}/config");
+    let at_cluster = [
+        s.language.literal_rotation(s.text, &rotation),
+        s.language.literal_config(s.text, &config),
+    ];
+    s.language
+        .candidates(s.text)
+        .into_iter()
+        .take(MAX_CANDIDATES)
+        .chain(
+            at_cluster
+                .into_iter()
+                .flatten()
+                .map(|e| (e, FixSource::Value)),
+        )
+        .filter(|(e, _)| !skip.contains(e))
+        .find(|(e, _)| {
+            verdict(s, before, std::slice::from_ref(e), Some(k), clusters) == Verdict::Safe
+        })
+        .map(|(e, source)| (vec![e], source))
 }
 
 /// A module call that deploys a cluster the evaluator cannot see (a registry module): its

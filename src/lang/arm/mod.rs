@@ -67,6 +67,48 @@ impl Language for Arm {
             )),
         }
     }
+
+    fn literal_config(&self, text: &str, pointer: &str) -> Option<crate::edit::Edit> {
+        let root = jsonc::parse(text).ok()?;
+        let node = find(&root, pointer)?;
+        match node.kind {
+            jsonc::Kind::Null | jsonc::Kind::String(_) => Some(crate::edit::Edit::replace(
+                node.span.start,
+                node.span.end,
+                "{ \"enableSecretRotation\": \"true\" }",
+            )),
+            _ => None,
+        }
+    }
+
+    fn candidates(&self, text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        let Ok(root) = jsonc::parse(text) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let turned = |n: &jsonc::Node| match &n.kind {
+            jsonc::Kind::Bool(false) => Some("true"),
+            jsonc::Kind::String(s) if s.eq_ignore_ascii_case("false") => Some("\"true\""),
+            _ => None,
+        };
+        if let Some(params) = find(&root, "/parameters").and_then(|p| p.members()) {
+            for m in params {
+                let Some(default) = find(&m.value, "/defaultValue") else {
+                    continue;
+                };
+                if let Some(t) = turned(default) {
+                    out.push((
+                        crate::edit::Edit::replace(default.span.start, default.span.end, t),
+                        crate::finding::FixSource::ParameterDefault {
+                            name: m.key.to_string(),
+                        },
+                    ));
+                }
+            }
+        }
+        rotation_members(&root, &mut Vec::new(), &mut out, &turned);
+        out
+    }
 }
 
 /// The node at JSON pointer `pointer`, keys compared ignoring ASCII case (the last of
@@ -88,4 +130,51 @@ fn find<'n, 'a>(root: &'n jsonc::Node<'a>, pointer: &str) -> Option<&'n jsonc::N
         };
     }
     Some(node)
+}
+
+/// Every `enableSecretRotation` member set to a false literal, anywhere in the document,
+/// with where it is (in a variable, a parameter's default, or a resource).
+fn rotation_members<'a>(
+    node: &jsonc::Node<'a>,
+    path: &mut Vec<String>,
+    out: &mut Vec<(crate::edit::Edit, crate::finding::FixSource)>,
+    turned: &dyn Fn(&jsonc::Node) -> Option<&'static str>,
+) {
+    if path.len() > jsonc::MAX_DEPTH {
+        return;
+    }
+    match &node.kind {
+        jsonc::Kind::Object(members) => {
+            for m in members {
+                if m.key.eq_ignore_ascii_case(crate::rule::ROTATION) {
+                    if let Some(t) = turned(&m.value) {
+                        let source = match path.as_slice() {
+                            [v, name, ..] if v.eq_ignore_ascii_case("variables") => {
+                                crate::finding::FixSource::Variable { name: name.clone() }
+                            }
+                            [p, name, ..] if p.eq_ignore_ascii_case("parameters") => {
+                                crate::finding::FixSource::ParameterDefault { name: name.clone() }
+                            }
+                            _ => crate::finding::FixSource::Value,
+                        };
+                        out.push((
+                            crate::edit::Edit::replace(m.value.span.start, m.value.span.end, t),
+                            source,
+                        ));
+                    }
+                }
+                path.push(m.key.to_string());
+                rotation_members(&m.value, path, out, turned);
+                path.pop();
+            }
+        }
+        jsonc::Kind::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(i.to_string());
+                rotation_members(item, path, out, turned);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
 }

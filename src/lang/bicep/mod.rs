@@ -128,6 +128,86 @@ impl Language for Bicep {
         }
         Some(crate::edit::Edit::replace(start, end, "'true'"))
     }
+
+    fn literal_config(&self, text: &str, pointer: &str) -> Option<crate::edit::Edit> {
+        let doc = parser::parse(text).ok()?;
+        let (start, end) = self.locate(text, pointer)?;
+        let id = doc
+            .nodes
+            .iter()
+            .position(|n| n.span.start == start && n.span.end == end)?;
+        if matches!(
+            doc.node(id).kind,
+            ast::Kind::Object(_) | ast::Kind::Array(_)
+        ) {
+            return None;
+        }
+        Some(crate::edit::Edit::replace(
+            start,
+            end,
+            "{ enableSecretRotation: 'true' }",
+        ))
+    }
+
+    fn candidates(&self, text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        use crate::finding::FixSource;
+        let Ok(doc) = parser::parse(text) else {
+            return Vec::new();
+        };
+        let turned = |id: ast::NodeId| match &doc.node(id).kind {
+            ast::Kind::Bool(false) => Some("true"),
+            ast::Kind::Str(s) if s.eq_ignore_ascii_case("false") => Some("'true'"),
+            _ => None,
+        };
+        let edit = |id: ast::NodeId, t: &str| {
+            let span = doc.node(id).span;
+            crate::edit::Edit::replace(span.start, span.end, t)
+        };
+        let mut out = Vec::new();
+        for p in &doc.params {
+            if let Some(t) = p.default.and_then(turned) {
+                let source = FixSource::ParameterDefault {
+                    name: p.name.clone(),
+                };
+                out.push((edit(p.default.expect("has a default"), t), source));
+            }
+        }
+        let within = |id: ast::NodeId, outer: ast::NodeId| {
+            let (a, b) = (doc.node(id).span, doc.node(outer).span);
+            b.start <= a.start && a.end <= b.end
+        };
+        for node in &doc.nodes {
+            let ast::Kind::Object(o) = &node.kind else {
+                continue;
+            };
+            for m in &o.members {
+                let rotation = m
+                    .key
+                    .as_deref()
+                    .is_some_and(|k| k.eq_ignore_ascii_case(crate::rule::ROTATION));
+                let Some(t) = turned(m.value).filter(|_| rotation) else {
+                    continue;
+                };
+                let source = if let Some(v) = doc.vars.iter().find(|v| within(m.value, v.value)) {
+                    FixSource::Variable {
+                        name: v.name.clone(),
+                    }
+                } else if let Some(p) = doc
+                    .params
+                    .iter()
+                    .find(|p| p.default.is_some_and(|d| within(m.value, d)))
+                {
+                    FixSource::ParameterDefault {
+                        name: p.name.clone(),
+                    }
+                } else {
+                    FixSource::Value
+                };
+                out.push((edit(m.value, t), source));
+            }
+        }
+        out
+    }
 }
 
 /// The value at `path` (keys ignoring ASCII case) inside a resource's body.
