@@ -663,22 +663,6 @@ impl Lambda<'_, '_> {
     }
 }
 
-/// A JSON value as written, not evaluated (deeper than [`MAX_DEPTH`]: an Unknown).
-fn literal(j: &J, depth: usize) -> Value {
-    if depth > MAX_DEPTH {
-        return too_deep();
-    }
-    match j {
-        J::Array(a) => Value::Array(a.iter().map(|v| literal(v, depth + 1)).collect()),
-        J::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), literal(v, depth + 1)))
-                .collect(),
-        ),
-        j => Value::from_json(j),
-    }
-}
-
 /// Whether `copy` inside an object is the property-loop form: an array of objects, each with
 /// a `name` and an `input`.
 fn is_property_copy(v: &J) -> bool {
@@ -909,8 +893,9 @@ fn one_resource(
             .map(|t| (pk, t))
     });
     let expanded = is_deployment && inline.is_some();
-    // The body; an expanded deployment's inline template is kept as written (its evaluated
-    // content is in the deployment's resources and outputs).
+    // The body; an expanded deployment's inline template is left out, as `null` (its
+    // evaluated content is in the deployment's resources and outputs, and a copy of a large
+    // template in every evaluation would cost more than the whole evaluation).
     let body = match (expanded, r) {
         (true, J::Object(m)) => {
             let mut o = Object::new();
@@ -921,7 +906,7 @@ fn one_resource(
                             pm.iter()
                                 .map(|(pk, pv)| {
                                     let pv = if pk.eq_ignore_ascii_case("template") {
-                                        literal(pv, depth + 1)
+                                        Value::Null
                                     } else {
                                         scope.value(pv, ctx, depth + 1)
                                     };

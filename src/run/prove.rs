@@ -193,6 +193,51 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             }
         })
         .collect();
+    // The usual case first, in one evaluation: every fix together changes nothing but
+    // rotation and each of their clusters passes (or cannot be decided) with the defaults.
+    let mut together: Vec<Edit> = Vec::new();
+    for e in groups.iter().flatten() {
+        if !together.contains(e) {
+            together.push(e.clone());
+        }
+    }
+    let nothing_dropped =
+        together.len() == planned_own.len() && together.iter().all(|e| planned_own.contains(e));
+    let whole = if nothing_dropped {
+        all_edits.clone()
+    } else {
+        together.clone()
+    };
+    let after = edit::apply(s.text, &whole)
+        .ok()
+        .filter(|_| !whole.is_empty())
+        .and_then(|t| evaluate_all(s, &t));
+    if let Some(after) =
+        after.filter(|after| verdict_with(s, &before, after, None, &clusters) == Verdict::Safe)
+    {
+        let effective = Some(after).is_some_and(|after| {
+            analysis
+                .findings
+                .iter()
+                .filter(|f| f.is_fixable())
+                .all(|f| {
+                    f.cluster.iter().chain(&f.other_clusters).all(|k| {
+                        !matches!(
+                            state(k, &after[..1], &s.configurations[..1]),
+                            State::Fail(_)
+                        )
+                    })
+                })
+        });
+        if effective {
+            let count = analysis.fixable();
+            analysis.held_back = planned.saturating_sub(count);
+            if !nothing_dropped || count != planned {
+                set_edits(s, analysis, together, &all_edits);
+            }
+            return;
+        }
+    }
     let mut chosen: Vec<Option<Vec<Edit>>> = vec![None; analysis.findings.len()];
     for (i, group) in groups.into_iter().enumerate() {
         if !analysis.findings[i].is_fixable() {
@@ -539,18 +584,39 @@ fn verdict(
     let Some(after) = evaluate_all(s, &fixed) else {
         return Verdict::Unproven;
     };
-    let before: Vec<Deployment> = before
-        .iter()
-        .map(|d| without_module_rotation(d, clusters))
-        .collect();
-    let after: Vec<Deployment> = after
-        .iter()
-        .map(|d| without_module_rotation(d, clusters))
-        .collect();
+    verdict_with(s, before, &after, target, clusters)
+}
+
+/// [`verdict`] on deployments already evaluated after the edits.
+fn verdict_with(
+    s: &Subject,
+    before: &[Deployment],
+    after: &[Deployment],
+    target: Option<&str>,
+    clusters: &[String],
+) -> Verdict {
+    let proxies = |ds: &[Deployment]| {
+        ds.iter()
+            .any(|d| d.resources.iter().any(|r| is_module_proxy(r, clusters)))
+    };
+    let (stripped_before, stripped_after);
+    let (before, after) = if proxies(before) || proxies(after) {
+        stripped_before = before
+            .iter()
+            .map(|d| without_module_rotation(d, clusters))
+            .collect::<Vec<_>>();
+        stripped_after = after
+            .iter()
+            .map(|d| without_module_rotation(d, clusters))
+            .collect::<Vec<_>>();
+        (&stripped_before[..], &stripped_after[..])
+    } else {
+        (before, after)
+    };
     let pairs: Vec<(&str, &Deployment, &Deployment)> = s
         .configurations
         .iter()
-        .zip(before.iter().zip(&after))
+        .zip(before.iter().zip(after))
         .map(|(c, (b, a))| (c.name.as_str(), b, a))
         .collect();
     let proof = eval::classify_all(&pairs);
@@ -623,9 +689,23 @@ fn search(
         )
         .filter(|(e, _)| !skip.contains(e))
         .find(|(e, _)| {
-            verdict(s, before, std::slice::from_ref(e), Some(k), clusters) == Verdict::Safe
+            let edits = std::slice::from_ref(e);
+            // A guess must make the cluster pass once evaluated, not merely stop failing.
+            verdict(s, before, edits, Some(k), clusters) == Verdict::Safe
+                && edit::apply(s.text, edits)
+                    .ok()
+                    .and_then(|t| evaluate_all(s, &t))
+                    .is_some_and(|after| {
+                        state(k, &after[..1], &s.configurations[..1]) == State::Pass
+                    })
         })
         .map(|(e, source)| (vec![e], source))
+}
+
+/// Whether `r` is a module call the planner took for a cluster, whose template the evaluator
+/// does not have.
+fn is_module_proxy(r: &Resource, clusters: &[String]) -> bool {
+    !r.expanded && r.origin.len() == 2 && clusters.contains(&pointer(&r.origin))
 }
 
 /// A module call that deploys a cluster the evaluator cannot see (a registry module): its
@@ -633,7 +713,7 @@ fn search(
 fn without_module_rotation(d: &Deployment, clusters: &[String]) -> Deployment {
     let mut d = d.clone();
     for r in &mut d.resources {
-        if r.expanded || !clusters.contains(&pointer(&r.origin)) {
+        if !is_module_proxy(r, clusters) {
             continue;
         }
         if let Some(Value::Object(params)) = r
