@@ -33,6 +33,50 @@ pub fn finding_line(path: &str, f: &Finding) -> String {
     format!("{path}:{}:{}: {}: {}", f.line, f.column, f.rule, f.message)
 }
 
+/// A side effect as a clause after "unsafe fix: ": `also changes …` becomes `it also
+/// changes …`, and `with cfg.json: also …` becomes `with cfg.json, it also …`.
+pub fn side_effect_clause(effect: &str) -> String {
+    if let Some(rest) = effect.strip_prefix("also ") {
+        return format!("it also {rest}");
+    }
+    if effect.starts_with("with ") {
+        if let Some((config, rest)) = effect.split_once(": also ") {
+            return format!("{config}, it also {rest}");
+        }
+    }
+    effect.to_string()
+}
+
+/// What a finding's fix also changes at deploy time, one clause a line, each as
+/// `unsafe fix: it also …` (or `side effect: …` for a manual review that a side effect
+/// made); empty when it has none.
+pub fn side_effect_notes(f: &Finding) -> Vec<String> {
+    let label = if f.is_fixable() {
+        "unsafe fix"
+    } else {
+        "side effect of the fix"
+    };
+    f.side_effects
+        .iter()
+        .map(|e| format!("{label}: {}", side_effect_clause(e)))
+        .collect()
+}
+
+/// A finding's line, then its side effects under it, indented as Bicep's `at` lines are:
+/// `    unsafe fix: it also changes …`, one a line. Every line ends with a newline.
+pub fn finding_block(path: &str, f: &Finding) -> String {
+    let mut out = finding_line(path, f);
+    out.push('\n');
+    for note in side_effect_notes(f) {
+        out += &format!("    {note}\n");
+    }
+    out
+}
+
+/// The note under an unsafe fix that `fix` holds back: how to apply it.
+pub const HELD_BACK_NOTE: &str =
+    "    held back: review it, then apply it with `armfix fix --unsafe-fixes`";
+
 /// `path:line:col: message`, or `path: message` without a place.
 pub fn error_line(path: &str, e: &FileError) -> String {
     match e.line_col {
