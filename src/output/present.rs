@@ -402,6 +402,38 @@ mod tests {
     }
 
     #[test]
+    fn side_effects_read_as_clauses_under_the_finding() {
+        assert_eq!(side_effect_clause("also changes x"), "it also changes x");
+        assert_eq!(
+            side_effect_clause("with dev.json: also turns the add-on on in `a`"),
+            "with dev.json, it also turns the add-on on in `a`"
+        );
+        assert_eq!(side_effect_clause("something else"), "something else");
+        let text = "{\n  \"a\": \"false\"\n}\n";
+        let index = crate::location::LineIndex::new(text);
+        let mut f = Finding::placed(
+            &index,
+            text,
+            (9, 16),
+            "/a".into(),
+            "m".into(),
+            crate::finding::Remedy::Fix,
+            None,
+        );
+        assert_eq!(
+            finding_block("x.json", &f),
+            "x.json:2:8: Azure.AKS.SecretStoreRotation: m\n"
+        );
+        f.applicability = crate::finding::Applicability::Unsafe;
+        f.side_effects = vec!["also changes y".into(), "also deploys z".into()];
+        assert_eq!(
+            finding_block("x.json", &f),
+            "x.json:2:8: Azure.AKS.SecretStoreRotation: m\n    unsafe fix: it also changes \
+             y\n    unsafe fix: it also deploys z\n"
+        );
+    }
+
+    #[test]
     fn colour_stays_inside_the_line() {
         assert_eq!(Paint(true).wrap("31", "-x\r\n"), "\x1b[31m-x\x1b[0m\r\n");
     }
