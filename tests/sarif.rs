@@ -215,7 +215,7 @@ fn sarif_has_the_fields_code_scanning_requires() {
     );
     let artifacts = run0["artifacts"].as_array().unwrap();
     let results = run0["results"].as_array().unwrap();
-    assert_eq!(results.len(), 6);
+    assert_eq!(results.len(), 8);
     let mut with_fixes = Vec::new();
     for r in results {
         assert_eq!(r["ruleId"], "Azure.AKS.SecretStoreRotation");
@@ -239,11 +239,21 @@ fn sarif_has_the_fields_code_scanning_requires() {
         ] {
             assert!(region[k].as_u64().is_some(), "{k} in {region}");
         }
+        if r["properties"]["heldBack"] == true {
+            assert!(r.get("fixes").is_none(), "an unsafe fix held back has no fixes");
+            assert_eq!(r["properties"]["applicability"], "unsafe");
+            assert_eq!(r["properties"]["sideEffects"].as_array().unwrap().len(), 2);
+            let text = r["message"]["text"].as_str().unwrap();
+            assert!(text.contains("The fix is unsafe, so it is held back"), "{text}");
+            assert!(text.contains("`properties.allowSharedKeyAccess`"), "{text}");
+        }
         if let Some(fixes) = r["fixes"].as_array() {
             assert_eq!(
                 r["properties"]["remedy"], "fix",
                 "only fixable results carry fixes"
             );
+            assert_eq!(r["properties"]["heldBack"], false);
+            assert_eq!(fixes[0]["properties"]["applicability"], "safe");
             assert!(fixes[0]["description"]["text"].is_string());
             with_fixes.push(loc["artifactLocation"]["uri"].as_str().unwrap().to_string());
         }
@@ -253,9 +263,10 @@ fn sarif_has_the_fields_code_scanning_requires() {
         [
             "crlf-bom.json",
             "infra/main.json",
-            "infra/main.parameters.json"
+            "infra/main.parameters.json",
+            "unsafe/azuredeploy.json"
         ],
-        "each changed file's edits are attached once, to its first fixable result"
+        "each changed file's edits are attached once, to its first result they fix"
     );
     let notes = run0["invocations"][0]["toolExecutionNotifications"]
         .as_array()
