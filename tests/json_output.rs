@@ -132,13 +132,19 @@ fn json_check_has_every_field_and_nothing_else_on_stdout() {
         )
     );
     // The unsafe fix held back, with every side effect.
-    let unsafe_file = files.iter().find(|f| f["path"] == "unsafe/azuredeploy.json").unwrap();
+    let unsafe_file = files
+        .iter()
+        .find(|f| f["path"] == "unsafe/azuredeploy.json")
+        .unwrap();
     let held = &unsafe_file["findings"][1];
     assert_eq!(held["applicability"], "unsafe");
     assert_eq!(held["heldBack"], true);
     assert_eq!(held["sideEffects"].as_array().unwrap().len(), 2);
     assert!(
-        !unsafe_file["diff"].as_str().unwrap().contains("defaultValue"),
+        !unsafe_file["diff"]
+            .as_str()
+            .unwrap()
+            .contains("defaultValue"),
         "the diff leaves the unsafe fix out"
     );
     // People's notes go to stderr.
@@ -292,4 +298,28 @@ fn json_snapshot() {
     let r = run(d.path(), &["check", "--format", "json", "infra"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     snapshot!("formats__json-check", stable(&r.stdout, d.path()));
+}
+
+#[test]
+fn json_unsafe_fix_snapshot() {
+    let d = temp_repo_copy(&fixtures("formats/unsafe"));
+    let r = run(d.path(), &["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = json(&r.stdout);
+    assert_eq!(doc["summary"]["unsafeHeldBack"], 1);
+    assert_eq!(doc["summary"]["findings"], 2);
+    snapshot!("formats__unsafe-json", stable(&r.stdout, d.path()));
+    // With --unsafe-fixes the fix is not held back, and the edits carry it.
+    let r = run(
+        d.path(),
+        &["fix", "--yes", "--unsafe-fixes", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc = json(&r.stdout);
+    let f = &doc["files"][0];
+    assert_eq!(f["findings"][1]["applicability"], "unsafe");
+    assert_eq!(f["findings"][1]["heldBack"], false);
+    assert_eq!(f["edits"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["summary"]["unsafeHeldBack"], 0);
+    assert_eq!(doc["summary"]["fixed"], 2);
 }
