@@ -140,6 +140,8 @@ pub struct Totals {
     pub manual: usize,
     /// Fixable findings whose fix is unsafe and held back (no `--unsafe-fixes`).
     pub held: usize,
+    /// Of `fixable`, those whose fix is unsafe (applied with `--unsafe-fixes`).
+    pub unsafe_applied: usize,
     pub fixed: usize,
     pub errors: usize,
 }
@@ -197,25 +199,36 @@ fn held_note(t: &Totals) -> String {
 pub fn fix_summary(t: &Totals, dry_run: bool) -> String {
     if dry_run {
         return format!(
-            "Would fix {} ({} directly, {} at their source); {} manual review{}.{}",
+            "Would fix {} ({} directly, {} at their source{}); {} manual review{}.{}",
             plural(t.fixable, "finding", "findings"),
             t.fixable - t.at_source,
             t.at_source,
+            unsafe_applied_count(t),
             plural(t.manual, "needs", "need"),
             error_note(t.errors),
             held_note(t)
         );
     }
     format!(
-        "Fixed {} of {} ({} directly, {} at their source); {} manual review{}.{}",
+        "Fixed {} of {} ({} directly, {} at their source{}); {} manual review{}.{}",
         t.fixed,
         plural(t.fixable, "fixable finding", "fixable findings"),
         t.fixable - t.at_source,
         t.at_source,
+        unsafe_applied_count(t),
         plural(t.manual, "needs", "need"),
         error_note(t.errors),
         held_note(t)
     )
+}
+
+/// `; N unsafe (with --unsafe-fixes)` in the counts of `fix`, when there are any.
+fn unsafe_applied_count(t: &Totals) -> String {
+    if t.unsafe_applied == 0 {
+        String::new()
+    } else {
+        format!("; {} unsafe, with `--unsafe-fixes`", t.unsafe_applied)
+    }
 }
 
 fn error_note(errors: usize) -> String {

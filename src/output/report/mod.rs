@@ -336,6 +336,7 @@ pub(crate) mod testing {
             at_source: 0,
             manual: analysis.manual(),
             held: analysis.held_unsafe(),
+            unsafe_applied: usize::from(analysis.unsafe_applied),
             fixed: if *write == Write::Written {
                 analysis.applied()
             } else {
