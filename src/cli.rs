@@ -10,7 +10,8 @@ Examples:
   armfix check                     report every failing cluster under the current folder
   armfix fix --dry-run infra/      show the diffs, write nothing
   armfix fix                       review each diff and answer y/n/a/q
-  armfix fix --yes .               write every fix (bulk runs, bots)
+  armfix fix --yes .               write every safe fix (bulk runs, bots)
+  armfix fix --unsafe-fixes        also apply unsafe fixes (their side effects above the diff)
   armfix patch azuredeploy.json    print the RFC 6902 JSON Patch
   armfix fix - < in.json > out.json
   armfix check --format sarif . > armfix.sarif     SARIF 2.1.0 with fixes, for code scanning
@@ -18,7 +19,8 @@ Examples:
   armfix fix --yes --format json --summary-md pr.md .
   armfix completions bash > /etc/bash_completion.d/armfix
 
-Exit codes: 0 nothing to fix (or all fixed), 1 findings remain, 2 an error in some file.";
+Exit codes: 0 nothing to fix (or all fixed), 1 findings remain (an unsafe fix held back is
+one), 2 an error in some file.";
 
 /// Repairs Azure templates so AKS clusters rotate Secrets Store CSI Driver secrets
 /// (PSRule rule Azure.AKS.SecretStoreRotation).
@@ -49,7 +51,8 @@ pub enum Command {
     Fix {
         #[command(flatten)]
         run: RunArgs,
-        /// Write every fix without asking (bulk runs, bots).
+        /// Write every safe fix without asking (bulk runs, bots); unsafe fixes only with
+        /// --unsafe-fixes.
         #[arg(short = 'y', long, conflicts_with = "dry_run")]
         yes: bool,
         /// Show the diffs, write nothing.
@@ -131,7 +134,8 @@ pub struct FixArgs {
     #[arg(long, conflicts_with = "force_literal")]
     pub no_force_literal: bool,
     /// Also apply unsafe fixes: those the deploy-time proof found to change more than
-    /// rotation (their side effects are shown above their diff).
+    /// rotation. Without it they are held back: listed with their side effects, left out
+    /// of the diff and every report's edits, and counted as findings (exit 1).
     #[arg(long)]
     pub unsafe_fixes: bool,
     /// Apply safe fixes only, even when armfix.toml sets `unsafe-fixes = true`.

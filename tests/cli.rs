@@ -635,3 +635,139 @@ fn a_file_reached_twice_is_processed_once() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(read(&target), NEEDS_FIX_FIXED);
 }
+
+// ---------------------------------------------------------------------------------------
+// Unsafe fixes (tests/fixtures/formats/unsafe): a parameter that feeds a cluster's rotation
+// and a storage account's public access, beside a cluster with a plain "false"
+
+/// A run's exit code, stdout and stderr, for a snapshot.
+fn transcript(r: &crate::util::Run, root: &Path) -> String {
+    crate::util::stable(
+        &format!(
+            "exit code: {}\n--- stdout\n{}--- stderr\n{}",
+            r.code, r.stdout, r.stderr
+        ),
+        root,
+    )
+}
+
+fn unsafe_copy() -> TempDir {
+    crate::util::temp_repo_copy(&crate::util::fixtures("formats/unsafe"))
+}
+
+const TEMPLATE: &str = "azuredeploy.json";
+const SIDE_EFFECT: &str = "    unsafe fix: it also changes `Microsoft.Storage/storageAccounts` \
+                           `stflag001` `properties.allowBlobPublicAccess` from false to true\n";
+
+#[test]
+fn check_lists_an_unsafe_fixs_side_effects_under_it_and_exits_1() {
+    let d = unsafe_copy();
+    let r = run(d.path(), &["check", "--color", "never"]);
+    assert_eq!(r.code, 1, "a fix held back is a finding: {}", r.stderr);
+    assert!(r.stdout.contains(SIDE_EFFECT), "{}", r.stdout);
+    snapshot!("formats__unsafe-check", transcript(&r, d.path()));
+    // --quiet drops the summary, not the findings' side effects.
+    let q = run(d.path(), &["check", "--quiet"]);
+    assert_eq!(q.code, 1);
+    assert_eq!(q.stdout.lines().count(), 4, "{}", q.stdout);
+    assert!(q.stdout.contains(SIDE_EFFECT), "{}", q.stdout);
+}
+
+#[test]
+fn fix_holds_an_unsafe_fix_back_lists_it_without_a_diff_and_exits_1() {
+    let d = unsafe_copy();
+    let before = tree(d.path());
+    let r = run(d.path(), &["fix", "--dry-run", "--color", "never"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(tree(d.path()), before, "a dry run writes nothing");
+    snapshot!("formats__unsafe-dry-run", transcript(&r, d.path()));
+    // The held fix is listed before the diff, and the diff leaves it out.
+    let diff_at = r.stdout.find("--- a/azuredeploy.json").unwrap();
+    assert!(
+        r.stdout.find(SIDE_EFFECT).unwrap() < diff_at,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout[diff_at..].contains("defaultValue"),
+        "{}",
+        r.stdout
+    );
+
+    let r = run(d.path(), &["fix", "--yes", "--color", "never"]);
+    assert_eq!(r.code, 1, "held back, so findings remain: {}", r.stderr);
+    assert!(r.stdout.contains(SIDE_EFFECT), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("1 unsafe fix is held back"),
+        "{}",
+        r.stderr
+    );
+    let fixed = read(d.path().join(TEMPLATE));
+    assert!(fixed.contains("\"defaultValue\": \"false\""), "{fixed}");
+    assert!(
+        !fixed.contains("\"enableSecretRotation\": \"false\""),
+        "{fixed}"
+    );
+    // What is left is the unsafe fix, still held back.
+    let r = run(d.path(), &["fix", "--yes", "--quiet"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains(SIDE_EFFECT), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("held back"),
+        "--quiet: no note: {}",
+        r.stdout
+    );
+    assert_eq!(r.stderr, "", "--quiet: no summary");
+}
+
+#[test]
+fn unsafe_fixes_shows_the_side_effects_above_the_diff_and_writes_it() {
+    let d = unsafe_copy();
+    let r = run(
+        d.path(),
+        &["fix", "--yes", "--unsafe-fixes", "--color", "never"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    snapshot!(
+        "formats__unsafe-write-unsafe-fixes",
+        transcript(&r, d.path())
+    );
+    let diff_at = r.stdout.find("--- a/azuredeploy.json").unwrap();
+    assert!(
+        r.stdout.find(SIDE_EFFECT).unwrap() < diff_at,
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("held back"), "{}", r.stdout);
+    let fixed = read(d.path().join(TEMPLATE));
+    assert!(fixed.contains("\"defaultValue\": \"true\""), "{fixed}");
+    assert_eq!(run(d.path(), &["check"]).code, 0, "nothing left");
+}
+
+#[test]
+fn fix_stdin_and_patch_say_what_they_hold_back() {
+    let d = unsafe_copy();
+    let input = read(d.path().join(TEMPLATE));
+    let r = run_stdin(d.path(), &["fix", "-"], input.clone());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("\"defaultValue\": \"false\""));
+    assert!(!r.stdout.contains("\"enableSecretRotation\": \"false\""));
+    assert!(r.stderr.starts_with("<stdin>:11:51: "), "{}", r.stderr);
+    assert!(r.stderr.contains(SIDE_EFFECT), "{}", r.stderr);
+    assert!(r.stderr.contains("held back: "), "{}", r.stderr);
+
+    let r = run_stdin(d.path(), &["fix", "--unsafe-fixes", "-"], input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"defaultValue\": \"true\""));
+    assert!(
+        r.stderr.contains(SIDE_EFFECT),
+        "the side effects it made: {}",
+        r.stderr
+    );
+
+    let r = run(d.path(), &["patch", TEMPLATE]);
+    assert_eq!(r.code, 0);
+    assert!(!r.stdout.contains("defaultValue"), "{}", r.stdout);
+    assert!(r.stderr.contains(SIDE_EFFECT), "{}", r.stderr);
+    assert!(r.stderr.contains("held back: "), "{}", r.stderr);
+}

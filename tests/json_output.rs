@@ -30,7 +30,8 @@ fn json_check_has_every_field_and_nothing_else_on_stdout() {
             "clean.json",
             "crlf-bom.json",
             "infra/main.json",
-            "infra/main.parameters.json"
+            "infra/main.parameters.json",
+            "unsafe/azuredeploy.json"
         ],
         "analysed files and errors, in path order; skipped files left out"
     );
@@ -78,14 +79,26 @@ fn json_check_has_every_field_and_nothing_else_on_stdout() {
             );
             if fixable {
                 assert!(finding["fixSource"]["kind"].is_string(), "{finding}");
+                let class = finding["applicability"].as_str().unwrap();
+                assert!(["safe", "unsafe"].contains(&class), "{finding}");
+                // Without --unsafe-fixes exactly the unsafe fixes are held back.
+                assert_eq!(finding["heldBack"], class == "unsafe", "{finding}");
             } else {
                 assert!(finding["remedy"]["reason"].is_string());
                 assert_eq!(finding["fixSource"], Value::Null);
+                assert_eq!(finding["applicability"], Value::Null);
+                assert_eq!(finding["heldBack"], Value::Null);
             }
+            let side_effects = finding["sideEffects"].as_array().unwrap();
+            assert_eq!(
+                side_effects.is_empty(),
+                finding["applicability"] != "unsafe",
+                "{finding}"
+            );
             assert!(finding["pointer"].as_str().unwrap().starts_with('/'));
         }
     }
-    assert_eq!(seen, 6);
+    assert_eq!(seen, 8);
     // Sources: a variable, a parameter default, a parameter file.
     let kinds: Vec<&str> = files
         .iter()
@@ -103,22 +116,40 @@ fn json_check_has_every_field_and_nothing_else_on_stdout() {
             s["fixable"].as_u64(),
             s["fixableDirectly"].as_u64(),
             s["fixableAtSource"].as_u64(),
+            s["unsafeHeldBack"].as_u64(),
             s["manualReview"].as_u64(),
             s["errors"].as_u64()
         ),
         (
-            Some(4),
-            Some(6),
             Some(5),
-            Some(2),
+            Some(8),
+            Some(6),
             Some(3),
+            Some(3),
+            Some(1),
             Some(1),
             Some(1)
         )
     );
+    // The unsafe fix held back, with every side effect.
+    let unsafe_file = files
+        .iter()
+        .find(|f| f["path"] == "unsafe/azuredeploy.json")
+        .unwrap();
+    let held = &unsafe_file["findings"][1];
+    assert_eq!(held["applicability"], "unsafe");
+    assert_eq!(held["heldBack"], true);
+    assert_eq!(held["sideEffects"].as_array().unwrap().len(), 2);
+    assert!(
+        !unsafe_file["diff"]
+            .as_str()
+            .unwrap()
+            .contains("defaultValue"),
+        "the diff leaves the unsafe fix out"
+    );
     // People's notes go to stderr.
     assert!(r.stderr.contains("broken.json:4:78"), "{}", r.stderr);
-    assert!(r.stderr.contains("Found 6 findings"), "{}", r.stderr);
+    assert!(r.stderr.contains("Found 8 findings"), "{}", r.stderr);
 }
 
 /// Applies JSON edits (offset, length, replacement; in array order) to a text.
@@ -170,7 +201,7 @@ fn json_edits_and_patch_reproduce_fix_yes() {
             assert_eq!(value, crate::util::parse_json(&fixed).unwrap(), "{path}");
         }
     }
-    assert_eq!(changed, 3);
+    assert_eq!(changed, 4);
     assert_eq!(
         tree(d.path()),
         before,
@@ -198,18 +229,21 @@ fn json_fix_yes_says_which_files_were_written() {
             ("clean.json", false),
             ("crlf-bom.json", true),
             ("infra/main.json", true),
-            ("infra/main.parameters.json", true)
+            ("infra/main.parameters.json", true),
+            ("unsafe/azuredeploy.json", true)
         ]
     );
-    assert_eq!(doc["summary"]["fixed"], 5);
+    assert_eq!(doc["summary"]["fixed"], 6);
+    assert_eq!(doc["summary"]["unsafeHeldBack"], 1);
     assert!(
         r.stderr.contains("wrote infra/main.json"),
         "notes on stderr: {}",
         r.stderr
     );
-    // A second run finds only the manual review left.
+    // A second run finds only the manual review and the unsafe fix held back left.
     let doc = json(&run(d.path(), &["check", "--format", "json"]).stdout);
     assert_eq!(doc["summary"]["fixable"], 0);
+    assert_eq!(doc["summary"]["unsafeHeldBack"], 1);
     assert_eq!(doc["summary"]["manualReview"], 1);
 }
 
@@ -264,4 +298,28 @@ fn json_snapshot() {
     let r = run(d.path(), &["check", "--format", "json", "infra"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     snapshot!("formats__json-check", stable(&r.stdout, d.path()));
+}
+
+#[test]
+fn json_unsafe_fix_snapshot() {
+    let d = temp_repo_copy(&fixtures("formats/unsafe"));
+    let r = run(d.path(), &["check", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = json(&r.stdout);
+    assert_eq!(doc["summary"]["unsafeHeldBack"], 1);
+    assert_eq!(doc["summary"]["findings"], 2);
+    snapshot!("formats__unsafe-json", stable(&r.stdout, d.path()));
+    // With --unsafe-fixes the fix is not held back, and the edits carry it.
+    let r = run(
+        d.path(),
+        &["fix", "--yes", "--unsafe-fixes", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc = json(&r.stdout);
+    let f = &doc["files"][0];
+    assert_eq!(f["findings"][1]["applicability"], "unsafe");
+    assert_eq!(f["findings"][1]["heldBack"], false);
+    assert_eq!(f["edits"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["summary"]["unsafeHeldBack"], 0);
+    assert_eq!(doc["summary"]["fixed"], 2);
 }

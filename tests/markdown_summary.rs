@@ -11,7 +11,7 @@ fn summary_md_for_check_dry_run_and_write() {
     let r = run(d.path(), &["check", "--summary-md", s]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stdout.contains("Found 6 findings"),
+        r.stdout.contains("Found 8 findings"),
         "text output is unchanged"
     );
     snapshot!("formats__summary-check", stable(&read(&summary), d.path()));
@@ -28,7 +28,7 @@ fn summary_md_for_check_dry_run_and_write() {
     assert_eq!(r.code, 2);
     let md = read(&summary);
     assert!(
-        md.contains("armfix fixed 5 of 5 fixable findings in 4 files"),
+        md.contains("armfix fixed 6 of 6 fixable findings in 5 files"),
         "{md}"
     );
     assert!(md.contains("### Needs manual review"), "{md}");

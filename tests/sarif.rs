@@ -215,7 +215,7 @@ fn sarif_has_the_fields_code_scanning_requires() {
     );
     let artifacts = run0["artifacts"].as_array().unwrap();
     let results = run0["results"].as_array().unwrap();
-    assert_eq!(results.len(), 6);
+    assert_eq!(results.len(), 8);
     let mut with_fixes = Vec::new();
     for r in results {
         assert_eq!(r["ruleId"], "Azure.AKS.SecretStoreRotation");
@@ -239,11 +239,27 @@ fn sarif_has_the_fields_code_scanning_requires() {
         ] {
             assert!(region[k].as_u64().is_some(), "{k} in {region}");
         }
+        if r["properties"]["heldBack"] == true {
+            assert!(
+                r.get("fixes").is_none(),
+                "an unsafe fix held back has no fixes"
+            );
+            assert_eq!(r["properties"]["applicability"], "unsafe");
+            assert_eq!(r["properties"]["sideEffects"].as_array().unwrap().len(), 2);
+            let text = r["message"]["text"].as_str().unwrap();
+            assert!(
+                text.contains("The fix is unsafe, so it is held back"),
+                "{text}"
+            );
+            assert!(text.contains("`properties.allowSharedKeyAccess`"), "{text}");
+        }
         if let Some(fixes) = r["fixes"].as_array() {
             assert_eq!(
                 r["properties"]["remedy"], "fix",
                 "only fixable results carry fixes"
             );
+            assert_eq!(r["properties"]["heldBack"], false);
+            assert_eq!(fixes[0]["properties"]["applicability"], "safe");
             assert!(fixes[0]["description"]["text"].is_string());
             with_fixes.push(loc["artifactLocation"]["uri"].as_str().unwrap().to_string());
         }
@@ -253,9 +269,10 @@ fn sarif_has_the_fields_code_scanning_requires() {
         [
             "crlf-bom.json",
             "infra/main.json",
-            "infra/main.parameters.json"
+            "infra/main.parameters.json",
+            "unsafe/azuredeploy.json"
         ],
-        "each changed file's edits are attached once, to its first fixable result"
+        "each changed file's edits are attached once, to its first result they fix"
     );
     let notes = run0["invocations"][0]["toolExecutionNotifications"]
         .as_array()
@@ -418,5 +435,50 @@ fn sarif_passes_microsofts_multitool_validation() {
             checked += 1;
         }
     }
-    assert_eq!(checked, if arm_corpus().is_some() { 12 } else { 9 });
+    // Unsafe fixes applied: the fix marked unsafe in its properties.
+    let d = temp_repo_copy(&fixtures("formats"));
+    let r = run(
+        d.path(),
+        &["fix", "--yes", "--unsafe-fixes", "--format", "sarif"],
+    );
+    let log = out.path().join("write-unsafe-fixes-formats.sarif");
+    std::fs::write(&log, &r.stdout).unwrap();
+    let errors = validate(&tool, &log);
+    assert!(
+        errors.is_empty(),
+        "{}:\n{}",
+        log.display(),
+        errors.join("\n")
+    );
+    checked += 1;
+    assert_eq!(checked, if arm_corpus().is_some() { 13 } else { 10 });
+}
+
+#[test]
+fn sarif_unsafe_fix_snapshot_and_round_trip_with_unsafe_fixes() {
+    let d = temp_repo_copy(&fixtures("formats/unsafe"));
+    let r = run(d.path(), &["check", "--format", "sarif"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    snapshot!(
+        "formats__unsafe-sarif",
+        crate::util::stable(&r.stdout, d.path())
+    );
+    // With --unsafe-fixes the log's fixes carry the unsafe fix too, marked so, and still
+    // reproduce `fix --yes --unsafe-fixes`.
+    let log = json(&run(d.path(), &["check", "--unsafe-fixes", "--format", "sarif"]).stdout);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let fix = &results[0]["fixes"][0];
+    assert_eq!(fix["properties"]["applicability"], "unsafe");
+    assert_eq!(
+        fix["properties"]["sideEffects"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(results[1]["properties"]["heldBack"], false);
+    assert_eq!(apply_sarif(&log, d.path()), 2);
+    let by_fix = temp_repo_copy(&fixtures("formats/unsafe"));
+    assert_eq!(
+        run(by_fix.path(), &["fix", "--yes", "--unsafe-fixes"]).code,
+        0
+    );
+    assert!(tree(d.path()) == tree(by_fix.path()));
 }

@@ -1,5 +1,5 @@
-//! `armfix check`: reports every failing cluster (as finding lines, or as a machine report)
-//! and writes nothing.
+//! `armfix check`: reports every failing cluster (as finding lines, each with the side
+//! effects of an unsafe fix under it, or as a machine report) and writes nothing.
 
 use super::tally::{analysed, exit_code, finish_machine, processed, summary_md};
 use crate::cli::Format;
@@ -29,7 +29,7 @@ pub(super) fn run(settings: &Settings) -> Result<i32> {
                 eprintln!("armfix: {name}: no findings");
             }
             for f in &analysis.findings {
-                writeln!(out, "{}", present::finding_line(&name, f))?;
+                write!(out, "{}", present::finding_block(&name, f))?;
             }
         }
         if text && !output.quiet {
@@ -43,7 +43,8 @@ pub(super) fn run(settings: &Settings) -> Result<i32> {
             eprintln!("{}", present::check_summary(&totals));
         }
     }
-    let code = exit_code(&totals, totals.fixable + totals.manual + totals.held);
+    // Findings whose unsafe fix is held back are findings all the same.
+    let code = exit_code(&totals, totals.fixable + totals.held + totals.manual);
     summary_md(
         &reports,
         &writes,

@@ -1,11 +1,15 @@
 //! `armfix fix`: shows each file's diff and writes it after asking (interactive prompt),
 //! without asking (`--yes`) or never (`--dry-run`); with a machine format it prints the
 //! report instead of diffs; `fix -` filters standard input to standard output.
+//!
+//! Unsafe fixes (see `finding::Applicability`) are listed with their side effects: above
+//! the diff when the diff carries them (`--unsafe-fixes`), alone and without a diff when
+//! they are held back. Findings held back remain findings: the exit code is 1.
 
 use super::tally::{analysed, exit_code, finish_machine, processed, summary_md};
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::Format;
-use crate::finding::Analysis;
+use crate::finding::{Analysis, Applicability, Finding};
 use crate::lang::arm::plan::Options;
 use crate::lang::FileKind;
 use crate::output::present::{self, Totals};
@@ -39,7 +43,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
     }
     let paint = output.paint;
     if walk.paths.len() == 1 && walk.paths[0].as_os_str() == "-" {
-        return fix_stdin(&settings.fix, walk.stdin_kind);
+        return fix_stdin(&settings.fix, walk.stdin_kind, output.quiet);
     }
     if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("`-` (standard input) cannot be mixed with other paths in `fix`");
@@ -75,12 +79,26 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
         {
             let mut out = std::io::stdout().lock();
             for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
-                writeln!(out, "{}", present::finding_line(&name, f))?;
+                write!(out, "{}", present::finding_block(&name, f))?;
+            }
+            // Unsafe fixes held back: listed with their side effects, and no diff.
+            for f in held(analysis) {
+                write!(out, "{}", present::finding_block(&name, f))?;
+                if !output.quiet {
+                    writeln!(out, "{}", present::HELD_BACK_NOTE)?;
+                }
             }
         }
         let Some(fixed) = fixed else { continue };
-        print!("{}", present::diff(&name, original, fixed, paint));
-        std::io::stdout().flush()?;
+        {
+            // Unsafe fixes the diff carries (`--unsafe-fixes`): their side effects above it.
+            let mut out = std::io::stdout().lock();
+            for f in applied_unsafe(analysis) {
+                write!(out, "{}", present::finding_block(&name, f))?;
+            }
+            write!(out, "{}", present::diff(&name, original, fixed, paint))?;
+            out.flush()?;
+        }
         let write = match policy {
             Policy::WriteAll => true,
             Policy::Show => false,
@@ -116,6 +134,22 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
         report::Mode::Write
     };
     summary_md(&reports, &writes, mode, &totals, output, code)
+}
+
+/// The fixable findings whose unsafe fix the analysis' edits leave out.
+fn held(analysis: &Analysis) -> impl Iterator<Item = &Finding> {
+    analysis
+        .findings
+        .iter()
+        .filter(|f| f.is_fixable() && !analysis.applies(f))
+}
+
+/// The unsafe fixes the analysis' edits carry (with `--unsafe-fixes`).
+fn applied_unsafe(analysis: &Analysis) -> impl Iterator<Item = &Finding> {
+    analysis
+        .findings
+        .iter()
+        .filter(|f| f.applicability == Applicability::Unsafe && analysis.applies(f))
 }
 
 /// Writes one verified fix and says how it went.
@@ -222,8 +256,10 @@ fn ask(stdin: &mut impl BufRead, name: &str) -> Result<Answer> {
     }
 }
 
-/// `fix -`: a filter. The fixed document (or the input unchanged) goes to stdout.
-fn fix_stdin(options: &Options, kind: FileKind) -> Result<i32> {
+/// `fix -`: a filter. The fixed document (or the input unchanged) goes to stdout; findings
+/// it leaves (manual reviews, unsafe fixes held back) and the side effects of unsafe fixes
+/// it makes go to stderr.
+fn fix_stdin(options: &Options, kind: FileKind, quiet: bool) -> Result<i32> {
     let input = read_stdin()?;
     let outcome = engine::process_bytes_with(input.clone(), kind, options);
     let name = engine::display(&Candidate::Stdin);
@@ -245,9 +281,18 @@ fn fix_stdin(options: &Options, kind: FileKind) -> Result<i32> {
         } => {
             out.write_all(fixed.as_deref().unwrap_or(original).as_bytes())?;
             for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
-                eprintln!("{}", present::finding_line(&name, f));
+                eprint!("{}", present::finding_block(&name, f));
             }
-            if analysis.manual() > 0 {
+            for f in held(analysis) {
+                eprint!("{}", present::finding_block(&name, f));
+                if !quiet {
+                    eprintln!("{}", present::HELD_BACK_NOTE);
+                }
+            }
+            for f in applied_unsafe(analysis) {
+                eprint!("{}", present::finding_block(&name, f));
+            }
+            if analysis.manual() + analysis.held_unsafe() > 0 {
                 EXIT_FINDINGS
             } else {
                 EXIT_CLEAN

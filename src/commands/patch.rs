@@ -37,8 +37,15 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
             return Ok(EXIT_ERROR);
         }
         Outcome::Analysed { analysis, .. } => {
-            for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
-                eprintln!("{}", present::finding_line(&name, f));
+            // What the patch leaves out (manual reviews, unsafe fixes held back), and the
+            // side effects of unsafe fixes it carries (`--unsafe-fixes`).
+            for f in &analysis.findings {
+                if !analysis.applies(f) || !f.side_effects.is_empty() {
+                    eprint!("{}", present::finding_block(&name, f));
+                }
+                if f.is_fixable() && !analysis.applies(f) && !settings.output.quiet {
+                    eprintln!("{}", present::HELD_BACK_NOTE);
+                }
             }
             analysis.patch.clone()
         }

@@ -4,7 +4,7 @@
 
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::Format;
-use crate::finding::{Analysis, FixSource};
+use crate::finding::{Analysis, Applicability, FixSource};
 use crate::output::present::{self, Totals};
 use crate::output::progress::Spinner;
 use crate::output::report;
@@ -26,6 +26,10 @@ fn count(totals: &mut Totals, analysis: &Analysis) {
         })
         .count();
     totals.held += analysis.held_unsafe();
+    totals.unsafe_applied += findings
+        .iter()
+        .filter(|f| analysis.applies(f) && f.applicability == Applicability::Unsafe)
+        .count();
     totals.manual += findings.iter().filter(|f| !f.is_fixable()).count();
 }
 

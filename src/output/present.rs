@@ -33,6 +33,50 @@ pub fn finding_line(path: &str, f: &Finding) -> String {
     format!("{path}:{}:{}: {}: {}", f.line, f.column, f.rule, f.message)
 }
 
+/// A side effect as a clause after "unsafe fix: ": `also changes …` becomes `it also
+/// changes …`, and `with cfg.json: also …` becomes `with cfg.json, it also …`.
+pub fn side_effect_clause(effect: &str) -> String {
+    if let Some(rest) = effect.strip_prefix("also ") {
+        return format!("it also {rest}");
+    }
+    if effect.starts_with("with ") {
+        if let Some((config, rest)) = effect.split_once(": also ") {
+            return format!("{config}, it also {rest}");
+        }
+    }
+    effect.to_string()
+}
+
+/// What a finding's fix also changes at deploy time, one clause a line, each as
+/// `unsafe fix: it also …` (or `side effect: …` for a manual review that a side effect
+/// made); empty when it has none.
+pub fn side_effect_notes(f: &Finding) -> Vec<String> {
+    let label = if f.is_fixable() {
+        "unsafe fix"
+    } else {
+        "side effect of the fix"
+    };
+    f.side_effects
+        .iter()
+        .map(|e| format!("{label}: {}", side_effect_clause(e)))
+        .collect()
+}
+
+/// A finding's line, then its side effects under it, indented as Bicep's `at` lines are:
+/// `    unsafe fix: it also changes …`, one a line. Every line ends with a newline.
+pub fn finding_block(path: &str, f: &Finding) -> String {
+    let mut out = finding_line(path, f);
+    out.push('\n');
+    for note in side_effect_notes(f) {
+        out += &format!("    {note}\n");
+    }
+    out
+}
+
+/// The note under an unsafe fix that `fix` holds back: how to apply it.
+pub const HELD_BACK_NOTE: &str =
+    "    held back: review it, then apply it with `armfix fix --unsafe-fixes`";
+
 /// `path:line:col: message`, or `path: message` without a place.
 pub fn error_line(path: &str, e: &FileError) -> String {
     match e.line_col {
@@ -96,6 +140,8 @@ pub struct Totals {
     pub manual: usize,
     /// Fixable findings whose fix is unsafe and held back (no `--unsafe-fixes`).
     pub held: usize,
+    /// Of `fixable`, those whose fix is unsafe (applied with `--unsafe-fixes`).
+    pub unsafe_applied: usize,
     pub fixed: usize,
     pub errors: usize,
 }
@@ -153,25 +199,36 @@ fn held_note(t: &Totals) -> String {
 pub fn fix_summary(t: &Totals, dry_run: bool) -> String {
     if dry_run {
         return format!(
-            "Would fix {} ({} directly, {} at their source); {} manual review{}.{}",
+            "Would fix {} ({} directly, {} at their source{}); {} manual review{}.{}",
             plural(t.fixable, "finding", "findings"),
             t.fixable - t.at_source,
             t.at_source,
+            unsafe_applied_count(t),
             plural(t.manual, "needs", "need"),
             error_note(t.errors),
             held_note(t)
         );
     }
     format!(
-        "Fixed {} of {} ({} directly, {} at their source); {} manual review{}.{}",
+        "Fixed {} of {} ({} directly, {} at their source{}); {} manual review{}.{}",
         t.fixed,
         plural(t.fixable, "fixable finding", "fixable findings"),
         t.fixable - t.at_source,
         t.at_source,
+        unsafe_applied_count(t),
         plural(t.manual, "needs", "need"),
         error_note(t.errors),
         held_note(t)
     )
+}
+
+/// `; N unsafe (with --unsafe-fixes)` in the counts of `fix`, when there are any.
+fn unsafe_applied_count(t: &Totals) -> String {
+    if t.unsafe_applied == 0 {
+        String::new()
+    } else {
+        format!("; {} unsafe, with `--unsafe-fixes`", t.unsafe_applied)
+    }
 }
 
 fn error_note(errors: usize) -> String {
@@ -355,6 +412,38 @@ mod tests {
         let got = diff("x", &old, &new, Paint(false));
         assert_eq!(got.matches("@@ -").count(), 3, "{got}");
         assert_eq!(got, reference("x", &old, &new, Paint(false)));
+    }
+
+    #[test]
+    fn side_effects_read_as_clauses_under_the_finding() {
+        assert_eq!(side_effect_clause("also changes x"), "it also changes x");
+        assert_eq!(
+            side_effect_clause("with dev.json: also turns the add-on on in `a`"),
+            "with dev.json, it also turns the add-on on in `a`"
+        );
+        assert_eq!(side_effect_clause("something else"), "something else");
+        let text = "{\n  \"a\": \"false\"\n}\n";
+        let index = crate::location::LineIndex::new(text);
+        let mut f = Finding::placed(
+            &index,
+            text,
+            (9, 16),
+            "/a".into(),
+            "m".into(),
+            crate::finding::Remedy::Fix,
+            None,
+        );
+        assert_eq!(
+            finding_block("x.json", &f),
+            "x.json:2:8: Azure.AKS.SecretStoreRotation: m\n"
+        );
+        f.applicability = crate::finding::Applicability::Unsafe;
+        f.side_effects = vec!["also changes y".into(), "also deploys z".into()];
+        assert_eq!(
+            finding_block("x.json", &f),
+            "x.json:2:8: Azure.AKS.SecretStoreRotation: m\n    unsafe fix: it also changes \
+             y\n    unsafe fix: it also deploys z\n"
+        );
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! `::warning file=PATH,line=L,col=C,endLine=L,endColumn=C,title=RULE::MESSAGE`.
 //!
 //! Findings are warnings; in a `fix` that wrote the file they are notices ("Fixed: ...").
+//! An unsafe fix's side effects follow its message, one a line (`unsafe fix: it also
+//! changes …`), and one held back ends with how to apply it: it stays a warning.
 //! Errors are `::error` lines. GitHub takes `col` and `endColumn` only when the annotation
 //! starts and ends on one line, so a span over several lines gives `line` and `endLine`
 //! only. `endColumn` is exclusive, as SARIF's. Values are escaped as GitHub's toolkit does:
 //! in the message `%`, CR and LF; in properties also `:` and `,`.
 
 use super::{Mode, Places, Run, View, Write};
-use crate::finding::Remedy;
+use crate::output::present;
 use crate::rule::RULE_ID;
 
 /// The run as workflow commands, one a line.
@@ -59,14 +61,20 @@ pub fn render(run: &Run) -> String {
                         }
                     }
                     props.push(("title", RULE_ID.into()));
-                    let fixed = run.mode == Mode::Write
-                        && *write == Write::Written
-                        && f.remedy == Remedy::Fix;
-                    let (level, message) = if fixed {
+                    let applied = analysis.applies(f);
+                    let fixed = run.mode == Mode::Write && *write == Write::Written && applied;
+                    let (level, mut message) = if fixed {
                         ("notice", format!("Fixed: {}", f.message))
                     } else {
                         ("warning", f.message.clone())
                     };
+                    // An unsafe fix's side effects, one a line, as `check` prints them.
+                    for note in present::side_effect_notes(f) {
+                        message += &format!("\n{note}");
+                    }
+                    if f.is_fixable() && !applied {
+                        message += &format!("\n{}", present::HELD_BACK_NOTE.trim_start());
+                    }
                     out += &command(level, &props, &message);
                 }
             }
@@ -108,5 +116,43 @@ mod tests {
             command("warning", &[("file", "a,b.json".into())], "x: y"),
             "::warning file=a%2Cb.json::x: y\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod unsafe_fixes {
+    use super::super::testing::{report, run};
+    use super::*;
+
+    #[test]
+    fn an_unsafe_fix_lists_its_side_effects_and_one_held_back_stays_a_warning() {
+        let r = report(false);
+        let out = render(&run(&r, &Write::Written, Mode::Write));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(
+            lines[0].starts_with("::warning file=a.json,line=2,col=13,"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[0].ends_with(
+                "%0Aunsafe fix: it also changes `Microsoft.Storage/storageAccounts` `st` \
+                 `properties.allowBlobPublicAccess` from false to true%0Aunsafe fix: with \
+                 dev.json, it also turns the add-on on in `aks-dev`%0Aheld back: review it, \
+                 then apply it with `armfix fix --unsafe-fixes`"
+            ),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].starts_with("::notice "), "{}", lines[1]);
+        assert!(lines[1].contains("::Fixed: "), "{}", lines[1]);
+
+        let r = report(true);
+        let out = render(&run(&r, &Write::Written, Mode::Write));
+        let first = out.lines().next().unwrap();
+        assert!(first.starts_with("::notice "), "{first}");
+        assert!(first.contains("%0Aunsafe fix: it also changes "), "{first}");
+        assert!(!first.contains("held back"), "{first}");
     }
 }

@@ -2,7 +2,7 @@
 //! `docs/formats.md` and only ever grows: fields are added, never renamed or removed.
 
 use super::{plain_diff, remedy_kind, sorted_edits, source_kind, Mode, Places, Pos, Run, View};
-use crate::finding::{Finding, FixSource, Remedy};
+use crate::finding::{Applicability, Finding, FixSource, Remedy};
 use crate::rule::{RULE_ID, RULE_URL};
 use serde_json::{json, Value};
 
@@ -29,10 +29,11 @@ pub fn document(run: &Run) -> Value {
         "files": files,
         "summary": {
             "files": t.files,
-            "findings": t.fixable + t.manual,
+            "findings": t.fixable + t.held + t.manual,
             "fixable": t.fixable,
             "fixableDirectly": t.fixable - t.at_source,
             "fixableAtSource": t.at_source,
+            "unsafeHeldBack": t.held,
             "manualReview": t.manual,
             "fixed": t.fixed,
             "errors": t.errors,
@@ -83,7 +84,7 @@ fn file(mode: Mode, view: &View) -> Value {
             let findings: Vec<Value> = analysis
                 .findings
                 .iter()
-                .map(|f| finding(f, &mut places))
+                .map(|f| finding(f, analysis.applies(f), &mut places))
                 .collect();
             let edits: Vec<Value> = sorted_edits(&analysis.edits)
                 .into_iter()
@@ -124,7 +125,8 @@ fn file(mode: Mode, view: &View) -> Value {
     }
 }
 
-fn finding(f: &Finding, places: &mut Places) -> Value {
+/// One finding; `applied` is whether the file's edits carry its fix.
+fn finding(f: &Finding, applied: bool, places: &mut Places) -> Value {
     let (start, end) = places.finding(f);
     let remedy = match &f.remedy {
         Remedy::Fix => json!({ "kind": remedy_kind(f) }),
@@ -144,7 +146,18 @@ fn finding(f: &Finding, places: &mut Places) -> Value {
         "fixable": f.is_fixable(),
         "remedy": remedy,
         "fixSource": f.source.as_ref().map(fix_source),
+        "applicability": f.is_fixable().then(|| applicability(f.applicability)),
+        "heldBack": f.is_fixable().then_some(!applied),
+        "sideEffects": f.side_effects,
     })
+}
+
+/// `"safe"` or `"unsafe"`.
+pub fn applicability(a: Applicability) -> &'static str {
+    match a {
+        Applicability::Safe => "safe",
+        Applicability::Unsafe => "unsafe",
+    }
 }
 
 /// Where a fix lands: `kind`, the variable's or parameter's `name` where there is one, the
@@ -165,4 +178,63 @@ pub fn fix_source(s: &FixSource) -> Value {
     }
     v["description"] = json!(s.describe());
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{report, run, EFFECTS};
+    use super::*;
+    use crate::output::report::Write;
+
+    #[test]
+    fn findings_carry_their_class_and_side_effects_and_the_summary_counts_those_held_back() {
+        let r = report(false);
+        let doc = document(&run(&r, &Write::No, Mode::Check));
+        let findings = doc["files"][0]["findings"].as_array().unwrap();
+        assert_eq!(findings[0]["applicability"], "unsafe");
+        assert_eq!(findings[0]["heldBack"], true);
+        assert_eq!(findings[0]["sideEffects"], json!(EFFECTS));
+        assert_eq!(findings[1]["applicability"], "safe");
+        assert_eq!(findings[1]["heldBack"], false);
+        assert_eq!(findings[1]["sideEffects"], json!([]));
+        let s = &doc["summary"];
+        assert_eq!(
+            s["findings"], 2,
+            "a fix held back is a finding all the same"
+        );
+        assert_eq!(s["fixable"], 1);
+        assert_eq!(s["unsafeHeldBack"], 1);
+        // The edits are those `fix --yes` writes: the safe fix alone.
+        assert_eq!(doc["files"][0]["edits"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_unsafe_fix_applied_is_not_held_back() {
+        let r = report(true);
+        let doc = document(&run(&r, &Write::Written, Mode::Write));
+        let f = &doc["files"][0]["findings"][0];
+        assert_eq!(
+            (&f["applicability"], &f["heldBack"]),
+            (&json!("unsafe"), &json!(false))
+        );
+        assert_eq!(doc["summary"]["unsafeHeldBack"], 0);
+        assert_eq!(doc["summary"]["fixed"], 2);
+    }
+
+    #[test]
+    fn a_manual_review_has_no_class() {
+        let mut r = report(false);
+        let super::super::Outcome::Analysed { analysis, .. } = &mut r.outcome else {
+            unreachable!()
+        };
+        analysis.findings[1].remedy = Remedy::ManualReview {
+            reason: "r".into(),
+            expression: String::new(),
+        };
+        let doc = document(&run(&r, &Write::No, Mode::Check));
+        let f = &doc["files"][0]["findings"][1];
+        assert_eq!(f["applicability"], Value::Null);
+        assert_eq!(f["heldBack"], Value::Null);
+        assert_eq!(f["sideEffects"], json!([]));
+    }
 }

@@ -3,7 +3,7 @@
 //! needs a person, and what failed.
 
 use super::{plain_diff, Mode, Run, View, Write};
-use crate::finding::{Finding, Remedy};
+use crate::finding::{Applicability, Finding, Remedy};
 use crate::rule::{RULE_ID, RULE_URL};
 
 /// The run as Markdown.
@@ -29,7 +29,18 @@ pub fn render(run: &Run) -> String {
             Mode::DryRun => "Would fix",
             Mode::Write => "Fixed",
         };
-        out += &format!("\n| File | {fixed_head} | Needs manual review |\n| --- | ---: | ---: |\n");
+        // The column of unsafe fixes held back only when there are some.
+        let held_column = t.held > 0;
+        if held_column {
+            out += &format!(
+                "\n| File | {fixed_head} | Unsafe fix held back | Needs manual review |\n\
+                 | --- | ---: | ---: | ---: |\n"
+            );
+        } else {
+            out += &format!(
+                "\n| File | {fixed_head} | Needs manual review |\n| --- | ---: | ---: |\n"
+            );
+        }
         for v in &with_findings {
             if let View::Analysed {
                 path,
@@ -41,10 +52,15 @@ pub fn render(run: &Run) -> String {
                 let fixed = if run.mode == Mode::Write && **write != Write::Written {
                     0
                 } else {
-                    analysis.fixable()
+                    analysis.applied()
+                };
+                let held = if held_column {
+                    format!(" {} |", analysis.held_unsafe())
+                } else {
+                    String::new()
                 };
                 out += &format!(
-                    "| {} | {fixed} | {} |\n",
+                    "| {} | {fixed} |{held} {} |\n",
                     cell(&code(path)),
                     analysis.manual()
                 );
@@ -54,7 +70,7 @@ pub fn render(run: &Run) -> String {
 
     let changed: Vec<&View> = views
         .iter()
-        .filter(|v| matches!(v, View::Analysed { analysis, .. } if analysis.fixable() > 0))
+        .filter(|v| matches!(v, View::Analysed { analysis, .. } if analysis.applied() > 0))
         .collect();
     if !changed.is_empty() {
         out += &format!(
@@ -86,8 +102,12 @@ pub fn render(run: &Run) -> String {
                 }
                 _ => {}
             }
-            for f in analysis.findings.iter().filter(|f| f.is_fixable()) {
+            for f in analysis.findings.iter().filter(|f| analysis.applies(f)) {
                 out += &format!("- {}\n", finding_item(f));
+                if f.applicability == Applicability::Unsafe {
+                    out += "  - **Unsafe fix**, included with `--unsafe-fixes`. The fix";
+                    out += &effects_sublist(f);
+                }
             }
             if let Some(fixed) = fixed {
                 let diff = plain_diff(path, text, fixed);
@@ -96,6 +116,42 @@ pub fn render(run: &Run) -> String {
                     "\n<details><summary>Diff of {}</summary>\n\n{fence}diff\n{diff}{fence}\n\n</details>\n",
                     html(path)
                 );
+            }
+        }
+    }
+
+    if t.held > 0 {
+        out += &format!(
+            "\n### Unsafe fixes held back\n\n{} more than rotation at deploy time, so `armfix \
+             fix --yes` does not write {}. Review the side effects; to apply {} anyway, run \
+             `armfix fix --unsafe-fixes` (or set `unsafe-fixes = true` in armfix.toml).\n\n",
+            if t.held == 1 {
+                "This fix changes"
+            } else {
+                "These fixes change"
+            },
+            if t.held == 1 { "it" } else { "them" },
+            if t.held == 1 { "it" } else { "them" },
+        );
+        for v in &views {
+            if let View::Analysed { path, analysis, .. } = v {
+                for f in analysis
+                    .findings
+                    .iter()
+                    .filter(|f| f.is_fixable() && !analysis.applies(f))
+                {
+                    out += &format!(
+                        "- {} line {}, column {}: {}\n",
+                        code(path),
+                        f.line,
+                        f.column,
+                        inline(&f.message)
+                    );
+                    if !f.side_effects.is_empty() {
+                        out += "  - The fix";
+                        out += &effects_sublist(f);
+                    }
+                }
             }
         }
     }
@@ -112,6 +168,10 @@ pub fn render(run: &Run) -> String {
                         f.column,
                         manual_item(f)
                     );
+                    if !f.side_effects.is_empty() {
+                        out += "  - The fix armfix would make";
+                        out += &effects_sublist(f);
+                    }
                 }
             }
         }
@@ -169,13 +229,13 @@ fn headline(run: &Run) -> String {
         String::new()
     };
     let body = match run.mode {
-        Mode::Check if t.fixable + t.manual == 0 => {
+        Mode::Check if t.fixable + t.held + t.manual == 0 => {
             format!("armfix checked {files}: every cluster passes.")
         }
         Mode::Check => format!(
             "armfix checked {files} and found {}: {} can be fixed by `armfix fix` ({} directly, \
              {} at their source); {manual} manual review.",
-            plural(t.fixable + t.manual, "finding", "findings"),
+            plural(t.fixable + t.held + t.manual, "finding", "findings"),
             t.fixable,
             t.fixable - t.at_source,
             t.at_source,
@@ -196,7 +256,34 @@ fn headline(run: &Run) -> String {
             t.at_source,
         ),
     };
-    body + &errors
+    body + &held_note(t) + &errors
+}
+
+/// How many unsafe fixes were held back and how to apply them, when there are any.
+fn held_note(t: &crate::output::present::Totals) -> String {
+    match t.held {
+        0 => String::new(),
+        1 => " 1 unsafe fix is held back: it changes more than rotation at deploy time (see \
+               below); review it and apply it with `armfix fix --unsafe-fixes`."
+            .into(),
+        n => format!(
+            " {n} unsafe fixes are held back: they change more than rotation at deploy time \
+             (see below); review them and apply them with `armfix fix --unsafe-fixes`."
+        ),
+    }
+}
+
+/// The rest of a list item that introduces a finding's side effects, and the side effects
+/// as a sub-list under it (`    - also changes …`); a full stop when there are none.
+fn effects_sublist(f: &Finding) -> String {
+    if f.side_effects.is_empty() {
+        return ".\n".into();
+    }
+    let mut out = ":\n".to_string();
+    for e in &f.side_effects {
+        out += &format!("    - {}\n", inline(e));
+    }
+    out
 }
 
 fn finding_item(f: &Finding) -> String {
@@ -291,5 +378,68 @@ mod tests {
         assert_eq!(fence_for("x"), "```");
         assert_eq!(fence_for("x ```` y"), "`````");
         assert_eq!(cell("a|b"), "a\\|b");
+    }
+}
+
+#[cfg(test)]
+mod unsafe_fixes {
+    use super::super::testing::{report, run};
+    use super::*;
+
+    #[test]
+    fn unsafe_fixes_held_back_are_counted_listed_and_told_how_to_apply() {
+        let r = report(false);
+        let md = render(&run(&r, &Write::No, Mode::Check));
+        assert!(
+            md.contains(
+                "found 2 findings: 1 can be fixed by `armfix fix` (1 directly, 0 at their \
+                 source); 0 need manual review. 1 unsafe fix is held back"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| File | Fixable | Unsafe fix held back | Needs manual review |"),
+            "{md}"
+        );
+        assert!(md.contains("| `a.json` | 1 | 1 | 0 |"), "{md}");
+        assert!(
+            md.contains(
+                "### Unsafe fixes held back\n\nThis fix changes more than rotation at deploy \
+                 time, so `armfix fix --yes` does not write it."
+            ),
+            "{md}"
+        );
+        assert!(md.contains("run `armfix fix --unsafe-fixes`"), "{md}");
+        assert!(
+            md.contains(
+                "- `a.json` line 2, column 13: `shared` is \"false\"; it must be \"true\"\n  - \
+                 The fix:\n    - also changes `Microsoft.Storage/storageAccounts` `st` \
+                 `properties.allowBlobPublicAccess` from false to true\n    - with dev.json: \
+                 also turns the add-on on in `aks-dev`\n"
+            ),
+            "{md}"
+        );
+        // Only the safe fix is among the fixes available.
+        let available = &md[md.find("### Fixes available").unwrap()..];
+        let available = &available[..available.find("### Unsafe").unwrap()];
+        assert!(!available.contains("`shared`"), "{available}");
+    }
+
+    #[test]
+    fn an_unsafe_fix_applied_says_so_with_a_sub_list() {
+        let r = report(true);
+        let md = render(&run(&r, &Write::Written, Mode::Write));
+        assert!(!md.contains("held back"), "{md}");
+        assert!(
+            md.contains(
+                "- Line 2, column 13: `shared` is \"false\"; it must be \"true\"\n  - **Unsafe \
+                 fix**, included with `--unsafe-fixes`. The fix:\n    - also changes "
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| File | Fixed | Needs manual review |"),
+            "{md}"
+        );
     }
 }

@@ -257,3 +257,98 @@ mod tests {
         assert_eq!(p.at(3).line_col, Some((2, 2)));
     }
 }
+
+/// A small run for the report modules' tests: one file with an unsafe fix (first) and a
+/// safe one, as the deploy-time proof leaves them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::finding::{Applicability, Remedy};
+    use crate::run::discover::Candidate;
+
+    pub const TEXT: &str = "{\n  \"shared\": \"false\",\n  \"plain\": \"false\"\n}\n";
+    pub const EFFECTS: [&str; 2] = [
+        "also changes `Microsoft.Storage/storageAccounts` `st` `properties.allowBlobPublicAccess` from false to true",
+        "with dev.json: also turns the add-on on in `aks-dev`",
+    ];
+
+    fn span(key: &str) -> (usize, usize) {
+        let at = TEXT.find(&format!("\"{key}\": ")).unwrap() + key.len() + 4;
+        (at, at + "\"false\"".len())
+    }
+
+    fn finding(key: &str, applicability: Applicability) -> Finding {
+        let index = LineIndex::new(TEXT);
+        let mut f = Finding::placed(
+            &index,
+            TEXT,
+            span(key),
+            format!("/{key}"),
+            format!("`{key}` is \"false\"; it must be \"true\""),
+            Remedy::Fix,
+            Some(FixSource::Value),
+        );
+        f.edits = vec![Edit::replace(span(key).0, span(key).1, "\"true\"")];
+        f.applicability = applicability;
+        if applicability == Applicability::Unsafe {
+            f.side_effects = EFFECTS.iter().map(|e| e.to_string()).collect();
+        }
+        f
+    }
+
+    /// The file, with its unsafe fix applied (`--unsafe-fixes`) or held back.
+    pub fn report(unsafe_fixes: bool) -> FileReport {
+        let findings = vec![
+            finding("shared", Applicability::Unsafe),
+            finding("plain", Applicability::Safe),
+        ];
+        let edits: Vec<Edit> = findings
+            .iter()
+            .filter(|f| unsafe_fixes || f.applicability == Applicability::Safe)
+            .flat_map(|f| f.edits.clone())
+            .collect();
+        let fixed = crate::edit::apply(TEXT, &edits).unwrap();
+        let analysis = Analysis {
+            findings,
+            edits,
+            unsafe_applied: unsafe_fixes,
+            held_back: usize::from(!unsafe_fixes),
+            ..Analysis::default()
+        };
+        FileReport {
+            candidate: Candidate::File("a.json".into()),
+            outcome: Outcome::Analysed {
+                original: TEXT.into(),
+                analysis,
+                fixed: Some(fixed),
+            },
+        }
+    }
+
+    /// The run of `report`, counted as `check` and `fix` count it.
+    pub fn run<'a>(report: &'a FileReport, write: &'a Write, mode: Mode) -> Run<'a> {
+        let Outcome::Analysed { analysis, .. } = &report.outcome else {
+            unreachable!()
+        };
+        let totals = Totals {
+            files: 1,
+            fixable: analysis.applied(),
+            at_source: 0,
+            manual: analysis.manual(),
+            held: analysis.held_unsafe(),
+            unsafe_applied: usize::from(analysis.unsafe_applied),
+            fixed: if *write == Write::Written {
+                analysis.applied()
+            } else {
+                0
+            },
+            errors: 0,
+        };
+        Run {
+            mode,
+            files: vec![Entry { report, write }],
+            totals,
+            root_uri: None,
+        }
+    }
+}

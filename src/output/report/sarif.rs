@@ -2,8 +2,11 @@
 //!
 //! One rule descriptor; one result per finding, located at the offending value (or at the
 //! add-on object when the value is missing). A file's edits appear exactly once: all of
-//! them, joined where they touch, in the `fixes` of the file's first fixable result (a
-//! file's edits can serve several findings at once, e.g. one shared variable). Every
+//! them, joined where they touch, in the `fixes` of the file's first result whose fix they
+//! carry (a file's edits can serve several findings at once, e.g. one shared variable).
+//! They carry what `fix --yes` writes with the same flags: safe fixes, and unsafe ones only
+//! with `--unsafe-fixes`. An unsafe fix held back has no `fixes`; its result says so in
+//! its message and its `properties` (`applicability`, `heldBack`, `sideEffects`). Every
 //! replacement's `deletedRegion` has line/column and `byteOffset`/`byteLength` of the file
 //! as read, so applying a report's replacements reproduces `armfix fix --yes` byte for byte.
 //! Fixes that land in a parameter file belong to that file's own results.
@@ -11,7 +14,7 @@
 use super::{
     joined_edits, plain_diff, remedy_kind, source_kind, Mode, Places, Pos, Run, View, Write,
 };
-use crate::finding::{Finding, Remedy};
+use crate::finding::{Applicability, Finding, Remedy};
 use crate::rule::{ADDON, RULE_ID, RULE_URL};
 use serde_json::{json, Map, Value};
 
@@ -77,16 +80,22 @@ pub fn log(run: &Run) -> Value {
                     }));
                 }
                 let mut places = Places::new(text);
-                let carrier = analysis.findings.iter().position(|f| f.is_fixable()).or(
-                    if analysis.findings.is_empty() {
+                // The edits carry the fixes `fix` applies (safe ones, and unsafe ones with
+                // `--unsafe-fixes`): they go with the first of those findings, never with
+                // an unsafe fix held back.
+                let carrier = analysis
+                    .findings
+                    .iter()
+                    .position(|f| analysis.applies(f))
+                    .or(if analysis.findings.is_empty() {
                         None
                     } else {
                         Some(0)
-                    },
-                );
-                let fixable = analysis.fixable();
+                    });
+                let applied = analysis.applied();
+                let held = analysis.held_unsafe();
                 for (i, f) in analysis.findings.iter().enumerate() {
-                    let mut r = result(f, path, index, &mut places);
+                    let mut r = result(f, analysis.applies(f), path, index, &mut places);
                     if Some(i) == carrier && !analysis.edits.is_empty() {
                         let replacements: Vec<Value> = joined_edits(&analysis.edits)
                             .iter()
@@ -102,11 +111,42 @@ pub fn log(run: &Run) -> Value {
                         let mut description = format!(
                             "Set `{ADDON}.config.enableSecretRotation` to \"true\" in {path}."
                         );
-                        if fixable > 1 {
+                        if applied > 1 {
                             description.push_str(&format!(
-                                " This fix carries the edits of all {fixable} fixable findings \
+                                " This fix carries the edits of all {applied} findings it fixes \
                                  in this file."
                             ));
+                        }
+                        if held > 0 {
+                            description.push_str(&format!(
+                                " It leaves out {} held back (see {} result).",
+                                if held == 1 {
+                                    "1 unsafe fix".to_string()
+                                } else {
+                                    format!("{held} unsafe fixes")
+                                },
+                                if held == 1 { "its" } else { "their" }
+                            ));
+                        }
+                        // Unsafe fixes among the edits (`--unsafe-fixes`): the fix is unsafe,
+                        // and what else it changes at deploy time.
+                        let mut side_effects: Vec<&String> = Vec::new();
+                        let mut unsafe_fix = false;
+                        for g in analysis.findings.iter().filter(|g| analysis.applies(g)) {
+                            if g.applicability == Applicability::Unsafe {
+                                unsafe_fix = true;
+                                for e in &g.side_effects {
+                                    if !side_effects.contains(&e) {
+                                        side_effects.push(e);
+                                    }
+                                }
+                            }
+                        }
+                        if unsafe_fix {
+                            description.push_str(
+                                " It includes unsafe fixes (applied with `--unsafe-fixes`): \
+                                 they change more than rotation at deploy time.",
+                            );
                         }
                         let mut fix = json!({
                             "description": { "text": description },
@@ -115,9 +155,16 @@ pub fn log(run: &Run) -> Value {
                                 "replacements": replacements,
                             }],
                         });
+                        let mut properties = Map::new();
                         if let Some(fixed) = fixed {
-                            fix["properties"] = json!({ "diff": plain_diff(path, text, fixed) });
+                            properties.insert("diff".into(), json!(plain_diff(path, text, fixed)));
                         }
+                        properties.insert(
+                            "applicability".into(),
+                            json!(if unsafe_fix { "unsafe" } else { "safe" }),
+                        );
+                        properties.insert("sideEffects".into(), json!(side_effects));
+                        fix["properties"] = Value::Object(properties);
                         r["fixes"] = json!([fix]);
                     }
                     results.push(r);
@@ -196,12 +243,20 @@ fn driver() -> Value {
     })
 }
 
-fn result(f: &Finding, path: &str, index: usize, places: &mut Places) -> Value {
+/// One result; `applied` is whether the file's edits carry its fix.
+fn result(f: &Finding, applied: bool, path: &str, index: usize, places: &mut Places) -> Value {
     let (start, end) = places.finding(f);
     let mut properties = json!({
         "pointer": f.pointer,
         "remedy": remedy_kind(f),
     });
+    if f.is_fixable() {
+        properties["applicability"] = json!(super::json::applicability(f.applicability));
+        properties["heldBack"] = json!(!applied);
+    }
+    if f.is_fixable() || !f.side_effects.is_empty() {
+        properties["sideEffects"] = json!(f.side_effects);
+    }
     if let Remedy::ManualReview { reason, expression } = &f.remedy {
         properties["reason"] = json!(reason);
         properties["expression"] = json!(expression);
@@ -215,7 +270,7 @@ fn result(f: &Finding, path: &str, index: usize, places: &mut Places) -> Value {
         "ruleIndex": 0,
         "kind": "fail",
         "level": "warning",
-        "message": { "text": sentence(&f.message) },
+        "message": { "text": message(f, applied) },
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": indexed(path, index),
@@ -224,6 +279,34 @@ fn result(f: &Finding, path: &str, index: usize, places: &mut Places) -> Value {
         }],
         "properties": properties,
     })
+}
+
+/// A result's message: the finding's, and for an unsafe fix whether it is applied and every
+/// side effect (`The fix is unsafe, held back …: it also changes …; it also changes ….`).
+fn message(f: &Finding, applied: bool) -> String {
+    let mut text = sentence(&f.message);
+    let effects: Vec<String> = f
+        .side_effects
+        .iter()
+        .map(|e| crate::output::present::side_effect_clause(e))
+        .collect();
+    let effects = effects.join("; ");
+    if f.is_fixable() && f.applicability == Applicability::Unsafe {
+        text += if applied {
+            " The fix is unsafe (applied with `--unsafe-fixes`)"
+        } else {
+            " The fix is unsafe, so it is held back (review it, then apply it with `armfix fix \
+             --unsafe-fixes`)"
+        };
+        if effects.is_empty() {
+            text.push('.');
+        } else {
+            text += &format!(": {}", sentence(&effects));
+        }
+    } else if !effects.is_empty() {
+        text += &format!(" Side effects of the fix: {}", sentence(&effects));
+    }
+    text
 }
 
 /// A region from two places: lines and columns where known, bytes always.
@@ -331,5 +414,69 @@ mod tests {
     fn messages_are_sentences() {
         assert_eq!(sentence("a"), "a.");
         assert_eq!(sentence("a."), "a.");
+    }
+}
+
+#[cfg(test)]
+mod unsafe_fixes {
+    use super::super::testing::{report, run, EFFECTS};
+    use super::*;
+
+    #[test]
+    fn an_unsafe_fix_held_back_has_no_fixes_and_says_why() {
+        let r = report(false);
+        let log = log(&run(&r, &Write::No, Mode::Check));
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        let (held, safe) = (&results[0], &results[1]);
+        assert!(held.get("fixes").is_none(), "{held}");
+        assert_eq!(held["properties"]["applicability"], "unsafe");
+        assert_eq!(held["properties"]["heldBack"], true);
+        assert_eq!(held["properties"]["sideEffects"], json!(EFFECTS));
+        let text = held["message"]["text"].as_str().unwrap();
+        assert!(
+            text.ends_with(
+                " The fix is unsafe, so it is held back (review it, then apply it with `armfix \
+                 fix --unsafe-fixes`): it also changes `Microsoft.Storage/storageAccounts` `st` \
+                 `properties.allowBlobPublicAccess` from false to true; with dev.json, it also \
+                 turns the add-on on in `aks-dev`."
+            ),
+            "{text}"
+        );
+        // The safe fix carries the file's edits, which leave the unsafe one out.
+        let fix = &safe["fixes"][0];
+        let replacements = fix["artifactChanges"][0]["replacements"]
+            .as_array()
+            .unwrap();
+        assert_eq!(replacements.len(), 1);
+        assert_eq!(fix["properties"]["applicability"], "safe");
+        assert!(fix["description"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("It leaves out 1 unsafe fix held back"));
+        assert_eq!(safe["properties"]["applicability"], "safe");
+        assert_eq!(safe["properties"]["sideEffects"], json!([]));
+    }
+
+    #[test]
+    fn an_unsafe_fix_applied_is_in_the_fixes_marked_unsafe() {
+        let r = report(true);
+        let log = log(&run(&r, &Write::Written, Mode::Write));
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        let fix = &results[0]["fixes"][0];
+        assert_eq!(
+            fix["artifactChanges"][0]["replacements"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(fix["properties"]["applicability"], "unsafe");
+        assert_eq!(fix["properties"]["sideEffects"], json!(EFFECTS));
+        assert!(results[1].get("fixes").is_none(), "the edits appear once");
+        assert_eq!(results[0]["properties"]["heldBack"], false);
+        assert!(results[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(" The fix is unsafe (applied with `--unsafe-fixes`): it also changes "));
     }
 }
