@@ -858,25 +858,6 @@ fn check_files(files: &[(String, String)]) -> Result<(), TestCaseError> {
         &shown,
     )?;
     let report = report_of(&report_run, "check --format json", &shown)?;
-    // 5. `check` exits 1 when it reports a finding, 0 when none.
-    let all_findings = findings(&report);
-    let want = i32::from(!all_findings.is_empty());
-    if checking(5) && report_run.code != want {
-        let msg = format!(
-            "check --format json exits {} with {} findings:\n  {}\nfiles:\n{shown}",
-            report_run.code,
-            all_findings.len(),
-            all_findings
-                .iter()
-                .map(|(p, f)| format!("{p}: {}", message(f)))
-                .collect::<Vec<_>>()
-                .join("\n  ")
-        );
-        if report_run.code == 0 && all_findings.iter().all(|(_, f)| is_unsafe(f)) {
-            known(Known::UnsafeOnlyExitsZero, msg.clone())?;
-        }
-        return fail(msg);
-    }
     let fix = sane(
         run(root, &["fix", "--yes", "--color", "never", "."]),
         "fix --yes",
@@ -1021,6 +1002,25 @@ fn check_files(files: &[(String, String)]) -> Result<(), TestCaseError> {
         return fail(msg);
     }
 
+    // 5. `check` exits 1 when it reports a finding, 0 when none.
+    let all_findings = findings(&report);
+    let want = i32::from(!all_findings.is_empty());
+    if checking(5) && report_run.code != want {
+        let msg = format!(
+            "check --format json exits {} with {} findings:\n  {}\nfiles:\n{shown}",
+            report_run.code,
+            all_findings.len(),
+            all_findings
+                .iter()
+                .map(|(p, f)| format!("{p}: {}", message(f)))
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        );
+        if report_run.code == 0 && all_findings.iter().all(|(_, f)| is_unsafe(f)) {
+            known(Known::UnsafeOnlyExitsZero, msg.clone())?;
+        }
+        return fail(msg);
+    }
     Ok(())
 }
 
