@@ -442,7 +442,7 @@ fn var_expr() -> impl Strategy<Value = VarExpr> {
 
 fn cluster() -> impl Strategy<Value = Cluster> {
     (
-        prop_oneof![2 => Just(Src::Lit(true)), 3 => src()],
+        prop_oneof![1 => Just(Src::Lit(true)), 3 => src()],
         prop::option::weighted(0.3, reference()),
         prop_oneof![
             1 => Just(Rotation::NoConfig),
