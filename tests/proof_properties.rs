@@ -31,7 +31,7 @@
 //! `PROOF_PROPS_CHECKS=1,3` checks only the assertions named, and `PROOF_PROPS_MAX_FILES=0`
 //! generates no parameter file, and `PROOF_PROPS_SKIP="failed verification"` skips a case
 //! whose runs print one of the (comma-separated) texts: to look past known failures.
-//! 100 cases by default (about 6 s in a debug build); `PROPTEST_CASES=2000` for a long
+//! 64 cases by default (4 to 12 s in a debug build, by load); `PROPTEST_CASES=2000` for a long
 //! search. On failure the shrunk case's files are printed.
 
 use crate::util::{parse_json, run, tree, write, Run};
@@ -1026,8 +1026,8 @@ fn check_files(files: &[(String, String)]) -> Result<(), TestCaseError> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        // PROPTEST_CASES=2000 for a long search; 100 keep a debug `cargo test` near 5 s.
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100),
+        // PROPTEST_CASES=2000 for a long search; 64 keep a debug `cargo test` within seconds.
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
         max_shrink_iters: 400,
         failure_persistence: None,
         ..ProptestConfig::default()
