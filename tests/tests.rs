@@ -23,6 +23,7 @@ mod markdown_summary;
 mod pre_commit;
 mod prefilter;
 mod prompt;
+mod proof_properties;
 mod properties;
 mod pruned_parse;
 mod reliability;
