@@ -752,7 +752,7 @@ fn fix_stdin_and_patch_say_what_they_hold_back() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.contains("\"defaultValue\": \"false\""));
     assert!(!r.stdout.contains("\"enableSecretRotation\": \"false\""));
-    assert!(r.stderr.starts_with("<stdin>:11:51: "), "{}", r.stderr);
+    assert!(r.stderr.starts_with("<stdin>:11:95: "), "{}", r.stderr);
     assert!(r.stderr.contains(SIDE_EFFECT), "{}", r.stderr);
     assert!(r.stderr.contains("held back: "), "{}", r.stderr);
 

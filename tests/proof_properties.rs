@@ -20,13 +20,12 @@
 //!    nothing.
 //! 5. `check` exits 1 when it reports a finding, 0 when none.
 //!
-//! The property found four failures in armfix ([`Known`]; a regression test each at the end,
-//! ignored until fixed). A generated case that shows one of them is skipped, so the property
-//! still guards everything else; `PROOF_PROPS_STRICT=1` makes them fail.
+//! The property found four failures in armfix ([`Known`]), each fixed, with a regression
+//! test at the end. `PROOF_PROPS_LENIENT=1` skips a case that shows one of them, to look past
+//! it while hunting another.
 //!
-//! The JSON report does not carry `applicability` or side effects yet: a finding is unsafe
-//! when its `applicability` is `"unsafe"` or, failing that field, when its message holds
-//! `[unsafe fix: ...]`, whose clause is its side effect.
+//! A finding is unsafe when its JSON `applicability` is `"unsafe"`; its `sideEffects` list
+//! what else it changes.
 //!
 //! `PROOF_PROPS_CHECKS=1,3` checks only the assertions named, and `PROOF_PROPS_MAX_FILES=0`
 //! generates no parameter file, and `PROOF_PROPS_SKIP="failed verification"` skips a case
@@ -835,10 +834,12 @@ thread_local! {
 }
 
 fn known(k: Known, msg: String) -> Result<(), TestCaseError> {
-    if STRICT.get() || std::env::var("PROOF_PROPS_STRICT").is_ok_and(|v| v == "1") {
-        return fail(msg);
+    // All four are fixed: they fail like any other failure. `PROOF_PROPS_LENIENT=1` skips
+    // a case that shows one of them instead (to look past one while hunting another).
+    if std::env::var("PROOF_PROPS_LENIENT").is_ok_and(|v| v == "1") && !STRICT.get() {
+        return Err(TestCaseError::reject(format!("known armfix failure {k:?}")));
     }
-    Err(TestCaseError::reject(format!("known armfix failure {k:?}")))
+    fail(msg)
 }
 
 fn check(case: &Case) -> Result<(), TestCaseError> {
@@ -910,9 +911,15 @@ fn check_files(files: &[(String, String)]) -> Result<(), TestCaseError> {
                 break;
             }
             let reported = if config == "defaults" {
+                // A finding points at the cluster, or (fixed at a source) names it.
+                let name = r.name.as_str().map(|n| format!("cluster `{n}`"));
                 after_findings.iter().any(|(path, f)| {
                     let p = f["pointer"].as_str().unwrap_or_default();
-                    path == TEMPLATE && (p == pointer || p.starts_with(&format!("{pointer}/")))
+                    let m = f["message"].as_str().unwrap_or_default();
+                    path == TEMPLATE
+                        && (p == pointer
+                            || p.starts_with(&format!("{pointer}/"))
+                            || name.as_ref().is_some_and(|n| m.contains(n.as_str())))
                 })
             } else {
                 !after_findings.is_empty()
@@ -1135,7 +1142,6 @@ fn shared_parameter_is_fixed_in_the_cluster() {
 /// `fix --yes` writes "true" in the cluster (right), and also flips `p0` in the dev
 /// parameter file to true: with dev, `st0` now allows public blob access.
 #[test]
-#[ignore = "armfix bug A: parameter file values are flipped without the deploy-time proof"]
 fn a_parameter_file_value_shared_with_storage_is_not_flipped() {
     regression(&[
         (
@@ -1163,7 +1169,6 @@ fn a_parameter_file_value_shared_with_storage_is_not_flipped() {
 /// `aks1`'s rotation; dev sets it false. `fix --yes` flips dev's `p0`, turning the add-on
 /// on in `aks0` with dev; a second `fix --yes` then adds `config` to `aks0`.
 #[test]
-#[ignore = "armfix bug A: parameter file values are flipped without the deploy-time proof"]
 fn a_parameter_file_value_that_is_another_clusters_enabled_is_not_flipped() {
     regression(&[
         (
@@ -1192,7 +1197,6 @@ fn a_parameter_file_value_that_is_another_clusters_enabled_is_not_flipped() {
 /// to the parameter file's own check, which reads only `p0`. Without `aks1` the failure is
 /// reported as manual review.
 #[test]
-#[ignore = "armfix bug B: a failure only with a parameter file goes unreported"]
 fn a_failure_only_with_a_parameter_file_is_reported() {
     regression(&[
         (
@@ -1226,7 +1230,6 @@ fn a_failure_only_with_a_parameter_file_is_reported() {
 /// `aks0`, or `aks0` not deployed (condition false) with rotation from a parameter whose
 /// `allowedValues` is `[false]`.
 #[test]
-#[ignore = "armfix bug C: the fix failed verification, hiding every finding of the file"]
 fn a_cluster_passing_once_evaluated_does_not_break_verification() {
     regression(&[(
         TEMPLATE,
@@ -1252,7 +1255,6 @@ fn a_cluster_passing_once_evaluated_does_not_break_verification() {
 /// finding is an unsafe fix (adding `config` changes the disabled add-on with the
 /// defaults), held back, and `check` exits 0: a CI gate passes while `aks0` fails with dev.
 #[test]
-#[ignore = "armfix bug D: check exits 0 when every finding is an unsafe fix"]
 fn check_exits_1_when_the_only_finding_is_unsafe() {
     regression(&[
         (

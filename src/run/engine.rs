@@ -164,6 +164,7 @@ fn process_text_at(
         let configurations = configurations::for_template(path);
         let subject = prove::Subject {
             language: kind.language(),
+            owned: Default::default(),
             text: &text,
             path,
             configurations: &configurations,

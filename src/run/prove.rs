@@ -30,6 +30,10 @@ use std::path::Path;
 /// What a proof reads about one file.
 pub(crate) struct Subject<'a> {
     pub(crate) language: &'static dyn Language,
+    /// What makes a failure with a parameter file that file's own finding: the parameters
+    /// the template hands on to be checked there (filled by [`prove`]), and the answers so
+    /// far, by cluster and configuration.
+    pub(crate) owned: std::cell::RefCell<Owned>,
     pub(crate) text: &'a str,
     pub(crate) path: Option<&'a Path>,
     /// The configurations to evaluate; the first is the defaults.
@@ -47,6 +51,73 @@ enum State {
     Fail(Vec<(String, String)>),
     /// Cannot be decided offline (or the evaluated deployment has no such cluster).
     Unknown,
+}
+
+/// See [`Subject::owned`].
+#[derive(Debug, Default)]
+pub(crate) struct Owned {
+    demands: Vec<crate::lang::arm::trace::ParamDemand>,
+    known: std::collections::HashMap<(String, usize), bool>,
+}
+
+impl Subject<'_> {
+    /// Whether cluster `k`'s failure with configuration `name` is its parameter file's own
+    /// finding: the file sets a parameter the template hands on to be checked there, and
+    /// setting it true there makes the cluster stop failing (so the file's fix settles it).
+    fn is_owned(&self, k: &str, name: &str) -> bool {
+        let Some(i) = self.configurations.iter().position(|c| c.name == name) else {
+            return false;
+        };
+        if i == 0 {
+            return false;
+        }
+        if let Some(known) = self.owned.borrow().known.get(&(k.to_string(), i)) {
+            return *known;
+        }
+        let c = &self.configurations[i];
+        let demands = self.owned.borrow().demands.clone();
+        let mut values = c.values.clone();
+        let mut set = false;
+        for d in &demands {
+            if let Some(slot) = values
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&d.name))
+            {
+                slot.1 = if d.boolean {
+                    Value::Bool(true)
+                } else {
+                    Value::str("true")
+                };
+                set = true;
+            }
+        }
+        let answer = set && {
+            let fixed = Configuration {
+                name: c.name.clone(),
+                values,
+            };
+            self.language
+                .evaluate(self.text, &fixed, self.path)
+                .is_some_and(|d| {
+                    !matches!(
+                        state(k, std::slice::from_ref(&d), std::slice::from_ref(&fixed)),
+                        State::Fail(_)
+                    )
+                })
+        };
+        self.owned
+            .borrow_mut()
+            .known
+            .insert((k.to_string(), i), answer);
+        answer
+    }
+
+    /// Whether cluster `k` fails, once evaluated, in a configuration whose failure is not a
+    /// parameter file's own finding.
+    fn fails_unowned(&self, k: &str, after: &[Deployment]) -> bool {
+        matches!(state(k, after, self.configurations), State::Fail(fails)
+            if fails.iter().any(|(c, _)| !self.is_owned(k, c)))
+    }
 }
 
 /// What a set of edits does at deploy time.
@@ -72,7 +143,8 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         return;
     };
     analysis.unsafe_applied = s.unsafe_fixes;
-    let planned = analysis.fixable();
+    s.owned.borrow_mut().demands = analysis.parameters.clone();
+    let planner_fixable = analysis.fixable();
     let all_edits = analysis.edits.clone();
     // Every edit the planner tied to a finding, to tell whether the fixes stand as planned.
     let mut planned_own: Vec<Edit> = Vec::new();
@@ -94,20 +166,28 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     };
 
     // Findings about clusters that pass once evaluated go (their edits with them).
+    // A failure only in configurations whose parameter files own it is theirs to fix.
+    let settled = |k: &str| match state_of(k) {
+        State::Pass => true,
+        State::Fail(fails) => {
+            fails.iter().all(|(c, _)| s.is_owned(k, c))
+                && state(k, &before[..1], &s.configurations[..1]) != State::Unknown
+        }
+        State::Unknown => false,
+    };
     analysis.findings.retain(|f| {
-        f.cluster
-            .as_deref()
-            .is_none_or(|k| state_of(k) != State::Pass)
+        let mut about = f.cluster.iter().chain(&f.other_clusters).peekable();
+        about.peek().is_none() || !about.all(|k| settled(k))
     });
 
     // Clusters that fail once evaluated, but that no finding is about: a human must look.
     let mut lines: Option<LineIndex> = None;
+    let mut added = 0;
     for (k, st) in clusters.iter().zip(&states) {
         let State::Fail(fails) = st else { continue };
         // A failure only with a parameter file is that file's finding when the template
         // hands its parameters on to be checked there.
-        let with_defaults = fails.iter().any(|(c, _)| *c == s.configurations[0].name);
-        if !with_defaults && !analysis.parameters.is_empty() {
+        if fails.iter().all(|(c, _)| s.is_owned(k, c)) {
             continue;
         }
         if analysis.findings.iter().any(|f| f.is_about(k)) {
@@ -141,6 +221,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                     Some(source),
                 );
                 f.edits = edits;
+                added += 1;
                 f
             }
             None => {
@@ -171,6 +252,10 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         f.cluster = Some(k.clone());
         analysis.findings.push(f);
     }
+
+    // What the planner, reading the fixed text again, may still count as fixable: its own
+    // findings, and those added here (it never sees them, so they may count the other way).
+    let planned = planner_fixable + added;
 
     // Each fixable finding on its own, with the edits that carry it alone.
     if analysis
@@ -232,7 +317,9 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         if effective {
             let count = analysis.fixable();
             analysis.held_back = planned.saturating_sub(count);
-            if !nothing_dropped || count != planned {
+            let mut together = together;
+            let completed = complete(s, &before, analysis, &mut together, &clusters);
+            if completed || !nothing_dropped || count != planned {
                 set_edits(s, analysis, together, &all_edits);
             }
             return;
@@ -255,23 +342,15 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                     });
                 if let Some((alt, source)) = alt {
                     let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
-                    let f = &mut analysis.findings[i];
-                    let rule_part = rule_part(&f.message);
-                    let place = match &source {
-                        FixSource::Value => "in the cluster itself".to_string(),
-                        other => other.describe(),
-                    };
-                    f.message = format!("{rule_part}; fixed {place}, because {}", why_not(&first));
-                    f.source = Some(source);
-                    let e = &alt[0];
-                    (f.line, f.column) = lines.line_col(s.text, e.start);
-                    (f.start, f.end) = (e.start, e.end);
-                    f.pointer = s
-                        .language
-                        .shape(s.text)
-                        .and_then(|shape| pointer_of(&shape, s, e))
-                        .unwrap_or_else(|| f.pointer.clone());
-                    f.edits = alt.clone();
+                    let why = why_not(&first);
+                    relocate(
+                        s,
+                        lines,
+                        &mut analysis.findings[i],
+                        alt.clone(),
+                        source,
+                        &why,
+                    );
                     chosen[i] = Some(alt);
                     continue;
                 }
@@ -279,8 +358,6 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                 match first {
                     Verdict::Unsafe(effects) => {
                         f.applicability = Applicability::Unsafe;
-                        f.message =
-                            format!("{} [unsafe fix: {}]", f.message, effects_clause(&effects));
                         f.side_effects = effects;
                         chosen[i] = Some(group);
                     }
@@ -362,6 +439,10 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .collect();
     let count = applied.iter().filter(|a| **a).count();
     analysis.held_back = planned.saturating_sub(count);
+    if complete(s, &before, analysis, &mut combined, &clusters) {
+        set_edits(s, analysis, combined, &all_edits);
+        return;
+    }
     let same_set = |a: &[Edit], b: &[Edit]| {
         a.len() == b.len() && a.iter().all(|e| b.contains(e)) && b.iter().all(|e| a.contains(e))
     };
@@ -448,7 +529,6 @@ pub(crate) fn prove_parameter_file(
     }
     for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
         f.applicability = Applicability::Unsafe;
-        f.message = format!("{} [unsafe fix: {}]", f.message, effects_clause(&effects));
         f.side_effects = effects.clone();
     }
     if !unsafe_fixes {
@@ -477,7 +557,6 @@ fn prove_whole(
         match &v {
             Verdict::Unsafe(effects) => {
                 f.applicability = Applicability::Unsafe;
-                f.message = format!("{} [unsafe fix: {}]", f.message, effects_clause(effects));
                 f.side_effects = effects.clone();
             }
             Verdict::Ineffective(why) => {
@@ -647,6 +726,88 @@ fn literal_candidate(
     (verdict(s, before, &edits, Some(k), clusters) == Verdict::Safe).then_some(edits)
 }
 
+/// Moves finding `f`'s fix to `edits` (found closer to the cluster), saying why.
+fn relocate(
+    s: &Subject,
+    lines: &LineIndex,
+    f: &mut Finding,
+    edits: Vec<Edit>,
+    source: FixSource,
+    why: &str,
+) {
+    let rule_part = rule_part(&f.message).to_string();
+    let place = match &source {
+        FixSource::Value => "in the cluster itself".to_string(),
+        other => other.describe(),
+    };
+    f.message = format!("{rule_part}; fixed {place}, because {why}");
+    f.source = Some(source);
+    let e = &edits[0];
+    (f.line, f.column) = lines.line_col(s.text, e.start);
+    (f.start, f.end) = (e.start, e.end);
+    f.pointer = s
+        .language
+        .shape(s.text)
+        .and_then(|shape| pointer_of(&shape, s, e))
+        .unwrap_or_else(|| f.pointer.clone());
+    f.edits = edits;
+}
+
+/// Makes every applied fix hold in every configuration whose failure is not a parameter
+/// file's own finding: a fix that leaves its cluster failing there (a value only the
+/// defaults reach) is replaced by a safe one that holds everywhere, when there is one, so a
+/// second run has nothing left to do. Returns whether anything changed.
+fn complete(
+    s: &Subject,
+    before: &[Deployment],
+    analysis: &mut Analysis,
+    combined: &mut Vec<Edit>,
+    clusters: &[String],
+) -> bool {
+    let Some(after) = edit::apply(s.text, combined)
+        .ok()
+        .and_then(|t| evaluate_all(s, &t))
+    else {
+        return false;
+    };
+    let mut lines: Option<LineIndex> = None;
+    let mut changed = false;
+    for i in 0..analysis.findings.len() {
+        let f = &analysis.findings[i];
+        let Some(k) = f.cluster.clone().filter(|_| analysis.applies(f)) else {
+            continue;
+        };
+        if !s.fails_unowned(&k, &after) {
+            continue;
+        }
+        let Some((found, source)) = search(s, before, &k, clusters, &f.edits) else {
+            continue;
+        };
+        let mut next: Vec<Edit> = combined
+            .iter()
+            .filter(|e| !f.edits.contains(e))
+            .cloned()
+            .collect();
+        next.extend(found.iter().cloned());
+        if verdict(s, before, &next, Some(&k), clusters) != Verdict::Safe {
+            continue;
+        }
+        let still = describe_fails(
+            &match state(&k, &after, s.configurations) {
+                State::Fail(fails) => fails,
+                _ => Vec::new(),
+            },
+            s.configurations.len(),
+        );
+        let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
+        let why = format!("fixing it at its source leaves it failing ({still})");
+        relocate(s, lines, &mut analysis.findings[i], found, source, &why);
+        *combined = next;
+        changed = true;
+    }
+    changed
+}
+
 /// The JSON pointer of the value edit `e` changes, in the file's ARM shape: the first
 /// operation of the patch it makes.
 fn pointer_of(shape: &serde_json::Value, s: &Subject, e: &Edit) -> Option<String> {
@@ -697,6 +858,8 @@ fn search(
                     .and_then(|t| evaluate_all(s, &t))
                     .is_some_and(|after| {
                         state(k, &after[..1], &s.configurations[..1]) == State::Pass
+                            && !s.fails_unowned(k, &after)
+                            && changes(k, before, &after)
                     })
         })
         .map(|(e, source)| (vec![e], source))
@@ -706,6 +869,16 @@ fn search(
 /// does not have.
 fn is_module_proxy(r: &Resource, clusters: &[String]) -> bool {
     !r.expanded && r.origin.len() == 2 && clusters.contains(&pointer(&r.origin))
+}
+
+/// Whether cluster `k` deploys differently after than before in some configuration: a
+/// guessed fix that leaves it as it was fixes nothing.
+fn changes(k: &str, before: &[Deployment], after: &[Deployment]) -> bool {
+    before.iter().zip(after).any(|(b, a)| {
+        let b: Vec<&Value> = deployed(k, b).map(|r| &r.body).collect();
+        let a: Vec<&Value> = deployed(k, a).map(|r| &r.body).collect();
+        a != b
+    })
 }
 
 /// A module call that deploys a cluster the evaluator cannot see (a registry module): its
@@ -804,6 +977,7 @@ mod tests {
         let configurations = [Configuration::defaults()];
         let s = Subject {
             language: kind.language(),
+            owned: Default::default(),
             text,
             path: None,
             configurations: &configurations,
