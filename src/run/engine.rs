@@ -222,9 +222,11 @@ fn process_linked(
         Err(error) => Outcome::Error(error),
         Ok(Some(text)) => match analyze(&text) {
             Ok(Some(mut analysis)) => {
-                let mut templates: Vec<PathBuf> =
-                    demands.iter().map(|d| d.template_path.clone()).collect();
-                templates.dedup();
+                let mut templates: Vec<(PathBuf, Option<std::sync::Arc<String>>)> = demands
+                    .iter()
+                    .map(|d| (d.template_path.clone(), d.template_fixed.clone()))
+                    .collect();
+                templates.dedup_by(|a, b| a.0 == b.0);
                 prove::prove_parameter_file(path, &text, &mut analysis, &templates, unsafe_fixes);
                 finish(text, analysis, verify)
             }

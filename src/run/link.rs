@@ -1,6 +1,8 @@
 //! Rewrites findings across files, after every file was processed on its own: parameter
 //! files are analysed for the templates they feed (`link_parameter_files`), and ARM JSON
 //! compiled from a scanned Bicep file points at its source (`point_compiled_json_at_bicep`).
+//! A local Bicep module that a scanned file calls is judged through that call
+//! (`settle_called_modules`).
 //! Its one job: what one file's report says because of another file.
 
 use crate::finding::Remedy;
@@ -84,6 +86,19 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
             _ => None,
         })
         .collect();
+    // Each template as its own fixes leave it, for the parameter files' proof.
+    let fixed_texts: std::collections::HashMap<PathBuf, std::sync::Arc<String>> = reports
+        .iter()
+        .filter_map(|r| match (&r.candidate, &r.outcome) {
+            (
+                Candidate::File(p),
+                Outcome::Analysed {
+                    fixed: Some(fixed), ..
+                },
+            ) => Some((p.clone(), std::sync::Arc::new(fixed.clone()))),
+            _ => None,
+        })
+        .collect();
     if templates.is_empty() {
         return;
     }
@@ -110,6 +125,7 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
                     parameter: n.clone(),
                     template: display.clone(),
                     template_path: t.clone(),
+                    template_fixed: fixed_texts.get(t).cloned(),
                 }));
             }
         }
@@ -164,6 +180,7 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
                     parameter: n.clone(),
                     template: display.clone(),
                     template_path: t.clone(),
+                    template_fixed: fixed_texts.get(t).cloned(),
                 })
             })
             .collect();
@@ -196,5 +213,74 @@ fn replace_linked(
         .collect();
     for (i, report) in done {
         reports[i] = report;
+    }
+}
+
+/// A local Bicep module called by a scanned Bicep file is evaluated, with that call's
+/// arguments, as part of the caller's deployment, and its clusters are fixed or reported
+/// there. Read alone, the module has no values for the parameters its callers pass, so its
+/// manual-review findings about them say nothing the callers' reports do not: they go. Its
+/// fixable findings (a literal in the module itself) stay.
+pub(crate) fn settle_called_modules(reports: &mut [FileReport]) {
+    let bicep = |p: &Path| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("bicep"))
+    };
+    let mut called: HashSet<PathBuf> = HashSet::new();
+    for r in reports.iter() {
+        let Candidate::File(p) = &r.candidate else {
+            continue;
+        };
+        if !bicep(p) {
+            continue;
+        }
+        // Only a caller that was analysed judged its modules' clusters.
+        let Outcome::Analysed {
+            original, analysis, ..
+        } = &r.outcome
+        else {
+            continue;
+        };
+        if analysis.clusters.is_empty() {
+            continue;
+        }
+        // A report without findings no longer holds its text: read it again.
+        let text = if original.is_empty() {
+            match crate::run::read::read_text(p) {
+                Some(t) => t,
+                None => continue,
+            }
+        } else {
+            original.clone()
+        };
+        let Ok(doc) = crate::lang::bicep::parser::parse(&text) else {
+            continue;
+        };
+        let dir = p.parent().unwrap_or(Path::new(""));
+        for m in &doc.modules {
+            let judged = analysis
+                .clusters
+                .iter()
+                .any(|k| k.strip_prefix("/resources/") == Some(m.name.as_str()));
+            if judged && crate::lang::bicep::plan::is_local_module(&m.target) {
+                if let Ok(c) = std::fs::canonicalize(dir.join(&m.target)) {
+                    called.insert(c);
+                }
+            }
+        }
+    }
+    if called.is_empty() {
+        return;
+    }
+    for r in reports.iter_mut() {
+        let Candidate::File(p) = &r.candidate else {
+            continue;
+        };
+        if !std::fs::canonicalize(p).is_ok_and(|c| called.contains(&c)) {
+            continue;
+        }
+        if let Outcome::Analysed { analysis, .. } = &mut r.outcome {
+            analysis.findings.retain(|f| f.is_fixable());
+        }
     }
 }

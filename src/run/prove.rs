@@ -463,7 +463,7 @@ pub(crate) fn prove_parameter_file(
     file: &Path,
     text: &str,
     analysis: &mut Analysis,
-    templates: &[std::path::PathBuf],
+    templates: &[(std::path::PathBuf, Option<std::sync::Arc<String>>)],
     unsafe_fixes: bool,
 ) {
     if analysis.fixable() == 0 {
@@ -479,11 +479,16 @@ pub(crate) fn prove_parameter_file(
     let mut needed = false;
     let mut effects: Vec<String> = Vec::new();
     let mut judged = false;
-    for t in templates {
+    for (t, fixed_template) in templates {
         let Some(kind) = crate::lang::FileKind::of(t) else {
             continue;
         };
-        let Some(ttext) = crate::run::read::read_text(t) else {
+        // The template as it will be deployed: with its own fixes, when it has any.
+        let Some(ttext) = fixed_template
+            .as_ref()
+            .map(|t| t.as_str().to_string())
+            .or_else(|| crate::run::read::read_text(t))
+        else {
             continue;
         };
         let language = kind.language();

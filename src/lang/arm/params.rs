@@ -23,6 +23,9 @@ pub struct Demand {
     pub template: String,
     /// Where the template is, so its deployment can be evaluated with the parameter file.
     pub template_path: PathBuf,
+    /// The template as its own fixes leave it, when it has any: a parameter file is proven
+    /// against the template that will be deployed with it.
+    pub template_fixed: Option<std::sync::Arc<String>>,
 }
 
 /// True when `file` is named like a parameter file of `template`: `STEM.parameters.json`
@@ -169,6 +172,7 @@ mod tests {
             },
             template: "azuredeploy.json".into(),
             template_path: "azuredeploy.json".into(),
+            template_fixed: None,
         }
     }
 

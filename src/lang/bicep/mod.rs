@@ -28,16 +28,25 @@ use crate::location::LineIndex;
 use std::path::Path;
 
 /// Words a Bicep file must contain (ignoring ASCII case) to possibly need a fix: a cluster
-/// type, or a call of the AKS module with its add-on parameter.
-pub const MARKERS: [&str; 3] = [
+/// type, a call of the AKS module with its add-on parameter, or the rotation setting (a
+/// call of a local module that deploys a cluster passes it).
+pub const MARKERS: [&str; 4] = [
     "managedclusters",
     "enablekeyvaultsecretsprovider",
     "managed-cluster",
+    "enablesecretrotation",
 ];
 
 /// Cheap test on raw bytes: can this Bicep file concern the rule at all?
 pub fn may_concern(bytes: &[u8]) -> bool {
-    crate::run::read::mentions_any(bytes, &MARKERS)
+    crate::run::read::mentions_any(bytes, &MARKERS) || calls_local_module(bytes)
+}
+
+/// Whether the file may call a local module (`module x './y.bicep'`): the module may deploy
+/// a cluster, judged with this file's arguments.
+fn calls_local_module(bytes: &[u8]) -> bool {
+    crate::run::read::contains_ignore_ascii_case(bytes, b"module ")
+        && crate::run::read::contains_ignore_ascii_case(bytes, b".bicep'")
 }
 
 /// Parses and plans one Bicep file. Every Bicep file is a template, so the result is always
@@ -172,6 +181,26 @@ impl Language for Bicep {
                 out.push((edit(p.default.expect("has a default"), t), source));
             }
         }
+        // A false literal a module call passes may feed its callee's rotation setting.
+        for m in &doc.modules {
+            let (body, _) = plan::unwrap_body(&doc, m.body);
+            let params = doc.object(body).and_then(|o| {
+                o.members
+                    .iter()
+                    .find(|x| x.key.as_deref() == Some("params"))
+                    .and_then(|x| doc.object(x.value))
+            });
+            for p in params.map_or(&[][..], |o| &o.members[..]) {
+                let (Some(t), Some(key)) = (turned(p.value), p.key.as_ref()) else {
+                    continue;
+                };
+                if key.eq_ignore_ascii_case(crate::rule::ROTATION) {
+                    continue; // found below, with every rotation member
+                }
+                let source = FixSource::DeploymentParameter { name: key.clone() };
+                out.push((edit(p.value, t), source));
+            }
+        }
         let within = |id: ast::NodeId, outer: ast::NodeId| {
             let (a, b) = (doc.node(id).span, doc.node(outer).span);
             b.start <= a.start && a.end <= b.end
@@ -188,7 +217,10 @@ impl Language for Bicep {
                 let Some(t) = turned(m.value).filter(|_| rotation) else {
                     continue;
                 };
-                let source = if let Some(v) = doc.vars.iter().find(|v| within(m.value, v.value)) {
+                let call = doc.modules.iter().find(|c| within(m.value, c.body));
+                let source = if let (Some(_), Some(key)) = (call, m.key.as_ref()) {
+                    FixSource::DeploymentParameter { name: key.clone() }
+                } else if let Some(v) = doc.vars.iter().find(|v| within(m.value, v.value)) {
                     FixSource::Variable {
                         name: v.name.clone(),
                     }

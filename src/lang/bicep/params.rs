@@ -295,6 +295,7 @@ mod tests {
             },
             template: "main.bicep".into(),
             template_path: "main.bicep".into(),
+            template_fixed: None,
         }
     }
 

@@ -62,6 +62,15 @@ pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
     Ok(p.analysis)
 }
 
+/// True for a module on disk (a relative path), not a registry or template-spec reference.
+pub fn is_local_module(target: &str) -> bool {
+    let t = target.to_ascii_lowercase();
+    !["br:", "br/", "ts:", "ts/"]
+        .iter()
+        .any(|p| t.starts_with(p))
+        && (t.ends_with(".bicep") || t.ends_with(".json"))
+}
+
 /// True for a module reference to the AKS module: `br/public:avm/res/container-service/
 /// managed-cluster:VER`, a path ending in that folder (`…/managed-cluster/main.bicep`), or
 /// the CARML layout `…/Microsoft.ContainerService/managedClusters/deploy.bicep`.
@@ -926,6 +935,12 @@ impl<'d> Planner<'d> {
         let doc = self.doc;
         for m in &doc.modules {
             if !is_cluster_module(&m.target) {
+                // A local module may deploy clusters: the evaluator expands it with this
+                // call's arguments, so its clusters are judged (and fixed) here.
+                if is_local_module(&m.target) {
+                    let here = pointer(&["resources".to_string(), m.name.clone()]).to_string();
+                    self.analysis.clusters.push(here);
+                }
                 continue;
             }
             let here = pointer(&["resources".to_string(), m.name.clone()]).to_string();
