@@ -4,7 +4,7 @@
 //! shape every language's evaluator produces, [`functions`] the one table of template
 //! functions, [`types`] declared types and their check, [`arm`] the ARM evaluator,
 //! [`bicep`] the Bicep evaluator (its expressions and types read by the private
-//! `bicep_expr` and `bicep_types`), [`judge`] the rule on evaluated values, and [`proof`]
+//! `bicep_expr` and `bicep_types`), [`mod@judge`] the rule on evaluated values, and [`proof`]
 //! the before/after comparison that says what else a fix changes.
 
 pub mod arm;

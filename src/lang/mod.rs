@@ -1,7 +1,7 @@
 //! The languages armfix reads, each behind one [`Language`] trait, and the registry that
 //! tells which language a path is in ([`FileKind`]). Each language is a folder with the same
 //! inner shape (read and parse, find clusters, plan, render, verify, parameter files); what
-//! they share is written once beside them: [`style`] (layout facts), [`checks`] (the parts
+//! they share is written once beside them: `style` (layout facts), `checks` (the parts
 //! of verification every language runs). Stages after this one see only [`Analysis`] and
 //! edits.
 

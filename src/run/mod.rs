@@ -1,6 +1,8 @@
 //! The run stages between the command line and the output: [`discover`] the files,
-//! [`read`] and prefilter them, run the per-file pipeline in the [`engine`], and [`write`]
-//! fixes atomically.
+//! [`read`] and prefilter them, run the per-file pipeline in the [`engine`] (with the
+//! deploy-time proof, `prove`, in each configuration `configurations` finds), settle what
+//! one file says because of another ([`link`]), do it for many files in parallel
+//! ([`batch`]), and [`mod@write`] fixes atomically.
 
 pub mod batch;
 pub(crate) mod configurations;
