@@ -165,6 +165,9 @@ pub struct Analysis {
     pub held_back: usize,
     /// Whether unsafe fixes are among the edits (`--unsafe-fixes`).
     pub unsafe_applied: bool,
+    /// Manual-review findings of the source reading that the deploy-time proof dropped (their
+    /// clusters pass once evaluated): a re-reading planner may still show them.
+    pub settled_manual: usize,
     /// True for ARM JSON that Bicep compiled (`metadata._generator.name` is `bicep`): its
     /// source is the place to fix.
     pub compiled_from_bicep: bool,

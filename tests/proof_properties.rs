@@ -595,8 +595,8 @@ fn path_is(path: &[String], names: &[&str]) -> bool {
             .all(|(p, n)| p.eq_ignore_ascii_case(n))
 }
 
-/// Whether a difference is a fix of rotation alone: in a cluster deployed before and after
-/// whose add-on was on, rotation set to a passing value, or `config` made (or completed)
+/// Whether a difference is a fix of rotation alone: in a cluster deployed before and after,
+/// rotation set to a passing value (whether its add-on was on or off), or `config` made (or completed)
 /// holding a passing rotation and nothing else new. A difference in a resource deployed
 /// neither before nor after has no effect and counts as allowed too.
 fn rotation_only(before: &Deployment, after: &Deployment, d: &Difference) -> bool {
@@ -610,10 +610,16 @@ fn rotation_only(before: &Deployment, after: &Deployment, d: &Difference) -> boo
     if !rb.deployed() && !ra.deployed() {
         return true;
     }
-    if !(is_cluster(&rb) && rb.deployed() && ra.deployed() && addon_on(&rb)) {
+    if !(is_cluster(&rb) && rb.deployed() && ra.deployed()) {
         return false;
     }
     let base = ["properties", "addonProfiles", ADDON, "config"];
+    // With the add-on off, the rotation value has no effect: setting it to a passing value
+    // is harmless (README, "What armfix proves before it writes").
+    if !addon_on(&rb) {
+        return path_is(&d.path, &[&base[..], &[ROTATION]].concat())
+            && d.after.as_ref().is_some_and(passes);
+    }
     if path_is(&d.path, &[&base[..], &[ROTATION]].concat()) {
         return d.after.as_ref().is_some_and(passes);
     }

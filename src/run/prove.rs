@@ -175,10 +175,12 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         }
         State::Unknown => false,
     };
+    let manual_before = analysis.manual();
     analysis.findings.retain(|f| {
         let mut about = f.cluster.iter().chain(&f.other_clusters).peekable();
         about.peek().is_none() || !about.all(|k| settled(k))
     });
+    analysis.settled_manual = manual_before - analysis.manual();
 
     // Clusters that fail once evaluated, but that no finding is about: a human must look.
     let mut lines: Option<LineIndex> = None;
