@@ -364,19 +364,12 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                         chosen[i] = Some(group);
                     }
                     Verdict::Ineffective(why) => {
-                        let reason = format!(
+                        to_manual(
+                            f,
+                            format!(
                             "the fix armfix would make does not take effect at deploy time: {why}"
+                        ),
                         );
-                        f.message = crate::finding::manual_review_message(
-                            &reason,
-                            "",
-                            crate::finding::Quote::Plain,
-                        );
-                        f.remedy = Remedy::ManualReview {
-                            reason,
-                            expression: String::new(),
-                        };
-                        f.source = None;
                     }
                     Verdict::Safe | Verdict::Unproven => unreachable!("handled above"),
                 }
@@ -413,17 +406,9 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             combined = next;
             accepted.extend(f.side_effects.iter().cloned());
         } else {
-            let f = &mut analysis.findings[i];
             let reason = "its fix changes more than rotation when applied with this file's \
-                          other fixes; apply it on its own, then run armfix again"
-                .to_string();
-            f.message =
-                crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain);
-            f.remedy = Remedy::ManualReview {
-                reason,
-                expression: String::new(),
-            };
-            f.source = None;
+                          other fixes; apply it on its own, then run armfix again";
+            to_manual(&mut analysis.findings[i], reason.to_string());
             *group = None;
         }
     }
@@ -567,18 +552,10 @@ fn prove_whole(
                 f.side_effects = effects.clone();
             }
             Verdict::Ineffective(why) => {
-                let reason =
-                    format!("the fix armfix would make does not take effect at deploy time: {why}");
-                f.message = crate::finding::manual_review_message(
-                    &reason,
-                    "",
-                    crate::finding::Quote::Plain,
+                to_manual(
+                    f,
+                    format!("the fix armfix would make does not take effect at deploy time: {why}"),
                 );
-                f.remedy = Remedy::ManualReview {
-                    reason,
-                    expression: String::new(),
-                };
-                f.source = None;
             }
             Verdict::Safe | Verdict::Unproven => {}
         }
@@ -731,6 +708,16 @@ fn literal_candidate(
     let at = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
     let edits = vec![s.language.literal_rotation(s.text, &at)?];
     (verdict(s, before, &edits, Some(k), clusters) == Verdict::Safe).then_some(edits)
+}
+
+/// Makes `f` a finding for a human, with `reason`.
+fn to_manual(f: &mut Finding, reason: String) {
+    f.message = crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain);
+    f.remedy = Remedy::ManualReview {
+        reason,
+        expression: String::new(),
+    };
+    f.source = None;
 }
 
 /// Moves finding `f`'s fix to `edits` (found closer to the cluster), saying why.

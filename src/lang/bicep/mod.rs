@@ -123,34 +123,12 @@ impl Language for Bicep {
     }
 
     fn literal_rotation(&self, text: &str, pointer: &str) -> Option<crate::edit::Edit> {
-        let doc = parser::parse(text).ok()?;
-        let (start, end) = self.locate(text, pointer)?;
-        let id = doc
-            .nodes
-            .iter()
-            .position(|n| n.span.start == start && n.span.end == end)?;
-        if matches!(
-            doc.node(id).kind,
-            ast::Kind::Object(_) | ast::Kind::Array(_)
-        ) {
-            return None;
-        }
+        let (start, end) = scalar_at(self, text, pointer)?;
         Some(crate::edit::Edit::replace(start, end, "'true'"))
     }
 
     fn literal_config(&self, text: &str, pointer: &str) -> Option<crate::edit::Edit> {
-        let doc = parser::parse(text).ok()?;
-        let (start, end) = self.locate(text, pointer)?;
-        let id = doc
-            .nodes
-            .iter()
-            .position(|n| n.span.start == start && n.span.end == end)?;
-        if matches!(
-            doc.node(id).kind,
-            ast::Kind::Object(_) | ast::Kind::Array(_)
-        ) {
-            return None;
-        }
+        let (start, end) = scalar_at(self, text, pointer)?;
         Some(crate::edit::Edit::replace(
             start,
             end,
@@ -239,6 +217,21 @@ impl Language for Bicep {
             }
         }
         out
+    }
+}
+
+/// The span of the value at `pointer` when it is a scalar or an expression (never an object
+/// or an array): what a literal may overwrite.
+fn scalar_at(bicep: &Bicep, text: &str, pointer: &str) -> Option<(usize, usize)> {
+    let doc = parser::parse(text).ok()?;
+    let (start, end) = bicep.locate(text, pointer)?;
+    let id = doc
+        .nodes
+        .iter()
+        .position(|n| n.span.start == start && n.span.end == end)?;
+    match doc.node(id).kind {
+        ast::Kind::Object(_) | ast::Kind::Array(_) => None,
+        _ => Some((start, end)),
     }
 }
 
