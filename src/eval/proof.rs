@@ -84,8 +84,17 @@ pub struct Proof {
 /// order of `before` (then those only in `after`), then outputs, then violations.
 pub fn compare(before: &Deployment, after: &Deployment) -> Vec<Difference> {
     let mut out = Vec::new();
+    let index = |d: &'_ Deployment| -> std::collections::HashMap<String, usize> {
+        d.resources
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect()
+    };
+    let (in_before, in_after) = (index(before), index(after));
     for b in &before.resources {
-        match find(after, &b.id) {
+        match in_after.get(&b.id).map(|&i| &after.resources[i]) {
             Some(a) => compare_resource(b, a, &mut out),
             None => out.push(Difference {
                 subject: Subject::Resource(refer(b, b)),
@@ -96,7 +105,7 @@ pub fn compare(before: &Deployment, after: &Deployment) -> Vec<Difference> {
         }
     }
     for a in &after.resources {
-        if find(before, &a.id).is_none() {
+        if !in_before.contains_key(&a.id) {
             out.push(Difference {
                 subject: Subject::Resource(refer(a, a)),
                 path: Vec::new(),
@@ -155,8 +164,9 @@ pub fn compare(before: &Deployment, after: &Deployment) -> Vec<Difference> {
 /// Classifies the differences between two evaluations of one configuration.
 pub fn classify(before: &Deployment, after: &Deployment) -> Proof {
     let mut side_effects = Vec::new();
+    let (bi, ai) = (Index::new(before), Index::new(after));
     for d in compare(before, after) {
-        if let Some(sentence) = side_effect(before, after, &d) {
+        if let Some(sentence) = side_effect(&bi, &ai, &d) {
             push_unique(&mut side_effects, sentence);
         }
     }
@@ -312,8 +322,27 @@ fn members(o: &Object) -> impl Iterator<Item = (&str, &Value)> {
     })
 }
 
-fn find<'d>(d: &'d Deployment, id: &str) -> Option<&'d Resource> {
-    d.resources.iter().find(|r| r.id == id)
+/// A deployment's resources by id (the first of a repeated id, as a linear search finds it).
+struct Index<'d> {
+    deployment: &'d Deployment,
+    ids: std::collections::HashMap<&'d str, usize>,
+}
+
+impl<'d> Index<'d> {
+    fn new(deployment: &'d Deployment) -> Index<'d> {
+        let ids = deployment
+            .resources
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        Index { deployment, ids }
+    }
+
+    fn get(&self, id: &str) -> Option<&'d Resource> {
+        self.ids.get(id).map(|&i| &self.deployment.resources[i])
+    }
 }
 
 fn output<'d>(d: &'d Deployment, name: &str) -> Option<&'d Value> {
@@ -347,10 +376,10 @@ fn matches(path: &[String], names: &[&str]) -> bool {
 
 /// The sentence for a difference that is a side effect; `None` when it is allowed or has no
 /// effect in this configuration.
-fn side_effect(before: &Deployment, after: &Deployment, d: &Difference) -> Option<String> {
+fn side_effect(before: &Index, after: &Index, d: &Difference) -> Option<String> {
     match &d.subject {
         Subject::Property(r) => {
-            let (rb, ra) = (find(before, &r.id)?, find(after, &r.id)?);
+            let (rb, ra) = (before.get(&r.id)?, after.get(&r.id)?);
             if !rb.deployed() && !ra.deployed() {
                 return None;
             }
@@ -392,7 +421,7 @@ fn side_effect(before: &Deployment, after: &Deployment, d: &Difference) -> Optio
                 label(r)
             )
         }),
-        Subject::Resource(r) => match (find(before, &r.id), find(after, &r.id)) {
+        Subject::Resource(r) => match (before.get(&r.id), after.get(&r.id)) {
             (None, Some(a)) if a.deployed() => {
                 Some(format!("also deploys {} (a new resource)", label(r)))
             }

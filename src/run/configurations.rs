@@ -53,54 +53,93 @@ pub(crate) fn linked_files(template: &Path) -> Vec<PathBuf> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
     let canonical = std::fs::canonicalize(template).ok();
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| {
-            // Keep the template's own spelling of the folder (`./x` stays `x`).
-            match template.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.join(e.file_name()),
-                _ => PathBuf::from(e.file_name()),
-            }
+    let siblings = parameter_files_in(&dir);
+    siblings
+        .iter()
+        .filter(|s| {
+            let path = match template.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.join(&s.name),
+                _ => PathBuf::from(&s.name),
+            };
+            path.as_path() != template
+                && (params::named_for(template, &path)
+                    || (s.target.is_some() && s.target.as_deref() == canonical.as_deref()))
         })
-        .take(MAX_SIBLINGS)
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .filter(|f| f.as_path() != template)
-        .filter(|f| links(template, canonical.as_deref(), f))
+        .map(|s| match template.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.join(&s.name),
+            _ => PathBuf::from(&s.name),
+        })
         .collect()
 }
 
-fn links(template: &Path, canonical: Option<&Path>, file: &Path) -> bool {
-    if is_bicepparam(file) {
-        return read::read_text(file)
-            .and_then(|t| bicep::using_target(&t))
-            .map(|u| file.parent().unwrap_or(Path::new("")).join(u))
-            .and_then(|t| std::fs::canonicalize(t).ok())
-            .is_some_and(|t| Some(t.as_path()) == canonical);
+/// A file of a folder that may be a parameter file: its name, and the template it names
+/// (`metadata.template`, or a `.bicepparam`'s `using`), resolved, when it names one.
+#[derive(Debug)]
+struct Sibling {
+    name: std::ffi::OsString,
+    target: Option<PathBuf>,
+}
+
+/// The candidate parameter files of `dir`, read once per run: every template with a cluster
+/// in the folder asks, and reading the folder's JSON files again for each would cost as
+/// much as the walk. Only a file whose first 4 KiB name a `deploymentParameters` schema (or
+/// a `.bicepparam`) is read in full.
+fn parameter_files_in(dir: &Path) -> std::sync::Arc<Vec<Sibling>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashMap<PathBuf, Arc<Vec<Sibling>>>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(HashMap::new()));
+    let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if let Some(known) = seen.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return known;
     }
-    let json = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("jsonc"));
-    if !json {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut names: Vec<std::ffi::OsString> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name())
+            .filter(|n| {
+                let n = n.to_string_lossy().to_ascii_lowercase();
+                n.ends_with(".json") || n.ends_with(".jsonc") || n.ends_with(".bicepparam")
+            })
+            .take(MAX_SIBLINGS)
+            .collect();
+        names.sort();
+        for name in names {
+            let file = dir.join(&name);
+            let target = if is_bicepparam(&file) {
+                read::read_text(&file)
+                    .and_then(|t| bicep::using_target(&t))
+                    .map(|u| dir.join(u))
+            } else if head_names_parameters(&file) {
+                read::read_text(&file).and_then(|t| params::metadata_template(&file, &t))
+            } else if params::looks_named_like_parameters(&name) {
+                None
+            } else {
+                continue;
+            };
+            let target = target.and_then(|t| std::fs::canonicalize(t).ok());
+            out.push(Sibling { name, target });
+        }
+    }
+    let out = Arc::new(out);
+    if let Ok(mut m) = seen.lock() {
+        m.insert(key, out.clone());
+    }
+    out
+}
+
+/// Whether the first 4 KiB of `file` name a `deploymentParameters` schema.
+fn head_names_parameters(file: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4096];
+    let Ok(mut f) = std::fs::File::open(file) else {
         return false;
-    }
-    if params::named_for(template, file) {
-        return true;
-    }
-    // `metadata.template`: only files that mention it are parsed.
-    read::read_text(file).is_some_and(|t| {
-        read::contains_ignore_ascii_case(t.as_bytes(), b"deploymentparameters")
-            && params::metadata_template(file, &t)
-                .and_then(|t| std::fs::canonicalize(t).ok())
-                .is_some_and(|t| Some(t.as_path()) == canonical)
-    })
+    };
+    let n = f.read(&mut head).unwrap_or(0);
+    read::contains_ignore_ascii_case(&head[..n], b"deploymentparameters")
 }
 
 fn is_bicepparam(file: &Path) -> bool {

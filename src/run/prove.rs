@@ -302,25 +302,26 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     if let Some(after) =
         after.filter(|after| verdict_with(s, &before, after, None, &clusters) == Verdict::Safe)
     {
-        let effective = Some(after).is_some_and(|after| {
-            analysis
-                .findings
-                .iter()
-                .filter(|f| f.is_fixable())
-                .all(|f| {
-                    f.cluster.iter().chain(&f.other_clusters).all(|k| {
-                        !matches!(
-                            state(k, &after[..1], &s.configurations[..1]),
-                            State::Fail(_)
-                        )
-                    })
+        let effective = analysis
+            .findings
+            .iter()
+            .filter(|f| f.is_fixable())
+            .all(|f| {
+                f.cluster.iter().chain(&f.other_clusters).all(|k| {
+                    !matches!(
+                        state(k, &after[..1], &s.configurations[..1]),
+                        State::Fail(_)
+                    )
                 })
-        });
+            });
         if effective {
             let count = analysis.fixable();
             analysis.held_back = planned.saturating_sub(count);
             let mut together = together;
-            let completed = complete(s, &before, analysis, &mut together, &clusters);
+            // `after` is the evaluation of `whole`; it is `together`'s too when nothing was
+            // dropped (the planner's merged edits make the same text).
+            let known = nothing_dropped.then_some(after);
+            let completed = complete(s, &before, analysis, &mut together, &clusters, known);
             if completed || !nothing_dropped || count != planned {
                 set_edits(s, analysis, together, &all_edits);
             }
@@ -426,7 +427,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .collect();
     let count = applied.iter().filter(|a| **a).count();
     analysis.held_back = planned.saturating_sub(count);
-    if complete(s, &before, analysis, &mut combined, &clusters) {
+    if complete(s, &before, analysis, &mut combined, &clusters, None) {
         set_edits(s, analysis, combined, &all_edits);
         return;
     }
@@ -603,10 +604,15 @@ fn evaluate_all(s: &Subject, text: &str) -> Option<Vec<Deployment>> {
 /// The evaluated clusters that a cluster of the source (by pointer) deploys: the resource
 /// itself (every copy), or the clusters a local module call holds.
 fn deployed<'d>(k: &str, d: &'d Deployment) -> impl Iterator<Item = &'d Resource> {
-    let k = k.to_string();
+    let tokens: Vec<String> = k
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
     d.resources.iter().filter(move |r| {
-        let p = pointer(&r.origin);
-        (p == k || p.starts_with(&format!("{k}/"))) && judge(r) != Judgement::NotACluster
+        r.origin.len() >= tokens.len()
+            && r.origin[..tokens.len()] == tokens[..]
+            && judge(r) != Judgement::NotACluster
     })
 }
 
@@ -757,11 +763,13 @@ fn complete(
     analysis: &mut Analysis,
     combined: &mut Vec<Edit>,
     clusters: &[String],
+    known_after: Option<Vec<Deployment>>,
 ) -> bool {
-    let Some(after) = edit::apply(s.text, combined)
-        .ok()
-        .and_then(|t| evaluate_all(s, &t))
-    else {
+    let Some(after) = known_after.or_else(|| {
+        edit::apply(s.text, combined)
+            .ok()
+            .and_then(|t| evaluate_all(s, &t))
+    }) else {
         return false;
     };
     let mut lines: Option<LineIndex> = None;

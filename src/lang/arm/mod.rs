@@ -38,15 +38,24 @@ impl Language for Arm {
     }
 
     fn evaluate(&self, text: &str, config: &Configuration, _: Option<&Path>) -> Option<Deployment> {
-        let root = jsonc::parse(text).ok()?;
-        if !template::is_template(&root) {
+        let json = as_json(text)?;
+        let schema = json
+            .get("$schema")
+            .or_else(|| {
+                json.as_object()?
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("$schema"))
+                    .map(|(_, v)| v)
+            })
+            .and_then(serde_json::Value::as_str)?;
+        if !schema.to_ascii_lowercase().contains("deploymenttemplate") {
             return None;
         }
-        Some(crate::eval::arm::evaluate(&root.to_value(), config))
+        Some(crate::eval::arm::evaluate(&json, config))
     }
 
     fn shape(&self, text: &str) -> Option<serde_json::Value> {
-        jsonc::parse(text).ok().map(|root| root.to_value())
+        as_json(text)
     }
 
     fn locate(&self, text: &str, pointer: &str) -> Option<(usize, usize)> {
@@ -177,4 +186,14 @@ fn rotation_members<'a>(
         }
         _ => {}
     }
+}
+
+/// The document as a JSON value: read by `serde_json` directly when it is strict JSON (the
+/// usual case, and several times faster), else through the comment-aware parser. Of
+/// duplicate keys the last one wins either way, as the deployment engine reads them.
+fn as_json(text: &str) -> Option<serde_json::Value> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    serde_json::from_str(body)
+        .ok()
+        .or_else(|| jsonc::parse(text).ok().map(|root| root.to_value()))
 }

@@ -45,6 +45,14 @@ pub fn named_for(template: &Path, file: &Path) -> bool {
     lower.starts_with(&prefix) && lower.ends_with(".json")
 }
 
+/// Whether a file name is shaped like a parameter file's (`*.parameters*.json`), so that it
+/// is kept as a candidate even when its head does not name the schema.
+pub fn looks_named_like_parameters(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy()
+        .to_ascii_lowercase()
+        .contains(".parameters")
+}
+
 /// The template a parameter file names in `metadata.template`, resolved against its folder.
 pub fn metadata_template(file: &Path, text: &str) -> Option<PathBuf> {
     let root = jsonc::parse(text).ok()?;
