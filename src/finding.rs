@@ -163,6 +163,10 @@ pub struct Analysis {
     /// Planned fixes that the edits do not carry (dropped by the deploy-time proof, or unsafe
     /// and not asked for): the fixed text may still show them to a re-reading planner.
     pub held_back: usize,
+    /// Whether every cluster is written with literals only (no expression in its condition,
+    /// copy loop, or on the way to its rotation setting): evaluating it tells nothing the
+    /// source reading does not.
+    pub clusters_literal: bool,
     /// Whether unsafe fixes are among the edits (`--unsafe-fixes`).
     pub unsafe_applied: bool,
     /// Manual-review findings of the source reading that the deploy-time proof dropped (their

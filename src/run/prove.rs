@@ -139,6 +139,19 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     if analysis.clusters.is_empty() {
         return;
     }
+    // Clusters written as literals all the way (no expression in their condition or on the
+    // way to the rotation setting), one configuration, and fixes only in the clusters
+    // themselves: the evaluated rule is the source reading's, and each fix changes only the
+    // literal it replaces. Nothing to prove; the evaluation would only cost time.
+    let in_clusters = analysis.findings.iter().all(|f| {
+        f.source.as_ref().is_none_or(|src| *src == FixSource::Value)
+            && f.cluster
+                .as_ref()
+                .is_some_and(|k| f.pointer.starts_with(k.as_str()))
+    });
+    if s.configurations.len() == 1 && in_clusters && analysis.clusters_literal {
+        return;
+    }
     let Some(before) = evaluate_all(s, s.text) else {
         return;
     };

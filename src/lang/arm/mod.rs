@@ -197,3 +197,42 @@ fn as_json(text: &str) -> Option<serde_json::Value> {
         .ok()
         .or_else(|| jsonc::parse(text).ok().map(|root| root.to_value()))
 }
+
+/// A cluster resource whose condition, copy loop, and path to the rotation setting are all
+/// literal JSON (the add-on object and its `config` may hold anything else, as long as it is
+/// not an expression).
+pub(crate) fn literal_cluster(cluster: &jsonc::Node) -> bool {
+    let is_expr = |n: &jsonc::Node| n.as_str().is_some_and(template::is_expression);
+    let literal_tree = |n: &jsonc::Node| !any_expression(n, 0);
+    let Some(members) = cluster.members() else {
+        return false;
+    };
+    for m in members {
+        let key = m.key.to_ascii_lowercase();
+        if matches!(key.as_str(), "condition" | "copy" | "existing") && !literal_tree(&m.value) {
+            return false;
+        }
+    }
+    let mut node = cluster;
+    for key in ["properties", "addonProfiles", crate::rule::ADDON] {
+        match find(node, &format!("/{key}")) {
+            Some(n) if n.members().is_some() => node = n,
+            Some(n) if is_expr(n) => return false,
+            Some(_) | None => return true,
+        }
+    }
+    literal_tree(node)
+}
+
+/// Whether `n` or anything inside it is an ARM expression string.
+fn any_expression(n: &jsonc::Node, depth: usize) -> bool {
+    if depth > jsonc::MAX_DEPTH {
+        return true;
+    }
+    match &n.kind {
+        jsonc::Kind::String(s) => template::is_expression(s),
+        jsonc::Kind::Array(items) => items.iter().any(|i| any_expression(i, depth + 1)),
+        jsonc::Kind::Object(members) => members.iter().any(|m| any_expression(&m.value, depth + 1)),
+        _ => false,
+    }
+}

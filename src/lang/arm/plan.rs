@@ -96,6 +96,9 @@ fn analyze_traced<'t>(
         .iter()
         .map(|c| pointer(&c.path).to_string())
         .collect();
+    analysis.clusters_literal = clusters
+        .iter()
+        .all(|c| c.path.len() == 2 && crate::lang::arm::literal_cluster(c.node));
     for cluster in clusters {
         let v = traced.cluster(root, &cluster.path, cluster.node);
         let (at, message, outcome) = match rule::decide(&traced, v) {
