@@ -1003,6 +1003,30 @@ mod tests {
     }
 
     #[test]
+    fn a_literal_cluster_with_a_false_condition_is_not_deployed_so_not_flagged() {
+        // Literal all the way, but the condition decides: the proof must not be skipped.
+        let text = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+          "resources": [{"type": "Microsoft.ContainerService/managedClusters", "name": "a",
+            "condition": false, "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider":
+            {"enabled": true, "config": {"enableSecretRotation": "false"}}}}}]}"#;
+        let a = proven(text);
+        assert!(a.findings.is_empty(), "{:?}", a.findings);
+        assert!(a.edits.is_empty());
+    }
+
+    #[test]
+    fn a_literal_cluster_is_not_evaluated_and_keeps_its_fix() {
+        let text = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+          "resources": [{"type": "Microsoft.ContainerService/managedClusters", "name": "a",
+            "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider":
+            {"enabled": true, "config": {"enableSecretRotation": "false"}}}}}]}"#;
+        let a = proven(text);
+        assert!(a.clusters_literal);
+        assert_eq!(a.fixable(), 1);
+        assert_eq!(a.edits.len(), 1);
+    }
+
+    #[test]
     fn a_shared_variable_is_left_alone_and_the_cluster_gets_the_literal() {
         let text = include_str!("../../tests/fixtures/trace/variable-string/azuredeploy.json");
         let a = proven(text);

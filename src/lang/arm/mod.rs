@@ -198,20 +198,21 @@ fn as_json(text: &str) -> Option<serde_json::Value> {
         .or_else(|| jsonc::parse(text).ok().map(|root| root.to_value()))
 }
 
-/// A cluster resource whose condition, copy loop, and path to the rotation setting are all
-/// literal JSON (the add-on object and its `config` may hold anything else, as long as it is
-/// not an expression).
+/// A cluster resource without a condition or copy loop whose path to the rotation setting is
+/// literal JSON (the add-on object and its `config` may hold anything, as long as it is not
+/// an expression).
 pub(crate) fn literal_cluster(cluster: &jsonc::Node) -> bool {
     let is_expr = |n: &jsonc::Node| n.as_str().is_some_and(template::is_expression);
     let literal_tree = |n: &jsonc::Node| !any_expression(n, 0);
     let Some(members) = cluster.members() else {
         return false;
     };
-    for m in members {
-        let key = m.key.to_ascii_lowercase();
-        if matches!(key.as_str(), "condition" | "copy" | "existing") && !literal_tree(&m.value) {
-            return false;
-        }
+    // A condition or a copy loop decides whether (and how often) it deploys: evaluate.
+    if members
+        .iter()
+        .any(|m| m.key.eq_ignore_ascii_case("condition") || m.key.eq_ignore_ascii_case("copy"))
+    {
+        return false;
     }
     let mut node = cluster;
     for key in ["properties", "addonProfiles", crate::rule::ADDON] {
