@@ -189,11 +189,6 @@ pub fn call(name: &str, args: &[Value]) -> Value {
     }
 }
 
-/// Whether `name` is a function of the table (evaluated offline).
-pub fn is_known_function(name: &str) -> bool {
-    TABLE.iter().any(|r| r.name.eq_ignore_ascii_case(name))
-}
-
 /// The documented spelling of a function name (`resourcegroup` → `resourceGroup`), or the
 /// name as given.
 pub fn canonical(name: &str) -> &str {
@@ -281,14 +276,6 @@ pub fn index(base: &Value, index: &Value) -> Value {
             "{}: expected an array with an int index or an object with a string key",
             text()
         )),
-    }
-}
-
-/// Whether a condition is known true (`Some(true)`), known false, or unknown (`None`).
-pub fn truth(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        _ => None,
     }
 }
 
@@ -1253,8 +1240,6 @@ mod tests {
             call("uniqueString", &[Value::str("a")]),
             call("uniqueString", &[Value::str("a")])
         );
-        assert!(!is_known_function("utcNow"));
-        assert!(is_known_function("CONCAT"));
     }
 
     #[test]

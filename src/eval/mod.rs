@@ -31,5 +31,5 @@ pub const MAX_DEPTH: usize = 256;
 
 pub use deployment::{Configuration, Deployment, Resource};
 pub use judge::{judge, Judgement};
-pub use proof::{classify, classify_all, compare, Difference, Proof};
+pub use proof::{classify, classify_all};
 pub use value::{Object, Unknown, Value};

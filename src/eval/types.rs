@@ -119,6 +119,8 @@ impl DeclaredType {
     }
 }
 
+// Only the tests build such types by hand; Bicep's own types set the flag as they are read.
+#[cfg(test)]
 impl DeclaredType {
     /// This type with allowed strings compared case-sensitively (or not), all the way down.
     pub fn case_sensitive(mut self, on: bool) -> DeclaredType {

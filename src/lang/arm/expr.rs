@@ -34,10 +34,6 @@ pub enum TermKind {
 }
 
 impl Expr {
-    pub fn root(&self) -> &Term {
-        &self.terms[self.root]
-    }
-
     /// The call name and arguments of term `i`, if it is a call.
     pub fn call(&self, i: usize) -> Option<(&str, &[usize])> {
         match &self.terms[i].kind {
@@ -242,16 +238,18 @@ mod tests {
         assert_eq!(e.str_lit(kv[1]), Some("it's"));
         let lit = &e.terms[kv[1]];
         assert_eq!(&src[lit.start..lit.end], "'it''s'");
-        assert_eq!(e.root().start, 1);
-        assert_eq!(e.root().end, src.len() - 1);
+        assert_eq!(e.terms[e.root].start, 1);
+        assert_eq!(e.terms[e.root].end, src.len() - 1);
     }
 
     #[test]
     fn member_and_index() {
         let e = parse("[reference('x').outputs.id.value]").unwrap();
-        assert!(matches!(e.root().kind, TermKind::Member { ref name, .. } if name == "value"));
+        assert!(
+            matches!(e.terms[e.root].kind, TermKind::Member { ref name, .. } if name == "value")
+        );
         let e = parse("[variables('a')[0]]").unwrap();
-        assert!(matches!(e.root().kind, TermKind::Index { .. }));
+        assert!(matches!(e.terms[e.root].kind, TermKind::Index { .. }));
         let e = parse("[udf.myFunc(1)]").unwrap();
         assert_eq!(e.call(e.root).unwrap().0, "udf.myfunc");
     }

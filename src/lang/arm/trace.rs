@@ -483,12 +483,11 @@ pub fn scope_for<'t>(root: &'t Node<'t>, path: &[Segment]) -> Rc<Scope<'t>> {
 
 /// Where the value of a parameter that feeds the rotation setting comes from.
 #[derive(Debug)]
-pub enum ParamSource<'t> {
+pub enum ParamSource {
     /// The value passes already.
     Passes,
     /// A literal to replace with `value` (typed as the parameter is).
     Replace {
-        node: &'t Node<'t>,
         path: Vec<Segment>,
         value: serde_json::Value,
         name: String,
@@ -538,7 +537,7 @@ impl<'t> Traced<'t> {
         name: &str,
         demands: &mut Vec<ParamDemand>,
         depth: usize,
-    ) -> Vec<ParamSource<'t>> {
+    ) -> Vec<ParamSource> {
         if depth > 16 {
             return vec![ParamSource::Review(
                 "parameters feed each other too deeply; make the rotation value true by hand"
@@ -628,7 +627,6 @@ impl<'t> Traced<'t> {
                                 vec![ParamSource::Passes]
                             } else if is_plain_literal(value) {
                                 vec![ParamSource::Replace {
-                                    node: value,
                                     path,
                                     value: want,
                                     name: name.to_string(),
@@ -667,7 +665,6 @@ impl<'t> Traced<'t> {
                 let mut path = scope.path.clone();
                 path.extend([Segment::Key(pkey.0), Segment::Key(pkey.1), Segment::Key(dk)]);
                 vec![ParamSource::Replace {
-                    node: d,
                     path,
                     value: want,
                     name: name.to_string(),

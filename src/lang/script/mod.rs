@@ -29,17 +29,6 @@ pub fn mentions_rule(bytes: &[u8]) -> bool {
     read::mentions_any(bytes, &MARKERS)
 }
 
-/// Analyses a script whose dialect is unknown, reading it as pipeline YAML does (both
-/// continuation marks). `Ok(None)`: no command concerns the rule.
-pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
-    analyze_as(text, Dialect::Yaml)
-}
-
-/// Proves a fix of a script whose dialect is unknown (see [`analyze`]).
-pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
-    verify_as(original, analysis, fixed, Dialect::Yaml)
-}
-
 /// Scripts of one dialect as a [`Language`].
 pub(crate) struct Scripts(pub(crate) Dialect);
 
