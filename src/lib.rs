@@ -19,6 +19,6 @@ pub mod finding;
 pub mod lang;
 pub mod location;
 pub mod output;
-pub mod rule;
+pub(crate) mod rule;
 pub mod run;
-pub mod settings;
+pub(crate) mod settings;

@@ -20,14 +20,14 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
     /// Overwrite an expression that cannot be traced with the literal value.
-    pub force_literal: bool,
+    pub(crate) force_literal: bool,
     /// Apply fixes the deploy-time proof found to change more than rotation.
-    pub unsafe_fixes: bool,
+    pub(crate) unsafe_fixes: bool,
 }
 
 /// One language: every stage of the per-file pipeline that depends on its syntax. The
 /// engine runs `may_concern` → `analyze` → `verify` for every file, whatever its language.
-pub trait Language: Sync {
+pub(crate) trait Language: Sync {
     /// Cheap test on raw bytes: can this file concern the rule at all?
     fn may_concern(&self, bytes: &[u8]) -> bool;
     /// Parses, finds clusters, decides and plans the fixes with their text edits.
@@ -109,7 +109,7 @@ impl FileKind {
     }
 
     /// The language that reads this kind of file.
-    pub fn language(self) -> &'static dyn Language {
+    pub(crate) fn language(self) -> &'static dyn Language {
         match self {
             FileKind::Json => &arm::Arm,
             FileKind::Bicep => &bicep::Bicep,

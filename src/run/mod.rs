@@ -2,11 +2,11 @@
 //! [`read`] and prefilter them, run the per-file pipeline in the [`engine`], and [`write`]
 //! fixes atomically.
 
-pub mod batch;
+pub(crate) mod batch;
 pub(crate) mod configurations;
 pub mod discover;
 pub mod engine;
-pub mod link;
+pub(crate) mod link;
 pub(crate) mod prove;
 pub mod read;
 pub mod write;

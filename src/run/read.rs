@@ -10,11 +10,11 @@ use std::path::Path;
 /// The largest file armfix reads (32 MiB). ARM itself refuses templates over 4 MB; parsing,
 /// verifying and diffing a file takes several times its size in memory, so a larger file is
 /// reported instead of read (when it mentions the marker; otherwise it is skipped).
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// What reading a candidate gave.
 #[derive(Debug)]
-pub enum Contents {
+pub(crate) enum Contents {
     Bytes(Vec<u8>),
     /// Over [`MAX_FILE_BYTES`]: not kept in memory; only searched for the marker.
     TooLarge {
@@ -34,7 +34,7 @@ pub(crate) fn read_text(path: &Path) -> Option<String> {
 /// Reads a candidate without ever blocking on it or reading without end: a FIFO with no
 /// writer reads as empty instead of hanging the run, devices are refused, and only the first
 /// [`MAX_FILE_BYTES`] are kept.
-pub fn read_file(path: impl AsRef<Path>) -> io::Result<Contents> {
+pub(crate) fn read_file(path: impl AsRef<Path>) -> io::Result<Contents> {
     let file = open_for_reading(path.as_ref())?;
     let meta = file.metadata()?;
     let kind = meta.file_type();
@@ -124,7 +124,7 @@ fn is_fifo(_: &std::fs::FileType) -> bool {
 }
 
 /// The word a file must contain (ignoring ASCII case) to possibly need a fix.
-pub const MARKER: &str = "managedclusters";
+pub(crate) const MARKER: &str = "managedclusters";
 
 /// True when the bytes mention the marker, in UTF-8 or (with a byte order mark) UTF-16.
 pub fn mentions_rule(bytes: &[u8]) -> bool {
@@ -135,7 +135,7 @@ pub fn mentions_rule(bytes: &[u8]) -> bool {
 /// byte order mark) UTF-16. Markers made of letters match exactly; other bytes in a marker
 /// may also match their counterpart with bit 0x20 flipped (a prefilter may say yes too
 /// often, never too rarely).
-pub fn mentions_any(bytes: &[u8], markers: &[&str]) -> bool {
+pub(crate) fn mentions_any(bytes: &[u8], markers: &[&str]) -> bool {
     let found = |b: &[u8]| {
         markers
             .iter()
@@ -245,7 +245,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, SourceError> {
 
 /// Like [`decode`], also giving the 1-based line and column of the error (columns count the
 /// characters before it, undecodable bytes as one each), so the message can point there.
-pub fn decode_placed(bytes: Vec<u8>) -> Result<String, (SourceError, (usize, usize))> {
+pub(crate) fn decode_placed(bytes: Vec<u8>) -> Result<String, (SourceError, (usize, usize))> {
     if utf16_units(&bytes).is_some() {
         let e = SourceError {
             offset: 0,

@@ -3,13 +3,13 @@
 //! their source, [`plan`] decides the JSON Patch, [`render`] turns it into minimal text
 //! edits, [`verify`] proves them, and [`params`] plans parameter files.
 
-pub mod expr;
+pub(crate) mod expr;
 pub mod jsonc;
-pub mod params;
+pub(crate) mod params;
 pub mod plan;
-pub mod render;
+pub(crate) mod render;
 pub mod template;
-pub mod trace;
+pub(crate) mod trace;
 pub mod verify;
 
 use crate::eval::{Configuration, Deployment};

@@ -18,19 +18,19 @@ use std::path::{Path, PathBuf};
 
 /// A parameter a scanned template needs to be true, and the template's name for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Demand {
-    pub parameter: ParamDemand,
-    pub template: String,
+pub(crate) struct Demand {
+    pub(crate) parameter: ParamDemand,
+    pub(crate) template: String,
     /// Where the template is, so its deployment can be evaluated with the parameter file.
-    pub template_path: PathBuf,
+    pub(crate) template_path: PathBuf,
     /// The template as its own fixes leave it, when it has any: a parameter file is proven
     /// against the template that will be deployed with it.
-    pub template_fixed: Option<std::sync::Arc<String>>,
+    pub(crate) template_fixed: Option<std::sync::Arc<String>>,
 }
 
 /// True when `file` is named like a parameter file of `template`: `STEM.parameters.json`
 /// or `STEM.parameters.ANYTHING.json`, in the same folder.
-pub fn named_for(template: &Path, file: &Path) -> bool {
+pub(crate) fn named_for(template: &Path, file: &Path) -> bool {
     if template.parent() != file.parent() {
         return false;
     }
@@ -46,7 +46,7 @@ pub fn named_for(template: &Path, file: &Path) -> bool {
 }
 
 /// The template a parameter file names in `metadata.template`, resolved against its folder.
-pub fn metadata_template(file: &Path, text: &str) -> Option<PathBuf> {
+pub(crate) fn metadata_template(file: &Path, text: &str) -> Option<PathBuf> {
     let root = jsonc::parse(text).ok()?;
     let Lookup::Found(_, meta) = arm::get(&root, "metadata") else {
         return None;
@@ -59,7 +59,7 @@ pub fn metadata_template(file: &Path, text: &str) -> Option<PathBuf> {
 }
 
 /// Plans the fixes of one parameter file. `Ok(None)` when it is not a parameter file.
-pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, SourceError> {
+pub(crate) fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, SourceError> {
     let root = jsonc::parse(text).map_err(|e| SourceError {
         offset: e.offset,
         message: e.message,

@@ -9,7 +9,7 @@ use crate::finding::SourceError;
 
 /// What a token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tok {
+pub(crate) enum Tok {
     /// An identifier or keyword.
     Ident,
     /// A string literal. `value` is the decoded text when the string has no interpolation.
@@ -24,15 +24,15 @@ pub enum Tok {
 
 /// One token: its kind, its byte range, and whether a line break came before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    pub tok: Tok,
-    pub start: usize,
-    pub end: usize,
-    pub newline_before: bool,
+pub(crate) struct Token {
+    pub(crate) tok: Tok,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) newline_before: bool,
 }
 
 /// Identifiers read inside interpolation holes (`'${name}'`), for reference counting.
-pub type HoleIdents = Vec<(usize, usize)>;
+pub(crate) type HoleIdents = Vec<(usize, usize)>;
 
 /// Operators and punctuation, longest first so that `...` wins over `.`.
 const PUNCT: &[&str] = &[
@@ -41,7 +41,7 @@ const PUNCT: &[&str] = &[
 ];
 
 /// Tokenises a whole file. The last token is always [`Tok::Eof`].
-pub fn lex(text: &str) -> Result<(Vec<Token>, HoleIdents), SourceError> {
+pub(crate) fn lex(text: &str) -> Result<(Vec<Token>, HoleIdents), SourceError> {
     let mut lx = Lexer {
         text,
         bytes: text.as_bytes(),

@@ -10,16 +10,16 @@
 //! `extension`, and armfix needs exact byte spans of objects, keys and values but no
 //! semantics for most expressions, which it only has to skip correctly.
 
-pub mod ast;
-pub mod lexer;
-pub mod params;
+pub(crate) mod ast;
+pub(crate) mod lexer;
+pub(crate) mod params;
 pub mod parser;
-pub mod plan;
-pub mod render;
-pub mod tree;
-pub mod view;
+pub(crate) mod plan;
+pub(crate) mod render;
+pub(crate) mod tree;
+pub(crate) mod view;
 
-pub use params::{analyze_params, using_target, verify_params};
+pub(crate) use params::{analyze_params, using_target, verify_params};
 
 use crate::eval::{Configuration, Deployment};
 use crate::finding::{Analysis, SourceError};
@@ -30,7 +30,7 @@ use std::path::Path;
 /// Words a Bicep file must contain (ignoring ASCII case) to possibly need a fix: a cluster
 /// type, a call of the AKS module with its add-on parameter, or the rotation setting (a
 /// call of a local module that deploys a cluster passes it).
-pub const MARKERS: [&str; 4] = [
+pub(crate) const MARKERS: [&str; 4] = [
     "managedclusters",
     "enablekeyvaultsecretsprovider",
     "managed-cluster",
@@ -38,7 +38,7 @@ pub const MARKERS: [&str; 4] = [
 ];
 
 /// Cheap test on raw bytes: can this Bicep file concern the rule at all?
-pub fn may_concern(bytes: &[u8]) -> bool {
+pub(crate) fn may_concern(bytes: &[u8]) -> bool {
     crate::run::read::mentions_any(bytes, &MARKERS) || calls_local_module(bytes)
 }
 
@@ -51,7 +51,7 @@ fn calls_local_module(bytes: &[u8]) -> bool {
 
 /// Parses and plans one Bicep file. Every Bicep file is a template, so the result is always
 /// `Some` unless the file cannot be read.
-pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
+pub(crate) fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
     let doc = parser::parse(text)?;
     plan::plan(text, &doc).map(Some)
 }

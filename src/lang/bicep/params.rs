@@ -30,7 +30,7 @@ use serde_json::Value;
 /// resolved). `None` without one, for `using none`, or when the file cannot be tokenised.
 /// Only the tokens are read, so a file that does not parse further down still names its
 /// template (and its analysis then reports the parse error).
-pub fn using_target(text: &str) -> Option<String> {
+pub(crate) fn using_target(text: &str) -> Option<String> {
     let (toks, _) = lex(text).ok()?;
     let mut depth = 0usize;
     for (i, t) in toks.iter().enumerate() {
@@ -55,7 +55,10 @@ pub fn using_target(text: &str) -> Option<String> {
 
 /// Plans the fixes of a `.bicepparam` file for the parameters its template needs to be true.
 /// `Ok(None)` when the file has no `using` statement (it is not a parameter file).
-pub fn analyze_params(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, SourceError> {
+pub(crate) fn analyze_params(
+    text: &str,
+    demands: &[Demand],
+) -> Result<Option<Analysis>, SourceError> {
     let doc = parser::parse(text)?;
     if doc.using.is_none() {
         return Ok(None);
@@ -77,7 +80,7 @@ pub fn analyze_params(text: &str, demands: &[Demand]) -> Result<Option<Analysis>
 /// Proves a `.bicepparam` fix: everything [`super::verify`] proves (bytes outside the edits
 /// unchanged, the text parses, its ARM shape is the original's with the patch applied), and
 /// the same demands find nothing fixable left in it and no new manual review.
-pub fn verify_params(
+pub(crate) fn verify_params(
     original: &str,
     analysis: &Analysis,
     fixed: &str,

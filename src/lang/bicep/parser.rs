@@ -16,7 +16,7 @@ use super::lexer::{lex, Tok, Token};
 use crate::finding::SourceError;
 
 /// Deepest nesting of expressions accepted.
-pub const MAX_DEPTH: usize = 100;
+pub(crate) const MAX_DEPTH: usize = 100;
 
 /// Binary operators.
 const BINARY: &[&str] = &[

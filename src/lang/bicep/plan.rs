@@ -25,10 +25,10 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 
 /// The module parameter that turns the add-on on.
-pub const MODULE_ADDON_PARAM: &str = "enableKeyvaultSecretsProvider";
+pub(crate) const MODULE_ADDON_PARAM: &str = "enableKeyvaultSecretsProvider";
 
 /// Plans the fixes of a parsed file.
-pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
+pub(crate) fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
     let mut p = Planner {
         text,
         doc,
@@ -63,7 +63,7 @@ pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
 }
 
 /// True for a module on disk (a relative path), not a registry or template-spec reference.
-pub fn is_local_module(target: &str) -> bool {
+pub(crate) fn is_local_module(target: &str) -> bool {
     let t = target.to_ascii_lowercase();
     !["br:", "br/", "ts:", "ts/"]
         .iter()
@@ -74,7 +74,7 @@ pub fn is_local_module(target: &str) -> bool {
 /// True for a module reference to the AKS module: `br/public:avm/res/container-service/
 /// managed-cluster:VER`, a path ending in that folder (`…/managed-cluster/main.bicep`), or
 /// the CARML layout `…/Microsoft.ContainerService/managedClusters/deploy.bicep`.
-pub fn is_cluster_module(target: &str) -> bool {
+pub(crate) fn is_cluster_module(target: &str) -> bool {
     let t = target.to_ascii_lowercase().replace('\\', "/");
     [
         "container-service/managed-cluster",
@@ -187,7 +187,7 @@ fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
 }
 
 /// The object a body form wraps (`if`, `for`, both), and the loop variables in scope.
-pub fn unwrap_body(doc: &Doc, mut id: NodeId) -> (NodeId, Vec<String>) {
+pub(crate) fn unwrap_body(doc: &Doc, mut id: NodeId) -> (NodeId, Vec<String>) {
     let mut names = Vec::new();
     loop {
         match &doc.node(id).kind {

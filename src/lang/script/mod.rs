@@ -5,8 +5,8 @@
 //! verdicts into findings and edits, and proves a fixed text before anything is written.
 //! Scripts have no JSON Patch: [`Analysis::patch`] stays empty.
 
-pub mod az;
-pub mod lex;
+pub(crate) mod az;
+pub(crate) mod lex;
 
 use crate::edit::{self, Edit};
 use crate::finding::{
@@ -21,11 +21,11 @@ pub use lex::Dialect;
 use lex::{Command, Cont, Script, Word};
 
 /// Words a script must contain (ignoring ASCII case) to possibly need a fix.
-pub const MARKERS: [&str; 2] = [ADDON, "disable-secret-rotation"];
+pub(crate) const MARKERS: [&str; 2] = [ADDON, "disable-secret-rotation"];
 
 /// True when the bytes mention a marker, in UTF-8 or (with a byte order mark) UTF-16, so that
 /// a UTF-16 PowerShell script is reported rather than silently skipped.
-pub fn mentions_rule(bytes: &[u8]) -> bool {
+pub(crate) fn mentions_rule(bytes: &[u8]) -> bool {
     read::mentions_any(bytes, &MARKERS)
 }
 
