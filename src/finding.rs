@@ -3,6 +3,7 @@
 //! reporting and writing all read these, never the rule directly.
 
 use crate::edit::Edit;
+use crate::error::Error;
 use crate::location::LineIndex;
 use json_patch::PatchOperation;
 use serde::Serialize;
@@ -205,22 +206,15 @@ pub(crate) fn manual_review_message(reason: &str, expression: &str, quote: Quote
 
 /// The error for a key that appears twice (ignoring case) on the way to a value the rule
 /// reads; `at` is the pointer to it, when the message should say where.
-pub(crate) fn duplicate_key(offset: usize, key: &str, at: Option<&str>) -> SourceError {
+pub(crate) fn duplicate_key(offset: usize, key: &str, at: Option<&str>) -> Error {
     let at = at.map(|p| format!(" at {p}")).unwrap_or_default();
-    SourceError {
+    Error::source(
         offset,
-        message: format!(
+        format!(
             "duplicate key `{key}`{at} (keys differing only in case count as the same): which \
              one deploys is ambiguous, so armfix will not edit this file"
         ),
-    }
-}
-
-/// Why a file cannot be analysed, and the byte offset to point at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceError {
-    pub offset: usize,
-    pub message: String,
+    )
 }
 
 impl Analysis {

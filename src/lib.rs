@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod commands;
 pub mod edit;
+pub mod error;
 pub mod eval;
 pub mod finding;
 pub mod lang;

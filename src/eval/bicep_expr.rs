@@ -113,7 +113,7 @@ fn parse_at(text: &str, span: Span, depth: usize) -> Expr {
     }
     let toks = match lex(src) {
         Ok((toks, _)) => toks,
-        Err(e) => return unknown(format!("`{shown}` cannot be read: {}", e.message)),
+        Err(e) => return unknown(format!("`{shown}` cannot be read: {e}")),
     };
     let mut p = P {
         text,

@@ -11,8 +11,9 @@ pub(crate) mod checks;
 pub mod script;
 pub(crate) mod style;
 
+use crate::error::Error;
 use crate::eval::{Configuration, Deployment};
-use crate::finding::{Analysis, SourceError};
+use crate::finding::Analysis;
 use script::Dialect;
 use std::path::Path;
 
@@ -32,7 +33,7 @@ pub(crate) trait Language: Sync {
     fn may_concern(&self, bytes: &[u8]) -> bool;
     /// Parses, finds clusters, decides and plans the fixes with their text edits.
     /// `Ok(None)`: the file is not one armfix acts on (e.g. JSON that is not a template).
-    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError>;
+    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, Error>;
     /// Proves that `fixed` (the original with the analysis' edits) is the intended change
     /// and nothing else, before anything is written.
     fn verify(&self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String>;
@@ -125,7 +126,7 @@ impl FileKind {
     }
 
     /// Finds and plans. `Ok(None)`: the file is not one armfix acts on (e.g. not a template).
-    pub fn analyze(self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
+    pub fn analyze(self, text: &str, options: &Options) -> Result<Option<Analysis>, Error> {
         self.language().analyze(text, options)
     }
 

@@ -3,7 +3,8 @@
 //! parallel and presented in order afterwards.
 
 use crate::edit;
-use crate::finding::{Analysis, SourceError};
+use crate::error::Error;
+use crate::finding::Analysis;
 use crate::lang::arm::plan::Options;
 use crate::lang::FileKind;
 use crate::location::LineIndex;
@@ -132,7 +133,7 @@ fn process_bytes_at(
 fn decode(bytes: Vec<u8>) -> Result<String, FileError> {
     read::decode_placed(bytes).map_err(|(e, place)| FileError {
         line_col: Some(place),
-        message: format!("{} (at byte {})", e.message, e.offset),
+        message: format!("{e} (at byte {})", e.offset),
     })
 }
 
@@ -214,7 +215,7 @@ fn process_linked(
     path: &PathBuf,
     demands: &[crate::lang::arm::params::Demand],
     unsafe_fixes: bool,
-    analyze: impl FnOnce(&str) -> Result<Option<Analysis>, SourceError>,
+    analyze: impl FnOnce(&str) -> Result<Option<Analysis>, Error>,
     verify: impl FnOnce(&str, &Analysis, &str) -> Result<(), String>,
 ) -> FileReport {
     let outcome = match read_bytes(path).and_then(|b| b.map(decode).transpose()) {
@@ -291,10 +292,10 @@ fn finish(
     }
 }
 
-fn source_error(text: &str, e: SourceError) -> FileError {
+fn source_error(text: &str, e: Error) -> FileError {
     FileError {
         line_col: Some(LineIndex::new(text).line_col(text, e.offset)),
-        message: one_line(&e.message),
+        message: one_line(&e.to_string()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! parses them (an ASCII case-insensitive search for `managedclusters`, at memory speed),
 //! and decodes the rest as UTF-8, with exact errors for other encodings and binary data.
 
-use crate::finding::SourceError;
+use crate::error::Error;
 use std::cell::RefCell;
 use std::io::{self, Read};
 use std::path::Path;
@@ -239,36 +239,32 @@ pub(crate) fn utf16_units(bytes: &[u8]) -> Option<Vec<u16>> {
 }
 
 /// Decodes a file as UTF-8 (keeping a UTF-8 byte order mark in the text).
-pub fn decode(bytes: Vec<u8>) -> Result<String, SourceError> {
+pub fn decode(bytes: Vec<u8>) -> Result<String, Error> {
     decode_placed(bytes).map_err(|(e, _)| e)
 }
 
 /// Like [`decode`], also giving the 1-based line and column of the error (columns count the
 /// characters before it, undecodable bytes as one each), so the message can point there.
-pub(crate) fn decode_placed(bytes: Vec<u8>) -> Result<String, (SourceError, (usize, usize))> {
+pub(crate) fn decode_placed(bytes: Vec<u8>) -> Result<String, (Error, (usize, usize))> {
     if utf16_units(&bytes).is_some() {
-        let e = SourceError {
-            offset: 0,
-            message: "the file is UTF-16 (it starts with a UTF-16 byte order mark); armfix reads \
-                      UTF-8 only: convert it first"
-                .into(),
-        };
+        let e = Error::source(
+            0,
+            "the file is UTF-16 (it starts with a UTF-16 byte order mark); armfix reads \
+                      UTF-8 only: convert it first",
+        );
         return Err((e, (1, 1)));
     }
     if let Some(nul) = memchr_nul(&bytes) {
-        let e = SourceError {
-            offset: nul,
-            message: "the file holds binary data (a NUL byte); it is not a template".into(),
-        };
+        let e = Error::source(
+            nul,
+            "the file holds binary data (a NUL byte); it is not a template",
+        );
         return Err((e, byte_line_col(&bytes, nul)));
     }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let place = byte_line_col(e.as_bytes(), offset);
-        let e = SourceError {
-            offset,
-            message: "the file is not valid UTF-8".into(),
-        };
+        let e = Error::source(offset, "the file is not valid UTF-8");
         (e, place)
     })
 }

@@ -12,8 +12,9 @@ pub mod template;
 pub(crate) mod trace;
 pub mod verify;
 
+use crate::error::Error;
 use crate::eval::{Configuration, Deployment};
-use crate::finding::{Analysis, SourceError};
+use crate::finding::Analysis;
 use crate::lang::{Language, Options};
 use std::path::Path;
 
@@ -25,7 +26,7 @@ impl Language for Arm {
         crate::run::read::mentions_rule(bytes)
     }
 
-    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
+    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, Error> {
         plan::analyze(text, options)
     }
 

@@ -3,8 +3,9 @@
 //! that the template's rotation setting reads. A parameter file whose template was not
 //! scanned is never touched.
 
+use crate::error::Error;
 use crate::finding::{
-    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
+    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
 use crate::lang::arm::jsonc::{self, Kind};
 use crate::lang::arm::render;
@@ -59,11 +60,8 @@ pub(crate) fn metadata_template(file: &Path, text: &str) -> Option<PathBuf> {
 }
 
 /// Plans the fixes of one parameter file. `Ok(None)` when it is not a parameter file.
-pub(crate) fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, SourceError> {
-    let root = jsonc::parse(text).map_err(|e| SourceError {
-        offset: e.offset,
-        message: e.message,
-    })?;
+pub(crate) fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Error> {
+    let root = jsonc::parse(text).map_err(|e| Error::source(e.offset, e.message))?;
     if !arm::is_parameters_file(&root) {
         return Ok(None);
     }
@@ -137,9 +135,8 @@ pub(crate) fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>
             path: pointer.clone(),
             value: new,
         });
-        let edits = render::render(text, &root, &op).map_err(|m| SourceError {
-            offset: value.span.start,
-            message: format!("internal error: cannot render the fix: {m}"),
+        let edits = render::render(text, &root, &op).map_err(|m| {
+            Error::internal(value.span.start, format!("cannot render the fix: {m}"))
         })?;
         let message = format!(
             "parameter `{}` sets `{ROTATION}` of {} to {}; it must be true",
@@ -156,7 +153,7 @@ pub(crate) fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>
     Ok(Some(analysis))
 }
 
-fn duplicate(offset: usize, key: &str) -> SourceError {
+fn duplicate(offset: usize, key: &str) -> Error {
     duplicate_key(offset, key, None)
 }
 

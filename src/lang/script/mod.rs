@@ -9,9 +9,8 @@ pub(crate) mod az;
 pub(crate) mod lex;
 
 use crate::edit::{self, Edit};
-use crate::finding::{
-    manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
-};
+use crate::error::Error;
+use crate::finding::{manual_review_message, Analysis, Finding, FixSource, Quote, Remedy};
 use crate::lang::style::line_start;
 use crate::lang::{checks, Language, Options};
 use crate::location::LineIndex;
@@ -37,7 +36,7 @@ impl Language for Scripts {
         mentions_rule(bytes)
     }
 
-    fn analyze(&self, text: &str, _: &Options) -> Result<Option<Analysis>, SourceError> {
+    fn analyze(&self, text: &str, _: &Options) -> Result<Option<Analysis>, Error> {
         analyze_as(text, self.0)
     }
 
@@ -89,7 +88,7 @@ impl Findings<'_> {
 
 /// Analyses a script. `Ok(None)`: no command concerns the rule. Never fails: what cannot be
 /// read is reported for manual review.
-pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, SourceError> {
+pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Error> {
     let script = lex::lex(text, dialect);
     let mut out = Findings {
         text,
@@ -296,7 +295,7 @@ pub fn verify_as(
     let after = lex::lex(fixed, dialect);
     same_commands(&before, &after, dialect)?;
     let again = analyze_as(fixed, dialect)
-        .map_err(|e| format!("the fixed text cannot be re-read: {}", e.message))?
+        .map_err(|e| format!("the fixed text cannot be re-read: {e}"))?
         .unwrap_or_default();
     checks::nothing_left(analysis, &again)?;
     // The edits are text; prove they are the ones applied.
