@@ -272,8 +272,8 @@ fn check_at(ty: &DeclaredType, v: &Value, depth: usize) -> Result<(), String> {
 /// `items`, `prefixItems`, `$ref` to `#/definitions/x`). Allowed strings compare ignoring
 /// case. That is a judgement, not a documented fact: the template reference is silent on
 /// case, and the engine is believed to accept `standard_lrs` for an allowed `Standard_LRS`.
-/// A caller that wants the strict reading uses [`DeclaredType::case_sensitive`]. A `$ref`
-/// that does not resolve,
+/// The strict reading is [`DeclaredType::allowed_case_sensitive`], which Bicep literal
+/// types set. A `$ref` that does not resolve,
 /// that refers to itself, or that goes deeper than [`MAX_DEPTH`] is `any`; so is a type
 /// larger than a fixed budget of nodes (definitions that nest many times over).
 pub(crate) fn from_arm(
