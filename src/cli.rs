@@ -28,20 +28,20 @@ one), 2 an error in some file.";
 #[command(name = "armfix", version, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
     /// When to colour the diff [default: auto, or `color` in armfix.toml].
     #[arg(long, value_enum, global = true)]
-    pub color: Option<ColorChoice>,
+    pub(crate) color: Option<ColorChoice>,
     /// Read settings from FILE instead of the armfix.toml found upward from the working folder.
     #[arg(long, value_name = "FILE", global = true, conflicts_with = "no_config")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Ignore every armfix.toml.
     #[arg(long, global = true)]
-    pub no_config: bool,
+    pub(crate) no_config: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Report every cluster that fails the rule; write nothing.
     Check {
         #[command(flatten)]
@@ -81,38 +81,38 @@ pub enum Command {
 
 /// What `check` and `fix` share: the files to walk, what a fix may do, how to report.
 #[derive(Debug, Args, Default)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     #[command(flatten)]
-    pub walk: WalkArgs,
+    pub(crate) walk: WalkArgs,
     #[command(flatten)]
-    pub fix: FixArgs,
+    pub(crate) fix: FixArgs,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
 }
 
 /// How `check` and `fix` report.
 #[derive(Debug, Args, Default)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Output format: text for people; json, sarif (SARIF 2.1.0 with fixes) or github
     /// (workflow annotations) for machines [default: text, or `format` in armfix.toml].
     /// With a machine format nothing else goes to stdout, and `fix` writes only with --yes.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<Format>,
+    pub(crate) format: Option<Format>,
     /// Also write a Markdown summary to FILE (for a pull-request body).
     #[arg(long, value_name = "FILE")]
-    pub summary_md: Option<PathBuf>,
+    pub(crate) summary_md: Option<PathBuf>,
     /// Print no summary line and no notes (findings, diffs and errors still).
     #[arg(short, long, conflicts_with = "verbose")]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Also note, on stderr, the files that were skipped and the files with no findings.
     #[arg(short, long)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 }
 
 /// The output formats of `check` and `fix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Format {
+pub(crate) enum Format {
     /// Lines and diffs for people (the default).
     Text,
     /// One JSON document (see docs/formats.md for the schema).
@@ -125,49 +125,49 @@ pub enum Format {
 
 /// What a fix may do.
 #[derive(Debug, Args, Default)]
-pub struct FixArgs {
+pub(crate) struct FixArgs {
     /// Where a value is an expression armfix cannot trace to a literal, overwrite it with
     /// the literal "true" (or the `config` object) instead of asking for manual review.
     #[arg(long)]
-    pub force_literal: bool,
+    pub(crate) force_literal: bool,
     /// Do not overwrite expressions, even when armfix.toml sets `force-literal = true`.
     #[arg(long, conflicts_with = "force_literal")]
-    pub no_force_literal: bool,
+    pub(crate) no_force_literal: bool,
     /// Also apply unsafe fixes: those the deploy-time proof found to change more than
     /// rotation. Without it they are held back: listed with their side effects, left out
     /// of the diff and every report's edits, and counted as findings (exit 1).
     #[arg(long)]
-    pub unsafe_fixes: bool,
+    pub(crate) unsafe_fixes: bool,
     /// Apply safe fixes only, even when armfix.toml sets `unsafe-fixes = true`.
     #[arg(long, conflicts_with = "unsafe_fixes")]
-    pub no_unsafe_fixes: bool,
+    pub(crate) no_unsafe_fixes: bool,
 }
 
 /// Which files to process.
 #[derive(Debug, Args, Default)]
-pub struct WalkArgs {
+pub(crate) struct WalkArgs {
     /// Files or folders to process; `-` reads standard input. Defaults to `.`.
     #[arg(default_value = ".")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Only process files matching GLOB (relative to the PATH argument; repeatable).
     #[arg(long, value_name = "GLOB")]
-    pub include: Vec<String>,
+    pub(crate) include: Vec<String>,
     /// Skip files matching GLOB (relative to the PATH argument; repeatable).
     #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
+    pub(crate) exclude: Vec<String>,
     /// Do not honour .gitignore, .ignore and git exclude files.
     #[arg(long)]
-    pub no_ignore: bool,
+    pub(crate) no_ignore: bool,
     /// Read standard input (`-`) as the kind of file NAME names (`main.bicep`, `deploy.sh`);
     /// JSON when not given.
     #[arg(long, value_name = "NAME")]
-    pub stdin_filename: Option<PathBuf>,
+    pub(crate) stdin_filename: Option<PathBuf>,
 }
 
 /// When to colour the diff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,

@@ -20,7 +20,7 @@ impl Edit {
         }
     }
 
-    pub fn replace(start: usize, end: usize, text: impl Into<String>) -> Self {
+    pub(crate) fn replace(start: usize, end: usize, text: impl Into<String>) -> Self {
         Edit {
             start,
             end,

@@ -3,6 +3,7 @@
 //! reporting and writing all read these, never the rule directly.
 
 use crate::edit::Edit;
+use crate::error::Error;
 use crate::location::LineIndex;
 use json_patch::PatchOperation;
 use serde::Serialize;
@@ -27,21 +28,21 @@ pub struct Finding {
     /// JSON pointer of the cluster resource the finding is about, in the file's ARM shape
     /// (`None` for scripts): ties the finding to the cluster the evaluator deploys.
     #[serde(skip)]
-    pub cluster: Option<String>,
+    pub(crate) cluster: Option<String>,
     /// Other clusters the same finding is about (clusters sharing the variable or parameter
     /// whose one edit fixes them all).
     #[serde(skip)]
-    pub other_clusters: Vec<String>,
+    pub(crate) other_clusters: Vec<String>,
     /// The edits that carry this finding's fix on their own (the file's edits are those of
     /// every finding, merged): what the deploy-time proof tries finding by finding.
     #[serde(skip)]
-    pub edits: Vec<Edit>,
+    pub(crate) edits: Vec<Edit>,
     /// Whether `fix --yes` may write the fix (see [`Applicability`]).
-    pub applicability: Applicability,
+    pub(crate) applicability: Applicability,
     /// What else the fix changes at deploy time: set for unsafe fixes and for manual
     /// reviews that a side effect made, one sentence each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub side_effects: Vec<String>,
+    pub(crate) side_effects: Vec<String>,
 }
 
 /// How safe a fix is to apply unattended, as ruff has it: `fix --yes` writes safe fixes;
@@ -49,7 +50,7 @@ pub struct Finding {
 /// `--unsafe-fixes`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Applicability {
+pub(crate) enum Applicability {
     /// Proven, or from a language the evaluator does not cover (scripts), whose own
     /// verification proves the edit changes only the rotation flag.
     #[default]
@@ -78,7 +79,7 @@ pub enum FixSource {
 
 impl FixSource {
     /// Words for a one-line message, e.g. "in variable `x`".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             FixSource::Value => "in the cluster".into(),
             FixSource::Variable { name } => format!("in variable `{name}`"),
@@ -141,7 +142,7 @@ impl Finding {
         self.cluster.as_deref() == Some(k) || self.other_clusters.iter().any(|c| c == k)
     }
 
-    pub fn is_fixable(&self) -> bool {
+    pub(crate) fn is_fixable(&self) -> bool {
         self.remedy == Remedy::Fix
     }
 }
@@ -156,30 +157,30 @@ pub struct Analysis {
     pub edits: Vec<Edit>,
     /// Top-level parameters that feed the rotation setting: parameter files that set them
     /// must be checked too.
-    pub parameters: Vec<crate::lang::arm::trace::ParamDemand>,
+    pub(crate) parameters: Vec<crate::lang::arm::trace::ParamDemand>,
     /// JSON pointers of every cluster the file declares (passing ones too), in its ARM shape:
     /// the evaluator judges each of them.
-    pub clusters: Vec<String>,
+    pub(crate) clusters: Vec<String>,
     /// Planned fixes that the edits do not carry (dropped by the deploy-time proof, or unsafe
     /// and not asked for): the fixed text may still show them to a re-reading planner.
-    pub held_back: usize,
-    /// Whether every cluster is written with literals only (no expression in its condition,
-    /// copy loop, or on the way to its rotation setting): evaluating it tells nothing the
+    pub(crate) held_back: usize,
+    /// Whether every cluster is written with literals only (no condition or copy loop, no
+    /// expression on the way to its rotation setting): evaluating it tells nothing the
     /// source reading does not.
-    pub clusters_literal: bool,
+    pub(crate) clusters_literal: bool,
     /// Whether unsafe fixes are among the edits (`--unsafe-fixes`).
-    pub unsafe_applied: bool,
+    pub(crate) unsafe_applied: bool,
     /// Manual-review findings of the source reading that the deploy-time proof dropped (their
     /// clusters pass once evaluated): a re-reading planner may still show them.
-    pub settled_manual: usize,
+    pub(crate) settled_manual: usize,
     /// True for ARM JSON that Bicep compiled (`metadata._generator.name` is `bicep`): its
     /// source is the place to fix.
-    pub compiled_from_bicep: bool,
+    pub(crate) compiled_from_bicep: bool,
 }
 
 /// An expression (or command) as a finding quotes it: on one line, runs of white space
 /// folded to one space, cut after 72 characters with `…`.
-pub fn shorten(expression: &str) -> String {
+pub(crate) fn shorten(expression: &str) -> String {
     const MAX: usize = 72;
     let one_line = expression.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= MAX {
@@ -212,22 +213,15 @@ pub(crate) fn manual_review_message(reason: &str, expression: &str, quote: Quote
 
 /// The error for a key that appears twice (ignoring case) on the way to a value the rule
 /// reads; `at` is the pointer to it, when the message should say where.
-pub(crate) fn duplicate_key(offset: usize, key: &str, at: Option<&str>) -> SourceError {
+pub(crate) fn duplicate_key(offset: usize, key: &str, at: Option<&str>) -> Error {
     let at = at.map(|p| format!(" at {p}")).unwrap_or_default();
-    SourceError {
+    Error::source(
         offset,
-        message: format!(
+        format!(
             "duplicate key `{key}`{at} (keys differing only in case count as the same): which \
              one deploys is ambiguous, so armfix will not edit this file"
         ),
-    }
-}
-
-/// Why a file cannot be analysed, and the byte offset to point at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceError {
-    pub offset: usize,
-    pub message: String,
+    )
 }
 
 impl Analysis {
@@ -237,17 +231,17 @@ impl Analysis {
 
     /// Whether the analysis' edits carry `f`'s fix: a fixable finding, safe or with unsafe
     /// fixes asked for.
-    pub fn applies(&self, f: &Finding) -> bool {
+    pub(crate) fn applies(&self, f: &Finding) -> bool {
         f.is_fixable() && (f.applicability == Applicability::Safe || self.unsafe_applied)
     }
 
     /// How many findings the edits fix.
-    pub fn applied(&self) -> usize {
+    pub(crate) fn applied(&self) -> usize {
         self.findings.iter().filter(|f| self.applies(f)).count()
     }
 
     /// Fixable findings whose unsafe fix is held back.
-    pub fn held_unsafe(&self) -> usize {
+    pub(crate) fn held_unsafe(&self) -> usize {
         self.fixable() - self.applied()
     }
 

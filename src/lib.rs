@@ -23,11 +23,12 @@
 pub mod cli;
 pub mod commands;
 pub mod edit;
+pub mod error;
 pub mod eval;
 pub mod finding;
 pub mod lang;
 pub mod location;
 pub mod output;
-pub mod rule;
+pub(crate) mod rule;
 pub mod run;
-pub mod settings;
+pub(crate) mod settings;

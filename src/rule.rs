@@ -11,20 +11,20 @@
 use serde_json::Value;
 
 /// The rule's identifier, as PSRule names it.
-pub const RULE_ID: &str = "Azure.AKS.SecretStoreRotation";
+pub(crate) const RULE_ID: &str = "Azure.AKS.SecretStoreRotation";
 /// The rule's public documentation.
-pub const RULE_URL: &str =
+pub(crate) const RULE_URL: &str =
     "https://azure.github.io/PSRule.Rules.Azure/en/rules/Azure.AKS.SecretStoreRotation/";
 /// The resource type the rule looks at (compared ignoring case).
-pub const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
+pub(crate) const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
 /// The add-on that runs the Secrets Store CSI Driver.
-pub const ADDON: &str = "azureKeyvaultSecretsProvider";
+pub(crate) const ADDON: &str = "azureKeyvaultSecretsProvider";
 /// The setting the rule wants to be `"true"`.
-pub const ROTATION: &str = "enableSecretRotation";
+pub(crate) const ROTATION: &str = "enableSecretRotation";
 
 /// What a value is, as far as the rule cares.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Shape<'t, N> {
+pub(crate) enum Shape<'t, N> {
     Null,
     Bool(bool),
     /// A literal string.
@@ -39,7 +39,7 @@ pub enum Shape<'t, N> {
 
 /// The result of looking a key up in an object, ignoring case.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Lookup<N> {
+pub(crate) enum Lookup<N> {
     Missing,
     /// The key as spelled in the source, and its value.
     Found(String, N),
@@ -48,7 +48,7 @@ pub enum Lookup<N> {
 }
 
 /// A parsed document the rule can read. `N` is a cheap handle to a value in it.
-pub trait Tree<'t> {
+pub(crate) trait Tree<'t> {
     type Node: Clone;
     /// What the value is.
     fn shape(&self, node: Self::Node) -> Shape<'t, Self::Node>;
@@ -57,11 +57,11 @@ pub trait Tree<'t> {
 }
 
 /// Which property a verdict is about, for messages.
-pub const PATH_NAMES: [&str; 5] = ["properties", "addonProfiles", ADDON, "config", ROTATION];
+pub(crate) const PATH_NAMES: [&str; 5] = ["properties", "addonProfiles", ADDON, "config", ROTATION];
 
 /// What must change, in terms of the resource's ARM shape.
 #[derive(Debug, Clone, PartialEq)]
-pub enum FixKind {
+pub(crate) enum FixKind {
     /// `config` is missing: add `"config": {"enableSecretRotation": "true"}` to the add-on.
     AddConfig,
     /// `config` exists without the key: add `"enableSecretRotation": "true"`.
@@ -74,23 +74,23 @@ pub enum FixKind {
 
 /// A fix, addressed by the path of keys (as spelled in the source) from the resource down.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Fix<N> {
-    pub kind: FixKind,
+pub(crate) struct Fix<N> {
+    pub(crate) kind: FixKind,
     /// Path under the resource to the key to add or replace, e.g.
     /// `["properties", "addonProfiles", "azureKeyvaultSecretsProvider", "config"]`.
-    pub path: Vec<String>,
+    pub(crate) path: Vec<String>,
     /// The value to put there.
-    pub value: Value,
+    pub(crate) value: Value,
     /// The node the finding points at: the failing value, or the add-on object.
-    pub at: N,
+    pub(crate) at: N,
     /// The node the operation applies to: the object a key is added to, or the value
     /// replaced.
-    pub target: N,
+    pub(crate) target: N,
 }
 
 /// The rule's decision for one cluster.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict<N> {
+pub(crate) enum Verdict<N> {
     /// No add-on, or the add-on is disabled.
     NotApplicable,
     Pass,
@@ -111,19 +111,19 @@ pub enum Verdict<N> {
 }
 
 /// The value the fix writes.
-pub fn rotation_value() -> Value {
+pub(crate) fn rotation_value() -> Value {
     Value::String("true".into())
 }
 
 /// The `config` object the fix writes when there is none.
-pub fn config_value() -> Value {
+pub(crate) fn config_value() -> Value {
     let mut map = serde_json::Map::new();
     map.insert(ROTATION.into(), rotation_value());
     Value::Object(map)
 }
 
 /// Decides the rule for one cluster resource (the resource object itself).
-pub fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> {
+pub(crate) fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T::Node> {
     let mut path: Vec<String> = Vec::new();
     // Walk properties -> addonProfiles -> add-on; each must be an object.
     let mut node = resource;
@@ -259,7 +259,7 @@ fn review<N>(at: N, path: Vec<String>, expression: &str, name: &str) -> Verdict<
 }
 
 /// The one-line message for a fixable finding.
-pub fn fix_message(kind: &FixKind) -> String {
+pub(crate) fn fix_message(kind: &FixKind) -> String {
     match kind {
         FixKind::AddConfig => format!(
             "the Secrets Store CSI Driver add-on is enabled without `config`; \

@@ -13,9 +13,9 @@ use crate::settings::{Mode, Settings};
 use anyhow::Result;
 
 /// Nothing to fix, or everything fixed.
-pub const EXIT_CLEAN: i32 = 0;
+pub(crate) const EXIT_CLEAN: i32 = 0;
 /// Findings remain.
-pub const EXIT_FINDINGS: i32 = 1;
+pub(crate) const EXIT_FINDINGS: i32 = 1;
 /// An error in some file (or in the run).
 pub const EXIT_ERROR: i32 = 2;
 

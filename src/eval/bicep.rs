@@ -24,14 +24,14 @@ use std::rc::Rc;
 const DEPLOYMENTS: &str = "Microsoft.Resources/deployments";
 
 /// Finds the Bicep file a module call (or an `import … from`) refers to.
-pub trait ModuleSource {
+pub(crate) trait ModuleSource {
     /// The parsed callee and its text, for a module's path or reference as written (relative
     /// to the calling file); `None` when it is not on hand (a registry module, a missing file).
     fn load(&self, target: &str) -> Option<(Doc, String)>;
 }
 
 /// A [`ModuleSource`] that has no modules: every module call stays unexpanded.
-pub struct NoModules;
+pub(crate) struct NoModules;
 
 impl ModuleSource for NoModules {
     fn load(&self, _target: &str) -> Option<(Doc, String)> {
@@ -40,7 +40,7 @@ impl ModuleSource for NoModules {
 }
 
 /// Evaluates a parsed Bicep file with `config`'s parameter values.
-pub fn evaluate(
+pub(crate) fn evaluate(
     doc: &Doc,
     text: &str,
     config: &Configuration,
@@ -73,7 +73,7 @@ struct Calls {
 /// The parameter values a `.bicepparam` file gives (`param x = value`, evaluated; it may use
 /// its `var`s). `readEnvironmentVariable('X', default)` is its default; without a default it
 /// is Unknown. Parameters the file declares without a value are left to the template.
-pub fn configuration_from_bicepparam(name: &str, doc: &Doc, text: &str) -> Configuration {
+pub(crate) fn configuration_from_bicepparam(name: &str, doc: &Doc, text: &str) -> Configuration {
     let defaults = Configuration::defaults();
     let calls = Calls {
         files: RefCell::new(Vec::new()),

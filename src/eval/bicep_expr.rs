@@ -11,14 +11,14 @@ use crate::lang::bicep::lexer::{lex, Tok, Token};
 
 /// One parsed expression with its span in the file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Expr {
-    pub span: Span,
-    pub kind: E,
+pub(crate) struct Expr {
+    pub(crate) span: Span,
+    pub(crate) kind: E,
 }
 
 /// What an expression is.
 #[derive(Debug, Clone, PartialEq)]
-pub enum E {
+pub(crate) enum E {
     Null,
     Bool(bool),
     Int(i64),
@@ -77,14 +77,14 @@ pub enum E {
 
 /// A piece of an interpolated string.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Part {
+pub(crate) enum Part {
     Text(String),
     Hole(Expr),
 }
 
 /// A member of an object literal.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Entry {
+pub(crate) enum Entry {
     /// `key: value`; the key is a string or an interpolated string.
     Member(Expr, Expr),
     /// `...value`.
@@ -93,7 +93,7 @@ pub enum Entry {
 
 /// Parses the text of `span` in `text` as one value. Never fails: an unreadable value is an
 /// [`E::Unknown`] whose reason quotes the text.
-pub fn parse(text: &str, span: Span) -> Expr {
+pub(crate) fn parse(text: &str, span: Span) -> Expr {
     parse_at(text, span, 0)
 }
 
@@ -113,7 +113,7 @@ fn parse_at(text: &str, span: Span, depth: usize) -> Expr {
     }
     let toks = match lex(src) {
         Ok((toks, _)) => toks,
-        Err(e) => return unknown(format!("`{shown}` cannot be read: {}", e.message)),
+        Err(e) => return unknown(format!("`{shown}` cannot be read: {e}")),
     };
     let mut p = P {
         text,
@@ -133,7 +133,7 @@ fn parse_at(text: &str, span: Span, depth: usize) -> Expr {
 }
 
 /// The first line of `s`, at most 60 characters, for messages.
-pub fn shorten(s: &str) -> String {
+pub(crate) fn shorten(s: &str) -> String {
     let s = s.trim();
     let line = s.lines().next().unwrap_or("");
     let short: String = line.chars().take(60).collect();

@@ -8,10 +8,10 @@ use super::value::Value;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Configuration {
     /// How the user knows it: `defaults`, or the parameter file's path as shown.
-    pub name: String,
+    pub(crate) name: String,
     /// Values given for parameters (by name, compared ignoring ASCII case); parameters not
     /// named here take their default value.
-    pub values: Vec<(String, Value)>,
+    pub(crate) values: Vec<(String, Value)>,
 }
 
 impl Configuration {
@@ -23,7 +23,7 @@ impl Configuration {
         }
     }
 
-    pub fn value(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
         self.values
             .iter()
             .rev()
@@ -37,14 +37,14 @@ impl Configuration {
 pub struct Deployment {
     /// Every parameter's value (given or default), in declaration order, nested
     /// deployments' parameters included under `id`-prefixed names (`nested/inner.param`).
-    pub parameters: Vec<(String, Value)>,
+    pub(crate) parameters: Vec<(String, Value)>,
     /// Resources, in source order; a copy loop gives one per iteration.
     pub resources: Vec<Resource>,
     /// Outputs by name (nested deployments' under their `id` prefix).
-    pub outputs: Vec<(String, Value)>,
+    pub(crate) outputs: Vec<(String, Value)>,
     /// Values the template's own declared types reject (a parameter outside `allowedValues`,
     /// too short, of the wrong type...), one message each.
-    pub violations: Vec<String>,
+    pub(crate) violations: Vec<String>,
 }
 
 /// One resource of a deployment.
@@ -59,20 +59,20 @@ pub struct Resource {
     /// Used to tie a rule finding on the source to its evaluated resource.
     pub origin: Vec<String>,
     /// The copy index when the resource is in a loop.
-    pub copy_index: Option<usize>,
+    pub(crate) copy_index: Option<usize>,
     /// The resource type (`Microsoft.ContainerService/managedClusters`), as evaluated.
     pub kind: Value,
     /// The resource name, as evaluated.
     pub name: Value,
     /// `condition`: `Bool(false)` means the resource is not deployed.
-    pub condition: Value,
+    pub(crate) condition: Value,
     /// `existing` resources are read, not deployed.
-    pub existing: bool,
+    pub(crate) existing: bool,
     /// A nested deployment (ARM `Microsoft.Resources/deployments`, a Bicep module) whose
     /// template was evaluated: its resources and outputs are in this deployment (their
     /// `origin` under this one's), so the parameters it passes are judged by their effects.
     /// False for one whose template is not on hand: what it passes is then compared as is.
-    pub expanded: bool,
+    pub(crate) expanded: bool,
     /// The whole evaluated resource object (type, name, properties, ...).
     pub body: Value,
 }
@@ -85,7 +85,7 @@ impl Resource {
     }
 
     /// Whether the resource's type is `kind`, ignoring ASCII case.
-    pub fn is_type(&self, kind: &str) -> bool {
+    pub(crate) fn is_type(&self, kind: &str) -> bool {
         matches!(&self.kind, Value::Str(s) if s.eq_ignore_ascii_case(kind))
     }
 }

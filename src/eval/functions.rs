@@ -176,7 +176,7 @@ const DEPLOY_TIME: &[&str] = &[
 ];
 
 /// Applies function `name` (any case) to evaluated arguments.
-pub fn call(name: &str, args: &[Value]) -> Value {
+pub(crate) fn call(name: &str, args: &[Value]) -> Value {
     let Some(row) = TABLE.iter().find(|r| r.name.eq_ignore_ascii_case(name)) else {
         return Value::unknown(render_call(name, args));
     };
@@ -189,14 +189,9 @@ pub fn call(name: &str, args: &[Value]) -> Value {
     }
 }
 
-/// Whether `name` is a function of the table (evaluated offline).
-pub fn is_known_function(name: &str) -> bool {
-    TABLE.iter().any(|r| r.name.eq_ignore_ascii_case(name))
-}
-
 /// The documented spelling of a function name (`resourcegroup` → `resourceGroup`), or the
 /// name as given.
-pub fn canonical(name: &str) -> &str {
+pub(crate) fn canonical(name: &str) -> &str {
     TABLE
         .iter()
         .map(|r| r.name)
@@ -207,7 +202,7 @@ pub fn canonical(name: &str) -> &str {
 
 /// A call as ARM text with its evaluated arguments: `reference('x', true)`, bounded by
 /// [`bounded`].
-pub fn render_call(name: &str, args: &[Value]) -> String {
+pub(crate) fn render_call(name: &str, args: &[Value]) -> String {
     let args: Vec<String> = args.iter().map(render).collect();
     bounded(format!("{}({})", canonical(name), args.join(", ")))
 }
@@ -219,7 +214,7 @@ const MAX_REASON: usize = 600;
 /// ends in a hash of the whole, so reasons that differ anywhere still differ (within one process:
 /// `DefaultHasher::new()` is the same in every call of a run). Without the bound, an Unknown
 /// used twice in each of many chained variables would double its reason at every step.
-pub fn bounded(s: String) -> String {
+pub(crate) fn bounded(s: String) -> String {
     if s.len() <= MAX_REASON {
         return s;
     }
@@ -234,7 +229,7 @@ pub fn bounded(s: String) -> String {
 }
 
 /// A value as an ARM expression would write it; an Unknown as its reason.
-pub fn render(v: &Value) -> String {
+pub(crate) fn render(v: &Value) -> String {
     match v {
         Value::Str(s) => format!("'{}'", s.replace('\'', "''")),
         Value::Unknown(u) => u.reason.to_string(),
@@ -252,7 +247,7 @@ pub fn render(v: &Value) -> String {
 
 /// `base.name`: an object's member (ignoring case); on an Unknown, an Unknown with the
 /// access appended to its reason.
-pub fn member(base: &Value, name: &str) -> Value {
+pub(crate) fn member(base: &Value, name: &str) -> Value {
     match base {
         Value::Unknown(u) => Value::unknown(bounded(format!("{}.{name}", u.reason))),
         Value::Object(o) => match o.get(name) {
@@ -268,7 +263,7 @@ pub fn member(base: &Value, name: &str) -> Value {
 }
 
 /// `base[index]`: an array's element or an object's member; Unknown in, Unknown out.
-pub fn index(base: &Value, index: &Value) -> Value {
+pub(crate) fn index(base: &Value, index: &Value) -> Value {
     let text = || bounded(format!("{}[{}]", render(base), render(index)));
     match (base, index) {
         (Value::Unknown(_), _) | (_, Value::Unknown(_)) => Value::unknown(text()),
@@ -284,17 +279,13 @@ pub fn index(base: &Value, index: &Value) -> Value {
     }
 }
 
-/// Whether a condition is known true (`Some(true)`), known false, or unknown (`None`).
-pub fn truth(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        _ => None,
-    }
-}
-
 /// Lazy `if(cond, then, else)`: only the taken branch is evaluated. An Unknown condition
 /// evaluates both; equal branches give that value, else an Unknown naming the condition.
-pub fn if_lazy(cond: &Value, then: impl FnOnce() -> Value, other: impl FnOnce() -> Value) -> Value {
+pub(crate) fn if_lazy(
+    cond: &Value,
+    then: impl FnOnce() -> Value,
+    other: impl FnOnce() -> Value,
+) -> Value {
     match cond {
         Value::Bool(true) => then(),
         Value::Bool(false) => other(),
@@ -316,12 +307,12 @@ pub fn if_lazy(cond: &Value, then: impl FnOnce() -> Value, other: impl FnOnce() 
 
 /// Lazy `and` over `n` arguments evaluated by `arg(i)` in order: stops at the first false.
 /// An Unknown argument makes the result Unknown unless a later one is false.
-pub fn and_lazy(n: usize, arg: impl FnMut(usize) -> Value) -> Value {
+pub(crate) fn and_lazy(n: usize, arg: impl FnMut(usize) -> Value) -> Value {
     logic_lazy("and", n, false, arg)
 }
 
 /// Lazy `or`: stops at the first true; see [`and_lazy`].
-pub fn or_lazy(n: usize, arg: impl FnMut(usize) -> Value) -> Value {
+pub(crate) fn or_lazy(n: usize, arg: impl FnMut(usize) -> Value) -> Value {
     logic_lazy("or", n, true, arg)
 }
 
@@ -354,7 +345,7 @@ fn logic_lazy(name: &str, n: usize, decisive: bool, mut arg: impl FnMut(usize) -
 
 /// Lazy `coalesce`: the first argument that is not null, evaluating no further. An Unknown
 /// met first makes the result Unknown (it may be null). `None` when all are null.
-pub fn coalesce_lazy(n: usize, mut arg: impl FnMut(usize) -> Value) -> Option<Value> {
+pub(crate) fn coalesce_lazy(n: usize, mut arg: impl FnMut(usize) -> Value) -> Option<Value> {
     let mut seen = Vec::new();
     for i in 0..n {
         let v = arg(i);
@@ -434,7 +425,7 @@ fn unknown_inside(a: &[Value]) -> bool {
 
 /// Deep equality as the engine compares JSON: strings case-sensitively, object members by
 /// key regardless of order. `None` when an Unknown decides it.
-pub fn deep_eq(a: &Value, b: &Value) -> Option<bool> {
+pub(crate) fn deep_eq(a: &Value, b: &Value) -> Option<bool> {
     match (a, b) {
         (Value::Unknown(_), _) | (_, Value::Unknown(_)) => None,
         (Value::Array(x), Value::Array(y)) => {
@@ -474,7 +465,7 @@ pub fn deep_eq(a: &Value, b: &Value) -> Option<bool> {
 
 /// `string(v)`: as the engine converts (`True`/`False` for bools, compact JSON for arrays
 /// and objects, an empty string for null).
-pub fn to_string(v: &Value) -> Result<String, String> {
+pub(crate) fn to_string(v: &Value) -> Result<String, String> {
     match v {
         Value::Str(s) => Ok(s.clone()),
         Value::Int(i) => Ok(i.to_string()),
@@ -489,7 +480,7 @@ pub fn to_string(v: &Value) -> Result<String, String> {
 }
 
 /// The JSON of a fully known value.
-pub fn to_json(v: &Value) -> Option<serde_json::Value> {
+pub(crate) fn to_json(v: &Value) -> Option<serde_json::Value> {
     Some(match v {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -1253,8 +1244,6 @@ mod tests {
             call("uniqueString", &[Value::str("a")]),
             call("uniqueString", &[Value::str("a")])
         );
-        assert!(!is_known_function("utcNow"));
-        assert!(is_known_function("CONCAT"));
     }
 
     #[test]

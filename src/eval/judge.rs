@@ -36,7 +36,7 @@ use crate::rule::{ADDON, CLUSTER_TYPE, ROTATION};
 
 /// The rule's decision on one evaluated resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Judgement {
+pub(crate) enum Judgement {
     /// Not a `Microsoft.ContainerService/managedClusters`.
     NotACluster,
     /// A cluster (or a resource whose type is Unknown) that is not deployed: its condition
@@ -59,7 +59,7 @@ pub enum Judgement {
 impl Judgement {
     /// Whether the rule applies (or may apply): the judgement is a pass, a failure or
     /// unknown.
-    pub fn in_scope(&self) -> bool {
+    pub(crate) fn in_scope(&self) -> bool {
         matches!(
             self,
             Judgement::Pass | Judgement::Fail { .. } | Judgement::Unknown { .. }
@@ -68,7 +68,7 @@ impl Judgement {
 }
 
 /// Judges one evaluated resource.
-pub fn judge(resource: &Resource) -> Judgement {
+pub(crate) fn judge(resource: &Resource) -> Judgement {
     if resource.kind.is_known() && !resource.is_type(CLUSTER_TYPE) {
         return Judgement::NotACluster;
     }
@@ -121,7 +121,7 @@ pub fn judge(resource: &Resource) -> Judgement {
 
 /// Whether the add-on's `enabled` value puts the cluster in scope: `true`, `"true"` in any
 /// case, or Unknown. Missing, null, false and anything else do not.
-pub fn enabled_in_scope(enabled: Option<&Value>) -> bool {
+pub(crate) fn enabled_in_scope(enabled: Option<&Value>) -> bool {
     match enabled {
         Some(Value::Bool(b)) => *b,
         Some(Value::Str(s)) => s.eq_ignore_ascii_case("true"),
@@ -131,7 +131,7 @@ pub fn enabled_in_scope(enabled: Option<&Value>) -> bool {
 }
 
 /// Whether a known `enableSecretRotation` value passes: `true` or `"true"` in any case.
-pub fn rotation_passes(value: &Value) -> bool {
+pub(crate) fn rotation_passes(value: &Value) -> bool {
     match value {
         Value::Bool(b) => *b,
         Value::Str(s) => s.eq_ignore_ascii_case("true"),

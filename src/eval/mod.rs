@@ -8,15 +8,15 @@
 //! the before/after comparison that says what else a fix changes.
 
 pub mod arm;
-pub mod bicep;
+pub(crate) mod bicep;
 mod bicep_expr;
 mod bicep_types;
-pub mod deployment;
-pub mod functions;
-pub mod judge;
+pub(crate) mod deployment;
+pub(crate) mod functions;
+pub(crate) mod judge;
 pub mod proof;
-pub mod types;
-pub mod value;
+pub(crate) mod types;
+pub(crate) mod value;
 
 /// How deep any recursion of an evaluator may go (nested JSON values, nested expression
 /// terms, a variable or parameter using another, nested deployments, all counted together
@@ -27,9 +27,9 @@ pub mod value;
 /// debug build. `eval::arm`'s deep-input test passes at twice this number; the Bicep
 /// evaluator, whose frames are larger, weighs a module level as 4 and a parse level as 2 so
 /// that its deepest tests fit.
-pub const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 
 pub use deployment::{Configuration, Deployment, Resource};
-pub use judge::{judge, Judgement};
-pub use proof::{classify, classify_all, compare, Difference, Proof};
+pub(crate) use judge::{judge, Judgement};
+pub(crate) use proof::{classify, classify_all};
 pub use value::{Object, Unknown, Value};

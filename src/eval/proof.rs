@@ -35,7 +35,7 @@ use crate::rule::{CLUSTER_TYPE, PATH_NAMES, ROTATION};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceRef {
     pub id: String,
-    pub kind: Value,
+    pub(crate) kind: Value,
     pub name: Value,
 }
 
@@ -71,13 +71,13 @@ pub struct Difference {
 
 /// Whether a fix is proven to change nothing but rotation, and what else it does.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Proof {
+pub(crate) struct Proof {
     /// No side effects, and no cluster still failing.
-    pub safe: bool,
+    pub(crate) safe: bool,
     /// One sentence per side effect, deduplicated, in the order found.
-    pub side_effects: Vec<String>,
+    pub(crate) side_effects: Vec<String>,
     /// In-scope clusters that still fail after the fix: name and reason.
-    pub still_failing: Vec<String>,
+    pub(crate) still_failing: Vec<String>,
 }
 
 /// Lists every difference between two evaluations of one configuration: resources in the
@@ -162,7 +162,7 @@ pub fn compare(before: &Deployment, after: &Deployment) -> Vec<Difference> {
 }
 
 /// Classifies the differences between two evaluations of one configuration.
-pub fn classify(before: &Deployment, after: &Deployment) -> Proof {
+pub(crate) fn classify(before: &Deployment, after: &Deployment) -> Proof {
     let mut side_effects = Vec::new();
     let (bi, ai) = (Index::new(before), Index::new(after));
     for d in compare(before, after) {
@@ -188,7 +188,7 @@ pub fn classify(before: &Deployment, after: &Deployment) -> Proof {
 
 /// Classifies every configuration (its name, before, after) and merges the proofs; with more
 /// than one configuration each message starts with `with <configuration>: `.
-pub fn classify_all(pairs: &[(&str, &Deployment, &Deployment)]) -> Proof {
+pub(crate) fn classify_all(pairs: &[(&str, &Deployment, &Deployment)]) -> Proof {
     let mut merged = Proof::default();
     for (name, before, after) in pairs {
         let proof = classify(before, after);

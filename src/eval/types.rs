@@ -9,7 +9,7 @@ use super::MAX_DEPTH;
 
 /// The base type of a declaration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BaseType {
+pub(crate) enum BaseType {
     String,
     SecureString,
     Int,
@@ -23,7 +23,7 @@ pub enum BaseType {
 
 impl BaseType {
     /// Reads an ARM `type` (ignoring case); `None` for an unknown name.
-    pub fn from_name(name: &str) -> Option<BaseType> {
+    pub(crate) fn from_name(name: &str) -> Option<BaseType> {
         Some(match name.to_ascii_lowercase().as_str() {
             "string" => BaseType::String,
             "securestring" => BaseType::SecureString,
@@ -65,7 +65,7 @@ impl BaseType {
 
 /// What a member not named in [`DeclaredType::properties`] may be.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Additional {
+pub(crate) enum Additional {
     /// `additionalProperties: false`: no other members.
     Forbidden,
     /// `additionalProperties: {type}`: other members must fit it.
@@ -74,34 +74,34 @@ pub enum Additional {
 
 /// A declared type with its constraints.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DeclaredType {
-    pub base: BaseType,
+pub(crate) struct DeclaredType {
+    pub(crate) base: BaseType,
     /// The only values allowed (`allowedValues`, `@allowed`, a Bicep literal or union type).
     /// For an array type whose allowed values are not arrays, every item must be one of them.
-    pub allowed: Option<Vec<Value>>,
+    pub(crate) allowed: Option<Vec<Value>>,
     /// Whether strings in `allowed` are compared case-sensitively: true for Bicep's
     /// literal types, false for ARM's `allowedValues` (see [`from_arm`]).
-    pub allowed_case_sensitive: bool,
+    pub(crate) allowed_case_sensitive: bool,
     /// For strings (in chars) and arrays (in items).
-    pub min_length: Option<i64>,
-    pub max_length: Option<i64>,
+    pub(crate) min_length: Option<i64>,
+    pub(crate) max_length: Option<i64>,
     /// For ints.
-    pub min_value: Option<i64>,
-    pub max_value: Option<i64>,
+    pub(crate) min_value: Option<i64>,
+    pub(crate) max_value: Option<i64>,
     /// Whether null is allowed (and, for an object property, whether it may be missing).
-    pub nullable: bool,
+    pub(crate) nullable: bool,
     /// languageVersion 2.0 object `properties`, by name (compared ignoring case).
-    pub properties: Vec<(String, DeclaredType)>,
-    pub additional: Option<Additional>,
+    pub(crate) properties: Vec<(String, DeclaredType)>,
+    pub(crate) additional: Option<Additional>,
     /// languageVersion 2.0 array `items`.
-    pub items: Option<Box<DeclaredType>>,
+    pub(crate) items: Option<Box<DeclaredType>>,
     /// languageVersion 2.0 tuple `prefixItems`: the type of the item at each position.
-    pub prefix_items: Vec<DeclaredType>,
+    pub(crate) prefix_items: Vec<DeclaredType>,
 }
 
 impl DeclaredType {
     /// A type of `base` with no constraints.
-    pub fn new(base: BaseType) -> DeclaredType {
+    pub(crate) fn new(base: BaseType) -> DeclaredType {
         DeclaredType {
             base,
             allowed: None,
@@ -119,9 +119,11 @@ impl DeclaredType {
     }
 }
 
+// Only the tests build such types by hand; Bicep's own types set the flag as they are read.
+#[cfg(test)]
 impl DeclaredType {
     /// This type with allowed strings compared case-sensitively (or not), all the way down.
-    pub fn case_sensitive(mut self, on: bool) -> DeclaredType {
+    pub(crate) fn case_sensitive(mut self, on: bool) -> DeclaredType {
         self.allowed_case_sensitive = on;
         self.properties = self
             .properties
@@ -144,12 +146,12 @@ impl DeclaredType {
 
 /// Whether `v` fits `ty`; the error says why not (`allows only "false", not "true"`). Unknown
 /// values, and Unknown parts of values, fit.
-pub fn check(ty: &DeclaredType, v: &Value) -> Result<(), String> {
+pub(crate) fn check(ty: &DeclaredType, v: &Value) -> Result<(), String> {
     check_at(ty, v, 0)
 }
 
 /// [`check`] with the error prefixed by what is checked: `parameter `rot` allows only ...`.
-pub fn check_named(what: &str, ty: &DeclaredType, v: &Value) -> Result<(), String> {
+pub(crate) fn check_named(what: &str, ty: &DeclaredType, v: &Value) -> Result<(), String> {
     check(ty, v).map_err(|e| format!("{what} {e}"))
 }
 
@@ -270,11 +272,14 @@ fn check_at(ty: &DeclaredType, v: &Value, depth: usize) -> Result<(), String> {
 /// `items`, `prefixItems`, `$ref` to `#/definitions/x`). Allowed strings compare ignoring
 /// case. That is a judgement, not a documented fact: the template reference is silent on
 /// case, and the engine is believed to accept `standard_lrs` for an allowed `Standard_LRS`.
-/// A caller that wants the strict reading uses [`DeclaredType::case_sensitive`]. A `$ref`
-/// that does not resolve,
+/// The strict reading is [`DeclaredType::allowed_case_sensitive`], which Bicep literal
+/// types set. A `$ref` that does not resolve,
 /// that refers to itself, or that goes deeper than [`MAX_DEPTH`] is `any`; so is a type
 /// larger than a fixed budget of nodes (definitions that nest many times over).
-pub fn from_arm(decl: &serde_json::Value, definitions: Option<&serde_json::Value>) -> DeclaredType {
+pub(crate) fn from_arm(
+    decl: &serde_json::Value,
+    definitions: Option<&serde_json::Value>,
+) -> DeclaredType {
     let mut r = Reader {
         definitions,
         stack: Vec::new(),

@@ -24,11 +24,11 @@ pub enum Value {
 /// Why a value is not known offline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unknown {
-    pub reason: Rc<str>,
+    pub(crate) reason: Rc<str>,
 }
 
 impl Unknown {
-    pub fn new(reason: impl Into<String>) -> Unknown {
+    pub(crate) fn new(reason: impl Into<String>) -> Unknown {
         Unknown {
             reason: Rc::from(reason.into()),
         }
@@ -42,7 +42,7 @@ pub struct Object {
 }
 
 impl Object {
-    pub fn new() -> Object {
+    pub(crate) fn new() -> Object {
         Object::default()
     }
 
@@ -55,7 +55,7 @@ impl Object {
             .map(|(_, v)| v)
     }
 
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         self.members
             .iter_mut()
             .rev()
@@ -64,7 +64,7 @@ impl Object {
     }
 
     /// Sets `key` (replacing a member spelled in any case), keeping the original position.
-    pub fn insert(&mut self, key: impl Into<String>, value: Value) {
+    pub(crate) fn insert(&mut self, key: impl Into<String>, value: Value) {
         let key = key.into();
         match self.get_mut(&key) {
             Some(slot) => *slot = value,
@@ -72,7 +72,7 @@ impl Object {
         }
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self
             .members
             .iter()
@@ -80,15 +80,15 @@ impl Object {
         Some(self.members.remove(i).1)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.members.iter().map(|(k, v)| (k.as_str(), v))
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.members.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.members.is_empty()
     }
 }
@@ -104,20 +104,20 @@ impl FromIterator<(String, Value)> for Object {
 }
 
 impl Value {
-    pub fn unknown(reason: impl Into<String>) -> Value {
+    pub(crate) fn unknown(reason: impl Into<String>) -> Value {
         Value::Unknown(Unknown::new(reason))
     }
 
-    pub fn str(s: impl Into<String>) -> Value {
+    pub(crate) fn str(s: impl Into<String>) -> Value {
         Value::Str(s.into())
     }
 
-    pub fn is_known(&self) -> bool {
+    pub(crate) fn is_known(&self) -> bool {
         !matches!(self, Value::Unknown(_))
     }
 
     /// Whether this value and everything inside it is known.
-    pub fn is_fully_known(&self) -> bool {
+    pub(crate) fn is_fully_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
             Value::Array(a) => a.iter().all(Value::is_fully_known),
@@ -126,14 +126,14 @@ impl Value {
         }
     }
 
-    pub fn as_object(&self) -> Option<&Object> {
+    pub(crate) fn as_object(&self) -> Option<&Object> {
         match self {
             Value::Object(o) => Some(o),
             _ => None,
         }
     }
 
-    pub fn as_object_mut(&mut self) -> Option<&mut Object> {
+    pub(crate) fn as_object_mut(&mut self) -> Option<&mut Object> {
         match self {
             Value::Object(o) => Some(o),
             _ => None,
@@ -154,7 +154,7 @@ impl Value {
 
     /// Follows a path of keys; an Unknown on the way is returned as it is (its members are
     /// unknown too).
-    pub fn at(&self, path: &[&str]) -> Option<&Value> {
+    pub(crate) fn at(&self, path: &[&str]) -> Option<&Value> {
         let mut v = self;
         for key in path {
             if let Value::Unknown(_) = v {
@@ -166,7 +166,7 @@ impl Value {
     }
 
     /// The name of the value's type, for messages.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "bool",
@@ -179,7 +179,7 @@ impl Value {
     }
 
     /// Converts a JSON value (numbers that are not integers become Unknown).
-    pub fn from_json(json: &serde_json::Value) -> Value {
+    pub(crate) fn from_json(json: &serde_json::Value) -> Value {
         match json {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),

@@ -11,8 +11,9 @@ pub(crate) mod checks;
 pub mod script;
 pub(crate) mod style;
 
+use crate::error::Error;
 use crate::eval::{Configuration, Deployment};
-use crate::finding::{Analysis, SourceError};
+use crate::finding::Analysis;
 use script::Dialect;
 use std::path::Path;
 
@@ -20,19 +21,19 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
     /// Overwrite an expression that cannot be traced with the literal value.
-    pub force_literal: bool,
+    pub(crate) force_literal: bool,
     /// Apply fixes the deploy-time proof found to change more than rotation.
-    pub unsafe_fixes: bool,
+    pub(crate) unsafe_fixes: bool,
 }
 
 /// One language: every stage of the per-file pipeline that depends on its syntax. The
 /// engine runs `may_concern` → `analyze` → `verify` for every file, whatever its language.
-pub trait Language: Sync {
+pub(crate) trait Language: Sync {
     /// Cheap test on raw bytes: can this file concern the rule at all?
     fn may_concern(&self, bytes: &[u8]) -> bool;
     /// Parses, finds clusters, decides and plans the fixes with their text edits.
     /// `Ok(None)`: the file is not one armfix acts on (e.g. JSON that is not a template).
-    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError>;
+    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, Error>;
     /// Proves that `fixed` (the original with the analysis' edits) is the intended change
     /// and nothing else, before anything is written.
     fn verify(&self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String>;
@@ -109,7 +110,7 @@ impl FileKind {
     }
 
     /// The language that reads this kind of file.
-    pub fn language(self) -> &'static dyn Language {
+    pub(crate) fn language(self) -> &'static dyn Language {
         match self {
             FileKind::Json => &arm::Arm,
             FileKind::Bicep => &bicep::Bicep,
@@ -125,7 +126,7 @@ impl FileKind {
     }
 
     /// Finds and plans. `Ok(None)`: the file is not one armfix acts on (e.g. not a template).
-    pub fn analyze(self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
+    pub fn analyze(self, text: &str, options: &Options) -> Result<Option<Analysis>, Error> {
         self.language().analyze(text, options)
     }
 

@@ -3,6 +3,6 @@
 //! annotations and Markdown summaries.
 
 pub mod present;
-pub mod progress;
-pub mod report;
-pub mod textdiff;
+pub(crate) mod progress;
+pub(crate) mod report;
+pub(crate) mod textdiff;

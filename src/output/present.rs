@@ -35,7 +35,7 @@ pub fn finding_line(path: &str, f: &Finding) -> String {
 
 /// A side effect as a clause after "unsafe fix: ": `also changes …` becomes `it also
 /// changes …`, and `with cfg.json: also …` becomes `with cfg.json, it also …`.
-pub fn side_effect_clause(effect: &str) -> String {
+pub(crate) fn side_effect_clause(effect: &str) -> String {
     if let Some(rest) = effect.strip_prefix("also ") {
         return format!("it also {rest}");
     }
@@ -50,7 +50,7 @@ pub fn side_effect_clause(effect: &str) -> String {
 /// What a finding's fix also changes at deploy time, one clause a line, each as
 /// `unsafe fix: it also …` (or `side effect: …` for a manual review that a side effect
 /// made); empty when it has none.
-pub fn side_effect_notes(f: &Finding) -> Vec<String> {
+pub(crate) fn side_effect_notes(f: &Finding) -> Vec<String> {
     let label = if f.is_fixable() {
         "unsafe fix"
     } else {
@@ -64,7 +64,7 @@ pub fn side_effect_notes(f: &Finding) -> Vec<String> {
 
 /// A finding's line, then its side effects under it, indented as Bicep's `at` lines are:
 /// `    unsafe fix: it also changes …`, one a line. Every line ends with a newline.
-pub fn finding_block(path: &str, f: &Finding) -> String {
+pub(crate) fn finding_block(path: &str, f: &Finding) -> String {
     let mut out = finding_line(path, f);
     out.push('\n');
     for note in side_effect_notes(f) {
@@ -74,7 +74,7 @@ pub fn finding_block(path: &str, f: &Finding) -> String {
 }
 
 /// The note under an unsafe fix that `fix` holds back: how to apply it.
-pub const HELD_BACK_NOTE: &str =
+pub(crate) const HELD_BACK_NOTE: &str =
     "    held back: review it, then apply it with `armfix fix --unsafe-fixes`";
 
 /// `path:line:col: message`, or `path: message` without a place.
@@ -132,21 +132,21 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Counts for the summary line.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Totals {
-    pub files: usize,
-    pub fixable: usize,
+pub(crate) struct Totals {
+    pub(crate) files: usize,
+    pub(crate) fixable: usize,
     /// Of `fixable`, those whose fix lands at a source (variable, parameter...).
-    pub at_source: usize,
-    pub manual: usize,
+    pub(crate) at_source: usize,
+    pub(crate) manual: usize,
     /// Fixable findings whose fix is unsafe and held back (no `--unsafe-fixes`).
-    pub held: usize,
+    pub(crate) held: usize,
     /// Of `fixable`, those whose fix is unsafe (applied with `--unsafe-fixes`).
-    pub unsafe_applied: usize,
-    pub fixed: usize,
-    pub errors: usize,
+    pub(crate) unsafe_applied: usize,
+    pub(crate) fixed: usize,
+    pub(crate) errors: usize,
 }
 
-pub fn check_summary(t: &Totals) -> String {
+pub(crate) fn check_summary(t: &Totals) -> String {
     if t.fixable + t.manual + t.held == 0 {
         return format!(
             "All checked: no findings in {}{}.",
@@ -196,7 +196,7 @@ fn held_note(t: &Totals) -> String {
     }
 }
 
-pub fn fix_summary(t: &Totals, dry_run: bool) -> String {
+pub(crate) fn fix_summary(t: &Totals, dry_run: bool) -> String {
     if dry_run {
         return format!(
             "Would fix {} ({} directly, {} at their source{}); {} manual review{}.{}",

@@ -24,14 +24,14 @@ fn line_end(t: &[u8], pos: usize) -> usize {
 }
 
 /// A text's lines as `similar` splits them, kept as byte offsets (one number a line).
-pub struct Lines<'a> {
+pub(crate) struct Lines<'a> {
     text: &'a str,
     /// Start of each line, then the end of the text.
     starts: Vec<usize>,
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let t = text.as_bytes();
         let mut starts = vec![0];
         let mut pos = 0;
@@ -57,7 +57,7 @@ impl std::ops::Index<usize> for Lines<'_> {
 
 /// The ops `TextDiff::from_lines` computes: the same Myers (ported below) through the same
 /// compaction and replace hooks of `similar`.
-pub fn line_ops(old: &Lines, new: &Lines) -> Vec<DiffOp> {
+pub(crate) fn line_ops(old: &Lines, new: &Lines) -> Vec<DiffOp> {
     let mut d = Compact::new(Replace::new(Capture::new()), old, new);
     let (mut vf, mut vb) = (V::default(), V::default());
     // The hooks only collect; they cannot fail.

@@ -15,9 +15,9 @@ use std::sync::Mutex;
 /// How to walk.
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
-    pub no_ignore: bool,
+    pub(crate) include: Vec<String>,
+    pub(crate) exclude: Vec<String>,
+    pub(crate) no_ignore: bool,
 }
 
 /// A file to process.
@@ -29,7 +29,7 @@ pub enum Candidate {
 
 impl Candidate {
     /// How to read it: by extension, and JSON for stdin and unknown explicit files.
-    pub fn kind(&self) -> FileKind {
+    pub(crate) fn kind(&self) -> FileKind {
         match self {
             Candidate::Stdin => FileKind::Json,
             Candidate::File(p) => FileKind::of_explicit(p),
@@ -40,8 +40,8 @@ impl Candidate {
 /// A path that could not be walked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalkError {
-    pub path: PathBuf,
-    pub message: String,
+    pub(crate) path: PathBuf,
+    pub(crate) message: String,
 }
 
 fn glob_set(globs: &[String]) -> Result<GlobSet, String> {
@@ -54,7 +54,7 @@ fn glob_set(globs: &[String]) -> Result<GlobSet, String> {
 
 /// What a walk finds: a file to process, or a path that could not be walked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     Candidate(Candidate),
     Error(WalkError),
 }
@@ -89,7 +89,7 @@ pub fn discover(
 /// through a symbolic link, or as `x.json` and `./x.json`) would otherwise be reported twice,
 /// and its second write refused as "changed on disk". The name kept is the first that is not
 /// a link, else the first, so the choice does not depend on the order the walk found them.
-pub fn one_name_per_file<T>(items: Vec<T>, path: impl Fn(&T) -> Option<&Path>) -> Vec<T> {
+pub(crate) fn one_name_per_file<T>(items: Vec<T>, path: impl Fn(&T) -> Option<&Path>) -> Vec<T> {
     use std::collections::hash_map::{Entry, HashMap};
     let is_link = |t: &T| path(t).is_some_and(|p| p.is_symlink());
     let mut chosen: HashMap<PathBuf, usize> = HashMap::new();
@@ -125,7 +125,7 @@ pub fn one_name_per_file<T>(items: Vec<T>, path: impl Fn(&T) -> Option<&Path>) -
 /// a caller can process each file as soon as it is found. A file reached twice (two PATH
 /// arguments naming it) is visited once. A bad glob is an error for the whole run, found
 /// before anything is visited.
-pub fn walk(
+pub(crate) fn walk(
     paths: &[PathBuf],
     opts: &WalkOptions,
     visit: &(dyn Fn(Found) + Sync),
@@ -260,7 +260,7 @@ fn walk_error(root: &Path, e: &ignore::Error) -> WalkError {
 }
 
 /// An I/O error as a short message without the "(os error N)" noise.
-pub fn io_message(e: &std::io::Error) -> String {
+pub(crate) fn io_message(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),

@@ -3,7 +3,8 @@
 //! parallel and presented in order afterwards.
 
 use crate::edit;
-use crate::finding::{Analysis, SourceError};
+use crate::error::Error;
+use crate::finding::Analysis;
 use crate::lang::arm::plan::Options;
 use crate::lang::FileKind;
 use crate::location::LineIndex;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// What happened to one file.
 #[derive(Debug)]
 pub struct FileReport {
-    pub candidate: Candidate,
+    pub(crate) candidate: Candidate,
     pub outcome: Outcome,
 }
 
@@ -40,12 +41,12 @@ pub struct FileError {
 
 impl FileReport {
     /// The name the user knows the file by.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         display(&self.candidate)
     }
 }
 
-pub fn display(candidate: &Candidate) -> String {
+pub(crate) fn display(candidate: &Candidate) -> String {
     match candidate {
         Candidate::Stdin => "<stdin>".into(),
         Candidate::File(p) => {
@@ -63,7 +64,7 @@ pub fn process_path(path: &PathBuf, kind: FileKind) -> FileReport {
 }
 
 /// Reads and processes a file from disk.
-pub fn process_path_with(path: &PathBuf, kind: FileKind, options: &Options) -> FileReport {
+pub(crate) fn process_path_with(path: &PathBuf, kind: FileKind, options: &Options) -> FileReport {
     let candidate = Candidate::File(path.clone());
     let outcome = match read_bytes(path) {
         Ok(Some(bytes)) => process_bytes_at(bytes, kind, options, Some(path)),
@@ -108,7 +109,7 @@ pub fn process_bytes(bytes: Vec<u8>, kind: FileKind) -> Outcome {
 }
 
 /// Processes a file's bytes.
-pub fn process_bytes_with(bytes: Vec<u8>, kind: FileKind, options: &Options) -> Outcome {
+pub(crate) fn process_bytes_with(bytes: Vec<u8>, kind: FileKind, options: &Options) -> Outcome {
     process_bytes_at(bytes, kind, options, None)
 }
 
@@ -132,7 +133,7 @@ fn process_bytes_at(
 fn decode(bytes: Vec<u8>) -> Result<String, FileError> {
     read::decode_placed(bytes).map_err(|(e, place)| FileError {
         line_col: Some(place),
-        message: format!("{} (at byte {})", e.message, e.offset),
+        message: format!("{e} (at byte {})", e.offset),
     })
 }
 
@@ -142,7 +143,7 @@ pub fn process_text(text: String, kind: FileKind) -> Outcome {
 }
 
 /// Processes decoded text.
-pub fn process_text_with(text: String, kind: FileKind, options: &Options) -> Outcome {
+pub(crate) fn process_text_with(text: String, kind: FileKind, options: &Options) -> Outcome {
     process_text_at(text, kind, options, None)
 }
 
@@ -178,7 +179,7 @@ fn process_text_at(
 }
 
 /// Processes a parameter file for the parameters that scanned templates need to be true.
-pub fn process_parameter_file(
+pub(crate) fn process_parameter_file(
     path: &PathBuf,
     demands: &[crate::lang::arm::params::Demand],
     unsafe_fixes: bool,
@@ -194,7 +195,7 @@ pub fn process_parameter_file(
 
 /// Processes a `.bicepparam` file for the parameters its `using` template needs to be true.
 /// Its fix is proven with those demands (see [`crate::lang::bicep::verify_params`]).
-pub fn process_bicepparam_file(
+pub(crate) fn process_bicepparam_file(
     path: &PathBuf,
     demands: &[crate::lang::arm::params::Demand],
     unsafe_fixes: bool,
@@ -214,7 +215,7 @@ fn process_linked(
     path: &PathBuf,
     demands: &[crate::lang::arm::params::Demand],
     unsafe_fixes: bool,
-    analyze: impl FnOnce(&str) -> Result<Option<Analysis>, SourceError>,
+    analyze: impl FnOnce(&str) -> Result<Option<Analysis>, Error>,
     verify: impl FnOnce(&str, &Analysis, &str) -> Result<(), String>,
 ) -> FileReport {
     let outcome = match read_bytes(path).and_then(|b| b.map(decode).transpose()) {
@@ -291,17 +292,17 @@ fn finish(
     }
 }
 
-fn source_error(text: &str, e: SourceError) -> FileError {
+fn source_error(text: &str, e: Error) -> FileError {
     FileError {
         line_col: Some(LineIndex::new(text).line_col(text, e.offset)),
-        message: one_line(&e.message),
+        message: one_line(&e.to_string()),
     }
 }
 
 /// A message that quotes the file (a key, an expression, a character) on one line: line
 /// breaks and other control characters are escaped (`\n`, `\u{1b}`), so every finding and
 /// error stays one line and cannot drive the terminal.
-pub fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     if !message.chars().any(needs_escape) {
         return message.to_string();
     }

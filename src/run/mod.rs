@@ -4,11 +4,11 @@
 //! one file says because of another ([`link`]), do it for many files in parallel
 //! ([`batch`]), and [`mod@write`] fixes atomically.
 
-pub mod batch;
+pub(crate) mod batch;
 pub(crate) mod configurations;
 pub mod discover;
 pub mod engine;
-pub mod link;
+pub(crate) mod link;
 pub(crate) mod prove;
 pub mod read;
 pub mod write;

@@ -2,7 +2,7 @@
 //! parses them (an ASCII case-insensitive search for `managedclusters`, at memory speed),
 //! and decodes the rest as UTF-8, with exact errors for other encodings and binary data.
 
-use crate::finding::SourceError;
+use crate::error::Error;
 use std::cell::RefCell;
 use std::io::{self, Read};
 use std::path::Path;
@@ -10,11 +10,11 @@ use std::path::Path;
 /// The largest file armfix reads (32 MiB). ARM itself refuses templates over 4 MB; parsing,
 /// verifying and diffing a file takes several times its size in memory, so a larger file is
 /// reported instead of read (when it mentions the marker; otherwise it is skipped).
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// What reading a candidate gave.
 #[derive(Debug)]
-pub enum Contents {
+pub(crate) enum Contents {
     Bytes(Vec<u8>),
     /// Over [`MAX_FILE_BYTES`]: not kept in memory; only searched for the marker.
     TooLarge {
@@ -34,7 +34,7 @@ pub(crate) fn read_text(path: &Path) -> Option<String> {
 /// Reads a candidate without ever blocking on it or reading without end: a FIFO with no
 /// writer reads as empty instead of hanging the run, devices are refused, and only the first
 /// [`MAX_FILE_BYTES`] are kept.
-pub fn read_file(path: impl AsRef<Path>) -> io::Result<Contents> {
+pub(crate) fn read_file(path: impl AsRef<Path>) -> io::Result<Contents> {
     let file = open_for_reading(path.as_ref())?;
     let meta = file.metadata()?;
     let kind = meta.file_type();
@@ -124,7 +124,7 @@ fn is_fifo(_: &std::fs::FileType) -> bool {
 }
 
 /// The word a file must contain (ignoring ASCII case) to possibly need a fix.
-pub const MARKER: &str = "managedclusters";
+pub(crate) const MARKER: &str = "managedclusters";
 
 /// True when the bytes mention the marker, in UTF-8 or (with a byte order mark) UTF-16.
 pub fn mentions_rule(bytes: &[u8]) -> bool {
@@ -135,7 +135,7 @@ pub fn mentions_rule(bytes: &[u8]) -> bool {
 /// byte order mark) UTF-16. Markers made of letters match exactly; other bytes in a marker
 /// may also match their counterpart with bit 0x20 flipped (a prefilter may say yes too
 /// often, never too rarely).
-pub fn mentions_any(bytes: &[u8], markers: &[&str]) -> bool {
+pub(crate) fn mentions_any(bytes: &[u8], markers: &[&str]) -> bool {
     let found = |b: &[u8]| {
         markers
             .iter()
@@ -239,36 +239,32 @@ pub(crate) fn utf16_units(bytes: &[u8]) -> Option<Vec<u16>> {
 }
 
 /// Decodes a file as UTF-8 (keeping a UTF-8 byte order mark in the text).
-pub fn decode(bytes: Vec<u8>) -> Result<String, SourceError> {
+pub fn decode(bytes: Vec<u8>) -> Result<String, Error> {
     decode_placed(bytes).map_err(|(e, _)| e)
 }
 
 /// Like [`decode`], also giving the 1-based line and column of the error (columns count the
 /// characters before it, undecodable bytes as one each), so the message can point there.
-pub fn decode_placed(bytes: Vec<u8>) -> Result<String, (SourceError, (usize, usize))> {
+pub(crate) fn decode_placed(bytes: Vec<u8>) -> Result<String, (Error, (usize, usize))> {
     if utf16_units(&bytes).is_some() {
-        let e = SourceError {
-            offset: 0,
-            message: "the file is UTF-16 (it starts with a UTF-16 byte order mark); armfix reads \
-                      UTF-8 only: convert it first"
-                .into(),
-        };
+        let e = Error::source(
+            0,
+            "the file is UTF-16 (it starts with a UTF-16 byte order mark); armfix reads \
+                      UTF-8 only: convert it first",
+        );
         return Err((e, (1, 1)));
     }
     if let Some(nul) = memchr_nul(&bytes) {
-        let e = SourceError {
-            offset: nul,
-            message: "the file holds binary data (a NUL byte); it is not a template".into(),
-        };
+        let e = Error::source(
+            nul,
+            "the file holds binary data (a NUL byte); it is not a template",
+        );
         return Err((e, byte_line_col(&bytes, nul)));
     }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let place = byte_line_col(e.as_bytes(), offset);
-        let e = SourceError {
-            offset,
-            message: "the file is not valid UTF-8".into(),
-        };
+        let e = Error::source(offset, "the file is not valid UTF-8");
         (e, place)
     })
 }

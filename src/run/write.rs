@@ -204,7 +204,7 @@ fn clean_once(dir: &Path) {
 
 /// Removes the temporary files that interrupted runs left in `dir`: those named as armfix
 /// names them and not locked by a live writer. Returns how many it removed.
-pub fn clean_stale(dir: &Path) -> usize {
+pub(crate) fn clean_stale(dir: &Path) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };

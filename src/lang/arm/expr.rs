@@ -4,21 +4,21 @@
 
 /// A parsed expression: a flat arena of terms, the root last.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Expr {
-    pub terms: Vec<Term>,
-    pub root: usize,
+pub(crate) struct Expr {
+    pub(crate) terms: Vec<Term>,
+    pub(crate) root: usize,
 }
 
 /// One term and its byte span in the expression string (which includes the brackets).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Term {
-    pub start: usize,
-    pub end: usize,
-    pub kind: TermKind,
+pub(crate) struct Term {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) kind: TermKind,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum TermKind {
+pub(crate) enum TermKind {
     /// `name(args)`; the name is lower-cased. `args` index the arena.
     Call { name: String, args: Vec<usize> },
     /// `'text'` (with `''` decoded to `'`).
@@ -34,12 +34,8 @@ pub enum TermKind {
 }
 
 impl Expr {
-    pub fn root(&self) -> &Term {
-        &self.terms[self.root]
-    }
-
     /// The call name and arguments of term `i`, if it is a call.
-    pub fn call(&self, i: usize) -> Option<(&str, &[usize])> {
+    pub(crate) fn call(&self, i: usize) -> Option<(&str, &[usize])> {
         match &self.terms[i].kind {
             TermKind::Call { name, args } => Some((name, args)),
             _ => None,
@@ -47,7 +43,7 @@ impl Expr {
     }
 
     /// The string literal value of term `i`.
-    pub fn str_lit(&self, i: usize) -> Option<&str> {
+    pub(crate) fn str_lit(&self, i: usize) -> Option<&str> {
         match &self.terms[i].kind {
             TermKind::Str(s) => Some(s),
             _ => None,
@@ -57,7 +53,7 @@ impl Expr {
 
 /// Parses an ARM expression string, brackets included. `None` when the string is not an
 /// expression or does not parse (such values are left for manual review).
-pub fn parse(src: &str) -> Option<Expr> {
+pub(crate) fn parse(src: &str) -> Option<Expr> {
     if !(src.starts_with('[') && src.ends_with(']')) || src.starts_with("[[") || src.len() < 2 {
         return None;
     }
@@ -242,16 +238,18 @@ mod tests {
         assert_eq!(e.str_lit(kv[1]), Some("it's"));
         let lit = &e.terms[kv[1]];
         assert_eq!(&src[lit.start..lit.end], "'it''s'");
-        assert_eq!(e.root().start, 1);
-        assert_eq!(e.root().end, src.len() - 1);
+        assert_eq!(e.terms[e.root].start, 1);
+        assert_eq!(e.terms[e.root].end, src.len() - 1);
     }
 
     #[test]
     fn member_and_index() {
         let e = parse("[reference('x').outputs.id.value]").unwrap();
-        assert!(matches!(e.root().kind, TermKind::Member { ref name, .. } if name == "value"));
+        assert!(
+            matches!(e.terms[e.root].kind, TermKind::Member { ref name, .. } if name == "value")
+        );
         let e = parse("[variables('a')[0]]").unwrap();
-        assert!(matches!(e.root().kind, TermKind::Index { .. }));
+        assert!(matches!(e.terms[e.root].kind, TermKind::Index { .. }));
         let e = parse("[udf.myFunc(1)]").unwrap();
         assert_eq!(e.call(e.root).unwrap().0, "udf.myfunc");
     }

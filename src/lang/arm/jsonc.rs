@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 /// Deepest nesting of arrays and objects accepted. Real templates stay far below 100.
-pub const MAX_DEPTH: usize = 500;
+pub(crate) const MAX_DEPTH: usize = 500;
 
 /// A half-open byte range `start..end` in the parsed text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub struct ParseError {
 
 impl<'a> Node<'a> {
     /// The members of an object node, or `None` for any other kind.
-    pub fn members(&self) -> Option<&[Member<'a>]> {
+    pub(crate) fn members(&self) -> Option<&[Member<'a>]> {
         match &self.kind {
             Kind::Object(members) => Some(members),
             _ => None,
@@ -60,7 +60,7 @@ impl<'a> Node<'a> {
     }
 
     /// The string value, or `None` for any other kind.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match &self.kind {
             Kind::String(s) => Some(s),
             _ => None,
@@ -101,27 +101,28 @@ pub fn parse(text: &str) -> Result<Node<'_>, ParseError> {
 /// Where a member being read sits: for each container open from the root down to the
 /// object that holds the member, the key it is the value of (`None` for the root and for
 /// array items).
-pub type Slots<'s, 'a> = &'s [Option<Cow<'a, str>>];
+pub(crate) type Slots<'s, 'a> = &'s [Option<Cow<'a, str>>];
 
 /// Decides, for a member about to be read, whether its value may be left out of the tree:
 /// given where the object sits, the members of the object read so far, and the key.
-pub type Prune<'f> = &'f dyn for<'s, 'a, 'm> Fn(Slots<'s, 'a>, &'m [Member<'a>], &str) -> bool;
+pub(crate) type Prune<'f> =
+    &'f dyn for<'s, 'a, 'm> Fn(Slots<'s, 'a>, &'m [Member<'a>], &str) -> bool;
 
 /// Parses like [`parse`] (same checks, same errors at the same offsets) but leaves out of
 /// the tree the values that `prune` picks: each is read and checked, and stands in the tree
 /// as a `null` with the span of the value it replaces. For callers that read only part of
 /// a document, to spare building (and holding) the rest.
-pub fn parse_pruned<'a>(text: &'a str, prune: Prune<'_>) -> Result<Node<'a>, ParseError> {
+pub(crate) fn parse_pruned<'a>(text: &'a str, prune: Prune<'_>) -> Result<Node<'a>, ParseError> {
     Parser::new(text, Some(prune)).document()
 }
 
 /// A subtree set aside by [`compare_texts`]: which hole, and the node parsed there from
 /// each text.
 #[derive(Debug)]
-pub struct Hole<'a, 'b> {
-    pub index: usize,
-    pub a: Node<'a>,
-    pub b: Node<'b>,
+pub(crate) struct Hole<'a, 'b> {
+    pub(crate) index: usize,
+    pub(crate) a: Node<'a>,
+    pub(crate) b: Node<'b>,
 }
 
 /// Reads two texts in step, without building trees, and tells whether they are the same
@@ -132,7 +133,7 @@ pub struct Hole<'a, 'b> {
 /// returned, for the caller to compare. `Ok(None)`: they differ. An error: one text is not
 /// JSON. Duplicate keys are compared pairwise, so a hole under a duplicate key is reached
 /// once per occurrence; when one hole lies inside another, only the outer one is reached.
-pub fn compare_texts<'a, 'b>(
+pub(crate) fn compare_texts<'a, 'b>(
     a: &'a str,
     b: &'b str,
     holes: &[Vec<String>],

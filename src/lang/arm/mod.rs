@@ -3,17 +3,18 @@
 //! their source, [`plan`] decides the JSON Patch, [`render`] turns it into minimal text
 //! edits, [`verify`] proves them, and [`params`] plans parameter files.
 
-pub mod expr;
+pub(crate) mod expr;
 pub mod jsonc;
-pub mod params;
+pub(crate) mod params;
 pub mod plan;
-pub mod render;
+pub(crate) mod render;
 pub mod template;
-pub mod trace;
+pub(crate) mod trace;
 pub mod verify;
 
+use crate::error::Error;
 use crate::eval::{Configuration, Deployment};
-use crate::finding::{Analysis, SourceError};
+use crate::finding::Analysis;
 use crate::lang::{Language, Options};
 use std::path::Path;
 
@@ -25,7 +26,7 @@ impl Language for Arm {
         crate::run::read::mentions_rule(bytes)
     }
 
-    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
+    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, Error> {
         plan::analyze(text, options)
     }
 

@@ -3,8 +3,9 @@
 //! that the template's rotation setting reads. A parameter file whose template was not
 //! scanned is never touched.
 
+use crate::error::Error;
 use crate::finding::{
-    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
+    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
 use crate::lang::arm::jsonc::{self, Kind};
 use crate::lang::arm::render;
@@ -18,19 +19,19 @@ use std::path::{Path, PathBuf};
 
 /// A parameter a scanned template needs to be true, and the template's name for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Demand {
-    pub parameter: ParamDemand,
-    pub template: String,
+pub(crate) struct Demand {
+    pub(crate) parameter: ParamDemand,
+    pub(crate) template: String,
     /// Where the template is, so its deployment can be evaluated with the parameter file.
-    pub template_path: PathBuf,
+    pub(crate) template_path: PathBuf,
     /// The template as its own fixes leave it, when it has any: a parameter file is proven
     /// against the template that will be deployed with it.
-    pub template_fixed: Option<std::sync::Arc<String>>,
+    pub(crate) template_fixed: Option<std::sync::Arc<String>>,
 }
 
 /// True when `file` is named like a parameter file of `template`: `STEM.parameters.json`
 /// or `STEM.parameters.ANYTHING.json`, in the same folder.
-pub fn named_for(template: &Path, file: &Path) -> bool {
+pub(crate) fn named_for(template: &Path, file: &Path) -> bool {
     if template.parent() != file.parent() {
         return false;
     }
@@ -54,7 +55,7 @@ pub fn looks_named_like_parameters(name: &std::ffi::OsStr) -> bool {
 }
 
 /// The template a parameter file names in `metadata.template`, resolved against its folder.
-pub fn metadata_template(file: &Path, text: &str) -> Option<PathBuf> {
+pub(crate) fn metadata_template(file: &Path, text: &str) -> Option<PathBuf> {
     let root = jsonc::parse(text).ok()?;
     let Lookup::Found(_, meta) = arm::get(&root, "metadata") else {
         return None;
@@ -67,11 +68,8 @@ pub fn metadata_template(file: &Path, text: &str) -> Option<PathBuf> {
 }
 
 /// Plans the fixes of one parameter file. `Ok(None)` when it is not a parameter file.
-pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, SourceError> {
-    let root = jsonc::parse(text).map_err(|e| SourceError {
-        offset: e.offset,
-        message: e.message,
-    })?;
+pub(crate) fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Error> {
+    let root = jsonc::parse(text).map_err(|e| Error::source(e.offset, e.message))?;
     if !arm::is_parameters_file(&root) {
         return Ok(None);
     }
@@ -145,9 +143,8 @@ pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Sourc
             path: pointer.clone(),
             value: new,
         });
-        let edits = render::render(text, &root, &op).map_err(|m| SourceError {
-            offset: value.span.start,
-            message: format!("internal error: cannot render the fix: {m}"),
+        let edits = render::render(text, &root, &op).map_err(|m| {
+            Error::internal(value.span.start, format!("cannot render the fix: {m}"))
         })?;
         let message = format!(
             "parameter `{}` sets `{ROTATION}` of {} to {}; it must be true",
@@ -164,7 +161,7 @@ pub fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Sourc
     Ok(Some(analysis))
 }
 
-fn duplicate(offset: usize, key: &str) -> SourceError {
+fn duplicate(offset: usize, key: &str) -> Error {
     duplicate_key(offset, key, None)
 }
 

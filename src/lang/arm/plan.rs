@@ -5,8 +5,9 @@
 //! edits that carry those operations out.
 
 use crate::edit::Edit;
+use crate::error::Error;
 use crate::finding::{
-    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
+    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
 use crate::lang::arm::expr::{Expr, TermKind};
 use crate::lang::arm::jsonc::Node;
@@ -23,11 +24,8 @@ use typed_arena::Arena;
 pub use crate::lang::Options;
 
 /// Analyses one JSON file. `Ok(None)` means it is not a deployment template (nothing to do).
-pub fn analyze(text: &str, options: &Options) -> Result<Option<Analysis>, SourceError> {
-    let root = arm::parse(text).map_err(|e| SourceError {
-        offset: e.offset,
-        message: e.message,
-    })?;
+pub fn analyze(text: &str, options: &Options) -> Result<Option<Analysis>, Error> {
+    let root = arm::parse(text).map_err(|e| Error::source(e.offset, e.message))?;
     if !arm::is_template(&root) {
         return Ok(None);
     }
@@ -70,11 +68,7 @@ enum Outcome<'t> {
 }
 
 /// Analyses a parsed template.
-pub fn analyze_template(
-    text: &str,
-    root: &Node,
-    options: &Options,
-) -> Result<Analysis, SourceError> {
+pub fn analyze_template(text: &str, root: &Node, options: &Options) -> Result<Analysis, Error> {
     let arena = Arena::new();
     let mut analysis = analyze_traced(text, root, &arena, options)?;
     analysis.compiled_from_bicep = compiled_by_bicep(root);
@@ -86,7 +80,7 @@ fn analyze_traced<'t>(
     root: &'t Node<'t>,
     arena: &'t Arena<Expr>,
     options: &Options,
-) -> Result<Analysis, SourceError> {
+) -> Result<Analysis, Error> {
     let clusters = arm::find_clusters(root).map_err(|a| ambiguous(&a.path, a.node.span.start))?;
     let traced = Traced::new(arena);
     let mut analysis = Analysis::default();
@@ -446,7 +440,7 @@ fn render_changes<'t>(
     text: &str,
     root: &'t Node<'t>,
     changes: Vec<Change<'t>>,
-) -> Result<(Vec<PatchOperation>, Vec<Edit>), SourceError> {
+) -> Result<(Vec<PatchOperation>, Vec<Edit>), Error> {
     let mut patch: Vec<PatchOperation> = Vec::new();
     let mut edits = Vec::new();
     let mut strings: Vec<StringEdits<'t>> = Vec::new();
@@ -456,9 +450,8 @@ fn render_changes<'t>(
                 if patch.iter().any(|p| p.path() == op.path()) {
                     continue;
                 }
-                let rendered = render::render(text, root, &op).map_err(|message| SourceError {
-                    offset: 0,
-                    message: format!("internal error: cannot render the fix: {message}"),
+                let rendered = render::render(text, root, &op).map_err(|message| {
+                    Error::internal(0, format!("cannot render the fix: {message}"))
                 })?;
                 edits.extend(rendered);
                 patch.push(op);
@@ -486,9 +479,11 @@ fn render_changes<'t>(
             .iter()
             .map(|(s, e, t)| Edit::replace(*s, *e, t.clone()))
             .collect();
-        let new = crate::edit::apply(original, &inner).map_err(|m| SourceError {
-            offset: host.span.start,
-            message: format!("internal error: conflicting edits in one expression: {m}"),
+        let new = crate::edit::apply(original, &inner).map_err(|m| {
+            Error::internal(
+                host.span.start,
+                format!("conflicting edits in one expression: {m}"),
+            )
         })?;
         let op = PatchOperation::Replace(ReplaceOperation {
             path: pointer(&path),
@@ -502,12 +497,9 @@ fn render_changes<'t>(
                 e
             }));
         } else {
-            edits.extend(
-                render::render(text, root, &op).map_err(|message| SourceError {
-                    offset: host.span.start,
-                    message: format!("internal error: cannot render the fix: {message}"),
-                })?,
-            );
+            edits.extend(render::render(text, root, &op).map_err(|message| {
+                Error::internal(host.span.start, format!("cannot render the fix: {message}"))
+            })?);
         }
         patch.push(op);
     }
@@ -518,7 +510,7 @@ fn pointer(path: &[Segment]) -> PointerBuf {
     PointerBuf::from_tokens(path.iter().map(Segment::token).collect::<Vec<_>>())
 }
 
-fn ambiguous(path: &[Segment], offset: usize) -> SourceError {
+fn ambiguous(path: &[Segment], offset: usize) -> Error {
     let key = path.last().map(Segment::token).unwrap_or_default();
     duplicate_key(offset, &key, Some(&pointer(path).to_string()))
 }

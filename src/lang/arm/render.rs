@@ -9,7 +9,7 @@ use json_patch::PatchOperation;
 use serde_json::Value;
 
 /// Renders one `add` or `replace` operation as edits of `text` (whose tree is `root`).
-pub fn render(text: &str, root: &Node, op: &PatchOperation) -> Result<Vec<Edit>, String> {
+pub(crate) fn render(text: &str, root: &Node, op: &PatchOperation) -> Result<Vec<Edit>, String> {
     match op {
         PatchOperation::Add(add) => {
             let tokens: Vec<String> = add

@@ -13,7 +13,7 @@ const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
 /// them) is neither a cluster nor a deployment, which are most of a large template's bytes.
 /// They are still read and checked (errors are the same as [`jsonc::parse`]'s) and stand in
 /// the tree as `null`s with their spans.
-pub fn parse(text: &str) -> Result<Node<'_>, ParseError> {
+pub(crate) fn parse(text: &str) -> Result<Node<'_>, ParseError> {
     jsonc::parse_pruned(text, &prunable)
 }
 
@@ -43,7 +43,7 @@ pub fn is_template(root: &Node) -> bool {
 }
 
 /// True when the root object's `$schema` names a deployment parameters file.
-pub fn is_parameters_file(root: &Node) -> bool {
+pub(crate) fn is_parameters_file(root: &Node) -> bool {
     schema_names(root, "deploymentparameters.json")
 }
 
@@ -68,19 +68,19 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 
 /// True for ARM's expression syntax: a string in `[` `]` that does not start with the `[[`
 /// escape for a literal bracket.
-pub fn is_expression(s: &str) -> bool {
+pub(crate) fn is_expression(s: &str) -> bool {
     s.starts_with('[') && s.ends_with(']') && !s.starts_with("[[")
 }
 
 /// One path segment of a JSON pointer: an object key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
+pub(crate) enum Segment {
     Key(String),
     Index(usize),
 }
 
 impl Segment {
-    pub fn token(&self) -> String {
+    pub(crate) fn token(&self) -> String {
         match self {
             Segment::Key(k) => k.clone(),
             Segment::Index(i) => i.to_string(),
@@ -90,20 +90,20 @@ impl Segment {
 
 /// A cluster resource found in a template, with the path from the document root to it.
 #[derive(Debug)]
-pub struct Cluster<'n, 'a> {
-    pub path: Vec<Segment>,
-    pub node: &'n Node<'a>,
+pub(crate) struct Cluster<'n, 'a> {
+    pub(crate) path: Vec<Segment>,
+    pub(crate) node: &'n Node<'a>,
 }
 
 /// A key on the way to the clusters appears twice (ignoring case).
 #[derive(Debug)]
-pub struct Ambiguous<'n, 'a> {
-    pub path: Vec<Segment>,
-    pub node: &'n Node<'a>,
+pub(crate) struct Ambiguous<'n, 'a> {
+    pub(crate) path: Vec<Segment>,
+    pub(crate) node: &'n Node<'a>,
 }
 
 /// Finds every cluster resource that is deployed (not `"existing": true`).
-pub fn find_clusters<'n, 'a>(
+pub(crate) fn find_clusters<'n, 'a>(
     root: &'n Node<'a>,
 ) -> Result<Vec<Cluster<'n, 'a>>, Ambiguous<'n, 'a>> {
     let mut out = Vec::new();
@@ -205,7 +205,7 @@ fn ambiguous<'n, 'a>(path: &[Segment], key: String, node: &'n Node<'a>) -> Ambig
 }
 
 /// Looks `key` up in an object ignoring ASCII case; non-objects have no keys.
-pub fn get<'n, 'a>(object: &'n Node<'a>, key: &str) -> Lookup<&'n Node<'a>> {
+pub(crate) fn get<'n, 'a>(object: &'n Node<'a>, key: &str) -> Lookup<&'n Node<'a>> {
     let Some(members) = object.members() else {
         return Lookup::Missing;
     };
@@ -226,10 +226,10 @@ pub fn get<'n, 'a>(object: &'n Node<'a>, key: &str) -> Lookup<&'n Node<'a>> {
 
 /// The ARM view of a parsed template for the rule.
 #[derive(Default)]
-pub struct ArmTree<'a>(std::marker::PhantomData<Node<'a>>);
+pub(crate) struct ArmTree<'a>(std::marker::PhantomData<Node<'a>>);
 
 impl ArmTree<'_> {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 }

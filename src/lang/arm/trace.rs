@@ -14,24 +14,24 @@ use typed_arena::Arena;
 
 /// The template whose `parameters` and `variables` an expression reads.
 #[derive(Debug)]
-pub struct Scope<'t> {
-    pub template: &'t Node<'t>,
+pub(crate) struct Scope<'t> {
+    pub(crate) template: &'t Node<'t>,
     /// Pointer path of the template object.
-    pub path: Vec<Segment>,
+    pub(crate) path: Vec<Segment>,
     /// For an inner-scoped nested template: the deployment's `properties.parameters`
     /// object (if any), its path, and the scope its values are evaluated in.
-    pub feeder: Option<Feeder<'t>>,
+    pub(crate) feeder: Option<Feeder<'t>>,
 }
 
 #[derive(Debug)]
-pub struct Feeder<'t> {
-    pub parameters: Option<(&'t Node<'t>, Vec<Segment>)>,
-    pub outer: Rc<Scope<'t>>,
+pub(crate) struct Feeder<'t> {
+    pub(crate) parameters: Option<(&'t Node<'t>, Vec<Segment>)>,
+    pub(crate) outer: Rc<Scope<'t>>,
 }
 
 /// Where a traced value is.
 #[derive(Debug, Clone, Copy)]
-pub enum At<'t> {
+pub(crate) enum At<'t> {
     /// A JSON value in the template.
     Json(&'t Node<'t>),
     /// Term `term` of the expression held by the JSON string `host`.
@@ -45,25 +45,25 @@ pub enum At<'t> {
 /// A traced value: where it is, the pointer path of the JSON value holding it, the scope
 /// its expressions read, and the hops taken to reach it (for messages).
 #[derive(Debug, Clone)]
-pub struct V<'t> {
-    pub at: At<'t>,
+pub(crate) struct V<'t> {
+    pub(crate) at: At<'t>,
     /// Set when the value cannot be told from the source (branches of an `if` that
     /// disagree, a computed key): the rule sees an expression.
-    pub undecided: bool,
-    pub path: Rc<Vec<Segment>>,
-    pub scope: Rc<Scope<'t>>,
-    pub via: Rc<Vec<Hop>>,
+    pub(crate) undecided: bool,
+    pub(crate) path: Rc<Vec<Segment>>,
+    pub(crate) scope: Rc<Scope<'t>>,
+    pub(crate) via: Rc<Vec<Hop>>,
 }
 
 /// One indirection followed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Hop {
+pub(crate) enum Hop {
     Variable(String),
 }
 
 impl<'t> V<'t> {
     /// The JSON node that holds this value (the value itself, or the expression string).
-    pub fn host(&self) -> &'t Node<'t> {
+    pub(crate) fn host(&self) -> &'t Node<'t> {
         match self.at {
             At::Json(n) => n,
             At::Term { host, .. } => host,
@@ -72,7 +72,7 @@ impl<'t> V<'t> {
 
     /// Byte range in the file: the term's own when the host string has no escapes (so
     /// offsets map one to one), else the whole host.
-    pub fn span(&self, text: &str) -> (usize, usize) {
+    pub(crate) fn span(&self, text: &str) -> (usize, usize) {
         match self.at {
             At::Json(n) => (n.span.start, n.span.end),
             At::Term { host, expr, term } => {
@@ -87,7 +87,7 @@ impl<'t> V<'t> {
     }
 
     /// The variable whose definition holds this value, if any (the last hop).
-    pub fn variable(&self) -> Option<&str> {
+    pub(crate) fn variable(&self) -> Option<&str> {
         self.via
             .iter()
             .map(|Hop::Variable(v)| v.as_str())
@@ -142,22 +142,27 @@ impl<'t> V<'t> {
 
 /// True when the JSON string `node` is written without escapes, so that a byte of its
 /// decoded value sits one byte after the same byte in the source.
-pub fn raw_is_plain(text: &str, node: &Node) -> bool {
+pub(crate) fn raw_is_plain(text: &str, node: &Node) -> bool {
     !text.as_bytes()[node.span.start..node.span.end].contains(&b'\\')
 }
 
 /// A traced template for the rule. Parsed expressions live in `arena` for the tree's life.
-pub struct Traced<'t> {
+pub(crate) struct Traced<'t> {
     arena: &'t Arena<Expr>,
 }
 
 impl<'t> Traced<'t> {
-    pub fn new(arena: &'t Arena<Expr>) -> Self {
+    pub(crate) fn new(arena: &'t Arena<Expr>) -> Self {
         Traced { arena }
     }
 
     /// The traced view of a cluster resource found at `path` in `root`.
-    pub fn cluster(&self, root: &'t Node<'t>, path: &[Segment], node: &'t Node<'t>) -> V<'t> {
+    pub(crate) fn cluster(
+        &self,
+        root: &'t Node<'t>,
+        path: &[Segment],
+        node: &'t Node<'t>,
+    ) -> V<'t> {
         V {
             at: At::Json(node),
             undecided: false,
@@ -169,7 +174,7 @@ impl<'t> Traced<'t> {
 
     /// Follows indirections until a value that stands for itself: a literal, an object, an
     /// `if` whose branches both matter, or an opaque term (a parameter, a function call).
-    pub fn deref(&self, v: V<'t>) -> V<'t> {
+    pub(crate) fn deref(&self, v: V<'t>) -> V<'t> {
         let mut v = v;
         for _ in 0..64 {
             match self.step(&v) {
@@ -421,7 +426,7 @@ fn str_of<'t>(n: &'t Node<'t>) -> &'t str {
 
 /// The scope an expression at `path` (a cluster's path) is evaluated in: nested templates
 /// evaluate in their parent's scope unless `expressionEvaluationOptions.scope` is `inner`.
-pub fn scope_for<'t>(root: &'t Node<'t>, path: &[Segment]) -> Rc<Scope<'t>> {
+pub(crate) fn scope_for<'t>(root: &'t Node<'t>, path: &[Segment]) -> Rc<Scope<'t>> {
     let mut scope = Rc::new(Scope {
         template: root,
         path: Vec::new(),
@@ -483,12 +488,11 @@ pub fn scope_for<'t>(root: &'t Node<'t>, path: &[Segment]) -> Rc<Scope<'t>> {
 
 /// Where the value of a parameter that feeds the rotation setting comes from.
 #[derive(Debug)]
-pub enum ParamSource<'t> {
+pub(crate) enum ParamSource {
     /// The value passes already.
     Passes,
     /// A literal to replace with `value` (typed as the parameter is).
     Replace {
-        node: &'t Node<'t>,
         path: Vec<Segment>,
         value: serde_json::Value,
         name: String,
@@ -503,15 +507,15 @@ pub enum ParamSource<'t> {
 
 /// A top-level parameter the rotation value comes from, for parameter files to be checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParamDemand {
-    pub name: String,
+pub(crate) struct ParamDemand {
+    pub(crate) name: String,
     /// True when the parameter is a `bool` (write `true`), false for a string (`"true"`).
-    pub boolean: bool,
+    pub(crate) boolean: bool,
 }
 
 impl<'t> Traced<'t> {
     /// The parameter a value reads, through the value-preserving wrappers, with its scope.
-    pub fn parameter_of(&self, v: V<'t>) -> Option<(String, Rc<Scope<'t>>)> {
+    pub(crate) fn parameter_of(&self, v: V<'t>) -> Option<(String, Rc<Scope<'t>>)> {
         let mut v = self.deref(v);
         loop {
             let At::Term { expr, term, .. } = v.at else {
@@ -532,13 +536,13 @@ impl<'t> Traced<'t> {
 
     /// Follows parameter `name` of `scope` to the literal that sets it. `demands` collects
     /// top-level parameters that parameter files may set.
-    pub fn trace_parameter(
+    pub(crate) fn trace_parameter(
         &self,
         scope: &Rc<Scope<'t>>,
         name: &str,
         demands: &mut Vec<ParamDemand>,
         depth: usize,
-    ) -> Vec<ParamSource<'t>> {
+    ) -> Vec<ParamSource> {
         if depth > 16 {
             return vec![ParamSource::Review(
                 "parameters feed each other too deeply; make the rotation value true by hand"
@@ -628,7 +632,6 @@ impl<'t> Traced<'t> {
                                 vec![ParamSource::Passes]
                             } else if is_plain_literal(value) {
                                 vec![ParamSource::Replace {
-                                    node: value,
                                     path,
                                     value: want,
                                     name: name.to_string(),
@@ -667,7 +670,6 @@ impl<'t> Traced<'t> {
                 let mut path = scope.path.clone();
                 path.extend([Segment::Key(pkey.0), Segment::Key(pkey.1), Segment::Key(dk)]);
                 vec![ParamSource::Replace {
-                    node: d,
                     path,
                     value: want,
                     name: name.to_string(),
@@ -682,7 +684,7 @@ impl<'t> Traced<'t> {
 }
 
 /// `true`, or `"true"` in any case.
-pub fn passes_literal(n: &Node) -> bool {
+pub(crate) fn passes_literal(n: &Node) -> bool {
     match &n.kind {
         Kind::Bool(b) => *b,
         Kind::String(s) => s.eq_ignore_ascii_case("true"),

@@ -37,7 +37,7 @@ pub fn json(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), Stri
         None => same_as_values(original, analysis, fixed)?,
     }
     let again = plan::analyze_template(fixed, &root, &plan::Options::default())
-        .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?;
+        .map_err(|e| format!("the edited text cannot be re-checked: {e}"))?;
     checks::nothing_left(analysis, &again)
 }
 

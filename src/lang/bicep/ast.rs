@@ -5,23 +5,23 @@
 
 /// A half-open byte range in the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
+pub(crate) struct Span {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
 }
 
 /// Index of a value in [`Doc::nodes`].
-pub type NodeId = usize;
+pub(crate) type NodeId = usize;
 
 /// One value with its span.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub span: Span,
-    pub kind: Kind,
+pub(crate) struct Node {
+    pub(crate) span: Span,
+    pub(crate) kind: Kind,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Null,
     Bool(bool),
     /// An integer, as written.
@@ -59,109 +59,109 @@ pub enum Kind {
 
 /// An object literal.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Object {
+pub(crate) struct Object {
     /// Offsets of `{` and `}`.
-    pub open: usize,
-    pub close: usize,
-    pub members: Vec<Member>,
+    pub(crate) open: usize,
+    pub(crate) close: usize,
+    pub(crate) members: Vec<Member>,
     /// Whether a `...spread` or a computed (interpolated) key makes the keys unknowable
     /// before deployment.
-    pub dynamic: bool,
+    pub(crate) dynamic: bool,
 }
 
 /// `key: value`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Member {
+pub(crate) struct Member {
     /// The key as a value (identifier or decoded string); `None` when interpolated.
-    pub key: Option<String>,
-    pub key_span: Span,
-    pub value: NodeId,
+    pub(crate) key: Option<String>,
+    pub(crate) key_span: Span,
+    pub(crate) value: NodeId,
 }
 
 /// A decorator: `@name(args)`; `name` without a `sys.` prefix.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decorator {
-    pub name: String,
-    pub args: Vec<NodeId>,
+pub(crate) struct Decorator {
+    pub(crate) name: String,
+    pub(crate) args: Vec<NodeId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Param {
-    pub name: String,
-    pub decorators: Vec<Decorator>,
+pub(crate) struct Param {
+    pub(crate) name: String,
+    pub(crate) decorators: Vec<Decorator>,
     /// The declared type as written (empty in `.bicepparam` files).
-    pub type_text: String,
-    pub default: Option<NodeId>,
+    pub(crate) type_text: String,
+    pub(crate) default: Option<NodeId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Var {
-    pub name: String,
-    pub value: NodeId,
+pub(crate) struct Var {
+    pub(crate) name: String,
+    pub(crate) value: NodeId,
 }
 
 /// `output name type = value`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Output {
-    pub name: String,
+pub(crate) struct Output {
+    pub(crate) name: String,
     /// The declared type as written.
-    pub type_text: String,
-    pub value: NodeId,
+    pub(crate) type_text: String,
+    pub(crate) value: NodeId,
 }
 
 /// `type name = …`: a user-defined type, kept as written (its decorators too).
 #[derive(Debug, Clone, PartialEq)]
-pub struct TypeDecl {
-    pub name: String,
-    pub decorators: Vec<Decorator>,
+pub(crate) struct TypeDecl {
+    pub(crate) name: String,
+    pub(crate) decorators: Vec<Decorator>,
     /// The type's text after `=`, trimmed.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// `func name(params) type => body`: a user-defined function.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Func {
-    pub name: String,
+pub(crate) struct Func {
+    pub(crate) name: String,
     /// The parameter list and result type as written: `(x string, y int) string`.
-    pub signature: String,
-    pub body: NodeId,
+    pub(crate) signature: String,
+    pub(crate) body: NodeId,
 }
 
 /// `import { a, b as c } from 'path'` or `import * as ns from 'path'`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Import {
+pub(crate) struct Import {
     /// Names imported: (the name exported, the name used here).
-    pub names: Vec<(String, String)>,
+    pub(crate) names: Vec<(String, String)>,
     /// `* as ns`: the namespace name.
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
     /// The file or registry reference, as written.
-    pub from: String,
+    pub(crate) from: String,
 }
 
 /// A `resource` or `module` declaration.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decl {
+pub(crate) struct Decl {
     /// The symbolic name.
-    pub name: String,
-    pub name_span: Span,
+    pub(crate) name: String,
+    pub(crate) name_span: Span,
     /// The resource type with API version (`Microsoft.X/y@2024-01-01`, child types made
     /// full), or the module's path or registry reference.
-    pub target: String,
-    pub existing: bool,
+    pub(crate) target: String,
+    pub(crate) existing: bool,
     /// `{…}`, `if (…) {…}` or `[for …: …]`.
-    pub body: NodeId,
+    pub(crate) body: NodeId,
     /// The enclosing resource, for nested child resources (index into `Doc::resources`).
-    pub parent: Option<usize>,
+    pub(crate) parent: Option<usize>,
 }
 
 impl Decl {
     /// The type without its API version.
-    pub fn type_name(&self) -> &str {
+    pub(crate) fn type_name(&self) -> &str {
         self.target.split('@').next().unwrap_or("")
     }
 
     /// The API version (empty when there is none).
-    pub fn api_version(&self) -> &str {
+    pub(crate) fn api_version(&self) -> &str {
         self.target.split_once('@').map_or("", |(_, v)| v)
     }
 }
@@ -169,47 +169,47 @@ impl Decl {
 /// A parsed Bicep (or `.bicepparam`) file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Doc {
-    pub nodes: Vec<Node>,
-    pub params: Vec<Param>,
-    pub vars: Vec<Var>,
-    pub resources: Vec<Decl>,
-    pub modules: Vec<Decl>,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) params: Vec<Param>,
+    pub(crate) vars: Vec<Var>,
+    pub(crate) resources: Vec<Decl>,
+    pub(crate) modules: Vec<Decl>,
     /// `output` declarations, in source order.
-    pub outputs: Vec<Output>,
+    pub(crate) outputs: Vec<Output>,
     /// `type` declarations, in source order.
-    pub types: Vec<TypeDecl>,
+    pub(crate) types: Vec<TypeDecl>,
     /// `func` declarations, in source order.
-    pub funcs: Vec<Func>,
+    pub(crate) funcs: Vec<Func>,
     /// `import … from '…'` statements, in source order (not provider imports).
-    pub imports: Vec<Import>,
+    pub(crate) imports: Vec<Import>,
     /// `using '…'` of a `.bicepparam` file.
-    pub using: Option<String>,
+    pub(crate) using: Option<String>,
     /// Every identifier used as a value (not keys or property names), with its span.
-    pub refs: Vec<(String, Span)>,
+    pub(crate) refs: Vec<(String, Span)>,
 }
 
 impl Doc {
-    pub fn node(&self, id: NodeId) -> &Node {
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id]
     }
 
-    pub fn object(&self, id: NodeId) -> Option<&Object> {
+    pub(crate) fn object(&self, id: NodeId) -> Option<&Object> {
         match &self.nodes[id].kind {
             Kind::Object(o) => Some(o),
             _ => None,
         }
     }
 
-    pub fn param(&self, name: &str) -> Option<&Param> {
+    pub(crate) fn param(&self, name: &str) -> Option<&Param> {
         self.params.iter().find(|p| p.name == name)
     }
 
-    pub fn var(&self, name: &str) -> Option<&Var> {
+    pub(crate) fn var(&self, name: &str) -> Option<&Var> {
         self.vars.iter().find(|v| v.name == name)
     }
 
     /// The symbolic name ARM gives a resource: `parent::child` for nested ones.
-    pub fn symbolic_name(&self, index: usize) -> String {
+    pub(crate) fn symbolic_name(&self, index: usize) -> String {
         let d = &self.resources[index];
         match d.parent {
             Some(p) => format!("{}::{}", self.symbolic_name(p), d.name),
@@ -218,7 +218,7 @@ impl Doc {
     }
 
     /// How many times `name` is used as a value.
-    pub fn uses(&self, name: &str) -> usize {
+    pub(crate) fn uses(&self, name: &str) -> usize {
         self.refs.iter().filter(|(n, _)| n == name).count()
     }
 }

@@ -5,11 +5,11 @@
 //! including `${…}` interpolation holes (lexed recursively so nested strings and braces do not
 //! confuse the end), `'''` multi-line strings and `$'''` interpolated multi-line strings.
 
-use crate::finding::SourceError;
+use crate::error::Error;
 
 /// What a token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tok {
+pub(crate) enum Tok {
     /// An identifier or keyword.
     Ident,
     /// A string literal. `value` is the decoded text when the string has no interpolation.
@@ -24,15 +24,15 @@ pub enum Tok {
 
 /// One token: its kind, its byte range, and whether a line break came before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    pub tok: Tok,
-    pub start: usize,
-    pub end: usize,
-    pub newline_before: bool,
+pub(crate) struct Token {
+    pub(crate) tok: Tok,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) newline_before: bool,
 }
 
 /// Identifiers read inside interpolation holes (`'${name}'`), for reference counting.
-pub type HoleIdents = Vec<(usize, usize)>;
+pub(crate) type HoleIdents = Vec<(usize, usize)>;
 
 /// Operators and punctuation, longest first so that `...` wins over `.`.
 const PUNCT: &[&str] = &[
@@ -41,7 +41,7 @@ const PUNCT: &[&str] = &[
 ];
 
 /// Tokenises a whole file. The last token is always [`Tok::Eof`].
-pub fn lex(text: &str) -> Result<(Vec<Token>, HoleIdents), SourceError> {
+pub(crate) fn lex(text: &str) -> Result<(Vec<Token>, HoleIdents), Error> {
     let mut lx = Lexer {
         text,
         bytes: text.as_bytes(),
@@ -96,11 +96,8 @@ fn is_ident_char(b: u8) -> bool {
 }
 
 impl Lexer<'_> {
-    fn error(&self, offset: usize, message: impl Into<String>) -> SourceError {
-        SourceError {
-            offset,
-            message: message.into(),
-        }
+    fn error(&self, offset: usize, message: impl Into<String>) -> Error {
+        Error::source(offset, message.into())
     }
 
     fn peek_at(&self, i: usize) -> Option<u8> {
@@ -108,7 +105,7 @@ impl Lexer<'_> {
     }
 
     /// Skips spaces, line breaks, comments and pragmas; returns whether a line break was seen.
-    fn skip_trivia(&mut self) -> Result<bool, SourceError> {
+    fn skip_trivia(&mut self) -> Result<bool, Error> {
         let mut newline = false;
         loop {
             match self.peek_at(0) {
@@ -141,7 +138,7 @@ impl Lexer<'_> {
         }
     }
 
-    fn token(&mut self) -> Result<Tok, SourceError> {
+    fn token(&mut self) -> Result<Tok, Error> {
         let b = self.bytes[self.pos];
         if is_ident_start(b) {
             while self.peek_at(0).is_some_and(is_ident_char) {
@@ -191,7 +188,7 @@ impl Lexer<'_> {
     }
 
     /// A `'…'` string with escapes and `${…}` holes.
-    fn string(&mut self) -> Result<Tok, SourceError> {
+    fn string(&mut self) -> Result<Tok, Error> {
         let start = self.pos;
         self.pos += 1;
         let mut value = String::new();
@@ -253,7 +250,7 @@ impl Lexer<'_> {
 
     /// A `'''…'''` string (`dollars` = 0) or a `$'''…'''` one whose holes open with that
     /// many `$` followed by `{`. `self.pos` is at the opening quotes.
-    fn multiline(&mut self, dollars: usize) -> Result<Tok, SourceError> {
+    fn multiline(&mut self, dollars: usize) -> Result<Tok, Error> {
         let start = self.pos;
         self.pos += 3;
         let body_start = self.pos;
@@ -304,7 +301,7 @@ impl Lexer<'_> {
 
     /// Skips an interpolation hole up to and including its closing `}`, lexing what is
     /// inside so that strings and braces in it nest properly.
-    fn hole(&mut self, string_start: usize) -> Result<(), SourceError> {
+    fn hole(&mut self, string_start: usize) -> Result<(), Error> {
         if self.depth >= MAX_HOLE_DEPTH {
             return Err(self.error(
                 string_start,
@@ -317,7 +314,7 @@ impl Lexer<'_> {
         r
     }
 
-    fn hole_inner(&mut self, string_start: usize) -> Result<(), SourceError> {
+    fn hole_inner(&mut self, string_start: usize) -> Result<(), Error> {
         let mut depth = 0usize;
         loop {
             self.skip_trivia()?;

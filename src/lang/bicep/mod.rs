@@ -10,19 +10,20 @@
 //! `extension`, and armfix needs exact byte spans of objects, keys and values but no
 //! semantics for most expressions, which it only has to skip correctly.
 
-pub mod ast;
-pub mod lexer;
-pub mod params;
+pub(crate) mod ast;
+pub(crate) mod lexer;
+pub(crate) mod params;
 pub mod parser;
-pub mod plan;
-pub mod render;
-pub mod tree;
-pub mod view;
+pub(crate) mod plan;
+pub(crate) mod render;
+pub(crate) mod tree;
+pub(crate) mod view;
 
-pub use params::{analyze_params, using_target, verify_params};
+pub(crate) use params::{analyze_params, using_target, verify_params};
 
+use crate::error::Error;
 use crate::eval::{Configuration, Deployment};
-use crate::finding::{Analysis, SourceError};
+use crate::finding::Analysis;
 use crate::lang::{checks, Language, Options};
 use crate::location::LineIndex;
 use std::path::Path;
@@ -30,7 +31,7 @@ use std::path::Path;
 /// Words a Bicep file must contain (ignoring ASCII case) to possibly need a fix: a cluster
 /// type, a call of the AKS module with its add-on parameter, or the rotation setting (a
 /// call of a local module that deploys a cluster passes it).
-pub const MARKERS: [&str; 4] = [
+pub(crate) const MARKERS: [&str; 4] = [
     "managedclusters",
     "enablekeyvaultsecretsprovider",
     "managed-cluster",
@@ -38,7 +39,7 @@ pub const MARKERS: [&str; 4] = [
 ];
 
 /// Cheap test on raw bytes: can this Bicep file concern the rule at all?
-pub fn may_concern(bytes: &[u8]) -> bool {
+pub(crate) fn may_concern(bytes: &[u8]) -> bool {
     crate::run::read::mentions_any(bytes, &MARKERS) || calls_local_module(bytes)
 }
 
@@ -51,7 +52,7 @@ fn calls_local_module(bytes: &[u8]) -> bool {
 
 /// Parses and plans one Bicep file. Every Bicep file is a template, so the result is always
 /// `Some` unless the file cannot be read.
-pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
+pub(crate) fn analyze(text: &str) -> Result<Option<Analysis>, Error> {
     let doc = parser::parse(text)?;
     plan::plan(text, &doc).map(Some)
 }
@@ -64,7 +65,7 @@ impl Language for Bicep {
         may_concern(bytes)
     }
 
-    fn analyze(&self, text: &str, _: &Options) -> Result<Option<Analysis>, SourceError> {
+    fn analyze(&self, text: &str, _: &Options) -> Result<Option<Analysis>, Error> {
         analyze(text)
     }
 
@@ -282,14 +283,11 @@ impl crate::eval::bicep::ModuleSource for Modules {
 /// finds nothing fixable left (and no new manual review).
 pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
     checks::untouched_outside_edits(original, &analysis.edits, fixed)?;
-    let before = parser::parse(original)
-        .map_err(|e| format!("the original no longer parses: {}", e.message))?;
+    let before =
+        parser::parse(original).map_err(|e| format!("the original no longer parses: {e}"))?;
     let after = parser::parse(fixed).map_err(|e| {
         let (line, col) = LineIndex::new(fixed).line_col(fixed, e.offset);
-        format!(
-            "the edited text does not parse ({line}:{col}: {})",
-            e.message
-        )
+        format!("the edited text does not parse ({line}:{col}: {e})")
     })?;
     let mut expected = view::view(&before, original);
     json_patch::patch(&mut expected, &analysis.patch)
@@ -300,7 +298,7 @@ pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), St
         return Err("the edited text is not the JSON Patch applied to the original".into());
     }
     let again = plan::plan(fixed, &after)
-        .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?;
+        .map_err(|e| format!("the edited text cannot be re-checked: {e}"))?;
     checks::nothing_left(analysis, &again)
 }
 

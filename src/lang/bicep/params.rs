@@ -16,9 +16,8 @@ use super::ast::{Doc, Kind, NodeId};
 use super::lexer::{lex, Tok};
 use super::tree::{BicepTree, Handle, Source};
 use super::{parser, render, view};
-use crate::finding::{
-    manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
-};
+use crate::error::Error;
+use crate::finding::{manual_review_message, Analysis, Finding, FixSource, Quote, Remedy};
 use crate::lang::arm::params::Demand;
 use crate::location::LineIndex;
 use crate::rule::{self, ROTATION};
@@ -30,7 +29,7 @@ use serde_json::Value;
 /// resolved). `None` without one, for `using none`, or when the file cannot be tokenised.
 /// Only the tokens are read, so a file that does not parse further down still names its
 /// template (and its analysis then reports the parse error).
-pub fn using_target(text: &str) -> Option<String> {
+pub(crate) fn using_target(text: &str) -> Option<String> {
     let (toks, _) = lex(text).ok()?;
     let mut depth = 0usize;
     for (i, t) in toks.iter().enumerate() {
@@ -55,7 +54,7 @@ pub fn using_target(text: &str) -> Option<String> {
 
 /// Plans the fixes of a `.bicepparam` file for the parameters its template needs to be true.
 /// `Ok(None)` when the file has no `using` statement (it is not a parameter file).
-pub fn analyze_params(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, SourceError> {
+pub(crate) fn analyze_params(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Error> {
     let doc = parser::parse(text)?;
     if doc.using.is_none() {
         return Ok(None);
@@ -77,7 +76,7 @@ pub fn analyze_params(text: &str, demands: &[Demand]) -> Result<Option<Analysis>
 /// Proves a `.bicepparam` fix: everything [`super::verify`] proves (bytes outside the edits
 /// unchanged, the text parses, its ARM shape is the original's with the patch applied), and
 /// the same demands find nothing fixable left in it and no new manual review.
-pub fn verify_params(
+pub(crate) fn verify_params(
     original: &str,
     analysis: &Analysis,
     fixed: &str,
@@ -85,7 +84,7 @@ pub fn verify_params(
 ) -> Result<(), String> {
     super::verify(original, analysis, fixed)?;
     let again = analyze_params(fixed, demands)
-        .map_err(|e| format!("the edited text cannot be re-checked: {}", e.message))?
+        .map_err(|e| format!("the edited text cannot be re-checked: {e}"))?
         .ok_or("the edited text lost its `using` statement")?;
     crate::lang::checks::nothing_left(analysis, &again)
 }
@@ -99,20 +98,20 @@ struct ParamsPlanner<'d> {
 }
 
 impl ParamsPlanner<'_> {
-    fn demand(&mut self, demand: &Demand) -> Result<(), SourceError> {
+    fn demand(&mut self, demand: &Demand) -> Result<(), Error> {
         let name = demand.parameter.name.as_str();
         let mut set = self.doc.params.iter().filter(|p| p.name == name);
         let param = match (set.next(), set.next()) {
             (None, _) => return Ok(()),
             (Some(_), Some(again)) => {
                 let offset = again.default.map_or(0, |d| self.doc.node(d).span.start);
-                return Err(SourceError {
+                return Err(Error::source(
                     offset,
-                    message: format!(
+                    format!(
                         "parameter `{name}` is set twice: which value deploys is ambiguous, so \
                          armfix will not edit this file"
                     ),
-                });
+                ));
             }
             (Some(p), None) => p,
         };
@@ -164,9 +163,11 @@ impl ParamsPlanner<'_> {
         };
         if remedy == Remedy::Fix {
             let edit = render::replace(self.text, self.doc, target, &new, true);
-            let internal = |why: String| SourceError {
-                offset: self.doc.node(target).span.start,
-                message: format!("internal error: cannot place the fix: {why}"),
+            let internal = |why: String| {
+                Error::internal(
+                    self.doc.node(target).span.start,
+                    format!("cannot place the fix: {why}"),
+                )
             };
             // A literal inside an expression (a branch of `c ? false : null`) rewrites the
             // expression's string.

@@ -13,10 +13,10 @@ use super::ast::{
     TypeDecl, Var,
 };
 use super::lexer::{lex, Tok, Token};
-use crate::finding::SourceError;
+use crate::error::Error;
 
 /// Deepest nesting of expressions accepted.
-pub const MAX_DEPTH: usize = 100;
+pub(crate) const MAX_DEPTH: usize = 100;
 
 /// Binary operators.
 const BINARY: &[&str] = &[
@@ -31,7 +31,7 @@ const CONTINUATION: &[&str] = &[
 ];
 
 /// Parses a Bicep or `.bicepparam` file.
-pub fn parse(text: &str) -> Result<Doc, SourceError> {
+pub fn parse(text: &str) -> Result<Doc, Error> {
     let (toks, holes) = lex(text)?;
     let mut p = Parser {
         text,
@@ -61,7 +61,7 @@ struct Parser<'a> {
     parents: Vec<usize>,
 }
 
-type R<T> = Result<T, SourceError>;
+type R<T> = Result<T, Error>;
 
 impl<'a> Parser<'a> {
     fn peek(&self) -> &Token {
@@ -116,12 +116,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn error_here(&self, expected: &str) -> SourceError {
+    fn error_here(&self, expected: &str) -> Error {
         let t = self.peek();
-        SourceError {
-            offset: t.start,
-            message: format!("expected {expected}, found {}", self.describe(t)),
-        }
+        Error::source(
+            t.start,
+            format!("expected {expected}, found {}", self.describe(t)),
+        )
     }
 
     fn expect_punct(&mut self, p: &str) -> R<Token> {
@@ -172,10 +172,10 @@ impl<'a> Parser<'a> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let t = self.peek();
-            return Err(SourceError {
-                offset: t.start,
-                message: format!("nesting deeper than {MAX_DEPTH} levels"),
-            });
+            return Err(Error::source(
+                t.start,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
         }
         Ok(())
     }
@@ -511,10 +511,7 @@ impl<'a> Parser<'a> {
             match t.tok {
                 Tok::Eof => {
                     let (open, at) = stack.last().copied().unwrap_or(("", t.start));
-                    return Err(SourceError {
-                        offset: at,
-                        message: format!("`{open}` is never closed"),
-                    });
+                    return Err(Error::source(at, format!("`{open}` is never closed")));
                 }
                 Tok::Punct(p @ ("(" | "[" | "{")) => stack.push((p, t.start)),
                 Tok::Punct(p @ (")" | "]" | "}")) => {
@@ -737,12 +734,7 @@ impl<'a> Parser<'a> {
             let t = self.peek().clone();
             match t.tok {
                 Tok::Punct("}") => break,
-                Tok::Eof => {
-                    return Err(SourceError {
-                        offset: open,
-                        message: "`{` is never closed".into(),
-                    })
-                }
+                Tok::Eof => return Err(Error::source(open, "`{` is never closed")),
                 _ => {}
             }
             while self.is_punct("@") {
@@ -803,12 +795,7 @@ impl<'a> Parser<'a> {
         loop {
             match self.peek().tok {
                 Tok::Punct("]") => break,
-                Tok::Eof => {
-                    return Err(SourceError {
-                        offset: open,
-                        message: "`[` is never closed".into(),
-                    })
-                }
+                Tok::Eof => return Err(Error::source(open, "`[` is never closed")),
                 _ => {}
             }
             if self.is_punct("...") {

@@ -14,8 +14,9 @@ use super::render;
 use super::tree::{is_union, is_value_preserving, BicepTree, Handle, Source};
 use super::view;
 use crate::edit::Edit;
+use crate::error::Error;
 use crate::finding::{
-    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
+    duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
 use crate::location::LineIndex;
 use crate::rule::{self, FixKind, Lookup, Shape, Tree, Verdict, ROTATION};
@@ -25,10 +26,10 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 
 /// The module parameter that turns the add-on on.
-pub const MODULE_ADDON_PARAM: &str = "enableKeyvaultSecretsProvider";
+pub(crate) const MODULE_ADDON_PARAM: &str = "enableKeyvaultSecretsProvider";
 
 /// Plans the fixes of a parsed file.
-pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
+pub(crate) fn plan(text: &str, doc: &Doc) -> Result<Analysis, Error> {
     let mut p = Planner {
         text,
         doc,
@@ -63,7 +64,7 @@ pub fn plan(text: &str, doc: &Doc) -> Result<Analysis, SourceError> {
 }
 
 /// True for a module on disk (a relative path), not a registry or template-spec reference.
-pub fn is_local_module(target: &str) -> bool {
+pub(crate) fn is_local_module(target: &str) -> bool {
     let t = target.to_ascii_lowercase();
     !["br:", "br/", "ts:", "ts/"]
         .iter()
@@ -74,7 +75,7 @@ pub fn is_local_module(target: &str) -> bool {
 /// True for a module reference to the AKS module: `br/public:avm/res/container-service/
 /// managed-cluster:VER`, a path ending in that folder (`…/managed-cluster/main.bicep`), or
 /// the CARML layout `…/Microsoft.ContainerService/managedClusters/deploy.bicep`.
-pub fn is_cluster_module(target: &str) -> bool {
+pub(crate) fn is_cluster_module(target: &str) -> bool {
     let t = target.to_ascii_lowercase().replace('\\', "/");
     [
         "container-service/managed-cluster",
@@ -187,7 +188,7 @@ fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
 }
 
 /// The object a body form wraps (`if`, `for`, both), and the loop variables in scope.
-pub fn unwrap_body(doc: &Doc, mut id: NodeId) -> (NodeId, Vec<String>) {
+pub(crate) fn unwrap_body(doc: &Doc, mut id: NodeId) -> (NodeId, Vec<String>) {
     let mut names = Vec::new();
     loop {
         match &doc.node(id).kind {
@@ -276,7 +277,7 @@ impl<'d> Planner<'d> {
         }
     }
 
-    fn ambiguous(&self, at: NodeId, base: &[String], path: &[String]) -> SourceError {
+    fn ambiguous(&self, at: NodeId, base: &[String], path: &[String]) -> Error {
         let mut full = base.to_vec();
         full.extend(path.iter().cloned());
         let key = path.last().cloned().unwrap_or_default();
@@ -289,7 +290,7 @@ impl<'d> Planner<'d> {
 
     // ---- clusters ----
 
-    fn clusters(&mut self) -> Result<(), SourceError> {
+    fn clusters(&mut self) -> Result<(), Error> {
         let doc = self.doc;
         for (i, r) in doc.resources.iter().enumerate() {
             if r.existing || !r.type_name().eq_ignore_ascii_case(rule::CLUSTER_TYPE) {
@@ -410,10 +411,12 @@ impl<'d> Planner<'d> {
             .is_some_and(|(i, _)| self.is_inline(i))
     }
 
-    fn fix_cluster(&mut self, tree: &BicepTree, fix: rule::Fix<Handle>) -> Result<(), SourceError> {
-        let internal = |at: NodeId, why: String| SourceError {
-            offset: self.doc.node(at).span.start,
-            message: format!("internal error: cannot place the fix: {why}"),
+    fn fix_cluster(&mut self, tree: &BicepTree, fix: rule::Fix<Handle>) -> Result<(), Error> {
+        let internal = |at: NodeId, why: String| {
+            Error::internal(
+                self.doc.node(at).span.start,
+                format!("cannot place the fix: {why}"),
+            )
         };
         let (target, _) = tree.resolve(fix.target);
         let key = fix.path.last().cloned().unwrap_or_default();
@@ -563,12 +566,14 @@ impl<'d> Planner<'d> {
     }
 
     /// Turns the changes gathered inside expressions into replacements of their strings.
-    fn flush_expressions(&mut self) -> Result<(), SourceError> {
+    fn flush_expressions(&mut self) -> Result<(), Error> {
         for (host, pointer, edits) in std::mem::take(&mut self.in_expressions) {
             let op = view::expression_op(self.text, self.doc, host, &pointer, &edits).map_err(
-                |why| SourceError {
-                    offset: self.doc.node(host).span.start,
-                    message: format!("internal error: cannot place the fix: {why}"),
+                |why| {
+                    Error::internal(
+                        self.doc.node(host).span.start,
+                        format!("cannot place the fix: {why}"),
+                    )
                 },
             )?;
             self.analysis.patch.push(op);
@@ -816,7 +821,7 @@ impl<'d> Planner<'d> {
     /// A `.bicepparam` file whose `using` names the AKS module: its `param` lines are the
     /// module's parameters, checked like a module call's `params`. (One that uses a local
     /// template would need that template to know which parameters matter; it is left alone.)
-    fn params_file(&mut self) -> Result<(), SourceError> {
+    fn params_file(&mut self) -> Result<(), Error> {
         let doc = self.doc;
         let Some(using) = &doc.using else {
             return Ok(());
@@ -838,10 +843,7 @@ impl<'d> Planner<'d> {
         };
         let dup = |me: &Self, at: Option<NodeId>, name: &str| match at {
             Some(at) => me.ambiguous(at, &["parameters".into()], &[name.to_string()]),
-            None => SourceError {
-                offset: 0,
-                message: format!("parameter `{name}` is set twice"),
-            },
+            None => Error::source(0, format!("parameter `{name}` is set twice")),
         };
         let kv = match value_of(MODULE_ADDON_PARAM) {
             Ok(Some((_, id))) => Handle::unfollowed(id),
@@ -931,7 +933,7 @@ impl<'d> Planner<'d> {
 
     // ---- module calls ----
 
-    fn modules(&mut self) -> Result<(), SourceError> {
+    fn modules(&mut self) -> Result<(), Error> {
         let doc = self.doc;
         for m in &doc.modules {
             if !is_cluster_module(&m.target) {
@@ -988,7 +990,7 @@ impl<'d> Planner<'d> {
         Ok(())
     }
 
-    fn module_call(&mut self, tree: &BicepTree, ctx: &ModuleCtx) -> Result<(), SourceError> {
+    fn module_call(&mut self, tree: &BicepTree, ctx: &ModuleCtx) -> Result<(), Error> {
         let kv = match tree.get(ctx.params_obj, MODULE_ADDON_PARAM) {
             Lookup::Missing => return Ok(()),
             Lookup::Duplicate(k, at) => return Err(self.ambiguous(at.id, &ctx.params_ptr, &[k])),
@@ -1019,9 +1021,11 @@ impl<'d> Planner<'d> {
                 Ok(())
             }
             Lookup::Missing => {
-                let internal = |why: String| SourceError {
-                    offset: self.doc.node(ctx.params_obj.id).span.start,
-                    message: format!("internal error: cannot place the fix: {why}"),
+                let internal = |why: String| {
+                    Error::internal(
+                        self.doc.node(ctx.params_obj.id).span.start,
+                        format!("cannot place the fix: {why}"),
+                    )
                 };
                 let loc = self.locate(ctx.params_obj.id).map_err(internal)?;
                 let value = if ctx.wrap {
@@ -1061,9 +1065,11 @@ impl<'d> Planner<'d> {
                     _ => {}
                 }
                 let (target, _) = tree.resolve(h);
-                let loc = self.locate(target).map_err(|why| SourceError {
-                    offset: self.doc.node(target).span.start,
-                    message: format!("internal error: cannot place the fix: {why}"),
+                let loc = self.locate(target).map_err(|why| {
+                    Error::internal(
+                        self.doc.node(target).span.start,
+                        format!("cannot place the fix: {why}"),
+                    )
                 })?;
                 let value = match (&loc.landing, loc.whole) {
                     (Some(Source::Parameter(_)), true) => {

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 /// Replaces the value `id` with `value`. `inline` asks for a one-line rendering (the value
 /// sits in a one-line object).
-pub fn replace(text: &str, doc: &Doc, id: NodeId, value: &Value, inline: bool) -> Edit {
+pub(crate) fn replace(text: &str, doc: &Doc, id: NodeId, value: &Value, inline: bool) -> Edit {
     let span = doc.node(id).span;
     let rendered = if inline {
         render_inline(value)
@@ -32,7 +32,7 @@ pub fn replace(text: &str, doc: &Doc, id: NodeId, value: &Value, inline: bool) -
 
 /// Adds `key: value` to the object `id`. `inline_context`: the object itself sits in a
 /// one-line object (so an empty `{}` must stay on one line).
-pub fn add_member(
+pub(crate) fn add_member(
     text: &str,
     doc: &Doc,
     id: NodeId,
@@ -133,7 +133,7 @@ fn render_key(key: &str) -> String {
 }
 
 /// A Bicep string literal.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
     let mut chars = s.chars().peekable();
@@ -153,7 +153,7 @@ pub fn quote(s: &str) -> String {
 }
 
 /// A value on one line: `{ key: 'v' }`.
-pub fn render_inline(value: &Value) -> String {
+pub(crate) fn render_inline(value: &Value) -> String {
     match value {
         Value::Object(map) if !map.is_empty() => {
             let items: Vec<String> = map
@@ -171,7 +171,7 @@ pub fn render_inline(value: &Value) -> String {
 }
 
 /// A value over lines; its first line continues the current one, which is at `indent`.
-pub fn render_block(value: &Value, indent: &str, unit: &str, eol: &str) -> String {
+pub(crate) fn render_block(value: &Value, indent: &str, unit: &str, eol: &str) -> String {
     match value {
         Value::Object(map) if !map.is_empty() => {
             let inner = format!("{indent}{unit}");

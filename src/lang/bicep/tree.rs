@@ -22,16 +22,16 @@ use std::cell::Cell;
 /// A value in the document, and whether parameters are followed to their defaults when
 /// reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Handle {
-    pub id: NodeId,
-    pub follow_params: bool,
+pub(crate) struct Handle {
+    pub(crate) id: NodeId,
+    pub(crate) follow_params: bool,
     /// The source does not decide this value (branches of a conditional that disagree, an
     /// argument of `union()` armfix cannot read): the rule sees the expression at `id`.
-    pub undecided: bool,
+    pub(crate) undecided: bool,
 }
 
 impl Handle {
-    pub fn new(id: NodeId) -> Self {
+    pub(crate) fn new(id: NodeId) -> Self {
         Handle {
             id,
             follow_params: true,
@@ -40,7 +40,7 @@ impl Handle {
     }
 
     /// A handle that reads `id` without following parameters to their defaults.
-    pub fn unfollowed(id: NodeId) -> Self {
+    pub(crate) fn unfollowed(id: NodeId) -> Self {
         Handle {
             follow_params: false,
             ..Handle::new(id)
@@ -50,18 +50,18 @@ impl Handle {
 
 /// Where a followed identifier led.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     Variable(String),
     /// A parameter's default value.
     Parameter(String),
 }
 
 /// The Bicep view of one resource for the rule.
-pub struct BicepTree<'d> {
-    pub doc: &'d Doc,
-    pub text: &'d str,
+pub(crate) struct BicepTree<'d> {
+    pub(crate) doc: &'d Doc,
+    pub(crate) text: &'d str,
     /// Loop variables in scope (they shadow parameters and variables).
-    pub shadowed: Vec<String>,
+    pub(crate) shadowed: Vec<String>,
     /// Steps left to the current question (`var a = c ? a : a` must not loop).
     fuel: Cell<usize>,
     /// How deep the current question has nested (the stack must not overflow).
@@ -79,7 +79,7 @@ const FUEL: usize = 4096;
 const MAX_DEPTH: usize = 64;
 
 impl<'d> BicepTree<'d> {
-    pub fn new(doc: &'d Doc, text: &'d str, shadowed: Vec<String>) -> Self {
+    pub(crate) fn new(doc: &'d Doc, text: &'d str, shadowed: Vec<String>) -> Self {
         BicepTree {
             doc,
             text,
@@ -117,7 +117,7 @@ impl<'d> BicepTree<'d> {
     /// Follows identifiers to the value they stand for, and a conditional with a null
     /// branch to its other branch; returns that value and the sources passed on the way
     /// (the last one holds the value).
-    pub fn resolve(&self, h: Handle) -> (NodeId, Vec<Source>) {
+    pub(crate) fn resolve(&self, h: Handle) -> (NodeId, Vec<Source>) {
         self.refuel();
         self.follow(h)
     }

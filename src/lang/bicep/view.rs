@@ -13,7 +13,7 @@ use jsonptr::PointerBuf;
 use serde_json::{Map, Value};
 
 /// The document's ARM shape.
-pub fn view(doc: &Doc, text: &str) -> Value {
+pub(crate) fn view(doc: &Doc, text: &str) -> Value {
     if doc.using.is_some() {
         return parameters_file(doc, text);
     }
@@ -66,7 +66,7 @@ fn parameters_file(doc: &Doc, text: &str) -> Value {
 }
 
 /// A value: literals as JSON, anything computed as `"[source]"`.
-pub fn value(doc: &Doc, text: &str, id: NodeId) -> Value {
+pub(crate) fn value(doc: &Doc, text: &str, id: NodeId) -> Value {
     let node = doc.node(id);
     match &node.kind {
         Kind::Null => Value::Null,
@@ -178,17 +178,17 @@ fn module(doc: &Doc, text: &str, m: &Decl) -> Value {
 
 /// Where a node sits in the ARM shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
+pub(crate) struct Place {
     /// Pointer tokens of the node's value, or of the expression that holds it.
-    pub pointer: Vec<String>,
+    pub(crate) pointer: Vec<String>,
     /// The expression (a `"[…]"` string in the shape) that holds the node, when the node is
     /// not a value of the shape itself: a change inside it rewrites that string.
-    pub host: Option<NodeId>,
+    pub(crate) host: Option<NodeId>,
 }
 
 /// Where node `id` sits in [`view`]'s shape; `None` when the shape does not hold it (a
 /// resource's condition, a decorator, an output).
-pub fn place(doc: &Doc, id: NodeId) -> Option<Place> {
+pub(crate) fn place(doc: &Doc, id: NodeId) -> Option<Place> {
     let span = doc.node(id).span;
     let holds = |n: NodeId| {
         let s = doc.node(n).span;
@@ -318,7 +318,7 @@ fn descend(doc: &Doc, id: NodeId, mut at: NodeId, mut ptr: Vec<String>) -> Optio
 /// The operation that rewrites the expression `host` (at `pointer`) with `edits` (byte
 /// ranges of the file, all inside the expression) applied: in the shape, the expression is
 /// the string `"[<its text>]"`.
-pub fn expression_op(
+pub(crate) fn expression_op(
     text: &str,
     doc: &Doc,
     host: NodeId,

@@ -6,15 +6,15 @@
 use super::lex::{Command, Dialect, Word, DYNAMIC};
 
 /// The add-on that runs the Secrets Store CSI Driver, as the CLI names it.
-pub const ADDON: &str = "azure-keyvault-secrets-provider";
+pub(crate) const ADDON: &str = "azure-keyvault-secrets-provider";
 /// The argument the rule wants.
-pub const ENABLE: &str = "--enable-secret-rotation";
+pub(crate) const ENABLE: &str = "--enable-secret-rotation";
 /// The argument that fails it.
-pub const DISABLE: &str = "--disable-secret-rotation";
+pub(crate) const DISABLE: &str = "--disable-secret-rotation";
 
 /// The `az aks` commands that concern the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sub {
+pub(crate) enum Sub {
     Create,
     EnableAddons,
     AddonEnable,
@@ -23,7 +23,7 @@ pub enum Sub {
 }
 
 impl Sub {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Sub::Create => "az aks create",
             Sub::EnableAddons => "az aks enable-addons",
@@ -47,7 +47,7 @@ impl Sub {
 
 /// What a command's first words say it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Head {
+pub(crate) enum Head {
     /// An `az aks` command that concerns the rule; its arguments start at word `args`.
     Az {
         sub: Sub,
@@ -119,7 +119,7 @@ fn is_assignment(text: &str) -> bool {
 }
 
 /// Reads what command `cmd` is.
-pub fn head(cmd: &Command, dialect: Dialect) -> Head {
+pub(crate) fn head(cmd: &Command, dialect: Dialect) -> Head {
     let w = &cmd.words;
     let mut i = 0;
     loop {
@@ -212,7 +212,7 @@ fn holds(list: &str) -> Holds {
 
 /// The rule's decision for one command. Word indexes point into the command's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Pass,
     /// Add `--enable-secret-rotation`; `addon` is the word holding the add-on list.
     Add {
@@ -294,7 +294,7 @@ fn read_args(words: &[Word], sub: Sub, first: usize) -> Args {
 }
 
 /// Decides the rule for an `az aks` command. `None`: the command does not concern it.
-pub fn decide(words: &[Word], sub: Sub, args: usize) -> Option<Verdict> {
+pub(crate) fn decide(words: &[Word], sub: Sub, args: usize) -> Option<Verdict> {
     let a = read_args(words, sub, args);
     let name = sub.name();
     let both = |at: usize| Verdict::Review {

@@ -21,34 +21,34 @@ pub enum Dialect {
 }
 
 /// Stands, in [`Word::text`], for a part of the word that is only known at run time.
-pub const DYNAMIC: char = '\0';
+pub(crate) const DYNAMIC: char = '\0';
 
 /// One word of a command, as the program would receive it (quotes removed).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
-    pub start: usize,
-    pub end: usize,
+pub(crate) struct Word {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
     /// The word's value, with [`DYNAMIC`] where a variable, substitution or splat stands.
-    pub text: String,
-    pub dynamic: bool,
+    pub(crate) text: String,
+    pub(crate) dynamic: bool,
 }
 
 impl Word {
     /// The value when it is fully known.
-    pub fn literal(&self) -> Option<&str> {
+    pub(crate) fn literal(&self) -> Option<&str> {
         (!self.dynamic).then_some(self.text.as_str())
     }
 }
 
 /// Where a command's text lives when it is data rather than code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Body {
+pub(crate) enum Body {
     Heredoc,
     HereString,
 }
 
 impl Body {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Body::Heredoc => "a heredoc",
             Body::HereString => "a here-string",
@@ -59,39 +59,39 @@ impl Body {
 /// A simple command: words up to a separator (`;`, `&&`, `|`, a line break...). Redirections
 /// and their targets are not words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
-    pub words: Vec<Word>,
+pub(crate) struct Command {
+    pub(crate) words: Vec<Word>,
     /// Set when the command sits inside a heredoc or here-string body.
-    pub body: Option<Body>,
+    pub(crate) body: Option<Body>,
 }
 
 /// A line continuation: the mark (`\` or a backtick) at `mark`, then the line break
 /// `eol_start..eol_end` (`\n` or `\r\n`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cont {
-    pub mark: usize,
-    pub eol_start: usize,
-    pub eol_end: usize,
+pub(crate) struct Cont {
+    pub(crate) mark: usize,
+    pub(crate) eol_start: usize,
+    pub(crate) eol_end: usize,
 }
 
 /// What the lexer read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Script {
+pub(crate) struct Script {
     /// In the order they start, nested ones (in `$(...)`) after the enclosing command's
     /// earlier words.
-    pub commands: Vec<Command>,
+    pub(crate) commands: Vec<Command>,
     /// In text order.
-    pub conts: Vec<Cont>,
+    pub(crate) conts: Vec<Cont>,
     /// Byte offsets of quotes and here-strings that never close (outside bodies).
-    pub unterminated: Vec<usize>,
+    pub(crate) unterminated: Vec<usize>,
     /// Byte offsets of every quote that did not close where its shell would close it: the
     /// above, those in bodies, and YAML quotes cut at the end of their line. A command
     /// holding one is not what it seems, and is not edited.
-    pub broken: Vec<usize>,
+    pub(crate) broken: Vec<usize>,
 }
 
 /// Reads `text` as `dialect`.
-pub fn lex(text: &str, dialect: Dialect) -> Script {
+pub(crate) fn lex(text: &str, dialect: Dialect) -> Script {
     let mut l = Lexer {
         b: text.as_bytes(),
         // A byte order mark is not part of the first word.

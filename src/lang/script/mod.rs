@@ -5,13 +5,12 @@
 //! verdicts into findings and edits, and proves a fixed text before anything is written.
 //! Scripts have no JSON Patch: [`Analysis::patch`] stays empty.
 
-pub mod az;
-pub mod lex;
+pub(crate) mod az;
+pub(crate) mod lex;
 
 use crate::edit::{self, Edit};
-use crate::finding::{
-    manual_review_message, Analysis, Finding, FixSource, Quote, Remedy, SourceError,
-};
+use crate::error::Error;
+use crate::finding::{manual_review_message, Analysis, Finding, FixSource, Quote, Remedy};
 use crate::lang::style::line_start;
 use crate::lang::{checks, Language, Options};
 use crate::location::LineIndex;
@@ -21,23 +20,12 @@ pub use lex::Dialect;
 use lex::{Command, Cont, Script, Word};
 
 /// Words a script must contain (ignoring ASCII case) to possibly need a fix.
-pub const MARKERS: [&str; 2] = [ADDON, "disable-secret-rotation"];
+pub(crate) const MARKERS: [&str; 2] = [ADDON, "disable-secret-rotation"];
 
 /// True when the bytes mention a marker, in UTF-8 or (with a byte order mark) UTF-16, so that
 /// a UTF-16 PowerShell script is reported rather than silently skipped.
-pub fn mentions_rule(bytes: &[u8]) -> bool {
+pub(crate) fn mentions_rule(bytes: &[u8]) -> bool {
     read::mentions_any(bytes, &MARKERS)
-}
-
-/// Analyses a script whose dialect is unknown, reading it as pipeline YAML does (both
-/// continuation marks). `Ok(None)`: no command concerns the rule.
-pub fn analyze(text: &str) -> Result<Option<Analysis>, SourceError> {
-    analyze_as(text, Dialect::Yaml)
-}
-
-/// Proves a fix of a script whose dialect is unknown (see [`analyze`]).
-pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
-    verify_as(original, analysis, fixed, Dialect::Yaml)
 }
 
 /// Scripts of one dialect as a [`Language`].
@@ -48,7 +36,7 @@ impl Language for Scripts {
         mentions_rule(bytes)
     }
 
-    fn analyze(&self, text: &str, _: &Options) -> Result<Option<Analysis>, SourceError> {
+    fn analyze(&self, text: &str, _: &Options) -> Result<Option<Analysis>, Error> {
         analyze_as(text, self.0)
     }
 
@@ -100,7 +88,7 @@ impl Findings<'_> {
 
 /// Analyses a script. `Ok(None)`: no command concerns the rule. Never fails: what cannot be
 /// read is reported for manual review.
-pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, SourceError> {
+pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Error> {
     let script = lex::lex(text, dialect);
     let mut out = Findings {
         text,
@@ -307,7 +295,7 @@ pub fn verify_as(
     let after = lex::lex(fixed, dialect);
     same_commands(&before, &after, dialect)?;
     let again = analyze_as(fixed, dialect)
-        .map_err(|e| format!("the fixed text cannot be re-read: {}", e.message))?
+        .map_err(|e| format!("the fixed text cannot be re-read: {e}"))?
         .unwrap_or_default();
     checks::nothing_left(analysis, &again)?;
     // The edits are text; prove they are the ones applied.

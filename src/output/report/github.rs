@@ -15,7 +15,7 @@ use crate::output::present;
 use crate::rule::RULE_ID;
 
 /// The run as workflow commands, one a line.
-pub fn render(run: &Run) -> String {
+pub(crate) fn render(run: &Run) -> String {
     let mut out = String::new();
     for view in run.views() {
         match view {
@@ -84,7 +84,7 @@ pub fn render(run: &Run) -> String {
 }
 
 /// One workflow command with its line ending.
-pub fn command(level: &str, props: &[(&str, String)], message: &str) -> String {
+pub(crate) fn command(level: &str, props: &[(&str, String)], message: &str) -> String {
     let props: Vec<String> = props
         .iter()
         .map(|(k, v)| format!("{k}={}", escape_property(v)))
@@ -93,14 +93,14 @@ pub fn command(level: &str, props: &[(&str, String)], message: &str) -> String {
 }
 
 /// Escapes a message: `%`, CR and LF.
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a property value: as a message, and `:` and `,`.
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

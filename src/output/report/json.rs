@@ -7,17 +7,17 @@ use crate::rule::{RULE_ID, RULE_URL};
 use serde_json::{json, Value};
 
 /// The schema's version: raised only if a field ever had to change meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// The run as a pretty-printed JSON document, with a final newline.
-pub fn render(run: &Run) -> String {
+pub(crate) fn render(run: &Run) -> String {
     let mut out = serde_json::to_string_pretty(&document(run)).expect("JSON values serialise");
     out.push('\n');
     out
 }
 
 /// The run as a JSON value.
-pub fn document(run: &Run) -> Value {
+pub(crate) fn document(run: &Run) -> Value {
     let files: Vec<Value> = run.views().iter().map(|v| file(run.mode, v)).collect();
     let t = &run.totals;
     json!({
@@ -153,7 +153,7 @@ fn finding(f: &Finding, applied: bool, places: &mut Places) -> Value {
 }
 
 /// `"safe"` or `"unsafe"`.
-pub fn applicability(a: Applicability) -> &'static str {
+pub(crate) fn applicability(a: Applicability) -> &'static str {
     match a {
         Applicability::Safe => "safe",
         Applicability::Unsafe => "unsafe",
@@ -162,7 +162,7 @@ pub fn applicability(a: Applicability) -> &'static str {
 
 /// Where a fix lands: `kind`, the variable's or parameter's `name` where there is one, the
 /// `template` a parameter file feeds, and a `description` in words.
-pub fn fix_source(s: &FixSource) -> Value {
+pub(crate) fn fix_source(s: &FixSource) -> Value {
     let mut v = json!({ "kind": source_kind(s) });
     match s {
         FixSource::Variable { name }

@@ -7,7 +7,7 @@ use crate::finding::{Applicability, Finding, Remedy};
 use crate::rule::{RULE_ID, RULE_URL};
 
 /// The run as Markdown.
-pub fn render(run: &Run) -> String {
+pub(crate) fn render(run: &Run) -> String {
     let views = run.views();
     let t = &run.totals;
     let mut out = format!("## armfix: {RULE_ID}\n\n");

@@ -7,10 +7,10 @@
 //! order mark is not a column) and byte offsets into the file as it was read. Ends are
 //! exclusive: the end of a span is the position of the first character after it.
 
-pub mod github;
-pub mod json;
-pub mod markdown;
-pub mod sarif;
+pub(crate) mod github;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod sarif;
 
 use crate::edit::Edit;
 use crate::finding::{Analysis, Finding, FixSource, Remedy};
@@ -19,13 +19,13 @@ use crate::output::present::Totals;
 use crate::run::engine::{FileError, FileReport, Outcome};
 
 /// The tool's name, as every report names it.
-pub const TOOL: &str = "armfix";
+pub(crate) const TOOL: &str = "armfix";
 /// The tool's version, from Cargo.toml.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Which command ran, and whether it wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// `check`: nothing is written.
     Check,
     /// `fix` that showed fixes without writing them (`--dry-run`, no terminal, no `--yes`
@@ -36,14 +36,14 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn command(self) -> &'static str {
+    pub(crate) fn command(self) -> &'static str {
         match self {
             Mode::Check => "check",
             Mode::DryRun | Mode::Write => "fix",
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Mode::Check => "check",
             Mode::DryRun => "dry-run",
@@ -54,7 +54,7 @@ impl Mode {
 
 /// What became of a file's fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Write {
+pub(crate) enum Write {
     /// Not written: `check`, a dry run, declined, or nothing to write.
     No,
     /// Written to disk.
@@ -65,20 +65,20 @@ pub enum Write {
 
 /// One file of the run and what became of its fix.
 #[derive(Debug, Clone, Copy)]
-pub struct Entry<'a> {
-    pub report: &'a FileReport,
-    pub write: &'a Write,
+pub(crate) struct Entry<'a> {
+    pub(crate) report: &'a FileReport,
+    pub(crate) write: &'a Write,
 }
 
 /// Everything a report needs to know about a run.
 #[derive(Debug, Clone)]
-pub struct Run<'a> {
-    pub mode: Mode,
+pub(crate) struct Run<'a> {
+    pub(crate) mode: Mode,
     /// Every file in path order, skipped ones included (reports leave those out).
-    pub files: Vec<Entry<'a>>,
-    pub totals: Totals,
+    pub(crate) files: Vec<Entry<'a>>,
+    pub(crate) totals: Totals,
     /// The working folder as a `file://` URI ending in `/` (SARIF's `%SRCROOT%`), if known.
-    pub root_uri: Option<String>,
+    pub(crate) root_uri: Option<String>,
 }
 
 /// A file's view for reports: its name, its text and what armfix made of it.
@@ -125,10 +125,10 @@ impl<'a> Run<'a> {
 
 /// A place in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pos {
-    pub offset: usize,
+pub(crate) struct Pos {
+    pub(crate) offset: usize,
     /// `None` when the text is not at hand (a report that dropped it).
-    pub line_col: Option<(usize, usize)>,
+    pub(crate) line_col: Option<(usize, usize)>,
 }
 
 /// Line and column lookups in one file's text.
@@ -138,12 +138,12 @@ pub(crate) struct Places<'a> {
 }
 
 impl<'a> Places<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Places { text, index: None }
     }
 
     /// The place of a byte offset; without line and column when the text does not reach it.
-    pub fn at(&mut self, offset: usize) -> Pos {
+    pub(crate) fn at(&mut self, offset: usize) -> Pos {
         let known = offset <= self.text.len() && self.text.is_char_boundary(offset);
         let line_col = if known {
             let text = self.text;
@@ -157,7 +157,7 @@ impl<'a> Places<'a> {
 
     /// The start and end of a finding. The start's line and column come from the finding
     /// itself, so they are right even when the text was dropped.
-    pub fn finding(&mut self, f: &Finding) -> (Pos, Pos) {
+    pub(crate) fn finding(&mut self, f: &Finding) -> (Pos, Pos) {
         let start = Pos {
             offset: f.start,
             line_col: Some((f.line, f.column)),
@@ -266,8 +266,8 @@ pub(crate) mod testing {
     use crate::finding::{Applicability, Remedy};
     use crate::run::discover::Candidate;
 
-    pub const TEXT: &str = "{\n  \"shared\": \"false\",\n  \"plain\": \"false\"\n}\n";
-    pub const EFFECTS: [&str; 2] = [
+    pub(crate) const TEXT: &str = "{\n  \"shared\": \"false\",\n  \"plain\": \"false\"\n}\n";
+    pub(crate) const EFFECTS: [&str; 2] = [
         "also changes `Microsoft.Storage/storageAccounts` `st` `properties.allowBlobPublicAccess` from false to true",
         "with dev.json: also turns the add-on on in `aks-dev`",
     ];
@@ -297,7 +297,7 @@ pub(crate) mod testing {
     }
 
     /// The file, with its unsafe fix applied (`--unsafe-fixes`) or held back.
-    pub fn report(unsafe_fixes: bool) -> FileReport {
+    pub(crate) fn report(unsafe_fixes: bool) -> FileReport {
         let findings = vec![
             finding("shared", Applicability::Unsafe),
             finding("plain", Applicability::Safe),
@@ -326,7 +326,7 @@ pub(crate) mod testing {
     }
 
     /// The run of `report`, counted as `check` and `fix` count it.
-    pub fn run<'a>(report: &'a FileReport, write: &'a Write, mode: Mode) -> Run<'a> {
+    pub(crate) fn run<'a>(report: &'a FileReport, write: &'a Write, mode: Mode) -> Run<'a> {
         let Outcome::Analysed { analysis, .. } = &report.outcome else {
             unreachable!()
         };

@@ -19,19 +19,19 @@ use crate::rule::{ADDON, RULE_ID, RULE_URL};
 use serde_json::{json, Map, Value};
 
 /// The schema's address, as SARIF files name it.
-pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The name of the base every relative artifact URI is resolved against.
-pub const SRCROOT: &str = "%SRCROOT%";
+pub(crate) const SRCROOT: &str = "%SRCROOT%";
 
 /// The run as a pretty-printed SARIF log, with a final newline.
-pub fn render(run: &Run) -> String {
+pub(crate) fn render(run: &Run) -> String {
     let mut out = serde_json::to_string_pretty(&log(run)).expect("JSON values serialise");
     out.push('\n');
     out
 }
 
 /// The run as a SARIF log.
-pub fn log(run: &Run) -> Value {
+pub(crate) fn log(run: &Run) -> Value {
     let views = run.views();
     let mut artifacts = Vec::new();
     let mut results = Vec::new();
@@ -342,7 +342,7 @@ fn indexed(path: &str, index: usize) -> Value {
 }
 
 /// An artifact location: a relative path against `%SRCROOT%`, or an absolute `file:` URI.
-pub fn location(path: &str) -> Value {
+pub(crate) fn location(path: &str) -> Value {
     let (uri, relative) = uri(path);
     if relative {
         json!({ "uri": uri, "uriBaseId": SRCROOT })
@@ -352,7 +352,7 @@ pub fn location(path: &str) -> Value {
 }
 
 /// A path as a URI: forward slashes, percent-encoded; `true` when it is relative.
-pub fn uri(path: &str) -> (String, bool) {
+pub(crate) fn uri(path: &str) -> (String, bool) {
     let slashed = path.replace('\\', "/");
     let bytes = slashed.as_bytes();
     let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
@@ -381,7 +381,7 @@ fn encode(s: &str, keep_colon: bool) -> String {
 }
 
 /// The working folder as a `file://` URI ending in `/`, for `originalUriBaseIds`.
-pub fn root_uri(dir: &std::path::Path) -> Option<String> {
+pub(crate) fn root_uri(dir: &std::path::Path) -> Option<String> {
     let s = dir.to_str()?;
     let (mut u, relative) = uri(s);
     if relative {
