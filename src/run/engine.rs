@@ -161,7 +161,7 @@ fn process_text_at(
         Ok(None) => return Outcome::Skipped,
         Err(e) => return Outcome::Error(source_error(&text, e)),
     };
-    if !analysis.clusters.is_empty() {
+    if !analysis.clusters.is_empty() && !prove::settled_by_reading(&analysis) {
         let configurations = configurations::for_template(path);
         let subject = prove::Subject {
             language: kind.language(),

@@ -139,17 +139,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     if analysis.clusters.is_empty() {
         return;
     }
-    // Clusters written as literals all the way (no expression in their condition or on the
-    // way to the rotation setting), one configuration, and fixes only in the clusters
-    // themselves: the evaluated rule is the source reading's, and each fix changes only the
-    // literal it replaces. Nothing to prove; the evaluation would only cost time.
-    let in_clusters = analysis.findings.iter().all(|f| {
-        f.source.as_ref().is_none_or(|src| *src == FixSource::Value)
-            && f.cluster
-                .as_ref()
-                .is_some_and(|k| f.pointer.starts_with(k.as_str()))
-    });
-    if s.configurations.len() == 1 && in_clusters && analysis.clusters_literal {
+    if settled_by_reading(analysis) {
         return;
     }
     let Some(before) = evaluate_all(s, s.text) else {
@@ -454,6 +444,21 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         return;
     }
     set_edits(s, analysis, combined, &all_edits);
+}
+
+/// Whether the source reading settles the file alone: every cluster is written with literals
+/// all the way (no condition or copy loop, no expression on the way to its rotation setting)
+/// and every fix lands in its own cluster. Such a cluster deploys as written whatever the
+/// parameters (so every configuration agrees), and each fix changes only the literal it
+/// replaces: there is nothing to prove, and the evaluation would only cost time.
+pub(crate) fn settled_by_reading(analysis: &Analysis) -> bool {
+    analysis.clusters_literal
+        && analysis.findings.iter().all(|f| {
+            f.source.as_ref().is_none_or(|src| *src == FixSource::Value)
+                && f.cluster
+                    .as_ref()
+                    .is_some_and(|k| f.pointer.starts_with(k.as_str()))
+        })
 }
 
 /// Proves the fixes of a parameter file for the templates it feeds: each template is
