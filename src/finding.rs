@@ -103,7 +103,11 @@ pub enum Remedy {
     /// The file's edits fix it.
     Fix,
     /// armfix cannot fix it safely: why, and the expression in the way (if any).
-    ManualReview { reason: String, expression: String },
+    ManualReview {
+        reason: String,
+        /// The expression in the way, as written; `None` when no expression is to blame.
+        expression: Option<String>,
+    },
 }
 
 impl Finding {

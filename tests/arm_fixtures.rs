@@ -314,7 +314,7 @@ fn check_findings(file: &str, original: &str, analysis: &Analysis) {
         if let Remedy::ManualReview { expression, reason } = &f.remedy {
             assert!(f.message.contains("manual review"), "{}", f.message);
             assert!(!reason.is_empty());
-            if !expression.is_empty() {
+            if let Some(expression) = expression {
                 assert!(expression.starts_with('[') && expression.ends_with(']'));
                 // The pointer leads to the expression in the cluster; the expression named
                 // is where tracing stopped (the same string, or one it leads to).

@@ -55,7 +55,10 @@ fn report(name: &str, r: &Run) -> String {
     for f in &r.analysis.findings {
         let remedy = match &f.remedy {
             Remedy::Fix => "fix".to_string(),
-            Remedy::ManualReview { expression, .. } => format!("manual review of `{expression}`"),
+            Remedy::ManualReview { expression, .. } => format!(
+                "manual review of `{}`",
+                expression.as_deref().unwrap_or_default()
+            ),
         };
         out += &format!("{}\n  -> {remedy}\n", present::finding_line(name, f));
     }

@@ -275,7 +275,7 @@ fn finish(
                     f.message = format!("{}; {reason}", f.message);
                     f.remedy = crate::finding::Remedy::ManualReview {
                         reason: reason.clone(),
-                        expression: String::new(),
+                        expression: None,
                     };
                     f.source = None;
                 }

@@ -52,7 +52,7 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                 f.message = format!("{}; {reason}", f.message);
                 f.remedy = Remedy::ManualReview {
                     reason: reason.clone(),
-                    expression: String::new(),
+                    expression: None,
                 };
                 f.source = None;
             }

@@ -248,7 +248,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                     message,
                     Remedy::ManualReview {
                         reason,
-                        expression: String::new(),
+                        expression: None,
                     },
                     None,
                 )
@@ -739,7 +739,7 @@ fn to_manual(f: &mut Finding, reason: String) {
     f.message = crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain);
     f.remedy = Remedy::ManualReview {
         reason,
-        expression: String::new(),
+        expression: None,
     };
     f.source = None;
 }

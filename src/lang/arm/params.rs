@@ -130,7 +130,10 @@ pub(crate) fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>
             );
             let expression = text[value.span.start..value.span.end].to_string();
             let message = manual_review_message(&reason, "", Quote::Plain);
-            let remedy = Remedy::ManualReview { reason, expression };
+            let remedy = Remedy::ManualReview {
+                reason,
+                expression: Some(expression).filter(|e| !e.is_empty()),
+            };
             analysis.findings.push(finding(message, remedy, None));
             continue;
         }

@@ -161,7 +161,10 @@ fn analyze_traced<'t>(
             }
             Outcome::Manual { reason, expression } => (
                 manual_review_message(&reason, &expression, Quote::Backticks),
-                Remedy::ManualReview { reason, expression },
+                Remedy::ManualReview {
+                    reason,
+                    expression: Some(expression).filter(|e| !e.is_empty()),
+                },
                 None,
             ),
         };

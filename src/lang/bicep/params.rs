@@ -147,7 +147,7 @@ impl ParamsPlanner<'_> {
                 let reason = self.why_manual(name, &demand.template, target, &landing, &new);
                 Remedy::ManualReview {
                     reason,
-                    expression: was.to_string(),
+                    expression: Some(was.to_string()),
                 }
             }
         };

@@ -316,7 +316,10 @@ impl<'d> Planner<'d> {
                     body,
                     &base,
                     message,
-                    Remedy::ManualReview { reason, expression },
+                    Remedy::ManualReview {
+                        reason,
+                        expression: Some(expression).filter(|e| !e.is_empty()),
+                    },
                 );
                 continue;
             }
@@ -368,7 +371,10 @@ impl<'d> Planner<'d> {
             target,
             &loc.pointer,
             message,
-            Remedy::ManualReview { reason, expression },
+            Remedy::ManualReview {
+                reason,
+                expression: Some(expression).filter(|e| !e.is_empty()),
+            },
         );
         true
     }
@@ -780,7 +786,10 @@ impl<'d> Planner<'d> {
             at,
             &pointer,
             message,
-            Remedy::ManualReview { reason, expression },
+            Remedy::ManualReview {
+                reason,
+                expression: Some(expression).filter(|e| !e.is_empty()),
+            },
         );
     }
 
@@ -812,7 +821,10 @@ impl<'d> Planner<'d> {
             id,
             &pointer,
             message,
-            Remedy::ManualReview { reason, expression },
+            Remedy::ManualReview {
+                reason,
+                expression: Some(expression).filter(|e| !e.is_empty()),
+            },
         );
     }
 

@@ -81,7 +81,10 @@ impl Findings<'_> {
     fn review(&mut self, start: usize, end: usize, reason: String) {
         let expression = self.text[start..end].trim_end().to_string();
         let message = manual_review_message(&reason, &expression, Quote::Plain);
-        let remedy = Remedy::ManualReview { reason, expression };
+        let remedy = Remedy::ManualReview {
+            reason,
+            expression: Some(expression).filter(|e| !e.is_empty()),
+        };
         self.push(start, end, message, remedy);
     }
 }

@@ -133,7 +133,8 @@ fn finding(f: &Finding, applied: bool, places: &mut Places) -> Value {
         Remedy::ManualReview { reason, expression } => json!({
             "kind": remedy_kind(f),
             "reason": reason,
-            "expression": expression,
+            // `""` when no expression is to blame, as the format has always said.
+            "expression": expression.as_deref().unwrap_or(""),
         }),
     };
     json!({
@@ -229,7 +230,7 @@ mod tests {
         };
         analysis.findings[1].remedy = Remedy::ManualReview {
             reason: "r".into(),
-            expression: String::new(),
+            expression: None,
         };
         let doc = document(&run(&r, &Write::No, Mode::Check));
         let f = &doc["files"][0]["findings"][1];

@@ -297,7 +297,10 @@ fn finding_item(f: &Finding) -> String {
 
 fn manual_item(f: &Finding) -> String {
     match &f.remedy {
-        Remedy::ManualReview { reason, expression } if !expression.is_empty() => {
+        Remedy::ManualReview {
+            reason,
+            expression: Some(expression),
+        } => {
             format!(
                 "{} Expression: {}",
                 sentence(&inline(reason)),

@@ -259,7 +259,7 @@ fn result(f: &Finding, applied: bool, path: &str, index: usize, places: &mut Pla
     }
     if let Remedy::ManualReview { reason, expression } = &f.remedy {
         properties["reason"] = json!(reason);
-        properties["expression"] = json!(expression);
+        properties["expression"] = json!(expression.as_deref().unwrap_or(""));
     }
     if let Some(s) = &f.source {
         properties["fixSource"] = json!(source_kind(s));
