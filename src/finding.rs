@@ -174,6 +174,9 @@ pub struct Analysis {
     pub(crate) clusters_literal: bool,
     /// Whether unsafe fixes are among the edits (`--unsafe-fixes`).
     pub(crate) unsafe_applied: bool,
+    /// Failures left to a parameter file's own finding (its configuration name, as shown),
+    /// each with the finding to report here instead when the run does not read that file.
+    pub(crate) left_to: Vec<(String, Finding)>,
     /// Manual-review findings of the source reading that the deploy-time proof dropped (their
     /// clusters pass once evaluated): a re-reading planner may still show them.
     pub(crate) settled_manual: usize,

@@ -80,6 +80,10 @@ const CASES: &[&str] = &[
     "control-param-default",
     "control-param-file-dev",
     "control-plain-false",
+    "x-b1-unknown-config",
+    "x-b1b-unknown-config-bicep",
+    "x-b1c-unknown-properties",
+    "x-b7-metadata-noparam-name",
 ];
 
 #[test]
@@ -798,4 +802,115 @@ cases! {
         p.assert_clean_after();
         p.assert_all_safe();
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Found by the adversarial review of the proof
+
+/// The only fix is unsafe: reported, its side effect named, nothing written.
+fn assert_unsafe_only(p: &Proof, names: &str) {
+    p.assert_reported(1);
+    assert!(
+        p.changed().is_empty(),
+        "fix --yes must hold the unsafe fix back:\n{}",
+        diffs(&p.before, &p.after)
+    );
+    let f = &p.findings()[0];
+    assert_eq!(
+        f.get("applicability").and_then(Value::as_str),
+        Some("unsafe"),
+        "{f:#}"
+    );
+    let effects = side_effects(f);
+    assert!(effects.iter().any(|e| e.contains(names)), "{effects:?}");
+}
+
+cases! {
+    x_b1c_unknown_properties: "x-b1c-unknown-properties" => |p| {
+        assert_unsafe_only(&p, "`properties`");
+    }
+    x_b1_unknown_config: "x-b1-unknown-config" => |p| {
+        assert_unsafe_only(&p, "config");
+    }
+    x_b1b_unknown_config_bicep: "x-b1b-unknown-config-bicep" => |p| {
+        assert_unsafe_only(&p, "config");
+    }
+    x_b7_metadata_noparam_name: "x-b7-metadata-noparam-name" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.after_at("dev.json", "/parameters/rot/value"), "true");
+        p.assert_clean_after();
+    }
+}
+
+/// A template named alone (as the pre-commit hook passes staged files): a failure with the
+/// parameter file beside it, which the run does not read, is reported on the template.
+#[test]
+fn a_template_named_alone_reports_what_its_unread_parameter_file_breaks() {
+    for (template, param, text, ptext) in [
+        (
+            "main.json",
+            "main.parameters.dev.json",
+            r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "parameters": {"rot": {"type": "string", "defaultValue": "true"}},
+              "resources": [{"type": "Microsoft.ContainerService/managedClusters", "name": "aks",
+                "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true,
+                  "config": {"enableSecretRotation": "[parameters('rot')]"}}}}}]}"#,
+            r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+              "parameters": {"rot": {"value": "false"}}}"#,
+        ),
+        (
+            "main.bicep",
+            "main.bicepparam",
+            "param rot bool = true\nresource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {\n  name: 'aks'\n  properties: {\n    addonProfiles: {\n      azureKeyvaultSecretsProvider: {\n        enabled: true\n        config: {\n          enableSecretRotation: string(rot)\n        }\n      }\n    }\n  }\n}\n",
+            "using 'main.bicep'\nparam rot = false\n",
+        ),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(template), text).unwrap();
+        std::fs::write(d.path().join(param), ptext).unwrap();
+        let alone = crate::util::run(d.path(), &["check", "--color", "never", template]);
+        assert_eq!(alone.code, 1, "{}{}", alone.stdout, alone.stderr);
+        assert!(
+            alone.stdout.contains(&format!("fails with {param}")),
+            "{}",
+            alone.stdout
+        );
+        // With the folder, the parameter file reports it itself.
+        let all = crate::util::run(d.path(), &["check", "--color", "never", "."]);
+        assert!(all.stdout.starts_with(param), "{}", all.stdout);
+    }
+}
+
+/// A folder with more JSON files than armfix reads one by one still links the parameter
+/// file named for the template (it is found by name).
+#[test]
+fn a_crowded_folder_still_links_the_parameter_file_named_for_the_template() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("main.json"),
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+          "parameters": {"rot": {"type": "string", "defaultValue": "false"},
+                         "isProd": {"type": "bool", "defaultValue": false}},
+          "resources": [{"type": "Microsoft.ContainerService/managedClusters", "name": "aks",
+            "tags": {"rotationTag": "[if(parameters('isProd'), parameters('rot'), 'n/a')]"},
+            "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true,
+              "config": {"enableSecretRotation": "[parameters('rot')]"}}}}}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("main.parameters.prod.json"),
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+          "parameters": {"isProd": {"value": true}}}"#,
+    )
+    .unwrap();
+    for i in 0..600 {
+        std::fs::write(d.path().join(format!("data{i:04}.json")), "{\"a\": 1}").unwrap();
+    }
+    let r = crate::util::run(d.path(), &["check", "--color", "never", "main.json"]);
+    // Flipping `rot` would change the tag with prod: the fix lands in the cluster instead.
+    assert!(
+        r.stdout.contains("fixed in the cluster itself"),
+        "{}",
+        r.stdout
+    );
 }

@@ -31,5 +31,5 @@ pub(crate) const MAX_DEPTH: usize = 256;
 
 pub use deployment::{Configuration, Deployment, Resource};
 pub(crate) use judge::{judge, Judgement};
-pub(crate) use proof::{classify, classify_all};
+pub(crate) use proof::classify;
 pub use value::{Object, Unknown, Value};

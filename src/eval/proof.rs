@@ -163,10 +163,18 @@ pub fn compare(before: &Deployment, after: &Deployment) -> Vec<Difference> {
 
 /// Classifies the differences between two evaluations of one configuration.
 pub(crate) fn classify(before: &Deployment, after: &Deployment) -> Proof {
+    classify_with(before, after, false)
+}
+
+/// [`classify`]; `unknown_ok`: a value on the way to a cluster's rotation setting that is
+/// Unknown before and after is no side effect. Only for edits made inside the cluster's own
+/// text, which the language's verification proves change nothing but rotation: an edit
+/// elsewhere (a parameter the Unknown also reads) may change more inside it.
+pub(crate) fn classify_with(before: &Deployment, after: &Deployment, unknown_ok: bool) -> Proof {
     let mut side_effects = Vec::new();
     let (bi, ai) = (Index::new(before), Index::new(after));
     for d in compare(before, after) {
-        if let Some(sentence) = side_effect(&bi, &ai, &d) {
+        if let Some(sentence) = side_effect(&bi, &ai, &d, unknown_ok) {
             push_unique(&mut side_effects, sentence);
         }
     }
@@ -188,10 +196,19 @@ pub(crate) fn classify(before: &Deployment, after: &Deployment) -> Proof {
 
 /// Classifies every configuration (its name, before, after) and merges the proofs; with more
 /// than one configuration each message starts with `with <configuration>: `.
+#[cfg(test)]
 pub(crate) fn classify_all(pairs: &[(&str, &Deployment, &Deployment)]) -> Proof {
+    classify_all_with(pairs, false)
+}
+
+/// [`classify_all`] with [`classify_with`]'s `unknown_ok`.
+pub(crate) fn classify_all_with(
+    pairs: &[(&str, &Deployment, &Deployment)],
+    unknown_ok: bool,
+) -> Proof {
     let mut merged = Proof::default();
     for (name, before, after) in pairs {
-        let proof = classify(before, after);
+        let proof = classify_with(before, after, unknown_ok);
         let prefix = |m: String| {
             if pairs.len() > 1 {
                 format!("with {name}: {m}")
@@ -376,14 +393,14 @@ fn matches(path: &[String], names: &[&str]) -> bool {
 
 /// The sentence for a difference that is a side effect; `None` when it is allowed or has no
 /// effect in this configuration.
-fn side_effect(before: &Index, after: &Index, d: &Difference) -> Option<String> {
+fn side_effect(before: &Index, after: &Index, d: &Difference, unknown_ok: bool) -> Option<String> {
     match &d.subject {
         Subject::Property(r) => {
             let (rb, ra) = (before.get(&r.id)?, after.get(&r.id)?);
             if !rb.deployed() && !ra.deployed() {
                 return None;
             }
-            if allowed(rb, ra, d) {
+            if allowed(rb, ra, d, unknown_ok) {
                 return None;
             }
             Some(addon_switch(rb, ra, &d.path).unwrap_or_else(|| change_sentence(r, d)))
@@ -449,7 +466,7 @@ fn side_effect(before: &Index, after: &Index, d: &Difference) -> Option<String> 
 
 /// Whether a body difference is the fix itself: in a cluster deployed before and after whose
 /// add-on was in scope, rotation set to a passing value, or `config` created for it.
-fn allowed(rb: &Resource, ra: &Resource, d: &Difference) -> bool {
+fn allowed(rb: &Resource, ra: &Resource, d: &Difference, unknown_ok: bool) -> bool {
     if !(rb.is_type(CLUSTER_TYPE) && ra.deployed()) {
         return false;
     }
@@ -469,14 +486,12 @@ fn allowed(rb: &Resource, ra: &Resource, d: &Difference) -> bool {
     // by an expression armfix cannot evaluate, which the fix edited): the evaluation cannot
     // tell what changed inside it, and the language's own verification proves the edit
     // touches only the rotation setting.
-    if d.path.len() < PATH_NAMES.len()
-        && matches(&d.path, &PATH_NAMES[..d.path.len()])
-        && matches!(
-            (&d.before, &d.after),
-            (Some(Value::Unknown(_)), Some(Value::Unknown(_)))
-        )
-    {
-        return true;
+    if d.path.len() < PATH_NAMES.len() && matches(&d.path, &PATH_NAMES[..d.path.len()]) {
+        if let (Some(Value::Unknown(b)), Some(Value::Unknown(a))) = (&d.before, &d.after) {
+            // Allowed when the edit is inside the cluster (`unknown_ok`), or when the two
+            // Unknowns say the same but for the rotation values they hold.
+            return unknown_ok || but_rotation(&b.reason) == but_rotation(&a.reason);
+        }
     }
     if matches(&d.path, &PATH_NAMES[..4]) {
         let empty = Object::new();
@@ -505,6 +520,50 @@ fn allowed(rb: &Resource, ra: &Resource, d: &Difference) -> bool {
         return changes.is_empty();
     }
     false
+}
+
+/// An Unknown's reason with every value written for `enableSecretRotation` (`'x'`, `"x"` or a
+/// word after the key and a `:` or `,`) replaced by `*`: two reasons equal this way differ
+/// only in rotation. A reason cut short for length keeps a hash of the whole, so a change
+/// past the cut still shows.
+fn but_rotation(reason: &str) -> String {
+    let lower = reason.to_ascii_lowercase();
+    let key = ROTATION.to_ascii_lowercase();
+    let b = reason.as_bytes();
+    let mut out = String::with_capacity(reason.len());
+    let mut from = 0;
+    let mut search = 0;
+    while let Some(at) = lower[search..].find(&key).map(|i| search + i) {
+        let mut i = at + key.len();
+        // The key's closing quote, then `:` or `,` with blanks around.
+        while i < b.len() && matches!(b[i], b'\'' | b'"' | b' ') {
+            i += 1;
+        }
+        if i < b.len() && matches!(b[i], b':' | b',') {
+            i += 1;
+            while i < b.len() && b[i] == b' ' {
+                i += 1;
+            }
+            let end = match b.get(i) {
+                Some(q @ (b'\'' | b'"')) => b[i + 1..]
+                    .iter()
+                    .position(|c| c == q)
+                    .map_or(b.len(), |n| i + 2 + n),
+                _ => b[i..]
+                    .iter()
+                    .position(|c| !c.is_ascii_alphanumeric())
+                    .map_or(b.len(), |n| i + n),
+            };
+            out.push_str(&reason[from..i]);
+            out.push('*');
+            from = end;
+            search = end;
+        } else {
+            search = at + key.len();
+        }
+    }
+    out.push_str(&reason[from..]);
+    out
 }
 
 /// "also turns the add-on on/off in `name`", when the difference is the add-on object or its
@@ -962,6 +1021,22 @@ mod tests {
             ("a.json", &dev_before, &dev_after),
         ]);
         assert_eq!(twice.side_effects.len(), 1);
+    }
+
+    #[test]
+    fn unknowns_that_differ_only_in_rotation_are_the_same() {
+        assert_eq!(
+            but_rotation("if(x, {'enableSecretRotation': 'false', 'a': 1}, y)"),
+            but_rotation("if(x, {'enableSecretRotation': 'true', 'a': 1}, y)")
+        );
+        assert_eq!(
+            but_rotation("createObject('enableSecretRotation', false)"),
+            but_rotation("createObject('enableSecretRotation', true)")
+        );
+        assert_ne!(
+            but_rotation("{'enableSecretRotation': 'false', 'disableLocalAccounts': false}"),
+            but_rotation("{'enableSecretRotation': 'true', 'disableLocalAccounts': true}")
+        );
     }
 
     #[test]

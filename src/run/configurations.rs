@@ -104,9 +104,16 @@ fn parameter_files_in(dir: &Path) -> std::sync::Arc<Vec<Sibling>> {
                 let n = n.to_string_lossy().to_ascii_lowercase();
                 n.ends_with(".json") || n.ends_with(".jsonc") || n.ends_with(".bicepparam")
             })
-            .take(MAX_SIBLINGS)
             .collect();
         names.sort();
+        // A folder with very many JSON files is searched by name only beyond the first
+        // files: a parameter file named for its template is always kept.
+        let mut read = 0;
+        names.retain(|n| {
+            let keep = read < MAX_SIBLINGS || params::looks_named_like_parameters(n);
+            read += 1;
+            keep
+        });
         for name in names {
             let file = dir.join(&name);
             let target = if is_bicepparam(&file) {

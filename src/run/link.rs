@@ -5,7 +5,7 @@
 //! (`settle_called_modules`).
 //! Its one job: what one file's report says because of another file.
 
-use crate::finding::Remedy;
+use crate::finding::{Finding, Remedy};
 use crate::lang::arm::params::{self, Demand};
 use crate::lang::arm::trace::ParamDemand;
 use crate::run::discover::Candidate;
@@ -102,6 +102,42 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
     if templates.is_empty() {
         return;
     }
+    // The parameter files each template's folder links to it (by name or by
+    // `metadata.template`, as the deploy-time proof reads them), among the scanned files.
+    let index: std::collections::HashMap<PathBuf, usize> = reports
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match (&r.candidate, &r.outcome) {
+            (Candidate::File(p), Outcome::Skipped) => {
+                Some((std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()), i))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut by_file: std::collections::BTreeMap<usize, Vec<Demand>> = Default::default();
+    for (t, display, needs) in &templates {
+        for file in crate::run::configurations::linked_files(t) {
+            if file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("bicepparam"))
+            {
+                continue; // read below, by `using`
+            }
+            let key = std::fs::canonicalize(&file).unwrap_or(file);
+            let Some(&i) = index.get(&key) else { continue };
+            by_file
+                .entry(i)
+                .or_default()
+                .extend(needs.iter().map(|n| Demand {
+                    parameter: n.clone(),
+                    template: display.clone(),
+                    template_path: t.clone(),
+                    template_fixed: fixed_texts.get(t).cloned(),
+                }));
+        }
+    }
+    // And, in any folder, a file named like a parameter file whose `metadata.template`
+    // names a scanned template.
     for (i, r) in reports.iter().enumerate() {
         let (Candidate::File(p), Outcome::Skipped) = (&r.candidate, &r.outcome) else {
             continue;
@@ -129,10 +165,11 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
                 }));
             }
         }
-        if !demands.is_empty() {
+        if !demands.is_empty() && !by_file.contains_key(&i) {
             wanted.push((i, demands));
         }
     }
+    wanted.extend(by_file);
     replace_linked(
         reports,
         &wanted,
@@ -281,6 +318,37 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport]) {
         }
         if let Outcome::Analysed { analysis, .. } = &mut r.outcome {
             analysis.findings.retain(|f| f.is_fixable());
+        }
+    }
+}
+
+/// A template's failure with a parameter file is that file's finding; when the run does not
+/// read that file (a template named alone on the command line, an excluded or ignored file),
+/// nobody would report it: the template reports it instead, as manual review.
+pub(crate) fn report_what_no_file_fixes(reports: &mut [FileReport]) {
+    let read: HashSet<String> = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Analysed { .. }))
+        .map(FileReport::display)
+        .collect();
+    for r in reports.iter_mut() {
+        let Outcome::Analysed { analysis, .. } = &mut r.outcome else {
+            continue;
+        };
+        let left: Vec<Finding> = analysis
+            .left_to
+            .iter()
+            .filter(|(config, _)| !read.contains(config))
+            .map(|(_, f)| f.clone())
+            .collect();
+        for f in left {
+            if !analysis
+                .findings
+                .iter()
+                .any(|g| g.cluster == f.cluster && g.message == f.message)
+            {
+                analysis.findings.push(f);
+            }
         }
     }
 }

@@ -184,6 +184,36 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         about.peek().is_none() || !about.all(|k| settled(k))
     });
     analysis.settled_manual = manual_before - analysis.manual();
+    // What was left to parameter files, in case this run does not read them.
+    for (k, st) in clusters.iter().zip(&states) {
+        let State::Fail(fails) = st else { continue };
+        for (config, reason) in fails.iter().filter(|(c, _)| s.is_owned(k, c)) {
+            if analysis.left_to.iter().any(|(c, _)| c == config) {
+                continue;
+            }
+            let lines = LineIndex::new(s.text);
+            let span = s.language.locate(s.text, k).unwrap_or((0, 0));
+            let reason = format!(
+                "cluster {} fails with {config} ({reason}); the fix belongs in that parameter \
+                 file, which this run does not read: run armfix on it too",
+                cluster_name(k, &before)
+            );
+            let mut f = Finding::placed(
+                &lines,
+                s.text,
+                span,
+                k.clone(),
+                crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain),
+                Remedy::ManualReview {
+                    reason,
+                    expression: None,
+                },
+                None,
+            );
+            f.cluster = Some(k.clone());
+            analysis.left_to.push((config.clone(), f));
+        }
+    }
 
     // Clusters that fail once evaluated, but that no finding is about: a human must look.
     let mut lines: Option<LineIndex> = None;
@@ -302,8 +332,8 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .ok()
         .filter(|_| !whole.is_empty())
         .and_then(|t| evaluate_all(s, &t));
-    if let Some(after) =
-        after.filter(|after| verdict_with(s, &before, after, None, &clusters) == Verdict::Safe)
+    if let Some(after) = after
+        .filter(|after| verdict_with(s, &before, after, None, &clusters, &whole) == Verdict::Safe)
     {
         let effective = analysis
             .findings
@@ -671,7 +701,7 @@ fn verdict(
     let Some(after) = evaluate_all(s, &fixed) else {
         return Verdict::Unproven;
     };
-    verdict_with(s, before, &after, target, clusters)
+    verdict_with(s, before, &after, target, clusters, edits)
 }
 
 /// [`verdict`] on deployments already evaluated after the edits.
@@ -681,6 +711,7 @@ fn verdict_with(
     after: &[Deployment],
     target: Option<&str>,
     clusters: &[String],
+    edits: &[Edit],
 ) -> Verdict {
     let proxies = |ds: &[Deployment]| {
         ds.iter()
@@ -706,7 +737,20 @@ fn verdict_with(
         .zip(before.iter().zip(after))
         .map(|(c, (b, a))| (c.name.as_str(), b, a))
         .collect();
-    let proof = eval::classify_all(&pairs);
+    // Unknowns on the way to rotation may change only when every edit is inside a cluster's
+    // own text (the resource object, where `locate` gives it; the language's verification
+    // covers those edits). Bicep's `locate` gives a declaration's name, which holds no edit:
+    // there an Unknown that changes is always a side effect.
+    let inside = !edits.is_empty()
+        && edits.iter().all(|e| {
+            clusters.iter().any(|k| {
+                k.matches("/resources/").count() == 1
+                    && s.language
+                        .locate(s.text, k)
+                        .is_some_and(|(a, b)| a <= e.start && e.end <= b)
+            })
+        });
+    let proof = eval::proof::classify_all_with(&pairs, inside);
     if !proof.side_effects.is_empty() {
         return Verdict::Unsafe(proof.side_effects);
     }
@@ -926,11 +970,17 @@ fn pointer(tokens: &[String]) -> String {
     jsonptr::PointerBuf::from_tokens(tokens.iter().cloned()).to_string()
 }
 
+/// The name of a copy of cluster `k` that fails (else of any copy), for messages.
 fn cluster_name(k: &str, before: &[Deployment]) -> String {
-    before
-        .iter()
-        .flat_map(|d| deployed(k, d))
-        .find_map(|r| r.name.as_str().map(|n| format!("`{n}`")))
+    let named = |failing: bool| {
+        before
+            .iter()
+            .flat_map(|d| deployed(k, d))
+            .filter(|r| !failing || matches!(judge(r), Judgement::Fail { .. }))
+            .find_map(|r| r.name.as_str().map(|n| format!("`{n}`")))
+    };
+    named(true)
+        .or_else(|| named(false))
         .unwrap_or_else(|| format!("at `{k}`"))
 }
 
