@@ -86,9 +86,15 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
             _ => None,
         })
         .collect();
-    // Each template as its own fixes leave it, for the parameter files' proof.
+    if templates.is_empty() {
+        return;
+    }
+    // Each of those templates as its own fixes leave it, for the parameter files' proof.
     let fixed_texts: std::collections::HashMap<PathBuf, std::sync::Arc<String>> = reports
         .iter()
+        .filter(|r| {
+            matches!(&r.candidate, Candidate::File(p) if templates.iter().any(|(t, ..)| t == p))
+        })
         .filter_map(|r| match (&r.candidate, &r.outcome) {
             (
                 Candidate::File(p),
@@ -99,9 +105,6 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
             _ => None,
         })
         .collect();
-    if templates.is_empty() {
-        return;
-    }
     // The parameter files each template's folder links to it (by name or by
     // `metadata.template`, as the deploy-time proof reads them), among the scanned files.
     let index: std::collections::HashMap<PathBuf, usize> = reports

@@ -178,7 +178,9 @@ fn analyze_traced<'t>(
             remedy,
             source,
         ));
-        let own = if own.is_empty() {
+        // A finding's own edits serve the deploy-time proof, which clusters written with
+        // literals all the way do not need (see `run::prove::settled_by_reading`).
+        let own = if own.is_empty() || analysis.clusters_literal {
             Vec::new()
         } else {
             render_changes(text, root, own)?.1
