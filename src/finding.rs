@@ -18,8 +18,9 @@ pub struct Finding {
     /// 1-based line and column of `start`.
     pub line: usize,
     pub column: usize,
-    /// JSON pointer to the offending value or to where it is missing.
-    pub pointer: String,
+    /// JSON pointer to the offending value or to where it is missing, in the file's ARM
+    /// shape; `None` for files that have no such shape (scripts).
+    pub pointer: Option<String>,
     pub message: String,
     /// Whether armfix carries a fix for it, or a human must look.
     pub remedy: Remedy,
@@ -117,7 +118,7 @@ impl Finding {
         lines: &LineIndex,
         text: &str,
         span: (usize, usize),
-        pointer: String,
+        pointer: Option<String>,
         message: String,
         remedy: Remedy,
         source: Option<FixSource>,

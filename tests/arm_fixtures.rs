@@ -291,12 +291,13 @@ fn check_findings(file: &str, original: &str, analysis: &Analysis) {
             line_col(original, f.start),
             "{file}: {f:?}"
         );
+        let pointer = f.pointer.as_deref().expect("an ARM finding has a pointer");
         let span = &original[f.start..f.end];
         if let Err(e) = parse_json(span) {
             // A finding traced into an expression points at the term inside the JSON string
             // that its pointer leads to.
             let host = doc
-                .pointer(&f.pointer)
+                .pointer(pointer)
                 .and_then(|v| v.as_str())
                 .unwrap_or_else(|| {
                     panic!("{file}: span {span:?} is not a value ({e}) nor inside a string")
@@ -307,9 +308,8 @@ fn check_findings(file: &str, original: &str, analysis: &Analysis) {
             );
         }
         assert!(
-            doc.pointer(&f.pointer).is_some(),
-            "{file}: pointer {} is not in the document",
-            f.pointer
+            doc.pointer(pointer).is_some(),
+            "{file}: pointer {pointer} is not in the document"
         );
         if let Remedy::ManualReview { expression, reason } = &f.remedy {
             assert!(f.message.contains("manual review"), "{}", f.message);
@@ -318,7 +318,7 @@ fn check_findings(file: &str, original: &str, analysis: &Analysis) {
                 assert!(expression.starts_with('[') && expression.ends_with(']'));
                 // The pointer leads to the expression in the cluster; the expression named
                 // is where tracing stopped (the same string, or one it leads to).
-                let at = doc.pointer(&f.pointer).and_then(|v| v.as_str());
+                let at = doc.pointer(pointer).and_then(|v| v.as_str());
                 assert!(
                     at.is_some_and(|s| s.starts_with('[')),
                     "the pointer leads to an expression: {at:?}"

@@ -44,7 +44,11 @@ fn report(name: &str, text: &str) -> String {
         } => {
             let mut out = String::new();
             for f in &analysis.findings {
-                out += &format!("{}\n    at {}\n", present::finding_line(name, f), f.pointer);
+                out += &format!(
+                    "{}\n    at {}\n",
+                    present::finding_line(name, f),
+                    f.pointer.as_deref().unwrap_or_default()
+                );
             }
             if analysis.findings.is_empty() {
                 out += "(no findings)\n";

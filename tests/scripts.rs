@@ -116,7 +116,7 @@ fn findings_per_fixture() {
         assert!(r.analysis.patch.is_empty(), "{name}: scripts have no patch");
         for f in &r.analysis.findings {
             assert_eq!(f.rule, "Azure.AKS.SecretStoreRotation");
-            assert!(f.pointer.is_empty());
+            assert!(f.pointer.is_none());
             assert!(f.start < f.end && f.end <= r.original.len());
         }
     }

@@ -428,7 +428,7 @@ mod tests {
             &index,
             text,
             (9, 16),
-            "/a".into(),
+            Some("/a".into()),
             "m".into(),
             crate::finding::Remedy::Fix,
             None,

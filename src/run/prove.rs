@@ -202,7 +202,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                 &lines,
                 s.text,
                 span,
-                k.clone(),
+                Some(k.clone()),
                 crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain),
                 Remedy::ManualReview {
                     reason,
@@ -250,7 +250,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                     lines,
                     s.text,
                     (e.start, e.end),
-                    at,
+                    Some(at),
                     message,
                     Remedy::Fix,
                     Some(source),
@@ -274,7 +274,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                     lines,
                     s.text,
                     span,
-                    k.clone(),
+                    Some(k.clone()),
                     message,
                     Remedy::ManualReview {
                         reason,
@@ -485,9 +485,11 @@ pub(crate) fn settled_by_reading(analysis: &Analysis) -> bool {
     analysis.clusters_literal
         && analysis.findings.iter().all(|f| {
             f.source.as_ref().is_none_or(|src| *src == FixSource::Value)
-                && f.cluster
-                    .as_ref()
-                    .is_some_and(|k| f.pointer.starts_with(k.as_str()))
+                && f.cluster.as_ref().is_some_and(|k| {
+                    f.pointer
+                        .as_deref()
+                        .is_some_and(|p| p.starts_with(k.as_str()))
+                })
         })
 }
 
@@ -811,7 +813,7 @@ fn relocate(
         .language
         .shape(s.text)
         .and_then(|shape| pointer_of(&shape, s, e))
-        .unwrap_or_else(|| f.pointer.clone());
+        .or_else(|| f.pointer.clone());
     f.edits = edits;
 }
 

@@ -115,7 +115,7 @@ pub(crate) fn analyze(text: &str, demands: &[Demand]) -> Result<Option<Analysis>
                 &lines,
                 text,
                 (value.span.start, value.span.end),
-                pointer.to_string(),
+                Some(pointer.to_string()),
                 message,
                 remedy,
                 source,

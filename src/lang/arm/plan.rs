@@ -173,7 +173,7 @@ fn analyze_traced<'t>(
             lines,
             text,
             at.span(text),
-            pointer(&at.path).to_string(),
+            Some(pointer(&at.path).to_string()),
             message,
             remedy,
             source,

@@ -126,7 +126,12 @@ impl ParamsPlanner<'_> {
             pointer = vec!["variables".into(), v.clone()];
         }
         let path = PointerBuf::from_tokens(pointer).to_string();
-        if self.analysis.findings.iter().any(|f| f.pointer == path) {
+        if self
+            .analysis
+            .findings
+            .iter()
+            .any(|f| f.pointer.as_deref() == Some(path.as_str()))
+        {
             return Ok(());
         }
         let new = if demand.parameter.boolean {
@@ -197,7 +202,7 @@ impl ParamsPlanner<'_> {
             &self.lines,
             self.text,
             (span.start, span.end),
-            path,
+            Some(path),
             message,
             remedy,
             source,
@@ -345,7 +350,10 @@ mod tests {
             fixed,
             "using 'main.bicep'\n\nparam a = true\nparam b = 'true'\nparam c = 'TRUE'\nparam d = true\nparam other = false\n"
         );
-        assert_eq!(a.findings[0].pointer, "/parameters/a/value");
+        assert_eq!(
+            a.findings[0].pointer.as_deref(),
+            Some("/parameters/a/value")
+        );
         assert_eq!(
             a.findings[0].source,
             Some(FixSource::ParameterFile {
@@ -371,7 +379,7 @@ mod tests {
     fn variables_are_followed() {
         let text = "using 'main.bicep'\nvar rot = 'false'\nparam r = rot\n";
         let (a, fixed) = fix(text, &[demand("r", false)]);
-        assert_eq!(a.findings[0].pointer, "/variables/rot");
+        assert_eq!(a.findings[0].pointer.as_deref(), Some("/variables/rot"));
         assert!(a.findings[0].message.contains("fixed in variable `rot`"));
         assert_eq!(
             fixed,

@@ -267,7 +267,7 @@ impl<'d> Planner<'d> {
             &self.lines,
             self.text,
             (span.start, span.end),
-            self::pointer(pointer).to_string(),
+            Some(self::pointer(pointer).to_string()),
             message,
             remedy,
             source,

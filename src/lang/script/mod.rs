@@ -65,7 +65,7 @@ impl Findings<'_> {
             lines,
             text,
             (start, end),
-            String::new(),
+            None,
             message,
             remedy,
             source,

@@ -143,7 +143,8 @@ fn finding(f: &Finding, applied: bool, places: &mut Places) -> Value {
         "severity": "warning",
         "start": pos(start),
         "end": pos(end),
-        "pointer": f.pointer,
+        // `""` where there is none (scripts), as the format has always said.
+        "pointer": f.pointer.as_deref().unwrap_or(""),
         "fixable": f.is_fixable(),
         "remedy": remedy,
         "fixSource": f.source.as_ref().map(fix_source),

@@ -283,7 +283,7 @@ pub(crate) mod testing {
             &index,
             TEXT,
             span(key),
-            format!("/{key}"),
+            Some(format!("/{key}")),
             format!("`{key}` is \"false\"; it must be \"true\""),
             Remedy::Fix,
             Some(FixSource::Value),

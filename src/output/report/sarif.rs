@@ -247,7 +247,7 @@ fn driver() -> Value {
 fn result(f: &Finding, applied: bool, path: &str, index: usize, places: &mut Places) -> Value {
     let (start, end) = places.finding(f);
     let mut properties = json!({
-        "pointer": f.pointer,
+        "pointer": f.pointer.as_deref().unwrap_or(""),
         "remedy": remedy_kind(f),
     });
     if f.is_fixable() {
