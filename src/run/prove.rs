@@ -671,6 +671,13 @@ fn state(k: &str, before: &[Deployment], configs: &[Configuration]) -> State {
     let mut unknown = false;
     let mut any = false;
     for (d, c) in before.iter().zip(configs) {
+        // No resource at all from this place (not even a module call the evaluator could not
+        // expand): a copy loop of count 0, or a Bicep `for` over an empty array. It deploys
+        // nothing in this configuration.
+        if !d.resources.iter().any(|r| origin_is(r, k)) {
+            any = true;
+            continue;
+        }
         for r in deployed(k, d) {
             any = true;
             match judge(r) {
@@ -937,6 +944,22 @@ fn is_module_proxy(r: &Resource, clusters: &[String]) -> bool {
     !r.expanded && r.origin.len() == 2 && clusters.contains(&pointer(&r.origin))
 }
 
+/// Whether resource `r` comes from the place `k` (a pointer), or from inside it.
+fn origin_is(r: &Resource, k: &str) -> bool {
+    let tokens = k
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"));
+    let mut n = 0;
+    for (i, t) in tokens.enumerate() {
+        if r.origin.get(i) != Some(&t) {
+            return false;
+        }
+        n = i + 1;
+    }
+    r.origin.len() >= n
+}
+
 /// Whether cluster `k` deploys differently after than before in some configuration: a
 /// guessed fix that leaves it as it was fixes nothing.
 fn changes(k: &str, before: &[Deployment], after: &[Deployment]) -> bool {
@@ -1065,6 +1088,19 @@ mod tests {
         let text = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
           "resources": [{"type": "Microsoft.ContainerService/managedClusters", "name": "a",
             "condition": false, "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider":
+            {"enabled": true, "config": {"enableSecretRotation": "false"}}}}}]}"#;
+        let a = proven(text);
+        assert!(a.findings.is_empty(), "{:?}", a.findings);
+        assert!(a.edits.is_empty());
+    }
+
+    #[test]
+    fn a_cluster_copied_zero_times_deploys_nothing() {
+        let text = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+          "parameters": {"n": {"type": "int", "defaultValue": 0}},
+          "resources": [{"type": "Microsoft.ContainerService/managedClusters",
+            "name": "[concat('a', copyIndex())]", "copy": {"name": "c", "count": "[parameters('n')]"},
+            "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider":
             {"enabled": true, "config": {"enableSecretRotation": "false"}}}}}]}"#;
         let a = proven(text);
         assert!(a.findings.is_empty(), "{:?}", a.findings);
