@@ -84,6 +84,7 @@ const CASES: &[&str] = &[
     "x-b1b-unknown-config-bicep",
     "x-b1c-unknown-properties",
     "x-b7-metadata-noparam-name",
+    "x-e3-module-caller-side-effect",
 ];
 
 #[test]
@@ -834,6 +835,16 @@ cases! {
     }
     x_b1b_unknown_config_bicep: "x-b1b-unknown-config-bicep" => |p| {
         assert_unsafe_only(&p, "config");
+    }
+    x_e3_module_caller_side_effect: "x-e3-module-caller-side-effect" => |p| {
+        assert!(p.changed().is_empty(), "{}", diffs(&p.before, &p.after));
+        let module = p
+            .findings()
+            .into_iter()
+            .find(|f| f.get("applicability").and_then(Value::as_str) == Some("unsafe"))
+            .expect("the module's own fix, unsafe");
+        let effects = side_effects(&module);
+        assert!(effects.iter().any(|e| e.starts_with("through main.bicep") && e.contains("tags.x")), "{effects:?}");
     }
     x_b7_metadata_noparam_name: "x-b7-metadata-noparam-name" => |p| {
         p.assert_reported(1);

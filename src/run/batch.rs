@@ -26,7 +26,7 @@ pub(crate) fn process_tree(walk: &Walk, options: &Options) -> Result<Vec<FileRep
     let mut reports = process_all(walk, options)?;
     link::link_parameter_files(&mut reports, options.unsafe_fixes);
     link::point_compiled_json_at_bicep(&mut reports);
-    link::settle_called_modules(&mut reports);
+    link::settle_called_modules(&mut reports, options.unsafe_fixes);
     link::report_what_no_file_fixes(&mut reports);
     Ok(reports)
 }

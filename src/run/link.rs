@@ -261,12 +261,13 @@ fn replace_linked(
 /// there. Read alone, the module has no values for the parameters its callers pass, so its
 /// manual-review findings about them say nothing the callers' reports do not: they go. Its
 /// fixable findings (a literal in the module itself) stay.
-pub(crate) fn settle_called_modules(reports: &mut [FileReport]) {
+pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bool) {
     let bicep = |p: &Path| {
         p.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("bicep"))
     };
-    let mut called: HashSet<PathBuf> = HashSet::new();
+    // Each called module (canonical path), with its callers: their path and text.
+    let mut called: std::collections::HashMap<PathBuf, Vec<(PathBuf, String)>> = Default::default();
     for r in reports.iter() {
         let Candidate::File(p) = &r.candidate else {
             continue;
@@ -304,7 +305,10 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport]) {
                 .any(|k| k.strip_prefix("/resources/") == Some(m.name.as_str()));
             if judged && crate::lang::bicep::plan::is_local_module(&m.target) {
                 if let Ok(c) = std::fs::canonicalize(dir.join(&m.target)) {
-                    called.insert(c);
+                    let callers = called.entry(c).or_default();
+                    if !callers.iter().any(|(q, _)| q == p) {
+                        callers.push((p.clone(), text.clone()));
+                    }
                 }
             }
         }
@@ -316,13 +320,66 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport]) {
         let Candidate::File(p) = &r.candidate else {
             continue;
         };
-        if !std::fs::canonicalize(p).is_ok_and(|c| called.contains(&c)) {
+        let Some((canonical, callers)) = std::fs::canonicalize(p)
+            .ok()
+            .and_then(|c| called.get(&c).map(|callers| (c, callers)))
+        else {
+            continue;
+        };
+        let Outcome::Analysed {
+            analysis, fixed, ..
+        } = &mut r.outcome
+        else {
+            continue;
+        };
+        analysis.findings.retain(|f| f.is_fixable());
+        // The module's own fixes, proven with each caller's arguments too: what the module
+        // deploys is what its callers make of it.
+        let Some(text) = fixed.as_deref() else {
+            continue;
+        };
+        let effects = through_callers(&canonical, text, callers);
+        if effects.is_empty() {
             continue;
         }
-        if let Outcome::Analysed { analysis, .. } = &mut r.outcome {
-            analysis.findings.retain(|f| f.is_fixable());
+        for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
+            f.applicability = crate::finding::Applicability::Unsafe;
+            f.side_effects = effects.clone();
+        }
+        if !unsafe_fixes {
+            analysis.edits.clear();
+            analysis.patch.clear();
+            *fixed = None;
         }
     }
+}
+
+/// What a module's fixed text changes, beyond rotation, in each caller's deployment (every
+/// configuration of the caller), one sentence each, naming the caller.
+fn through_callers(module: &Path, fixed: &str, callers: &[(PathBuf, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (caller, text) in callers {
+        let Ok(doc) = crate::lang::bicep::parser::parse(text) else {
+            continue;
+        };
+        let name = engine::display(&Candidate::File(caller.clone()));
+        for config in crate::run::configurations::for_template(Some(caller)) {
+            let evaluate = |replaced| {
+                crate::lang::bicep::evaluate_with(&doc, text, &config, Some(caller), replaced)
+            };
+            let (Some(before), Some(after)) = (evaluate(None), evaluate(Some((module, fixed))))
+            else {
+                continue;
+            };
+            for e in crate::eval::proof::classify_with(&before, &after, false).side_effects {
+                let e = format!("through {name}: {e}");
+                if !out.contains(&e) {
+                    out.push(e);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A template's failure with a parameter file is that file's finding; when the run does not

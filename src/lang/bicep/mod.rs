@@ -87,10 +87,7 @@ impl Language for Bicep {
         if doc.using.is_some() {
             return None;
         }
-        let modules = Modules {
-            dir: path.and_then(Path::parent).map(Path::to_path_buf),
-        };
-        Some(crate::eval::bicep::evaluate(&doc, text, config, &modules))
+        evaluate_with(&doc, text, config, path, None)
     }
 
     fn shape(&self, text: &str) -> Option<serde_json::Value> {
@@ -258,11 +255,30 @@ fn member_at(doc: &ast::Doc, body: ast::NodeId, path: &[String]) -> Option<ast::
 /// Local modules, read from the file system relative to the calling file's folder. Registry
 /// (`br:`, `br/`) and template-spec (`ts:`, `ts/`) references are not on disk: their calls
 /// stay unexpanded.
-struct Modules {
+struct Modules<'o> {
     dir: Option<std::path::PathBuf>,
+    /// One module file read from this text instead of the disk (its canonical path).
+    replaced: Option<(&'o Path, &'o str)>,
 }
 
-impl crate::eval::bicep::ModuleSource for Modules {
+/// Evaluates a parsed Bicep file at `path`; `replaced`: a module file (by canonical path)
+/// read as the given text instead of from the disk, to evaluate a caller with the module as
+/// its own fixes would leave it.
+pub(crate) fn evaluate_with(
+    doc: &ast::Doc,
+    text: &str,
+    config: &Configuration,
+    path: Option<&Path>,
+    replaced: Option<(&Path, &str)>,
+) -> Option<Deployment> {
+    let modules = Modules {
+        dir: path.and_then(Path::parent).map(Path::to_path_buf),
+        replaced,
+    };
+    Some(crate::eval::bicep::evaluate(doc, text, config, &modules))
+}
+
+impl crate::eval::bicep::ModuleSource for Modules<'_> {
     fn load(&self, target: &str) -> Option<(ast::Doc, String)> {
         let lower = target.to_ascii_lowercase();
         if ["br:", "br/", "ts:", "ts/"]
@@ -272,6 +288,12 @@ impl crate::eval::bicep::ModuleSource for Modules {
             return None;
         }
         let file = self.dir.as_ref()?.join(target);
+        if let Some((at, text)) = self.replaced {
+            if std::fs::canonicalize(&file).is_ok_and(|c| c == at) {
+                let doc = parser::parse(text).ok()?;
+                return Some((doc, text.to_string()));
+            }
+        }
         let text = crate::run::read::read_text(&file)?;
         let doc = parser::parse(&text).ok()?;
         Some((doc, text))
