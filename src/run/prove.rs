@@ -185,13 +185,14 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     });
     analysis.settled_manual = manual_before - analysis.manual();
     // What was left to parameter files, in case this run does not read them.
+    let mut left_lines: Option<LineIndex> = None;
     for (k, st) in clusters.iter().zip(&states) {
         let State::Fail(fails) = st else { continue };
         for (config, reason) in fails.iter().filter(|(c, _)| s.is_owned(k, c)) {
             if analysis.left_to.iter().any(|(c, _)| c == config) {
                 continue;
             }
-            let lines = LineIndex::new(s.text);
+            let lines = left_lines.get_or_insert_with(|| LineIndex::new(s.text));
             let span = s.language.locate(s.text, k).unwrap_or((0, 0));
             let reason = format!(
                 "cluster {} fails with {config} ({reason}); the fix belongs in that parameter \
@@ -199,7 +200,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                 cluster_name(k, &before)
             );
             let mut f = Finding::placed(
-                &lines,
+                lines,
                 s.text,
                 span,
                 Some(k.clone()),
@@ -234,7 +235,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             cluster_name(k, &before),
             describe_fails(fails, s.configurations.len())
         );
-        let mut f = match search(s, &before, k, &clusters, &[]) {
+        let mut f = match search(s, &before, k, &clusters, &[], Order::SourcesFirst) {
             Some((edits, source)) => {
                 let e = &edits[0];
                 let message = match &source {
@@ -370,12 +371,9 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         match verdict(s, &before, &group, target.as_deref(), &clusters) {
             Verdict::Safe | Verdict::Unproven => chosen[i] = Some(group),
             first => {
-                let alt = literal_candidate(s, &before, target.as_deref(), &clusters)
-                    .map(|e| (e, FixSource::Value))
-                    .or_else(|| {
-                        let k = target.as_deref()?;
-                        search(s, &before, k, &clusters, &group)
-                    });
+                let alt = target
+                    .as_deref()
+                    .and_then(|k| search(s, &before, k, &clusters, &group, Order::ClusterFirst));
                 if let Some((alt, source)) = alt {
                     let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
                     let why = why_not(&first);
@@ -773,20 +771,6 @@ fn verdict_with(
     Verdict::Safe
 }
 
-/// The cluster's own rotation value, overwritten with the literal: the candidate closest to
-/// the cluster, when the one at the source is not safe.
-fn literal_candidate(
-    s: &Subject,
-    before: &[Deployment],
-    target: Option<&str>,
-    clusters: &[String],
-) -> Option<Vec<Edit>> {
-    let k = target?;
-    let at = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
-    let edits = vec![s.language.literal_rotation(s.text, &at)?];
-    (verdict(s, before, &edits, Some(k), clusters) == Verdict::Safe).then_some(edits)
-}
-
 /// Makes `f` a finding for a human, with `reason`.
 fn to_manual(f: &mut Finding, reason: String) {
     f.message = crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain);
@@ -853,7 +837,8 @@ fn complete(
         if !s.fails_unowned(&k, &after) {
             continue;
         }
-        let Some((found, source)) = search(s, before, &k, clusters, &f.edits) else {
+        let Some((found, source)) = search(s, before, &k, clusters, &f.edits, Order::SourcesFirst)
+        else {
             continue;
         };
         let mut next: Vec<Edit> = combined
@@ -894,48 +879,70 @@ fn pointer_of(shape: &serde_json::Value, s: &Subject, e: &Edit) -> Option<String
 /// every configuration.
 const MAX_CANDIDATES: usize = 64;
 
-/// Looks for a safe fix of cluster `k` when the source reading found none (or only an
-/// unsafe or ineffective one): each false literal that could feed it (a parameter default, an
-/// `enableSecretRotation` member), then the cluster's own rotation value, then its `config`,
-/// each proven on its own; the first safe one wins. `skip`: a fix already tried.
+/// Which places [`search`] tries first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// The cluster's own value first: a fix at the source was not safe, so the next place is
+    /// the one closest to the cluster.
+    ClusterFirst,
+    /// The sources first: the source reading found no fix, and a value that feeds the
+    /// cluster is where a person would change it.
+    SourcesFirst,
+}
+
+/// Looks for a safe fix of cluster `k`: each false literal that could feed it (a parameter
+/// default, an `enableSecretRotation` member, a module argument), and the cluster's own
+/// rotation value and `config` written as literals, in `order`, each proven on its own; the
+/// first safe one wins. A guessed source must also make the cluster pass everywhere it
+/// failed, not merely stop failing, and must change it. `skip`: a fix already tried.
 fn search(
     s: &Subject,
     before: &[Deployment],
     k: &str,
     clusters: &[String],
     skip: &[Edit],
+    order: Order,
 ) -> Option<(Vec<Edit>, FixSource)> {
     let rotation = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
     let config = format!("{k}/properties/addonProfiles/{ADDON}/config");
-    let at_cluster = [
+    let at_cluster: Vec<(Edit, FixSource, bool)> = [
         s.language.literal_rotation(s.text, &rotation),
         s.language.literal_config(s.text, &config),
-    ];
-    s.language
+    ]
+    .into_iter()
+    .flatten()
+    // Written in the cluster itself, the literal is the fix a person would make there; only
+    // as a guess (no source fix was found) must it also settle every configuration.
+    .map(|e| (e, FixSource::Value, order == Order::SourcesFirst))
+    .collect();
+    let sources = s
+        .language
         .candidates(s.text)
         .into_iter()
         .take(MAX_CANDIDATES)
-        .chain(
-            at_cluster
-                .into_iter()
-                .flatten()
-                .map(|e| (e, FixSource::Value)),
-        )
-        .filter(|(e, _)| !skip.contains(e))
-        .find(|(e, _)| {
+        .map(|(e, source)| (e, source, true));
+    let tries: Vec<(Edit, FixSource, bool)> = match order {
+        Order::ClusterFirst => at_cluster.into_iter().chain(sources).collect(),
+        Order::SourcesFirst => sources.chain(at_cluster).collect(),
+    };
+    tries
+        .into_iter()
+        .filter(|(e, ..)| !skip.contains(e))
+        .find(|(e, _, guess)| {
             let edits = std::slice::from_ref(e);
-            // A guess must make the cluster pass once evaluated, not merely stop failing.
-            verdict(s, before, edits, Some(k), clusters) == Verdict::Safe
-                && edit::apply(s.text, edits)
-                    .ok()
-                    .and_then(|t| evaluate_all(s, &t))
-                    .is_some_and(|after| {
-                        state(k, &after[..1], &s.configurations[..1]) == State::Pass
-                            && !s.fails_unowned(k, &after)
-                            && changes(k, before, &after)
-                    })
+            let Some(after) = edit::apply(s.text, edits)
+                .ok()
+                .and_then(|t| evaluate_all(s, &t))
+            else {
+                return false;
+            };
+            verdict_with(s, before, &after, Some(k), clusters, edits) == Verdict::Safe
+                && (!guess
+                    || (state(k, &after[..1], &s.configurations[..1]) == State::Pass
+                        && !s.fails_unowned(k, &after)
+                        && changes(k, before, &after)))
         })
-        .map(|(e, source)| (vec![e], source))
+        .map(|(e, source, _)| (vec![e], source))
 }
 
 /// Whether `r` is a module call the planner took for a cluster, whose template the evaluator

@@ -280,11 +280,7 @@ pub(crate) fn evaluate_with(
 
 impl crate::eval::bicep::ModuleSource for Modules<'_> {
     fn load(&self, target: &str) -> Option<(ast::Doc, String)> {
-        let lower = target.to_ascii_lowercase();
-        if ["br:", "br/", "ts:", "ts/"]
-            .iter()
-            .any(|p| lower.starts_with(p))
-        {
+        if !plan::is_local_module(target) {
             return None;
         }
         let file = self.dir.as_ref()?.join(target);
