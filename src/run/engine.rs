@@ -327,6 +327,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_fix_that_fails_verification_becomes_manual_review_and_hides_nothing() {
+        let kind = crate::lang::FileKind::Json;
+        let original = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+          "resources": [{"type": "Microsoft.ContainerService/managedClusters", "name": "a",
+            "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider":
+            {"enabled": true, "config": {"enableSecretRotation": "false"}}}}}]}"#;
+        let analysis = kind
+            .analyze(original, &Options::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(analysis.fixable(), 1);
+        let outcome = finish(original.to_string(), analysis, |_, _, _| {
+            Err("a planted failure".into())
+        });
+        let Outcome::Analysed {
+            analysis, fixed, ..
+        } = outcome
+        else {
+            panic!("not an error: {outcome:?}")
+        };
+        assert!(fixed.is_none() && analysis.edits.is_empty() && analysis.patch.is_empty());
+        assert_eq!((analysis.fixable(), analysis.manual()), (0, 1));
+        assert!(analysis.findings[0].message.contains("a planted failure"));
+    }
+
+    #[test]
     fn names_with_line_breaks_stay_on_one_line() {
         let c = Candidate::File(PathBuf::from("./a\nb.json"));
         assert_eq!(display(&c), "a\\nb.json");
