@@ -124,7 +124,12 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Erro
             continue;
         }
         let (verdict, sub, args) = match az::head(cmd, dialect) {
-            Head::Other => continue,
+            Head::Other => {
+                if let Some((from, to, runner)) = az::runs_text(cmd, dialect) {
+                    relevant |= review_inner(&mut out, &w[from..to], &runner, cmd.body);
+                }
+                continue;
+            }
             Head::Dynamic { at } => {
                 relevant = true;
                 let reason = format!(
@@ -170,6 +175,49 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Erro
     analysis.findings.sort_by_key(|f| f.start);
     analysis.edits.sort_by_key(|e| (e.start, e.end));
     Ok(Some(analysis))
+}
+
+/// Commands inside a string another program runs (`bash -c '...'`, `ssh host "..."`,
+/// `eval`) are read as a shell would read the string; what they need is for a human, as in
+/// a heredoc: armfix does not edit inside another program's text. Returns whether any
+/// concerns the rule.
+fn review_inner(out: &mut Findings, words: &[Word], runner: &str, body: Option<lex::Body>) -> bool {
+    let text = words
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !read::mentions_any(text.as_bytes(), &MARKERS) {
+        return false;
+    }
+    let dialect = if matches!(runner, "pwsh" | "powershell") {
+        Dialect::PowerShell
+    } else {
+        Dialect::Shell
+    };
+    let Ok(Some(inner)) = analyze_as(&text, dialect) else {
+        return false;
+    };
+    let (start, end) = (words[0].start, words[words.len() - 1].end);
+    let place = match body {
+        Some(b) => format!(" (itself inside {})", b.name()),
+        None => String::new(),
+    };
+    for f in &inner.findings {
+        let what = match &f.remedy {
+            Remedy::Fix => f.message.clone(),
+            Remedy::ManualReview { reason, .. } => reason.clone(),
+        };
+        out.review(
+            start,
+            end,
+            format!(
+                "a command in the text that `{runner}` runs{place}: {what}; armfix does not \
+                 edit inside another program's text, so change it there"
+            ),
+        );
+    }
+    !inner.findings.is_empty()
 }
 
 /// The first quote in the command that does not close where it should.
