@@ -7,6 +7,7 @@
 
 pub(crate) mod az;
 pub(crate) mod lex;
+pub(crate) mod yaml;
 
 use crate::edit::{self, Edit};
 use crate::error::Error;
@@ -51,13 +52,26 @@ impl Language for Scripts {
 
 /// Findings as they are found, with their line and column.
 struct Findings<'t> {
+    /// The file.
     text: &'t str,
     lines: Option<LineIndex>,
     analysis: Analysis,
+    /// The YAML scalar whose text is being read (positions are in its text), if any.
+    scalar: Option<&'t yaml::Scalar>,
 }
 
 impl Findings<'_> {
+    /// The file's range for `start..end` of the text being read.
+    fn span(&self, start: usize, end: usize) -> (usize, usize) {
+        match self.scalar {
+            None => (start, end),
+            Some(s) if start == end => (s.end_of(end), s.end_of(end)),
+            Some(s) => (s.start_of(start), s.end_of(end)),
+        }
+    }
+
     fn push(&mut self, start: usize, end: usize, message: String, remedy: Remedy) {
+        let (start, end) = self.span(start, end);
         let text = self.text;
         let lines = self.lines.get_or_insert_with(|| LineIndex::new(text));
         let source = (remedy == Remedy::Fix).then_some(FixSource::Value);
@@ -74,12 +88,24 @@ impl Findings<'_> {
 
     fn fix(&mut self, at: &Word, message: String, edit: Edit) {
         self.push(at.start, at.end, message, Remedy::Fix);
+        let (start, end) = self.span(edit.start, edit.end);
+        self.analysis.edits.push(Edit {
+            start,
+            end,
+            replacement: edit.replacement,
+        });
+    }
+
+    /// Like [`Findings::fix`], with the edit already in the file's offsets.
+    fn fix_in_file(&mut self, at: &Word, message: String, edit: Edit) {
+        self.push(at.start, at.end, message, Remedy::Fix);
         self.analysis.edits.push(edit);
     }
 
-    /// A finding for a human, about the source text `start..end`.
+    /// A finding for a human, about `start..end` of the text being read.
     fn review(&mut self, start: usize, end: usize, reason: String) {
-        let expression = self.text[start..end].trim_end().to_string();
+        let (s, e) = self.span(start, end);
+        let expression = self.text[s..e].trim_end().to_string();
         let message = manual_review_message(&reason, &expression, Quote::Plain);
         let remedy = Remedy::ManualReview {
             reason,
@@ -89,15 +115,43 @@ impl Findings<'_> {
     }
 }
 
+/// The texts a shell reads in a file: the whole file, or for pipeline YAML each scalar
+/// that holds commands.
+fn scripts_in(text: &str, dialect: Dialect) -> Vec<Option<yaml::Scalar>> {
+    match dialect {
+        Dialect::Yaml => yaml::command_scalars(text).into_iter().map(Some).collect(),
+        _ => vec![None],
+    }
+}
+
 /// Analyses a script. `Ok(None)`: no command concerns the rule. Never fails: what cannot be
 /// read is reported for manual review.
 pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Error> {
-    let script = lex::lex(text, dialect);
+    let scalars = scripts_in(text, dialect);
     let mut out = Findings {
         text,
         lines: None,
         analysis: Analysis::default(),
+        scalar: None,
     };
+    let mut relevant = false;
+    for scalar in &scalars {
+        out.scalar = scalar.as_ref();
+        let script = scalar.as_ref().map_or(text, |s| s.text.as_str());
+        relevant |= analyze_text(&mut out, script, dialect);
+    }
+    if !relevant {
+        return Ok(None);
+    }
+    let mut analysis = out.analysis;
+    analysis.findings.sort_by_key(|f| f.start);
+    analysis.edits.sort_by_key(|e| (e.start, e.end));
+    Ok(Some(analysis))
+}
+
+/// Reads the commands of one script text into `out`. Returns whether any concerns the rule.
+fn analyze_text(out: &mut Findings, text: &str, dialect: Dialect) -> bool {
+    let script = lex::lex(text, dialect);
     let mut relevant = false;
     let line_end = |at: usize| text[at..].find('\n').map_or(text.len(), |i| at + i);
     // A shell stops reading at a quote or substitution that never closes: nothing after it
@@ -126,7 +180,7 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Erro
         let (verdict, sub, args) = match az::head(cmd, dialect) {
             Head::Other => {
                 if let Some((from, to, runner)) = az::runs_text(cmd, dialect) {
-                    relevant |= review_inner(&mut out, &w[from..to], &runner, cmd.body);
+                    relevant |= review_inner(out, &w[from..to], &runner, cmd.body);
                 }
                 continue;
             }
@@ -149,8 +203,13 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Erro
             Verdict::Pass => {}
             Verdict::Add { addon } => {
                 let message = format!("`{}` turns on {ADDON} without {ENABLE}", sub.name());
-                let edit = add_flag(text, &script.conts, w, args, addon);
-                out.fix(&w[addon], message, edit);
+                match folded_flag(out, w, args, addon) {
+                    Some(edit) => out.fix_in_file(&w[addon], message, edit),
+                    None => {
+                        let edit = add_flag(text, &script.conts, w, args, addon);
+                        out.fix(&w[addon], message, edit);
+                    }
+                }
             }
             Verdict::Replace { word } => {
                 let message = format!("`{}` passes {DISABLE}; it must pass {ENABLE}", sub.name());
@@ -168,13 +227,7 @@ pub fn analyze_as(text: &str, dialect: Dialect) -> Result<Option<Analysis>, Erro
             out.review(at, line_end(at), reason.into());
         }
     }
-    if !relevant {
-        return Ok(None);
-    }
-    let mut analysis = out.analysis;
-    analysis.findings.sort_by_key(|f| f.start);
-    analysis.edits.sort_by_key(|e| (e.start, e.end));
-    Ok(Some(analysis))
+    relevant
 }
 
 /// Commands inside a string another program runs (`bash -c '...'`, `ssh host "..."`,
@@ -318,6 +371,47 @@ fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usiz
     Edit::insert(ls, format!("{indent}{ENABLE}{gap}{mark}{eol}"))
 }
 
+/// In a YAML scalar whose line breaks fold into spaces (a folded block, or a plain or
+/// quoted scalar over several lines), a command with an option at the start of a line after
+/// its add-on line gets the flag as a line of its own before that option, with its
+/// indentation and line break; when the add-on line is the command's last and starts with
+/// an option (not on the scalar's first line), just before it. YAML folds the new line
+/// into a space, so the command reads the flag as one more argument. Returns the edit in
+/// the file's offsets; `None`: the flag goes after the last argument instead.
+fn folded_flag(out: &Findings, words: &[Word], args: usize, addon: usize) -> Option<Edit> {
+    let s = out.scalar.filter(|s| s.style != yaml::Style::Literal)?;
+    let file = out.text;
+    let first_line = line_start(file, s.span.0);
+    let addon_line = line_start(file, s.start_of(words[addon].start));
+    // Option words that start their line, after the scalar's first line.
+    let starts_line = |j: usize| {
+        let at = s.start_of(words[j].start);
+        let ls = line_start(file, at);
+        let opens = words[j].literal().is_some_and(|t| t.starts_with('-'));
+        let blank = file[ls..at].bytes().all(|b| b == b' ');
+        (opens && blank && ls > first_line && at < s.span.1).then_some((ls, at))
+    };
+    let after = (args..words.len())
+        .filter_map(starts_line)
+        .find(|(ls, _)| *ls > addon_line);
+    // The option whose value is the add-on list, when it starts the add-on line.
+    let own = || {
+        (args..=addon)
+            .rev()
+            .take(2)
+            .filter_map(starts_line)
+            .find(|(ls, _)| *ls == addon_line)
+    };
+    let (ls, at) = after.or_else(own)?;
+    let eol = if file[..ls].ends_with("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let indent = &file[ls..at];
+    Some(Edit::insert(ls, format!("{indent}{ENABLE}{eol}")))
+}
+
 /// Proves a fix of a script before it is written: the edits are all that changed, each adds
 /// or restores `--enable-secret-rotation` and only blank space, line breaks and continuation
 /// marks around it; every command reads the same words as before but for the rotation flag;
@@ -342,9 +436,46 @@ pub fn verify_as(
             ));
         }
     }
-    let before = lex::lex(original, dialect);
-    let after = lex::lex(fixed, dialect);
-    same_commands(&before, &after, dialect)?;
+    let (before, after) = (scripts_in(original, dialect), scripts_in(fixed, dialect));
+    if before.len() != after.len() {
+        return Err(format!(
+            "the fix changed the number of YAML scalars that hold commands ({} to {})",
+            before.len(),
+            after.len()
+        ));
+    }
+    for (b, a) in before.iter().zip(&after) {
+        if let (Some(b), Some(a)) = (b, a) {
+            if (b.style, &b.key) != (a.style, &a.key) {
+                return Err(format!(
+                    "the fix changed a YAML scalar's style or key (`{}` at byte {})",
+                    b.key, b.span.0
+                ));
+            }
+        }
+        let text = |s: &Option<yaml::Scalar>, whole: &str| {
+            s.as_ref().map_or(whole.to_string(), |s| s.text.clone())
+        };
+        let before = lex::lex(&text(b, original), dialect);
+        let after = lex::lex(&text(a, fixed), dialect);
+        same_commands(&before, &after, dialect)?;
+    }
+    // In YAML, each edit lies inside a scalar that holds commands: the document around the
+    // scalars is untouched.
+    if dialect == Dialect::Yaml {
+        for e in &analysis.edits {
+            let inside = before
+                .iter()
+                .flatten()
+                .any(|s| s.span.0 <= e.start && e.end <= s.span.1);
+            if !inside {
+                return Err(format!(
+                    "the edit at byte {} is outside the YAML scalars that hold commands",
+                    e.start
+                ));
+            }
+        }
+    }
     let again = analyze_as(fixed, dialect)
         .map_err(|e| format!("the fixed text cannot be re-read: {e}"))?
         .unwrap_or_default();
