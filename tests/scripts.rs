@@ -8,6 +8,7 @@ use armfix::finding::{Analysis, Remedy};
 use armfix::lang::script::{self, Dialect};
 use armfix::lang::FileKind;
 use armfix::output::present::{self, Paint};
+use armfix::run::discover::kind_of;
 use std::fs;
 use std::path::Path;
 
@@ -26,7 +27,7 @@ struct Run {
 fn run(name: &str) -> Run {
     let path = fixtures("scripts").join(name);
     let original = fs::read_to_string(&path).expect("fixture");
-    let kind = FileKind::of(&path).expect("a script extension");
+    let kind = kind_of(&path).expect("a script extension or #! line");
     assert!(
         matches!(kind, FileKind::Script(_)),
         "{name} is not routed to scripts"
@@ -79,17 +80,25 @@ fn every_fixture_matches_its_snapshot() {
 }
 
 /// (fixture, fixable findings, manual-review findings): every fixture must be listed.
-const EXPECTED: [(&str, usize, usize); 15] = [
+const EXPECTED: [(&str, usize, usize); 23] = [
     ("addon-last-line.bash", 1, 0),
+    ("addon-update.sh", 6, 0),
     ("aligned-marks.sh", 1, 0),
     ("azure-pipelines.yml", 3, 0),
     ("bash-continued.sh", 1, 0),
     ("crlf.sh", 2, 0),
+    ("deploy-aks", 1, 0),
     ("disable-replaced.sh", 1, 0),
+    ("folded-and-quoted.yml", 7, 0),
     ("github-actions.yml", 3, 0),
+    ("gitlab-ci.yml", 6, 0),
     ("no-kv-addon.sh", 0, 0),
     ("one-liner-comment.sh", 2, 0),
+    ("option-spellings.ps1", 3, 1),
+    ("option-spellings.sh", 6, 1),
+    ("other-programs-text.sh", 0, 6),
     ("powershell-backticks.ps1", 1, 0),
+    ("prefixes.sh", 11, 0),
     ("redirection.sh", 4, 0),
     ("repeated-addons.sh", 1, 1),
     ("splatting.ps1", 0, 2),
@@ -319,7 +328,7 @@ fn cli_check_reports_scripts() {
     );
     assert!(
         out.ends_with(
-            "Found 29 findings (22 fixable directly, 0 fixable at their source, 7 manual review) in 15 files.\n"
+            "Found 77 findings (62 fixable directly, 0 fixable at their source, 15 manual review) in 23 files.\n"
         ),
         "{out}"
     );
@@ -373,7 +382,7 @@ fn cli_fix_yes_writes_and_a_second_run_is_clean() {
 
 /// The planned fix of a fixture's text, through the library.
 fn run_text(name: &str, text: &str) -> String {
-    let kind = FileKind::of(Path::new(name)).unwrap();
+    let kind = kind_of(&fixtures("scripts").join(name)).unwrap();
     let a = kind.analyze(text, &Default::default()).unwrap().unwrap();
     edit::apply(text, &a.edits).unwrap()
 }
@@ -588,4 +597,294 @@ fn unreadable_text_is_reported_not_edited() {
     let a = script::analyze_as(text, Dialect::Yaml).unwrap().unwrap();
     assert_eq!((a.fixable(), a.manual()), (0, 1));
     assert!(a.edits.is_empty());
+}
+
+// ---- az aks addon update, prefixes, option spellings, other programs' text ----
+
+/// The words of every `az aks` command in the fixed text, through the library: each one
+/// that concerns the rule passes it now (it reads `--enable-secret-rotation` as a flag of
+/// its own), or was reported for manual review.
+#[test]
+fn every_fixed_command_passes_whatever_its_spelling() {
+    for name in [
+        "addon-update.sh",
+        "prefixes.sh",
+        "option-spellings.sh",
+        "option-spellings.ps1",
+    ] {
+        let r = run(name);
+        let again = r
+            .kind
+            .analyze(&r.fixed, &Default::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.fixable(), 0, "{name}");
+        for f in again.findings {
+            assert!(
+                matches!(f.remedy, Remedy::ManualReview { .. }),
+                "{name}: {}",
+                f.message
+            );
+        }
+    }
+}
+
+#[test]
+fn addon_update_without_the_flag_is_fixed_like_addon_enable() {
+    for (cmd, want) in [
+        ("az aks addon update -g rg -n x --addon azure-keyvault-secrets-provider", 1),
+        ("az aks addon enable -g rg -n x --addon azure-keyvault-secrets-provider", 1),
+        ("az aks addon update -g rg -n x -a azure-keyvault-secrets-provider --rotation-poll-interval 1m", 1),
+        ("az aks addon update -g rg -n x --addon azure-keyvault-secrets-provider --enable-secret-rotation", 0),
+        // `az aks update` does not rebuild the add-on: only turning rotation off fails.
+        ("az aks update -g rg -n x --rotation-poll-interval 1m # azure-keyvault-secrets-provider", 0),
+    ] {
+        let a = script::analyze_as(cmd, Dialect::Shell).unwrap().unwrap_or_default();
+        assert_eq!(a.fixable(), want, "{cmd}");
+        if want == 1 {
+            let fixed = edit::apply(cmd, &a.edits).unwrap();
+            assert!(fixed.ends_with(" --enable-secret-rotation"), "{fixed}");
+        }
+    }
+}
+
+#[test]
+fn commands_in_other_programs_text_are_manual_review_and_never_edited() {
+    let r = run("other-programs-text.sh");
+    assert!(r.analysis.edits.is_empty());
+    let lines: Vec<usize> = r.analysis.findings.iter().map(|f| f.line).collect();
+    assert_eq!(lines, [3, 4, 5, 6, 7, 8]);
+    for f in &r.analysis.findings {
+        assert!(
+            f.message.contains("another program's text"),
+            "{}",
+            f.message
+        );
+    }
+    // A runner inside a heredoc is still text; a runner's text with a run-time add-on list
+    // is reviewed too.
+    let text = "bash -c \"az aks create -a azure-keyvault-secrets-provider $EXTRA\"\n";
+    let a = script::analyze_as(text, Dialect::Shell).unwrap().unwrap();
+    assert_eq!((a.fixable(), a.manual()), (0, 1));
+}
+
+// ---- pipeline YAML ----
+
+/// Every string value of a YAML document, in document order.
+fn yaml_strings(text: &str) -> Vec<String> {
+    use yaml_rust2::{Yaml, YamlLoader};
+    fn walk(y: &Yaml, out: &mut Vec<String>) {
+        match y {
+            Yaml::String(s) => out.push(s.clone()),
+            Yaml::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            Yaml::Hash(h) => h.iter().for_each(|(k, v)| {
+                walk(k, out);
+                walk(v, out);
+            }),
+            _ => {}
+        }
+    }
+    let docs = YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("not YAML: {e}\n{text}"));
+    let mut out = Vec::new();
+    docs.iter().for_each(|d| walk(d, &mut out));
+    out
+}
+
+/// An independent YAML parser agrees: every fixed pipeline is still valid YAML, its strings
+/// are the same but for the fixed commands, and each of those is the old command with
+/// `--enable-secret-rotation` added (or in place of `--disable-secret-rotation`).
+#[test]
+fn fixed_pipelines_are_valid_yaml_changed_only_in_their_commands() {
+    for name in fixture_names().iter().filter(|n| n.ends_with(".yml")) {
+        let r = run(name);
+        let (before, after) = (yaml_strings(&r.original), yaml_strings(&r.fixed));
+        assert_eq!(before.len(), after.len(), "{name}");
+        let mut changed = 0;
+        for (b, a) in before.iter().zip(&after) {
+            if a == b {
+                continue;
+            }
+            changed += 1;
+            // Continuation marks are layout, not words.
+            let words = |s: &str| {
+                s.split_whitespace()
+                    .filter(|w| !matches!(*w, "\\" | "`"))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            };
+            let (bw, aw) = (words(b), words(a));
+            let added = aw.len() == bw.len() + 1
+                && aw
+                    .iter()
+                    .filter(|w| *w != "--enable-secret-rotation")
+                    .eq(bw.iter());
+            let replaced = b.replace("--disable-secret-rotation", "--enable-secret-rotation") == *a;
+            assert!(added || replaced, "{name}: `{b}` became `{a}`");
+        }
+        assert_eq!(
+            changed,
+            r.analysis.edits.len(),
+            "{name}: one string per edit"
+        );
+    }
+}
+
+/// armfix's own reader of YAML scalars decodes each command exactly as a YAML parser does.
+#[test]
+fn yaml_scalars_read_as_a_yaml_parser_reads_them() {
+    for name in fixture_names().iter().filter(|n| n.ends_with(".yml")) {
+        let text = fs::read_to_string(fixtures("scripts").join(name)).unwrap();
+        let strings = yaml_strings(&text);
+        // A literal block's text keeps its indentation (blank space to a shell).
+        let dedent = |s: &str| s.lines().map(str::trim).collect::<Vec<_>>().join("\n");
+        for s in script::yaml_command_texts(&text) {
+            assert!(
+                strings.iter().any(|v| dedent(v) == dedent(&s)),
+                "{name}: armfix read `{s:?}`, which the YAML parser does not have:\n{strings:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_list_item_is_a_command_only_under_a_script_key() {
+    let prose = "docs:\n  examples:\n    - az aks create -a azure-keyvault-secrets-provider\nnotes:\n  - \"az aks create -a azure-keyvault-secrets-provider\"\nsteps:\n  - name: az aks create -a azure-keyvault-secrets-provider\n    description: |\n      az aks create -a azure-keyvault-secrets-provider\n";
+    assert_eq!(script::analyze_as(prose, Dialect::Yaml).unwrap(), None);
+    for key in [
+        "script",
+        "before_script",
+        "after_script",
+        "commands",
+        "steps",
+    ] {
+        let text = format!("{key}:\n  - az aks create -a azure-keyvault-secrets-provider\n");
+        let a = script::analyze_as(&text, Dialect::Yaml)
+            .unwrap()
+            .expect(key);
+        assert_eq!(a.fixable(), 1, "{key}");
+    }
+}
+
+#[test]
+fn yaml_edits_keep_quoting_and_folding() {
+    for (input, want) in [
+        (
+            "run: \"az aks create -a azure-keyvault-secrets-provider\" # c\n",
+            "run: \"az aks create -a azure-keyvault-secrets-provider --enable-secret-rotation\" # c\n",
+        ),
+        (
+            "run: 'az aks create --tags ''a=b'' -a azure-keyvault-secrets-provider'\n",
+            "run: 'az aks create --tags ''a=b'' -a azure-keyvault-secrets-provider --enable-secret-rotation'\n",
+        ),
+        (
+            "run: >\r\n  az aks create\r\n  -a azure-keyvault-secrets-provider\r\n  -n x\r\n",
+            "run: >\r\n  az aks create\r\n  -a azure-keyvault-secrets-provider\r\n  --enable-secret-rotation\r\n  -n x\r\n",
+        ),
+        (
+            "script:\n  - \"az aks create\n    -a azure-keyvault-secrets-provider\"\n",
+            "script:\n  - \"az aks create\n    --enable-secret-rotation\n    -a azure-keyvault-secrets-provider\"\n",
+        ),
+        (
+            "run: |\n  az aks create \\\n    -a azure-keyvault-secrets-provider \\\n    -n x\n",
+            "run: |\n  az aks create \\\n    -a azure-keyvault-secrets-provider \\\n    --enable-secret-rotation \\\n    -n x\n",
+        ),
+    ] {
+        let a = script::analyze_as(input, Dialect::Yaml).unwrap().expect(input);
+        let got = edit::apply(input, &a.edits).unwrap();
+        assert_eq!(got, want);
+        script::verify_as(input, &a, &got, Dialect::Yaml).expect("verifies");
+        yaml_strings(&got);
+    }
+    // An edit that would leave the scalar (here: after its closing quote) is refused.
+    let input = "run: \"az aks create -a azure-keyvault-secrets-provider\"\n";
+    let mut a = script::analyze_as(input, Dialect::Yaml).unwrap().unwrap();
+    let close = input.rfind('"').unwrap() + 1;
+    a.edits = vec![edit::Edit::insert(close, " --enable-secret-rotation")];
+    let fixed = edit::apply(input, &a.edits).unwrap();
+    assert!(script::verify_as(input, &a, &fixed, Dialect::Yaml).is_err());
+}
+
+// ---- files without an extension ----
+
+#[test]
+fn a_shebang_names_the_kind_of_a_file_without_extension() {
+    for (line, want) in [
+        ("#!/bin/bash", Some(Dialect::Shell)),
+        ("#!/bin/sh -e", Some(Dialect::Shell)),
+        ("#! /usr/bin/env bash", Some(Dialect::Shell)),
+        ("#!/usr/bin/env -S zsh -f", Some(Dialect::Shell)),
+        ("#!/usr/bin/env pwsh", Some(Dialect::PowerShell)),
+        ("#!/usr/bin/python3", None),
+        ("#!/usr/bin/env node", None),
+        ("# bash", None),
+        ("", None),
+    ] {
+        assert_eq!(script::dialect_of_shebang(line.as_bytes()), want, "{line}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        fs::write(&p, text).unwrap();
+        p
+    };
+    let sh = write("deploy", "#!/bin/bash\naz aks create\n");
+    let py = write("tool", "#!/usr/bin/env python3\n");
+    let make = write("Makefile", "all:\n\taz aks create\n");
+    let txt = write("notes.txt", "#!/bin/bash\n");
+    assert_eq!(kind_of(&sh), Some(FileKind::Script(Dialect::Shell)));
+    assert_eq!(kind_of(&py), None);
+    assert_eq!(kind_of(&make), None);
+    assert_eq!(kind_of(&txt), None, "an extension decides, not the #! line");
+    assert_eq!(kind_of(&dir.path().join("missing")), None);
+}
+
+#[test]
+fn cli_walk_and_named_files_read_extensionless_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::copy(
+        fixtures("scripts").join("deploy-aks"),
+        bin.join("deploy-aks"),
+    )
+    .unwrap();
+    let kv = "az aks create -g rg -n x -a azure-keyvault-secrets-provider\n";
+    for (name, text) in [
+        ("Makefile", format!("deploy:\n\t{kv}")),
+        ("Dockerfile", format!("RUN {kv}")),
+        ("README.md", format!("```\n{kv}```\n")),
+        ("bin/tool", format!("#!/usr/bin/env python3\n# {kv}")),
+    ] {
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    #[cfg(unix)]
+    {
+        // A FIFO without an extension is never opened by the walk (it would block).
+        let fifo = bin.join("pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    }
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(armfix().args(["check", "."]).current_dir(dir.path()));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("bin/deploy-aks:7:19: Azure.AKS.SecretStoreRotation: "),
+        "{out}"
+    );
+    assert!(out.ends_with("in 1 file.\n"), "{out}");
+    for skipped in ["Makefile", "Dockerfile", "README.md", "bin/tool", "pipe"] {
+        assert!(!out.contains(skipped), "{skipped}: {out}");
+    }
+    // Named on the command line, it is read as a script too, and fixed.
+    let Output {
+        code, stdout: out, ..
+    } = run_cmd(
+        armfix()
+            .args(["fix", "--yes", "bin/deploy-aks"])
+            .current_dir(dir.path()),
+    );
+    assert_eq!(code, 0, "{out}");
+    let fixed = fs::read_to_string(bin.join("deploy-aks")).unwrap();
+    assert!(fixed.contains("  --enable-secret-rotation \\\n"), "{fixed}");
 }

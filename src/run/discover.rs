@@ -1,7 +1,8 @@
 //! Finds the files a run must look at: walks each PATH (honouring `.gitignore` and `.ignore`,
 //! skipping `.git`, entering other hidden folders), applies `--include`/`--exclude` globs to
 //! the path relative to the PATH argument, and keeps the files whose extension names a kind
-//! armfix reads (see `kind`). Files named explicitly are always kept. The walk runs on every
+//! armfix reads, or whose `#!` line names a shell when they have no extension (see
+//! [`kind_of`]). Files named explicitly are always kept. The walk runs on every
 //! core and hands each file over as soon as it is found ([`walk`]); [`discover`] collects
 //! them sorted and free of duplicates.
 
@@ -32,7 +33,7 @@ impl Candidate {
     pub(crate) fn kind(&self) -> FileKind {
         match self {
             Candidate::Stdin => FileKind::Json,
-            Candidate::File(p) => FileKind::of_explicit(p),
+            Candidate::File(p) => kind_of(p).unwrap_or(FileKind::Json),
         }
     }
 }
@@ -214,7 +215,21 @@ fn threads() -> usize {
 }
 
 fn has_extension(path: &Path) -> bool {
-    FileKind::of(path).is_some()
+    kind_of(path).is_some()
+}
+
+/// The kind of file at `path`: by its extension ([`FileKind::of`]); a file without an
+/// extension is a shell or PowerShell script when its `#!` line names one (`#!/bin/bash`,
+/// `#!/usr/bin/env sh`, `#!/usr/bin/env pwsh`), as in `bin/deploy`. Other files without a
+/// kind (Makefiles, Dockerfiles, Markdown) are not read by a walk.
+pub fn kind_of(path: &Path) -> Option<FileKind> {
+    FileKind::of(path).or_else(|| {
+        if path.extension().is_some() {
+            return None;
+        }
+        let line = crate::run::read::first_line(path)?;
+        crate::lang::script::dialect_of_shebang(&line).map(FileKind::Script)
+    })
 }
 
 fn walk_error(root: &Path, e: &ignore::Error) -> WalkError {

@@ -31,6 +31,20 @@ pub(crate) fn read_text(path: &Path) -> Option<String> {
     }
 }
 
+/// The first line of a regular file (at most 256 bytes), to read its `#!` line. `None` for
+/// anything else: FIFOs and devices are never read from, so a walk cannot hang on them.
+pub(crate) fn first_line(path: &Path) -> Option<Vec<u8>> {
+    let file = open_for_reading(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut head = Vec::with_capacity(256);
+    file.take(256).read_to_end(&mut head).ok()?;
+    let end = memchr::memchr(b'\n', &head).unwrap_or(head.len());
+    head.truncate(end);
+    Some(head)
+}
+
 /// Reads a candidate without ever blocking on it or reading without end: a FIFO with no
 /// writer reads as empty instead of hanging the run, devices are refused, and only the first
 /// [`MAX_FILE_BYTES`] are kept.

@@ -71,26 +71,7 @@ fn is_prefix(word: &Word, dialect: Dialect) -> bool {
     {
         return true;
     }
-    if dialect != Dialect::PowerShell && is_assignment(text) {
-        return true;
-    }
-    // Pipeline YAML read as text (a whole `run: az ...` line): the key is not the command.
-    dialect == Dialect::Yaml
-        && !word.dynamic
-        && text.strip_suffix(':').is_some_and(|key| {
-            [
-                "run",
-                "script",
-                "inlinescript",
-                "bash",
-                "pwsh",
-                "powershell",
-                "inline",
-                "command",
-            ]
-            .iter()
-            .any(|k| key.eq_ignore_ascii_case(k))
-        })
+    dialect != Dialect::PowerShell && is_assignment(text)
 }
 
 /// A program that runs the command after its own options (`sudo -u root az ...`,
@@ -100,9 +81,26 @@ fn wrapper(name: &str) -> Option<(&'static [&'static str], usize)> {
     Some(match name {
         "sudo" => (
             &[
-                "-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group",
-                "--host", "--prompt", "--close-from", "--chdir", "--role", "--type",
-                "--other-user", "--command-timeout",
+                "-u",
+                "-g",
+                "-h",
+                "-p",
+                "-C",
+                "-D",
+                "-r",
+                "-t",
+                "-U",
+                "-T",
+                "--user",
+                "--group",
+                "--host",
+                "--prompt",
+                "--close-from",
+                "--chdir",
+                "--role",
+                "--type",
+                "--other-user",
+                "--command-timeout",
             ],
             0,
         ),
@@ -659,7 +657,13 @@ mod tests {
             format!("az aks --debug create -a {kv}"),
             format!("X=1 sudo env Y=2 timeout 5 az aks create -a {kv}"),
         ] {
-            assert_eq!(verdict(&line), Some(Verdict::Add { addon: at_kv(&line) }), "{line}");
+            assert_eq!(
+                verdict(&line),
+                Some(Verdict::Add {
+                    addon: at_kv(&line)
+                }),
+                "{line}"
+            );
         }
         // Not `az` running: a query, a look-up, or a program named otherwise.
         for line in [
@@ -688,7 +692,13 @@ mod tests {
             format!("az aks addon enable -a={kv}"),
             format!("az aks addon update -a{kv}"),
         ] {
-            assert_eq!(verdict(&line), Some(Verdict::Add { addon: at_kv(&line) }), "{line}");
+            assert_eq!(
+                verdict(&line),
+                Some(Verdict::Add {
+                    addon: at_kv(&line)
+                }),
+                "{line}"
+            );
         }
         // The last list wins, whatever its spelling.
         assert!(matches!(
@@ -706,7 +716,10 @@ mod tests {
                 "{line}"
             );
         }
-        assert_eq!(verdict(&format!("az aks create -a monitoring {ENABLE}=true")), None);
+        assert_eq!(
+            verdict(&format!("az aks create -a monitoring {ENABLE}=true")),
+            None
+        );
     }
 
     #[test]

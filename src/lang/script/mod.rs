@@ -29,6 +29,40 @@ pub(crate) fn mentions_rule(bytes: &[u8]) -> bool {
     read::mentions_any(bytes, &MARKERS)
 }
 
+/// The dialect a `#!` line names: `sh`, `bash`, `dash`, `ksh`, `zsh`, `ash`, `mksh`
+/// (by path or through `env`, with `env`'s options and assignments) are shell; `pwsh` and
+/// `powershell` are PowerShell. Anything else (python, node...) is `None`.
+pub fn dialect_of_shebang(line: &[u8]) -> Option<Dialect> {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let rest = std::str::from_utf8(line.strip_prefix(b"#!")?).ok()?;
+    let mut words = rest.split_ascii_whitespace();
+    let base = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
+    let mut program = base(words.next()?);
+    if program == "env" {
+        program = loop {
+            let w = words.next()?;
+            if w.starts_with('-') || w.contains('=') {
+                continue;
+            }
+            break base(w);
+        };
+    }
+    match program.as_str() {
+        "sh" | "bash" | "dash" | "ksh" | "zsh" | "ash" | "mksh" => Some(Dialect::Shell),
+        "pwsh" | "powershell" => Some(Dialect::PowerShell),
+        _ => None,
+    }
+}
+
+/// The command texts armfix reads in a pipeline YAML file, decoded as YAML decodes them
+/// (for tests that hold them against another YAML parser).
+pub fn yaml_command_texts(text: &str) -> Vec<String> {
+    yaml::command_scalars(text)
+        .into_iter()
+        .map(|s| s.text)
+        .collect()
+}
+
 /// Scripts of one dialect as a [`Language`].
 pub(crate) struct Scripts(pub(crate) Dialect);
 
@@ -205,10 +239,17 @@ fn analyze_text(out: &mut Findings, text: &str, dialect: Dialect) -> bool {
                 let message = format!("`{}` turns on {ADDON} without {ENABLE}", sub.name());
                 match folded_flag(out, w, args, addon) {
                     Some(edit) => out.fix_in_file(&w[addon], message, edit),
-                    None => {
-                        let edit = add_flag(text, &script.conts, w, args, addon);
-                        out.fix(&w[addon], message, edit);
-                    }
+                    None => match add_flag(text, &script.conts, w, args, addon) {
+                        Some(edit) => out.fix(&w[addon], message, edit),
+                        None => {
+                            let reason = format!(
+                                "{message}, and its words end in an escape character that \
+                                 escapes nothing, so armfix cannot add the flag after them; \
+                                 add {ENABLE} by hand"
+                            );
+                            out.review(w[addon].start, w[addon].end, reason);
+                        }
+                    },
                 }
             }
             Verdict::Replace { word } => {
@@ -311,10 +352,8 @@ fn in_body(cmd: &Command, sub: az::Sub, verdict: Verdict) -> Verdict {
 /// command; it goes before a line that starts with an option, so no option is parted from
 /// its value. A one-line command gets ` --enable-secret-rotation` after its last argument,
 /// so trailing comments, redirections, pipes and `)` stay where they are.
-fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usize) -> Edit {
-    let Some(last) = words.last() else {
-        return Edit::insert(0, "");
-    };
+fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usize) -> Option<Edit> {
+    let last = words.last()?;
     // Lines that start with an option and continue the line before them.
     let candidates: Vec<(usize, &Cont)> = (args..words.len())
         .filter(|&i| words[i].literal().is_some_and(|t| t.starts_with('-')))
@@ -333,7 +372,12 @@ fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usiz
         .find(|(i, _)| line_start(text, words[*i].start) > anchor_line)
         .or_else(|| candidates.last());
     let Some(&(i, cont)) = chosen else {
-        return Edit::insert(last.end, format!(" {ENABLE}"));
+        // After the last word, or after the add-on list when the last word ends in a lone
+        // escape character (a `\` at the end of the text), which would escape the space.
+        let after = [last, &words[addon]]
+            .into_iter()
+            .find(|w| !text[..w.end].ends_with(['\\', '`']))?;
+        return Some(Edit::insert(after.end, format!(" {ENABLE}")));
     };
     let ls = line_start(text, words[i].start);
     let indent = &text[ls..words[i].start];
@@ -368,7 +412,10 @@ fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usiz
             gap.to_string()
         }
     };
-    Edit::insert(ls, format!("{indent}{ENABLE}{gap}{mark}{eol}"))
+    Some(Edit::insert(
+        ls,
+        format!("{indent}{ENABLE}{gap}{mark}{eol}"),
+    ))
 }
 
 /// In a YAML scalar whose line breaks fold into spaces (a folded block, or a plain or

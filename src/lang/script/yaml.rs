@@ -28,7 +28,13 @@ const SCRIPT_KEYS: [&str; 12] = [
 ];
 
 /// Keys whose list items are commands.
-const LIST_KEYS: [&str; 5] = ["script", "before_script", "after_script", "commands", "steps"];
+const LIST_KEYS: [&str; 5] = [
+    "script",
+    "before_script",
+    "after_script",
+    "commands",
+    "steps",
+];
 
 /// How a scalar is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,10 +119,8 @@ struct Builder {
 impl Builder {
     /// Copies the file's bytes `from..to`.
     fn copy(&mut self, file: &[u8], from: usize, to: usize) {
-        for i in from..to {
-            self.text.push(file[i]);
-            self.src.push((i, i + 1));
-        }
+        self.text.extend_from_slice(&file[from..to]);
+        self.src.extend((from..to).map(|i| (i, i + 1)));
     }
 
     /// Adds `s`, read from the file's `from..to`.
@@ -147,11 +151,16 @@ impl Builder {
 }
 
 fn indent_of(file: &[u8], l: Line) -> usize {
-    file[l.start..l.end].iter().take_while(|c| **c == b' ').count()
+    file[l.start..l.end]
+        .iter()
+        .take_while(|c| **c == b' ')
+        .count()
 }
 
 fn is_blank(file: &[u8], l: Line) -> bool {
-    file[l.start..l.end].iter().all(|c| *c == b' ' || *c == b'\t')
+    file[l.start..l.end]
+        .iter()
+        .all(|c| *c == b' ' || *c == b'\t')
 }
 
 /// Where a mapping key ends on `file[from..to]`: returns the key (lower case, unquoted) and
@@ -365,7 +374,10 @@ fn block(
     if !folded {
         b.copy(file, lines[first].start, lines[last].next);
     } else {
-        let more = |l: Line| file.get(l.start + indent).is_some_and(|c| *c == b' ' || *c == b'\t');
+        let more = |l: Line| {
+            file.get(l.start + indent)
+                .is_some_and(|c| *c == b' ' || *c == b'\t')
+        };
         let mut prev: Option<Line> = None;
         let mut empties = 0usize;
         for l in &lines[first..=last] {
@@ -396,7 +408,11 @@ fn block(
         }
     }
     let span = (lines[first].start, lines[last].end);
-    let style = if folded { Style::Folded } else { Style::Literal };
+    let style = if folded {
+        Style::Folded
+    } else {
+        Style::Literal
+    };
     (Some(b.finish(span, style, key)), last + 1)
 }
 
@@ -412,9 +428,8 @@ fn plain(
 ) -> (Option<Scalar>, usize) {
     let mut b = Builder::default();
     let comment = |from: usize, l: Line| {
-        (from..l.end).find(|&k| {
-            file[k] == b'#' && (k == from || matches!(file[k - 1], b' ' | b'\t'))
-        })
+        (from..l.end)
+            .find(|&k| file[k] == b'#' && (k == from || matches!(file[k - 1], b' ' | b'\t')))
     };
     let end_of = |from: usize, l: Line| comment(from, l).unwrap_or(l.end);
     let first_end = end_of(at, lines[i]);
@@ -513,10 +528,7 @@ fn quoted(
                 k += 2;
                 continue;
             }
-            return (
-                Some(b.finish((at + 1, k), quoted_style(q), key)),
-                line + 1,
-            );
+            return (Some(b.finish((at + 1, k), quoted_style(q), key)), line + 1);
         }
         if q == b'"' && c == b'\\' {
             if k + 1 >= l.end {
@@ -663,7 +675,16 @@ mod tests {
     fn list_items_are_commands_only_under_script_keys() {
         let text = "docs:\n  examples:\n    - az aks create\nscript:\n- az aks create -n a\n- - nested\nbefore_script:\n  - >-\n    az b\n    --c\nsteps:\n  - bash: az d\n    displayName: e\n  - plain step\nvariables:\n  - name: x\n";
         let got: Vec<String> = values(text).into_iter().map(|v| v.2).collect();
-        assert_eq!(got, ["az aks create -n a", "nested", "az b --c\n", "az d", "plain step"]);
+        assert_eq!(
+            got,
+            [
+                "az aks create -n a",
+                "nested",
+                "az b --c\n",
+                "az d",
+                "plain step"
+            ]
+        );
     }
 
     #[test]
@@ -676,8 +697,19 @@ mod tests {
     #[test]
     fn broken_yaml_never_panics() {
         for text in [
-            "run: \"", "run: '", "run: |", "run: >\n", "- ", "-", "run: \"a\\", "run: [", ":",
-            "run:\n", "run: \"\\u12\"", "run: \"é\\é\"", "run: |9\n x\n",
+            "run: \"",
+            "run: '",
+            "run: |",
+            "run: >\n",
+            "- ",
+            "-",
+            "run: \"a\\",
+            "run: [",
+            ":",
+            "run:\n",
+            "run: \"\\u12\"",
+            "run: \"é\\é\"",
+            "run: |9\n x\n",
         ] {
             for s in command_scalars(text) {
                 assert_eq!(s.src.len(), s.text.len());
