@@ -524,12 +524,20 @@ fn if_(a: &[Value]) -> Result<Value, String> {
     Ok(if_lazy(&a[0], || a[1].clone(), || a[2].clone()))
 }
 
+/// `bool(x)`: a bool as it is, an int as `x != 0`, and a string only when it reads `true` or
+/// `false` (ignoring case and surrounding blanks, as .NET's `bool.Parse`). The engine rejects
+/// any other string (`bool('yes')` fails the deployment), so that is an Unknown, not `false`:
+/// an add-on whose `enabled` is `bool('yes')` cannot be said to be off.
 fn bool_(a: &[Value]) -> Result<Value, String> {
     arity(a, 1, 1)?;
     match &a[0] {
         Value::Bool(b) => Ok(Value::Bool(*b)),
         Value::Int(i) => Ok(Value::Bool(*i != 0)),
-        Value::Str(s) => Ok(Value::Bool(s.eq_ignore_ascii_case("true"))),
+        Value::Str(s) => match s.trim() {
+            t if t.eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
+            t if t.eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
+            _ => Err(format!("expected 'true' or 'false', not '{s}'")),
+        },
         v => Err(expected("a string or int", v)),
     }
 }
@@ -1093,6 +1101,8 @@ mod tests {
             ("bool", json!(["false"]), json!(false)),
             ("bool", json!([0]), json!(false)),
             ("bool", json!([2]), json!(true)),
+            ("bool", json!([" True "]), json!(true)),
+            ("bool", json!(["FALSE"]), json!(false)),
             ("true", json!([]), json!(true)),
             ("false", json!([]), json!(false)),
             ("equals", json!([1, 2]), json!(false)),
@@ -1335,6 +1345,9 @@ mod tests {
             ("less", json!([1, "a"])),
             ("padLeft", json!(["a", 3, "xy"])),
             ("items", json!([[1]])),
+            // The engine rejects these; neither is false.
+            ("bool", json!(["yes"])),
+            ("bool", json!([""])),
         ];
         for (name, args) in bad {
             let args: Vec<Value> = args
