@@ -1,35 +1,90 @@
-//! Compiled JSON: ARM JSON compiled from Bicep points at its source. In `a/` the Bicep source
-//! was scanned, so the source is fixed and the JSON is left with a note to rebuild it; in
-//! `b/` there is no source, so the JSON is fixed and warns that its source should be too.
+//! Compiled JSON: ARM JSON compiled from Bicep names the Bicep file that really holds its
+//! cluster, and never claims that file is fixed. In `a/` the source `main.bicep` has a fix
+//! in the run, so the JSON is left for a rebuild; in `b/` there is no source beside the JSON,
+//! so the JSON is fixed and says so; in `c/` the cluster is in a local module
+//! (`modules/aks.bicep`), which the message names (not `main.bicep`), and the caller does not
+//! report the failure the module's fix settles; in `d/` the source already passes (a stale
+//! build), so the JSON is fixed and says a rebuild gives the same.
 
-use crate::util::{fixtures, run, temp_copy};
+use crate::util::{fixtures, run, stable, temp_copy};
 use std::fs;
 
 #[test]
 fn compiled_json_points_at_its_bicep_source() {
     let fixtures = fixtures("compiled");
     let tmp = temp_copy(&fixtures);
-    let out = run(tmp.path(), &["check", "."]).stdout;
+    let check = run(tmp.path(), &["check", "."]);
+    let out = &check.stdout;
+    let line = |prefix: &str| {
+        out.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}: {out}"))
+    };
+    assert!(line("a/main.json:21:39: ")
+        .contains("the cluster is in a/main.bicep, where armfix reports its own fix"));
+    assert!(line("b/main.json:21:39: ")
+        .contains("its source is not beside it as main.bicep: make the same change there too"));
+    let c = line("c/main.json:42:47: ");
     assert!(
-        out.contains("a/main.json:21:39: ")
-            && out.contains(
-                "compiled from main.bicep, which armfix fixes at its source: rebuild this file"
-            ),
+        c.contains("the cluster is in c/modules/aks.bicep, where armfix reports its own fix"),
+        "{c}"
+    );
+    assert!(line("d/main.json:21:39: ").contains("its source d/main.bicep already passes"));
+    // Nothing claims that a source "is fixed" or that armfix "fixes" it.
+    assert!(
+        !out.contains("is fixed") && !out.contains("armfix fixes"),
         "{out}"
     );
+    // The caller of the module does not report the failure the module's fix settles.
+    assert!(!out.contains("c/main.bicep"), "{out}");
     assert!(
-        out.contains("b/main.json:21:39: ") && out.contains("fix its source main.bicep too"),
+        out.contains("Found 6 findings (4 fixable directly"),
         "{out}"
+    );
+    snapshot!(
+        "compiled_json__check",
+        stable(out, tmp.path()),
+        description => "tests/fixtures/compiled: armfix check ."
     );
 
     let fix = run(tmp.path(), &["fix", "--yes", "."]);
-    // The compiled JSON in a/ still fails until it is rebuilt: findings remain.
+    // The compiled JSON in a/ and c/ still fails until it is rebuilt: findings remain.
     assert_eq!(fix.code, 1);
     let read = |p: &str| fs::read_to_string(tmp.path().join(p)).unwrap();
+    let original = |p: &str| fs::read_to_string(fixtures.join(p)).unwrap();
     assert!(read("a/main.bicep").contains("enableSecretRotation: 'true'"));
-    assert_eq!(
-        read("a/main.json"),
-        fs::read_to_string(fixtures.join("a/main.json")).unwrap()
+    assert_eq!(read("a/main.json"), original("a/main.json"));
+    assert!(read("c/modules/aks.bicep").contains("enableSecretRotation: 'true'"));
+    assert_eq!(read("c/main.json"), original("c/main.json"));
+    assert_eq!(read("c/main.bicep"), original("c/main.bicep"));
+    for fixed in ["b/main.json", "d/main.json"] {
+        assert!(
+            read(fixed).contains("\"enableSecretRotation\": \"true\""),
+            "{fixed}"
+        );
+    }
+    // One run reaches the fixed state: what is left is only the two JSON files to rebuild.
+    let again = run(tmp.path(), &["check", "."]).stdout;
+    let left: Vec<&str> = again
+        .lines()
+        .filter(|l| l.contains(": Azure.AKS"))
+        .collect();
+    assert_eq!(left.len(), 2, "{again}");
+    assert!(
+        left[0].starts_with("a/main.json") && left[1].starts_with("c/main.json"),
+        "{again}"
     );
-    assert!(read("b/main.json").contains("\"enableSecretRotation\": \"true\""));
+}
+
+/// A compiled template named alone (its source not scanned): the JSON is fixed and names the
+/// source file that needs the same change, the module for a cluster inside one.
+#[test]
+fn a_compiled_template_named_alone_names_its_real_source() {
+    let tmp = temp_copy(&fixtures("compiled"));
+    let out = run(tmp.path(), &["check", "c/main.json"]).stdout;
+    assert!(
+        out.contains("make the same change in its source c/modules/aks.bicep"),
+        "{out}"
+    );
+    assert!(out.contains("(1 fixable directly"), "{out}");
 }

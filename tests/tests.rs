@@ -19,6 +19,7 @@ mod github;
 mod help_and_completions;
 mod interrupt;
 mod json_output;
+mod links;
 mod markdown_summary;
 mod pre_commit;
 mod prefilter;

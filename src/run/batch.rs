@@ -25,8 +25,8 @@ pub(crate) struct Walk {
 pub(crate) fn process_tree(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
     let mut reports = process_all(walk, options)?;
     link::link_parameter_files(&mut reports, options.unsafe_fixes);
-    link::point_compiled_json_at_bicep(&mut reports);
     link::settle_called_modules(&mut reports, options.unsafe_fixes);
+    link::point_compiled_json_at_bicep(&mut reports);
     link::report_what_no_file_fixes(&mut reports);
     Ok(reports)
 }

@@ -156,6 +156,19 @@ fn process_text_at(
     options: &Options,
     path: Option<&Path>,
 ) -> Outcome {
+    // Module references (and `bicepconfig.json`) resolve from the file's own folder.
+    crate::lang::bicep::modules::analysing(path, || {
+        process_text_in_place(text, kind, options, path)
+    })
+}
+
+/// [`process_text_at`], once the file's place is known to the analysis.
+fn process_text_in_place(
+    text: String,
+    kind: FileKind,
+    options: &Options,
+    path: Option<&Path>,
+) -> Outcome {
     let mut analysis = match kind.analyze(&text, options) {
         Ok(Some(a)) => a,
         Ok(None) => return Outcome::Skipped,

@@ -14,15 +14,42 @@ use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// ARM JSON compiled from Bicep: when its source (`STEM.bicep` beside it) was scanned, the
-/// fix belongs there, so the JSON's fixes are dropped and its findings say to rebuild it;
-/// otherwise the JSON is fixed and its findings say the source should be fixed too.
+/// ARM JSON compiled from Bicep (`metadata._generator.name` is `bicep`): each finding is
+/// about a cluster whose real source is a Bicep file, `STEM.bicep` beside the JSON or a local
+/// module it calls (followed through the nested deployments on the finding's pointer). When
+/// that source, or a file on the way to it, has a fix of its own in this run, the fix belongs
+/// there: the JSON's fixes are dropped and its findings say where the change belongs and to
+/// rebuild. Otherwise the JSON is fixed and its findings name the source that needs the same
+/// change (or say that none was found beside it). No message claims the source is fixed:
+/// whether it is written is decided later (a prompt, a dry run, a failed write).
 pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
-    let scanned: HashSet<PathBuf> = reports
+    // Scanned Bicep files with a fix of their own in this run (canonical paths).
+    let fixing: HashSet<PathBuf> = reports
         .iter()
-        .filter_map(|r| match &r.candidate {
-            Candidate::File(p) => Some(p.clone()),
-            Candidate::Stdin => None,
+        .filter_map(|r| match (&r.candidate, &r.outcome) {
+            (
+                Candidate::File(p),
+                Outcome::Analysed {
+                    fixed: Some(_),
+                    analysis,
+                    ..
+                },
+            ) if analysis.fixable() > 0 => std::fs::canonicalize(p).ok(),
+            _ => None,
+        })
+        .collect();
+    // Scanned Bicep files analysed without any finding.
+    let clean: HashSet<PathBuf> = reports
+        .iter()
+        .filter_map(|r| match (&r.candidate, &r.outcome) {
+            (Candidate::File(p), Outcome::Analysed { analysis, .. })
+                if analysis.findings.is_empty()
+                    && p.extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("bicep")) =>
+            {
+                std::fs::canonicalize(p).ok()
+            }
+            _ => None,
         })
         .collect();
     for r in reports.iter_mut() {
@@ -30,7 +57,9 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
             continue;
         };
         let Outcome::Analysed {
-            analysis, fixed, ..
+            original,
+            analysis,
+            fixed,
         } = &mut r.outcome
         else {
             continue;
@@ -38,37 +67,214 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
         if !analysis.compiled_from_bicep || analysis.findings.is_empty() {
             continue;
         }
-        let source = path.with_extension("bicep");
-        let name = source
+        let text = if original.is_empty() {
+            crate::run::read::read_text(path).unwrap_or_default()
+        } else {
+            original.clone()
+        };
+        let json = crate::lang::arm::jsonc::parse(&text)
+            .ok()
+            .map(|root| root.to_value());
+        let stem = path.with_extension("bicep");
+        let stem_name = stem
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if scanned.contains(&source) {
-            let reason = format!(
-                "compiled from {name}, which armfix fixes at its source: rebuild this file \
-                 (`az bicep build --file {name}`)"
-            );
-            for f in &mut analysis.findings {
-                f.message = format!("{}; {reason}", f.message);
-                f.remedy = Remedy::ManualReview {
-                    reason: reason.clone(),
-                    expression: None,
+        // Per finding: the file its cluster is written in, and whether a file on the way
+        // there has a fix of its own in this run.
+        let sources: Vec<Option<(String, Source)>> = analysis
+            .findings
+            .iter()
+            .map(|f| {
+                let chain = json
+                    .as_ref()
+                    .map(|j| bicep_sources(&stem, j, f.pointer.as_deref().unwrap_or("")))
+                    .unwrap_or_default();
+                let source = chain.last()?;
+                let canonical: Vec<PathBuf> = chain
+                    .iter()
+                    .filter_map(|c| std::fs::canonicalize(c).ok())
+                    .collect();
+                let state = if canonical.iter().any(|c| fixing.contains(c)) {
+                    Source::Fixed
+                } else if canonical.len() == chain.len()
+                    && canonical.iter().all(|c| clean.contains(c))
+                {
+                    Source::Passes
+                } else {
+                    Source::Unfixed
                 };
-                f.source = None;
-            }
+                Some((engine::display(&Candidate::File(source.clone())), state))
+            })
+            .collect();
+        let settled = sources
+            .iter()
+            .flatten()
+            .any(|(_, state)| *state == Source::Fixed);
+        for (f, source) in analysis.findings.iter_mut().zip(sources) {
+            let reason = match source {
+                None if f.is_fixable() => {
+                    f.message = format!(
+                        "{} (this file was compiled from Bicep, but its source is not beside it \
+                         as {stem_name}: make the same change there too, or the next build \
+                         brings it back)",
+                        f.message
+                    );
+                    continue;
+                }
+                Some((shown, Source::Passes)) if !settled && f.is_fixable() => {
+                    f.message = format!(
+                        "{} (this file was compiled from Bicep and is stale: its source {shown} \
+                         already passes, so rebuilding it gives the same result)",
+                        f.message
+                    );
+                    continue;
+                }
+                Some((shown, Source::Unfixed)) if !settled && f.is_fixable() => {
+                    f.message = format!(
+                        "{} (this file was compiled from Bicep: make the same change in its \
+                         source {shown}, or the next build brings it back)",
+                        f.message
+                    );
+                    continue;
+                }
+                Some((shown, Source::Fixed)) => format!(
+                    "compiled from Bicep: the cluster is in {shown}, where armfix reports its \
+                     own fix; apply that, then rebuild this file (`az bicep build --file \
+                     {stem_name}`)"
+                ),
+                Some((shown, _)) if f.is_fixable() => format!(
+                    "compiled from Bicep: the cluster is in {shown}; make the change there (this \
+                     file is left for the rebuild its other sources' fixes need), then rebuild \
+                     this file (`az bicep build --file {stem_name}`)"
+                ),
+                _ => continue,
+            };
+            f.message = format!("{}; {reason}", f.message);
+            f.remedy = Remedy::ManualReview {
+                reason,
+                expression: None,
+            };
+            f.source = None;
+        }
+        if settled {
+            // The JSON is rebuilt from its sources: none of its fixes is written.
             analysis.patch.clear();
             analysis.edits.clear();
             *fixed = None;
-        } else {
-            for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
-                f.message = format!(
-                    "{} (this file was compiled from Bicep: fix its source {name} too, or it \
-                     will come back at the next build)",
-                    f.message
-                );
-            }
         }
     }
+}
+
+/// What this run does with the Bicep source of a compiled template's cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A file on the way to the cluster has a fix of its own.
+    Fixed,
+    /// Every file on the way was analysed without a finding: the JSON is stale.
+    Passes,
+    /// Neither: not scanned, or only manual review there.
+    Unfixed,
+}
+
+/// The Bicep files a compiled template's cluster at `pointer` comes from: `stem` (the
+/// `.bicep` beside the JSON), then for each nested deployment on the pointer the local module
+/// it was compiled from, matched by symbolic name (languageVersion 2.0), by its literal
+/// deployment `name`, or as the file's only local module. Empty when `stem` does not exist;
+/// it stops at a module that cannot be matched or is not on disk.
+fn bicep_sources(stem: &Path, json: &serde_json::Value, pointer: &str) -> Vec<PathBuf> {
+    let mut chain = Vec::new();
+    if !stem.is_file() {
+        return chain;
+    }
+    chain.push(stem.to_path_buf());
+    let tokens: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut node = json;
+    let mut i = 0;
+    while i + 3 < tokens.len() {
+        let nested = tokens[i] == "resources"
+            && tokens[i + 2].eq_ignore_ascii_case("properties")
+            && tokens[i + 3].eq_ignore_ascii_case("template");
+        if !nested {
+            i += 1;
+            continue;
+        }
+        let key = &tokens[i + 1];
+        let deployment = match &node["resources"] {
+            serde_json::Value::Array(a) => key.parse::<usize>().ok().and_then(|k| a.get(k)),
+            serde_json::Value::Object(o) => o.get(key),
+            _ => None,
+        };
+        let Some(deployment) = deployment else { break };
+        let current = chain.last().expect("the stem is first").clone();
+        let Some(text) = crate::run::read::read_text(&current) else {
+            break;
+        };
+        let Ok(doc) = crate::lang::bicep::parser::parse(&text) else {
+            break;
+        };
+        let local: Vec<_> = doc
+            .modules
+            .iter()
+            .filter(|m| crate::lang::bicep::plan::is_local_module(&m.target))
+            .collect();
+        let literal_name = |m: &&crate::lang::bicep::ast::Decl| {
+            let (body, _) = crate::lang::bicep::plan::unwrap_body(&doc, m.body);
+            let member = doc
+                .object(body)?
+                .members
+                .iter()
+                .find(|x| x.key.as_deref() == Some("name"))?;
+            match &doc.node(member.value).kind {
+                crate::lang::bicep::ast::Kind::Str(s) => Some(s.clone()),
+                _ => None,
+            }
+        };
+        let by_symbol = local.iter().find(|m| &m.name == key);
+        let by_name = deployment["name"]
+            .as_str()
+            .and_then(|n| local.iter().find(|m| literal_name(m).as_deref() == Some(n)));
+        let only = (local.len() == 1).then(|| &local[0]);
+        let Some(module) = by_symbol.or(by_name).or(only) else {
+            break;
+        };
+        let file = lexical(
+            &current
+                .parent()
+                .unwrap_or(Path::new(""))
+                .join(&module.target),
+        );
+        if !file.is_file() {
+            break;
+        }
+        chain.push(file);
+        node = &deployment["properties"]["template"];
+        i += 4;
+    }
+    chain
+}
+
+/// `path` with `.` and `name/..` removed without touching the disk (the module's path as its
+/// caller names it, for messages).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Replaces the reports of parameter files that feed a scanned template's rotation setting
@@ -316,6 +522,8 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
     if called.is_empty() {
         return;
     }
+    // Each called module's fixed text, as the loop below leaves it (canonical path).
+    let mut module_fixes: std::collections::HashMap<PathBuf, String> = Default::default();
     for r in reports.iter_mut() {
         let Candidate::File(p) = &r.candidate else {
             continue;
@@ -351,6 +559,96 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
             analysis.patch.clear();
             *fixed = None;
         }
+    }
+    for r in reports.iter() {
+        if let (
+            Candidate::File(p),
+            Outcome::Analysed {
+                fixed: Some(text), ..
+            },
+        ) = (&r.candidate, &r.outcome)
+        {
+            if let Some(c) = std::fs::canonicalize(p)
+                .ok()
+                .filter(|c| called.contains_key(c))
+            {
+                module_fixes.insert(c, text.clone());
+            }
+        }
+    }
+    settle_callers(reports, &module_fixes);
+}
+
+/// One run reaches the fixed state: a caller's manual-review finding about a cluster that
+/// one of its local modules deploys is dropped when, with that module as this run's fix
+/// leaves it, the cluster passes (or is out of scope) in every configuration of the caller.
+/// Without this, the caller would report a failure the module's own fix settles, and only
+/// a second run would be clean.
+fn settle_callers(
+    reports: &mut [FileReport],
+    module_fixes: &std::collections::HashMap<PathBuf, String>,
+) {
+    if module_fixes.is_empty() {
+        return;
+    }
+    for r in reports.iter_mut() {
+        let Candidate::File(caller) = &r.candidate else {
+            continue;
+        };
+        let Outcome::Analysed {
+            original, analysis, ..
+        } = &mut r.outcome
+        else {
+            continue;
+        };
+        if analysis.manual() == 0 || original.is_empty() {
+            continue;
+        }
+        let Ok(doc) = crate::lang::bicep::parser::parse(original) else {
+            continue;
+        };
+        let dir = caller.parent().unwrap_or(Path::new(""));
+        let configurations = crate::run::configurations::for_template(Some(caller));
+        let mut settled: HashSet<String> = HashSet::new();
+        for m in &doc.modules {
+            if !crate::lang::bicep::plan::is_local_module(&m.target) {
+                continue;
+            }
+            let Some((module, fixed)) = std::fs::canonicalize(dir.join(&m.target))
+                .ok()
+                .and_then(|c| module_fixes.get_key_value(&c))
+            else {
+                continue;
+            };
+            let origin = ["resources".to_string(), m.name.clone()];
+            let passes = configurations.iter().all(|config| {
+                let after = crate::lang::bicep::evaluate_with(
+                    &doc,
+                    original,
+                    config,
+                    Some(caller),
+                    Some((module, fixed)),
+                );
+                after.is_some_and(|d| {
+                    d.resources
+                        .iter()
+                        .filter(|res| res.origin.starts_with(&origin))
+                        .all(|res| {
+                            !matches!(
+                                crate::eval::judge::judge(res),
+                                crate::eval::judge::Judgement::Fail { .. }
+                                    | crate::eval::judge::Judgement::Unknown { .. }
+                            )
+                        })
+                })
+            });
+            if passes {
+                settled.insert(jsonptr::PointerBuf::from_tokens(&origin).to_string());
+            }
+        }
+        analysis
+            .findings
+            .retain(|f| f.is_fixable() || !f.cluster.as_ref().is_some_and(|k| settled.contains(k)));
     }
 }
 

@@ -1,6 +1,7 @@
 //! Parses JSON with comments into a tree that keeps the byte span of every value and key,
 //! so that later stages can edit the original text in place. It reads strict JSON plus `//`
-//! and `/* */` comments (what ARM accepts); trailing commas and other laxities are errors.
+//! and `/* */` comments and raw tabs and line breaks inside strings (multi-line strings: what
+//! ARM accepts); trailing commas, other control characters and other laxities are errors.
 //! The parser is iterative in spirit but recursive in code, so depth is capped at
 //! [`MAX_DEPTH`] to turn hostile nesting into an error rather than a stack overflow.
 
@@ -785,6 +786,9 @@ impl<'a, 'p> Parser<'a, 'p> {
                     return Ok(Cow::Borrowed(s));
                 }
                 Some(b'\\') => break,
+                // A raw tab or line break is part of the string, as the deployment engine
+                // reads it (a multi-line string); it decodes to itself.
+                Some(b'\t' | b'\n' | b'\r') => self.pos += 1,
                 Some(b) if b < 0x20 => {
                     return Err(self.error("control character in string (escape it)"))
                 }
@@ -842,6 +846,10 @@ impl<'a, 'p> Parser<'a, 'p> {
                     self.pos += 1;
                     out.push(c);
                 }
+                Some(b @ (b'\t' | b'\n' | b'\r')) => {
+                    self.pos += 1;
+                    out.push(b as char);
+                }
                 Some(b) if b < 0x20 => {
                     return Err(self.error("control character in string (escape it)"))
                 }
@@ -876,6 +884,26 @@ mod tests {
 
     fn err(text: &str) -> ParseError {
         parse(text).unwrap_err()
+    }
+
+    /// ARM accepts a string broken over lines (raw CR, LF or tab inside the quotes): it is the
+    /// string holding those characters, in both the borrowed and the escaped path, with its
+    /// span covering the whole literal.
+    #[test]
+    fn multi_line_strings_hold_their_line_breaks() {
+        for (raw, want) in [
+            ("\"[concat('a',\n  'b')]\"", "[concat('a',\n  'b')]"),
+            ("\"a\r\nb\tc\"", "a\r\nb\tc"),
+            ("\"\\\"x\ny\"", "\"x\ny"),
+            ("\"x\ny\\u0041\r\"", "x\nyA\r"),
+        ] {
+            let text = format!("{{\"k\": {raw}, \"n\": 1}}");
+            let root = parse(&text).unwrap_or_else(|e| panic!("{raw:?}: {}", e.message));
+            let m = root.members().unwrap();
+            assert_eq!(m[0].value.as_str(), Some(want), "{raw:?}");
+            assert_eq!(m[0].value.span.end - m[0].value.span.start, raw.len());
+            assert_eq!(m[1].value.kind, Kind::Number("1"));
+        }
     }
 
     #[test]
@@ -1189,7 +1217,7 @@ mod tests {
                     let before = fill.repeat(at);
                     let after = fill.repeat(len - at - 1);
                     let offset = 1 + before.len();
-                    for control in ['\u{1}', '\u{1f}', '\n', '\t'] {
+                    for control in ['\u{0}', '\u{1}', '\u{b}', '\u{1f}'] {
                         let e = err(&format!("\"{before}{control}{after}\""));
                         assert_eq!(e.offset, offset, "control {control:?} at {at} of {len}");
                         assert!(e.message.contains("control character"));

@@ -12,6 +12,7 @@
 
 pub(crate) mod ast;
 pub(crate) mod lexer;
+pub(crate) mod modules;
 pub(crate) mod params;
 pub mod parser;
 pub(crate) mod plan;
@@ -311,7 +312,23 @@ pub fn verify(original: &str, analysis: &Analysis, fixed: &str) -> Result<(), St
     json_patch::patch(&mut expected, &analysis.patch)
         .map_err(|e| format!("the JSON Patch does not apply to the file's ARM shape: {e}"))?;
     let got = view::view(&after, fixed);
-    let same_order = serde_json::to_string(&got).ok() == serde_json::to_string(&expected).ok();
+    // Key order must be kept, except where a key is added: a JSON Patch `add` puts it last,
+    // the edit may put it beside the member it belongs with (a module's new argument goes
+    // beside `enableKeyvaultSecretsProvider`).
+    let without_added = |v: &serde_json::Value| {
+        let mut v = v.clone();
+        for op in analysis.patch.iter() {
+            if let json_patch::PatchOperation::Add(add) = op {
+                if let Some((parent, key)) = add.path.split_back() {
+                    if let Ok(serde_json::Value::Object(o)) = parent.resolve_mut(&mut v) {
+                        o.shift_remove(key.decoded().as_ref());
+                    }
+                }
+            }
+        }
+        serde_json::to_string(&v).ok()
+    };
+    let same_order = without_added(&got) == without_added(&expected);
     if got != expected || !same_order {
         return Err("the edited text is not the JSON Patch applied to the original".into());
     }

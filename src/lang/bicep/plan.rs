@@ -948,15 +948,22 @@ impl<'d> Planner<'d> {
     fn modules(&mut self) -> Result<(), Error> {
         let doc = self.doc;
         for m in &doc.modules {
-            if !is_cluster_module(&m.target) {
-                // A local module may deploy clusters: the evaluator expands it with this
-                // call's arguments, so its clusters are judged (and fixed) here.
-                if is_local_module(&m.target) {
-                    let here = pointer(&["resources".to_string(), m.name.clone()]).to_string();
-                    self.analysis.clusters.push(here);
+            let spelling = match super::modules::classify(&m.target) {
+                super::modules::Callee::Aks(spelling) => spelling,
+                super::modules::Callee::Local => {
+                    // A local module may deploy clusters: the evaluator expands it with this
+                    // call's arguments, so its clusters are judged (and fixed) here.
+                    if is_local_module(&m.target) {
+                        let here = pointer(&["resources".to_string(), m.name.clone()]).to_string();
+                        self.analysis.clusters.push(here);
+                    }
+                    continue;
                 }
-                continue;
-            }
+                opaque => {
+                    self.opaque_module(m, &opaque);
+                    continue;
+                }
+            };
             let here = pointer(&["resources".to_string(), m.name.clone()]).to_string();
             self.analysis.clusters.push(here.clone());
             self.cluster = Some(here);
@@ -996,6 +1003,7 @@ impl<'d> Planner<'d> {
                 params_obj,
                 params_ptr,
                 wrap,
+                spelling,
             };
             self.module_call(&tree, &ctx)?;
         }
@@ -1040,23 +1048,36 @@ impl<'d> Planner<'d> {
                     )
                 };
                 let loc = self.locate(ctx.params_obj.id).map_err(internal)?;
-                let value = if ctx.wrap {
-                    json!({ "value": true })
-                } else {
-                    Value::Bool(true)
+                let Some(literal) = self.module_rotation_literal(ctx, kv) else {
+                    return Ok(());
                 };
-                let edit = render::add_member(
-                    self.text,
-                    self.doc,
-                    ctx.params_obj.id,
-                    ROTATION,
-                    &Value::Bool(true),
-                    self.in_inline_object(ctx.params_obj.id),
-                )
-                .map_err(internal)?;
+                let value = if ctx.wrap {
+                    json!({ "value": literal })
+                } else {
+                    literal.clone()
+                };
+                // Beside the add-on's own argument, where a reviewer looks for it.
+                let beside = self.doc.object(ctx.params_obj.id).and_then(|o| {
+                    let m = o.members.iter().find(|m| m.value == kv.id)?;
+                    let line = format!("{ROTATION}: {}", render::render_inline(&literal));
+                    super::modules::add_after(self.text, self.doc, m.key_span.start, kv.id, &line)
+                });
+                let edit = match beside {
+                    Some(edit) => edit,
+                    None => render::add_member(
+                        self.text,
+                        self.doc,
+                        ctx.params_obj.id,
+                        ROTATION,
+                        &literal,
+                        self.in_inline_object(ctx.params_obj.id),
+                    )
+                    .map_err(internal)?,
+                };
                 let message = format!(
                     "module `{module}` enables the Secrets Store CSI Driver add-on \
-                     (`{MODULE_ADDON_PARAM}`) without `{ROTATION}`; it must be true{}",
+                     (`{MODULE_ADDON_PARAM}`) without `{ROTATION}`; it must be {}{}",
+                    render::render_inline(&literal),
                     self.landing_note(loc.landing.as_ref())
                 );
                 self.pending_source = fix_source(&loc);
@@ -1087,6 +1108,12 @@ impl<'d> Planner<'d> {
                     (Some(Source::Parameter(_)), true) => {
                         self.own_type(loc.landing.as_ref(), target)
                     }
+                    (None, _) if ctx.spelling == super::modules::Spelling::Str => {
+                        rule::rotation_value()
+                    }
+                    (None, _) if ctx.spelling == super::modules::Spelling::Bool => {
+                        Value::Bool(true)
+                    }
                     _ => match self.doc.node(target).kind {
                         Kind::Str(_) => rule::rotation_value(),
                         _ => Value::Bool(true),
@@ -1112,6 +1139,116 @@ impl<'d> Planner<'d> {
     }
 }
 
+impl Planner<'_> {
+    /// The literal `enableSecretRotation` takes in a call of the AKS module: by the module's
+    /// signature, else spelled like the call's `enableKeyvaultSecretsProvider`; `None` (and
+    /// a manual-review finding) when neither tells.
+    fn module_rotation_literal(&mut self, ctx: &ModuleCtx, kv: Handle) -> Option<Value> {
+        use super::modules::{sibling_spelling, Spelling};
+        let spelling = match ctx.spelling {
+            Spelling::Sibling => sibling_spelling(self.doc, kv.id),
+            known => Some(known),
+        };
+        match spelling {
+            Some(Spelling::Str) => Some(rule::rotation_value()),
+            Some(_) => Some(Value::Bool(true)),
+            None => {
+                let reason = format!(
+                    "module `{}` enables the Secrets Store CSI Driver add-on without \
+                     `{ROTATION}`, and armfix cannot tell whether the module takes it as a bool \
+                     or a string; add `{ROTATION}: true` (or `'true'`, as the module declares it)",
+                    ctx.name
+                );
+                self.finding(
+                    kv.id,
+                    &ctx.params_ptr,
+                    reason.clone(),
+                    Remedy::ManualReview {
+                        reason,
+                        expression: None,
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    /// A call of a module armfix cannot read (a private registry, a template spec) that turns
+    /// the add-on on, or of a pattern module that turns it on by default and has no
+    /// parameter for rotation: manual review, since what its parameters mean is unknown.
+    fn opaque_module(&mut self, m: &super::ast::Decl, callee: &super::modules::Callee) {
+        let doc = self.doc;
+        let (body, _) = unwrap_body(doc, m.body);
+        let params = doc.object(body).and_then(|o| {
+            o.members
+                .iter()
+                .find(|x| x.key.as_deref() == Some("params"))
+                .and_then(|x| doc.object(x.value).map(|p| (x.value, p)))
+        });
+        let member = |name: &str| {
+            params.and_then(|(_, p)| {
+                p.members
+                    .iter()
+                    .rev()
+                    .find(|x| {
+                        x.key
+                            .as_deref()
+                            .is_some_and(|k| k.eq_ignore_ascii_case(name))
+                    })
+                    .map(|x| x.value)
+            })
+        };
+        let truthy = |id: NodeId| match &doc.node(id).kind {
+            Kind::Bool(b) => Some(*b),
+            Kind::Str(s) => Some(s.eq_ignore_ascii_case("true")),
+            Kind::Null => Some(false),
+            _ => None, // an expression: it may be on
+        };
+        let addon = member(MODULE_ADDON_PARAM);
+        let (on, what) = match callee {
+            super::modules::Callee::Pattern(name) => (
+                addon.and_then(truthy) != Some(false),
+                format!(
+                    "the pattern module `{name}` turns the Secrets Store CSI Driver add-on on \
+                     (`{MODULE_ADDON_PARAM}`, true unless the call passes false) and has no \
+                     parameter for `{ROTATION}`; pass `{MODULE_ADDON_PARAM}: false`, or deploy \
+                     the cluster with `avm/res/container-service/managed-cluster` and \
+                     `{ROTATION}: true`"
+                ),
+            ),
+            super::modules::Callee::Unidentified(reference) => (
+                addon.is_some_and(|a| truthy(a) != Some(false))
+                    && member(ROTATION).and_then(truthy) != Some(true),
+                format!(
+                    "`{reference}` is a registry module or template spec armfix cannot read (no \
+                     `bicepconfig.json` alias resolves it to the Azure Verified Module), and this \
+                     call enables the Secrets Store CSI Driver add-on (`{MODULE_ADDON_PARAM}`); \
+                     make sure the module sets `{ROTATION}` to true"
+                ),
+            ),
+            _ => return,
+        };
+        if !on {
+            return;
+        }
+        let here = pointer(&["resources".to_string(), m.name.clone()]).to_string();
+        self.cluster = Some(here);
+        let at = addon.unwrap_or(m.body);
+        let ptr = vec!["resources".to_string(), m.name.clone()];
+        let message = format!("module `{}`: {what}", m.name);
+        self.finding(
+            at,
+            &ptr,
+            message,
+            Remedy::ManualReview {
+                reason: what,
+                expression: None,
+            },
+        );
+        self.cluster = None;
+    }
+}
+
 /// Where a located fix lands, for its finding (`None`: in the cluster or module call).
 fn fix_source(loc: &Located) -> Option<FixSource> {
     match &loc.landing {
@@ -1130,6 +1267,8 @@ struct ModuleCtx<'m> {
     params_ptr: Vec<String>,
     /// Values are wrapped as `{"value": …}` (ARM deployment parameters).
     wrap: bool,
+    /// How the module types `enableSecretRotation` (see [`super::modules`]).
+    spelling: super::modules::Spelling,
 }
 
 #[cfg(test)]

@@ -1,0 +1,191 @@
+//! Inputs a deployment really uses (issue 13): each case is a folder under
+//! `tests/fixtures/links/`, copied to a temporary repository and run through the binary
+//! (`check`, `fix --dry-run`, `fix --yes`, then `check` again). The transcript is one
+//! snapshot per case; the assertions beside it say what the case is about.
+
+use crate::util::{fixtures, run, stable, temp_repo_copy, tree, Run};
+
+/// What the runs of one case gave.
+struct Case {
+    check: Run,
+    fix: Run,
+    second: Run,
+    /// The files `fix --yes` changed, with their new text.
+    written: Vec<(String, String)>,
+    transcript: String,
+}
+
+/// Runs the case `name` and snapshots its transcript as `links__NAME`.
+fn case(name: &str) -> Case {
+    let src = fixtures("links").join(name);
+    let tmp = temp_repo_copy(&src);
+    let root = tmp.path();
+    let before = tree(root);
+    let check = run(root, &["check", "."]);
+    let dry = run(root, &["fix", "--dry-run", "--color", "never", "."]);
+    assert_eq!(tree(root), before, "{name}: a dry run wrote");
+    let fix = run(root, &["fix", "--yes", "--color", "never", "."]);
+    let after = tree(root);
+    let written: Vec<(String, String)> = after
+        .iter()
+        .filter(|f| !before.contains(f))
+        .map(|(p, b)| (p.clone(), String::from_utf8_lossy(b).into_owned()))
+        .collect();
+    let second = run(root, &["check", "."]);
+    let mut t = String::new();
+    for (args, r) in [
+        ("check .", &check),
+        ("fix --dry-run .", &dry),
+        ("fix --yes .", &fix),
+        ("check . (after fix --yes)", &second),
+    ] {
+        t += &format!("$ armfix {args}\nexit: {}\n", r.code);
+        if !r.stdout.is_empty() {
+            t += &format!("--- stdout\n{}\n", r.stdout.trim_end());
+        }
+        if !r.stderr.is_empty() {
+            t += &format!("--- stderr\n{}\n", r.stderr.trim_end());
+        }
+    }
+    let transcript = stable(&t, root);
+    snapshot!(
+        format!("links__{}", name.replace('-', "_")),
+        transcript.clone(),
+        description => format!("tests/fixtures/links/{name}: check, fix --dry-run, fix --yes, check")
+    );
+    Case {
+        check,
+        fix,
+        second,
+        written,
+        transcript,
+    }
+}
+
+/// ARM accepts strings broken over lines (in descriptions, and in expressions written over
+/// several lines): such a template is read, traced through the multi-line expression and
+/// fixed, never an error.
+#[test]
+fn multi_line_strings_are_read() {
+    let c = case("multiline");
+    assert_eq!(c.check.code, 1, "{}", c.transcript);
+    assert!(!c.transcript.contains("error"), "{}", c.transcript);
+    assert!(
+        c.check
+            .stdout
+            .contains("fixed at the default value of parameter `rotation`"),
+        "{}",
+        c.transcript
+    );
+    assert_eq!(c.fix.code, 0, "{}", c.transcript);
+    assert_eq!(c.written.len(), 1);
+    let (path, text) = &c.written[0];
+    assert_eq!(path, "main.json");
+    assert!(text.contains("\"defaultValue\": \"true\""));
+    // The raw line breaks outside the edit are kept.
+    assert!(text.contains("strings\nspan several lines"));
+    assert!(text.contains("[createObject(\n      'enabled'"));
+    assert_eq!(c.second.code, 0, "{}", c.transcript);
+}
+
+/// Local modules by any relative path are judged with their caller's arguments: a compliant
+/// add-on object passed three folders up is not manual review, a failing one is fixed in the
+/// call, a caller turning off rotation that the module's default turns on is fixed at the
+/// caller, and a string-typed module parameter gets `'true'`.
+#[test]
+fn local_modules_are_judged_with_the_callers_arguments() {
+    let c = case("local-modules");
+    assert_eq!(c.check.code, 1, "{}", c.transcript);
+    let lines: Vec<&str> = c.check.stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "three findings and the summary: {}",
+        c.transcript
+    );
+    assert!(
+        !c.check.stdout.contains("compliant.bicep"),
+        "{}",
+        c.transcript
+    );
+    assert!(
+        !c.check.stdout.contains("manual review)") || c.check.stdout.contains(" 0 manual review")
+    );
+    let written: Vec<&str> = c.written.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(written, ["app/env/dev/failing.bicep", "caller.bicep"]);
+    let caller = &c.written[1].1;
+    assert!(caller.contains("rotation: true\n  }\n}\n\n// Turns the add-on off"));
+    assert!(caller.contains("rotation: false\n    secretsProvider: false"));
+    assert!(caller.contains("rotation: 'true'"));
+    assert_eq!(c.fix.code, 0, "{}", c.transcript);
+    assert_eq!(c.second.code, 0, "{}", c.transcript);
+}
+
+/// Registry modules are recognised by what they resolve to: the AVM cluster module (also
+/// through a `bicepconfig.json` alias) gets `enableSecretRotation` in the spelling its
+/// version declares (a string before 0.2, a bool from 0.2), on the line after
+/// `enableKeyvaultSecretsProvider`; a template spec or private registry path that merely
+/// contains `container-service/managed-cluster`, and the `avm/ptn/azd/aks` pattern (add-on
+/// on, no rotation parameter), are manual review; calls that pass rotation or turn the
+/// add-on off are left alone.
+#[test]
+fn registry_modules_are_recognised_by_what_they_resolve_to() {
+    let c = case("registry");
+    let out = &c.check.stdout;
+    assert_eq!(c.check.code, 1, "{}", c.transcript);
+    for (module, want) in [
+        ("old", "it must be 'true'"),
+        ("new", "it must be true"),
+        ("falsy", "it must be 'true'"),
+        ("oneLine", "it must be true"),
+        ("aliased", "it must be 'true'"),
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(&format!("module `{module}` enables")) && l.contains(want)),
+            "{module}: {}",
+            c.transcript
+        );
+    }
+    for module in ["ts", "priv", "azd"] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(&format!("module `{module}`: "))),
+            "{module}: {}",
+            c.transcript
+        );
+    }
+    for module in ["azdoff", "passing"] {
+        assert!(
+            !out.contains(&format!("module `{module}`")),
+            "{}",
+            c.transcript
+        );
+    }
+    assert!(out.contains("(5 fixable directly, 0 fixable at their source, 3 manual review)"));
+    let avm = &c
+        .written
+        .iter()
+        .find(|(p, _)| p == "infra/avm.bicep")
+        .unwrap()
+        .1;
+    assert!(avm.contains(
+        "name: 'aks-old'\n    enableKeyvaultSecretsProvider: true\n    enableSecretRotation: 'true'\n    skuTier: 'Free'"
+    ));
+    assert!(avm.contains(
+        "name: 'aks-new'\n    enableKeyvaultSecretsProvider: true\n    enableSecretRotation: true\n    skuTier: 'Free'"
+    ));
+    assert!(avm.contains(
+        "{ name: 'one', enableKeyvaultSecretsProvider: true, enableSecretRotation: true }"
+    ));
+    // Manual review remains; the fixable ones are gone.
+    assert_eq!(c.fix.code, 1, "{}", c.transcript);
+    assert_eq!(c.second.code, 1);
+    assert!(
+        c.second
+            .stdout
+            .contains("(0 fixable directly, 0 fixable at their source, 3 manual review)"),
+        "{}",
+        c.transcript
+    );
+}
