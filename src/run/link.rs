@@ -7,7 +7,7 @@
 
 use crate::finding::{Finding, Remedy};
 use crate::lang::arm::params::{self, Demand};
-use crate::lang::arm::trace::ParamDemand;
+use crate::eval::provenance::ParamDemand;
 use crate::run::discover::Candidate;
 use crate::run::engine::{self, FileReport, Outcome};
 use rayon::prelude::*;

@@ -10,7 +10,8 @@ use crate::finding::{
 use crate::lang::arm::jsonc::{self, Kind};
 use crate::lang::arm::render;
 use crate::lang::arm::template::{self as arm, Segment};
-use crate::lang::arm::trace::{self, ParamDemand};
+use crate::eval::arm_origin as trace;
+use crate::eval::provenance::ParamDemand;
 use crate::location::LineIndex;
 use crate::rule::{Lookup, ROTATION};
 use json_patch::{PatchOperation, ReplaceOperation};
