@@ -52,6 +52,7 @@ pub(crate) enum At<'t> {
 /// A place a value passes on its way to a cluster: the node or term, and the pointer path
 /// of the JSON value holding it.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct Place<'t> {
     pub(crate) at: At<'t>,
     pub(crate) path: Rc<Vec<Segment>>,
@@ -217,9 +218,8 @@ impl<'t> Traced<'t> {
         let (this, other) = if c { (1, 2) } else { (2, 1) };
         let b = self.deref(v.hop(v.term(args[this]), Hop::Branch));
         let o = self.deref(v.term(args[other]));
-        let written = |x: &V<'t>| {
-            !x.undecided && x.parts.is_none() && (is_literal(x) || self.is_object(x))
-        };
+        let written =
+            |x: &V<'t>| !x.undecided && x.parts.is_none() && (is_literal(x) || self.is_object(x));
         (!is_null(&b) && (is_null(&o) || !written(&o))).then_some(b)
     }
 
@@ -678,7 +678,6 @@ pub(crate) enum ParamSource {
     Review(String),
 }
 
-
 impl<'t> Traced<'t> {
     /// The parameter a value reads, through the value-preserving wrappers, with its scope.
     pub(crate) fn parameter_of(&self, v: V<'t>) -> Option<(String, Rc<Scope<'t>>)> {
@@ -936,18 +935,28 @@ mod tests {
         // `over` holds the add-on without `config`: the merged add-on keeps `base`'s 'false'.
         let vars = r#"{"base": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true, "config": {"enableSecretRotation": "false"}}}},
                       "over": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true}, "omsagent": {"enabled": false}}}}"#;
-        let f = findings(&template(r#""[union(variables('base'), variables('over'))]""#, vars));
+        let f = findings(&template(
+            r#""[union(variables('base'), variables('over'))]""#,
+            vars,
+        ));
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].remedy, Remedy::Fix, "{f:?}");
         assert!(f[0].message.contains("variable `base`"), "{}", f[0].message);
         // And a later operand's 'true' wins over an earlier 'false' with nothing to fix.
         let vars = r#"{"base": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true, "config": {"enableSecretRotation": "false"}}}},
                       "over": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"config": {"enableSecretRotation": "true"}}}}}"#;
-        assert!(findings(&template(r#""[union(variables('base'), variables('over'))]""#, vars)).is_empty());
+        assert!(findings(&template(
+            r#""[union(variables('base'), variables('over'))]""#,
+            vars
+        ))
+        .is_empty());
         // A missing key goes into the last operand that holds the object (it wins).
         let vars = r#"{"base": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true, "config": {}}}},
                       "over": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"config": {"x": 1}}}}}"#;
-        let f = findings(&template(r#""[union(variables('base'), variables('over'))]""#, vars));
+        let f = findings(&template(
+            r#""[union(variables('base'), variables('over'))]""#,
+            vars,
+        ));
         assert!(f[0].message.contains("variable `over`"), "{}", f[0].message);
     }
 
@@ -961,9 +970,10 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].remedy, Remedy::Fix, "{f:?}");
         // With `x` true the opaque branch deploys: a human must look.
-        let f = findings(
-            &template(props, "{}").replace(r#""variables""#, &params.replace("false}, \"o\"", "true}, \"o\"")),
-        );
+        let f = findings(&template(props, "{}").replace(
+            r#""variables""#,
+            &params.replace("false}, \"o\"", "true}, \"o\""),
+        ));
         assert!(matches!(f[0].remedy, Remedy::ManualReview { .. }), "{f:?}");
     }
 

@@ -17,8 +17,8 @@ mod bicep_types;
 pub(crate) mod deployment;
 pub(crate) mod functions;
 pub(crate) mod judge;
-pub(crate) mod provenance;
 pub mod proof;
+pub(crate) mod provenance;
 pub(crate) mod types;
 pub(crate) mod value;
 

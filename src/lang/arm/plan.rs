@@ -6,6 +6,7 @@
 
 use crate::edit::Edit;
 use crate::error::Error;
+use crate::eval::arm_origin::{self as trace, At, ParamSource, Traced, V};
 use crate::finding::{
     duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
@@ -13,7 +14,6 @@ use crate::lang::arm::expr::{Expr, TermKind};
 use crate::lang::arm::jsonc::Node;
 use crate::lang::arm::render;
 use crate::lang::arm::template::{self as arm, Segment};
-use crate::eval::arm_origin::{self as trace, At, ParamSource, Traced, V};
 use crate::location::LineIndex;
 use crate::rule::{self, FixKind, Verdict, ROTATION};
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
