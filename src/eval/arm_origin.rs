@@ -185,7 +185,12 @@ pub(crate) struct Traced<'t> {
     probe: OnceCell<Option<Probe<'t>>>,
     /// How deep [`Traced::deref`] calls are nested.
     depth: std::cell::Cell<usize>,
+    /// How many [`Traced::deref`] calls were made for the file.
+    calls: std::cell::Cell<usize>,
 }
+
+/// The most values followed in one file: real templates need a few dozen per cluster.
+const MAX_DEREFS: usize = 200_000;
 
 impl<'t> Traced<'t> {
     pub(crate) fn new(
@@ -199,6 +204,7 @@ impl<'t> Traced<'t> {
             json,
             probe: OnceCell::new(),
             depth: std::cell::Cell::new(0),
+            calls: std::cell::Cell::new(0),
         }
     }
 
@@ -269,9 +275,12 @@ impl<'t> Traced<'t> {
         // Following a branch follows its value first: a variable that reads itself through
         // an `if` would recurse without end. Past the evaluator's depth the value is left
         // where it is (the rule sees an expression).
-        if self.depth.get() > super::MAX_DEPTH {
+        // Both branches of an `if` are followed to tell them apart, so a self-reading
+        // variable also doubles the work at each level: a budget of calls per file bounds it.
+        if self.depth.get() > super::MAX_DEPTH || self.calls.get() > MAX_DEREFS {
             return v.undecided();
         }
+        self.calls.set(self.calls.get() + 1);
         self.depth.set(self.depth.get() + 1);
         let mut v = v;
         for _ in 0..64 {
