@@ -108,7 +108,7 @@ mod tests {
         let c: Chain<&str> = Chain::default()
             .then("cluster", Hop::Variable("v".into()))
             .then("variable v", Hop::Wrapper("string".into()))
-            .then("string()", Hop::ParameterDefault("p".into()));
+            .then("string()", Hop::Union);
         let places: Vec<&str> = c.places("default of p").iter().map(|(p, _)| *p).collect();
         assert_eq!(
             places,
