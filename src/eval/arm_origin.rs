@@ -52,7 +52,8 @@ pub(crate) enum At<'t> {
 /// A place a value passes on its way to a cluster: the node or term, and the pointer path
 /// of the JSON value holding it.
 #[derive(Debug, Clone)]
-#[cfg_attr(not(test), allow(dead_code))]
+// Read by the proof's search once it takes the chain's places (see `provenance::Link`).
+#[allow(dead_code)]
 pub(crate) struct Place<'t> {
     pub(crate) at: At<'t>,
     pub(crate) path: Rc<Vec<Segment>>,
@@ -190,7 +191,12 @@ pub(crate) struct Traced<'t> {
 }
 
 /// The most values followed in one file: real templates need a few dozen per cluster.
-const MAX_DEREFS: usize = 200_000;
+const MAX_DEREFS: usize = 20_000;
+
+/// How deep following may nest (a variable read in a branch of an `if` in a variable...):
+/// real templates nest a handful of levels; each level takes several stack frames, and the
+/// deepest must fit a 2 MiB test thread in a debug build.
+const MAX_NESTED: usize = 40;
 
 impl<'t> Traced<'t> {
     pub(crate) fn new(
@@ -273,11 +279,11 @@ impl<'t> Traced<'t> {
     /// `if` whose branches both matter, or an opaque term (a parameter, a function call).
     pub(crate) fn deref(&self, v: V<'t>) -> V<'t> {
         // Following a branch follows its value first: a variable that reads itself through
-        // an `if` would recurse without end. Past the evaluator's depth the value is left
+        // an `if` would recurse without end. Past `MAX_NESTED` levels the value is left
         // where it is (the rule sees an expression).
         // Both branches of an `if` are followed to tell them apart, so a self-reading
         // variable also doubles the work at each level: a budget of calls per file bounds it.
-        if self.depth.get() > super::MAX_DEPTH || self.calls.get() > MAX_DEREFS {
+        if self.depth.get() > MAX_NESTED || self.calls.get() > MAX_DEREFS {
             return v.undecided();
         }
         self.calls.set(self.calls.get() + 1);
