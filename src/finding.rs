@@ -162,7 +162,7 @@ pub struct Analysis {
     pub edits: Vec<Edit>,
     /// Top-level parameters that feed the rotation setting: parameter files that set them
     /// must be checked too.
-    pub(crate) parameters: Vec<crate::lang::arm::trace::ParamDemand>,
+    pub(crate) parameters: Vec<crate::eval::provenance::ParamDemand>,
     /// JSON pointers of every cluster the file declares (passing ones too), in its ARM shape:
     /// the evaluator judges each of them.
     pub(crate) clusters: Vec<String>,

@@ -993,6 +993,111 @@ fn passed_parameters(params: Option<&Value>) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// Evaluates single terms of a template's expressions where they are written, with the
+/// defaults or a parameter file: what provenance ([`super::arm_origin`]) asks when an `if`
+/// decides which branch a value comes from. Scopes are built on demand and keep their
+/// parameters and variables evaluated, so a file asks the evaluator only what it needs.
+pub(crate) struct Probe<'t> {
+    root: &'t J,
+    config: Configuration,
+    /// Scopes by the pointer tokens of their template (the root's is empty).
+    scopes: RefCell<Vec<(Vec<String>, std::rc::Rc<Scope<'t>>)>>,
+}
+
+impl<'t> Probe<'t> {
+    pub(crate) fn new(root: &'t J, config: Configuration) -> Probe<'t> {
+        Probe {
+            root,
+            config,
+            scopes: RefCell::default(),
+        }
+    }
+
+    /// Term `term` of the expression `src`, written in the template at `template` (pointer
+    /// tokens; empty for the root; an outer-scoped nested template reads its parent's scope).
+    /// Copy loops around it are not known here: `copyIndex()` is Unknown.
+    pub(crate) fn term(&self, template: &[String], src: &str, term: usize) -> Value {
+        let Some(e) = expr::parse(src) else {
+            return Value::unknown(format!("the expression {src} does not parse"));
+        };
+        if term >= e.terms.len() {
+            return Value::unknown("no such term");
+        }
+        let scope = self.scope(template);
+        scope.expr(&e, src, term, &Ctx::default(), 0)
+    }
+
+    fn scope(&self, template: &[String]) -> std::rc::Rc<Scope<'t>> {
+        if let Some((_, s)) = self.scopes.borrow().iter().find(|(p, _)| p == template) {
+            return s.clone();
+        }
+        let made = match template.len() {
+            0 => std::rc::Rc::new(Scope::template(self.root, self.config.values.clone())),
+            n => {
+                // The template sits at `.../<deployment>/properties/template`: its scope is
+                // its own when the deployment says `inner`, else its parent's.
+                let deployment = &template[..n.saturating_sub(2)];
+                let (Some(dep), Some(tpl)) = (at(self.root, deployment), at(self.root, template))
+                else {
+                    return self.scope(&[]);
+                };
+                let outer_path = self.enclosing(deployment);
+                let outer = self.scope(&outer_path);
+                let inner = get(dep, "properties")
+                    .and_then(|p| get(p, "expressionEvaluationOptions"))
+                    .and_then(|o| get(o, "scope"))
+                    .and_then(J::as_str)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+                if !inner {
+                    outer
+                } else {
+                    let passed = get(dep, "properties")
+                        .and_then(|p| get(p, "parameters"))
+                        .map(|p| outer.value(p, &Ctx::default(), 0));
+                    let given = passed_parameters(passed.as_ref());
+                    std::rc::Rc::new(Scope::template(tpl, given))
+                }
+            }
+        };
+        self.scopes
+            .borrow_mut()
+            .push((template.to_vec(), made.clone()));
+        made
+    }
+
+    /// The pointer of the nearest template holding the value at `path` (a deployment's
+    /// inline template, or the root).
+    fn enclosing(&self, path: &[String]) -> Vec<String> {
+        let mut best = Vec::new();
+        for i in 2..path.len() {
+            if path[i].eq_ignore_ascii_case("template")
+                && path[i - 1].eq_ignore_ascii_case("properties")
+                && at(self.root, &path[..i - 1]).is_some_and(|d| {
+                    get(d, "type")
+                        .and_then(J::as_str)
+                        .is_some_and(|t| t.eq_ignore_ascii_case(DEPLOYMENT_TYPE))
+                })
+            {
+                best = path[..=i].to_vec();
+            }
+        }
+        best
+    }
+}
+
+/// The JSON value at pointer tokens `path` (object keys ignoring ASCII case).
+fn at<'j>(root: &'j J, path: &[String]) -> Option<&'j J> {
+    let mut j = root;
+    for t in path {
+        j = match j {
+            J::Object(_) => get(j, t)?,
+            J::Array(a) => a.get(t.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(j)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,12 +2,15 @@
 //! offline, so the rule can judge deployed values and a fix can be proven to change nothing
 //! but rotation. [`value`] is the value model (with Unknown), [`deployment`] the evaluated
 //! shape every language's evaluator produces, [`functions`] the one table of template
-//! functions, [`types`] declared types and their check, [`arm`] the ARM evaluator,
+//! functions, [`types`] declared types and their check, [`arm`] the ARM evaluator (and
+//! [`arm_origin`] its provenance: where a cluster's values are written, on the shared
+//! [`provenance`] core),
 //! [`bicep`] the Bicep evaluator (its expressions and types read by the private
 //! `bicep_expr` and `bicep_types`), [`mod@judge`] the rule on evaluated values, and [`proof`]
 //! the before/after comparison that says what else a fix changes.
 
 pub mod arm;
+pub(crate) mod arm_origin;
 pub(crate) mod bicep;
 mod bicep_expr;
 mod bicep_types;
@@ -15,6 +18,7 @@ pub(crate) mod deployment;
 pub(crate) mod functions;
 pub(crate) mod judge;
 pub mod proof;
+pub(crate) mod provenance;
 pub(crate) mod types;
 pub(crate) mod value;
 

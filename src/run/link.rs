@@ -5,9 +5,9 @@
 //! (`settle_called_modules`).
 //! Its one job: what one file's report says because of another file.
 
+use crate::eval::provenance::ParamDemand;
 use crate::finding::{Finding, Remedy};
 use crate::lang::arm::params::{self, Demand};
-use crate::lang::arm::trace::ParamDemand;
 use crate::run::discover::Candidate;
 use crate::run::engine::{self, FileReport, Outcome};
 use rayon::prelude::*;

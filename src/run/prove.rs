@@ -56,7 +56,7 @@ enum State {
 /// See [`Subject::owned`].
 #[derive(Debug, Default)]
 pub(crate) struct Owned {
-    demands: Vec<crate::lang::arm::trace::ParamDemand>,
+    demands: Vec<crate::eval::provenance::ParamDemand>,
     known: std::collections::HashMap<(String, usize), bool>,
 }
 

@@ -1,6 +1,6 @@
 //! ARM JSON: templates and their parameter files. [`jsonc`] parses with spans,
-//! [`template`] finds clusters, [`expr`] parses expressions and [`trace`] follows them to
-//! their source, [`plan`] decides the JSON Patch, [`render`] turns it into minimal text
+//! [`template`] finds clusters, [`expr`] parses expressions, [`plan`] decides the JSON Patch
+//! at the place the evaluator's provenance (`eval::arm_origin`) says a value is written, [`render`] turns it into minimal text
 //! edits, [`verify`] proves them, and [`params`] plans parameter files.
 
 pub(crate) mod expr;
@@ -9,7 +9,6 @@ pub(crate) mod params;
 pub mod plan;
 pub(crate) mod render;
 pub mod template;
-pub(crate) mod trace;
 pub mod verify;
 
 use crate::error::Error;
@@ -192,7 +191,7 @@ fn rotation_members<'a>(
 /// The document as a JSON value: read by `serde_json` directly when it is strict JSON (the
 /// usual case, and several times faster), else through the comment-aware parser. Of
 /// duplicate keys the last one wins either way, as the deployment engine reads them.
-fn as_json(text: &str) -> Option<serde_json::Value> {
+pub(crate) fn as_json(text: &str) -> Option<serde_json::Value> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     serde_json::from_str(body)
         .ok()

@@ -4,13 +4,14 @@
 //! scanned is never touched.
 
 use crate::error::Error;
+use crate::eval::arm_origin as trace;
+use crate::eval::provenance::ParamDemand;
 use crate::finding::{
     duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
 use crate::lang::arm::jsonc::{self, Kind};
 use crate::lang::arm::render;
 use crate::lang::arm::template::{self as arm, Segment};
-use crate::lang::arm::trace::{self, ParamDemand};
 use crate::location::LineIndex;
 use crate::rule::{Lookup, ROTATION};
 use json_patch::{PatchOperation, ReplaceOperation};

@@ -6,6 +6,7 @@
 
 use crate::edit::Edit;
 use crate::error::Error;
+use crate::eval::arm_origin::{self as trace, At, ParamSource, Traced, V};
 use crate::finding::{
     duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
@@ -13,7 +14,6 @@ use crate::lang::arm::expr::{Expr, TermKind};
 use crate::lang::arm::jsonc::Node;
 use crate::lang::arm::render;
 use crate::lang::arm::template::{self as arm, Segment};
-use crate::lang::arm::trace::{self, At, ParamSource, Traced, V};
 use crate::location::LineIndex;
 use crate::rule::{self, FixKind, Verdict, ROTATION};
 use json_patch::{AddOperation, PatchOperation, ReplaceOperation};
@@ -70,19 +70,21 @@ enum Outcome<'t> {
 /// Analyses a parsed template.
 pub fn analyze_template(text: &str, root: &Node, options: &Options) -> Result<Analysis, Error> {
     let arena = Arena::new();
-    let mut analysis = analyze_traced(text, root, &arena, options)?;
+    let json = std::cell::OnceCell::new();
+    let mut analysis = analyze_traced(text, root, &arena, &json, options)?;
     analysis.compiled_from_bicep = compiled_by_bicep(root);
     Ok(analysis)
 }
 
 fn analyze_traced<'t>(
-    text: &str,
+    text: &'t str,
     root: &'t Node<'t>,
     arena: &'t Arena<Expr>,
+    json: &'t std::cell::OnceCell<Option<serde_json::Value>>,
     options: &Options,
 ) -> Result<Analysis, Error> {
     let clusters = arm::find_clusters(root).map_err(|a| ambiguous(&a.path, a.node.span.start))?;
-    let traced = Traced::new(arena);
+    let traced = Traced::new(arena, text, json);
     let mut analysis = Analysis::default();
     let mut changes: Vec<Change<'t>> = Vec::new();
     let mut lines: Option<LineIndex> = None;

@@ -291,7 +291,7 @@ impl ParamsPlanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::arm::trace::ParamDemand;
+    use crate::eval::provenance::ParamDemand;
 
     fn demand(name: &str, boolean: bool) -> Demand {
         Demand {

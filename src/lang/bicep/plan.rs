@@ -515,7 +515,7 @@ impl<'d> Planner<'d> {
             if self.disallowed(&name, &want).is_some() {
                 continue;
             }
-            let demand = crate::lang::arm::trace::ParamDemand { name, boolean };
+            let demand = crate::eval::provenance::ParamDemand { name, boolean };
             if !self.analysis.parameters.contains(&demand) {
                 self.analysis.parameters.push(demand);
             }

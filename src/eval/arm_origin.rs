@@ -1,14 +1,21 @@
-//! Follows a cluster's values through ARM expressions to where they are written: into
-//! `variables('v')`, through `createObject()`, `union()`, `if(c, x, null())` and the
-//! value-preserving wrappers `string()`, `toLower()`, `bool()`, and, for the rotation value,
-//! to the `defaultValue` of a parameter or the value an inner-scoped nested deployment passes.
-//! It presents this as a [`rule::Tree`], so the rule reads traced templates unchanged; it
-//! knows nothing of text edits.
+//! Provenance for ARM: follows a cluster's values through the template the way the
+//! evaluator reads it (see [`super::arm`]), recording each place passed in a
+//! [`provenance::Chain`]: into `variables('v')`, through `createObject()`, a deep `union()`
+//! (later operands win key by key, objects merge), an `if` whose condition the evaluator
+//! decides with the defaults (both branches when it cannot), the value-preserving wrappers
+//! `string()`, `toLower()`, `bool()`, and, for the rotation value, to the `defaultValue` of
+//! a parameter or the value an inner-scoped nested deployment passes. It presents this as a
+//! [`rule::Tree`] for the planner; each value knows its JSON node or expression term, its
+//! pointer and its chain. It knows nothing of text edits.
 
+use super::arm::Probe;
+use super::provenance::{self, Hop, ParamDemand};
+use super::{Configuration, Value};
 use crate::lang::arm::expr::{self, Expr, TermKind};
 use crate::lang::arm::jsonc::{Kind, Node};
 use crate::lang::arm::template::{self as arm, Segment};
 use crate::rule::{self, Lookup, Shape};
+use std::cell::OnceCell;
 use std::rc::Rc;
 use typed_arena::Arena;
 
@@ -42,8 +49,18 @@ pub(crate) enum At<'t> {
     },
 }
 
-/// A traced value: where it is, the pointer path of the JSON value holding it, the scope
-/// its expressions read, and the hops taken to reach it (for messages).
+/// A place a value passes on its way to a cluster: the node or term, and the pointer path
+/// of the JSON value holding it.
+#[derive(Debug, Clone)]
+// Read by the proof's search once it takes the chain's places (see `provenance::Link`).
+#[allow(dead_code)]
+pub(crate) struct Place<'t> {
+    pub(crate) at: At<'t>,
+    pub(crate) path: Rc<Vec<Segment>>,
+}
+
+/// A followed value: where it is, the pointer path of the JSON value holding it, the scope
+/// its expressions read, and its provenance (the places passed to reach it).
 #[derive(Debug, Clone)]
 pub(crate) struct V<'t> {
     pub(crate) at: At<'t>,
@@ -52,13 +69,10 @@ pub(crate) struct V<'t> {
     pub(crate) undecided: bool,
     pub(crate) path: Rc<Vec<Segment>>,
     pub(crate) scope: Rc<Scope<'t>>,
-    pub(crate) via: Rc<Vec<Hop>>,
-}
-
-/// One indirection followed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Hop {
-    Variable(String),
+    pub(crate) chain: provenance::Chain<Place<'t>>,
+    /// For an object a deep `union()` merges: its parts, earliest first (later ones win key
+    /// by key). `at` and `path` are then the last part's, where a missing key goes.
+    pub(crate) parts: Option<Rc<Vec<V<'t>>>>,
 }
 
 impl<'t> V<'t> {
@@ -88,10 +102,23 @@ impl<'t> V<'t> {
 
     /// The variable whose definition holds this value, if any (the last hop).
     pub(crate) fn variable(&self) -> Option<&str> {
-        self.via
-            .iter()
-            .map(|Hop::Variable(v)| v.as_str())
-            .next_back()
+        self.chain.variable()
+    }
+
+    /// This value as a place of a chain.
+    pub(crate) fn place(&self) -> Place<'t> {
+        Place {
+            at: self.at,
+            path: self.path.clone(),
+        }
+    }
+
+    /// The value `next` reached from this one through `hop`.
+    fn hop(&self, next: V<'t>, hop: Hop) -> V<'t> {
+        V {
+            chain: self.chain.then(self.place(), hop),
+            ..next
+        }
     }
 
     fn same_place(&self, other: &V<'t>) -> bool {
@@ -117,7 +144,8 @@ impl<'t> V<'t> {
             undecided: false,
             path: Rc::new(path),
             scope: self.scope.clone(),
-            via: self.via.clone(),
+            chain: self.chain.clone(),
+            parts: None,
         }
     }
 
@@ -135,6 +163,7 @@ impl<'t> V<'t> {
         };
         V {
             at: At::Term { host, expr, term },
+            parts: None,
             ..self.clone()
         }
     }
@@ -146,14 +175,87 @@ pub(crate) fn raw_is_plain(text: &str, node: &Node) -> bool {
     !text.as_bytes()[node.span.start..node.span.end].contains(&b'\\')
 }
 
-/// A traced template for the rule. Parsed expressions live in `arena` for the tree's life.
+/// A template whose clusters are followed, for the rule. Parsed expressions live in
+/// `arena` for the tree's life; the template as JSON and the evaluator that decides `if`
+/// conditions are made on the first condition asked (a template written with literals
+/// needs neither).
 pub(crate) struct Traced<'t> {
     arena: &'t Arena<Expr>,
+    text: &'t str,
+    json: &'t OnceCell<Option<serde_json::Value>>,
+    probe: OnceCell<Option<Probe<'t>>>,
+    /// How deep [`Traced::deref`] calls are nested.
+    depth: std::cell::Cell<usize>,
+    /// How many [`Traced::deref`] calls were made for the file.
+    calls: std::cell::Cell<usize>,
 }
 
+/// The most values followed in one file: real templates need a few dozen per cluster.
+const MAX_DEREFS: usize = 20_000;
+
+/// How deep following may nest (a variable read in a branch of an `if` in a variable...):
+/// real templates nest a handful of levels; each level takes several stack frames, and the
+/// deepest must fit a 2 MiB test thread in a debug build.
+const MAX_NESTED: usize = 40;
+
 impl<'t> Traced<'t> {
-    pub(crate) fn new(arena: &'t Arena<Expr>) -> Self {
-        Traced { arena }
+    pub(crate) fn new(
+        arena: &'t Arena<Expr>,
+        text: &'t str,
+        json: &'t OnceCell<Option<serde_json::Value>>,
+    ) -> Self {
+        Traced {
+            arena,
+            text,
+            json,
+            probe: OnceCell::new(),
+            depth: std::cell::Cell::new(0),
+            calls: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The branch of `if(args)` (a term of `v`'s expression) that deploys with the defaults,
+    /// followed: `None` when the evaluator cannot decide the condition, or when the branch
+    /// that deploys is null. A null holds no place to write to: the branches are then read
+    /// as the source reads them (the other one), the cluster fails once evaluated, and the
+    /// proof looks for the fix among the values that feed the cluster, the condition's
+    /// parameter among them.
+    ///
+    /// Nor is a condition followed when the other branch is written out too (a literal or an
+    /// object written in the template): that is a switch the author wrote, and armfix does
+    /// not rewrite one side of it; the branches are read as the source reads them (followed
+    /// when they agree, else the value is for a human).
+    fn branch(&self, v: &V<'t>, args: &[usize]) -> Option<V<'t>> {
+        let c = self.decided(v, args[0])?;
+        let (this, other) = if c { (1, 2) } else { (2, 1) };
+        let b = self.deref(v.hop(v.term(args[this]), Hop::Branch));
+        let o = self.deref(v.term(args[other]));
+        let written =
+            |x: &V<'t>| !x.undecided && x.parts.is_none() && (is_literal(x) || self.is_object(x));
+        (!is_null(&b) && (is_null(&o) || !written(&o))).then_some(b)
+    }
+
+    /// What the condition term `cond` of `v`'s expression evaluates to with the defaults,
+    /// when the evaluator knows it.
+    fn decided(&self, v: &V<'t>, cond: usize) -> Option<bool> {
+        let At::Term { host, .. } = v.at else {
+            return None;
+        };
+        let probe = self
+            .probe
+            .get_or_init(|| {
+                let json = self
+                    .json
+                    .get_or_init(|| crate::lang::arm::as_json(self.text))
+                    .as_ref()?;
+                Some(Probe::new(json, Configuration::defaults()))
+            })
+            .as_ref()?;
+        let tokens: Vec<String> = v.scope.path.iter().map(Segment::token).collect();
+        match probe.term(&tokens, host.as_str()?, cond) {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
     }
 
     /// The traced view of a cluster resource found at `path` in `root`.
@@ -168,24 +270,39 @@ impl<'t> Traced<'t> {
             undecided: false,
             path: Rc::new(path.to_vec()),
             scope: scope_for(root, path),
-            via: Rc::new(Vec::new()),
+            chain: provenance::Chain::default(),
+            parts: None,
         }
     }
 
     /// Follows indirections until a value that stands for itself: a literal, an object, an
     /// `if` whose branches both matter, or an opaque term (a parameter, a function call).
     pub(crate) fn deref(&self, v: V<'t>) -> V<'t> {
+        // Following a branch follows its value first: a variable that reads itself through
+        // an `if` would recurse without end. Past `MAX_NESTED` levels the value is left
+        // where it is (the rule sees an expression).
+        // Both branches of an `if` are followed to tell them apart, so a self-reading
+        // variable also doubles the work at each level: a budget of calls per file bounds it.
+        if self.depth.get() > MAX_NESTED || self.calls.get() > MAX_DEREFS {
+            return v.undecided();
+        }
+        self.calls.set(self.calls.get() + 1);
+        self.depth.set(self.depth.get() + 1);
         let mut v = v;
         for _ in 0..64 {
             match self.step(&v) {
                 Some(next) => v = next,
-                None => return v,
+                None => break,
             }
         }
+        self.depth.set(self.depth.get() - 1);
         v
     }
 
     fn step(&self, v: &V<'t>) -> Option<V<'t>> {
+        if v.parts.is_some() {
+            return None;
+        }
         match v.at {
             At::Json(node) => {
                 let s = node.as_str()?;
@@ -217,22 +334,25 @@ impl<'t> Traced<'t> {
                         let mut path = v.scope.path.clone();
                         path.push(Segment::Key(key.0));
                         path.push(Segment::Key(key.1.clone()));
-                        let mut via = (*v.via).clone();
-                        via.push(Hop::Variable(key.1));
-                        Some(V {
+                        let def = V {
                             at: At::Json(def),
                             undecided: false,
                             path: Rc::new(path),
                             scope: v.scope.clone(),
-                            via: Rc::new(via),
-                        })
+                            chain: v.chain.clone(),
+                            parts: None,
+                        };
+                        Some(v.hop(def, Hop::Variable(key.1)))
                     }
-                    ("string" | "tolower" | "toupper" | "bool", 1) => {
+                    (f @ ("string" | "tolower" | "toupper" | "bool"), 1) => {
                         // Pass through only to literals (so the rule sees "true"/"false").
-                        let inner = self.deref(v.term(args[0]));
+                        let inner = self.deref(v.hop(v.term(args[0]), Hop::Wrapper(f.into())));
                         is_literal(&inner).then_some(inner)
                     }
                     ("if", 3) => {
+                        if let Some(b) = self.branch(v, args) {
+                            return Some(b);
+                        }
                         let a = self.deref(v.term(args[1]));
                         let b = self.deref(v.term(args[2]));
                         if is_null(&b) {
@@ -250,6 +370,9 @@ impl<'t> Traced<'t> {
     }
 
     fn lookup(&self, obj: V<'t>, key: &str) -> Lookup<V<'t>> {
+        if let Some(parts) = obj.parts.clone() {
+            return self.lookup_parts(&obj, &parts, key);
+        }
         match obj.at {
             At::Json(node) => match arm::get(node, key) {
                 Lookup::Found(k, n) => Lookup::Found(k.clone(), obj.json(n, Segment::Key(k))),
@@ -288,23 +411,20 @@ impl<'t> Traced<'t> {
                         }
                     }
                     "union" => {
-                        for arg in args.iter().rev() {
-                            let part = self.deref(obj.term(*arg));
-                            if is_null(&part) {
-                                continue;
-                            }
-                            if !self.is_object(&part) {
-                                // An opaque part (a parameter, a call) may hold the key.
-                                return Lookup::Found(key.to_string(), part.undecided());
-                            }
-                            match self.lookup(part, key) {
-                                Lookup::Missing => continue,
-                                found => return found,
-                            }
-                        }
-                        Lookup::Missing
+                        let parts: Vec<V<'t>> = args
+                            .iter()
+                            .map(|a| self.deref(obj.hop(obj.term(*a), Hop::Union)))
+                            .collect();
+                        self.lookup_parts(&obj, &parts, key)
                     }
                     "if" if args.len() == 3 => {
+                        if let Some(b) = self.branch(&obj, args) {
+                            return if self.is_object(&b) {
+                                self.lookup(b, key)
+                            } else {
+                                Lookup::Found(key.to_string(), b.undecided())
+                            };
+                        }
                         let branch = |i: usize| {
                             let b = self.deref(obj.term(args[i]));
                             if is_null(&b) {
@@ -330,12 +450,80 @@ impl<'t> Traced<'t> {
         }
     }
 
+    /// `key` in the deep union of `parts` (earliest first), as the deployment engine merges
+    /// them: the last part holding the key wins; when its value is an object, the values of
+    /// the parts before it are merged under it as long as they are objects too.
+    fn lookup_parts(&self, _obj: &V<'t>, parts: &[V<'t>], key: &str) -> Lookup<V<'t>> {
+        // Each value found, as found and followed to what it is.
+        let mut found: Vec<(V<'t>, V<'t>)> = Vec::new();
+        let mut spelled = key.to_string();
+        for part in parts.iter().rev() {
+            if is_null(part) {
+                continue;
+            }
+            if !self.is_object(part) {
+                // An opaque part (a parameter, a call) may hold the key.
+                if found.is_empty() {
+                    return Lookup::Found(key.to_string(), part.undecided());
+                }
+                found.push((part.undecided(), part.undecided()));
+                break;
+            }
+            match self.lookup(part.clone(), key) {
+                Lookup::Missing => continue,
+                Lookup::Duplicate(k, v) => {
+                    if found.is_empty() {
+                        return Lookup::Duplicate(k, v);
+                    }
+                    break;
+                }
+                Lookup::Found(k, v) => {
+                    let d = self.deref(v.clone());
+                    let object = !v.undecided && self.is_object(&d);
+                    if found.is_empty() {
+                        spelled = k;
+                        found.push((v, d));
+                        if !object {
+                            break;
+                        }
+                    } else if object {
+                        found.push((v, d));
+                    } else {
+                        break;
+                    }
+                }
+            }
+        }
+        match found.len() {
+            0 => Lookup::Missing,
+            1 => Lookup::Found(spelled, found.pop().expect("one").0),
+            _ => {
+                let mut parts: Vec<V<'t>> = found.into_iter().map(|(_, d)| d).collect();
+                parts.reverse();
+                let last = parts.last().expect("several").clone();
+                Lookup::Found(
+                    spelled,
+                    V {
+                        parts: Some(Rc::new(parts)),
+                        ..last
+                    },
+                )
+            }
+        }
+    }
+
     fn is_object(&self, v: &V<'t>) -> bool {
+        if v.parts.is_some() {
+            return true;
+        }
         match v.at {
             At::Json(n) => n.members().is_some(),
             At::Term { expr, term, .. } => match expr.call(term) {
                 Some(("createobject" | "union", _)) => true,
                 Some(("if", args)) if args.len() == 3 => {
+                    if let Some(b) = self.branch(v, args) {
+                        return self.is_object(&b);
+                    }
                     let a = self.deref(v.term(args[1]));
                     let b = self.deref(v.term(args[2]));
                     (is_null(&a) || self.is_object(&a)) && (is_null(&b) || self.is_object(&b))
@@ -505,14 +693,6 @@ pub(crate) enum ParamSource {
     Review(String),
 }
 
-/// A top-level parameter the rotation value comes from, for parameter files to be checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ParamDemand {
-    pub(crate) name: String,
-    /// True when the parameter is a `bool` (write `true`), false for a string (`"true"`).
-    pub(crate) boolean: bool,
-}
-
 impl<'t> Traced<'t> {
     /// The parameter a value reads, through the value-preserving wrappers, with its scope.
     pub(crate) fn parameter_of(&self, v: V<'t>) -> Option<(String, Rc<Scope<'t>>)> {
@@ -618,7 +798,8 @@ impl<'t> Traced<'t> {
                                 undecided: false,
                                 path: Rc::new(path.clone()),
                                 scope: feeder.outer.clone(),
-                                via: Rc::new(Vec::new()),
+                                chain: provenance::Chain::default(),
+                                parts: None,
                             };
                             if let Some((outer_name, outer)) = self.parameter_of(v.clone()) {
                                 return self.trace_parameter(
@@ -746,6 +927,69 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].remedy, Remedy::Fix, "{f:?}");
         assert!(f[0].message.contains("variable `base`"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn a_variable_that_reads_itself_through_an_if_ends() {
+        let vars = r#"{"a": "[if(parameters('c'), variables('a'), createObject('enableSecretRotation', 'false'))]"}"#;
+        let text = template(
+            r#"{"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true, "config": "[variables('a')]"}}}"#,
+            vars,
+        )
+        .replace(
+            r#""variables""#,
+            r#""parameters": {"c": {"type": "bool", "defaultValue": true}}, "variables""#,
+        );
+        // Reaching the end is the test; the value cannot be told from the source.
+        let f = findings(&text);
+        assert_eq!(f.len(), 1, "{f:?}");
+    }
+
+    #[test]
+    fn a_deep_union_keeps_the_earlier_operand_s_rotation() {
+        // `over` holds the add-on without `config`: the merged add-on keeps `base`'s 'false'.
+        let vars = r#"{"base": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true, "config": {"enableSecretRotation": "false"}}}},
+                      "over": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true}, "omsagent": {"enabled": false}}}}"#;
+        let f = findings(&template(
+            r#""[union(variables('base'), variables('over'))]""#,
+            vars,
+        ));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].remedy, Remedy::Fix, "{f:?}");
+        assert!(f[0].message.contains("variable `base`"), "{}", f[0].message);
+        // And a later operand's 'true' wins over an earlier 'false' with nothing to fix.
+        let vars = r#"{"base": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true, "config": {"enableSecretRotation": "false"}}}},
+                      "over": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"config": {"enableSecretRotation": "true"}}}}}"#;
+        assert!(findings(&template(
+            r#""[union(variables('base'), variables('over'))]""#,
+            vars
+        ))
+        .is_empty());
+        // A missing key goes into the last operand that holds the object (it wins).
+        let vars = r#"{"base": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true, "config": {}}}},
+                      "over": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"config": {"x": 1}}}}}"#;
+        let f = findings(&template(
+            r#""[union(variables('base'), variables('over'))]""#,
+            vars,
+        ));
+        assert!(f[0].message.contains("variable `over`"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn an_if_the_defaults_decide_is_read_on_its_deployed_branch() {
+        // With `x` false the second branch deploys; the first, opaque, is not read.
+        let params = r#""parameters": {"x": {"type": "bool", "defaultValue": false}, "o": {"type": "object", "defaultValue": {}}}, "variables""#;
+        let props = r#"{"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true,
+            "config": "[if(parameters('x'), parameters('o'), createObject('enableSecretRotation', 'false'))]"}}}"#;
+        let f = findings(&template(props, "{}").replace(r#""variables""#, params));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].remedy, Remedy::Fix, "{f:?}");
+        // With `x` true the opaque branch deploys: a human must look.
+        let f = findings(&template(props, "{}").replace(
+            r#""variables""#,
+            &params.replace("false}, \"o\"", "true}, \"o\""),
+        ));
+        assert!(matches!(f[0].remedy, Remedy::ManualReview { .. }), "{f:?}");
     }
 
     #[test]
