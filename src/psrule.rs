@@ -130,7 +130,11 @@ pub(crate) fn load(path: &Path) -> Result<PsRule, String> {
         .filter(|d| !d.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let abs_dir = std::fs::canonicalize(&dir).unwrap_or(dir.clone());
-    out.path = path.to_path_buf();
+    // Shown relative to the working folder, as every other path.
+    out.path = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
     if let Some(patterns) = &out.path_ignore_patterns() {
         let mut b = ignore::gitignore::GitignoreBuilder::new(&abs_dir);
         for p in patterns {
@@ -226,8 +230,12 @@ fn suppression_groups(dir: &Path, out: &mut PsRule) {
         else {
             continue;
         };
-        let shown =
-            crate::run::engine::display(&crate::run::discover::Candidate::File(file.clone()));
+        let relative = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+            .and_then(|cwd| file.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| file.clone());
+        let shown = crate::run::engine::display(&crate::run::discover::Candidate::File(relative));
         for doc in docs {
             let kind = get(&doc, "kind").and_then(Yaml::as_str);
             if !kind.is_some_and(|k| k.eq_ignore_ascii_case("SuppressionGroup")) {
@@ -384,7 +392,7 @@ pub(crate) fn rule_off() -> Option<String> {
     let p = active()?;
     let why = p.excluded.as_ref()?;
     Some(format!(
-        "{} is off: {} {why}; nothing is checked (--no-psrule-config checks anyway)",
+        "{} is off: {}: {why}; nothing is checked (--no-psrule-config checks anyway)",
         RULE_NAMES[0],
         shown(&p.path)
     ))
@@ -450,7 +458,7 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
                         .collect::<Vec<_>>()
                         .join(", ");
                     eprintln!(
-                        "armfix: {display}:{}:{}: cluster {name} left alone: {} {}",
+                        "armfix: {display}:{}:{}: cluster {name} left alone: {}: {}",
                         f.line,
                         f.column,
                         shown(&p.path),

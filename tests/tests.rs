@@ -20,6 +20,7 @@ mod help_and_completions;
 mod interrupt;
 mod json_output;
 mod markdown_summary;
+mod params;
 mod pre_commit;
 mod prefilter;
 mod prompt;

@@ -32,6 +32,13 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
             ),
         }
     };
+    if let Some(note) = crate::psrule::rule_off() {
+        eprintln!("armfix: {note}");
+        println!("[]");
+        return Ok(EXIT_CLEAN);
+    }
+    let mut report = report;
+    crate::psrule::suppress(std::slice::from_mut(&mut report), settings.output.verbose);
     let name = report.display();
     if !kind.has_json_patch() {
         eprintln!(

@@ -215,8 +215,8 @@ pub(crate) fn links(template: &Path) -> Vec<Link> {
             Targets::Ambiguous(ts, why) if ts.iter().any(|t| same_file(t, &canonical)) => {
                 let names: Vec<String> = ts.iter().map(|t| show(t)).collect();
                 note(format!(
-                    "not linked {}: its name ({why}) fits {}; name its template in armfix.toml \
-                     under [parameter-files.links]",
+                    "not linked {}: {why}, it fits {}; name its template in armfix.toml under \
+                     [parameter-files.links]",
                     show(&file),
                     names.join(" and ")
                 ));

@@ -94,12 +94,21 @@ pub(crate) fn holds_placeholder(s: &str) -> bool {
     s.contains("${")
 }
 
-/// The azd environment files (`.azure/ENV/.env` under the repository's root) that set
+/// The azd environment files (`.azure/ENV/.env` of the azd project: the nearest folder at or
+/// above the parameter file, up to the repository's root, that holds `.azure`) that set
 /// `var`, as paths for messages.
 pub(crate) fn azd_environments_setting(file: &Path, var: &str) -> Vec<PathBuf> {
     let start = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-    let root = crate::run::configurations::repository_root(&start);
+    let top = crate::run::configurations::repository_root(&start);
     let mut out = Vec::new();
+    let mut dir = start.parent();
+    let root = loop {
+        match dir {
+            Some(d) if d.join(".azure").is_dir() => break d.to_path_buf(),
+            Some(d) if d != top && d.starts_with(&top) => dir = d.parent(),
+            _ => return out,
+        }
+    };
     let Ok(envs) = std::fs::read_dir(root.join(".azure")) else {
         return out;
     };
