@@ -23,7 +23,8 @@
 //!
 //! From a template's side, the candidates are the files of its folder, of its `parameters/`
 //! subfolder, every parameter file of its repository whose `metadata.template` names it (an
-//! index built once per repository, bounded by [`MAX_INDEXED`] files) and the `armfix.toml`
+//! index built once per repository, bounded by [`MAX_INDEXED`] files; outside a repository,
+//! the template's folder three levels deep) and the `armfix.toml`
 //! links. This reads the disk itself, so a template named alone on the command line (the
 //! pre-commit hook) is still evaluated with every file linked to it.
 //!
@@ -456,7 +457,12 @@ fn metadata_index(root: &Path) -> Arc<Index> {
     }
     let mut index: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
     let mut looked = 0usize;
+    // Outside a repository the root is the template's own folder, and every template folder
+    // has its own index: only three levels below it are looked at, so nested template
+    // folders do not each walk a large tree again.
+    let in_repository = root.join(".git").exists();
     let walk = ignore::WalkBuilder::new(root)
+        .max_depth((!in_repository).then_some(3))
         .hidden(false)
         .require_git(false)
         .filter_entry(|e| e.file_name() != ".git")
