@@ -1,7 +1,7 @@
-//! Parameter files: finds the `*.parameters*.json` files that feed a template (same folder
-//! and stem, or a `metadata.template` path naming it) and plans fixes for the parameters
-//! that the template's rotation setting reads. A parameter file whose template was not
-//! scanned is never touched.
+//! JSON parameter files: plans fixes for the parameters that a linked template's rotation
+//! setting reads (which files are linked is `run::configurations`' job). A value armfix must
+//! not overwrite (a Key Vault reference, an azd placeholder other than its default) is a
+//! manual-review finding. A parameter file whose template was not scanned is never touched.
 
 use crate::error::Error;
 use crate::finding::{
