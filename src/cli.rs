@@ -38,6 +38,10 @@ pub struct Cli {
     /// Ignore every armfix.toml.
     #[arg(long, global = true)]
     pub(crate) no_config: bool,
+    /// Ignore PSRule's settings file (ps-rule.yaml): its rule exclusions, suppressions,
+    /// input.pathIgnore and parameter-file options.
+    #[arg(long, global = true)]
+    pub(crate) no_psrule_config: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,6 +29,7 @@ pub mod finding;
 pub mod lang;
 pub mod location;
 pub mod output;
+pub(crate) mod psrule;
 pub(crate) mod rule;
 pub mod run;
 pub(crate) mod settings;

@@ -20,7 +20,20 @@
 //! force-literal = false             # like --force-literal (--no-force-literal turns it off)
 //! format = "text"                   # like --format: text, json, sarif or github
 //! color = "auto"                    # like --color: auto, always or never
+//!
+//! [parameter-files]                 # how parameter files are linked to templates
+//! json = true                       # link JSON parameter files (PSRule's
+//!                                   #   AZURE_PARAMETER_FILE_EXPANSION: false turns it off)
+//! bicepparam = true                 # link .bicepparam files (AZURE_BICEP_PARAMS_FILE_EXPANSION)
+//! metadata-only = false             # link JSON files only by metadata.template
+//!                                   #   (AZURE_PARAMETER_FILE_METADATA_LINK)
+//!
+//! [parameter-files.links]           # explicit links, relative to this file's folder: a
+//! "env/shared.json" = "infra/main.json"   # parameter file = its template; wins over
+//!                                   #   names and metadata.template
 //! ```
+//!
+//! PSRule's `ps-rule.yaml` (see [`crate::psrule`]) is read too, below this file and the flags.
 
 use crate::cli::{Cli, ColorChoice, Command, Format, OutputArgs, RunArgs, WalkArgs};
 use crate::lang::arm::plan::Options;
@@ -73,6 +86,14 @@ impl Settings {
     /// `man` and `completions` describe armfix itself, so they read no configuration.
     pub(crate) fn new(cli: Cli) -> Result<Settings, String> {
         let cwd = std::env::current_dir().unwrap_or_default();
+        let psrule = match cli.command {
+            Command::Completions { .. } | Command::Man => None,
+            _ if cli.no_psrule_config => None,
+            _ => crate::psrule::discover(&cwd)
+                .map(|p| crate::psrule::load(&p))
+                .transpose()
+                .map_err(|e| format!("PSRule settings: {e}"))?,
+        };
         let config = match cli.command {
             Command::Completions { .. } | Command::Man => Config::default(),
             _ => resolve(cli.config.as_deref(), cli.no_config, &cwd)
@@ -98,9 +119,15 @@ impl Settings {
             Command::Man => (Mode::Man, RunArgs::default()),
         };
         let paint = paint(cli.color.or(config.color).unwrap_or(ColorChoice::Auto));
+        crate::run::configurations::configure(link_settings(
+            &config,
+            psrule.as_ref(),
+            run.output.verbose,
+        )?);
+        crate::psrule::configure(psrule);
         Ok(Settings {
             mode,
-            walk: walk(run.walk, &config),
+            walk: walk(run.walk, &config, run.output.verbose),
             fix: Options {
                 force_literal: !run.fix.no_force_literal
                     && (run.fix.force_literal || config.force_literal.unwrap_or(false)),
@@ -119,6 +146,42 @@ impl Settings {
     }
 }
 
+/// How parameter files are linked: `armfix.toml` over `ps-rule.yaml` over the defaults.
+/// An explicit link to a file that does not exist is an error.
+fn link_settings(
+    config: &Config,
+    psrule: Option<&crate::psrule::PsRule>,
+    verbose: bool,
+) -> Result<crate::run::configurations::LinkSettings, String> {
+    let files = config.parameter_files.clone().unwrap_or_default();
+    let base = config.base.clone().unwrap_or_else(|| PathBuf::from("."));
+    let mut links = Vec::new();
+    for (file, template) in files.links.iter().flatten() {
+        let canonical = |rel: &str| {
+            std::fs::canonicalize(base.join(rel)).map_err(|e| {
+                format!(
+                    "configuration: [parameter-files.links] \"{file}\" = \"{template}\": {rel}: {}",
+                    crate::run::discover::io_message(&e)
+                )
+            })
+        };
+        links.push((canonical(file)?, canonical(template)?));
+    }
+    Ok(crate::run::configurations::LinkSettings {
+        json: files
+            .json
+            .unwrap_or(psrule.and_then(|p| p.parameter_file_expansion) != Some(false)),
+        bicepparam: files
+            .bicepparam
+            .unwrap_or(psrule.and_then(|p| p.bicep_params_expansion) != Some(false)),
+        metadata_only: files
+            .metadata_only
+            .unwrap_or(psrule.and_then(|p| p.metadata_link) == Some(true)),
+        links,
+        verbose,
+    })
+}
+
 /// Colour for `auto`: when stdout is a terminal and `NO_COLOR` is unset or empty.
 fn paint(choice: ColorChoice) -> Paint {
     Paint(match choice {
@@ -132,7 +195,7 @@ fn paint(choice: ColorChoice) -> Paint {
 }
 
 /// The walk's settings: a list given on the command line replaces the file's list.
-fn walk(args: WalkArgs, config: &Config) -> Walk {
+fn walk(args: WalkArgs, config: &Config, verbose: bool) -> Walk {
     let or_config = |flags: Vec<String>, file: &Option<Vec<String>>| {
         if flags.is_empty() {
             file.clone().unwrap_or_default()
@@ -148,6 +211,7 @@ fn walk(args: WalkArgs, config: &Config) -> Walk {
             no_ignore: args.no_ignore || config.no_ignore.unwrap_or(false),
         },
         stdin_kind: stdin_kind(args.stdin_filename.as_deref()),
+        verbose,
     }
 }
 
@@ -170,6 +234,20 @@ pub(crate) struct Config {
     pub(crate) unsafe_fixes: Option<bool>,
     pub(crate) format: Option<Format>,
     pub(crate) color: Option<ColorChoice>,
+    pub(crate) parameter_files: Option<ParameterFiles>,
+    /// The folder of the file the settings came from (explicit links are relative to it).
+    #[serde(skip)]
+    pub(crate) base: Option<PathBuf>,
+}
+
+/// `[parameter-files]`: how parameter files are linked to templates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct ParameterFiles {
+    pub(crate) json: Option<bool>,
+    pub(crate) bicepparam: Option<bool>,
+    pub(crate) metadata_only: Option<bool>,
+    pub(crate) links: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// Finds the configuration file for a run started in `start`.
@@ -199,13 +277,22 @@ pub(crate) fn load(path: &Path) -> Result<Config, String> {
             crate::run::discover::io_message(&e)
         )
     })?;
-    parse(&text).map_err(|(offset, message)| match offset {
-        Some(offset) => {
-            let (line, col) = LineIndex::new(&text).line_col(&text, offset);
-            format!("{}:{line}:{col}: {message}", path.display())
-        }
-        None => format!("{}: {message}", path.display()),
-    })
+    let base = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    parse(&text)
+        .map(|c| Config {
+            base: Some(base),
+            ..c
+        })
+        .map_err(|(offset, message)| match offset {
+            Some(offset) => {
+                let (line, col) = LineIndex::new(&text).line_col(&text, offset);
+                format!("{}:{line}:{col}: {message}", path.display())
+            }
+            None => format!("{}: {message}", path.display()),
+        })
 }
 
 /// Parses a configuration's text; an error carries the byte offset it points at.

@@ -21,6 +21,7 @@ mod interrupt;
 mod json_output;
 mod links;
 mod markdown_summary;
+mod params;
 mod pre_commit;
 mod prefilter;
 mod prompt;

@@ -1,4 +1,6 @@
 //! `armfix patch FILE`: prints one file's fixes as an RFC 6902 JSON Patch (`[]` if none).
+//! A parameter file is read with the templates it is linked to, so its patch is its own
+//! fixes for them.
 
 use super::{EXIT_CLEAN, EXIT_ERROR};
 use crate::output::present;
@@ -18,11 +20,25 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
         (FileReport { candidate, outcome }, stdin)
     } else {
         let kind = Candidate::File(file.to_path_buf()).kind();
-        (
-            engine::process_path_with(&file.to_path_buf(), kind, options),
-            kind,
-        )
+        match crate::run::configurations::targets(file) {
+            // A parameter file's patch is what its templates need of it: they are read
+            // with it, as a run over both would.
+            crate::run::configurations::Targets::Linked(templates, _) => {
+                (as_parameter_file(settings, file, templates)?, kind)
+            }
+            _ => (
+                engine::process_path_with(&file.to_path_buf(), kind, options),
+                kind,
+            ),
+        }
     };
+    if let Some(note) = crate::psrule::rule_off() {
+        eprintln!("armfix: {note}");
+        println!("[]");
+        return Ok(EXIT_CLEAN);
+    }
+    let mut report = report;
+    crate::psrule::suppress(std::slice::from_mut(&mut report), settings.output.verbose);
     let name = report.display();
     if !kind.has_json_patch() {
         eprintln!(
@@ -52,4 +68,35 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
     };
     println!("{}", serde_json::to_string_pretty(&ops)?);
     Ok(EXIT_CLEAN)
+}
+
+/// The report of parameter file `file`, from a run over it and its `templates`.
+fn as_parameter_file(
+    settings: &Settings,
+    file: &Path,
+    templates: Vec<std::path::PathBuf>,
+) -> Result<FileReport> {
+    let mut paths = templates;
+    paths.push(file.to_path_buf());
+    let walk = crate::run::batch::Walk {
+        paths,
+        options: Default::default(),
+        stdin_kind: settings.walk.stdin_kind,
+        verbose: settings.output.verbose,
+    };
+    let reports = crate::run::batch::process_tree(&walk, &settings.fix)?;
+    let wanted = std::fs::canonicalize(file).ok();
+    Ok(reports
+        .into_iter()
+        .find(|r| match &r.candidate {
+            Candidate::File(p) => p == file || std::fs::canonicalize(p).ok() == wanted,
+            Candidate::Stdin => false,
+        })
+        .unwrap_or_else(|| {
+            engine::process_path_with(
+                &file.to_path_buf(),
+                Candidate::File(file.to_path_buf()).kind(),
+                &settings.fix,
+            )
+        }))
 }

@@ -19,15 +19,25 @@ pub(crate) struct Walk {
     pub(crate) options: WalkOptions,
     /// How `-` is read (`--stdin-filename`).
     pub(crate) stdin_kind: FileKind,
+    /// `--verbose`: say why files are left alone.
+    pub(crate) verbose: bool,
 }
 
 /// Discovers and processes every file, then the parameter files that feed the templates.
+/// PSRule's settings may turn the rule off (nothing is processed) or suppress it for some
+/// clusters (see [`crate::psrule`]).
 pub(crate) fn process_tree(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
+    if let Some(note) = crate::psrule::rule_off() {
+        eprintln!("armfix: {note}");
+        return Ok(Vec::new());
+    }
     let mut reports = process_all(walk, options)?;
     link::link_parameter_files(&mut reports, options.unsafe_fixes);
     link::settle_called_modules(&mut reports, options.unsafe_fixes);
     link::point_compiled_json_at_bicep(&mut reports);
     link::report_what_no_file_fixes(&mut reports);
+    crate::psrule::suppress(&mut reports, walk.verbose);
+    crate::run::configurations::flush_notes();
     Ok(reports)
 }
 
@@ -57,6 +67,16 @@ fn process_all(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
                 let Candidate::File(p) = &c else {
                     unreachable!("matched as a file")
                 };
+                if let Some(ps) = crate::psrule::active().filter(|ps| ps.ignores(p)) {
+                    if walk.verbose {
+                        eprintln!(
+                            "armfix: {}: skipped: input.pathIgnore of {} matches it",
+                            engine::display(&c),
+                            engine::display(&Candidate::File(ps.path.clone()))
+                        );
+                    }
+                    return;
+                }
                 lighten(engine::process_path_with(p, c.kind(), options))
             }
             Found::Error(e) => FileReport {

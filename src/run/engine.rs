@@ -201,7 +201,7 @@ pub(crate) fn process_parameter_file(
         path,
         demands,
         unsafe_fixes,
-        |text| crate::lang::arm::params::analyze(text, demands),
+        |text| crate::lang::arm::params::analyze_at(text, demands, Some(path)),
         |t, a, f| FileKind::Json.verify(t, a, f),
     )
 }

@@ -311,8 +311,8 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
             _ => None,
         })
         .collect();
-    // The parameter files each template's folder links to it (by name or by
-    // `metadata.template`, as the deploy-time proof reads them), among the scanned files.
+    // The parameter files linked to each template (by name, `metadata.template` from any
+    // folder, or armfix.toml, as the deploy-time proof reads them), among the scanned files.
     let index: std::collections::HashMap<PathBuf, usize> = reports
         .iter()
         .enumerate()
@@ -323,6 +323,17 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
             _ => None,
         })
         .collect();
+    let demands_of = |t: &PathBuf, display: &String, needs: &[ParamDemand]| -> Vec<Demand> {
+        needs
+            .iter()
+            .map(|n| Demand {
+                parameter: n.clone(),
+                template: display.clone(),
+                template_path: t.clone(),
+                template_fixed: fixed_texts.get(t).cloned(),
+            })
+            .collect()
+    };
     let mut by_file: std::collections::BTreeMap<usize, Vec<Demand>> = Default::default();
     for (t, display, needs) in &templates {
         for file in crate::run::configurations::linked_files(t) {
@@ -334,51 +345,45 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
             }
             let key = std::fs::canonicalize(&file).unwrap_or(file);
             let Some(&i) = index.get(&key) else { continue };
-            by_file
-                .entry(i)
-                .or_default()
-                .extend(needs.iter().map(|n| Demand {
-                    parameter: n.clone(),
-                    template: display.clone(),
-                    template_path: t.clone(),
-                    template_fixed: fixed_texts.get(t).cloned(),
-                }));
-        }
-    }
-    // And, in any folder, a file named like a parameter file whose `metadata.template`
-    // names a scanned template.
-    for (i, r) in reports.iter().enumerate() {
-        let (Candidate::File(p), Outcome::Skipped) = (&r.candidate, &r.outcome) else {
-            continue;
-        };
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase());
-        if !name.is_some_and(|n| n.contains("param")) {
-            continue;
-        }
-        let by_metadata = std::fs::read_to_string(p)
-            .ok()
-            .and_then(|t| params::metadata_template(p, &t))
-            .and_then(|t| std::fs::canonicalize(t).ok());
-        let mut demands = Vec::new();
-        for (t, display, needs) in &templates {
-            let linked = params::named_for(t, p)
-                || by_metadata.is_some() && by_metadata == std::fs::canonicalize(t).ok();
-            if linked {
-                demands.extend(needs.iter().map(|n| Demand {
-                    parameter: n.clone(),
-                    template: display.clone(),
-                    template_path: t.clone(),
-                    template_fixed: fixed_texts.get(t).cloned(),
-                }));
+            let demands = by_file.entry(i).or_default();
+            for d in demands_of(t, display, needs) {
+                if !demands.contains(&d) {
+                    demands.push(d);
+                }
             }
         }
-        if !demands.is_empty() && !by_file.contains_key(&i) {
+    }
+    // And a scanned parameter file outside the templates' repositories whose
+    // `metadata.template` (or armfix.toml) links it to a scanned template.
+    let canonical_templates: Vec<Option<PathBuf>> = templates
+        .iter()
+        .map(|(t, ..)| std::fs::canonicalize(t).ok())
+        .collect();
+    for (key, &i) in &index {
+        if by_file.contains_key(&i) || !is_json(key) {
+            continue;
+        }
+        let crate::run::configurations::Targets::Linked(targets, _) =
+            crate::run::configurations::targets(key)
+        else {
+            continue;
+        };
+        let targets: Vec<PathBuf> = targets
+            .iter()
+            .filter_map(|t| std::fs::canonicalize(t).ok())
+            .collect();
+        let mut demands = Vec::new();
+        for ((t, display, needs), c) in templates.iter().zip(&canonical_templates) {
+            if c.as_ref().is_some_and(|c| targets.contains(c)) {
+                demands.extend(demands_of(t, display, needs));
+            }
+        }
+        if !demands.is_empty() {
             wanted.push((i, demands));
         }
     }
     wanted.extend(by_file);
+    wanted.sort_by_key(|(i, _)| *i);
     replace_linked(
         reports,
         &wanted,
@@ -410,13 +415,15 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
         {
             continue;
         }
-        let target = std::fs::read(p)
-            .ok()
-            .and_then(|b| crate::run::read::decode(b).ok())
-            .and_then(|t| crate::lang::bicep::using_target(&t))
-            .map(|u| p.parent().unwrap_or(Path::new("")).join(u))
-            .and_then(|t| std::fs::canonicalize(t).ok());
-        let Some(target) = target else { continue };
+        // Linked by `using` (or armfix.toml), unless the settings turn `.bicepparam` off.
+        let crate::run::configurations::Targets::Linked(targets, _) =
+            crate::run::configurations::targets(p)
+        else {
+            continue;
+        };
+        let Some(target) = targets.first().and_then(|t| std::fs::canonicalize(t).ok()) else {
+            continue;
+        };
         let demands: Vec<Demand> = templates
             .iter()
             .zip(&canonical)
@@ -440,6 +447,11 @@ pub(crate) fn link_parameter_files(reports: &mut [FileReport], unsafe_fixes: boo
         unsafe_fixes,
         engine::process_bicepparam_file,
     );
+}
+
+fn is_json(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("jsonc"))
 }
 
 /// Processes the linked parameter files (report index and demands) in parallel with
@@ -690,15 +702,34 @@ pub(crate) fn report_what_no_file_fixes(reports: &mut [FileReport]) {
         .map(FileReport::display)
         .collect();
     for r in reports.iter_mut() {
-        let Outcome::Analysed { analysis, .. } = &mut r.outcome else {
+        let template = match &r.candidate {
+            Candidate::File(p) => Some(p.clone()),
+            Candidate::Stdin => None,
+        };
+        let display = r.display();
+        let Outcome::Analysed {
+            analysis, original, ..
+        } = &mut r.outcome
+        else {
             continue;
         };
-        let left: Vec<Finding> = analysis
+        let mut left: Vec<Finding> = analysis
             .left_to
             .iter()
             .filter(|(config, _)| !read.contains(config))
             .map(|(_, f)| f.clone())
             .collect();
+        // A value no evaluation decides (a Key Vault reference, an azd placeholder) in a
+        // parameter file the run does not read: nobody else would say it.
+        if let Some(t) = template.filter(|_| !analysis.parameters.is_empty()) {
+            left.extend(unread_reviews(
+                &t,
+                &display,
+                &analysis.parameters,
+                &read,
+                original,
+            ));
+        }
         for f in left {
             if !analysis
                 .findings
@@ -709,4 +740,60 @@ pub(crate) fn report_what_no_file_fixes(reports: &mut [FileReport]) {
             }
         }
     }
+}
+
+/// The manual reviews of the JSON parameter files linked to `template` that the run does not
+/// read, restated on the template (at its first line) with the file's name.
+fn unread_reviews(
+    template: &Path,
+    display: &str,
+    needs: &[ParamDemand],
+    read: &HashSet<String>,
+    text: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let demands: Vec<Demand> = needs
+        .iter()
+        .map(|n| Demand {
+            parameter: n.clone(),
+            template: display.to_string(),
+            template_path: template.to_path_buf(),
+            template_fixed: None,
+        })
+        .collect();
+    for file in crate::run::configurations::linked_files(template) {
+        let name = engine::display(&Candidate::File(file.clone()));
+        if read.contains(&name) || !is_json(&file) {
+            continue;
+        }
+        let Some(ptext) = crate::run::read::read_text(&file) else {
+            continue;
+        };
+        let Ok(Some(a)) = params::analyze_at(&ptext, &demands, Some(&file)) else {
+            continue;
+        };
+        for f in a.findings.iter().filter(|f| !f.is_fixable()) {
+            let crate::finding::Remedy::ManualReview { reason, .. } = &f.remedy else {
+                continue;
+            };
+            let reason = format!(
+                "{name}:{}:{}, which this run does not read: {reason}",
+                f.line, f.column
+            );
+            let lines = crate::location::LineIndex::new(text);
+            out.push(Finding::placed(
+                &lines,
+                text,
+                (0, 0),
+                None,
+                crate::finding::manual_review_message(&reason, "", crate::finding::Quote::Plain),
+                crate::finding::Remedy::ManualReview {
+                    reason,
+                    expression: None,
+                },
+                None,
+            ));
+        }
+    }
+    out
 }

@@ -1,0 +1,321 @@
+//! Parameter files of every shape, and PSRule's own settings (issue 13). Three fixture trees,
+//! each described by its README: `tests/fixtures/params-naming/` (every naming convention,
+//! `metadata.template` from other folders, an ambiguous name, azd's layout),
+//! `tests/fixtures/params-values/` (Key Vault references, azd placeholders) and
+//! `tests/fixtures/params-psrule/` (a `ps-rule.yaml` that excludes the rule, one that
+//! suppresses it and ignores a folder, one that turns parameter-file linking off).
+
+use std::fs;
+use std::path::Path;
+
+use crate::util::{fixtures, json, run, stable, temp_repo_copy, tree};
+
+fn both(r: &crate::util::Run, root: &Path) -> String {
+    stable(&format!("{}\n--- stderr ---\n{}", r.stdout, r.stderr), root)
+}
+
+/// The files whose bytes differ between two trees.
+fn changed(before: &[(String, Vec<u8>)], after: &[(String, Vec<u8>)]) -> Vec<String> {
+    after
+        .iter()
+        .filter(|(p, b)| before.iter().find(|(q, _)| q == p).map(|(_, a)| a) != Some(b))
+        .map(|(p, _)| p.clone())
+        .collect()
+}
+
+#[test]
+fn every_naming_convention_is_linked_and_said_with_verbose() {
+    let tmp = temp_repo_copy(&fixtures("params-naming"));
+    let check = run(tmp.path(), &["check", "-v", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    snapshot!(
+        "params__naming_check_verbose",
+        both(&check, tmp.path()),
+        description => "armfix check -v on tests/fixtures/params-naming"
+    );
+    // The ambiguous name is reported (verbose), not guessed.
+    assert!(check.stderr.contains(
+        "not linked ambiguous/parameters.json: named like parameters.json (the folder's only template), it fits ambiguous/one.json and ambiguous/two.json"
+    ), "{}", check.stderr);
+    assert!(!check.stdout.contains("ambiguous/"), "{}", check.stdout);
+
+    let before = tree(tmp.path());
+    let fix = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(fix.code, 0, "{}{}", fix.stdout, fix.stderr);
+    let after = tree(tmp.path());
+    assert_eq!(
+        changed(&before, &after),
+        [
+            "azd/infra/main.parameters.json",
+            "deployments/prod.json",
+            "envfolder/parameters/dev.json",
+            "linked/env/dev.json",
+            "quickstart/azuredeploy.parameters.json",
+            "single/parameters.json",
+            "suffixes/main.parameters-test.jsonc",
+            "suffixes/main.parameters.dev.json",
+            "suffixes/main.prod.parameters.json",
+        ]
+    );
+    // Only the value changed; the JSONC comment stays.
+    let jsonc = String::from_utf8(
+        after
+            .iter()
+            .find(|(p, _)| p == "suffixes/main.parameters-test.jsonc")
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        jsonc,
+        fs::read_to_string(fixtures(
+            "params-naming/suffixes/main.parameters-test.jsonc"
+        ))
+        .unwrap()
+        .replace("\"value\": \"false\"", "\"value\": \"true\"")
+    );
+    let again = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(tree(tmp.path()), after, "a second run changed files");
+}
+
+/// Issue 12's known limit: a parameter file in another folder that names the template by
+/// `metadata.template` is a configuration of the template too, also when only the template
+/// is named on the command line (the pre-commit hook).
+#[test]
+fn a_template_named_alone_is_evaluated_with_files_linked_from_any_folder() {
+    let tmp = temp_repo_copy(&fixtures("params-naming"));
+    let r = run(
+        tmp.path(),
+        &["check", "--color", "never", "linked/main.json"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    snapshot!(
+        "params__template_alone",
+        both(&r, tmp.path()),
+        description => "armfix check linked/main.json in tests/fixtures/params-naming"
+    );
+    assert!(r.stdout.contains("fails with deployments/prod.json"));
+    assert!(r.stdout.contains("fails with linked/env/dev.json"));
+    // Each parameter file alone prints its own patch, read with the template it names.
+    for file in ["linked/env/dev.json", "deployments/prod.json"] {
+        let p = run(tmp.path(), &["patch", file]);
+        assert_eq!(p.code, 0, "{}", p.stderr);
+        assert_eq!(
+            json(&p.stdout),
+            serde_json::json!([{"op": "replace", "path": "/parameters/rotation/value", "value": "true"}]),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn an_ambiguous_name_is_linked_by_armfix_toml() {
+    let tmp = temp_repo_copy(&fixtures("params-naming"));
+    let p = run(tmp.path(), &["patch", "ambiguous/parameters.json"]);
+    assert_eq!((p.code, p.stdout.trim()), (0, "[]"), "{}", p.stderr);
+    fs::write(
+        tmp.path().join("armfix.toml"),
+        "[parameter-files.links]\n\"ambiguous/parameters.json\" = \"ambiguous/two.json\"\n",
+    )
+    .unwrap();
+    let r = run(
+        tmp.path(),
+        &["check", "-v", "--color", "never", "ambiguous"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.starts_with(
+        "ambiguous/parameters.json:6:16: Azure.AKS.SecretStoreRotation: parameter `rotation` sets `enableSecretRotation` of ambiguous/two.json"
+    ), "{}", r.stdout);
+    assert!(r.stderr.contains(
+        "linked ambiguous/parameters.json to ambiguous/two.json: armfix.toml links it under [parameter-files.links]"
+    ), "{}", r.stderr);
+    let p = run(tmp.path(), &["patch", "ambiguous/parameters.json"]);
+    assert_eq!(
+        json(&p.stdout).as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        p.stderr
+    );
+    // A link to a file that does not exist is a configuration error.
+    fs::write(
+        tmp.path().join("armfix.toml"),
+        "[parameter-files.links]\n\"ambiguous/parameters.json\" = \"ambiguous/three.json\"\n",
+    )
+    .unwrap();
+    let bad = run(tmp.path(), &["check", "ambiguous"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("ambiguous/three.json"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn patch_of_a_bicepparam_file_is_its_own() {
+    let tmp = temp_repo_copy(&fixtures("bicep-params"));
+    let p = run(tmp.path(), &["patch", "defaulted/main.bicepparam"]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    assert_eq!(
+        json(&p.stdout),
+        serde_json::json!([{"op": "replace", "path": "/parameters/rotate/value", "value": true}])
+    );
+}
+
+#[test]
+fn key_vault_references_are_manual_review_never_success() {
+    let tmp = temp_repo_copy(&fixtures("params-values"));
+    let before = tree(tmp.path());
+    for args in [
+        &["check", "--color", "never", "keyvault"][..],
+        &["check", "--color", "never", "keyvault/main.json"],
+        &["fix", "--yes", "--color", "never", "keyvault"],
+    ] {
+        let r = run(tmp.path(), args);
+        assert_eq!(r.code, 1, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout
+                .contains("is a Key Vault reference (secret `aks-rotation`)"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    assert_eq!(
+        tree(tmp.path()),
+        before,
+        "a Key Vault reference was overwritten"
+    );
+}
+
+#[test]
+fn azd_placeholders_are_never_replaced_by_a_literal() {
+    let tmp = temp_repo_copy(&fixtures("params-values"));
+    let r = run(tmp.path(), &["fix", "--yes", "--color", "never", "azd"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    snapshot!(
+        "params__azd_fix",
+        both(&r, tmp.path()),
+        description => "armfix fix --yes azd in tests/fixtures/params-values"
+    );
+    let file = tmp.path().join("azd/infra/main.parameters.json");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        fs::read_to_string(fixtures("params-values/azd/infra/main.parameters.json"))
+            .unwrap()
+            .replace("${AKS_ROTATION=false}", "${AKS_ROTATION=true}")
+    );
+    // The two left for a human stay findings; nothing else is written.
+    let before = tree(tmp.path());
+    let again = run(tmp.path(), &["fix", "--yes", "--color", "never", "azd"]);
+    assert_eq!(again.code, 1);
+    assert_eq!(
+        again.stdout.matches("needs manual review").count(),
+        2,
+        "{}",
+        again.stdout
+    );
+    assert_eq!(tree(tmp.path()), before);
+    // Named alone, the template says what the unread parameter file needs.
+    let alone = run(
+        tmp.path(),
+        &["check", "--color", "never", "azd/infra/main.bicep"],
+    );
+    assert_eq!(alone.code, 1);
+    assert!(
+        alone.stdout.contains("AKS_BACKUP_ROTATION"),
+        "{}",
+        alone.stdout
+    );
+    assert!(
+        alone.stdout.contains("AKS_STAGING_ROTATION"),
+        "{}",
+        alone.stdout
+    );
+}
+
+#[test]
+fn psrule_rule_exclude_turns_the_rule_off() {
+    let tmp = temp_repo_copy(&fixtures("params-psrule/excluded"));
+    let r = run(tmp.path(), &["check", "--color", "never", "."]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains(
+        "armfix: Azure.AKS.SecretStoreRotation is off: ps-rule.yaml: its rule.exclude lists Azure.AKS.SecretStoreRotation"
+    ), "{}", r.stderr);
+    let p = run(tmp.path(), &["patch", "main.json"]);
+    assert_eq!((p.code, p.stdout.trim()), (0, "[]"));
+    let own = run(
+        tmp.path(),
+        &["check", "--no-psrule-config", "--color", "never", "."],
+    );
+    assert_eq!(own.code, 1, "{}", own.stdout);
+}
+
+#[test]
+fn psrule_suppression_and_path_ignore_leave_clusters_alone() {
+    let tmp = temp_repo_copy(&fixtures("params-psrule/suppressed"));
+    let check = run(tmp.path(), &["check", "-v", "--color", "never", "."]);
+    assert_eq!(check.code, 1);
+    snapshot!(
+        "params__psrule_suppressed",
+        both(&check, tmp.path()),
+        description => "armfix check -v on tests/fixtures/params-psrule/suppressed"
+    );
+    let before = tree(tmp.path());
+    let fix = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(fix.code, 0, "{}{}", fix.stdout, fix.stderr);
+    let after = tree(tmp.path());
+    assert_eq!(changed(&before, &after), ["main.json"]);
+    let main = fs::read_to_string(tmp.path().join("main.json")).unwrap();
+    // aks-prod fixed in place; aks-dev's parameter default left as it was.
+    assert!(main.contains("\"defaultValue\": \"false\""));
+    assert_eq!(
+        main.matches("\"enableSecretRotation\": \"true\"").count(),
+        1
+    );
+    // Without the settings, every cluster is checked again.
+    let own = run(
+        tmp.path(),
+        &["check", "--no-psrule-config", "--color", "never", "."],
+    );
+    assert_eq!(own.code, 1);
+    for name in ["grouped.json", "legacy/old.json", "main.json"] {
+        assert!(own.stdout.contains(name), "{name}: {}", own.stdout);
+    }
+}
+
+#[test]
+fn psrule_linking_options_yield_to_armfix_toml() {
+    let tmp = temp_repo_copy(&fixtures("params-psrule/linking"));
+    let off = run(tmp.path(), &["check", "--color", "never", "."]);
+    assert_eq!(off.code, 0, "{}", off.stdout);
+    let ignored = run(
+        tmp.path(),
+        &["check", "--no-psrule-config", "--color", "never", "."],
+    );
+    assert_eq!(ignored.code, 1, "{}", ignored.stdout);
+    fs::write(
+        tmp.path().join("armfix.toml"),
+        "[parameter-files]\njson = true\n",
+    )
+    .unwrap();
+    let on = run(tmp.path(), &["check", "--color", "never", "."]);
+    assert_eq!(on.code, 1, "{}", on.stdout);
+    assert!(
+        on.stdout.starts_with("main.parameters.json:6:16:"),
+        "{}",
+        on.stdout
+    );
+}
+
+#[test]
+fn a_broken_ps_rule_yaml_is_an_error_with_its_place() {
+    let tmp = temp_repo_copy(&fixtures("params-psrule/linking"));
+    fs::write(tmp.path().join("ps-rule.yml"), "rule:\n  exclude: [a\n").unwrap();
+    let r = run(tmp.path(), &["check", "."]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("ps-rule.yml:3:1"), "{}", r.stderr);
+    let skipped = run(tmp.path(), &["check", "--no-psrule-config", "."]);
+    assert_eq!(skipped.code, 1, "{}", skipped.stderr);
+}
