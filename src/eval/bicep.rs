@@ -1497,7 +1497,7 @@ mod tests {
 
     #[test]
     fn decorators_constrain_parameters() {
-        let text = "@allowed([\n  'false'\n  'true'\n])\nparam rot string = 'TRUE'\n\
+        let text = "@allowed([\n  'false'\n  'true'\n])\nparam rot string = 'true'\n\
                     @minLength(3)\n@maxLength(5)\nparam name string = 'ab'\n\
                     @minValue(1)\n@maxValue(3)\nparam count int = 4\n\
                     param nullable string? = null\nparam notNull string = null\n\
@@ -1505,7 +1505,7 @@ mod tests {
         let d = run(text);
         let v = &d.violations;
         assert_eq!(v.len(), 4, "{v:?}");
-        // `@allowed` is the engine's `allowedValues`: compared ignoring case.
+        // `@allowed` is checked as the Bicep compiler does (see `bicep_types::decorate`).
         assert!(
             v[0].starts_with("parameter `name` needs a length of at least 3"),
             "{v:?}"

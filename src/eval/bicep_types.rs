@@ -53,9 +53,16 @@ pub(super) const ALIAS_DEPTH: usize = 8;
 /// itself several times would otherwise grow exponentially).
 pub(super) const BUDGET: usize = 1_000;
 
-/// Narrows `ty` by decorator `name` with evaluated arguments: `@allowed` (compiled to
-/// `allowedValues`, which the engine compares ignoring case), `@minLength`, `@maxLength`,
-/// `@minValue`, `@maxValue`, `@secure`, `@sealed`. Others do not constrain values.
+/// Narrows `ty` by decorator `name` with evaluated arguments: `@allowed`, `@minLength`,
+/// `@maxLength`, `@minValue`, `@maxValue`, `@secure`, `@sealed`. Others do not constrain
+/// values.
+///
+/// `@allowed` compares strings case-sensitively. It compiles to `allowedValues`, which the
+/// engine compares ignoring case, but the Bicep compiler checks every value written in Bicep
+/// (a default, a module argument, a `.bicepparam` value) against it first, as a union of
+/// literal types, and rejects `'true'` for `@allowed(['False', 'True'])` (Azure/bicep#2489).
+/// armfix writes Bicep, so the compiler's reading decides. A value a JSON parameter file
+/// gives is then held to the stricter reading too: at worst a fix is refused, never wrong.
 pub(super) fn decorate(ty: &mut DeclaredType, name: &str, args: &[Value]) {
     let int = || match args.first() {
         Some(Value::Int(i)) => Some(*i),
@@ -65,7 +72,7 @@ pub(super) fn decorate(ty: &mut DeclaredType, name: &str, args: &[Value]) {
         "allowed" => {
             if let Some(Value::Array(a)) = args.first() {
                 ty.allowed = Some(a.clone());
-                ty.allowed_case_sensitive = false;
+                ty.allowed_case_sensitive = true;
             }
         }
         "minLength" => ty.min_length = int().or(ty.min_length),
@@ -414,6 +421,24 @@ mod tests {
 
     fn fits(text: &str, v: serde_json::Value) -> bool {
         check(&ty(text), &Value::from_json(&v)).is_ok()
+    }
+
+    /// `@allowed` is checked as the Bicep compiler checks it: case-sensitively, so a fix may
+    /// not write `'true'` where only `'False'` and `'True'` are allowed (Azure/bicep#2489).
+    #[test]
+    fn allowed_compares_as_the_bicep_compiler_does() {
+        let mut ty = DeclaredType::new(BaseType::String);
+        let allowed = Value::Array(vec![Value::str("False"), Value::str("True")]);
+        decorate(&mut ty, "allowed", &[allowed]);
+        assert!(check(&ty, &Value::str("True")).is_ok());
+        assert_eq!(
+            check(&ty, &Value::str("true")),
+            Err("allows only \"False\" or \"True\", not \"true\"".into())
+        );
+        let mut list = DeclaredType::new(BaseType::Array);
+        decorate(&mut list, "allowed", &[Value::Array(vec![Value::str("a")])]);
+        assert!(check(&list, &Value::from_json(&serde_json::json!(["a"]))).is_ok());
+        assert!(check(&list, &Value::from_json(&serde_json::json!(["A"]))).is_err());
     }
 
     #[test]
