@@ -1104,14 +1104,10 @@ fn break_bicep_loadjson_true() {
     prove("break-bicep-loadjson-true").assert_nothing_to_do();
 }
 
-/// Open: where the add-on is off (defaults) but on with a parameter file, creating `config`
-/// for rotation in the cluster is held back as unsafe, although setting the rotation value
-/// there is allowed. The fix is one rule in `eval/proof.rs` (`allowed`: treat creating
-/// `config` holding only a passing rotation like setting the value); the property test's
-/// oracle in `tests/proof_properties.rs` and `check_exits_1_when_the_only_finding_is_unsafe`
-/// encode the current rule and must change with it. The snapshot holds the expected output.
+/// Where the add-on is off (defaults) but on with a parameter file, creating `config` for
+/// rotation in the cluster is as inert as setting the rotation value there (found by the
+/// break review; it was held back as unsafe).
 #[test]
-#[ignore = "open, a rule of eval/proof.rs shared with the property test's oracle (see break-config-missing-addon-off-by-default/EXPECTED.md)"]
 fn break_config_missing_addon_off_by_default() {
     let p = prove("break-config-missing-addon-off-by-default");
 

@@ -596,8 +596,8 @@ fn path_is(path: &[String], names: &[&str]) -> bool {
 }
 
 /// Whether a difference is a fix of rotation alone: in a cluster deployed before and after,
-/// rotation set to a passing value (whether its add-on was on or off), or `config` made (or completed)
-/// holding a passing rotation and nothing else new. A difference in a resource deployed
+/// rotation set to a passing value, or `config` made (or completed) holding a passing
+/// rotation and nothing else new, whether its add-on was on or off. A difference in a resource deployed
 /// neither before nor after has no effect and counts as allowed too.
 fn rotation_only(before: &Deployment, after: &Deployment, d: &Difference) -> bool {
     let Subject::Property(r) = &d.subject else {
@@ -614,12 +614,8 @@ fn rotation_only(before: &Deployment, after: &Deployment, d: &Difference) -> boo
         return false;
     }
     let base = ["properties", "addonProfiles", ADDON, "config"];
-    // With the add-on off, the rotation value has no effect: setting it to a passing value
-    // is harmless (README, "What armfix proves before it writes").
-    if !addon_on(&rb) {
-        return path_is(&d.path, &[&base[..], &[ROTATION]].concat())
-            && d.after.as_ref().is_some_and(passes);
-    }
+    // With the add-on off, the rotation value has no effect: setting it to a passing value,
+    // or making `config` for it, is harmless (README, "What armfix proves before it writes").
     if path_is(&d.path, &[&base[..], &[ROTATION]].concat()) {
         return d.after.as_ref().is_some_and(passes);
     }
@@ -1257,9 +1253,9 @@ fn a_cluster_passing_once_evaluated_does_not_break_verification() {
     )]);
 }
 
-/// Failure D: the add-on is off by default and on with dev, without `config`. The only
-/// finding is an unsafe fix (adding `config` changes the disabled add-on with the
-/// defaults), held back, and `check` exits 0: a CI gate passes while `aks0` fails with dev.
+/// Failure D: the add-on is off by default and on with dev, without `config`. Adding
+/// `config` is inert with the defaults (the add-on is off there), so the fix is safe; before
+/// that rule, it was held back as unsafe and `check` exited 0 while `aks0` failed with dev.
 #[test]
 fn check_exits_1_when_the_only_finding_is_unsafe() {
     regression(&[

@@ -14,8 +14,9 @@
 //!   difference.
 //!
 //! What is allowed (everything else is a side effect): in a cluster deployed before and after
-//! whose add-on was off before, setting the rotation value to a passing one (it has no effect
-//! there); in one whose add-on was in scope before ([`judge`] says pass, fail or unknown), setting
+//! whose add-on was off before, setting the rotation value to a passing one, or creating
+//! `config` holding only that (it has no effect there); in one whose add-on was in scope
+//! before ([`judge`] says pass, fail or unknown), setting
 //! `properties.addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation` to a
 //! passing value, or creating `config` (where it was missing or null) as an object holding
 //! only that. A change in a resource deployed neither before nor after (condition false, or
@@ -473,8 +474,12 @@ fn allowed(rb: &Resource, ra: &Resource, d: &Difference, unknown_ok: bool) -> bo
     // With the add-on off the rotation setting has no effect: setting it to a passing value
     // there is harmless (and it is what one fix of a value shared by configurations, where
     // the add-on is on in one and off in another, must do).
+    // The same holds for creating `config` for it: a value the fix writes into the cluster's
+    // own add-on object is written in every configuration, and where the add-on is off the
+    // new `config` is as inert as the rotation value it holds.
     if !judge(rb).in_scope() {
-        return matches(&d.path, &PATH_NAMES) && d.after.as_ref().is_some_and(rotation_passes);
+        return (matches(&d.path, &PATH_NAMES) && d.after.as_ref().is_some_and(rotation_passes))
+            || config_for_rotation_only(d);
     }
     if matches(&d.path, &PATH_NAMES) {
         return d
@@ -493,33 +498,39 @@ fn allowed(rb: &Resource, ra: &Resource, d: &Difference, unknown_ok: bool) -> bo
             return unknown_ok || but_rotation(&b.reason) == but_rotation(&a.reason);
         }
     }
-    if matches(&d.path, &PATH_NAMES[..4]) {
-        let empty = Object::new();
-        let was = match &d.before {
-            None | Some(Value::Null) => &empty,
-            Some(Value::Object(o)) => o,
-            Some(_) => return false,
-        };
-        let Some(Value::Object(now)) = &d.after else {
-            return false;
-        };
-        if !now.get(ROTATION).is_some_and(rotation_passes) {
-            return false;
-        }
-        let (mut was, mut now) = (was.clone(), now.clone());
-        was.remove(ROTATION);
-        now.remove(ROTATION);
-        let mut changes = Vec::new();
-        diff(
-            &Value::Object(was),
-            &Value::Object(now),
-            &mut Vec::new(),
-            &|_| false,
-            &mut changes,
-        );
-        return changes.is_empty();
+    config_for_rotation_only(d)
+}
+
+/// Whether a difference is the add-on's `config` created (where it was missing or null) or
+/// changed so that it differs only in a passing rotation value.
+fn config_for_rotation_only(d: &Difference) -> bool {
+    if !matches(&d.path, &PATH_NAMES[..4]) {
+        return false;
     }
-    false
+    let empty = Object::new();
+    let was = match &d.before {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(o)) => o,
+        Some(_) => return false,
+    };
+    let Some(Value::Object(now)) = &d.after else {
+        return false;
+    };
+    if !now.get(ROTATION).is_some_and(rotation_passes) {
+        return false;
+    }
+    let (mut was, mut now) = (was.clone(), now.clone());
+    was.remove(ROTATION);
+    now.remove(ROTATION);
+    let mut changes = Vec::new();
+    diff(
+        &Value::Object(was),
+        &Value::Object(now),
+        &mut Vec::new(),
+        &|_| false,
+        &mut changes,
+    );
+    changes.is_empty()
 }
 
 /// An Unknown's reason with every value written for `enableSecretRotation` (`'x'`, `"x"` or a
@@ -848,8 +859,30 @@ mod tests {
         );
     }
 
+    /// Where the add-on is off (in this configuration; it is on in another, or the fix would
+    /// not be made), creating `config` for a passing rotation has no effect, as setting the
+    /// rotation value has none: a fix in the cluster's own add-on object is written for every
+    /// configuration at once. Creating more than that is a side effect.
     #[test]
-    fn rotation_in_a_cluster_out_of_scope_is_a_side_effect() {
+    fn config_for_rotation_in_a_cluster_out_of_scope_is_allowed() {
+        for (was, now) in [
+            (
+                json!({"enabled": false}),
+                json!({"enabled": false, "config": {"enableSecretRotation": "true"}}),
+            ),
+            (
+                json!({"enabled": false, "config": null}),
+                json!({"enabled": false, "config": {"enableSecretRotation": "true"}}),
+            ),
+            (
+                json!({"enabled": false, "config": {"rotationPollInterval": "2m"}}),
+                json!({"enabled": false, "config": {"rotationPollInterval": "2m", "enableSecretRotation": true}}),
+            ),
+        ] {
+            let before = deployment(vec![cluster("resources/0", "aks", was)]);
+            let after = deployment(vec![cluster("resources/0", "aks", now)]);
+            assert_eq!(classify(&before, &after), safe(), "{before:?}");
+        }
         let before = deployment(vec![cluster(
             "resources/0",
             "aks",
@@ -858,16 +891,23 @@ mod tests {
         let after = deployment(vec![cluster(
             "resources/0",
             "aks",
-            json!({"enabled": false, "config": {"enableSecretRotation": "true"}}),
+            json!({"enabled": false, "config": {"enableSecretRotation": "true", "rotationPollInterval": "2m"}}),
         )]);
         assert_eq!(
             classify(&before, &after),
             unsafe_with(&[
                 "also sets `Microsoft.ContainerService/managedClusters` `aks` \
                  `properties.addonProfiles.azureKeyvaultSecretsProvider.config` to \
-                 {\"enableSecretRotation\": \"true\"} (it was not set)"
+                 {\"enableSecretRotation\": \"true\", \"rotationPollInterval\": \"2m\"} (it was not set)"
             ])
         );
+        // A failing value is no fix, on or off.
+        let after = deployment(vec![cluster(
+            "resources/0",
+            "aks",
+            json!({"enabled": false, "config": {"enableSecretRotation": "false"}}),
+        )]);
+        assert!(!classify(&before, &after).safe);
     }
 
     #[test]
