@@ -100,7 +100,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
                     original,
                     analysis,
                     fixed: Some(fixed),
-                } => subset::parts(original, analysis, fixed).len(),
+                } => subset::parts(r.candidate.kind(), original, analysis, fixed).len(),
                 _ => 0,
             })
             .sum();
@@ -165,7 +165,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
             eprintln!("{}", how_to_write());
         }
     }
-    let remaining = totals.fixable - totals.fixed + totals.manual + totals.held;
+    let remaining = totals.fixable.saturating_sub(totals.fixed) + totals.manual + totals.held;
     let code = exit_code(&totals, remaining);
     let mode = if dry {
         report::Mode::DryRun
@@ -268,9 +268,9 @@ impl Review<'_> {
             else {
                 return Ok((write, Flow::Next));
             };
-            let parts = subset::parts(original, analysis, fixed);
+            let parts = subset::parts(file.kind, original, analysis, fixed);
             let clusters = review::Clusters::new(file.kind.language().shape(original));
-            let mut accepted: Vec<usize> = Vec::new();
+            let mut accepted: Vec<&subset::Part> = Vec::new();
             let mut edited = None;
             let mut quit = false;
             let mut k = 0;
@@ -279,12 +279,11 @@ impl Review<'_> {
                 let text = if parts.len() == 1 {
                     fixed.clone()
                 } else {
-                    crate::edit::apply(original, &subset::union(analysis, part))
-                        .map_err(anyhow::Error::msg)?
+                    crate::edit::apply(original, &part.edits).map_err(anyhow::Error::msg)?
                 };
                 {
                     let mut out = std::io::stdout().lock();
-                    for &j in part {
+                    for &j in &part.findings {
                         write!(
                             out,
                             "{}",
@@ -297,22 +296,24 @@ impl Review<'_> {
                     out.flush()?;
                 }
                 if self.accept_all {
-                    accepted.extend(part);
+                    accepted.push(part);
                     k += 1;
                     continue;
                 }
                 self.asked += 1;
-                let at = &analysis.findings[part[0]];
-                match self.ask(file.name, part.len())? {
-                    Answer::Yes => accepted.extend(part),
-                    Answer::No => skipped(file.name, analysis, part),
+                let at = &analysis.findings[part.findings[0]];
+                match self.ask(file.name, part.findings.len())? {
+                    Answer::Yes => accepted.push(part),
+                    Answer::No => skipped(file.name, analysis, &part.findings),
                     Answer::All => {
                         self.accept_all = true;
-                        accepted.extend(part);
+                        accepted.push(part);
                     }
                     Answer::Rest => {
+                        // The questions this answers count as asked.
+                        self.asked += parts.len() - k - 1;
                         for p in &parts[k..] {
-                            skipped(file.name, analysis, p);
+                            skipped(file.name, analysis, &p.findings);
                         }
                         break;
                     }
@@ -321,18 +322,19 @@ impl Review<'_> {
                         break;
                     }
                     Answer::Edit => {
-                        self.asked -= 1;
-                        edited = Some((at.line, at.column, parts.len() - k));
+                        edited = Some((at.line, at.column, parts.len() - k - 1));
                         break;
                     }
                 }
                 k += 1;
             }
+            let fixed_before = totals.fixed;
             if !accepted.is_empty() {
                 write = write_part(
                     file, original, analysis, fixed, &accepted, totals, output, quit,
                 );
             }
+            let fixed_here = totals.fixed - fixed_before;
             if quit {
                 return Ok((write, Flow::Quit));
             }
@@ -347,7 +349,7 @@ impl Review<'_> {
             analysed(report, file.name, &mut old, output);
             let mut new = Totals::default();
             let found = analysed(&again, file.name, &mut new, output);
-            retotal(totals, &old, &new);
+            retotal(totals, &old, &new, fixed_here);
             self.total -= unasked;
             match found {
                 Some((_, analysis, fixed)) => {
@@ -358,7 +360,7 @@ impl Review<'_> {
                     if let (Some(fixed), Outcome::Analysed { original, .. }) =
                         (fixed, &again.outcome)
                     {
-                        self.total += subset::parts(original, analysis, fixed).len();
+                        self.total += subset::parts(file.kind, original, analysis, fixed).len();
                     }
                 }
                 None => return Ok((write, Flow::Next)),
@@ -401,15 +403,15 @@ fn skipped(name: &str, analysis: &Analysis, part: &[usize]) {
     }
 }
 
-/// Replaces a file's counts in `totals` (`old`) with its counts after an edit (`new`).
-fn retotal(totals: &mut Totals, old: &Totals, new: &Totals) {
-    totals.fixable = totals.fixable - old.fixable + new.fixable;
+/// Replaces a file's counts in `totals` (`old`) with its counts after an edit (`new`); the
+/// `fixed_here` fixes armfix wrote before the editor opened stay counted as fixable.
+fn retotal(totals: &mut Totals, old: &Totals, new: &Totals, fixed_here: usize) {
+    totals.fixable = totals.fixable - old.fixable + new.fixable + fixed_here;
     totals.at_source = totals.at_source - old.at_source + new.at_source;
     totals.manual = totals.manual - old.manual + new.manual;
     totals.held = totals.held - old.held + new.held;
     totals.unsafe_applied = totals.unsafe_applied - old.unsafe_applied + new.unsafe_applied;
     totals.errors += new.errors;
-    // What was fixed before the editor opened is in the file now: no longer fixable.
 }
 
 /// Writes the fixes of findings `accepted` of a file (all of them, or a part proven again
@@ -420,12 +422,13 @@ fn write_part(
     original: &str,
     analysis: &Analysis,
     fixed: &str,
-    accepted: &[usize],
+    accepted: &[&subset::Part],
     totals: &mut Totals,
     output: &Output,
     silent: bool,
 ) -> report::Write {
-    let all = accepted.len() == analysis.applied();
+    let count: usize = accepted.iter().map(|p| p.findings.len()).sum();
+    let all = count == analysis.applied();
     let text = match subset::apply_part(
         file.kind,
         Some(file.path),
@@ -446,7 +449,7 @@ fn write_part(
     };
     match apply::write_atomic(file.path, original.as_bytes(), &text) {
         Ok(()) => {
-            totals.fixed += accepted.len();
+            totals.fixed += count;
             if !output.quiet && !silent {
                 if all {
                     eprintln!("armfix: wrote {}", file.name);
@@ -454,7 +457,7 @@ fn write_part(
                     eprintln!(
                         "armfix: wrote {} ({} of its {} fixes)",
                         file.name,
-                        accepted.len(),
+                        count,
                         analysis.applied()
                     );
                 }
@@ -582,7 +585,7 @@ fn fix_machine(settings: &Settings, yes: bool) -> Result<i32> {
     if !output.quiet {
         eprintln!("{}", present::fix_summary(&totals, !yes));
     }
-    let remaining = totals.fixable - totals.fixed + totals.manual + totals.held;
+    let remaining = totals.fixable.saturating_sub(totals.fixed) + totals.manual + totals.held;
     let code = exit_code(&totals, remaining);
     summary_md(&reports, &writes, mode, &totals, output, code)
 }

@@ -12,7 +12,8 @@
 //! is not written; its findings stand.
 //!
 //! Findings are asked about together when their fixes cannot be told apart: the planner did
-//! not tie a fix to its finding, two findings' edits touch, the findings' own edits do not
+//! not tie fixes to their findings and the file's edits do not pair one to one with them in
+//! order, two findings' edits touch, the findings' own edits do not
 //! make the proven text (the planner merged them), or the file is a parameter file (proven
 //! against its templates as a whole).
 
@@ -22,32 +23,50 @@ use crate::lang::FileKind;
 use crate::run::{configurations, prove};
 use std::path::Path;
 
-/// The findings a review asks about, grouped: each group is one question (indices into
-/// `analysis.findings`, in order). Only findings whose fix the edits carry are asked about.
-pub(crate) fn parts(original: &str, analysis: &Analysis, fixed: &str) -> Vec<Vec<usize>> {
+/// One question of a review: findings (indices into `analysis.findings`, in order) and the
+/// edits that carry their fixes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Part {
+    pub(crate) findings: Vec<usize>,
+    pub(crate) edits: Vec<Edit>,
+}
+
+/// The questions a file's fixes make: one per finding whose fix the edits carry, or
+/// several findings together when their fixes cannot be told apart.
+pub(crate) fn parts(kind: FileKind, original: &str, analysis: &Analysis, fixed: &str) -> Vec<Part> {
     let applied: Vec<usize> = (0..analysis.findings.len())
         .filter(|&i| analysis.applies(&analysis.findings[i]))
         .collect();
-    if applied.len() <= 1 {
-        return if applied.is_empty() {
+    let whole = || {
+        if applied.is_empty() {
             Vec::new()
         } else {
-            vec![applied]
-        };
-    }
-    let whole = || vec![applied.clone()];
-    let findings = &analysis.findings;
-    if applied.iter().any(|&i| {
-        findings[i].edits.is_empty()
-            || matches!(findings[i].source, Some(FixSource::ParameterFile { .. }))
-    }) {
+            vec![Part {
+                findings: applied.clone(),
+                edits: analysis.edits.clone(),
+            }]
+        }
+    };
+    if applied.len() <= 1 {
         return whole();
     }
-    if edit::apply(original, &union(analysis, &applied))
-        .ok()
-        .as_deref()
-        != Some(fixed)
+    let findings = &analysis.findings;
+    if applied
+        .iter()
+        .any(|&i| matches!(findings[i].source, Some(FixSource::ParameterFile { .. })))
     {
+        return whole();
+    }
+    let Some(own) = own_edits(kind, original, analysis, &applied) else {
+        return whole();
+    };
+    let mut all: Vec<Edit> = Vec::new();
+    for e in own.iter().flatten() {
+        if !all.contains(e) {
+            all.push(e.clone());
+        }
+    }
+    if edit::apply(original, &all).ok().as_deref() != Some(fixed) {
         return whole();
     }
     // Findings whose edits touch are one question (a union-find over the applied ones).
@@ -61,63 +80,107 @@ pub(crate) fn parts(original: &str, analysis: &Analysis, fixed: &str) -> Vec<Vec
     }
     for a in 0..applied.len() {
         for b in a + 1..applied.len() {
-            let touch = findings[applied[a]].edits.iter().any(|x| {
-                findings[applied[b]]
-                    .edits
-                    .iter()
-                    .any(|y| x.start <= y.end && y.start <= x.end)
-            });
+            let touch = own[a]
+                .iter()
+                .any(|x| own[b].iter().any(|y| x.start <= y.end && y.start <= x.end));
             if touch {
                 let (ra, rb) = (root(&mut group, a), root(&mut group, b));
                 group[rb] = ra;
             }
         }
     }
-    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut out: Vec<Part> = Vec::new();
     let mut roots: Vec<usize> = Vec::new();
     for (a, &finding) in applied.iter().enumerate() {
         let r = root(&mut group, a);
-        match roots.iter().position(|&x| x == r) {
-            Some(k) => out[k].push(finding),
+        let k = match roots.iter().position(|&x| x == r) {
+            Some(k) => k,
             None => {
                 roots.push(r);
-                out.push(vec![finding]);
+                out.push(Part {
+                    findings: Vec::new(),
+                    edits: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        out[k].findings.push(finding);
+        for e in &own[a] {
+            if !out[k].edits.contains(e) {
+                out[k].edits.push(e.clone());
             }
         }
     }
     out
 }
 
-/// The edits of findings `which`, each once, in the order met.
-pub(crate) fn union(analysis: &Analysis, which: &[usize]) -> Vec<Edit> {
-    let mut edits: Vec<Edit> = Vec::new();
-    for &i in which {
-        for e in &analysis.findings[i].edits {
-            if !edits.contains(e) {
-                edits.push(e.clone());
-            }
-        }
+/// The edits of each of the `applied` findings: their own (what the planner tied to them),
+/// or, when none has any (clusters written with literals, scripts: the planner keeps only
+/// the file's), the file's edits shared out by place: an edit inside a finding's cluster
+/// (where the language can locate it) is that finding's, else the edit belongs to the last
+/// finding that starts before it. `None` when they cannot be told apart (an edit nobody
+/// takes, or a finding left without one).
+fn own_edits(
+    kind: FileKind,
+    original: &str,
+    analysis: &Analysis,
+    applied: &[usize],
+) -> Option<Vec<Vec<Edit>>> {
+    let findings = &analysis.findings;
+    if applied.iter().all(|&i| !findings[i].edits.is_empty()) {
+        return Some(applied.iter().map(|&i| findings[i].edits.clone()).collect());
     }
-    edits
+    if applied.iter().any(|&i| !findings[i].edits.is_empty()) {
+        return None;
+    }
+    let language = kind.language();
+    let spans: Vec<Option<(usize, usize)>> = applied
+        .iter()
+        .map(|&i| {
+            let f = &findings[i];
+            match (&f.cluster, f.other_clusters.is_empty()) {
+                (Some(k), true) => language.locate(original, k),
+                _ => None,
+            }
+        })
+        .collect();
+    let mut own = vec![Vec::new(); applied.len()];
+    for e in &analysis.edits {
+        let inside = spans
+            .iter()
+            .position(|s| s.is_some_and(|(a, b)| a <= e.start && e.end <= b));
+        let before = || {
+            (0..applied.len())
+                .filter(|&a| spans[a].is_none() && findings[applied[a]].start <= e.start)
+                .max_by_key(|&a| findings[applied[a]].start)
+        };
+        own[inside.or_else(before)?].push(e.clone());
+    }
+    own.iter().all(|o| !o.is_empty()).then_some(own)
 }
 
-/// The text with only the fixes of findings `accepted` applied (indices into
-/// `analysis.findings`), proven as described in the module's documentation; `fixed` (the
-/// whole proven fix) when they are all of the file's applied findings. The error says why
-/// the part cannot be written alone.
+/// The text with only the fixes of `accepted` (parts of [`parts`]) applied, proven as the
+/// module's documentation says; `fixed` (the whole proven fix) when they hold all of the
+/// file's applied findings. The error says why the part cannot be written alone.
 pub(crate) fn apply_part(
     kind: FileKind,
     path: Option<&Path>,
     original: &str,
     analysis: &Analysis,
     fixed: &str,
-    accepted: &[usize],
+    accepted: &[&Part],
 ) -> Result<String, String> {
     let applied = analysis.applied();
+    let mut edits: Vec<Edit> = Vec::new();
+    for e in accepted.iter().flat_map(|p| &p.edits) {
+        if !edits.contains(e) {
+            edits.push(e.clone());
+        }
+    }
+    let accepted: Vec<usize> = accepted.iter().flat_map(|p| p.findings.clone()).collect();
     if accepted.len() == applied {
         return Ok(fixed.to_string());
     }
-    let edits = union(analysis, accepted);
     if edits.is_empty() {
         return Err("these findings have no fix of their own".into());
     }
