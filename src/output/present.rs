@@ -527,10 +527,15 @@ mod tests {
     fn diff_is_byte_identical_to_similars_text_diff() {
         for seed in 0..6_000u64 {
             let (old, new) = case(seed);
-            let paint = Paint(seed % 5 == 0);
-            let want = reference("x.json", &old, &new, paint);
-            let got = diff("x.json", &old, &new, paint);
+            let want = reference("x.json", &old, &new, Paint(false));
+            let got = diff("x.json", &old, &new, Paint(false));
             assert_eq!(got, want, "seed {seed}\nold: {old:?}\nnew: {new:?}");
+            if seed % 5 == 0 {
+                // With colour (word emphasis, and lines cut to a narrow width when they are
+                // whole again), the text is the same once the colour is taken out.
+                let painted = diff("x.json", &old, &new, Paint(true));
+                assert_eq!(strip_ansi(&painted), want, "seed {seed}");
+            }
         }
     }
 
@@ -597,6 +602,49 @@ mod tests {
             finding_block("x.json", &f),
             "x.json:2:8: Azure.AKS.SecretStoreRotation: m\n    unsafe fix: it also changes \
              y\n    unsafe fix: it also deploys z\n"
+        );
+    }
+
+    /// `s` without its ANSI escape sequences.
+    fn strip_ansi(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                for c in chars.by_ref() {
+                    if c == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_change_only_with_colour_and_a_width() {
+        let old = format!("{}\"false\"{}\n", "a".repeat(100), "b".repeat(100));
+        let new = old.replace("false", "true");
+        let d = diff_fitted("x", &old, &new, Paint(true), Some(40));
+        for line in d.lines().skip(3) {
+            let visible = strip_ansi(line);
+            assert!(visible.chars().count() <= 40, "{visible}");
+            assert!(
+                visible.starts_with(['-', '+']) && visible.contains('…'),
+                "{visible}"
+            );
+        }
+        assert!(
+            d.contains("\x1b[7mfalse\x1b[27m") && d.contains("\x1b[7mtrue\x1b[27m"),
+            "{d:?}"
+        );
+        let plain = diff_fitted("x", &old, &new, Paint(false), Some(40));
+        assert_eq!(
+            plain,
+            diff("x", &old, &new, Paint(false)),
+            "no cut without colour"
         );
     }
 
