@@ -1,7 +1,8 @@
 //! Line diffs of two texts, as `similar`'s `TextDiff::from_lines` computes them (its Myers
 //! algorithm, step for step), with a fraction of the memory: lines are byte offsets into the
 //! texts, and Myers' frontier arrays grow with the edit distance instead of being sized by
-//! the line counts. `present` turns the operations into a unified diff.
+//! the line counts. `present` turns the operations into a unified diff. Also the word diff
+//! of two changed lines ([`word_diff`]) that a coloured diff emphasises.
 
 use similar::algorithms::{Capture, Compact, DiffHook, Replace};
 use similar::DiffOp;
