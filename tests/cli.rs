@@ -110,7 +110,18 @@ fn dry_run_exits_1_shows_the_diff_and_writes_nothing() {
     write(d.path(), "aks.json", NEEDS_FIX);
     let r = run(d.path(), &["fix", "--dry-run", "--color", "never"]);
     assert_eq!(r.code, 1);
-    assert!(r.stdout.starts_with("--- a/aks.json\n+++ b/aks.json\n@@ "));
+    // The finding's block, then the file's diff.
+    assert!(
+        r.stdout
+            .starts_with("aks.json:9:43: Azure.AKS.SecretStoreRotation: "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\n--- a/aks.json\n+++ b/aks.json\n@@ "),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("-            \"enabled\": true\n+            \"enabled\": true,\n+            \"config\": {\n"));
     assert_eq!(read(d.path().join("aks.json")), NEEDS_FIX);
     assert!(!r.stderr.contains("not a terminal"), "{}", r.stderr);

@@ -698,7 +698,7 @@ fn a_file_edited_while_the_prompt_waits_is_not_overwritten() {
     cmd.current_dir(dir.path())
         .args(["fix", "--color", "never", "t.json"]);
     let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).unwrap();
-    p.exp_string("Apply this fix to t.json?").unwrap();
+    p.exp_string("Apply this fix to t.json [").unwrap();
     let edited = text.replace("\"prompt\"", "\"renamed-meanwhile\"");
     fs::write(&path, &edited).unwrap();
     p.send_line("y").unwrap();

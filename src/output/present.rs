@@ -2,7 +2,7 @@
 //! (coloured on request), errors and the summary line. It formats; it does not decide.
 
 use crate::finding::Finding;
-use crate::output::textdiff::{line_ops, Lines};
+use crate::output::textdiff::{line_ops, word_diff, Lines, Pieces};
 use crate::run::engine::FileError;
 use similar::udiff::UnifiedHunkHeader;
 use similar::{group_diff_ops, DiffTag};
@@ -91,8 +91,26 @@ pub fn error_line(path: &str, e: &FileError) -> String {
 /// Byte for byte what `similar`'s line diff (`TextDiff::from_lines`, Myers) prints, but
 /// with a fraction of its memory: lines are byte offsets into the texts (no slices, no
 /// interning table) and Myers' frontier arrays grow with the edit distance instead of
-/// being sized by the line counts of both texts.
+/// being sized by the line counts of both texts. With colour, see [`diff_fitted`].
 pub fn diff(path: &str, old: &str, new: &str, paint: Paint) -> String {
+    diff_fitted(path, old, new, paint, None)
+}
+
+/// [`diff`], for a person's terminal. With colour, a changed line paired with its
+/// counterpart (the `-` and `+` lines of one change, when they have most words in common)
+/// shows its changed words in reverse video, as `git diff`'s `diff-highlight` and delta
+/// do; and with `width` (the terminal's columns), a line wider than the terminal is cut to
+/// fit around its first changed word, `…` marking what is left out, so a change inside a
+/// long or minified line stays in view. Without colour nothing is emphasised or cut (the
+/// diff is for `git apply` and for files), whatever `width` says.
+pub(crate) fn diff_fitted(
+    path: &str,
+    old: &str,
+    new: &str,
+    paint: Paint,
+    width: Option<usize>,
+) -> String {
+    let width = width.filter(|_| paint.0);
     let mut out = String::new();
     // An absolute path would read `a//tmp/x`; git's prefixes want a relative-looking path.
     let path = path.trim_start_matches('/');
@@ -103,27 +121,163 @@ pub fn diff(path: &str, old: &str, new: &str, paint: Paint) -> String {
         out += &paint.wrap("36", &format!("{}\n", UnifiedHunkHeader::new(&group)));
         for op in &group {
             let (tag, old_range, new_range) = op.as_tag_tuple();
-            let mut emit = |sign: &str, line: &str, code: Option<&str>| {
+            let mut emit = |sign: &str, line: &str, code: Option<&str>, pieces: Option<&Pieces>| {
                 let missing_newline = !line.ends_with(['\r', '\n']);
-                let line = format!("{sign}{line}");
-                out += &match code {
-                    Some(code) => paint.wrap(code, &line),
-                    None => line,
+                out += &if paint.0 {
+                    painted_line(sign, line, code, pieces, width)
+                } else {
+                    format!("{sign}{line}")
                 };
                 if missing_newline {
                     out += "\n\\ No newline at end of file\n";
                 }
             };
             match tag {
-                DiffTag::Equal => old_range.for_each(|i| emit(" ", &old[i], None)),
+                DiffTag::Equal => old_range.for_each(|i| emit(" ", &old[i], None, None)),
                 DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => {
-                    old_range.for_each(|i| emit("-", &old[i], Some("31")));
-                    new_range.for_each(|i| emit("+", &new[i], Some("32")));
+                    let pairs = if paint.0 {
+                        pair_lines(&old, old_range.clone(), &new, new_range.clone())
+                    } else {
+                        Vec::new()
+                    };
+                    for i in old_range {
+                        let p = pairs.iter().find(|p| p.0 == i).map(|p| &p.2);
+                        emit("-", &old[i], Some("31"), p);
+                    }
+                    for j in new_range {
+                        let p = pairs.iter().find(|p| p.1 == j).map(|p| &p.3);
+                        emit("+", &new[j], Some("32"), p);
+                    }
                 }
             }
         }
     }
     out
+}
+
+/// The removed and added lines of one change that correspond, in order, with their word
+/// diffs: each removed line is paired with the first later added line it shares most words
+/// with.
+fn pair_lines<'a>(
+    old: &'a Lines,
+    olds: std::ops::Range<usize>,
+    new: &'a Lines,
+    news: std::ops::Range<usize>,
+) -> Vec<(usize, usize, Pieces<'a>, Pieces<'a>)> {
+    let mut out = Vec::new();
+    let mut next = news.start;
+    for i in olds {
+        let a = split_eol(&old[i]).0;
+        for j in next..news.end {
+            if let Some((pa, pb)) = word_diff(a, split_eol(&new[j]).0) {
+                out.push((i, j, pa, pb));
+                next = j + 1;
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// One diff line with colour: its sign and body in `code`'s colour (none for context),
+/// changed words in reverse video, cut to `width` when it is wider; the line ending after
+/// the colour.
+fn painted_line(
+    sign: &str,
+    line: &str,
+    code: Option<&str>,
+    pieces: Option<&Pieces>,
+    width: Option<usize>,
+) -> String {
+    let (body, end) = split_eol(line);
+    let whole = [(body, false)];
+    let pieces: &[(&str, bool)] = pieces.map_or(&whole[..], |p| &p[..]);
+    let (lead, shown, trail) = match width {
+        Some(w) => crop(pieces, w.saturating_sub(sign.chars().count()).max(8)),
+        None => (false, pieces.to_vec(), false),
+    };
+    let mut text = String::from(sign);
+    if lead {
+        text.push('…');
+    }
+    for (t, changed) in shown {
+        if changed && !t.is_empty() {
+            text += &format!("\x1b[7m{t}\x1b[27m");
+        } else {
+            text += t;
+        }
+    }
+    if trail {
+        text.push('…');
+    }
+    match code {
+        Some(code) => format!("\x1b[{code}m{text}\x1b[0m{end}"),
+        None => format!("{text}{end}"),
+    }
+}
+
+/// `pieces` cut to `room` characters around the first changed one (a third of the room
+/// before it): whether text was left out before and after, and the pieces kept.
+fn crop<'a>(pieces: &[(&'a str, bool)], room: usize) -> (bool, Vec<(&'a str, bool)>, bool) {
+    let total: usize = pieces.iter().map(|(t, _)| t.chars().count()).sum();
+    if total <= room {
+        return (false, pieces.to_vec(), false);
+    }
+    let mut focus = 0;
+    for (t, changed) in pieces {
+        if *changed {
+            break;
+        }
+        focus += t.chars().count();
+    }
+    if focus >= total {
+        focus = 0;
+    }
+    let start = focus.saturating_sub(room / 3).min(total - (room - 1));
+    let lead = start > 0;
+    let mut len = room - usize::from(lead);
+    let trail = start + len < total;
+    if trail {
+        len -= 1;
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (t, changed) in pieces {
+        let n = t.chars().count();
+        let (from, to) = (start.max(at), (start + len).min(at + n));
+        if from < to {
+            let byte = |c: usize| t.char_indices().nth(c - at).map_or(t.len(), |(b, _)| b);
+            out.push((&t[byte(from)..byte(to)], *changed));
+        }
+        at += n;
+    }
+    (lead, out, trail)
+}
+
+/// The columns of the terminal standard output goes to: `COLUMNS` when set, else what the
+/// terminal says; `None` when neither tells.
+pub(crate) fn terminal_width() -> Option<usize> {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+    {
+        return Some(n);
+    }
+    terminal_columns()
+}
+
+#[cfg(unix)]
+fn terminal_columns() -> Option<usize> {
+    // SAFETY: TIOCGWINSZ fills a winsize we own; it fails harmlessly on a non-terminal.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+#[cfg(not(unix))]
+fn terminal_columns() -> Option<usize> {
+    None
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -373,10 +527,15 @@ mod tests {
     fn diff_is_byte_identical_to_similars_text_diff() {
         for seed in 0..6_000u64 {
             let (old, new) = case(seed);
-            let paint = Paint(seed % 5 == 0);
-            let want = reference("x.json", &old, &new, paint);
-            let got = diff("x.json", &old, &new, paint);
+            let want = reference("x.json", &old, &new, Paint(false));
+            let got = diff("x.json", &old, &new, Paint(false));
             assert_eq!(got, want, "seed {seed}\nold: {old:?}\nnew: {new:?}");
+            if seed % 5 == 0 {
+                // With colour (word emphasis, and lines cut to a narrow width when they are
+                // whole again), the text is the same once the colour is taken out.
+                let painted = diff("x.json", &old, &new, Paint(true));
+                assert_eq!(strip_ansi(&painted), want, "seed {seed}");
+            }
         }
     }
 
@@ -443,6 +602,49 @@ mod tests {
             finding_block("x.json", &f),
             "x.json:2:8: Azure.AKS.SecretStoreRotation: m\n    unsafe fix: it also changes \
              y\n    unsafe fix: it also deploys z\n"
+        );
+    }
+
+    /// `s` without its ANSI escape sequences.
+    fn strip_ansi(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                for c in chars.by_ref() {
+                    if c == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_change_only_with_colour_and_a_width() {
+        let old = format!("{}\"false\"{}\n", "a".repeat(100), "b".repeat(100));
+        let new = old.replace("false", "true");
+        let d = diff_fitted("x", &old, &new, Paint(true), Some(40));
+        for line in d.lines().skip(3) {
+            let visible = strip_ansi(line);
+            assert!(visible.chars().count() <= 40, "{visible}");
+            assert!(
+                visible.starts_with(['-', '+']) && visible.contains('…'),
+                "{visible}"
+            );
+        }
+        assert!(
+            d.contains("\x1b[7mfalse\x1b[27m") && d.contains("\x1b[7mtrue\x1b[27m"),
+            "{d:?}"
+        );
+        let plain = diff_fitted("x", &old, &new, Paint(false), Some(40));
+        assert_eq!(
+            plain,
+            diff("x", &old, &new, Paint(false)),
+            "no cut without colour"
         );
     }
 

@@ -1,7 +1,8 @@
 //! Line diffs of two texts, as `similar`'s `TextDiff::from_lines` computes them (its Myers
 //! algorithm, step for step), with a fraction of the memory: lines are byte offsets into the
 //! texts, and Myers' frontier arrays grow with the edit distance instead of being sized by
-//! the line counts. `present` turns the operations into a unified diff.
+//! the line counts. `present` turns the operations into a unified diff. Also the word diff
+//! of two changed lines ([`word_diff`]) that a coloured diff emphasises.
 
 use similar::algorithms::{Capture, Compact, DiffHook, Replace};
 use similar::DiffOp;
@@ -230,4 +231,126 @@ fn conquer<D: DiffHook>(
         d.equal(suffix_at.0, suffix_at.1, suffix)?;
     }
     Ok(())
+}
+
+/// A line cut into pieces, each marked changed or not (see [`word_diff`]).
+pub(crate) type Pieces<'a> = Vec<(&'a str, bool)>;
+
+/// Words, as the word diff compares them: runs of letters, digits and `_`, runs of white
+/// space, and every other character alone (so `true` → `true,` changes only the comma).
+fn words(line: &str) -> Vec<&str> {
+    #[derive(PartialEq, Clone, Copy)]
+    enum Class {
+        Word,
+        Space,
+        Other,
+    }
+    let class = |c: char| {
+        if c.is_alphanumeric() || c == '_' {
+            Class::Word
+        } else if c.is_whitespace() {
+            Class::Space
+        } else {
+            Class::Other
+        }
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut last: Option<Class> = None;
+    for (i, c) in line.char_indices() {
+        let k = class(c);
+        if let Some(l) = last {
+            if l != k || k == Class::Other {
+                out.push(&line[start..i]);
+                start = i;
+            }
+        }
+        last = Some(k);
+    }
+    if start < line.len() {
+        out.push(&line[start..]);
+    }
+    out
+}
+
+/// Two changed lines (without their line endings) compared word by word, as `git diff
+/// --color-words` and delta do: each cut into pieces marked changed or not. `None` when
+/// they have too little in common (less than half of the longer line) for emphasis to help
+/// a reader.
+pub(crate) fn word_diff<'a>(old: &'a str, new: &'a str) -> Option<(Pieces<'a>, Pieces<'a>)> {
+    let (a, b) = (words(old), words(new));
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b);
+    let mut common = 0;
+    let (mut left, mut right): (Pieces, Pieces) = (Vec::new(), Vec::new());
+    let push = |side: &mut Pieces<'a>, text: &[&'a str], changed: bool| {
+        for w in text {
+            side.push((*w, changed));
+        }
+    };
+    for op in &ops {
+        let (tag, o, n) = op.as_tag_tuple();
+        let equal = tag == similar::DiffTag::Equal;
+        if equal {
+            common += a[o.clone()].iter().map(|w| w.len()).sum::<usize>();
+        }
+        push(&mut left, &a[o], !equal);
+        push(&mut right, &b[n], !equal);
+    }
+    if common * 2 < old.len().max(new.len()) {
+        return None;
+    }
+    Some((merge(old, left), merge(new, right)))
+}
+
+/// Adjacent pieces with the same mark joined into one (they are consecutive slices of
+/// `line`).
+fn merge<'a>(line: &'a str, pieces: Pieces<'a>) -> Pieces<'a> {
+    let mut out: Pieces<'a> = Vec::new();
+    let mut at = 0;
+    for (text, changed) in pieces {
+        let end = at + text.len();
+        match out.last_mut() {
+            Some((prev, c)) if *c == changed => {
+                let start = end - text.len() - prev.len();
+                *prev = &line[start..end];
+            }
+            _ => out.push((&line[at..end], changed)),
+        }
+        at = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changed<'a>(p: &Pieces<'a>) -> Vec<&'a str> {
+        p.iter().filter(|(_, c)| *c).map(|(t, _)| *t).collect()
+    }
+
+    #[test]
+    fn only_the_changed_words_are_marked() {
+        let (a, b) = word_diff(
+            r#"    "enableSecretRotation": "false", /* off */"#,
+            r#"    "enableSecretRotation": "true", /* off */"#,
+        )
+        .unwrap();
+        assert_eq!(changed(&a), ["false"]);
+        assert_eq!(changed(&b), ["true"]);
+        let (a, b) = word_diff(r#"  "enabled": true"#, r#"  "enabled": true,"#).unwrap();
+        assert!(changed(&a).is_empty());
+        assert_eq!(changed(&b), [","]);
+        // The pieces put back together are the lines.
+        let line = |p: &Pieces| p.iter().map(|(t, _)| *t).collect::<String>();
+        assert_eq!(line(&a), r#"  "enabled": true"#);
+        assert_eq!(line(&b), r#"  "enabled": true,"#);
+    }
+
+    #[test]
+    fn unrelated_lines_get_no_word_emphasis() {
+        assert!(word_diff("alpha beta gamma", "one two three four").is_none());
+        assert!(word_diff("", "x").is_none());
+        assert!(word_diff("é ü", "é ö").is_some());
+    }
 }

@@ -617,6 +617,36 @@ fn prove_whole(
     }
 }
 
+/// What applying `edits` to `s.text` does at deploy time, for a part of a file's fixes
+/// applied on its own (the findings a person accepted in `fix`'s review): the side effects
+/// (empty when it changes only rotation), and which of `targets` (cluster pointers) still
+/// fail with the defaults. `None` when either text cannot be evaluated, which the full proof
+/// accepts too (the language's verification still runs).
+pub(crate) fn prove_part(
+    s: &Subject,
+    clusters: &[String],
+    edits: &[Edit],
+    targets: &[String],
+) -> Option<(Vec<String>, Vec<String>)> {
+    let before = evaluate_all(s, s.text)?;
+    let after = evaluate_all(s, &edit::apply(s.text, edits).ok()?)?;
+    let effects = match verdict_with(s, &before, &after, None, clusters, edits) {
+        Verdict::Unsafe(effects) => effects,
+        _ => Vec::new(),
+    };
+    let failing = targets
+        .iter()
+        .filter(|k| {
+            matches!(
+                state(k, &after[..1], &s.configurations[..1]),
+                State::Fail(_)
+            )
+        })
+        .cloned()
+        .collect();
+    Some((effects, failing))
+}
+
 /// Replaces the analysis' edits with `edits`, and its JSON Patch with the one they make
 /// (the planned patch when they are the planned edits).
 fn set_edits(s: &Subject, analysis: &mut Analysis, mut edits: Vec<Edit>, planned: &[Edit]) {
