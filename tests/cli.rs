@@ -771,3 +771,110 @@ fn fix_stdin_and_patch_say_what_they_hold_back() {
     assert!(r.stderr.contains(SIDE_EFFECT), "{}", r.stderr);
     assert!(r.stderr.contains("held back: "), "{}", r.stderr);
 }
+
+// ---------------------------------------------------------------------------------------
+// A reader that goes away (`armfix check | head`)
+
+/// Runs `armfix ARGS` in `dir` with standard output a pipe whose reader is closed before
+/// armfix writes anything; returns the exit code and standard error.
+fn run_into_closed_pipe(dir: &Path, args: &[&str]) -> (i32, String) {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(crate::util::BIN)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+        "{args:?}: {stderr}"
+    );
+    (
+        out.status.code().expect("armfix exited, not killed"),
+        stderr,
+    )
+}
+
+/// A folder of `n` templates that each need a fix.
+fn many_to_fix(n: usize) -> TempDir {
+    let d = tmp();
+    for i in 0..n {
+        write(d.path(), &format!("t{i:02}.json"), NEEDS_FIX);
+    }
+    d
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly_with_the_runs_own_exit_code() {
+    let d = many_to_fix(30);
+    let cases: [(&[&str], i32); 9] = [
+        (&["check", "."], 1),
+        (&["check", "--format", "json", "."], 1),
+        (&["check", "--format", "sarif", "."], 1),
+        (&["fix", "--dry-run", "."], 1),
+        (&["patch", "t00.json"], 0),
+        (&["man"], 0),
+        (&["completions", "bash"], 0),
+        (&["--help"], 0),
+        (&["check", "--help"], 0),
+    ];
+    for (args, code) in cases {
+        let (got, _) = run_into_closed_pipe(d.path(), args);
+        assert_eq!(got, code, "{args:?}");
+    }
+    assert!(
+        tree(d.path())
+            .iter()
+            .all(|(_, bytes)| bytes == NEEDS_FIX.as_bytes()),
+        "nothing was written"
+    );
+}
+
+#[test]
+fn fix_yes_into_a_closed_pipe_still_writes_every_file() {
+    let d = many_to_fix(30);
+    let (code, stderr) = run_into_closed_pipe(d.path(), &["fix", "--yes", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr.matches("armfix: wrote ").count(), 30, "{stderr}");
+    for (name, bytes) in tree(d.path()) {
+        assert_eq!(String::from_utf8(bytes).unwrap(), NEEDS_FIX_FIXED, "{name}");
+    }
+}
+
+/// The shell pipelines of the issue, `head` closing the pipe after one line, also when
+/// standard error shares the pipe (`2>&1`).
+#[test]
+fn shell_pipelines_into_head_end_quietly_and_write_every_file() {
+    for redirect in ["", "2>&1"] {
+        let d = many_to_fix(40);
+        let script = format!(
+            "\"$0\" fix --yes . {redirect} | head -1 >/dev/null; echo \"fix=${{PIPESTATUS[0]}}\"; \
+             \"$0\" check . {redirect} | head -1 >/dev/null; echo \"check=${{PIPESTATUS[0]}}\"; \
+             \"$0\" man {redirect} | head -1 >/dev/null; echo \"man=${{PIPESTATUS[0]}}\""
+        );
+        let out = std::process::Command::new("bash")
+            .current_dir(d.path())
+            .args(["-c", &script, crate::util::BIN])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stdout, "fix=0\ncheck=0\nman=0\n", "{redirect}: {stderr}");
+        assert!(
+            !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+            "{redirect}: {stderr}"
+        );
+        for (name, bytes) in tree(d.path()) {
+            assert_eq!(
+                String::from_utf8(bytes).unwrap(),
+                NEEDS_FIX_FIXED,
+                "{redirect}: {name}"
+            );
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! they are held back. Findings held back remain findings: the exit code is 1.
 
 use super::tally::{analysed, exit_code, finish_machine, processed, summary_md};
+use super::{note, note_part};
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::Format;
 use crate::finding::{Analysis, Applicability, Finding};
@@ -56,7 +57,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
         Policy::Ask
     } else {
         if !output.quiet {
-            eprintln!(
+            note!(
                 "armfix: standard input is not a terminal, so nothing will be written \
                  (showing the diffs only); run `armfix fix --yes` to write the fixes"
             );
@@ -74,10 +75,10 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
             continue;
         };
         if analysis.findings.is_empty() && output.verbose {
-            eprintln!("armfix: {name}: no findings");
+            note!("armfix: {name}: no findings");
         }
         {
-            let mut out = std::io::stdout().lock();
+            let mut out = super::stdout();
             for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
                 write!(out, "{}", present::finding_block(&name, f))?;
             }
@@ -92,7 +93,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
         let Some(fixed) = fixed else { continue };
         {
             // Unsafe fixes the diff carries (`--unsafe-fixes`): their side effects above it.
-            let mut out = std::io::stdout().lock();
+            let mut out = super::stdout();
             for f in applied_unsafe(analysis) {
                 write!(out, "{}", present::finding_block(&name, f))?;
             }
@@ -124,7 +125,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
         writes[i] = write_fix(path, &name, original, fixed, analysis, &mut totals, output);
     }
     if !output.quiet {
-        eprintln!("{}", present::fix_summary(&totals, dry));
+        note!("{}", present::fix_summary(&totals, dry));
     }
     let remaining = totals.fixable - totals.fixed + totals.manual + totals.held;
     let code = exit_code(&totals, remaining);
@@ -166,13 +167,13 @@ fn write_fix(
         Ok(()) => {
             totals.fixed += analysis.applied();
             if !output.quiet {
-                eprintln!("armfix: wrote {name}");
+                note!("armfix: wrote {name}");
             }
             report::Write::Written
         }
         Err(why) => {
             totals.errors += 1;
-            eprintln!("error: {name}: {why}");
+            note!("error: {name}: {why}");
             report::Write::Failed(why)
         }
     }
@@ -184,7 +185,7 @@ fn write_fix(
 fn fix_machine(settings: &Settings, yes: bool) -> Result<i32> {
     let output = &settings.output;
     if !yes && !output.quiet {
-        eprintln!(
+        note!(
             "armfix: `fix --format {}` never prompts, so nothing will be written; \
              add --yes to write the fixes",
             format_name(output.format)
@@ -210,7 +211,7 @@ fn fix_machine(settings: &Settings, yes: bool) -> Result<i32> {
     };
     finish_machine(&reports, &writes, mode, &totals, output)?;
     if !output.quiet {
-        eprintln!("{}", present::fix_summary(&totals, !yes));
+        note!("{}", present::fix_summary(&totals, !yes));
     }
     let remaining = totals.fixable - totals.fixed + totals.manual + totals.held;
     let code = exit_code(&totals, remaining);
@@ -239,11 +240,11 @@ enum Answer {
 /// input is q).
 fn ask(stdin: &mut impl BufRead, name: &str) -> Result<Answer> {
     loop {
-        eprint!("Apply this fix to {name}? [y]es/[n]o/[a]ll/[q]uit: ");
+        note_part!("Apply this fix to {name}? [y]es/[n]o/[a]ll/[q]uit: ");
         std::io::stderr().flush()?;
         let mut line = String::new();
         if stdin.read_line(&mut line)? == 0 {
-            eprintln!();
+            note!();
             return Ok(Answer::Quit);
         }
         match line.trim().to_ascii_lowercase().as_str() {
@@ -251,7 +252,7 @@ fn ask(stdin: &mut impl BufRead, name: &str) -> Result<Answer> {
             "" | "n" | "no" => return Ok(Answer::No),
             "a" | "all" => return Ok(Answer::All),
             "q" | "quit" => return Ok(Answer::Quit),
-            other => eprintln!("armfix: `{other}` is not an answer; type y, n, a or q"),
+            other => note!("armfix: `{other}` is not an answer; type y, n, a or q"),
         }
     }
 }
@@ -263,7 +264,7 @@ fn fix_stdin(options: &Options, kind: FileKind, quiet: bool) -> Result<i32> {
     let input = read_stdin()?;
     let outcome = engine::process_bytes_with(input.clone(), kind, options);
     let name = engine::display(&Candidate::Stdin);
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     let code = match &outcome {
         Outcome::Skipped => {
             out.write_all(&input)?;
@@ -271,7 +272,7 @@ fn fix_stdin(options: &Options, kind: FileKind, quiet: bool) -> Result<i32> {
         }
         Outcome::Error(e) => {
             out.write_all(&input)?;
-            eprintln!("error: {}", present::error_line(&name, e));
+            note!("error: {}", present::error_line(&name, e));
             EXIT_ERROR
         }
         Outcome::Analysed {
@@ -281,16 +282,16 @@ fn fix_stdin(options: &Options, kind: FileKind, quiet: bool) -> Result<i32> {
         } => {
             out.write_all(fixed.as_deref().unwrap_or(original).as_bytes())?;
             for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
-                eprint!("{}", present::finding_block(&name, f));
+                note_part!("{}", present::finding_block(&name, f));
             }
             for f in held(analysis) {
-                eprint!("{}", present::finding_block(&name, f));
+                note_part!("{}", present::finding_block(&name, f));
                 if !quiet {
-                    eprintln!("{}", present::HELD_BACK_NOTE);
+                    note!("{}", present::HELD_BACK_NOTE);
                 }
             }
             for f in applied_unsafe(analysis) {
-                eprint!("{}", present::finding_block(&name, f));
+                note_part!("{}", present::finding_block(&name, f));
             }
             if analysis.manual() + analysis.held_unsafe() > 0 {
                 EXIT_FINDINGS

@@ -9,7 +9,7 @@ use std::io::Write;
 
 /// `armfix completions SHELL`.
 pub(super) fn completions(shell: clap_complete::Shell) -> Result<i32> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     clap_complete::generate(shell, &mut Cli::command(), "armfix", &mut out);
     out.flush()?;
     Ok(EXIT_CLEAN)
@@ -17,7 +17,7 @@ pub(super) fn completions(shell: clap_complete::Shell) -> Result<i32> {
 
 /// `armfix man`: the manual page in roff.
 pub(super) fn man() -> Result<i32> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     clap_mangen::Man::new(Cli::command()).render(&mut out)?;
     out.flush()?;
     Ok(EXIT_CLEAN)

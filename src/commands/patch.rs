@@ -1,5 +1,6 @@
 //! `armfix patch FILE`: prints one file's fixes as an RFC 6902 JSON Patch (`[]` if none).
 
+use super::{note, note_part};
 use super::{EXIT_CLEAN, EXIT_ERROR};
 use crate::output::present;
 use crate::run::batch::read_stdin;
@@ -7,6 +8,7 @@ use crate::run::discover::Candidate;
 use crate::run::engine::{self, FileReport, Outcome};
 use crate::settings::Settings;
 use anyhow::Result;
+use std::io::Write;
 use std::path::Path;
 
 /// `patch FILE`: the file's RFC 6902 patch as a JSON array.
@@ -25,7 +27,7 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
     };
     let name = report.display();
     if !kind.has_json_patch() {
-        eprintln!(
+        note!(
             "armfix: {name} is a script: its fixes are text edits, not a JSON Patch, so the \
              patch is empty; run `armfix fix --dry-run {name}` to see them"
         );
@@ -33,7 +35,7 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
     let ops = match &report.outcome {
         Outcome::Skipped => Vec::new(),
         Outcome::Error(e) => {
-            eprintln!("error: {}", present::error_line(&name, e));
+            note!("error: {}", present::error_line(&name, e));
             return Ok(EXIT_ERROR);
         }
         Outcome::Analysed { analysis, .. } => {
@@ -41,15 +43,17 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
             // side effects of unsafe fixes it carries (`--unsafe-fixes`).
             for f in &analysis.findings {
                 if !analysis.applies(f) || !f.side_effects.is_empty() {
-                    eprint!("{}", present::finding_block(&name, f));
+                    note_part!("{}", present::finding_block(&name, f));
                 }
                 if f.is_fixable() && !analysis.applies(f) && !settings.output.quiet {
-                    eprintln!("{}", present::HELD_BACK_NOTE);
+                    note!("{}", present::HELD_BACK_NOTE);
                 }
             }
             analysis.patch.clone()
         }
     };
-    println!("{}", serde_json::to_string_pretty(&ops)?);
+    let mut out = super::stdout();
+    writeln!(out, "{}", serde_json::to_string_pretty(&ops)?)?;
+    out.flush()?;
     Ok(EXIT_CLEAN)
 }

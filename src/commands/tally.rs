@@ -2,6 +2,7 @@
 //! skipped files noted on stderr), the machine report on stdout, the Markdown summary, and
 //! the exit code.
 
+use super::note;
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::Format;
 use crate::finding::{Analysis, Applicability, FixSource};
@@ -48,7 +49,7 @@ pub(super) fn processed(settings: &Settings) -> Result<Vec<FileReport>> {
 /// `--verbose`: a note for each file that was read but cannot concern the rule.
 fn skipped_note(output: &Output, r: &FileReport) {
     if output.verbose {
-        eprintln!(
+        note!(
             "armfix: skipped {}: not a deployment template that mentions managedClusters",
             r.display()
         );
@@ -70,7 +71,7 @@ pub(super) fn finish_machine(
         Format::Sarif => report::sarif::render(&run),
         Format::Github => report::github::render(&run),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
@@ -112,7 +113,7 @@ pub(super) fn summary_md(
     match std::fs::write(path, report::markdown::render(&run)) {
         Ok(()) => Ok(code),
         Err(e) => {
-            eprintln!(
+            note!(
                 "error: cannot write the summary to {}: {}",
                 path.display(),
                 crate::run::discover::io_message(&e)
@@ -148,7 +149,7 @@ pub(super) fn analysed<'r>(
         }
         Outcome::Error(e) => {
             totals.errors += 1;
-            eprintln!("error: {}", present::error_line(name, e));
+            note!("error: {}", present::error_line(name, e));
             None
         }
         Outcome::Analysed {
