@@ -33,16 +33,16 @@ pub(super) fn run(settings: &Settings) -> Result<i32> {
                 write!(out, "{}", present::finding_block(&name, f))?;
             }
         }
-        if text && !output.quiet {
-            writeln!(out, "{}", present::check_summary(&totals))?;
-        }
+        out.flush()?;
     }
     let writes = vec![report::Write::No; reports.len()];
     if !text {
         finish_machine(&reports, &writes, report::Mode::Check, &totals, output)?;
-        if !output.quiet {
-            note!("{}", present::check_summary(&totals));
-        }
+    }
+    // The summary is a note, on stderr in every format and command (stdout carries only
+    // findings, diffs and reports, so `check | wc -l` counts findings).
+    if !output.quiet {
+        note!("{}", present::check_summary(&totals));
     }
     // Findings whose unsafe fix is held back are findings all the same.
     let code = exit_code(&totals, totals.fixable + totals.held + totals.manual);

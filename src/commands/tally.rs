@@ -19,6 +19,8 @@ use std::io::{IsTerminal, Write};
 fn count(totals: &mut Totals, analysis: &Analysis) {
     let findings = &analysis.findings;
     totals.files += 1;
+    totals.read += 1;
+    totals.with_findings += usize::from(!findings.is_empty());
     totals.fixable += analysis.applied();
     totals.at_source += findings
         .iter()
@@ -144,6 +146,7 @@ pub(super) fn analysed<'r>(
 ) -> Option<(&'r String, &'r Analysis, &'r Option<String>)> {
     match &r.outcome {
         Outcome::Skipped => {
+            totals.read += 1;
             skipped_note(output, r);
             None
         }
