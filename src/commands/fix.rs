@@ -44,7 +44,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
     }
     let paint = output.paint;
     if walk.paths.len() == 1 && walk.paths[0].as_os_str() == "-" {
-        return fix_stdin(&settings.fix, walk.stdin_kind, output.quiet);
+        return fix_stdin(&settings.fix, walk.stdin_kind, output, dry_run);
     }
     if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("`-` (standard input) cannot be mixed with other paths in `fix`");
@@ -259,19 +259,25 @@ fn ask(stdin: &mut impl BufRead, name: &str) -> Result<Answer> {
 
 /// `fix -`: a filter. The fixed document (or the input unchanged) goes to stdout; findings
 /// it leaves (manual reviews, unsafe fixes held back) and the side effects of unsafe fixes
-/// it makes go to stderr.
-fn fix_stdin(options: &Options, kind: FileKind, quiet: bool) -> Result<i32> {
+/// it makes go to stderr. `fix --dry-run -` prints the diff instead of the document and,
+/// as with files, exits 1 when the input would change.
+fn fix_stdin(options: &Options, kind: FileKind, output: &Output, dry_run: bool) -> Result<i32> {
+    let quiet = output.quiet;
     let input = read_stdin()?;
     let outcome = engine::process_bytes_with(input.clone(), kind, options);
     let name = engine::display(&Candidate::Stdin);
     let mut out = super::stdout();
     let code = match &outcome {
         Outcome::Skipped => {
-            out.write_all(&input)?;
+            if !dry_run {
+                out.write_all(&input)?;
+            }
             EXIT_CLEAN
         }
         Outcome::Error(e) => {
-            out.write_all(&input)?;
+            if !dry_run {
+                out.write_all(&input)?;
+            }
             note!("error: {}", present::error_line(&name, e));
             EXIT_ERROR
         }
@@ -280,7 +286,15 @@ fn fix_stdin(options: &Options, kind: FileKind, quiet: bool) -> Result<i32> {
             analysis,
             fixed,
         } => {
-            out.write_all(fixed.as_deref().unwrap_or(original).as_bytes())?;
+            if !dry_run {
+                out.write_all(fixed.as_deref().unwrap_or(original).as_bytes())?;
+            } else if let Some(fixed) = fixed {
+                write!(
+                    out,
+                    "{}",
+                    present::diff(&name, original, fixed, output.paint)
+                )?;
+            }
             for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
                 note_part!("{}", present::finding_block(&name, f));
             }
@@ -293,7 +307,7 @@ fn fix_stdin(options: &Options, kind: FileKind, quiet: bool) -> Result<i32> {
             for f in applied_unsafe(analysis) {
                 note_part!("{}", present::finding_block(&name, f));
             }
-            if analysis.manual() + analysis.held_unsafe() > 0 {
+            if analysis.manual() + analysis.held_unsafe() > 0 || (dry_run && fixed.is_some()) {
                 EXIT_FINDINGS
             } else {
                 EXIT_CLEAN
