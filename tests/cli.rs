@@ -885,3 +885,38 @@ fn shell_pipelines_into_head_end_quietly_and_write_every_file() {
         }
     }
 }
+
+/// `--summary-md FILE` that cannot be written stops the run before anything is read or
+/// written, for `check` and `fix` alike; one that can is left as it was until the run ends.
+#[test]
+fn summary_md_is_checked_before_anything_is_written() {
+    let d = many_to_fix(3);
+    std::fs::create_dir(d.path().join("folder")).unwrap();
+    let before = tree(d.path());
+    for target in ["no/such/folder/s.md", "folder"] {
+        for cmd in [&["fix", "--yes"][..], &["check"][..]] {
+            let args: Vec<&str> = cmd
+                .iter()
+                .copied()
+                .chain(["--summary-md", target])
+                .collect();
+            let r = run(d.path(), &args);
+            assert_eq!(r.code, 2, "{args:?}");
+            assert_eq!(r.stdout, "", "{args:?}: nothing was shown");
+            assert!(
+                r.stderr.starts_with(&format!(
+                    "armfix: error: cannot write the summary to {target}: "
+                )),
+                "{args:?}: {}",
+                r.stderr
+            );
+            assert!(!r.stderr.contains("wrote"), "{}", r.stderr);
+            assert_eq!(tree(d.path()), before, "{args:?}: nothing was written");
+        }
+    }
+    // A summary that can be written: checked without a trace, then written at the end.
+    let r = run(d.path(), &["fix", "--yes", "--summary-md", "s.md"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(read(d.path().join("s.md")).contains("armfix"));
+    assert_eq!(read(d.path().join("t00.json")), NEEDS_FIX_FIXED);
+}

@@ -29,6 +29,11 @@ pub const EXIT_ERROR: i32 = 2;
 /// Runs the command line's command; the exit code is one of the `EXIT_*` codes.
 pub fn run(cli: Cli) -> Result<i32> {
     let settings = Settings::new(cli).map_err(anyhow::Error::msg)?;
+    if let Some(path) = &settings.output.summary_md {
+        // Before anything is read or written: a run that writes fixes and then cannot write
+        // its summary would leave a bot with changes it cannot describe.
+        tally::can_write(path).map_err(anyhow::Error::msg)?;
+    }
     match &settings.mode {
         Mode::Check => check::run(&settings),
         Mode::Fix { yes, dry_run } => fix::run(&settings, *yes, *dry_run),

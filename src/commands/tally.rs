@@ -125,6 +125,39 @@ pub(super) fn summary_md(
     }
 }
 
+/// Checks, without changing anything, that `--summary-md FILE` can be written: its folder
+/// exists and FILE is a file armfix may write (or can be created there).
+pub(super) fn can_write(path: &std::path::Path) -> Result<(), String> {
+    let why = |e: &std::io::Error| {
+        format!(
+            "cannot write the summary to {}: {}",
+            path.display(),
+            crate::run::discover::io_message(e)
+        )
+    };
+    if path.is_dir() {
+        return Err(format!(
+            "cannot write the summary to {}: it is a folder",
+            path.display()
+        ));
+    }
+    if path.exists() {
+        // Opened for appending, so its contents stay as they are.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop)
+            .map_err(|e| why(&e))
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| why(&e))?;
+        std::fs::remove_file(path).map_err(|e| why(&e))
+    }
+}
+
 /// 2 if any file had an error, else 1 if `remaining` findings are left, else 0.
 pub(super) fn exit_code(totals: &Totals, remaining: usize) -> i32 {
     if totals.errors > 0 {
