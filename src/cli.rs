@@ -158,6 +158,11 @@ pub(crate) struct WalkArgs {
     /// Do not honour .gitignore, .ignore and git exclude files.
     #[arg(long)]
     pub(crate) no_ignore: bool,
+    /// Apply the exclude patterns (--exclude, or `exclude` in armfix.toml) to files named on
+    /// the command line too, matched against their path from the working folder (for
+    /// pre-commit, which names each staged file).
+    #[arg(long)]
+    pub(crate) force_exclude: bool,
     /// Read standard input (`-`) as the kind of file NAME names (`main.bicep`, `deploy.sh`);
     /// JSON when not given.
     #[arg(long, value_name = "NAME")]

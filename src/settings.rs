@@ -17,7 +17,9 @@
 //! include = ["infra/**"]            # like --include (globs relative to each PATH argument)
 //! exclude = ["**/legacy/**"]        # like --exclude
 //! no-ignore = false                 # like --no-ignore
+//! force-exclude = false             # like --force-exclude: `exclude` also applies to named files
 //! force-literal = false             # like --force-literal (--no-force-literal turns it off)
+//! unsafe-fixes = false              # like --unsafe-fixes (--no-unsafe-fixes turns it off)
 //! format = "text"                   # like --format: text, json, sarif or github
 //! color = "auto"                    # like --color: auto, always or never
 //! ```
@@ -143,9 +145,12 @@ fn walk(args: WalkArgs, config: &Config) -> Walk {
     Walk {
         paths: args.paths,
         options: WalkOptions {
+            warn_include: !args.include.is_empty(),
+            warn_exclude: !args.exclude.is_empty(),
             include: or_config(args.include, &config.include),
             exclude: or_config(args.exclude, &config.exclude),
             no_ignore: args.no_ignore || config.no_ignore.unwrap_or(false),
+            force_exclude: args.force_exclude || config.force_exclude.unwrap_or(false),
         },
         stdin_kind: stdin_kind(args.stdin_filename.as_deref()),
     }
@@ -166,6 +171,7 @@ pub(crate) struct Config {
     pub(crate) include: Option<Vec<String>>,
     pub(crate) exclude: Option<Vec<String>>,
     pub(crate) no_ignore: Option<bool>,
+    pub(crate) force_exclude: Option<bool>,
     pub(crate) force_literal: Option<bool>,
     pub(crate) unsafe_fixes: Option<bool>,
     pub(crate) format: Option<Format>,

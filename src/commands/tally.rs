@@ -43,9 +43,15 @@ pub(super) fn processed(settings: &Settings) -> Result<Vec<FileReport>> {
     let spinner = Spinner::start(
         output.format == Format::Text && !output.quiet && std::io::stderr().is_terminal(),
     );
-    let reports = process_tree(&settings.walk, &settings.fix);
+    let processed = process_tree(&settings.walk, &settings.fix);
     spinner.stop();
-    reports
+    let (reports, walked) = processed?;
+    if !output.quiet {
+        for w in &walked.warnings {
+            note!("armfix: warning: {w}");
+        }
+    }
+    Ok(reports)
 }
 
 /// `--verbose`: a note for each file that was read but cannot concern the rule.
