@@ -75,11 +75,7 @@ impl Settings {
     /// `man` and `completions` describe armfix itself, so they read no configuration.
     pub(crate) fn new(cli: Cli) -> Result<Settings, String> {
         let cwd = std::env::current_dir().unwrap_or_default();
-        let config = match cli.command {
-            Command::Completions { .. } | Command::Man => Config::default(),
-            _ => resolve(cli.config.as_deref(), cli.no_config, &cwd)
-                .map_err(|e| format!("configuration: {e}"))?,
-        };
+        let reads_config = !matches!(cli.command, Command::Completions { .. } | Command::Man);
         let (mode, run) = match cli.command {
             Command::Check { run } => (Mode::Check, run),
             Command::Fix { run, yes, dry_run } => (Mode::Fix { yes, dry_run }, run),
@@ -87,6 +83,7 @@ impl Settings {
                 file,
                 fix,
                 stdin_filename,
+                config,
             } => {
                 let walk = WalkArgs {
                     paths: Vec::new(),
@@ -94,12 +91,34 @@ impl Settings {
                     ..WalkArgs::default()
                 };
                 let output = OutputArgs::default();
-                (Mode::Patch { file }, RunArgs { walk, fix, output })
+                let run = RunArgs {
+                    walk,
+                    fix,
+                    output,
+                    config,
+                };
+                (Mode::Patch { file }, run)
             }
             Command::Completions { shell } => (Mode::Completions(shell), RunArgs::default()),
             Command::Man => (Mode::Man, RunArgs::default()),
         };
-        let paint = paint(cli.color.or(config.color).unwrap_or(ColorChoice::Auto));
+        // `--config`/`--no-config`/`--color` after the subcommand, or (hidden) before it.
+        let config_file = run
+            .config
+            .config
+            .as_deref()
+            .or(cli.before.config.as_deref());
+        let no_config = run.config.no_config || cli.before.no_config;
+        if config_file.is_some() && no_config {
+            return Err("--config and --no-config cannot be used together".into());
+        }
+        let config = if reads_config {
+            resolve(config_file, no_config, &cwd).map_err(|e| format!("configuration: {e}"))?
+        } else {
+            Config::default()
+        };
+        let color = run.output.color.or(cli.before.color);
+        let paint = paint(color.or(config.color).unwrap_or(ColorChoice::Auto));
         Ok(Settings {
             mode,
             walk: walk(run.walk, &config),
