@@ -29,18 +29,37 @@ one), 2 an error in some file.";
 pub struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
-    /// When to colour the diff [default: auto, or `color` in armfix.toml].
-    #[arg(long, value_enum, global = true)]
+    /// Accepted before the subcommand too (`armfix --color never fix`), as before; each
+    /// subcommand that reads them offers them in its own help.
+    #[command(flatten)]
+    pub(crate) before: Hidden,
+}
+
+/// `--color`, `--config` and `--no-config` before the subcommand: still accepted, but not
+/// shown, so that `--help` offers an option only where it has an effect.
+#[derive(Debug, Args, Default)]
+pub(crate) struct Hidden {
+    #[arg(long = "color", value_enum, hide = true)]
     pub(crate) color: Option<ColorChoice>,
+    #[arg(long = "config", value_name = "FILE", hide = true)]
+    pub(crate) config: Option<PathBuf>,
+    #[arg(long = "no-config", hide = true)]
+    pub(crate) no_config: bool,
+}
+
+/// Which settings file to read (every command that reads files).
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Global")]
+pub(crate) struct ConfigArgs {
     /// Read settings from FILE instead of the armfix.toml found upward from the working folder.
-    #[arg(long, value_name = "FILE", global = true, conflicts_with = "no_config")]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub(crate) config: Option<PathBuf>,
     /// Ignore every armfix.toml.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub(crate) no_config: bool,
     /// Ignore PSRule's settings file (ps-rule.yaml): its rule exclusions, suppressions,
     /// input.pathIgnore and parameter-file options.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub(crate) no_psrule_config: bool,
 }
 
@@ -53,15 +72,20 @@ pub(crate) enum Command {
     },
     /// Show a unified diff per file and ask before writing each one.
     Fix {
-        #[command(flatten)]
-        run: RunArgs,
         /// Write every safe fix without asking (bulk runs, bots); unsafe fixes only with
         /// --unsafe-fixes.
-        #[arg(short = 'y', long, conflicts_with = "dry_run")]
+        #[arg(
+            short = 'y',
+            long,
+            conflicts_with = "dry_run",
+            help_heading = "What to fix"
+        )]
         yes: bool,
         /// Show the diffs, write nothing.
-        #[arg(long)]
+        #[arg(long, help_heading = "What to fix")]
         dry_run: bool,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Print the RFC 6902 JSON Patch for one file as a JSON array (`[]` if none).
     Patch {
@@ -70,8 +94,10 @@ pub(crate) enum Command {
         #[command(flatten)]
         fix: FixArgs,
         /// Read standard input (`-`) as the kind of file NAME names; JSON when not given.
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", help_heading = "Which files")]
         stdin_filename: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions {
@@ -83,20 +109,27 @@ pub(crate) enum Command {
     Man,
 }
 
-/// What `check` and `fix` share: the files to walk, what a fix may do, how to report.
+/// What `check` and `fix` share: what a fix may do, the files to walk, how to report, and
+/// the settings file; `--help` shows them under these headings, in this order.
 #[derive(Debug, Args, Default)]
 pub(crate) struct RunArgs {
     #[command(flatten)]
-    pub(crate) walk: WalkArgs,
-    #[command(flatten)]
     pub(crate) fix: FixArgs,
     #[command(flatten)]
+    pub(crate) walk: WalkArgs,
+    #[command(flatten)]
     pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) config: ConfigArgs,
 }
 
 /// How `check` and `fix` report.
 #[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Output")]
 pub(crate) struct OutputArgs {
+    /// When to colour the diff [default: auto, or `color` in armfix.toml].
+    #[arg(long, value_enum)]
+    pub(crate) color: Option<ColorChoice>,
     /// Output format: text for people; json, sarif (SARIF 2.1.0 with fixes) or github
     /// (workflow annotations) for machines [default: text, or `format` in armfix.toml].
     /// With a machine format nothing else goes to stdout, and `fix` writes only with --yes.
@@ -119,7 +152,8 @@ pub(crate) struct OutputArgs {
 pub(crate) enum Format {
     /// Lines and diffs for people (the default).
     Text,
-    /// One JSON document (see docs/formats.md for the schema).
+    /// One JSON document: per file its findings, patch, edits and diff, then summary
+    /// counts (fields are added, never renamed).
     Json,
     /// SARIF 2.1.0, with fixes (for GitHub code scanning and other SARIF viewers).
     Sarif,
@@ -129,6 +163,7 @@ pub(crate) enum Format {
 
 /// What a fix may do.
 #[derive(Debug, Args, Default)]
+#[command(next_help_heading = "What to fix")]
 pub(crate) struct FixArgs {
     /// Where a value is an expression armfix cannot trace to a literal, overwrite it with
     /// the literal "true" (or the `config` object) instead of asking for manual review.
@@ -149,6 +184,7 @@ pub(crate) struct FixArgs {
 
 /// Which files to process.
 #[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Which files")]
 pub(crate) struct WalkArgs {
     /// Files or folders to process; `-` reads standard input. Defaults to `.`.
     #[arg(default_value = ".")]
@@ -162,6 +198,11 @@ pub(crate) struct WalkArgs {
     /// Do not honour .gitignore, .ignore and git exclude files.
     #[arg(long)]
     pub(crate) no_ignore: bool,
+    /// Apply the exclude patterns (--exclude, or `exclude` in armfix.toml) to files named on
+    /// the command line too, matched against their path from the working folder (for
+    /// pre-commit, which names each staged file).
+    #[arg(long)]
+    pub(crate) force_exclude: bool,
     /// Read standard input (`-`) as the kind of file NAME names (`main.bicep`, `deploy.sh`);
     /// JSON when not given.
     #[arg(long, value_name = "NAME")]

@@ -8,7 +8,7 @@ fn main() {
     let code = match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("armfix: error: {e:#}");
+            commands::note_fmt(format_args!("armfix: error: {e:#}\n"));
             commands::EXIT_ERROR
         }
     };

@@ -411,7 +411,7 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
     let Some(p) = active() else { return };
     if verbose {
         for n in &p.notes {
-            eprintln!("armfix: {}: {n}", shown(&p.path));
+            crate::commands::note!("armfix: {}: {n}", shown(&p.path));
         }
     }
     if p.suppressed.is_empty() {
@@ -457,7 +457,7 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
                         .flat_map(|(_, n)| n.iter().cloned())
                         .collect::<Vec<_>>()
                         .join(", ");
-                    eprintln!(
+                    crate::commands::note!(
                         "armfix: {display}:{}:{}: cluster {name} left alone: {}: {}",
                         f.line,
                         f.column,

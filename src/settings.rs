@@ -17,7 +17,9 @@
 //! include = ["infra/**"]            # like --include (globs relative to each PATH argument)
 //! exclude = ["**/legacy/**"]        # like --exclude
 //! no-ignore = false                 # like --no-ignore
+//! force-exclude = false             # like --force-exclude: `exclude` also applies to named files
 //! force-literal = false             # like --force-literal (--no-force-literal turns it off)
+//! unsafe-fixes = false              # like --unsafe-fixes (--no-unsafe-fixes turns it off)
 //! format = "text"                   # like --format: text, json, sarif or github
 //! color = "auto"                    # like --color: auto, always or never
 //!
@@ -86,19 +88,7 @@ impl Settings {
     /// `man` and `completions` describe armfix itself, so they read no configuration.
     pub(crate) fn new(cli: Cli) -> Result<Settings, String> {
         let cwd = std::env::current_dir().unwrap_or_default();
-        let psrule = match cli.command {
-            Command::Completions { .. } | Command::Man => None,
-            _ if cli.no_psrule_config => None,
-            _ => crate::psrule::discover(&cwd)
-                .map(|p| crate::psrule::load(&p))
-                .transpose()
-                .map_err(|e| format!("PSRule settings: {e}"))?,
-        };
-        let config = match cli.command {
-            Command::Completions { .. } | Command::Man => Config::default(),
-            _ => resolve(cli.config.as_deref(), cli.no_config, &cwd)
-                .map_err(|e| format!("configuration: {e}"))?,
-        };
+        let reads_config = !matches!(cli.command, Command::Completions { .. } | Command::Man);
         let (mode, run) = match cli.command {
             Command::Check { run } => (Mode::Check, run),
             Command::Fix { run, yes, dry_run } => (Mode::Fix { yes, dry_run }, run),
@@ -106,6 +96,7 @@ impl Settings {
                 file,
                 fix,
                 stdin_filename,
+                config,
             } => {
                 let walk = WalkArgs {
                     paths: Vec::new(),
@@ -113,12 +104,42 @@ impl Settings {
                     ..WalkArgs::default()
                 };
                 let output = OutputArgs::default();
-                (Mode::Patch { file }, RunArgs { walk, fix, output })
+                let run = RunArgs {
+                    walk,
+                    fix,
+                    output,
+                    config,
+                };
+                (Mode::Patch { file }, run)
             }
             Command::Completions { shell } => (Mode::Completions(shell), RunArgs::default()),
             Command::Man => (Mode::Man, RunArgs::default()),
         };
-        let paint = paint(cli.color.or(config.color).unwrap_or(ColorChoice::Auto));
+        let psrule = if !reads_config || run.config.no_psrule_config {
+            None
+        } else {
+            crate::psrule::discover(&cwd)
+                .map(|p| crate::psrule::load(&p))
+                .transpose()
+                .map_err(|e| format!("PSRule settings: {e}"))?
+        };
+        // `--config`/`--no-config`/`--color` after the subcommand, or (hidden) before it.
+        let config_file = run
+            .config
+            .config
+            .as_deref()
+            .or(cli.before.config.as_deref());
+        let no_config = run.config.no_config || cli.before.no_config;
+        if config_file.is_some() && no_config {
+            return Err("--config and --no-config cannot be used together".into());
+        }
+        let config = if reads_config {
+            resolve(config_file, no_config, &cwd).map_err(|e| format!("configuration: {e}"))?
+        } else {
+            Config::default()
+        };
+        let color = run.output.color.or(cli.before.color);
+        let paint = paint(color.or(config.color).unwrap_or(ColorChoice::Auto));
         crate::run::configurations::configure(link_settings(
             &config,
             psrule.as_ref(),
@@ -206,9 +227,12 @@ fn walk(args: WalkArgs, config: &Config, verbose: bool) -> Walk {
     Walk {
         paths: args.paths,
         options: WalkOptions {
+            warn_include: !args.include.is_empty(),
+            warn_exclude: !args.exclude.is_empty(),
             include: or_config(args.include, &config.include),
             exclude: or_config(args.exclude, &config.exclude),
             no_ignore: args.no_ignore || config.no_ignore.unwrap_or(false),
+            force_exclude: args.force_exclude || config.force_exclude.unwrap_or(false),
         },
         stdin_kind: stdin_kind(args.stdin_filename.as_deref()),
         verbose,
@@ -230,6 +254,7 @@ pub(crate) struct Config {
     pub(crate) include: Option<Vec<String>>,
     pub(crate) exclude: Option<Vec<String>>,
     pub(crate) no_ignore: Option<bool>,
+    pub(crate) force_exclude: Option<bool>,
     pub(crate) force_literal: Option<bool>,
     pub(crate) unsafe_fixes: Option<bool>,
     pub(crate) format: Option<Format>,

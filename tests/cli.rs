@@ -31,8 +31,8 @@ fn clean_tree_exits_0() {
     write(d.path(), "aks.json", CLEAN);
     let r = run(d.path(), &["check"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout, "All checked: no findings in 1 file.\n");
-    assert_eq!(r.stderr, "");
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr, "No findings in 1 file.\n");
     let r = run(d.path(), &["fix", "--yes"]);
     assert_eq!(r.code, 0);
     assert_eq!(r.stdout, "", "no diff when nothing changes");
@@ -49,7 +49,7 @@ fn check_with_findings_exits_1_with_one_line_per_finding_and_a_summary() {
     let r = run(d.path(), &["check"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
     assert!(
         lines[0].starts_with(&format!("a.json:{NEEDS_FIX_FINDING}")),
         "{}",
@@ -63,11 +63,11 @@ fn check_with_findings_exits_1_with_one_line_per_finding_and_a_summary() {
         lines[1]
     );
     assert!(lines[1].contains("[parameters('csiConfig')]"));
+    // The summary is on stderr, so stdout is the findings alone.
     assert_eq!(
-        lines[2],
-        "Found 2 findings (1 fixable directly, 0 fixable at their source, 1 manual review) in 3 files."
+        r.stderr,
+        "Found 2 findings in 2 of 3 files: 1 fixable, 1 needs manual review.\n"
     );
-    assert_eq!(r.stderr, "");
     assert_eq!(tree(d.path()), before, "check writes nothing");
 }
 
@@ -90,7 +90,8 @@ fn fix_yes_writes_everything_exits_0_and_a_second_run_is_a_no_op() {
     assert!(r.stdout.contains("--- a/deep/er/b.json\n"));
     assert!(r.stderr.contains("wrote a.json"), "{}", r.stderr);
     assert!(
-        r.stderr.contains("Fixed 2 of 2 fixable findings"),
+        r.stderr
+            .ends_with("Fixed 2 of 2 findings in 2 of 3 files.\n"),
         "{}",
         r.stderr
     );
@@ -189,7 +190,12 @@ fn invalid_json_exits_2_with_its_place_while_the_good_file_beside_it_is_fixed() 
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("bad.json:6:7: "), "{}", r.stderr);
     assert_eq!(finding_paths(&r.stdout), ["good.json"]);
-    assert!(r.stdout.contains("1 error"), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .ends_with("Found 1 finding in 1 of 1 file: 1 fixable; 1 error.\n"),
+        "{}",
+        r.stderr
+    );
 
     let r = run(d.path(), &["patch", "bad.json"]);
     assert_eq!(r.code, 2);
@@ -557,8 +563,8 @@ fn files_that_cannot_concern_the_rule_are_skipped_silently() {
     let before = tree(d.path());
     let r = run(d.path(), &["check"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stderr, "");
-    assert_eq!(r.stdout, "All checked: no findings in 0 files.\n");
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr, "No findings in 5 files.\n");
     let r = run(d.path(), &["fix", "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "");
@@ -709,7 +715,8 @@ fn fix_holds_an_unsafe_fix_back_lists_it_without_a_diff_and_exits_1() {
     assert_eq!(r.code, 1, "held back, so findings remain: {}", r.stderr);
     assert!(r.stdout.contains(SIDE_EFFECT), "{}", r.stdout);
     assert!(
-        r.stderr.contains("1 unsafe fix is held back"),
+        r.stderr
+            .contains("1 unsafe fix held back. An unsafe fix changes more than rotation"),
         "{}",
         r.stderr
     );
@@ -781,4 +788,146 @@ fn fix_stdin_and_patch_say_what_they_hold_back() {
     assert!(!r.stdout.contains("defaultValue"), "{}", r.stdout);
     assert!(r.stderr.contains(SIDE_EFFECT), "{}", r.stderr);
     assert!(r.stderr.contains("held back: "), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------------------------------
+// A reader that goes away (`armfix check | head`)
+
+/// Runs `armfix ARGS` in `dir` with standard output a pipe whose reader is closed before
+/// armfix writes anything; returns the exit code and standard error.
+fn run_into_closed_pipe(dir: &Path, args: &[&str]) -> (i32, String) {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(crate::util::BIN)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+        "{args:?}: {stderr}"
+    );
+    (
+        out.status.code().expect("armfix exited, not killed"),
+        stderr,
+    )
+}
+
+/// A folder of `n` templates that each need a fix.
+fn many_to_fix(n: usize) -> TempDir {
+    let d = tmp();
+    for i in 0..n {
+        write(d.path(), &format!("t{i:02}.json"), NEEDS_FIX);
+    }
+    d
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly_with_the_runs_own_exit_code() {
+    let d = many_to_fix(30);
+    let cases: [(&[&str], i32); 9] = [
+        (&["check", "."], 1),
+        (&["check", "--format", "json", "."], 1),
+        (&["check", "--format", "sarif", "."], 1),
+        (&["fix", "--dry-run", "."], 1),
+        (&["patch", "t00.json"], 0),
+        (&["man"], 0),
+        (&["completions", "bash"], 0),
+        (&["--help"], 0),
+        (&["check", "--help"], 0),
+    ];
+    for (args, code) in cases {
+        let (got, _) = run_into_closed_pipe(d.path(), args);
+        assert_eq!(got, code, "{args:?}");
+    }
+    assert!(
+        tree(d.path())
+            .iter()
+            .all(|(_, bytes)| bytes == NEEDS_FIX.as_bytes()),
+        "nothing was written"
+    );
+}
+
+#[test]
+fn fix_yes_into_a_closed_pipe_still_writes_every_file() {
+    let d = many_to_fix(30);
+    let (code, stderr) = run_into_closed_pipe(d.path(), &["fix", "--yes", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr.matches("armfix: wrote ").count(), 30, "{stderr}");
+    for (name, bytes) in tree(d.path()) {
+        assert_eq!(String::from_utf8(bytes).unwrap(), NEEDS_FIX_FIXED, "{name}");
+    }
+}
+
+/// The shell pipelines of the issue, `head` closing the pipe after one line, also when
+/// standard error shares the pipe (`2>&1`).
+#[test]
+fn shell_pipelines_into_head_end_quietly_and_write_every_file() {
+    for redirect in ["", "2>&1"] {
+        let d = many_to_fix(40);
+        let script = format!(
+            "\"$0\" fix --yes . {redirect} | head -1 >/dev/null; echo \"fix=${{PIPESTATUS[0]}}\"; \
+             \"$0\" check . {redirect} | head -1 >/dev/null; echo \"check=${{PIPESTATUS[0]}}\"; \
+             \"$0\" man {redirect} | head -1 >/dev/null; echo \"man=${{PIPESTATUS[0]}}\""
+        );
+        let out = std::process::Command::new("bash")
+            .current_dir(d.path())
+            .args(["-c", &script, crate::util::BIN])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stdout, "fix=0\ncheck=0\nman=0\n", "{redirect}: {stderr}");
+        assert!(
+            !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+            "{redirect}: {stderr}"
+        );
+        for (name, bytes) in tree(d.path()) {
+            assert_eq!(
+                String::from_utf8(bytes).unwrap(),
+                NEEDS_FIX_FIXED,
+                "{redirect}: {name}"
+            );
+        }
+    }
+}
+
+/// `--summary-md FILE` that cannot be written stops the run before anything is read or
+/// written, for `check` and `fix` alike; one that can is left as it was until the run ends.
+#[test]
+fn summary_md_is_checked_before_anything_is_written() {
+    let d = many_to_fix(3);
+    std::fs::create_dir(d.path().join("folder")).unwrap();
+    let before = tree(d.path());
+    for target in ["no/such/folder/s.md", "folder"] {
+        for cmd in [&["fix", "--yes"][..], &["check"][..]] {
+            let args: Vec<&str> = cmd
+                .iter()
+                .copied()
+                .chain(["--summary-md", target])
+                .collect();
+            let r = run(d.path(), &args);
+            assert_eq!(r.code, 2, "{args:?}");
+            assert_eq!(r.stdout, "", "{args:?}: nothing was shown");
+            assert!(
+                r.stderr.starts_with(&format!(
+                    "armfix: error: cannot write the summary to {target}: "
+                )),
+                "{args:?}: {}",
+                r.stderr
+            );
+            assert!(!r.stderr.contains("wrote"), "{}", r.stderr);
+            assert_eq!(tree(d.path()), before, "{args:?}: nothing was written");
+        }
+    }
+    // A summary that can be written: checked without a trace, then written at the end.
+    let r = run(d.path(), &["fix", "--yes", "--summary-md", "s.md"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(read(d.path().join("s.md")).contains("armfix"));
+    assert_eq!(read(d.path().join("t00.json")), NEEDS_FIX_FIXED);
 }

@@ -98,9 +98,13 @@ fn local_modules_are_judged_with_the_callers_arguments() {
     assert_eq!(c.check.code, 1, "{}", c.transcript);
     let lines: Vec<&str> = c.check.stdout.lines().collect();
     assert_eq!(
+        c.check.stderr,
+        "Found 3 findings in 2 of 6 files: 3 fixable (3 at their source).\n"
+    );
+    assert_eq!(
         lines.len(),
-        4,
-        "three findings and the summary: {}",
+        3,
+        "three findings: {}",
         c.transcript
     );
     assert!(
@@ -162,7 +166,10 @@ fn registry_modules_are_recognised_by_what_they_resolve_to() {
             c.transcript
         );
     }
-    assert!(out.contains("(5 fixable directly, 0 fixable at their source, 3 manual review)"));
+    assert_eq!(
+        c.check.stderr,
+        "Found 8 findings in 2 of 3 files: 5 fixable, 3 need manual review.\n"
+    );
     let avm = &c
         .written
         .iter()
@@ -181,10 +188,9 @@ fn registry_modules_are_recognised_by_what_they_resolve_to() {
     // Manual review remains; the fixable ones are gone.
     assert_eq!(c.fix.code, 1, "{}", c.transcript);
     assert_eq!(c.second.code, 1);
-    assert!(
-        c.second
-            .stdout
-            .contains("(0 fixable directly, 0 fixable at their source, 3 manual review)"),
+    assert_eq!(
+        c.second.stderr,
+        "Found 3 findings in 1 of 3 files: 3 need manual review.\n",
         "{}",
         c.transcript
     );

@@ -11,7 +11,7 @@ fn summary_md_for_check_dry_run_and_write() {
     let r = run(d.path(), &["check", "--summary-md", s]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stdout.contains("Found 8 findings"),
+        r.stderr.contains("Found 8 findings"),
         "text output is unchanged"
     );
     snapshot!("formats__summary-check", stable(&read(&summary), d.path()));

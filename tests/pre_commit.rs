@@ -1,5 +1,7 @@
 //! The hooks of `.pre-commit-hooks.yaml`, run as pre-commit runs them: their entry on the
-//! staged files their `files` pattern matches, in a real git repository.
+//! staged files their `files` pattern matches, in a real git repository; and under a real
+//! `pre-commit` when one is installed (`pip install pre-commit`; skipped with a message
+//! otherwise).
 
 use crate::util::{read, run, write, Run, CLEAN, NEEDS_FIX, NEEDS_FIX_FIXED};
 use std::path::Path;
@@ -131,4 +133,144 @@ fn pre_commit_hooks_check_and_fix_staged_templates() {
     assert_eq!(run_hook("armfix-check", repo).code, 0);
     assert_eq!(run_hook("armfix-fix", repo).code, 0);
     assert_eq!(git(repo, &["diff", "--name-only"]), "");
+}
+
+/// A cluster in Bicep whose add-on is on without rotation.
+const BICEP: &str = "resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {
+  name: 'aks'
+  properties: {
+    addonProfiles: {
+      azureKeyvaultSecretsProvider: {
+        enabled: true
+      }
+    }
+  }
+}
+";
+
+/// An `az aks create` that turns the add-on on without rotation.
+const AZ: &str = "az aks create -g rg -n aks --enable-addons azure-keyvault-secrets-provider\n";
+
+/// `pre-commit`'s path, or None when it is not installed.
+fn pre_commit() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("pre-commit"))
+        .find(|p| p.is_file())
+}
+
+/// Runs `pre-commit run HOOK` in `repo` with the freshly built armfix first on PATH.
+fn pre_commit_run(pre_commit: &Path, repo: &Path, hook: &str, home: &Path) -> (i32, String) {
+    let bin_dir = Path::new(crate::util::BIN).parent().unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let out = Command::new(pre_commit)
+        .current_dir(repo)
+        .args(["run", "--color", "never", hook])
+        .env("PATH", path)
+        .env("PRE_COMMIT_HOME", home)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The hooks under a real pre-commit: a local repository whose hooks are ours, with
+/// `language: system` (pre-commit would otherwise build armfix with `cargo install`, minutes
+/// per run) and everything else (`entry`, `files`, `require_serial`) as the file says. Every
+/// kind armfix reads is passed; armfix.toml's `exclude` holds for staged files
+/// (`--force-exclude`); a template staged alone is judged with the parameter files beside it.
+#[test]
+fn hooks_run_under_a_real_pre_commit() {
+    let Some(pre_commit) = pre_commit() else {
+        eprintln!("pre_commit: skipped: `pre-commit` is not installed (pip install pre-commit)");
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let repo = d.path();
+    git(repo, &["init", "-q"]);
+    let mut config = String::from("repos:\n  - repo: local\n    hooks:\n");
+    for h in hooks() {
+        for key in ["id", "name", "entry", "files"] {
+            let lead = if key == "id" { "      - " } else { "        " };
+            config += &format!("{lead}{key}: '{}'\n", get(&h, key).unwrap());
+        }
+        config += "        language: system\n";
+        config += &format!(
+            "        require_serial: {}\n",
+            get(&h, "require_serial").unwrap()
+        );
+    }
+    write(repo, ".pre-commit-config.yaml", &config);
+    write(repo, "armfix.toml", "exclude = [\"legacy/**\"]\n");
+    // A template with parameter files, committed; then only the template is changed.
+    let fixture = crate::util::fixtures("trace/parameter-files");
+    for f in [
+        "main.json",
+        "main.parameters.json",
+        "main.parameters.prod.json",
+    ] {
+        write(repo, &format!("params/{f}"), read(fixture.join(f)));
+    }
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-q", "-m", "start"]);
+    let kinds = [
+        ("infra/aks.json", NEEDS_FIX),
+        ("infra/aks.jsonc", NEEDS_FIX),
+        ("infra/main.bicep", BICEP),
+        ("scripts/deploy.sh", AZ),
+        ("scripts/deploy.azcli", AZ),
+        ("scripts/deploy.ps1", AZ),
+        (
+            ".github/workflows/aks.yml",
+            &format!("jobs:\n  a:\n    steps:\n      - run: {AZ}"),
+        ),
+        ("legacy/old.json", NEEDS_FIX),
+    ];
+    for (f, text) in kinds {
+        write(repo, f, text);
+    }
+    write(
+        repo,
+        "params/main.json",
+        read(repo.join("params/main.json")) + "\n",
+    );
+    git(repo, &["add", "."]);
+
+    let (code, out) = pre_commit_run(&pre_commit, repo, "armfix-check", home.path());
+    assert_eq!(code, 1, "a finding fails the hook: {out}");
+    for (f, _) in &kinds[..7] {
+        assert!(out.contains(&format!("{f}:")), "{f} was checked: {out}");
+    }
+    assert!(!out.contains("legacy/old.json:9:"), "excluded: {out}");
+    assert!(
+        out.contains("no file read from legacy/old.json: excluded by `legacy/**`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fails with params/main.parameters.prod.json"),
+        "the staged template is judged with its parameter files: {out}"
+    );
+
+    let (code, out) = pre_commit_run(&pre_commit, repo, "armfix-fix", home.path());
+    assert_eq!(code, 1, "pre-commit fails a hook that changed files: {out}");
+    assert!(out.contains("files were modified by this hook"), "{out}");
+    for (f, text) in &kinds[..7] {
+        assert_ne!(&read(repo.join(f)), text, "{f} was fixed");
+    }
+    assert_eq!(read(repo.join("legacy/old.json")), NEEDS_FIX, "excluded");
+    git(repo, &["add", "."]);
+    let (_, out) = pre_commit_run(&pre_commit, repo, "armfix-check", home.path());
+    for (f, _) in &kinds[..7] {
+        assert!(!out.contains(&format!("{f}:")), "{f} is clean now: {out}");
+    }
 }

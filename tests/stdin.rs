@@ -60,3 +60,43 @@ fn script_through_check_and_fix() {
         "az aks create -g rg -n aks --enable-addons azure-keyvault-secrets-provider --enable-secret-rotation # new\n"
     );
 }
+
+/// `fix --dry-run -` shows the diff and exits 1 when the input would change, as with files;
+/// 0 and nothing on stdout when it would not. Each kind of input, the same way.
+#[test]
+fn fix_dry_run_of_stdin_exits_1_when_the_input_would_change() {
+    let json = crate::util::NEEDS_FIX;
+    let script = "az aks create -g rg -n aks --enable-addons azure-keyvault-secrets-provider\n";
+    for (args, input) in [
+        (&["fix", "--dry-run", "-"][..], json),
+        (
+            &["fix", "--dry-run", "--stdin-filename", "main.bicep", "-"][..],
+            BICEP,
+        ),
+        (
+            &["fix", "--dry-run", "--stdin-filename", "deploy.sh", "-"][..],
+            script,
+        ),
+    ] {
+        let (code, out, err) = run(args, input);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(
+            out.starts_with("--- a/<stdin>\n+++ b/<stdin>\n@@ "),
+            "{args:?}: {out}"
+        );
+        assert!(out.lines().any(|l| l.starts_with('+')), "{out}");
+        // The same input without --dry-run is fixed (exit 0); its output then needs nothing.
+        let (code, fixed, _) = run(
+            &args[..args.len() - 1]
+                .iter()
+                .filter(|a| **a != "--dry-run")
+                .chain(&["-"])
+                .copied()
+                .collect::<Vec<_>>(),
+            input,
+        );
+        assert_eq!(code, 0, "{args:?}");
+        let (code, out, err) = run(args, &fixed);
+        assert_eq!((code, out.as_str()), (0, ""), "{args:?}: {err}");
+    }
+}

@@ -42,7 +42,10 @@ fn verbose_notes_skipped_files_and_files_without_findings() {
         r.stderr
     );
     let r = run(d.path(), &["check"]);
-    assert_eq!(r.stderr, "", "silent without --verbose");
+    assert_eq!(
+        r.stderr, "No findings in 2 files.\n",
+        "only the summary without --verbose"
+    );
     let r = run(d.path(), &["check", "-q", "-v"]);
     assert_eq!(r.code, 2, "--quiet and --verbose conflict");
 }
@@ -55,5 +58,8 @@ fn no_progress_bar_in_pipes() {
     }
     let r = run(d.path(), &["check"]);
     assert_eq!(r.code, 0);
-    assert_eq!(r.stderr, "", "stderr is a pipe: no progress bar");
+    assert_eq!(
+        r.stderr, "No findings in 200 files.\n",
+        "stderr is a pipe: no progress bar"
+    );
 }

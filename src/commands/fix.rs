@@ -7,6 +7,7 @@
 //! they are held back. Findings held back remain findings: the exit code is 1.
 
 use super::tally::{analysed, exit_code, finish_machine, processed, summary_md};
+use super::{note, note_part};
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::Format;
 use crate::finding::{Analysis, Applicability, Finding};
@@ -49,7 +50,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
         return fix_machine(settings, yes);
     }
     if walk.paths.len() == 1 && walk.paths[0].as_os_str() == "-" {
-        return fix_stdin(&settings.fix, walk.stdin_kind, output.quiet);
+        return fix_stdin(&settings.fix, walk.stdin_kind, output, dry_run);
     }
     if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("`-` (standard input) cannot be mixed with other paths in `fix`");
@@ -70,7 +71,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
             None => Policy::Ask,
             Some(why) => {
                 if !output.quiet {
-                    eprintln!("armfix: {why}, so nothing will be written (showing the diffs only)");
+                    note!("armfix: {why}, so nothing will be written (showing the diffs only)");
                 }
                 Policy::Show
             }
@@ -113,7 +114,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
             continue;
         };
         if analysis.findings.is_empty() && output.verbose {
-            eprintln!("armfix: {name}: no findings");
+            note!("armfix: {name}: no findings");
         }
         not_applied(&name, analysis, output)?;
         let Some(fixed) = fixed else { continue };
@@ -135,7 +136,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
             continue;
         }
         {
-            let mut out = std::io::stdout().lock();
+            let mut out = super::stdout();
             if policy == Policy::Show {
                 // Each finding's message above the diff, as the review shows them.
                 let clusters = review::Clusters::new(r.candidate.kind().language().shape(original));
@@ -160,9 +161,9 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
         }
     }
     if !output.quiet && !quit {
-        eprintln!("{}", present::fix_summary(&totals, dry));
+        note!("{}", present::fix_summary(&totals, dry));
         if dry && shown > 0 {
-            eprintln!("{}", how_to_write());
+            note!("{}", how_to_write());
         }
     }
     let remaining = totals.fixable.saturating_sub(totals.fixed) + totals.manual + totals.held;
@@ -178,7 +179,7 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
 /// The findings of a file that its edits do not carry, on stdout: manual reviews, and unsafe
 /// fixes held back (with their side effects and how to apply them, and no diff).
 fn not_applied(name: &str, analysis: &Analysis, output: &Output) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
         write!(out, "{}", present::finding_block(name, f))?;
     }
@@ -282,7 +283,7 @@ impl Review<'_> {
                     crate::edit::apply(original, &part.edits).map_err(anyhow::Error::msg)?
                 };
                 {
-                    let mut out = std::io::stdout().lock();
+                    let mut out = super::stdout();
                     for &j in &part.findings {
                         write!(
                             out,
@@ -354,7 +355,7 @@ impl Review<'_> {
             match found {
                 Some((_, analysis, fixed)) => {
                     if analysis.findings.is_empty() {
-                        eprintln!("armfix: {}: no findings left", file.name);
+                        note!("armfix: {}: no findings left", file.name);
                     }
                     not_applied(file.name, analysis, output)?;
                     if let (Some(fixed), Outcome::Analysed { original, .. }) =
@@ -372,11 +373,11 @@ impl Review<'_> {
     /// Asks about the fix shown until the answer is one of the keys (end of input is `q`).
     fn ask(&mut self, name: &str, count: usize) -> Result<Answer> {
         loop {
-            eprint!("{}", review::prompt(self.asked, self.total, name, count));
+            note_part!("{}", review::prompt(self.asked, self.total, name, count));
             std::io::stderr().flush()?;
             let mut line = String::new();
             if self.stdin.read_line(&mut line)? == 0 {
-                eprintln!();
+                note!();
                 return Ok(Answer::Quit);
             }
             match line.trim().to_ascii_lowercase().as_str() {
@@ -386,10 +387,10 @@ impl Review<'_> {
                 "d" => return Ok(Answer::Rest),
                 "q" | "quit" => return Ok(Answer::Quit),
                 "e" | "edit" => return Ok(Answer::Edit),
-                "?" | "h" | "help" => eprintln!("{}", review::HELP),
-                other => eprintln!(
-                    "armfix: `{other}` is not an answer; type y, n, a, d, q, e or ? (help)"
-                ),
+                "?" | "h" | "help" => note!("{}", review::HELP),
+                other => {
+                    note!("armfix: `{other}` is not an answer; type y, n, a, d, q, e or ? (help)")
+                }
             }
         }
     }
@@ -399,7 +400,7 @@ impl Review<'_> {
 fn skipped(name: &str, analysis: &Analysis, part: &[usize]) {
     for &j in part {
         let f = &analysis.findings[j];
-        eprintln!("armfix: skipped {name}:{}:{}", f.line, f.column);
+        note!("armfix: skipped {name}:{}:{}", f.line, f.column);
     }
 }
 
@@ -439,7 +440,7 @@ fn write_part(
     ) {
         Ok(text) => text,
         Err(why) => {
-            eprintln!(
+            note!(
                 "armfix: {}: not written: the fixes you accepted cannot be applied without the \
                  others: {why}; their findings stand (apply them together, or by hand)",
                 file.name
@@ -452,9 +453,9 @@ fn write_part(
             totals.fixed += count;
             if !output.quiet && !silent {
                 if all {
-                    eprintln!("armfix: wrote {}", file.name);
+                    note!("armfix: wrote {}", file.name);
                 } else {
-                    eprintln!(
+                    note!(
                         "armfix: wrote {} ({} of its {} fixes)",
                         file.name,
                         count,
@@ -466,7 +467,7 @@ fn write_part(
         }
         Err(why) => {
             totals.errors += 1;
-            eprintln!("error: {}: {why}", file.name);
+            note!("error: {}: {why}", file.name);
             report::Write::Failed(why)
         }
     }
@@ -504,8 +505,8 @@ fn open_editor(path: &Path, line: usize, column: usize) {
         .status();
     match status {
         Ok(s) if s.success() => {}
-        Ok(s) => eprintln!("armfix: the editor `{editor}` exited with {s}; reading the file again"),
-        Err(e) => eprintln!("armfix: cannot start the editor `{editor}`: {e}"),
+        Ok(s) => note!("armfix: the editor `{editor}` exited with {s}; reading the file again"),
+        Err(e) => note!("armfix: cannot start the editor `{editor}`: {e}"),
     }
 }
 
@@ -539,13 +540,13 @@ fn write_fix(
         Ok(()) => {
             totals.fixed += analysis.applied();
             if !output.quiet {
-                eprintln!("armfix: wrote {name}");
+                note!("armfix: wrote {name}");
             }
             report::Write::Written
         }
         Err(why) => {
             totals.errors += 1;
-            eprintln!("error: {name}: {why}");
+            note!("error: {name}: {why}");
             report::Write::Failed(why)
         }
     }
@@ -557,7 +558,7 @@ fn write_fix(
 fn fix_machine(settings: &Settings, yes: bool) -> Result<i32> {
     let output = &settings.output;
     if !yes && !output.quiet {
-        eprintln!(
+        note!(
             "armfix: `fix --format {}` never prompts, so nothing will be written; \
              add --yes to write the fixes",
             format_name(output.format)
@@ -583,7 +584,7 @@ fn fix_machine(settings: &Settings, yes: bool) -> Result<i32> {
     };
     finish_machine(&reports, &writes, mode, &totals, output)?;
     if !output.quiet {
-        eprintln!("{}", present::fix_summary(&totals, !yes));
+        note!("{}", present::fix_summary(&totals, !yes));
     }
     let remaining = totals.fixable.saturating_sub(totals.fixed) + totals.manual + totals.held;
     let code = exit_code(&totals, remaining);
@@ -614,20 +615,26 @@ enum Answer {
 
 /// `fix -`: a filter. The fixed document (or the input unchanged) goes to stdout; findings
 /// it leaves (manual reviews, unsafe fixes held back) and the side effects of unsafe fixes
-/// it makes go to stderr.
-fn fix_stdin(options: &Options, kind: FileKind, quiet: bool) -> Result<i32> {
+/// it makes go to stderr. `fix --dry-run -` prints the diff instead of the document and,
+/// as with files, exits 1 when the input would change.
+fn fix_stdin(options: &Options, kind: FileKind, output: &Output, dry_run: bool) -> Result<i32> {
+    let quiet = output.quiet;
     let input = read_stdin()?;
     let outcome = engine::process_bytes_with(input.clone(), kind, options);
     let name = engine::display(&Candidate::Stdin);
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     let code = match &outcome {
         Outcome::Skipped => {
-            out.write_all(&input)?;
+            if !dry_run {
+                out.write_all(&input)?;
+            }
             EXIT_CLEAN
         }
         Outcome::Error(e) => {
-            out.write_all(&input)?;
-            eprintln!("error: {}", present::error_line(&name, e));
+            if !dry_run {
+                out.write_all(&input)?;
+            }
+            note!("error: {}", present::error_line(&name, e));
             EXIT_ERROR
         }
         Outcome::Analysed {
@@ -635,20 +642,28 @@ fn fix_stdin(options: &Options, kind: FileKind, quiet: bool) -> Result<i32> {
             analysis,
             fixed,
         } => {
-            out.write_all(fixed.as_deref().unwrap_or(original).as_bytes())?;
+            if !dry_run {
+                out.write_all(fixed.as_deref().unwrap_or(original).as_bytes())?;
+            } else if let Some(fixed) = fixed {
+                write!(
+                    out,
+                    "{}",
+                    present::diff(&name, original, fixed, output.paint)
+                )?;
+            }
             for f in analysis.findings.iter().filter(|f| !f.is_fixable()) {
-                eprint!("{}", present::finding_block(&name, f));
+                note_part!("{}", present::finding_block(&name, f));
             }
             for f in held(analysis) {
-                eprint!("{}", present::finding_block(&name, f));
+                note_part!("{}", present::finding_block(&name, f));
                 if !quiet {
-                    eprintln!("{}", present::HELD_BACK_NOTE);
+                    note!("{}", present::HELD_BACK_NOTE);
                 }
             }
             for f in applied_unsafe(analysis) {
-                eprint!("{}", present::finding_block(&name, f));
+                note_part!("{}", present::finding_block(&name, f));
             }
-            if analysis.manual() + analysis.held_unsafe() > 0 {
+            if analysis.manual() + analysis.held_unsafe() > 0 || (dry_run && fixed.is_some()) {
                 EXIT_FINDINGS
             } else {
                 EXIT_CLEAN

@@ -2,6 +2,7 @@
 //! A parameter file is read with the templates it is linked to, so its patch is its own
 //! fixes for them.
 
+use super::{note, note_part};
 use super::{EXIT_CLEAN, EXIT_ERROR};
 use crate::output::present;
 use crate::run::batch::read_stdin;
@@ -9,6 +10,7 @@ use crate::run::discover::Candidate;
 use crate::run::engine::{self, FileReport, Outcome};
 use crate::settings::Settings;
 use anyhow::Result;
+use std::io::Write;
 use std::path::Path;
 
 /// `patch FILE`: the file's RFC 6902 patch as a JSON array.
@@ -33,15 +35,15 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
         }
     };
     if let Some(note) = crate::psrule::rule_off() {
-        eprintln!("armfix: {note}");
-        println!("[]");
+        note!("armfix: {note}");
+        writeln!(super::stdout(), "[]")?;
         return Ok(EXIT_CLEAN);
     }
     let mut report = report;
     crate::psrule::suppress(std::slice::from_mut(&mut report), settings.output.verbose);
     let name = report.display();
     if !kind.has_json_patch() {
-        eprintln!(
+        note!(
             "armfix: {name} is a script: its fixes are text edits, not a JSON Patch, so the \
              patch is empty; run `armfix fix --dry-run {name}` to see them"
         );
@@ -49,7 +51,7 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
     let ops = match &report.outcome {
         Outcome::Skipped => Vec::new(),
         Outcome::Error(e) => {
-            eprintln!("error: {}", present::error_line(&name, e));
+            note!("error: {}", present::error_line(&name, e));
             return Ok(EXIT_ERROR);
         }
         Outcome::Analysed { analysis, .. } => {
@@ -57,16 +59,18 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
             // side effects of unsafe fixes it carries (`--unsafe-fixes`).
             for f in &analysis.findings {
                 if !analysis.applies(f) || !f.side_effects.is_empty() {
-                    eprint!("{}", present::finding_block(&name, f));
+                    note_part!("{}", present::finding_block(&name, f));
                 }
                 if f.is_fixable() && !analysis.applies(f) && !settings.output.quiet {
-                    eprintln!("{}", present::HELD_BACK_NOTE);
+                    note!("{}", present::HELD_BACK_NOTE);
                 }
             }
             analysis.patch.clone()
         }
     };
-    println!("{}", serde_json::to_string_pretty(&ops)?);
+    let mut out = super::stdout();
+    writeln!(out, "{}", serde_json::to_string_pretty(&ops)?)?;
+    out.flush()?;
     Ok(EXIT_CLEAN)
 }
 
@@ -84,7 +88,7 @@ fn as_parameter_file(
         stdin_kind: settings.walk.stdin_kind,
         verbose: settings.output.verbose,
     };
-    let reports = crate::run::batch::process_tree(&walk, &settings.fix)?;
+    let (reports, _) = crate::run::batch::process_tree(&walk, &settings.fix)?;
     let wanted = std::fs::canonicalize(file).ok();
     Ok(reports
         .into_iter()

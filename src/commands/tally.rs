@@ -2,6 +2,7 @@
 //! skipped files noted on stderr), the machine report on stdout, the Markdown summary, and
 //! the exit code.
 
+use super::note;
 use super::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
 use crate::cli::Format;
 use crate::finding::{Analysis, Applicability, FixSource};
@@ -18,6 +19,8 @@ use std::io::{IsTerminal, Write};
 fn count(totals: &mut Totals, analysis: &Analysis) {
     let findings = &analysis.findings;
     totals.files += 1;
+    totals.read += 1;
+    totals.with_findings += usize::from(!findings.is_empty());
     totals.fixable += analysis.applied();
     totals.at_source += findings
         .iter()
@@ -40,15 +43,21 @@ pub(super) fn processed(settings: &Settings) -> Result<Vec<FileReport>> {
     let spinner = Spinner::start(
         output.format == Format::Text && !output.quiet && std::io::stderr().is_terminal(),
     );
-    let reports = process_tree(&settings.walk, &settings.fix);
+    let processed = process_tree(&settings.walk, &settings.fix);
     spinner.stop();
-    reports
+    let (reports, walked) = processed?;
+    if !output.quiet {
+        for w in &walked.warnings {
+            note!("armfix: warning: {w}");
+        }
+    }
+    Ok(reports)
 }
 
 /// `--verbose`: a note for each file that was read but cannot concern the rule.
 fn skipped_note(output: &Output, r: &FileReport) {
     if output.verbose {
-        eprintln!(
+        note!(
             "armfix: skipped {}: not a deployment template that mentions managedClusters",
             r.display()
         );
@@ -70,7 +79,7 @@ pub(super) fn finish_machine(
         Format::Sarif => report::sarif::render(&run),
         Format::Github => report::github::render(&run),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
@@ -112,13 +121,46 @@ pub(super) fn summary_md(
     match std::fs::write(path, report::markdown::render(&run)) {
         Ok(()) => Ok(code),
         Err(e) => {
-            eprintln!(
+            note!(
                 "error: cannot write the summary to {}: {}",
                 path.display(),
                 crate::run::discover::io_message(&e)
             );
             Ok(EXIT_ERROR)
         }
+    }
+}
+
+/// Checks, without changing anything, that `--summary-md FILE` can be written: its folder
+/// exists and FILE is a file armfix may write (or can be created there).
+pub(super) fn can_write(path: &std::path::Path) -> Result<(), String> {
+    let why = |e: &std::io::Error| {
+        format!(
+            "cannot write the summary to {}: {}",
+            path.display(),
+            crate::run::discover::io_message(e)
+        )
+    };
+    if path.is_dir() {
+        return Err(format!(
+            "cannot write the summary to {}: it is a folder",
+            path.display()
+        ));
+    }
+    if path.exists() {
+        // Opened for appending, so its contents stay as they are.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop)
+            .map_err(|e| why(&e))
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| why(&e))?;
+        std::fs::remove_file(path).map_err(|e| why(&e))
     }
 }
 
@@ -143,12 +185,13 @@ pub(super) fn analysed<'r>(
 ) -> Option<(&'r String, &'r Analysis, &'r Option<String>)> {
     match &r.outcome {
         Outcome::Skipped => {
+            totals.read += 1;
             skipped_note(output, r);
             None
         }
         Outcome::Error(e) => {
             totals.errors += 1;
-            eprintln!("error: {}", present::error_line(name, e));
+            note!("error: {}", present::error_line(name, e));
             None
         }
         Outcome::Analysed {

@@ -287,7 +287,13 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// Counts for the summary line.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Totals {
+    /// Files analysed (they may concern the rule).
     pub(crate) files: usize,
+    /// Files read: those analysed and those skipped because they cannot concern the rule
+    /// (files with an error are not counted).
+    pub(crate) read: usize,
+    /// Files with at least one finding.
+    pub(crate) with_findings: usize,
     pub(crate) fixable: usize,
     /// Of `fixable`, those whose fix lands at a source (variable, parameter...).
     pub(crate) at_source: usize,
@@ -300,89 +306,155 @@ pub(crate) struct Totals {
     pub(crate) errors: usize,
 }
 
+impl Totals {
+    /// Every finding: fixable, held back and manual review.
+    fn findings(&self) -> usize {
+        self.fixable + self.held + self.manual
+    }
+}
+
+/// The summary of `check`, one line for stderr. Counts that are zero are left out, so that
+/// nothing is said about zero of nothing, and a run with errors never reads as clean:
+///
+/// - `Found 3 findings in 2 of 6 files: 2 fixable (1 at its source), 1 needs manual review.`
+/// - `No findings in 6 files.` / `No findings in the 5 files read; 1 error.`
+/// - `No file was read; 1 error.` / `No file was read.`
 pub(crate) fn check_summary(t: &Totals) -> String {
-    if t.fixable + t.manual + t.held == 0 {
-        return format!(
-            "All checked: no findings in {}{}.",
-            plural(t.files, "file", "files"),
-            error_note(t.errors)
-        );
+    let total = t.findings();
+    if total == 0 {
+        return no_findings(t);
+    }
+    let mut parts = Vec::new();
+    if t.fixable > 0 {
+        parts.push(format!("{} fixable{}", t.fixable, at_source(t)));
+    }
+    if t.held > 0 {
+        parts.push(plural(
+            t.held,
+            "unsafe fix held back",
+            "unsafe fixes held back",
+        ));
+    }
+    if t.manual > 0 {
+        parts.push(format!(
+            "{} manual review",
+            plural(t.manual, "needs", "need")
+        ));
     }
     format!(
-        "Found {} ({} fixable directly, {} fixable at their source, {}{} manual review) in {}{}.{}",
-        plural(t.fixable + t.manual + t.held, "finding", "findings"),
-        t.fixable - t.at_source,
-        t.at_source,
-        unsafe_count(t),
-        t.manual,
-        plural(t.files, "file", "files"),
+        "Found {} in {} of {}: {}{}.{}",
+        plural(total, "finding", "findings"),
+        t.with_findings,
+        plural(t.read, "file", "files"),
+        parts.join(", "),
         error_note(t.errors),
         held_note(t)
     )
 }
 
-/// `N unsafe, ` in the counts, when there are any.
-fn unsafe_count(t: &Totals) -> String {
-    if t.held == 0 {
-        String::new()
-    } else {
-        format!("{} with an unsafe fix, ", t.held)
+/// The summary of a run without findings (`check` and `fix`).
+fn no_findings(t: &Totals) -> String {
+    match (t.read, t.errors) {
+        (0, _) => format!("No file was read{}.", error_note(t.errors)),
+        (read, 0) => format!("No findings in {}.", plural(read, "file", "files")),
+        (read, errors) => format!(
+            "No findings in the {} read; {}.",
+            plural(read, "file", "files"),
+            plural(errors, "error", "errors")
+        ),
     }
 }
 
-/// How to apply the unsafe fixes held back, when there are any.
-fn held_note(t: &Totals) -> String {
-    if t.held == 0 {
-        String::new()
-    } else {
-        format!(
-            " {} held back: {} more than rotation at deploy time; review {} and apply {} with \
-             `--unsafe-fixes`.",
-            plural(t.held, "unsafe fix is", "unsafe fixes are"),
-            if t.held == 1 {
-                "it changes"
-            } else {
-                "they change"
-            },
-            if t.held == 1 { "it" } else { "them" },
-            if t.held == 1 { "it" } else { "them" },
-        )
-    }
-}
-
-pub(crate) fn fix_summary(t: &Totals, dry_run: bool) -> String {
-    if dry_run {
-        return format!(
-            "Would fix {} ({} directly, {} at their source{}); {} manual review{}.{}",
-            plural(t.fixable, "finding", "findings"),
-            t.fixable - t.at_source,
+/// ` (N at its source)` after a fixable count, when there are any.
+fn at_source(t: &Totals) -> String {
+    let mut notes = Vec::new();
+    if t.at_source > 0 {
+        notes.push(format!(
+            "{} at {} source",
             t.at_source,
-            unsafe_applied_count(t),
-            plural(t.manual, "needs", "need"),
-            error_note(t.errors),
-            held_note(t)
-        );
+            if t.at_source == 1 { "its" } else { "their" }
+        ));
     }
-    format!(
-        "Fixed {} of {} ({} directly, {} at their source{}); {} manual review{}.{}",
-        t.fixed,
-        plural(t.fixable, "fixable finding", "fixable findings"),
-        t.fixable - t.at_source,
-        t.at_source,
-        unsafe_applied_count(t),
-        plural(t.manual, "needs", "need"),
-        error_note(t.errors),
-        held_note(t)
-    )
-}
-
-/// `; N unsafe (with --unsafe-fixes)` in the counts of `fix`, when there are any.
-fn unsafe_applied_count(t: &Totals) -> String {
-    if t.unsafe_applied == 0 {
+    if t.unsafe_applied > 0 {
+        notes.push(format!(
+            "{} unsafe, with `--unsafe-fixes`",
+            t.unsafe_applied
+        ));
+    }
+    if notes.is_empty() {
         String::new()
     } else {
-        format!("; {} unsafe, with `--unsafe-fixes`", t.unsafe_applied)
+        format!(" ({})", notes.join(", "))
     }
+}
+
+/// How to apply the unsafe fixes held back, when there are any (the counts say how many).
+fn held_note(t: &Totals) -> String {
+    match t.held {
+        0 => String::new(),
+        1 => " An unsafe fix changes more than rotation at deploy time: review it, then apply \
+              it with `--unsafe-fixes`."
+            .to_string(),
+        _ => " Unsafe fixes change more than rotation at deploy time: review them, then apply \
+              them with `--unsafe-fixes`."
+            .to_string(),
+    }
+}
+
+/// The summary of `fix`, one line for stderr. "Fixed N of M" counts the findings whose fix
+/// was written, of all findings; what was not fixed says why:
+///
+/// - `Fixed 2 of 3 findings in 2 of 6 files (1 at its source); 1 needs manual review.`
+/// - `Fixed 1 of 3 findings in 3 of 6 files; 2 not written.` (declined, or a failed write)
+/// - `Would fix 2 of 3 findings in 2 of 6 files; 1 needs manual review.` (`--dry-run`)
+/// - `No findings in 6 files.`
+pub(crate) fn fix_summary(t: &Totals, dry_run: bool) -> String {
+    let total = t.findings();
+    if total == 0 {
+        return no_findings(t);
+    }
+    let (verb, done) = if dry_run {
+        ("Would fix", t.fixable)
+    } else {
+        ("Fixed", t.fixed)
+    };
+    let mut rest = Vec::new();
+    if !dry_run && t.fixable > t.fixed {
+        rest.push(format!("{} not written", t.fixable - t.fixed));
+    }
+    if t.held > 0 {
+        rest.push(plural(
+            t.held,
+            "unsafe fix held back",
+            "unsafe fixes held back",
+        ));
+    }
+    if t.manual > 0 {
+        rest.push(format!(
+            "{} manual review",
+            plural(t.manual, "needs", "need")
+        ));
+    }
+    if t.errors > 0 {
+        rest.push(plural(t.errors, "error", "errors"));
+    }
+    let rest = if rest.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", rest.join(", "))
+    };
+    format!(
+        "{verb} {done} of {} in {} of {}{}{rest}.{}",
+        plural(total, "finding", "findings"),
+        t.with_findings,
+        plural(t.read, "file", "files"),
+        if done > 0 {
+            at_source(t)
+        } else {
+            String::new()
+        },
+        held_note(t)
+    )
 }
 
 fn error_note(errors: usize) -> String {

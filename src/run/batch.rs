@@ -23,22 +23,25 @@ pub(crate) struct Walk {
     pub(crate) verbose: bool,
 }
 
-/// Discovers and processes every file, then the parameter files that feed the templates.
-/// PSRule's settings may turn the rule off (nothing is processed) or suppress it for some
-/// clusters (see [`crate::psrule`]).
-pub(crate) fn process_tree(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
+/// Discovers and processes every file, then the parameter files that feed the templates;
+/// beside the reports, what the walk has to say (warnings). PSRule's settings may turn the
+/// rule off (nothing is processed) or suppress it for some clusters (see [`crate::psrule`]).
+pub(crate) fn process_tree(
+    walk: &Walk,
+    options: &Options,
+) -> Result<(Vec<FileReport>, discover::Walked)> {
     if let Some(note) = crate::psrule::rule_off() {
-        eprintln!("armfix: {note}");
-        return Ok(Vec::new());
+        crate::commands::note!("armfix: {note}");
+        return Ok((Vec::new(), discover::Walked::default()));
     }
-    let mut reports = process_all(walk, options)?;
+    let (mut reports, walked) = process_all(walk, options)?;
     link::link_parameter_files(&mut reports, options.unsafe_fixes);
     link::settle_called_modules(&mut reports, options.unsafe_fixes);
     link::point_compiled_json_at_bicep(&mut reports);
     link::report_what_no_file_fixes(&mut reports);
     crate::psrule::suppress(&mut reports, walk.verbose);
     crate::run::configurations::flush_notes();
-    Ok(reports)
+    Ok((reports, walked))
 }
 
 /// Discovers and processes every file; walk errors come back as error reports. Files are
@@ -46,7 +49,7 @@ pub(crate) fn process_tree(walk: &Walk, options: &Options) -> Result<Vec<FileRep
 /// path at the end, so the output does not depend on the parallelism. Only reports with
 /// findings keep the file's text, so memory grows with the files in flight and the findings,
 /// not with the repository.
-fn process_all(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
+fn process_all(walk: &Walk, options: &Options) -> Result<(Vec<FileReport>, discover::Walked)> {
     let stdin = if walk.paths.iter().any(|p| p.as_os_str() == "-") {
         Some(read_stdin()?)
     } else {
@@ -69,7 +72,7 @@ fn process_all(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
                 };
                 if let Some(ps) = crate::psrule::active().filter(|ps| ps.ignores(p)) {
                     if walk.verbose {
-                        eprintln!(
+                        crate::commands::note!(
                             "armfix: {}: skipped: input.pathIgnore of {} matches it",
                             engine::display(&c),
                             engine::display(&Candidate::File(ps.path.clone()))
@@ -92,17 +95,17 @@ fn process_all(walk: &Walk, options: &Options) -> Result<Vec<FileReport>> {
             .unwrap_or_else(|p| p.into_inner())
             .push(report);
     };
-    discover::walk(&walk.paths, &walk.options, &process).map_err(anyhow::Error::msg)?;
+    let walked =
+        discover::walk(&walk.paths, &walk.options, &process).map_err(anyhow::Error::msg)?;
     let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
     reports.sort_by(|a, b| a.candidate.cmp(&b.candidate));
     // Only files with something to say can be reported twice; skipped ones cost nothing,
     // and resolving every path of a large tree would cost a system call per component.
-    Ok(discover::one_name_per_file(reports, |r| {
-        match (&r.candidate, &r.outcome) {
-            (_, Outcome::Skipped) | (Candidate::Stdin, _) => None,
-            (Candidate::File(p), _) => Some(p.as_path()),
-        }
-    }))
+    let reports = discover::one_name_per_file(reports, |r| match (&r.candidate, &r.outcome) {
+        (_, Outcome::Skipped) | (Candidate::Stdin, _) => None,
+        (Candidate::File(p), _) => Some(p.as_path()),
+    });
+    Ok((reports, walked))
 }
 
 /// Drops the text of a report without findings: nothing reads it (findings need it for

@@ -103,7 +103,7 @@ fn note(line: String) {
 pub(crate) fn flush_notes() {
     let notes = std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner()));
     for n in notes {
-        eprintln!("armfix: {n}");
+        crate::commands::note!("armfix: {n}");
     }
 }
 

@@ -5,12 +5,19 @@
 //! [`kind_of`]). Files named explicitly are always kept. The walk runs on every
 //! core and hands each file over as soon as it is found ([`walk`]); [`discover`] collects
 //! them sorted and free of duplicates.
+//!
+//! A walk also says what the user may not expect ([`Walked::warnings`]): an `--include` or
+//! `--exclude` pattern given on the command line that matched no file, and a PATH from which
+//! no file is read. With `force_exclude` (ruff's `--force-exclude`, for pre-commit, which
+//! names each staged file), the exclude patterns also apply to files named explicitly,
+//! matched against their path relative to the working folder.
 
 use crate::lang::FileKind;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::WalkState;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// How to walk.
@@ -19,6 +26,70 @@ pub struct WalkOptions {
     pub(crate) include: Vec<String>,
     pub(crate) exclude: Vec<String>,
     pub(crate) no_ignore: bool,
+    /// Apply `exclude` to files named explicitly too.
+    pub(crate) force_exclude: bool,
+    /// Warn about `include` patterns that match no file (they came from the command line).
+    pub(crate) warn_include: bool,
+    /// Warn about `exclude` patterns that match no file (they came from the command line).
+    pub(crate) warn_exclude: bool,
+}
+
+/// What a walk has to say besides its files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walked {
+    /// One line each, without a prefix: a pattern that matched no file, a PATH from which
+    /// no file is read.
+    pub warnings: Vec<String>,
+}
+
+/// Which patterns matched some file, and how many files each PATH gave.
+struct Tally {
+    include: Vec<AtomicBool>,
+    exclude: Vec<AtomicBool>,
+}
+
+impl Tally {
+    fn new(opts: &WalkOptions) -> Tally {
+        let flags = |n: usize| (0..n).map(|_| AtomicBool::new(false)).collect();
+        Tally {
+            include: flags(opts.include.len()),
+            exclude: flags(opts.exclude.len()),
+        }
+    }
+
+    fn mark(flags: &[AtomicBool], set: &GlobSet, rel: &Path) {
+        if flags.is_empty() {
+            return;
+        }
+        for i in set.matches(rel) {
+            flags[i].store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The patterns that matched nothing, as warnings.
+    fn unmatched(&self, opts: &WalkOptions, walked_a_folder: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        let lists = [
+            ("--include", &opts.include, &self.include, opts.warn_include),
+            ("--exclude", &opts.exclude, &self.exclude, opts.warn_exclude),
+        ];
+        for (flag, globs, matched, warn) in lists {
+            // Patterns apply to walks (and exclude, with --force-exclude, to named files).
+            let applied = walked_a_folder || (flag == "--exclude" && opts.force_exclude);
+            if !warn || !applied {
+                continue;
+            }
+            for (glob, hit) in globs.iter().zip(matched) {
+                if !hit.load(Ordering::Relaxed) {
+                    out.push(format!(
+                        "{flag} `{glob}` matches no file (patterns match the path relative to \
+                         each PATH argument; `*` also matches `/`)"
+                    ));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// A file to process.
@@ -68,7 +139,7 @@ pub fn discover(
     opts: &WalkOptions,
 ) -> Result<(Vec<Candidate>, Vec<WalkError>), String> {
     let found = Mutex::new((Vec::new(), Vec::new()));
-    walk(paths, opts, &|f| {
+    let _walked = walk(paths, opts, &|f| {
         let mut found = found.lock().unwrap_or_else(|p| p.into_inner());
         match f {
             Found::Candidate(c) => found.0.push(c),
@@ -125,14 +196,19 @@ pub(crate) fn one_name_per_file<T>(items: Vec<T>, path: impl Fn(&T) -> Option<&P
 /// every candidate and every error, from those threads and in no particular order, so that
 /// a caller can process each file as soon as it is found. A file reached twice (two PATH
 /// arguments naming it) is visited once. A bad glob is an error for the whole run, found
-/// before anything is visited.
+/// before anything is visited. What the walk has to say besides (patterns that matched
+/// nothing, PATHs that gave no file) comes back in [`Walked`].
 pub(crate) fn walk(
     paths: &[PathBuf],
     opts: &WalkOptions,
     visit: &(dyn Fn(Found) + Sync),
-) -> Result<(), String> {
+) -> Result<Walked, String> {
     let include = glob_set(&opts.include)?;
     let exclude = glob_set(&opts.exclude)?;
+    let tally = Tally::new(opts);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut walked = Walked::default();
+    let mut walked_a_folder = false;
     // Only overlapping PATH arguments can reach a path twice.
     let seen: Option<Mutex<HashSet<Candidate>>> = (paths.len() > 1).then(Mutex::default);
     let visit_once = |c: Candidate| {
@@ -159,11 +235,27 @@ pub(crate) fn walk(
                 continue;
             }
             Ok(m) if !m.is_dir() => {
+                if opts.force_exclude {
+                    // As given, relative to the working folder (pre-commit's paths are).
+                    let rel = named_path(root, &cwd);
+                    Tally::mark(&tally.exclude, &exclude, &rel);
+                    if let Some(glob) = exclude.matches(&rel).first() {
+                        walked.warnings.push(format!(
+                            "no file read from {}: excluded by `{}` (--force-exclude)",
+                            root.display(),
+                            opts.exclude[*glob]
+                        ));
+                        continue;
+                    }
+                }
                 visit_once(Candidate::File(root.clone()));
                 continue;
             }
             Ok(_) => {}
         }
+        walked_a_folder = true;
+        // Files of a kind armfix reads under this PATH, and those the patterns kept.
+        let (readable, kept) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
             .parents(!opts.no_ignore)
@@ -177,6 +269,7 @@ pub(crate) fn walk(
             .threads(threads())
             .build_parallel();
         let (include, exclude, visit_once) = (&include, &exclude, &visit_once);
+        let (tally, readable_count, kept_count) = (&tally, &readable, &kept);
         walker.run(|| {
             Box::new(move |entry| {
                 let entry = match entry {
@@ -198,15 +291,52 @@ pub(crate) fn walk(
                     return WalkState::Continue;
                 }
                 let rel = path.strip_prefix(root).unwrap_or(path);
+                readable_count.fetch_add(1, Ordering::Relaxed);
+                Tally::mark(&tally.include, include, rel);
+                Tally::mark(&tally.exclude, exclude, rel);
                 if (!opts.include.is_empty() && !include.is_match(rel)) || exclude.is_match(rel) {
                     return WalkState::Continue;
                 }
+                kept_count.fetch_add(1, Ordering::Relaxed);
                 visit_once(Candidate::File(path.to_path_buf()));
                 WalkState::Continue
             })
         });
+        match (readable.into_inner(), kept.into_inner()) {
+            (0, _) => walked.warnings.push(format!(
+                "no file read from {}: it holds no file of a kind armfix reads (ARM JSON, \
+                 Bicep, Azure CLI scripts) that is not ignored",
+                root.display()
+            )),
+            (n, 0) => walked.warnings.push(format!(
+                "no file read from {}: --include/--exclude left out all {}",
+                root.display(),
+                if n == 1 {
+                    "1 file".to_string()
+                } else {
+                    format!("{n} files")
+                }
+            )),
+            _ => {}
+        }
     }
-    Ok(())
+    walked
+        .warnings
+        .extend(tally.unmatched(opts, walked_a_folder));
+    Ok(walked)
+}
+
+/// A PATH argument naming a file, as the exclude patterns see it: relative to the working
+/// folder when it is inside it, without a leading `./`.
+fn named_path(path: &Path, cwd: &Path) -> PathBuf {
+    let rel = if path.is_absolute() {
+        path.strip_prefix(cwd).unwrap_or(path)
+    } else {
+        path
+    };
+    rel.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 /// Walker threads: one per core (the walk and the work done in `visit` share them).
@@ -369,7 +499,7 @@ mod tests {
         let opts = WalkOptions {
             include: vec!["deep/**".into()],
             exclude: vec!["*.parameters.json".into(), "*/m1*".into()],
-            no_ignore: false,
+            ..WalkOptions::default()
         };
         let got = names(root, &discover(&roots, &opts).unwrap().0);
         assert_eq!(got.len(), 1 + 40, "{got:?}");

@@ -347,13 +347,14 @@ pub(crate) fn analyze_at(
         }
         let op = PatchOperation::Replace(ReplaceOperation {
             path: pointer.clone(),
-            value: new,
+            value: new.clone(),
         });
         let edits = render::render(text, &root, &op).map_err(|m| {
             Error::internal(value.span.start, format!("cannot render the fix: {m}"))
         })?;
+        // The value as the fix writes it: `true` for a bool parameter, `"true"` for a string.
         let message = format!(
-            "parameter `{}` sets `{ROTATION}` of {} to {}; it must be true{note}",
+            "parameter `{}` sets `{ROTATION}` of {} to {}; it must be {new}{note}",
             entry.0,
             demand.template,
             &text[value.span.start..value.span.end]

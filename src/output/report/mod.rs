@@ -332,6 +332,8 @@ pub(crate) mod testing {
         };
         let totals = Totals {
             files: 1,
+            read: 1,
+            with_findings: usize::from(!analysis.findings.is_empty()),
             fixable: analysis.applied(),
             at_source: 0,
             manual: analysis.manual(),
