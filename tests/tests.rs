@@ -30,5 +30,6 @@ mod reliability;
 mod sarif;
 mod scripts;
 mod stdin;
+mod terraform;
 mod tracing;
 mod verbosity;

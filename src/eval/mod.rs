@@ -15,6 +15,7 @@ pub(crate) mod deployment;
 pub(crate) mod functions;
 pub(crate) mod judge;
 pub mod proof;
+pub(crate) mod terraform;
 pub(crate) mod types;
 pub(crate) mod value;
 
