@@ -212,11 +212,11 @@ impl Env<'_> {
             ),
             ExprKind::Object(members) => {
                 let mut o = Object::new();
-                for (k, v) in members {
-                    let Some(k) = k else {
+                for m in members {
+                    let Some(k) = &m.key else {
                         return Ok(unknown("an object key is computed"));
                     };
-                    o.insert(k.clone(), self.eval(v, scope)?);
+                    o.insert(k.clone(), self.eval(&m.value, scope)?);
                 }
                 Value::Object(o)
             }
@@ -539,6 +539,9 @@ impl Env<'_> {
             if kind == CLUSTER {
                 arm_kind = Value::str(crate::rule::CLUSTER_TYPE);
                 cluster_shape(&mut body);
+            } else if let Some(family) = aks_module(&b.body) {
+                arm_kind = Value::str(crate::rule::CLUSTER_TYPE);
+                module_shape(family, &mut body);
             }
             out.resources.push(Resource {
                 id,
@@ -652,6 +655,107 @@ fn push_block(o: &mut Object, kind: &str, entries: Value) {
     }
 }
 
+/// The public AKS modules whose inputs armfix knows, each by the inputs that turn the add-on on
+/// and set rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// `Azure/aks/azurerm`: `key_vault_secrets_provider_enabled` and `secret_rotation_enabled`
+    /// (default false).
+    Aks,
+    /// The Azure Verified Module `Azure/avm-res-containerservice-managedcluster/azurerm` from
+    /// 0.3 on (azapi): `addon_profile_key_vault_secrets_provider = { enabled, config = {
+    /// enable_secret_rotation } }` (rotation defaults to false).
+    AvmAddonProfile,
+    /// The same module before 0.3 (azurerm): `key_vault_secrets_provider = {
+    /// secret_rotation_enabled }` (the add-on is on when the object is set; rotation defaults
+    /// to null, which the provider reads as false).
+    AvmLegacy,
+}
+
+/// The input that turns the add-on on, per family.
+pub(crate) const AKS_ADDON_INPUT: &str = "key_vault_secrets_provider_enabled";
+pub(crate) const AVM_ADDON_INPUT: &str = "addon_profile_key_vault_secrets_provider";
+pub(crate) const AVM_ROTATION: &str = "enable_secret_rotation";
+
+/// Which known AKS module a `module` block calls, by its `source` (a registry address, with
+/// or without the registry host, or a git address of the module's repository).
+pub(crate) fn aks_module(body: &Body) -> Option<Family> {
+    let source = match &body.attr("source")?.value.kind {
+        ExprKind::Str(s) => s.to_ascii_lowercase(),
+        _ => return None,
+    };
+    let source = source
+        .trim_start_matches("git::")
+        .trim_start_matches("https://")
+        .trim_start_matches("registry.terraform.io/")
+        .trim_start_matches("github.com/");
+    let repo = |name: &str| {
+        source
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['?', '/', '.']))
+    };
+    if source == "azure/aks/azurerm" || repo("azure/terraform-azurerm-aks") {
+        Some(Family::Aks)
+    } else if source == "azure/avm-res-containerservice-managedcluster/azurerm"
+        || repo("azure/terraform-azurerm-avm-res-containerservice-managedcluster")
+    {
+        Some(
+            if body.attr(ADDON_BLOCK).is_some() && body.attr(AVM_ADDON_INPUT).is_none() {
+                Family::AvmLegacy
+            } else {
+                Family::AvmAddonProfile
+            },
+        )
+    } else {
+        None
+    }
+}
+
+/// Gives an evaluated call of a known AKS module the ARM shape PSRule judges; the input that
+/// holds rotation is moved there, so the proof sees rotation in one place.
+fn module_shape(family: Family, body: &mut Object) {
+    let (enabled, rotation) = match family {
+        Family::Aks => (
+            body.get(AKS_ADDON_INPUT)
+                .cloned()
+                .unwrap_or(Value::Bool(false)),
+            body.remove(ROTATION_ARG),
+        ),
+        Family::AvmAddonProfile | Family::AvmLegacy => {
+            let input = if family == Family::AvmLegacy {
+                ADDON_BLOCK
+            } else {
+                AVM_ADDON_INPUT
+            };
+            match body.get_mut(input) {
+                None | Some(Value::Null) => (Value::Bool(false), None),
+                Some(Value::Object(o)) if family == Family::AvmLegacy => {
+                    (Value::Bool(true), o.remove(ROTATION_ARG))
+                }
+                Some(Value::Object(o)) => {
+                    let enabled = o.get("enabled").cloned().unwrap_or(Value::Bool(false));
+                    let rotation = match o.get_mut("config") {
+                        Some(Value::Object(c)) => {
+                            let r = c.remove(AVM_ROTATION);
+                            // `config = {}` and no `config` mean the same: both defaults.
+                            if c.is_empty() {
+                                o.remove("config");
+                            }
+                            r
+                        }
+                        Some(u @ Value::Unknown(_)) => Some(u.clone()),
+                        _ => None,
+                    };
+                    (enabled, rotation)
+                }
+                Some(u @ Value::Unknown(_)) => (u.clone(), Some(u.clone())),
+                Some(_) => (unknown("the add-on input is not an object"), None),
+            }
+        }
+    };
+    shape_with(body, enabled, rotation);
+}
+
 /// Gives an evaluated `azurerm_kubernetes_cluster` body the ARM shape PSRule judges (see the
 /// module's documentation).
 fn cluster_shape(body: &mut Object) {
@@ -673,6 +777,12 @@ fn cluster_shape(body: &mut Object) {
         }
         Some(other) => (other.clone(), None),
     };
+    shape_with(body, enabled, rotation);
+}
+
+/// Adds `properties.addonProfiles.azureKeyvaultSecretsProvider` with `enabled` and the
+/// rotation value (left out when missing or null: the provider's default is false).
+fn shape_with(body: &mut Object, enabled: Value, rotation: Option<Value>) {
     let mut config = Object::new();
     match rotation {
         None | Some(Value::Null) => {}

@@ -59,8 +59,7 @@ pub(crate) enum ExprKind {
     Number(String),
     Str(String),
     Array(Vec<Expr>),
-    /// Keys as written (identifiers or literal strings); `None` for a computed key.
-    Object(Vec<(Option<String>, Expr)>),
+    Object(Vec<Member>),
     /// A name and what follows it: `var.x`, `local.y["k"]`, `each.value`.
     Traversal(String, Vec<Step>),
     /// Any other expression followed by steps (`(x).y`, `f(x)[0]`).
@@ -73,6 +72,15 @@ pub(crate) enum ExprKind {
     Paren(Box<Expr>),
     /// A string template with interpolations, a heredoc, a `for` expression.
     Other,
+}
+
+/// One member of an object expression.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Member {
+    /// As written (an identifier or a literal string); `None` for a computed key.
+    pub(crate) key: Option<String>,
+    pub(crate) key_span: Span,
+    pub(crate) value: Expr,
 }
 
 /// One step of a traversal.
@@ -99,6 +107,16 @@ pub(crate) enum BinOp {
     Mul,
     Div,
     Mod,
+}
+
+impl Expr {
+    /// The member `key` of an object expression.
+    pub(crate) fn member(&self, key: &str) -> Option<&Member> {
+        match &self.kind {
+            ExprKind::Object(ms) => ms.iter().rev().find(|m| m.key.as_deref() == Some(key)),
+            _ => None,
+        }
+    }
 }
 
 impl Body {
@@ -198,7 +216,11 @@ fn expr_of(e: &Expression) -> Expr {
                         ObjectKey::Expression(Expression::String(s)) => Some(s.value().to_string()),
                         ObjectKey::Expression(_) => None,
                     };
-                    (key, expr_of(v.expr()))
+                    Member {
+                        key,
+                        key_span: span_of(k),
+                        value: expr_of(v.expr()),
+                    }
                 })
                 .collect(),
         ),

@@ -86,14 +86,18 @@ impl Language for Terraform {
                     &original[e.start..e.end],
                     "false" | "\"false\"" | "null" | "0" | "\"\"" | "\"False\"" | "\"FALSE\""
                 ) || rotation_values.contains(&(new_start, new_start + r.len())));
+            // An added argument or object member: nothing but the rotation setting (for the
+            // AVM module, possibly inside a new `config` object), blanks and a comma.
+            let squeezed: String = r.chars().filter(|c| !c.is_whitespace()).collect();
             let inserted = e.start == e.end
-                && (r.trim().is_empty() || {
-                    let rest = r.replacen(crate::eval::terraform::ROTATION_ARG, "", 1);
-                    let rest2 = rest.replacen("= true", "", 1);
-                    rest.len() < r.len()
-                        && rest2.len() < rest.len()
-                        && rest2.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
-                });
+                && (squeezed.is_empty()
+                    || [
+                        "secret_rotation_enabled=true",
+                        "enable_secret_rotation=true",
+                        "config={enable_secret_rotation=true}",
+                    ]
+                    .iter()
+                    .any(|form| squeezed == *form || squeezed == format!(",{form}")));
             if !(literal || inserted) {
                 return Err(format!(
                     "the edit at byte {} does more than set secret rotation",
@@ -128,8 +132,23 @@ fn rotation_spans(body: &hcl::Body, out: &mut Vec<(usize, usize)>) {
             hcl::Item::Attr(a) if a.key == crate::eval::terraform::ROTATION_ARG => {
                 out.push(a.value.span)
             }
-            hcl::Item::Attr(_) => {}
+            hcl::Item::Attr(a) => member_spans(&a.value, out),
             hcl::Item::Block(b) => rotation_spans(&b.body, out),
+        }
+    }
+}
+
+/// The spans of rotation members (`secret_rotation_enabled`, `enable_secret_rotation`) in
+/// object expressions (module inputs), at any depth.
+fn member_spans(e: &hcl::Expr, out: &mut Vec<(usize, usize)>) {
+    if let hcl::ExprKind::Object(ms) = &e.kind {
+        for m in ms {
+            match m.key.as_deref() {
+                Some(
+                    crate::eval::terraform::ROTATION_ARG | crate::eval::terraform::AVM_ROTATION,
+                ) => out.push(m.value.span),
+                _ => member_spans(&m.value, out),
+            }
         }
     }
 }

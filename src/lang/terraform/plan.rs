@@ -8,7 +8,7 @@
 //! that changes more is an unsafe fix, applied only with `--unsafe-fixes`. A file keeps the
 //! findings whose edit lands in it.
 
-use super::hcl::{self, Attr, Block, Body, Expr, ExprKind, Item, Step};
+use super::hcl::{self, Block, Body, Expr, ExprKind, Item, Step};
 use super::render;
 use crate::edit::{self, Edit};
 use crate::error::Error;
@@ -210,14 +210,40 @@ impl Folder {
     }
 }
 
-/// A cluster of the folder and the block that turns its add-on on.
+/// A cluster of the folder (a resource, or a call of a known AKS module) whose add-on may be
+/// on, with where its rotation value is written or would be added.
 struct Cluster<'f> {
     unit: usize,
+    /// `azurerm_kubernetes_cluster` or `module`, and the name: its evaluated resources'
+    /// origin.
+    kind: &'static str,
     name: String,
-    /// The block holding `secret_rotation_enabled`: the static block, or a dynamic block's
-    /// `content`.
-    target: &'f Block,
-    attr: Option<&'f Attr>,
+    /// What the rotation argument is called where it is written.
+    arg: &'static str,
+    /// The rotation value, when written.
+    value: Option<&'f Expr>,
+    /// The edits that add it, when it is not written (`None`: armfix cannot add it there).
+    add: Option<Vec<Edit>>,
+    /// Where a finding about a missing value points.
+    at: usize,
+    /// Why the add-on is on, for a finding about a missing value.
+    missing: String,
+}
+
+impl Cluster<'_> {
+    fn label(&self) -> String {
+        if self.kind == "module" {
+            format!("`module.{}`", self.name)
+        } else {
+            format!("`{}.{}`", self.kind, self.name)
+        }
+    }
+}
+
+/// Where a block's braces are.
+fn braces(text: &str, b: &Block) -> Option<(usize, usize)> {
+    let open = b.span.0 + text.get(b.span.0..b.span.1)?.find('{')?;
+    Some((open, b.span.1.checked_sub(1)?))
 }
 
 fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
@@ -226,6 +252,7 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
         if u.role != Role::Tf {
             continue;
         }
+        let text = &u.text;
         for b in u.body.blocks("resource") {
             let [kind, name] = &b.labels[..] else {
                 continue;
@@ -246,19 +273,137 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             if let Some(target) = target {
                 out.push(Cluster {
                     unit: i,
+                    kind: CLUSTER,
                     name: name.clone(),
-                    target,
-                    attr: target.body.attr(ROTATION_ARG),
+                    arg: ROTATION_ARG,
+                    value: target.body.attr(ROTATION_ARG).map(|a| &a.value),
+                    add: render::add_rotation(text, target),
+                    at: target.span.0,
+                    missing: format!(
+                        "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
+                         `{ROTATION_ARG} = true`"
+                    ),
                 });
+            }
+        }
+        for b in u.body.blocks("module") {
+            let ([name], Some(family)) = (&b.labels[..], tf::aks_module(&b.body)) else {
+                continue;
+            };
+            if let Some(c) = module_cluster(text, i, name, b, family) {
+                out.push(c);
             }
         }
     }
     out
 }
 
+/// A call of a known AKS module as a cluster: where its rotation input is, or how to add it
+/// beside the add-on input.
+fn module_cluster<'f>(
+    text: &str,
+    unit: usize,
+    name: &str,
+    b: &'f Block,
+    family: tf::Family,
+) -> Option<Cluster<'f>> {
+    let mut c = Cluster {
+        unit,
+        kind: "module",
+        name: name.to_string(),
+        arg: ROTATION_ARG,
+        value: None,
+        add: None,
+        at: b.span.0,
+        missing: String::new(),
+    };
+    match family {
+        tf::Family::Aks => {
+            let input = b.body.attr(tf::AKS_ADDON_INPUT)?;
+            c.at = input.span.0;
+            c.value = b.body.attr(ROTATION_ARG).map(|a| &a.value);
+            let slots = render::block_slots(b);
+            let after = slots.iter().position(|s| s.span == input.span);
+            c.add = braces(text, b).and_then(|br| {
+                render::add_member(text, br, &slots, after, ROTATION_ARG, "true", false)
+            });
+            c.missing = format!(
+                "`{}` turns on the Secrets Store CSI Driver add-on without `{ROTATION_ARG} = \
+                 true` (the module's default is false)",
+                tf::AKS_ADDON_INPUT
+            );
+        }
+        tf::Family::AvmLegacy => {
+            let input = b.body.attr(ADDON_BLOCK)?;
+            c.at = input.span.0;
+            c.missing = format!(
+                "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
+                 `{ROTATION_ARG} = true` (the provider's default is false)"
+            );
+            if let ExprKind::Object(ms) = &input.value.kind {
+                c.value = input.value.member(ROTATION_ARG).map(|m| &m.value);
+                let slots = render::object_slots(ms);
+                let br = (input.value.span.0, input.value.span.1.checked_sub(1)?);
+                c.add = render::add_member(
+                    text,
+                    br,
+                    &slots,
+                    slots.len().checked_sub(1),
+                    ROTATION_ARG,
+                    "true",
+                    true,
+                );
+            }
+        }
+        tf::Family::AvmAddonProfile => {
+            let input = b.body.attr(tf::AVM_ADDON_INPUT)?;
+            c.at = input.span.0;
+            c.arg = tf::AVM_ROTATION;
+            c.missing = format!(
+                "`{}` turns on the Secrets Store CSI Driver add-on without \
+                 `config.{} = true` (the module's default is false)",
+                tf::AVM_ADDON_INPUT,
+                tf::AVM_ROTATION
+            );
+            if let ExprKind::Object(ms) = &input.value.kind {
+                match input.value.member("config") {
+                    Some(cfg) => {
+                        if let ExprKind::Object(cms) = &cfg.value.kind {
+                            c.value = cfg.value.member(tf::AVM_ROTATION).map(|m| &m.value);
+                            let slots = render::object_slots(cms);
+                            let br = (cfg.value.span.0, cfg.value.span.1.checked_sub(1)?);
+                            c.add = render::add_member(
+                                text,
+                                br,
+                                &slots,
+                                slots.len().checked_sub(1),
+                                tf::AVM_ROTATION,
+                                "true",
+                                true,
+                            );
+                        }
+                    }
+                    None => {
+                        let slots = render::object_slots(ms);
+                        let after = ms
+                            .iter()
+                            .position(|m| m.key.as_deref() == Some("enabled"))
+                            .or(slots.len().checked_sub(1));
+                        let br = (input.value.span.0, input.value.span.1.checked_sub(1)?);
+                        let value = format!("{{ {} = true }}", tf::AVM_ROTATION);
+                        c.add = render::add_member(text, br, &slots, after, "config", &value, true);
+                    }
+                }
+            }
+        }
+    }
+    Some(c)
+}
+
 /// How a cluster fares in each configuration: the failing ones (name, reason) and the first
 /// Unknown's reason.
 fn state(
+    kind: &str,
     name: &str,
     deployments: &[Deployment],
     names: &[String],
@@ -269,7 +414,7 @@ fn state(
         for r in d
             .resources
             .iter()
-            .filter(|r| r.origin.len() == 3 && r.origin[1] == CLUSTER && r.origin[2] == name)
+            .filter(|r| r.origin.len() == 3 && r.origin[1] == kind && r.origin[2] == name)
         {
             match judge(r) {
                 Judgement::Fail { reason } if !fails.iter().any(|(c, _)| c == config) => {
@@ -299,39 +444,40 @@ struct Candidate {
 /// own argument last.
 fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate> {
     let text = &folder.units[c.unit].text;
-    let Some(attr) = c.attr else {
-        let span = c.target.span;
-        return render::add_rotation(text, c.target)
+    let Some(value) = c.value else {
+        return c
+            .add
+            .clone()
             .map(|edits| Candidate {
                 unit: c.unit,
                 edits,
                 source: FixSource::Value,
-                span: (span.0, span.0),
+                span: (c.at, c.at),
             })
             .into_iter()
             .collect();
     };
-    if let Some(e) = render::literal_true(text, &attr.value) {
+    if let Some(e) = render::literal_true(text, value) {
         return vec![Candidate {
             unit: c.unit,
             edits: vec![e],
             source: FixSource::Value,
-            span: attr.value.span,
+            span: value.span,
         }];
     }
     let mut out = Vec::new();
-    sources(folder, c.unit, &attr.value, &[], &mut out, 0);
+    sources(folder, c.unit, value, &[], &mut out, 0);
     // The cluster's own argument as a literal: for a plain reference (the value the
     // variable or local also gives elsewhere stays), or when asked to.
-    let plain = matches!(&attr.value.kind, ExprKind::Traversal(r, s)
+    let plain = matches!(&value.kind, ExprKind::Traversal(r, s)
         if (r == "var" || r == "local") && s.len() == 1);
     if plain || options.force_literal {
-        let (s, e) = attr.value.span;
+        let (s, e) = value.span;
         out.push(Candidate {
             unit: c.unit,
             edits: vec![Edit::replace(s, e, "true")],
             source: FixSource::Value,
-            span: attr.value.span,
+            span: value.span,
         });
     }
     out
@@ -364,8 +510,12 @@ fn sources(
             }
         }
         ExprKind::Object(members) if !path.is_empty() => {
-            if let Some((_, v)) = members.iter().find(|(k, _)| k.as_deref() == Some(&path[0])) {
-                sources(folder, unit, v, &path[1..], out, depth + 1);
+            if let Some(m) = members
+                .iter()
+                .rev()
+                .find(|m| m.key.as_deref() == Some(&path[0]))
+            {
+                sources(folder, unit, &m.value, &path[1..], out, depth + 1);
             }
         }
         ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1),
@@ -490,15 +640,11 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
     let mut accepted: Vec<(usize, Edit)> = Vec::new();
     let mut planned: Vec<Planned> = Vec::new();
     for c in &clusters {
-        let (fails, unknown) = state(&c.name, &base, &names);
+        let (fails, unknown) = state(c.kind, &c.name, &base, &names);
         let unit_text = &folder.units[c.unit].text;
-        let at = c
-            .attr
-            .map_or((c.target.span.0, c.target.span.0), |a| a.value.span);
-        let expression = c
-            .attr
-            .map(|a| unit_text[a.value.span.0..a.value.span.1].to_string());
-        let label = format!("`{CLUSTER}.{}`", c.name);
+        let at = c.value.map_or((c.at, c.at), |v| v.span);
+        let expression = c.value.map(|v| unit_text[v.span.0..v.span.1].to_string());
+        let label = c.label();
         if fails.is_empty() {
             if let Some(reason) = unknown {
                 let reason =
@@ -507,11 +653,8 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
             }
             continue;
         }
-        let problem = match c.attr {
-            None => format!(
-                "{label}: `{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
-                 `{ROTATION_ARG} = true`"
-            ),
+        let problem = match c.value {
+            None => format!("{label}: {}", c.missing),
             Some(_) => {
                 let expr = crate::finding::shorten(expression.as_deref().unwrap_or(""));
                 let with = if names.len() > 1 || fails[0].0 != "defaults" {
@@ -520,7 +663,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 } else {
                     String::new()
                 };
-                format!("{label}: `{ROTATION_ARG} = {expr}` is not true{with}")
+                format!("{label}: `{} = {expr}` is not true{with}", c.arg)
             }
         };
         let mut pending = candidates(folder, c, options);
@@ -531,7 +674,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 let Some(now) = folder.evaluate(&current) else {
                     break;
                 };
-                let failing = state(&c.name, &now, &names).0.len();
+                let failing = state(c.kind, &c.name, &now, &names).0.len();
                 if failing == 0 {
                     break;
                 }
@@ -547,7 +690,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                     let Some(after) = folder.evaluate(&trial) else {
                         continue;
                     };
-                    if state(&c.name, &after, &names).0.len() >= failing {
+                    if state(c.kind, &c.name, &after, &names).0.len() >= failing {
                         continue;
                     }
                     let pairs: Vec<(&str, &Deployment, &Deployment)> = names
@@ -602,7 +745,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 &lines,
                 &unit.text,
                 cand.span,
-                Some(pointer(&c.name, c.attr.is_some())),
+                Some(pointer(c)),
                 message,
                 Remedy::Fix,
                 Some(cand.source.clone()),
@@ -662,13 +805,14 @@ fn with_unit(edits: &[(usize, Edit)], unit: usize) -> Vec<Edit> {
         .collect()
 }
 
-fn pointer(name: &str, has_attr: bool) -> String {
-    let base = format!("/resource/{CLUSTER}/{name}/{ADDON_BLOCK}");
-    if has_attr {
-        format!("{base}/{ROTATION_ARG}")
+/// Where the finding is in the folder's terms: the cluster's address, then the argument.
+fn pointer(c: &Cluster) -> String {
+    let base = if c.kind == "module" {
+        format!("/module/{}", c.name)
     } else {
-        base
-    }
+        format!("/resource/{}/{}/{ADDON_BLOCK}", c.kind, c.name)
+    };
+    format!("{base}/{}", c.arg)
 }
 
 /// A manual-review finding about cluster `c`, placed at `at` in unit `unit`.
@@ -691,7 +835,7 @@ fn review(
         &lines,
         &u.text,
         at,
-        Some(pointer(&c.name, c.attr.is_some())),
+        Some(pointer(c)),
         message,
         Remedy::ManualReview {
             reason,

@@ -6,7 +6,7 @@
 //! longest, exactly as `terraform fmt` would re-pad them). An empty one-line block `{}` gets
 //! the argument between its braces.
 
-use super::hcl::{Attr, Block, Expr, ExprKind, Item};
+use super::hcl::{Block, Expr, ExprKind, Item, Member};
 use crate::edit::Edit;
 use crate::eval::terraform::ROTATION_ARG;
 use crate::lang::style::{eol_near, indent_of_line, indent_unit, is_multiline, line_start};
@@ -40,37 +40,108 @@ fn next_line(text: &str, pos: usize) -> usize {
     }
 }
 
-/// The column (in characters) of the `=` of a single-line argument, and where its key ends.
-fn eq_column(text: &str, a: &Attr) -> Option<(usize, usize)> {
-    let eq = a.key_span.1 + text[a.key_span.1..a.value.span.0].find('=')?;
+/// The column (in characters) of the `=` (or `:`) of a single-line member, and where it is.
+fn eq_column(text: &str, m: &Slot) -> Option<(usize, usize)> {
+    let (key_end, value_start) = (m.key_span?.1, m.value_start);
+    let eq = key_end + text.get(key_end..value_start)?.find(['=', ':'])?;
     Some((text[line_start(text, eq)..eq].chars().count(), eq))
 }
 
+/// A member of a container, as the renderer sees it: a block body's argument or nested
+/// block, or an object expression's member.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    pub(crate) span: (usize, usize),
+    /// `None` for a nested block (it parts `=` alignment runs).
+    pub(crate) key_span: Option<(usize, usize)>,
+    pub(crate) value_start: usize,
+}
+
+/// The slots of a block body.
+pub(crate) fn block_slots(block: &Block) -> Vec<Slot> {
+    block
+        .body
+        .items
+        .iter()
+        .map(|i| match i {
+            Item::Attr(a) => Slot {
+                span: a.span,
+                key_span: Some(a.key_span),
+                value_start: a.value.span.0,
+            },
+            Item::Block(b) => Slot {
+                span: b.span,
+                key_span: None,
+                value_start: b.span.0,
+            },
+        })
+        .collect()
+}
+
+/// The slots of an object expression.
+pub(crate) fn object_slots(members: &[Member]) -> Vec<Slot> {
+    members
+        .iter()
+        .map(|m| Slot {
+            span: (m.key_span.0, m.value.span.1),
+            key_span: Some(m.key_span),
+            value_start: m.value.span.0,
+        })
+        .collect()
+}
+
 /// The edits that add `secret_rotation_enabled = true` to `block` (a static add-on block or
-/// a dynamic block's `content`). `None` when the block is written on one line with members
-/// (HCL allows one argument there; a person must reshape it).
+/// a dynamic block's `content`), after its last argument. `None` when the block is written
+/// on one line with members (HCL allows one argument there; a person must reshape it).
 pub(crate) fn add_rotation(text: &str, block: &Block) -> Option<Vec<Edit>> {
     let (start, end) = block.span;
     let close = end.checked_sub(1)?;
-    if text.as_bytes().get(close) != Some(&b'}') {
+    let open = start + text.get(start..close)?.find('{')?;
+    let slots = block_slots(block);
+    let after = slots.iter().rposition(|s| s.key_span.is_some());
+    add_member(
+        text,
+        (open, close),
+        &slots,
+        after,
+        ROTATION_ARG,
+        "true",
+        false,
+    )
+}
+
+/// The edits that add `key = value` as a member of the container whose braces are at
+/// `braces`, after slot `after` (else as its last member), in the container's style. An
+/// object written on one line gets `, key = value` (`object`: members may share a line);
+/// an empty one-line container gets ` key = value `; a one-line block with members, `None`.
+pub(crate) fn add_member(
+    text: &str,
+    braces: (usize, usize),
+    slots: &[Slot],
+    after: Option<usize>,
+    key: &str,
+    value: &str,
+    object: bool,
+) -> Option<Vec<Edit>> {
+    let (open, close) = braces;
+    if text.as_bytes().get(open) != Some(&b'{') || text.as_bytes().get(close) != Some(&b'}') {
         return None;
     }
-    let open = start + text[start..close].find('{')?;
     if !is_multiline(text, open, close) {
-        if !text[open + 1..close].trim().is_empty() {
+        if text[open + 1..close].trim().is_empty() {
+            return Some(vec![Edit::replace(
+                open + 1,
+                close,
+                format!(" {key} = {value} "),
+            )]);
+        }
+        if !object {
             return None;
         }
-        return Some(vec![Edit::replace(
-            open + 1,
-            close,
-            format!(" {ROTATION_ARG} = true "),
-        )]);
+        let at = after.map_or(slots.last()?.span.1, |i| slots[i].span.1);
+        return Some(vec![Edit::insert(at, format!(", {key} = {value}"))]);
     }
-    let first = block.body.items.first().map(|i| match i {
-        Item::Attr(a) => a.span.0,
-        Item::Block(b) => b.span.0,
-    });
-    let eol = eol_near(text, open);
+    let first = slots.first().map(|s| s.span.0);
     let unit = indent_unit(text, open, first);
     let indent = match first {
         Some(f) if line_start(text, f) != line_start(text, open) => {
@@ -78,81 +149,61 @@ pub(crate) fn add_rotation(text: &str, block: &Block) -> Option<Vec<Edit>> {
         }
         _ => format!("{}{unit}", indent_of_line(text, close)),
     };
-    let width = indent.chars().count() + ROTATION_ARG.len() + 1;
-    // The last argument of the body: the new line goes right after it.
-    let last = block.body.items.iter().rev().find_map(|i| match i {
-        Item::Attr(a) => Some(a),
-        _ => None,
-    });
-    let Some(last) = last else {
-        // No argument: the new line goes just before the closing brace's line, or before
-        // the brace itself when other text shares its line.
+    let width = indent.chars().count() + key.chars().count() + 1;
+    let Some(after) = after else {
+        // Nothing to follow: the new line goes just before the closing brace's line, or
+        // before the brace itself when other text shares its line.
         let ls = line_start(text, close);
-        let at = if text[ls..close].trim().is_empty() {
-            ls
+        let eol = eol_near(text, open);
+        let own_line = text[ls..close].trim().is_empty();
+        let at = if own_line { ls } else { close };
+        let edit = if own_line {
+            format!("{indent}{key} = {value}{eol}")
         } else {
-            close
+            format!(
+                "{eol}{indent}{key} = {value}{eol}{}",
+                indent_of_line(text, close)
+            )
         };
-        let lead = if at == ls { "" } else { eol };
-        let tail = if at == ls {
-            eol.to_string()
-        } else {
-            format!("{eol}{}", indent_of_line(text, close))
-        };
-        return Some(vec![Edit::insert(
-            at,
-            format!("{lead}{indent}{ROTATION_ARG} = true{tail}"),
-        )]);
+        return Some(vec![Edit::insert(at, edit)]);
     };
-    // The run of single-line arguments on consecutive lines that ends with `last`: terraform
+    let prev = &slots[after];
+    let at = line_end(text, prev.span.1);
+    // The run of single-line members on consecutive lines around the new line: terraform
     // fmt aligns their `=`.
-    let mut group: Vec<&Attr> = Vec::new();
-    let attrs: Vec<&Attr> = block
-        .body
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Attr(a) => Some(a),
-            _ => None,
-        })
-        .collect();
-    let at = line_end(text, last.span.1);
-    if !is_multiline(text, last.span.0, last.span.1) {
-        let mut current = last;
-        group.push(last);
-        for a in attrs
-            .iter()
-            .rev()
-            .skip_while(|a| !std::ptr::eq(**a, last))
-            .skip(1)
-        {
-            let adjacent = next_line(text, a.span.1) == line_start(text, current.span.0);
-            if is_multiline(text, a.span.0, a.span.1) || !adjacent {
+    let single = |s: &Slot| s.key_span.is_some() && !is_multiline(text, s.span.0, s.span.1);
+    let mut group: Vec<&Slot> = Vec::new();
+    if single(prev) {
+        group.push(prev);
+        let mut current = prev;
+        for s in slots[..after].iter().rev() {
+            if !single(s) || next_line(text, s.span.1) != line_start(text, current.span.0) {
                 break;
             }
-            group.push(a);
-            current = a;
+            group.push(s);
+            current = s;
         }
     }
-    let columns: Vec<(usize, usize, &Attr)> = group
-        .iter()
-        .filter_map(|a| eq_column(text, a).map(|(c, eq)| (c, eq, *a)))
-        .collect();
-    let aligned = columns.len() == group.len()
-        && columns.len() > 1
-        && columns.iter().all(|(c, _, _)| *c == columns[0].0);
+    let mut below = next_line(text, prev.span.1);
+    for s in &slots[after + 1..] {
+        if !single(s) || line_start(text, s.span.0) != below {
+            break;
+        }
+        group.push(s);
+        below = next_line(text, s.span.1);
+    }
+    let columns: Vec<(usize, usize)> = group.iter().filter_map(|s| eq_column(text, s)).collect();
+    let aligned = !columns.is_empty()
+        && columns.len() == group.len()
+        && columns.iter().all(|(c, _)| *c == columns[0].0);
     let mut edits = Vec::new();
-    let column = if aligned || columns.len() == 1 {
+    let column = if aligned {
         let column = columns[0].0.max(width);
-        if column > columns[0].0 && aligned {
-            // The new name is the longest: the neighbours move to its column.
-            for (c, eq, _) in &columns {
+        // The new name is the longest: its neighbours move to its column, as fmt moves them.
+        for (c, eq) in &columns {
+            if column > *c {
                 edits.push(Edit::insert(*eq, " ".repeat(column - c)));
             }
-        } else if column > columns[0].0 {
-            // A lone neighbour: fmt aligns the two.
-            let (c, eq, _) = columns[0];
-            edits.push(Edit::insert(eq, " ".repeat(column - c)));
         }
         column
     } else {
@@ -162,7 +213,7 @@ pub(crate) fn add_rotation(text: &str, block: &Block) -> Option<Vec<Edit>> {
     let eol = eol_near(text, at);
     edits.push(Edit::insert(
         at,
-        format!("{eol}{indent}{ROTATION_ARG}{gap}= true"),
+        format!("{eol}{indent}{key}{gap}= {value}"),
     ));
     Some(edits)
 }
