@@ -17,6 +17,9 @@
 #   3. one 20 MB template with 200 clusters that all need a fix: `armfix fix --yes` time and
 #      peak memory (GNU time's maximum resident set size).
 #   4. growth: `armfix check` (and rg) on 1,000, 10,000 and 100,000 small files (4 KB mean).
+#   5. Terraform: 1,000 folders of `.tf` files (each a root module: main.tf with a cluster,
+#      variables.tf, a prod.tfvars; every third cluster needs a fix) plus 1,000 folders of
+#      `.tf` files without a cluster: `armfix check` and `armfix fix --yes` on a fresh copy.
 #
 # hyperfine is optional: when it is installed, the check-vs-rg comparison is also run with it.
 set -euo pipefail
@@ -170,5 +173,84 @@ for g in g1k g10k g100k; do
     read -r r _ rcpu < <(run_ms : rg -l -i managedclusters "$G")
     echo "| $n | $(mb "$(bytes "$G")") | $a ms | $acpu ms | $(python3 -c "print(f'{$acpu * 1000 / $n:.1f}')") ms | $r ms | $rcpu ms |"
 done
+echo
+
+# 5. Terraform: every file of a folder is read with its siblings (a root module is a folder).
+TF=$BENCH_DIR/tf1k
+if [ ! -e "$TF" ]; then
+    note "generating tf1k"
+    python3 - "$TF" <<'PY'
+import os, sys
+root = sys.argv[1]
+for i in range(1000):
+    d = os.path.join(root, f"aks{i:04d}")
+    os.makedirs(d)
+    rotation = "false" if i % 3 == 0 else "true"
+    with open(os.path.join(d, "main.tf"), "w") as f:
+        f.write(f'''resource "azurerm_resource_group" "rg" {{
+  name     = "rg-{i}"
+  location = var.location
+}}
+
+resource "azurerm_kubernetes_cluster" "aks" {{
+  name                = "aks-{i}"
+  location            = azurerm_resource_group.rg.location
+  resource_group_name = azurerm_resource_group.rg.name
+  dns_prefix          = "aks{i}"
+
+  default_node_pool {{
+    name       = "system"
+    node_count = 3
+    vm_size    = "Standard_D4s_v5"
+  }}
+
+  dynamic "key_vault_secrets_provider" {{
+    for_each = var.csi_enabled ? [1] : []
+    content {{
+      secret_rotation_enabled  = var.rotation
+      secret_rotation_interval = "2m"
+    }}
+  }}
+}}
+''')
+    with open(os.path.join(d, "variables.tf"), "w") as f:
+        f.write(f'''variable "location" {{
+  type    = string
+  default = "westeurope"
+}}
+
+variable "csi_enabled" {{
+  type    = bool
+  default = true
+}}
+
+variable "rotation" {{
+  type    = bool
+  default = {rotation}
+}}
+''')
+    with open(os.path.join(d, "prod.tfvars"), "w") as f:
+        f.write('location = "northeurope"\n')
+    o = os.path.join(root, f"net{i:04d}")
+    os.makedirs(o)
+    with open(os.path.join(o, "main.tf"), "w") as f:
+        f.write(f'''resource "azurerm_virtual_network" "vnet" {{
+  name          = "vnet-{i}"
+  address_space = ["10.{i % 256}.0.0/16"]
+}}
+''')
+PY
+fi
+n=$(find "$TF" -type f | wc -l)
+read -r tfc _ tfccpu < <(run_ms : "$ARMFIX" check "$TF")
+C=$BENCH_DIR/tf1k-copy
+read -r tff _ tffcpu < <(run_ms "rm -rf '$C'; cp -a '$TF' '$C'; sync" "$ARMFIX" fix --yes "$C")
+rm -rf "$C"
+echo "## 5. Terraform: $n files in 2,000 folders"
+echo
+echo "| command | median wall time | CPU time |"
+echo "| --- | ---: | ---: |"
+echo "| \`armfix check\` | $tfc ms | $tfccpu ms |"
+echo "| \`armfix fix --yes\` (fresh copy) | $tff ms | $tffcpu ms |"
 echo
 echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

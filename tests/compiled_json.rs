@@ -87,5 +87,8 @@ fn a_compiled_template_named_alone_names_its_real_source() {
         out.contains("make the same change in its source c/modules/aks.bicep"),
         "{out}"
     );
-    assert_eq!(r.stderr, "Found 1 finding in 1 of 1 file: 1 fixable.\n", "{out}");
+    assert_eq!(
+        r.stderr, "Found 1 finding in 1 of 1 file: 1 fixable.\n",
+        "{out}"
+    );
 }

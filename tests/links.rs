@@ -101,12 +101,7 @@ fn local_modules_are_judged_with_the_callers_arguments() {
         c.check.stderr,
         "Found 3 findings in 2 of 6 files: 3 fixable (3 at their source).\n"
     );
-    assert_eq!(
-        lines.len(),
-        3,
-        "three findings: {}",
-        c.transcript
-    );
+    assert_eq!(lines.len(), 3, "three findings: {}", c.transcript);
     assert!(
         !c.check.stdout.contains("compliant.bicep"),
         "{}",
@@ -189,8 +184,7 @@ fn registry_modules_are_recognised_by_what_they_resolve_to() {
     assert_eq!(c.fix.code, 1, "{}", c.transcript);
     assert_eq!(c.second.code, 1);
     assert_eq!(
-        c.second.stderr,
-        "Found 3 findings in 1 of 3 files: 3 need manual review.\n",
+        c.second.stderr, "Found 3 findings in 1 of 3 files: 3 need manual review.\n",
         "{}",
         c.transcript
     );

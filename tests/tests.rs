@@ -32,5 +32,6 @@ mod reliability;
 mod sarif;
 mod scripts;
 mod stdin;
+mod terraform;
 mod tracing;
 mod verbosity;

@@ -44,8 +44,9 @@ pub(super) fn run(settings: &Settings, file: &Path) -> Result<i32> {
     let name = report.display();
     if !kind.has_json_patch() {
         note!(
-            "armfix: {name} is a script: its fixes are text edits, not a JSON Patch, so the \
-             patch is empty; run `armfix fix --dry-run {name}` to see them"
+            "armfix: {name} {}, so the patch is empty; run `armfix fix --dry-run {name}` to \
+             see them",
+            kind.language().no_patch_reason()
         );
     }
     let ops = match &report.outcome {

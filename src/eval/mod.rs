@@ -19,6 +19,7 @@ pub(crate) mod functions;
 pub(crate) mod judge;
 pub mod proof;
 pub(crate) mod provenance;
+pub(crate) mod terraform;
 pub(crate) mod types;
 pub(crate) mod value;
 

@@ -10,6 +10,7 @@ pub mod bicep;
 pub(crate) mod checks;
 pub mod script;
 pub(crate) mod style;
+pub mod terraform;
 
 use crate::error::Error;
 use crate::eval::{Configuration, Deployment};
@@ -37,6 +38,31 @@ pub(crate) trait Language: Sync {
     /// Proves that `fixed` (the original with the analysis' edits) is the intended change
     /// and nothing else, before anything is written.
     fn verify(&self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String>;
+    /// [`Language::analyze`] for the file at `path` (`None`: standard input), for languages
+    /// whose files are read with their siblings (a Terraform module is a folder).
+    fn analyze_at(
+        &self,
+        text: &str,
+        options: &Options,
+        _path: Option<&Path>,
+    ) -> Result<Option<Analysis>, Error> {
+        self.analyze(text, options)
+    }
+    /// [`Language::verify`] for the file at `path` (`None`: standard input).
+    fn verify_at(
+        &self,
+        original: &str,
+        analysis: &Analysis,
+        fixed: &str,
+        _path: Option<&Path>,
+    ) -> Result<(), String> {
+        self.verify(original, analysis, fixed)
+    }
+    /// Why `armfix patch` prints `[]` for this language (after the file's name), when its
+    /// fixes are no JSON Patch.
+    fn no_patch_reason(&self) -> &'static str {
+        "is a script: its fixes are text edits, not a JSON Patch"
+    }
     /// Whether fixes are a JSON Patch on the file's ARM shape (`armfix patch` prints it).
     fn has_json_patch(&self) -> bool;
     /// Evaluates the deployment the file declares with `config`, as the deployment engine
@@ -88,6 +114,8 @@ pub enum FileKind {
     Bicep,
     /// Azure CLI scripts (shell, PowerShell, pipeline YAML), read as text; no JSON Patch.
     Script(Dialect),
+    /// Terraform: `.tf` files (`false`) and `.tfvars` files (`true`); no JSON Patch.
+    Terraform(bool),
 }
 
 impl FileKind {
@@ -100,6 +128,8 @@ impl FileKind {
             "sh" | "bash" | "azcli" => Some(FileKind::Script(Dialect::Shell)),
             "ps1" => Some(FileKind::Script(Dialect::PowerShell)),
             "yml" | "yaml" => Some(FileKind::Script(Dialect::Yaml)),
+            "tf" => Some(FileKind::Terraform(false)),
+            "tfvars" => Some(FileKind::Terraform(true)),
             _ => None,
         }
     }
@@ -117,6 +147,8 @@ impl FileKind {
             FileKind::Script(Dialect::Shell) => &script::Scripts(Dialect::Shell),
             FileKind::Script(Dialect::PowerShell) => &script::Scripts(Dialect::PowerShell),
             FileKind::Script(Dialect::Yaml) => &script::Scripts(Dialect::Yaml),
+            FileKind::Terraform(false) => &terraform::Terraform { vars: false },
+            FileKind::Terraform(true) => &terraform::Terraform { vars: true },
         }
     }
 

@@ -169,7 +169,7 @@ fn process_text_in_place(
     options: &Options,
     path: Option<&Path>,
 ) -> Outcome {
-    let mut analysis = match kind.analyze(&text, options) {
+    let mut analysis = match kind.language().analyze_at(&text, options, path) {
         Ok(Some(a)) => a,
         Ok(None) => return Outcome::Skipped,
         Err(e) => return Outcome::Error(source_error(&text, e)),
@@ -187,7 +187,7 @@ fn process_text_in_place(
         prove::prove(&subject, &mut analysis);
     }
     finish(text, analysis, |text, analysis, fixed| {
-        kind.verify(text, analysis, fixed)
+        kind.language().verify_at(text, analysis, fixed, path)
     })
 }
 

@@ -1,0 +1,910 @@
+//! The Terraform evaluator: evaluates one root module (every `.tf` file of a folder) with
+//! one configuration (variable values from `.tfvars` files) on the shared value model, and
+//! produces the [`Deployment`] the rule and the proof read.
+//!
+//! What it evaluates: literals, lists and objects, `var.NAME` (the configuration's value,
+//! else the variable's `default`, else Unknown), `local.NAME`, `count.index`, `each.key` and
+//! `each.value`, a `dynamic` block's iterator, conditionals, `!`, `&&`, `||`, comparisons,
+//! parentheses, attribute and index access, and the functions `coalesce`, `try`, `can`,
+//! `lookup`, `tobool`, `tostring`, `length`, `contains`, `merge`, `concat`, `tolist` and
+//! `toset`. Everything else (another resource's attributes, data sources, string templates,
+//! other functions) is Unknown, never a guess.
+//!
+//! How a module becomes a deployment: each `resource` (one per `count` index or `for_each`
+//! key; `count = 0` or an empty `for_each` gives one resource whose condition is false) is a
+//! [`Resource`] whose body is its evaluated arguments and blocks (a block is a list of
+//! objects under its type; a `dynamic` block is expanded). An `azurerm_kubernetes_cluster`
+//! also gets the ARM shape PSRule judges: its `key_vault_secrets_provider` block becomes
+//! `properties.addonProfiles.azureKeyvaultSecretsProvider` with `enabled` true (Unknown when
+//! the block's `for_each` is) and `config.enableSecretRotation` the block's
+//! `secret_rotation_enabled` (missing when it is unset or null, as the provider's default is
+//! false); the block's own copy of that argument is left out, so the proof sees rotation in
+//! one place. Module calls are resources of type `module` whose body is their arguments;
+//! outputs are outputs.
+
+use super::deployment::{Configuration, Deployment, Resource};
+use super::value::{Object, Unknown, Value};
+use crate::lang::terraform::hcl::{BinOp, Block, Body, Expr, ExprKind, Item, Step};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// The Terraform resource type of an AKS cluster.
+pub(crate) const CLUSTER: &str = "azurerm_kubernetes_cluster";
+/// The cluster's block that turns the add-on on.
+pub(crate) const ADDON_BLOCK: &str = "key_vault_secrets_provider";
+/// The block's rotation argument.
+pub(crate) const ROTATION_ARG: &str = "secret_rotation_enabled";
+
+/// Why an expression has no value: Terraform would stop with an error (`try` and `can`
+/// catch these).
+#[derive(Debug, Clone, PartialEq)]
+struct Failure;
+
+type Eval = Result<Value, Failure>;
+
+/// One root module: the parsed bodies of its `.tf` files.
+pub(crate) struct Module<'m> {
+    pub(crate) bodies: Vec<&'m Body>,
+}
+
+/// Evaluates `module` with `config` (variable values by name).
+pub(crate) fn evaluate(module: &Module, config: &Configuration) -> Deployment {
+    let mut env = Env {
+        module,
+        config,
+        locals: HashMap::new(),
+        local_values: RefCell::new(HashMap::new()),
+        depth: RefCell::new(0),
+    };
+    for body in &module.bodies {
+        for b in body.blocks("locals") {
+            for a in b.body.attrs() {
+                env.locals.insert(a.key.clone(), &a.value);
+            }
+        }
+    }
+    let mut out = Deployment::default();
+    for body in &module.bodies {
+        for b in body.blocks("variable") {
+            if let Some(name) = b.labels.first() {
+                out.parameters.push((name.clone(), env.var(name)));
+            }
+        }
+    }
+    for body in &module.bodies {
+        for b in &body.items {
+            let Item::Block(b) = b else { continue };
+            match (b.ident.as_str(), &b.labels[..]) {
+                ("resource", [kind, name]) => env.resources(b, kind, name, &mut out),
+                ("module", [name]) => env.resources(b, "module", name, &mut out),
+                ("output", [name]) => {
+                    let v = b
+                        .body
+                        .attr("value")
+                        .map_or(Value::Null, |a| env.value(&a.value, &Scope::default()));
+                    out.outputs.push((name.clone(), v));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The value of an expression that needs no module (a `.tfvars` value): literals, lists and
+/// objects; anything else is Unknown.
+pub(crate) fn literal(e: &Expr) -> Value {
+    let module = Module { bodies: Vec::new() };
+    let config = Configuration::defaults();
+    let env = Env {
+        module: &module,
+        config: &config,
+        locals: HashMap::new(),
+        local_values: RefCell::new(HashMap::new()),
+        depth: RefCell::new(0),
+    };
+    env.value(e, &Scope::default())
+}
+
+/// Names bound inside a resource: `count.index`, `each`, dynamic iterators.
+#[derive(Debug, Clone, Default)]
+struct Scope {
+    bound: Vec<(String, Value)>,
+}
+
+impl Scope {
+    fn with(&self, name: &str, v: Value) -> Scope {
+        let mut s = self.clone();
+        s.bound.push((name.to_string(), v));
+        s
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.bound
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+}
+
+struct Env<'m> {
+    module: &'m Module<'m>,
+    config: &'m Configuration,
+    locals: HashMap<String, &'m Expr>,
+    local_values: RefCell<HashMap<String, Eval>>,
+    depth: RefCell<usize>,
+}
+
+fn unknown(reason: impl Into<String>) -> Value {
+    Value::Unknown(Unknown::new(reason))
+}
+
+impl Env<'_> {
+    /// A variable's value: given by the configuration, else its default, else Unknown.
+    fn var(&self, name: &str) -> Value {
+        if let Some(v) = self.config.value(name) {
+            return v.clone();
+        }
+        for body in &self.module.bodies {
+            for b in body.blocks("variable") {
+                if b.labels.first().map(String::as_str) == Some(name) {
+                    return match b.body.attr("default") {
+                        Some(d) => self.value(&d.value, &Scope::default()),
+                        None => unknown(format!("variable `{name}` has no value offline")),
+                    };
+                }
+            }
+        }
+        unknown(format!("variable `{name}` is not declared"))
+    }
+
+    fn local(&self, name: &str) -> Eval {
+        if let Some(v) = self.local_values.borrow().get(name) {
+            return v.clone();
+        }
+        let Some(expr) = self.locals.get(name) else {
+            return Err(Failure);
+        };
+        // A cycle is Terraform's error; mark it while evaluating.
+        self.local_values.borrow_mut().insert(
+            name.to_string(),
+            Ok(unknown(format!("local `{name}` refers to itself"))),
+        );
+        let v = self.eval(expr, &Scope::default());
+        self.local_values
+            .borrow_mut()
+            .insert(name.to_string(), v.clone());
+        v
+    }
+
+    /// An expression's value, a failure being Unknown (Terraform would stop).
+    fn value(&self, e: &Expr, scope: &Scope) -> Value {
+        self.eval(e, scope)
+            .unwrap_or_else(|_| unknown("Terraform would stop with an error here"))
+    }
+
+    fn eval(&self, e: &Expr, scope: &Scope) -> Eval {
+        {
+            let mut d = self.depth.borrow_mut();
+            if *d > super::MAX_DEPTH {
+                return Ok(unknown("the expression nests too deeply"));
+            }
+            *d += 1;
+        }
+        let v = self.eval_inner(e, scope);
+        *self.depth.borrow_mut() -= 1;
+        v
+    }
+
+    fn eval_inner(&self, e: &Expr, scope: &Scope) -> Eval {
+        Ok(match &e.kind {
+            ExprKind::Null => Value::Null,
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::Int(i) => Value::Int(*i),
+            ExprKind::Number(n) => Value::str(n.clone()),
+            ExprKind::Str(s) => Value::str(s.clone()),
+            ExprKind::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|x| self.eval(x, scope))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ExprKind::Object(members) => {
+                let mut o = Object::new();
+                for m in members {
+                    let Some(k) = &m.key else {
+                        return Ok(unknown("an object key is computed"));
+                    };
+                    o.insert(k.clone(), self.eval(&m.value, scope)?);
+                }
+                Value::Object(o)
+            }
+            ExprKind::Paren(x) => self.eval(x, scope)?,
+            ExprKind::Traversal(root, steps) => {
+                let (start, rest) = match (root.as_str(), steps.first()) {
+                    ("var", Some(Step::Attr(n))) => (self.var(n), &steps[1..]),
+                    ("local", Some(Step::Attr(n))) => (self.local(n)?, &steps[1..]),
+                    (name, _) if scope.get(name).is_some() => {
+                        (scope.get(name).cloned().unwrap_or(Value::Null), &steps[..])
+                    }
+                    ("count" | "each", _) => return Err(Failure),
+                    (name, _) => {
+                        return Ok(unknown(format!(
+                            "`{name}...` is known only when Terraform plans or applies"
+                        )))
+                    }
+                };
+                self.steps(start, rest, scope)?
+            }
+            ExprKind::Access(x, steps) => {
+                let start = self.eval(x, scope)?;
+                self.steps(start, steps, scope)?
+            }
+            ExprKind::Cond(c, t, f) => match self.eval(c, scope)? {
+                Value::Bool(true) => self.eval(t, scope)?,
+                Value::Bool(false) => self.eval(f, scope)?,
+                Value::Str(s) if s == "true" => self.eval(t, scope)?,
+                Value::Str(s) if s == "false" => self.eval(f, scope)?,
+                Value::Unknown(u) => {
+                    // Both branches the same known value: the condition does not matter.
+                    let (t, f) = (self.eval(t, scope), self.eval(f, scope));
+                    match (t, f) {
+                        (Ok(a), Ok(b)) if a == b && a.is_fully_known() => a,
+                        _ => Value::Unknown(u),
+                    }
+                }
+                _ => return Err(Failure),
+            },
+            ExprKind::Not(x) => match truth(&self.eval(x, scope)?)? {
+                Some(b) => Value::Bool(!b),
+                None => unknown("a condition is not known offline"),
+            },
+            ExprKind::Neg(x) => match self.eval(x, scope)? {
+                Value::Int(i) => Value::Int(i.checked_neg().ok_or(Failure)?),
+                Value::Unknown(u) => Value::Unknown(u),
+                _ => unknown("a number is not read"),
+            },
+            ExprKind::Binary(op, l, r) => self.binary(*op, l, r, scope)?,
+            ExprKind::Call(name, args) => self.call(name, args, scope)?,
+            ExprKind::Other => unknown("the expression is not evaluated offline"),
+        })
+    }
+
+    fn steps(&self, mut v: Value, steps: &[Step], scope: &Scope) -> Eval {
+        for (i, s) in steps.iter().enumerate() {
+            if let Value::Unknown(_) = v {
+                return Ok(v);
+            }
+            v = match s {
+                Step::Attr(n) => match &v {
+                    Value::Object(o) => o.get(n).cloned().ok_or(Failure)?,
+                    _ => return Err(Failure),
+                },
+                Step::Index(x) => {
+                    let k = self.eval(x, scope)?;
+                    match (&v, &k) {
+                        (_, Value::Unknown(u)) => Value::Unknown(u.clone()),
+                        (Value::Array(a), Value::Int(i)) => usize::try_from(*i)
+                            .ok()
+                            .and_then(|i| a.get(i))
+                            .cloned()
+                            .ok_or(Failure)?,
+                        (Value::Object(o), Value::Str(s)) => o.get(s).cloned().ok_or(Failure)?,
+                        _ => return Err(Failure),
+                    }
+                }
+                Step::Splat => {
+                    let items = match v {
+                        Value::Array(a) => a,
+                        Value::Null => Vec::new(),
+                        other => vec![other],
+                    };
+                    let rest = &steps[i + 1..];
+                    let out = items
+                        .into_iter()
+                        .map(|x| self.steps(x, rest, scope))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    return Ok(Value::Array(out));
+                }
+            };
+        }
+        Ok(v)
+    }
+
+    fn binary(&self, op: BinOp, l: &Expr, r: &Expr, scope: &Scope) -> Eval {
+        let a = self.eval(l, scope)?;
+        // `&&` and `||` decide on a known side even when the other is Unknown.
+        if matches!(op, BinOp::And | BinOp::Or) {
+            let b = self.eval(r, scope)?;
+            let (x, y) = (truth(&a)?, truth(&b)?);
+            return Ok(match (op, x, y) {
+                (BinOp::And, Some(false), _) | (BinOp::And, _, Some(false)) => Value::Bool(false),
+                (BinOp::Or, Some(true), _) | (BinOp::Or, _, Some(true)) => Value::Bool(true),
+                (_, Some(x), Some(y)) => {
+                    Value::Bool(if op == BinOp::And { x && y } else { x || y })
+                }
+                _ => unknown("a condition is not known offline"),
+            });
+        }
+        let b = self.eval(r, scope)?;
+        if !a.is_fully_known() || !b.is_fully_known() {
+            return Ok(unknown("a comparison is not known offline"));
+        }
+        Ok(match op {
+            BinOp::Eq => Value::Bool(a == b),
+            BinOp::NotEq => Value::Bool(a != b),
+            _ => match (a, b) {
+                (Value::Int(x), Value::Int(y)) => match op {
+                    BinOp::Less => Value::Bool(x < y),
+                    BinOp::LessEq => Value::Bool(x <= y),
+                    BinOp::Greater => Value::Bool(x > y),
+                    BinOp::GreaterEq => Value::Bool(x >= y),
+                    BinOp::Plus => x.checked_add(y).map_or(Value::Null, Value::Int),
+                    BinOp::Minus => x.checked_sub(y).map_or(Value::Null, Value::Int),
+                    BinOp::Mul => x.checked_mul(y).map_or(Value::Null, Value::Int),
+                    _ => unknown("arithmetic is not evaluated"),
+                },
+                _ => unknown("arithmetic is not evaluated"),
+            },
+        })
+    }
+
+    fn call(&self, name: &str, args: &[Expr], scope: &Scope) -> Eval {
+        let arg = |i: usize| args.get(i).map(|a| self.eval(a, scope)).ok_or(Failure);
+        Ok(match name {
+            // The first argument that evaluates without an error.
+            "try" => {
+                for a in args {
+                    if let Ok(v) = self.eval(a, scope) {
+                        return Ok(v);
+                    }
+                }
+                return Err(Failure);
+            }
+            "can" => Value::Bool(arg(0)?.is_ok()),
+            "coalesce" => {
+                for a in args {
+                    match self.eval(a, scope)? {
+                        Value::Null => continue,
+                        Value::Str(s) if s.is_empty() => continue,
+                        Value::Unknown(u) => return Ok(Value::Unknown(u)),
+                        v => return Ok(v),
+                    }
+                }
+                return Err(Failure);
+            }
+            "lookup" => {
+                let (map, key) = (arg(0)??, arg(1)??);
+                match (&map, &key) {
+                    (Value::Unknown(u), _) | (_, Value::Unknown(u)) => Value::Unknown(u.clone()),
+                    (Value::Object(o), Value::Str(k)) => match o.get(k) {
+                        Some(v) => v.clone(),
+                        None => arg(2)??,
+                    },
+                    _ => return Err(Failure),
+                }
+            }
+            "tobool" => match arg(0)?? {
+                Value::Str(s) if s == "true" => Value::Bool(true),
+                Value::Str(s) if s == "false" => Value::Bool(false),
+                v @ (Value::Bool(_) | Value::Null | Value::Unknown(_)) => v,
+                _ => return Err(Failure),
+            },
+            "tostring" => match arg(0)?? {
+                Value::Bool(b) => Value::str(b.to_string()),
+                Value::Int(i) => Value::str(i.to_string()),
+                v @ (Value::Str(_) | Value::Null | Value::Unknown(_)) => v,
+                _ => return Err(Failure),
+            },
+            "length" => match arg(0)?? {
+                Value::Array(a) => Value::Int(a.len() as i64),
+                Value::Object(o) => Value::Int(o.len() as i64),
+                Value::Str(s) => Value::Int(s.chars().count() as i64),
+                v @ Value::Unknown(_) => v,
+                _ => return Err(Failure),
+            },
+            "contains" => match (arg(0)??, arg(1)??) {
+                (Value::Array(a), v)
+                    if v.is_fully_known() && a.iter().all(Value::is_fully_known) =>
+                {
+                    Value::Bool(a.contains(&v))
+                }
+                (Value::Array(_) | Value::Unknown(_), _) => unknown("a list is not known offline"),
+                _ => return Err(Failure),
+            },
+            "merge" => {
+                let mut o = Object::new();
+                for a in args {
+                    match self.eval(a, scope)? {
+                        Value::Object(x) => {
+                            for (k, v) in x.members {
+                                o.insert(k, v);
+                            }
+                        }
+                        Value::Null => {}
+                        Value::Unknown(u) => return Ok(Value::Unknown(u)),
+                        _ => return Err(Failure),
+                    }
+                }
+                Value::Object(o)
+            }
+            "concat" => {
+                let mut out = Vec::new();
+                for a in args {
+                    match self.eval(a, scope)? {
+                        Value::Array(x) => out.extend(x),
+                        Value::Unknown(u) => return Ok(Value::Unknown(u)),
+                        _ => return Err(Failure),
+                    }
+                }
+                Value::Array(out)
+            }
+            "tolist" => arg(0)??,
+            "toset" => match arg(0)?? {
+                Value::Array(a) => {
+                    let mut out: Vec<Value> = Vec::new();
+                    for v in a {
+                        if !out.contains(&v) {
+                            out.push(v);
+                        }
+                    }
+                    Value::Array(out)
+                }
+                v => v,
+            },
+            other => {
+                // Arguments that fail still fail the call.
+                for a in args {
+                    self.eval(a, scope)?;
+                }
+                unknown(format!("`{other}()` is not evaluated offline"))
+            }
+        })
+    }
+
+    /// The resources one `resource` (or `module`) block declares.
+    fn resources(&self, b: &Block, kind: &str, name: &str, out: &mut Deployment) {
+        let base = format!("{kind}.{name}");
+        let origin = vec!["resource".to_string(), kind.to_string(), name.to_string()];
+        let root = Scope::default();
+        let instances: Vec<(String, Value, Scope)> = if let Some(c) = b.body.attr("count") {
+            match self.value(&c.value, &root) {
+                Value::Int(n) if n <= 0 => vec![(base.clone(), Value::Bool(false), root)],
+                Value::Int(n) => (0..n.min(64))
+                    .map(|i| {
+                        let mut idx = Object::new();
+                        idx.insert("index", Value::Int(i));
+                        (
+                            format!("{base}[{i}]"),
+                            Value::Bool(true),
+                            root.with("count", Value::Object(idx)),
+                        )
+                    })
+                    .collect(),
+                other => {
+                    let mut idx = Object::new();
+                    idx.insert("index", unknown("`count` is not known offline"));
+                    let cond = match other {
+                        Value::Unknown(u) => Value::Unknown(u),
+                        _ => unknown("`count` is not a number"),
+                    };
+                    vec![(base.clone(), cond, root.with("count", Value::Object(idx)))]
+                }
+            }
+        } else if let Some(f) = b.body.attr("for_each") {
+            let each = |k: Value, v: Value| {
+                let mut o = Object::new();
+                o.insert("key", k);
+                o.insert("value", v);
+                Value::Object(o)
+            };
+            match self.value(&f.value, &root) {
+                Value::Object(o) if o.is_empty() => vec![(base.clone(), Value::Bool(false), root)],
+                Value::Array(a) if a.is_empty() => vec![(base.clone(), Value::Bool(false), root)],
+                Value::Object(o) => o
+                    .members
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let s = root.with("each", each(Value::str(k.clone()), v));
+                        (format!("{base}[\"{k}\"]"), Value::Bool(true), s)
+                    })
+                    .collect(),
+                Value::Array(a) => a
+                    .into_iter()
+                    .map(|v| {
+                        let key = match &v {
+                            Value::Str(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        let s = root.with("each", each(v.clone(), v));
+                        (format!("{base}[\"{key}\"]"), Value::Bool(true), s)
+                    })
+                    .collect(),
+                other => {
+                    let u = match other {
+                        Value::Unknown(u) => Value::Unknown(u),
+                        _ => unknown("`for_each` is not a map or set"),
+                    };
+                    let s = root.with("each", each(u.clone(), u.clone()));
+                    vec![(base.clone(), u, s)]
+                }
+            }
+        } else {
+            vec![(base.clone(), Value::Bool(true), root)]
+        };
+        for (id, condition, scope) in instances {
+            let mut body = self.body(&b.body, &scope);
+            let mut arm_kind = Value::str(kind);
+            if kind == CLUSTER {
+                arm_kind = Value::str(crate::rule::CLUSTER_TYPE);
+                cluster_shape(&mut body);
+            } else if let Some(family) = aks_module(&b.body) {
+                arm_kind = Value::str(crate::rule::CLUSTER_TYPE);
+                module_shape(family, &mut body);
+            }
+            out.resources.push(Resource {
+                id,
+                origin: origin.clone(),
+                copy_index: None,
+                kind: arm_kind,
+                name: Value::str(name),
+                condition,
+                existing: false,
+                expanded: false,
+                body: Value::Object(body),
+            });
+        }
+    }
+
+    /// A block body's arguments and nested blocks, evaluated (`dynamic` blocks expanded).
+    fn body(&self, body: &Body, scope: &Scope) -> Object {
+        let mut o = Object::new();
+        for item in &body.items {
+            match item {
+                Item::Attr(a) => {
+                    if matches!(a.key.as_str(), "count" | "for_each") {
+                        continue;
+                    }
+                    o.insert(a.key.clone(), self.value(&a.value, scope));
+                }
+                Item::Block(b) if b.ident == "lifecycle" || b.ident == "provisioner" => {}
+                Item::Block(b) if b.ident == "dynamic" => {
+                    let Some(kind) = b.labels.first() else {
+                        continue;
+                    };
+                    let entries = self.dynamic(b, kind, scope);
+                    push_block(&mut o, kind, entries);
+                }
+                Item::Block(b) => {
+                    let v = Value::Object(self.body(&b.body, scope));
+                    push_block(&mut o, &b.ident, Value::Array(vec![v]));
+                }
+            }
+        }
+        o
+    }
+
+    /// The blocks a `dynamic "kind"` block generates: a list of objects, or Unknown when its
+    /// `for_each` is (with the content evaluated once under an Unknown iterator).
+    fn dynamic(&self, b: &Block, kind: &str, scope: &Scope) -> Value {
+        let iterator = b
+            .body
+            .attr("iterator")
+            .and_then(|a| match &a.value.kind {
+                ExprKind::Traversal(n, s) if s.is_empty() => Some(n.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| kind.to_string());
+        let Some(content) = b.body.blocks("content").next() else {
+            return Value::Array(Vec::new());
+        };
+        let items = b
+            .body
+            .attr("for_each")
+            .map_or(Value::Null, |f| self.value(&f.value, scope));
+        let one = |k: Value, v: Value| {
+            let mut it = Object::new();
+            it.insert("key", k);
+            it.insert("value", v);
+            Value::Object(self.body(&content.body, &scope.with(&iterator, Value::Object(it))))
+        };
+        match items {
+            Value::Array(a) => Value::Array(
+                a.into_iter()
+                    .enumerate()
+                    .map(|(i, v)| one(Value::Int(i as i64), v))
+                    .collect(),
+            ),
+            Value::Object(o) => Value::Array(
+                o.members
+                    .into_iter()
+                    .map(|(k, v)| one(Value::str(k), v))
+                    .collect(),
+            ),
+            Value::Null => Value::Array(Vec::new()),
+            Value::Unknown(u) => {
+                let mut o = Object::new();
+                o.insert("for_each", Value::Unknown(u.clone()));
+                let content = one(Value::Unknown(u.clone()), Value::Unknown(u.clone()));
+                o.insert("content", content);
+                Value::Unknown(u).tag(o)
+            }
+            _ => unknown("a dynamic block's `for_each` is not a collection"),
+        }
+    }
+}
+
+trait Tag {
+    fn tag(self, o: Object) -> Value;
+}
+
+impl Tag for Value {
+    /// An Unknown list of blocks whose one possible entry is known: kept as an object with
+    /// `for_each` Unknown and the `content`, so the cluster's shape can still read it.
+    fn tag(self, mut o: Object) -> Value {
+        o.insert("unknown", self);
+        Value::Object(o)
+    }
+}
+
+fn push_block(o: &mut Object, kind: &str, entries: Value) {
+    match (o.get_mut(kind), entries) {
+        (Some(Value::Array(list)), Value::Array(more)) => list.extend(more),
+        (_, entries) => o.insert(kind.to_string(), entries),
+    }
+}
+
+/// The public AKS modules whose inputs armfix knows, each by the inputs that turn the add-on on
+/// and set rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// `Azure/aks/azurerm`: `key_vault_secrets_provider_enabled` and `secret_rotation_enabled`
+    /// (default false).
+    Aks,
+    /// The Azure Verified Module `Azure/avm-res-containerservice-managedcluster/azurerm` from
+    /// 0.3 on (azapi): `addon_profile_key_vault_secrets_provider = { enabled, config = {
+    /// enable_secret_rotation } }` (rotation defaults to false).
+    AvmAddonProfile,
+    /// The same module before 0.3 (azurerm): `key_vault_secrets_provider = {
+    /// secret_rotation_enabled }` (the add-on is on when the object is set; rotation defaults
+    /// to null, which the provider reads as false).
+    AvmLegacy,
+}
+
+/// The input that turns the add-on on, per family.
+pub(crate) const AKS_ADDON_INPUT: &str = "key_vault_secrets_provider_enabled";
+pub(crate) const AVM_ADDON_INPUT: &str = "addon_profile_key_vault_secrets_provider";
+pub(crate) const AVM_ROTATION: &str = "enable_secret_rotation";
+
+/// Which known AKS module a `module` block calls, by its `source` (a registry address, with
+/// or without the registry host, or a git address of the module's repository).
+pub(crate) fn aks_module(body: &Body) -> Option<Family> {
+    let source = match &body.attr("source")?.value.kind {
+        ExprKind::Str(s) => s.to_ascii_lowercase(),
+        _ => return None,
+    };
+    let source = source
+        .trim_start_matches("git::")
+        .trim_start_matches("https://")
+        .trim_start_matches("registry.terraform.io/")
+        .trim_start_matches("github.com/");
+    let repo = |name: &str| {
+        source
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['?', '/', '.']))
+    };
+    if source == "azure/aks/azurerm" || repo("azure/terraform-azurerm-aks") {
+        Some(Family::Aks)
+    } else if source == "azure/avm-res-containerservice-managedcluster/azurerm"
+        || repo("azure/terraform-azurerm-avm-res-containerservice-managedcluster")
+    {
+        Some(
+            if body.attr(ADDON_BLOCK).is_some() && body.attr(AVM_ADDON_INPUT).is_none() {
+                Family::AvmLegacy
+            } else {
+                Family::AvmAddonProfile
+            },
+        )
+    } else {
+        None
+    }
+}
+
+/// Gives an evaluated call of a known AKS module the ARM shape PSRule judges; the input that
+/// holds rotation is moved there, so the proof sees rotation in one place.
+fn module_shape(family: Family, body: &mut Object) {
+    let (enabled, rotation) = match family {
+        Family::Aks => (
+            body.get(AKS_ADDON_INPUT)
+                .cloned()
+                .unwrap_or(Value::Bool(false)),
+            body.remove(ROTATION_ARG),
+        ),
+        Family::AvmAddonProfile | Family::AvmLegacy => {
+            let input = if family == Family::AvmLegacy {
+                ADDON_BLOCK
+            } else {
+                AVM_ADDON_INPUT
+            };
+            match body.get_mut(input) {
+                None | Some(Value::Null) => (Value::Bool(false), None),
+                Some(Value::Object(o)) if family == Family::AvmLegacy => {
+                    (Value::Bool(true), o.remove(ROTATION_ARG))
+                }
+                Some(Value::Object(o)) => {
+                    let enabled = o.get("enabled").cloned().unwrap_or(Value::Bool(false));
+                    let rotation = match o.get_mut("config") {
+                        Some(Value::Object(c)) => {
+                            let r = c.remove(AVM_ROTATION);
+                            // `config = {}` and no `config` mean the same: both defaults.
+                            if c.is_empty() {
+                                o.remove("config");
+                            }
+                            r
+                        }
+                        Some(u @ Value::Unknown(_)) => Some(u.clone()),
+                        _ => None,
+                    };
+                    (enabled, rotation)
+                }
+                Some(u @ Value::Unknown(_)) => (u.clone(), Some(u.clone())),
+                Some(_) => (unknown("the add-on input is not an object"), None),
+            }
+        }
+    };
+    shape_with(body, enabled, rotation);
+}
+
+/// Gives an evaluated `azurerm_kubernetes_cluster` body the ARM shape PSRule judges (see the
+/// module's documentation).
+fn cluster_shape(body: &mut Object) {
+    let (enabled, rotation) = match body.get_mut(ADDON_BLOCK) {
+        None => return,
+        Some(Value::Array(list)) if list.is_empty() => (Value::Bool(false), None),
+        Some(Value::Array(list)) => {
+            let rotation = list[0].as_object_mut().and_then(|o| o.remove(ROTATION_ARG));
+            (Value::Bool(true), rotation)
+        }
+        Some(Value::Object(o)) => {
+            // A dynamic block whose `for_each` is Unknown.
+            let u = o.get("for_each").cloned().unwrap_or(Value::Null);
+            let rotation = o
+                .get_mut("content")
+                .and_then(Value::as_object_mut)
+                .and_then(|c| c.remove(ROTATION_ARG));
+            (u, rotation)
+        }
+        Some(other) => (other.clone(), None),
+    };
+    shape_with(body, enabled, rotation);
+}
+
+/// Adds `properties.addonProfiles.azureKeyvaultSecretsProvider` with `enabled` and the
+/// rotation value (left out when missing or null: the provider's default is false).
+fn shape_with(body: &mut Object, enabled: Value, rotation: Option<Value>) {
+    let mut config = Object::new();
+    match rotation {
+        None | Some(Value::Null) => {}
+        Some(v) => config.insert(crate::rule::ROTATION, v),
+    }
+    let mut addon = Object::new();
+    addon.insert("enabled", enabled);
+    addon.insert("config", Value::Object(config));
+    let mut profiles = Object::new();
+    profiles.insert(crate::rule::ADDON, Value::Object(addon));
+    let mut props = Object::new();
+    props.insert("addonProfiles", Value::Object(profiles));
+    body.insert("properties", Value::Object(props));
+}
+
+/// Whether a value is true, false, or not known; a failure for a non-boolean.
+fn truth(v: &Value) -> Result<Option<bool>, Failure> {
+    match v {
+        Value::Bool(b) => Ok(Some(*b)),
+        Value::Str(s) if s == "true" => Ok(Some(true)),
+        Value::Str(s) if s == "false" => Ok(Some(false)),
+        Value::Unknown(_) => Ok(None),
+        _ => Err(Failure),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::judge::{judge, Judgement};
+    use crate::lang::terraform::hcl::parse;
+
+    fn judged(text: &str, values: &[(&str, Value)]) -> Vec<Judgement> {
+        let body = parse(text).unwrap();
+        let module = Module {
+            bodies: vec![&body],
+        };
+        let config = Configuration {
+            name: "t".into(),
+            values: values
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.clone()))
+                .collect(),
+        };
+        evaluate(&module, &config)
+            .resources
+            .iter()
+            .map(judge)
+            .collect()
+    }
+
+    const DYNAMIC: &str = r#"
+variable "on" { default = true }
+variable "rotation" {
+  type    = bool
+  default = false
+}
+locals { r = var.rotation ? true : false }
+resource "azurerm_kubernetes_cluster" "a" {
+  dynamic "key_vault_secrets_provider" {
+    for_each = var.on ? [1] : []
+    content {
+      secret_rotation_enabled = coalesce(local.r, true)
+    }
+  }
+}
+"#;
+
+    #[test]
+    fn dynamic_blocks_conditionals_and_functions_are_evaluated() {
+        assert!(matches!(judged(DYNAMIC, &[])[..], [Judgement::Fail { .. }]));
+        let on = [("rotation", Value::Bool(true))];
+        assert_eq!(judged(DYNAMIC, &on), vec![Judgement::Pass]);
+        let off = [("on", Value::Bool(false))];
+        assert_eq!(judged(DYNAMIC, &off), vec![Judgement::NotApplicable]);
+        let unknown = [("on", Value::unknown("x"))];
+        assert!(matches!(
+            judged(DYNAMIC, &unknown)[..],
+            [Judgement::Fail { .. }]
+        ));
+    }
+
+    #[test]
+    fn count_zero_deploys_nothing_and_try_lookup_fall_back() {
+        let text = r#"
+variable "s" { default = {} }
+resource "azurerm_kubernetes_cluster" "a" {
+  count = 0
+  key_vault_secrets_provider {}
+}
+resource "azurerm_kubernetes_cluster" "b" {
+  for_each = toset(["x", "y"])
+  key_vault_secrets_provider {
+    secret_rotation_enabled = try(var.s.rotation, lookup(var.s, "r", each.key == "x"))
+  }
+}
+"#;
+        let j = judged(text, &[]);
+        assert_eq!(j[0], Judgement::NotDeployed);
+        assert_eq!(j[1], Judgement::Pass);
+        assert!(matches!(j[2], Judgement::Fail { .. }));
+    }
+
+    #[test]
+    fn what_cannot_be_known_is_unknown() {
+        let text = r#"
+variable "r" {}
+resource "azurerm_kubernetes_cluster" "a" {
+  key_vault_secrets_provider {
+    secret_rotation_enabled = var.r
+  }
+}
+resource "azurerm_kubernetes_cluster" "b" {
+  key_vault_secrets_provider {
+    secret_rotation_enabled = data.x.y.enabled
+  }
+}
+"#;
+        let j = judged(text, &[]);
+        assert!(
+            j.iter().all(|j| matches!(j, Judgement::Unknown { .. })),
+            "{j:?}"
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! Terraform (`*.tf`, `*.tfvars`): finds `azurerm_kubernetes_cluster` resources whose
+//! `key_vault_secrets_provider` block (static, or `dynamic` with a non-empty `for_each`) turns
+//! on the Secrets Store CSI Driver add-on without `secret_rotation_enabled = true`, and plans
+//! the edit a person would make, proven at deploy time like ARM's.
+//!
+//! A Terraform root module is a folder: every `.tf` file in it is one configuration, with
+//! `terraform.tfvars` and `*.auto.tfvars` loaded automatically, and each other `*.tfvars`
+//! file of the folder a configuration of its own (like an ARM parameter file). So a file is
+//! analysed with its folder: [`hcl`] reads each file, [`crate::eval::terraform`] evaluates the
+//! folder, [`plan`] decides per cluster and searches the fix (the literal in the cluster, or
+//! the variable default, `local` or `.tfvars` value it comes from) under the shared proof
+//! ([`crate::eval::proof`]), and [`render`] writes it in the file's style. A file reports the
+//! findings whose fix lands in it; a cluster whose fix lands in another file that the run
+//! does not read is reported in the cluster's file, for manual review.
+
+pub(crate) mod hcl;
+pub(crate) mod plan;
+pub(crate) mod render;
+
+use crate::error::Error;
+use crate::finding::Analysis;
+use crate::lang::{checks, Language, Options};
+use std::path::{Path, PathBuf};
+
+/// Words a Terraform file must contain (ignoring ASCII case) to possibly need a fix or to
+/// feed one: a cluster or its add-on block, or a variable, local or tfvars value.
+pub(crate) const MARKERS: [&str; 4] = [
+    crate::eval::terraform::CLUSTER,
+    crate::eval::terraform::ADDON_BLOCK,
+    "variable",
+    "locals",
+];
+
+/// Terraform as a [`Language`]: `.tf` files, or `.tfvars` files (`vars`).
+pub(crate) struct Terraform {
+    pub(crate) vars: bool,
+}
+
+impl Language for Terraform {
+    fn may_concern(&self, bytes: &[u8]) -> bool {
+        // A `.tfvars` file holds only `name = value` lines: it may feed a cluster's rotation
+        // whatever it mentions.
+        self.vars || crate::run::read::mentions_any(bytes, &MARKERS)
+    }
+
+    fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, Error> {
+        self.analyze_at(text, options, None)
+    }
+
+    fn analyze_at(
+        &self,
+        text: &str,
+        options: &Options,
+        path: Option<&Path>,
+    ) -> Result<Option<Analysis>, Error> {
+        let folder = plan::Folder::read(text, path, self.vars)?;
+        Ok(plan::analyze(&folder, options))
+    }
+
+    fn verify(&self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
+        self.verify_at(original, analysis, fixed, None)
+    }
+
+    fn verify_at(
+        &self,
+        original: &str,
+        analysis: &Analysis,
+        fixed: &str,
+        path: Option<&Path>,
+    ) -> Result<(), String> {
+        checks::untouched_outside_edits(original, &analysis.edits, fixed)?;
+        let after = hcl::parse(fixed).map_err(|e| format!("the fixed text does not parse: {e}"))?;
+        let mut rotation_values = Vec::new();
+        rotation_spans(&after, &mut rotation_values);
+        let mut sorted: Vec<&crate::edit::Edit> = analysis.edits.iter().collect();
+        sorted.sort_by_key(|e| (e.start, e.end));
+        let mut shift: isize = 0;
+        for e in sorted {
+            let r = e.replacement.as_str();
+            let new_start = (e.start as isize + shift) as usize;
+            shift += r.len() as isize - (e.end - e.start) as isize;
+            // A value that became `true`: a literal anywhere (a variable default, a `.tfvars`
+            // value, a branch), or whatever stood as a cluster's rotation argument.
+            let literal = matches!(r, "true" | "\"true\"")
+                && (matches!(
+                    &original[e.start..e.end],
+                    "false" | "\"false\"" | "null" | "0" | "\"\"" | "\"False\"" | "\"FALSE\""
+                ) || rotation_values.contains(&(new_start, new_start + r.len())));
+            // An added argument or object member: nothing but the rotation setting (for the
+            // AVM module, possibly inside a new `config` object), blanks and a comma.
+            let squeezed: String = r.chars().filter(|c| !c.is_whitespace()).collect();
+            let inserted = e.start == e.end
+                && (squeezed.is_empty()
+                    || [
+                        "secret_rotation_enabled=true",
+                        "enable_secret_rotation=true",
+                        "config={enable_secret_rotation=true}",
+                    ]
+                    .iter()
+                    .any(|form| squeezed == *form || squeezed == format!(",{form}")));
+            if !(literal || inserted) {
+                return Err(format!(
+                    "the edit at byte {} does more than set secret rotation",
+                    e.start
+                ));
+            }
+        }
+        let options = Options {
+            force_literal: false,
+            unsafe_fixes: analysis.unsafe_applied,
+        };
+        let again = self
+            .analyze_at(fixed, &options, path)
+            .map_err(|e| format!("the fixed text cannot be re-read: {e}"))?
+            .unwrap_or_default();
+        checks::nothing_left(analysis, &again)
+    }
+
+    fn has_json_patch(&self) -> bool {
+        false
+    }
+
+    fn no_patch_reason(&self) -> &'static str {
+        "is Terraform: its fixes are HCL text edits, not a JSON Patch on an ARM template"
+    }
+}
+
+/// The spans of every `secret_rotation_enabled` value in a body, at any depth.
+fn rotation_spans(body: &hcl::Body, out: &mut Vec<(usize, usize)>) {
+    for item in &body.items {
+        match item {
+            hcl::Item::Attr(a) if a.key == crate::eval::terraform::ROTATION_ARG => {
+                out.push(a.value.span)
+            }
+            hcl::Item::Attr(a) => member_spans(&a.value, out),
+            hcl::Item::Block(b) => rotation_spans(&b.body, out),
+        }
+    }
+}
+
+/// The spans of rotation members (`secret_rotation_enabled`, `enable_secret_rotation`) in
+/// object expressions (module inputs), at any depth.
+fn member_spans(e: &hcl::Expr, out: &mut Vec<(usize, usize)>) {
+    if let hcl::ExprKind::Object(ms) = &e.kind {
+        for m in ms {
+            match m.key.as_deref() {
+                Some(
+                    crate::eval::terraform::ROTATION_ARG | crate::eval::terraform::AVM_ROTATION,
+                ) => out.push(m.value.span),
+                _ => member_spans(&m.value, out),
+            }
+        }
+    }
+}
+
+/// The folder a file belongs to, `.` for a bare name.
+pub(crate) fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}

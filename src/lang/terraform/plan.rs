@@ -1,0 +1,852 @@
+//! Decides each `azurerm_kubernetes_cluster` of a Terraform folder on its evaluated values and
+//! searches its fix under the deploy-time proof: the candidate places (the cluster's own
+//! argument, then the `.tfvars` values, variable defaults, `local` values and literals inside
+//! conditionals and `coalesce`/`try`/`lookup` that feed it, then the cluster's argument
+//! written as the literal `true`) are tried in order, each with the fixes already chosen; one
+//! is taken when it makes the cluster fail in fewer configurations and the folder's
+//! evaluated deployment changes only in rotation (the shared [`crate::eval::proof`]). One
+//! that changes more is an unsafe fix, applied only with `--unsafe-fixes`. A file keeps the
+//! findings whose edit lands in it.
+
+use super::hcl::{self, Block, Body, Expr, ExprKind, Item, Step};
+use super::render;
+use crate::edit::{self, Edit};
+use crate::error::Error;
+use crate::eval::judge::{judge, Judgement};
+use crate::eval::terraform::{self as tf, ADDON_BLOCK, CLUSTER, ROTATION_ARG};
+use crate::eval::{Configuration, Deployment, Value};
+use crate::finding::{Analysis, Applicability, Finding, FixSource, Remedy};
+use crate::lang::Options;
+use crate::location::LineIndex;
+use std::path::{Path, PathBuf};
+
+/// What a file is to its folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// A `.tf` file: part of the module.
+    Tf,
+    /// `terraform.tfvars` or `*.auto.tfvars`: loaded in every configuration.
+    AutoVars,
+    /// Another `*.tfvars`: a configuration of its own (`-var-file`).
+    VarFile,
+}
+
+/// One file of the folder.
+pub(crate) struct Unit {
+    /// As the user knows it (the path as shown, or `<stdin>`).
+    pub(crate) display: String,
+    pub(crate) text: String,
+    pub(crate) body: Body,
+    pub(crate) role: Role,
+}
+
+/// A Terraform folder, with the file being analysed at `me`.
+pub(crate) struct Folder {
+    pub(crate) units: Vec<Unit>,
+    pub(crate) me: usize,
+}
+
+/// The role of a file by its name.
+pub(crate) fn role_of(name: &str) -> Option<Role> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".tf") {
+        Some(Role::Tf)
+    } else if lower == "terraform.tfvars" || lower.ends_with(".auto.tfvars") {
+        Some(Role::AutoVars)
+    } else if lower.ends_with(".tfvars") {
+        Some(Role::VarFile)
+    } else {
+        None
+    }
+}
+
+impl Folder {
+    /// The folder of the file at `path` (its text given), every sibling read from disk;
+    /// standard input is a folder of one file. A sibling that cannot be read or parsed is
+    /// left out (its own report says why).
+    pub(crate) fn read(text: &str, path: Option<&Path>, vars: bool) -> Result<Folder, Error> {
+        let body = hcl::parse(text)?;
+        let Some(path) = path else {
+            let role = if vars { Role::AutoVars } else { Role::Tf };
+            let display = "<stdin>".to_string();
+            let units = vec![Unit {
+                display,
+                text: text.to_string(),
+                body,
+                role,
+            }];
+            return Ok(Folder { units, me: 0 });
+        };
+        let dir = super::folder_of(path);
+        let own = path.file_name().map(|n| n.to_string_lossy().to_string());
+        let mut names: Vec<(String, Role)> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().to_string();
+                        let role = role_of(&name)?;
+                        e.file_type().ok().filter(|t| !t.is_dir())?;
+                        Some((name, role))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let own_role =
+            own.as_deref()
+                .and_then(role_of)
+                .unwrap_or(if vars { Role::VarFile } else { Role::Tf });
+        if let Some(own) = &own {
+            if !names.iter().any(|(n, _)| n == own) {
+                names.push((own.clone(), own_role));
+            }
+        }
+        // Terraform's order: `.tf` files, then `terraform.tfvars`, then `*.auto.tfvars` in
+        // lexical order; `-var-file`s are configurations.
+        names.sort_by_key(|(n, r)| (*r as u8, n != "terraform.tfvars", n.clone()));
+        let mut units = Vec::new();
+        let mut me = 0;
+        for (name, role) in names {
+            let p: PathBuf = dir.join(&name);
+            let display =
+                crate::run::engine::display(&crate::run::discover::Candidate::File(p.clone()));
+            if Some(&name) == own.as_ref() {
+                me = units.len();
+                units.push(Unit {
+                    display,
+                    text: text.to_string(),
+                    body: body.clone(),
+                    role,
+                });
+                continue;
+            }
+            let Ok(t) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            let Ok(b) = hcl::parse(&t) else { continue };
+            units.push(Unit {
+                display,
+                text: t,
+                body: b,
+                role,
+            });
+        }
+        Ok(Folder { units, me })
+    }
+
+    /// The configurations the folder deploys with: the defaults (with the automatic
+    /// `.tfvars`), then one per other `.tfvars` file.
+    fn configurations(&self, bodies: &[Body]) -> Vec<Configuration> {
+        let values = |b: &Body| -> Vec<(String, Value)> {
+            b.attrs()
+                .map(|a| (a.key.clone(), tf::literal(&a.value)))
+                .collect()
+        };
+        let mut base = Vec::new();
+        for (u, b) in self.units.iter().zip(bodies) {
+            if u.role == Role::AutoVars {
+                base.extend(values(b));
+            }
+        }
+        let mut out = vec![Configuration {
+            name: "defaults".into(),
+            values: base.clone(),
+        }];
+        for (u, b) in self.units.iter().zip(bodies) {
+            if u.role == Role::VarFile {
+                let mut v = base.clone();
+                v.extend(values(b));
+                out.push(Configuration {
+                    name: u.display.clone(),
+                    values: v,
+                });
+            }
+        }
+        out
+    }
+
+    /// Evaluates the folder with `edits` (unit, edit) applied, in every configuration;
+    /// `None` when an edited file does not parse.
+    fn evaluate(&self, edits: &[(usize, Edit)]) -> Option<Vec<Deployment>> {
+        let mut bodies = Vec::with_capacity(self.units.len());
+        for (i, u) in self.units.iter().enumerate() {
+            let mine: Vec<Edit> = edits
+                .iter()
+                .filter(|(j, _)| *j == i)
+                .map(|(_, e)| e.clone())
+                .collect();
+            if mine.is_empty() {
+                bodies.push(u.body.clone());
+            } else {
+                let t = edit::apply(&u.text, &mine).ok()?;
+                bodies.push(hcl::parse(&t).ok()?);
+            }
+        }
+        let module = tf::Module {
+            bodies: self
+                .units
+                .iter()
+                .zip(&bodies)
+                .filter(|(u, _)| u.role == Role::Tf)
+                .map(|(_, b)| b)
+                .collect(),
+        };
+        Some(
+            self.configurations(&bodies)
+                .iter()
+                .map(|c| tf::evaluate(&module, c))
+                .collect(),
+        )
+    }
+
+    fn configuration_names(&self) -> Vec<String> {
+        let mut names = vec!["defaults".to_string()];
+        names.extend(
+            self.units
+                .iter()
+                .filter(|u| u.role == Role::VarFile)
+                .map(|u| u.display.clone()),
+        );
+        names
+    }
+}
+
+/// A cluster of the folder (a resource, or a call of a known AKS module) whose add-on may be
+/// on, with where its rotation value is written or would be added.
+struct Cluster<'f> {
+    unit: usize,
+    /// `azurerm_kubernetes_cluster` or `module`, and the name: its evaluated resources'
+    /// origin.
+    kind: &'static str,
+    name: String,
+    /// What the rotation argument is called where it is written.
+    arg: &'static str,
+    /// The rotation value, when written.
+    value: Option<&'f Expr>,
+    /// The edits that add it, when it is not written (`None`: armfix cannot add it there).
+    add: Option<Vec<Edit>>,
+    /// Where a finding about a missing value points.
+    at: usize,
+    /// Why the add-on is on, for a finding about a missing value.
+    missing: String,
+}
+
+impl Cluster<'_> {
+    fn label(&self) -> String {
+        if self.kind == "module" {
+            format!("`module.{}`", self.name)
+        } else {
+            format!("`{}.{}`", self.kind, self.name)
+        }
+    }
+}
+
+/// Where a block's braces are.
+fn braces(text: &str, b: &Block) -> Option<(usize, usize)> {
+    let open = b.span.0 + text.get(b.span.0..b.span.1)?.find('{')?;
+    Some((open, b.span.1.checked_sub(1)?))
+}
+
+fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
+    let mut out = Vec::new();
+    for (i, u) in folder.units.iter().enumerate() {
+        if u.role != Role::Tf {
+            continue;
+        }
+        let text = &u.text;
+        for b in u.body.blocks("resource") {
+            let [kind, name] = &b.labels[..] else {
+                continue;
+            };
+            if kind != CLUSTER {
+                continue;
+            }
+            let target = b.body.items.iter().find_map(|it| match it {
+                Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
+                Item::Block(d)
+                    if d.ident == "dynamic"
+                        && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
+                {
+                    d.body.blocks("content").next()
+                }
+                _ => None,
+            });
+            if let Some(target) = target {
+                out.push(Cluster {
+                    unit: i,
+                    kind: CLUSTER,
+                    name: name.clone(),
+                    arg: ROTATION_ARG,
+                    value: target.body.attr(ROTATION_ARG).map(|a| &a.value),
+                    add: render::add_rotation(text, target),
+                    at: target.span.0,
+                    missing: format!(
+                        "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
+                         `{ROTATION_ARG} = true`"
+                    ),
+                });
+            }
+        }
+        for b in u.body.blocks("module") {
+            let ([name], Some(family)) = (&b.labels[..], tf::aks_module(&b.body)) else {
+                continue;
+            };
+            if let Some(c) = module_cluster(text, i, name, b, family) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// A call of a known AKS module as a cluster: where its rotation input is, or how to add it
+/// beside the add-on input.
+fn module_cluster<'f>(
+    text: &str,
+    unit: usize,
+    name: &str,
+    b: &'f Block,
+    family: tf::Family,
+) -> Option<Cluster<'f>> {
+    let mut c = Cluster {
+        unit,
+        kind: "module",
+        name: name.to_string(),
+        arg: ROTATION_ARG,
+        value: None,
+        add: None,
+        at: b.span.0,
+        missing: String::new(),
+    };
+    match family {
+        tf::Family::Aks => {
+            let input = b.body.attr(tf::AKS_ADDON_INPUT)?;
+            c.at = input.span.0;
+            c.value = b.body.attr(ROTATION_ARG).map(|a| &a.value);
+            let slots = render::block_slots(b);
+            let after = slots.iter().position(|s| s.span == input.span);
+            c.add = braces(text, b).and_then(|br| {
+                render::add_member(text, br, &slots, after, ROTATION_ARG, "true", false)
+            });
+            c.missing = format!(
+                "`{}` turns on the Secrets Store CSI Driver add-on without `{ROTATION_ARG} = \
+                 true` (the module's default is false)",
+                tf::AKS_ADDON_INPUT
+            );
+        }
+        tf::Family::AvmLegacy => {
+            let input = b.body.attr(ADDON_BLOCK)?;
+            c.at = input.span.0;
+            c.missing = format!(
+                "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
+                 `{ROTATION_ARG} = true` (the provider's default is false)"
+            );
+            if let ExprKind::Object(ms) = &input.value.kind {
+                c.value = input.value.member(ROTATION_ARG).map(|m| &m.value);
+                let slots = render::object_slots(ms);
+                let br = (input.value.span.0, input.value.span.1.checked_sub(1)?);
+                c.add = render::add_member(
+                    text,
+                    br,
+                    &slots,
+                    slots.len().checked_sub(1),
+                    ROTATION_ARG,
+                    "true",
+                    true,
+                );
+            }
+        }
+        tf::Family::AvmAddonProfile => {
+            let input = b.body.attr(tf::AVM_ADDON_INPUT)?;
+            c.at = input.span.0;
+            c.arg = tf::AVM_ROTATION;
+            c.missing = format!(
+                "`{}` turns on the Secrets Store CSI Driver add-on without \
+                 `config.{} = true` (the module's default is false)",
+                tf::AVM_ADDON_INPUT,
+                tf::AVM_ROTATION
+            );
+            if let ExprKind::Object(ms) = &input.value.kind {
+                match input.value.member("config") {
+                    Some(cfg) => {
+                        if let ExprKind::Object(cms) = &cfg.value.kind {
+                            c.value = cfg.value.member(tf::AVM_ROTATION).map(|m| &m.value);
+                            let slots = render::object_slots(cms);
+                            let br = (cfg.value.span.0, cfg.value.span.1.checked_sub(1)?);
+                            c.add = render::add_member(
+                                text,
+                                br,
+                                &slots,
+                                slots.len().checked_sub(1),
+                                tf::AVM_ROTATION,
+                                "true",
+                                true,
+                            );
+                        }
+                    }
+                    None => {
+                        let slots = render::object_slots(ms);
+                        let after = ms
+                            .iter()
+                            .position(|m| m.key.as_deref() == Some("enabled"))
+                            .or(slots.len().checked_sub(1));
+                        let br = (input.value.span.0, input.value.span.1.checked_sub(1)?);
+                        let value = format!("{{ {} = true }}", tf::AVM_ROTATION);
+                        c.add = render::add_member(text, br, &slots, after, "config", &value, true);
+                    }
+                }
+            }
+        }
+    }
+    Some(c)
+}
+
+/// How a cluster fares in each configuration: the failing ones (name, reason) and the first
+/// Unknown's reason.
+fn state(
+    kind: &str,
+    name: &str,
+    deployments: &[Deployment],
+    names: &[String],
+) -> (Vec<(String, String)>, Option<String>) {
+    let mut fails = Vec::new();
+    let mut unknown = None;
+    for (d, config) in deployments.iter().zip(names) {
+        for r in d
+            .resources
+            .iter()
+            .filter(|r| r.origin.len() == 3 && r.origin[1] == kind && r.origin[2] == name)
+        {
+            match judge(r) {
+                Judgement::Fail { reason } if !fails.iter().any(|(c, _)| c == config) => {
+                    fails.push((config.clone(), reason));
+                }
+                Judgement::Unknown { reason } => {
+                    unknown.get_or_insert(reason);
+                }
+                _ => {}
+            }
+        }
+    }
+    (fails, unknown)
+}
+
+/// A place a fix may land.
+#[derive(Debug, Clone)]
+struct Candidate {
+    unit: usize,
+    edits: Vec<Edit>,
+    source: FixSource,
+    /// What the finding points at in `unit`.
+    span: (usize, usize),
+}
+
+/// The places that may make the cluster pass, closest to the source first, the cluster's
+/// own argument last.
+fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate> {
+    let text = &folder.units[c.unit].text;
+    let Some(value) = c.value else {
+        return c
+            .add
+            .clone()
+            .map(|edits| Candidate {
+                unit: c.unit,
+                edits,
+                source: FixSource::Value,
+                span: (c.at, c.at),
+            })
+            .into_iter()
+            .collect();
+    };
+    if let Some(e) = render::literal_true(text, value) {
+        return vec![Candidate {
+            unit: c.unit,
+            edits: vec![e],
+            source: FixSource::Value,
+            span: value.span,
+        }];
+    }
+    let mut out = Vec::new();
+    sources(folder, c.unit, value, &[], &mut out, 0);
+    // The cluster's own argument as a literal: for a plain reference (the value the
+    // variable or local also gives elsewhere stays), or when asked to.
+    let plain = matches!(&value.kind, ExprKind::Traversal(r, s)
+        if (r == "var" || r == "local") && s.len() == 1);
+    if plain || options.force_literal {
+        let (s, e) = value.span;
+        out.push(Candidate {
+            unit: c.unit,
+            edits: vec![Edit::replace(s, e, "true")],
+            source: FixSource::Value,
+            span: value.span,
+        });
+    }
+    out
+}
+
+/// Collects the literals that may feed `e` (read at `path` inside it): `.tfvars` values
+/// and variable defaults for `var.NAME`, `local` values, and the branches and arguments of
+/// conditionals and `coalesce`/`try`/`lookup`/`tobool`/`tostring` (never a condition).
+fn sources(
+    folder: &Folder,
+    unit: usize,
+    e: &Expr,
+    path: &[String],
+    out: &mut Vec<Candidate>,
+    depth: usize,
+) {
+    if depth > 16 {
+        return;
+    }
+    let text = &folder.units[unit].text;
+    match &e.kind {
+        ExprKind::Bool(_) | ExprKind::Null | ExprKind::Str(_) if path.is_empty() => {
+            if let Some(edit) = render::literal_true(text, e) {
+                out.push(Candidate {
+                    unit,
+                    edits: vec![edit],
+                    source: FixSource::Expression,
+                    span: e.span,
+                });
+            }
+        }
+        ExprKind::Object(members) if !path.is_empty() => {
+            if let Some(m) = members
+                .iter()
+                .rev()
+                .find(|m| m.key.as_deref() == Some(&path[0]))
+            {
+                sources(folder, unit, &m.value, &path[1..], out, depth + 1);
+            }
+        }
+        ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1),
+        ExprKind::Cond(_, t, f) => {
+            sources(folder, unit, t, path, out, depth + 1);
+            sources(folder, unit, f, path, out, depth + 1);
+        }
+        ExprKind::Call(name, args) => match name.as_str() {
+            "coalesce" | "try" | "tobool" | "tostring" => {
+                for a in args {
+                    sources(folder, unit, a, path, out, depth + 1);
+                }
+            }
+            "lookup" => {
+                if let (Some(m), Some(ExprKind::Str(k))) =
+                    (args.first(), args.get(1).map(|a| &a.kind))
+                {
+                    let mut p = vec![k.clone()];
+                    p.extend_from_slice(path);
+                    sources(folder, unit, m, &p, out, depth + 1);
+                }
+                if let Some(d) = args.get(2) {
+                    sources(folder, unit, d, path, out, depth + 1);
+                }
+            }
+            _ => {}
+        },
+        ExprKind::Traversal(root, steps) => {
+            let Some(Step::Attr(name)) = steps.first() else {
+                return;
+            };
+            let mut p: Vec<String> = Vec::new();
+            for s in &steps[1..] {
+                match s {
+                    Step::Attr(a) => p.push(a.clone()),
+                    Step::Index(Expr {
+                        kind: ExprKind::Str(k),
+                        ..
+                    }) => p.push(k.clone()),
+                    _ => return,
+                }
+            }
+            p.extend_from_slice(path);
+            match root.as_str() {
+                "var" => {
+                    // `.tfvars` values first (the last loaded wins), then the default.
+                    for (i, u) in folder.units.iter().enumerate().rev() {
+                        if u.role == Role::Tf {
+                            continue;
+                        }
+                        if let Some(a) = u.body.attr(name) {
+                            let before = out.len();
+                            sources(folder, i, &a.value, &p, out, depth + 1);
+                            for c in &mut out[before..] {
+                                c.source = FixSource::ParameterFile {
+                                    name: name.clone(),
+                                    template: u.display.clone(),
+                                };
+                            }
+                        }
+                    }
+                    for (i, u) in folder.units.iter().enumerate() {
+                        for b in u.body.blocks("variable") {
+                            if b.labels.first() != Some(name) {
+                                continue;
+                            }
+                            if let Some(d) = b.body.attr("default") {
+                                let before = out.len();
+                                sources(folder, i, &d.value, &p, out, depth + 1);
+                                for c in &mut out[before..] {
+                                    c.source = FixSource::ParameterDefault {
+                                        name: format!("var.{name}"),
+                                    };
+                                }
+                            }
+                        }
+                    }
+                }
+                "local" => {
+                    for (i, u) in folder.units.iter().enumerate() {
+                        for b in u.body.blocks("locals") {
+                            if let Some(a) = b.body.attr(name) {
+                                let before = out.len();
+                                sources(folder, i, &a.value, &p, out, depth + 1);
+                                for c in &mut out[before..] {
+                                    if c.source == FixSource::Expression {
+                                        c.source = FixSource::Variable {
+                                            name: format!("local.{name}"),
+                                        };
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One finding of the folder, in the unit it belongs to.
+struct Planned {
+    unit: usize,
+    /// The cluster's unit, when the finding is placed elsewhere (its fix lands there).
+    cluster_unit: usize,
+    finding: Finding,
+    /// The finding the cluster's file reports when the run does not read `unit`.
+    stand_in: Option<Finding>,
+}
+
+/// Analyses the folder for the file at `folder.me`. `None` when the folder declares no
+/// cluster with the add-on block (nothing here concerns the rule).
+pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
+    let clusters = clusters(folder);
+    if clusters.is_empty() {
+        return None;
+    }
+    let names = folder.configuration_names();
+    let base = folder.evaluate(&[])?;
+    let mut accepted: Vec<(usize, Edit)> = Vec::new();
+    let mut planned: Vec<Planned> = Vec::new();
+    for c in &clusters {
+        let (fails, unknown) = state(c.kind, &c.name, &base, &names);
+        let unit_text = &folder.units[c.unit].text;
+        let at = c.value.map_or((c.at, c.at), |v| v.span);
+        let expression = c.value.map(|v| unit_text[v.span.0..v.span.1].to_string());
+        let label = c.label();
+        if fails.is_empty() {
+            if let Some(reason) = unknown {
+                let reason =
+                    format!("whether {label} rotates its secrets is not known offline ({reason})");
+                planned.push(review(folder, c.unit, at, c, reason, expression.clone()));
+            }
+            continue;
+        }
+        let problem = match c.value {
+            None => format!("{label}: {}", c.missing),
+            Some(_) => {
+                let expr = crate::finding::shorten(expression.as_deref().unwrap_or(""));
+                let with = if names.len() > 1 || fails[0].0 != "defaults" {
+                    let list: Vec<&str> = fails.iter().map(|(c, _)| c.as_str()).collect();
+                    format!(" with {}", list.join(", "))
+                } else {
+                    String::new()
+                };
+                format!("{label}: `{} = {expr}` is not true{with}", c.arg)
+            }
+        };
+        let mut pending = candidates(folder, c, options);
+        let mut mine: Vec<(Candidate, Vec<String>)> = Vec::new();
+        for allow_unsafe in [false, true] {
+            loop {
+                let current: Vec<(usize, Edit)> = accepted.clone();
+                let Some(now) = folder.evaluate(&current) else {
+                    break;
+                };
+                let failing = state(c.kind, &c.name, &now, &names).0.len();
+                if failing == 0 {
+                    break;
+                }
+                let mut chosen = None;
+                for (i, cand) in pending.iter().enumerate() {
+                    let mut trial = current.clone();
+                    trial.extend(cand.edits.iter().map(|e| (cand.unit, e.clone())));
+                    if edit::apply(&folder.units[cand.unit].text, &with_unit(&trial, cand.unit))
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    let Some(after) = folder.evaluate(&trial) else {
+                        continue;
+                    };
+                    if state(c.kind, &c.name, &after, &names).0.len() >= failing {
+                        continue;
+                    }
+                    let pairs: Vec<(&str, &Deployment, &Deployment)> = names
+                        .iter()
+                        .zip(base.iter().zip(&after))
+                        .map(|(n, (b, a))| (n.as_str(), b, a))
+                        .collect();
+                    let proof = crate::eval::proof::classify_all_with(&pairs, false);
+                    if proof.side_effects.is_empty() || allow_unsafe {
+                        chosen = Some((i, proof.side_effects));
+                        break;
+                    }
+                }
+                let Some((i, effects)) = chosen else { break };
+                let cand = pending.remove(i);
+                if effects.is_empty() || options.unsafe_fixes {
+                    accepted.extend(cand.edits.iter().map(|e| (cand.unit, e.clone())));
+                } else {
+                    mine.push((cand, effects));
+                    break;
+                }
+                mine.push((cand, effects));
+            }
+            if !mine.is_empty() {
+                break;
+            }
+        }
+        if mine.is_empty() {
+            let reason = format!(
+                "{problem}, and armfix found no edit it can prove makes it pass (the value comes \
+                 from an expression it cannot fix at its source)"
+            );
+            planned.push(review(folder, c.unit, at, c, reason, expression.clone()));
+            continue;
+        }
+        for (cand, effects) in mine {
+            let unit = &folder.units[cand.unit];
+            let lines = LineIndex::new(&unit.text);
+            let fixed_where = cand.source.describe();
+            let mut message = if cand.unit == c.unit {
+                format!("{problem}; fixed {fixed_where}")
+            } else {
+                format!(
+                    "{problem} (in {}); fixed {fixed_where}",
+                    folder.units[c.unit].display
+                )
+            };
+            if !effects.is_empty() {
+                message.push_str(&format!("; unsafe: it also changes {}", effects.join("; ")));
+            }
+            let mut f = Finding::placed(
+                &lines,
+                &unit.text,
+                cand.span,
+                Some(pointer(c)),
+                message,
+                Remedy::Fix,
+                Some(cand.source.clone()),
+            );
+            f.edits = cand.edits.clone();
+            if !effects.is_empty() {
+                f.applicability = Applicability::Unsafe;
+                f.side_effects = effects;
+            }
+            let stand_in = (cand.unit != c.unit).then(|| {
+                let reason = format!(
+                    "{problem}; its fix is in {} ({}), which this run does not read: run armfix \
+                     on the folder",
+                    unit.display, fixed_where
+                );
+                review(folder, c.unit, at, c, reason, None).finding
+            });
+            planned.push(Planned {
+                unit: cand.unit,
+                cluster_unit: c.unit,
+                finding: f,
+                stand_in,
+            });
+        }
+    }
+    let mut analysis = Analysis {
+        unsafe_applied: options.unsafe_fixes,
+        ..Analysis::default()
+    };
+    for p in planned {
+        if p.unit == folder.me {
+            if p.finding.applicability == Applicability::Safe || options.unsafe_fixes {
+                analysis.edits.extend(p.finding.edits.iter().cloned());
+            } else {
+                analysis.held_back += 1;
+            }
+            analysis.findings.push(p.finding);
+        } else if p.cluster_unit == folder.me {
+            if let Some(s) = p.stand_in {
+                analysis
+                    .left_to
+                    .push((folder.units[p.unit].display.clone(), s));
+            }
+        }
+    }
+    analysis.findings.sort_by_key(|f| f.start);
+    analysis.edits.sort_by_key(|e| (e.start, e.end));
+    analysis.edits.dedup();
+    Some(analysis)
+}
+
+fn with_unit(edits: &[(usize, Edit)], unit: usize) -> Vec<Edit> {
+    edits
+        .iter()
+        .filter(|(u, _)| *u == unit)
+        .map(|(_, e)| e.clone())
+        .collect()
+}
+
+/// Where the finding is in the folder's terms: the cluster's address, then the argument.
+fn pointer(c: &Cluster) -> String {
+    let base = if c.kind == "module" {
+        format!("/module/{}", c.name)
+    } else {
+        format!("/resource/{}/{}/{ADDON_BLOCK}", c.kind, c.name)
+    };
+    format!("{base}/{}", c.arg)
+}
+
+/// A manual-review finding about cluster `c`, placed at `at` in unit `unit`.
+fn review(
+    folder: &Folder,
+    unit: usize,
+    at: (usize, usize),
+    c: &Cluster,
+    reason: String,
+    expression: Option<String>,
+) -> Planned {
+    let u = &folder.units[unit];
+    let lines = LineIndex::new(&u.text);
+    let message = crate::finding::manual_review_message(
+        &reason,
+        expression.as_deref().unwrap_or(""),
+        crate::finding::Quote::Plain,
+    );
+    let f = Finding::placed(
+        &lines,
+        &u.text,
+        at,
+        Some(pointer(c)),
+        message,
+        Remedy::ManualReview {
+            reason,
+            expression: expression.filter(|e| !e.is_empty()),
+        },
+        None,
+    );
+    Planned {
+        unit,
+        cluster_unit: unit,
+        finding: f,
+        stand_in: None,
+    }
+}

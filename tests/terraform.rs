@@ -1,0 +1,168 @@
+//! Terraform: the fixtures in `tests/fixtures/terraform` (static and dynamic add-on blocks,
+//! `count`/`for_each` clusters, variables, locals and `.tfvars`, a variable that feeds another
+//! resource, CRLF and tabs, a value not known offline) through `check`, `fix`, the machine
+//! formats, standard input and `patch`; fixes are written in the file's style, proven, and
+//! idempotent.
+
+use crate::util::{fixtures, json, run, run_stdin, temp_repo_copy, tree, visible};
+use std::fs;
+
+fn copy() -> tempfile::TempDir {
+    temp_repo_copy(&fixtures("terraform"))
+}
+
+#[test]
+fn check_reports_each_failing_cluster_where_its_fix_lands() {
+    let d = copy();
+    let r = run(d.path(), &["check", "."]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    snapshot!("terraform_check", r.stdout);
+    // PSRule's scope, not Checkov's: a cluster without the add-on block is not a finding,
+    // nor one whose dynamic block's `for_each` is empty or that is counted zero times.
+    for quiet in ["no_addon", "dynamic_off", "zero", "good"] {
+        assert!(
+            !r.stdout
+                .contains(&format!("azurerm_kubernetes_cluster.{quiet}`")),
+            "{quiet}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn fix_writes_minimal_edits_in_the_files_style_and_is_idempotent() {
+    let d = copy();
+    let before = tree(d.path());
+    let r = run(d.path(), &["fix", "--yes", "."]);
+    assert_eq!(r.code, 1, "a manual review is left: {}", r.stderr);
+    let after = tree(d.path());
+    let mut changed = String::new();
+    for ((name, b), (_, a)) in before.iter().zip(&after) {
+        if a != b {
+            changed.push_str(&format!(
+                "== {name}\n{}\n",
+                visible(&String::from_utf8_lossy(a))
+            ));
+        }
+    }
+    snapshot!("terraform_fixed_files", changed);
+    let crlf = fs::read_to_string(d.path().join("crlf_tabs/main.tf")).unwrap();
+    assert!(crlf.contains(
+        "\t\tsecret_rotation_interval = \"2m\"\r\n\t\tsecret_rotation_enabled  = true\r\n"
+    ));
+    assert!(
+        !crlf.replace("\r\n", "").contains('\n'),
+        "every line ending stays CRLF"
+    );
+    // The heredoc that only looks like the argument is text, never edited.
+    let main = fs::read_to_string(d.path().join("static/main.tf")).unwrap();
+    assert!(main.contains("    secret_rotation_enabled = false\n  EOT"));
+    // The second run has nothing left to fix and changes nothing.
+    let again = run(d.path(), &["check", "--format", "json", "."]);
+    let report = json(&again.stdout);
+    assert_eq!(report["summary"]["fixable"], 0, "{}", again.stdout);
+    let r2 = run(d.path(), &["fix", "--yes", "."]);
+    assert_eq!(tree(d.path()), after, "{}", r2.stdout);
+}
+
+#[test]
+fn a_variable_that_feeds_something_else_is_not_flipped() {
+    let d = copy();
+    let r = run(d.path(), &["fix", "--yes", "shared"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = fs::read_to_string(d.path().join("shared/main.tf")).unwrap();
+    // The storage account still reads the variable, still false: the cluster's own argument
+    // became the literal instead.
+    assert!(main.contains("default = false"), "{main}");
+    assert!(main.contains("allow_nested_items_to_be_public = var.enabled"));
+    assert!(main.contains("secret_rotation_enabled = true"), "{main}");
+}
+
+#[test]
+fn variables_and_tfvars_are_fixed_at_their_source_under_the_proof() {
+    let d = copy();
+    let r = run(d.path(), &["fix", "--yes", "variables"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let vars = fs::read_to_string(d.path().join("variables/variables.tf")).unwrap();
+    assert!(
+        vars.contains("  default     = true\n  description"),
+        "{vars}"
+    );
+    let prod = fs::read_to_string(d.path().join("variables/prod.tfvars")).unwrap();
+    assert_eq!(
+        prod,
+        "environment             = \"prod\"\nsecret_rotation_enabled = true\n"
+    );
+    // The cluster's own file is unchanged: its values come from elsewhere.
+    let main = fs::read(d.path().join("variables/main.tf")).unwrap();
+    assert_eq!(
+        main,
+        fs::read(fixtures("terraform/variables/main.tf")).unwrap()
+    );
+}
+
+#[test]
+fn a_file_named_alone_reports_a_fix_that_lands_in_a_file_the_run_does_not_read() {
+    let d = copy();
+    let r = run(d.path(), &["check", "variables/main.tf"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("variables/main.tf:7:34:")
+            && r.stdout.contains("its fix is in variables/variables.tf"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_value_not_known_offline_is_manual_review() {
+    let d = copy();
+    let r = run(d.path(), &["check", "--format", "json", "unknown"]);
+    assert_eq!(r.code, 1);
+    let report = json(&r.stdout);
+    assert_eq!(report["summary"]["manualReview"], 1, "{}", r.stdout);
+    assert_eq!(report["summary"]["fixable"], 0);
+}
+
+#[test]
+fn machine_formats_stdin_and_patch_work_for_terraform() {
+    let d = copy();
+    for format in ["json", "sarif", "github"] {
+        let r = run(d.path(), &["check", "--format", format, "static"]);
+        assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+        if format != "github" {
+            json(&r.stdout);
+        }
+        assert!(r.stdout.contains("main.tf"), "{format}");
+    }
+    let text = fs::read_to_string(d.path().join("crlf_tabs/main.tf")).unwrap();
+    let r = run_stdin(
+        d.path(),
+        &["fix", "--stdin-filename", "main.tf", "-"],
+        text.clone(),
+    );
+    assert_eq!(
+        r.stdout,
+        text.replace(
+            "\t\tsecret_rotation_interval = \"2m\"\r\n",
+            "\t\tsecret_rotation_interval = \"2m\"\r\n\t\tsecret_rotation_enabled  = true\r\n"
+        )
+    );
+    let r = run(d.path(), &["patch", "static/main.tf"]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "[]"));
+    assert!(r.stderr.contains("is Terraform"), "{}", r.stderr);
+}
+
+#[test]
+fn a_syntax_error_is_placed_and_other_files_still_processed() {
+    let d = copy();
+    fs::write(
+        d.path().join("static/broken.tf"),
+        "resource \"azurerm_kubernetes_cluster\" \"y\" {\n  a = \n",
+    )
+    .unwrap();
+    let r = run(d.path(), &["check", "static"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("static/broken.tf:"), "{}", r.stderr);
+    assert!(r.stdout.contains("static/main.tf:9:32:"), "{}", r.stdout);
+}
