@@ -5,7 +5,7 @@
 //! quotes that never close. It does not know what a command means; `az` reads that.
 //!
 //! It is a tolerant reader, not a shell: it never fails, and constructs it does not model
-//! (`case` patterns, `--%`, folded YAML scalars) at worst hide a command from it.
+//! (`case` patterns, `--%`) at worst hide a command from it.
 
 /// The syntax a script is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,9 +14,10 @@ pub enum Dialect {
     Shell,
     /// PowerShell (`*.ps1`): a backtick continues a line and escapes; `@args` splats.
     PowerShell,
-    /// Pipeline YAML (`*.yml`, `*.yaml`) read as text: its `run:`/`script:`/`inlineScript:`
-    /// blocks hold shell or PowerShell, so both continuation marks count, and a quote never
-    /// spans lines (YAML prose such as `name: Don't` must not swallow the script).
+    /// The command scalars of pipeline YAML (`*.yml`, `*.yaml`; found and decoded by
+    /// `yaml`): they hold shell or PowerShell, so both continuation marks count, and a quote
+    /// never spans lines (which shell reads the block is not known, so a quote it would
+    /// carry over a line break makes the command unreadable rather than guessed).
     Yaml,
 }
 

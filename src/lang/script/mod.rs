@@ -1,8 +1,10 @@
-//! Azure CLI scripts (`*.sh`, `*.bash`, `*.azcli`, `*.ps1`, pipeline `*.yml`/`*.yaml`): finds
-//! the `az aks` commands that turn on the Key Vault add-on without `--enable-secret-rotation`
-//! (or turn rotation off), and plans the edit a person would make: the flag as its own
-//! argument, in the command's style. [`lex`] reads commands, [`az`] decides; this module turns
-//! verdicts into findings and edits, and proves a fixed text before anything is written.
+//! Azure CLI scripts (`*.sh`, `*.bash`, `*.azcli`, `*.ps1`, pipeline `*.yml`/`*.yaml`, and
+//! files without an extension whose `#!` line names a shell): finds the `az aks` commands
+//! that turn on the Key Vault add-on without `--enable-secret-rotation` (or turn rotation
+//! off), and plans the edit a person would make: the flag as its own argument, in the
+//! command's style. [`yaml`] finds a pipeline's command scalars, [`lex`] reads commands,
+//! [`az`] decides; this module turns verdicts into findings and edits (mapped back through a
+//! YAML scalar to the file), and proves a fixed text before anything is written.
 //! Scripts have no JSON Patch: [`Analysis::patch`] stays empty.
 
 pub(crate) mod az;
