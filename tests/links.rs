@@ -189,3 +189,35 @@ fn registry_modules_are_recognised_by_what_they_resolve_to() {
         c.transcript
     );
 }
+
+/// A deployment linking a template on disk (`templateLink.relativePath`, or a `uri` built
+/// from the caller's own link) expands it with the values the caller passes: a `false` the
+/// caller passes is found and fixed at the caller, the linked file's own default (`true`)
+/// stays. A link to a missing file or a remote URL is not guessed at: nothing is said of it
+/// and its `false` argument is left alone.
+#[test]
+fn linked_templates_are_judged_with_the_callers_values() {
+    let c = case("template-link");
+    assert_eq!(c.check.code, 1, "{}", c.transcript);
+    let lines: Vec<&str> = c.check.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "two findings: {}", c.transcript);
+    assert!(
+        lines.iter().all(|l| l.starts_with("main.json:")),
+        "{}",
+        c.transcript
+    );
+    assert!(
+        lines.iter().all(|l| l
+            .contains("fixed in the value the nested deployment passes for parameter `rotation`")),
+        "{}",
+        c.transcript
+    );
+    assert_eq!(c.fix.code, 0, "{}", c.transcript);
+    assert_eq!(c.written.len(), 1, "{}", c.transcript);
+    let (path, text) = &c.written[0];
+    assert_eq!(path, "main.json");
+    // The two resolvable links are fixed; the missing file and the remote URI keep `false`.
+    assert_eq!(text.matches("\"value\": true").count(), 2, "{text}");
+    assert_eq!(text.matches("\"value\": false").count(), 2, "{text}");
+    assert_eq!(c.second.code, 0, "{}", c.transcript);
+}

@@ -892,7 +892,13 @@ fn one_resource(
             .filter(|(_, t)| t.is_object())
             .map(|t| (pk, t))
     });
-    let expanded = is_deployment && inline.is_some();
+    // A template linked by a relative path (see [`super::linked`]), read from the disk.
+    let linked = if is_deployment && inline.is_none() {
+        linked_template(scope, r, ctx, depth)
+    } else {
+        None
+    };
+    let expanded = is_deployment && (inline.is_some() || linked.is_some());
     // The body; an expanded deployment's inline template is left out, as `null` (its
     // evaluated content is in the deployment's resources and outputs, and a copy of a large
     // template in every evaluation would cost more than the whole evaluation).
@@ -937,6 +943,31 @@ fn one_resource(
         expanded,
         body: body.clone(),
     });
+    if let Some((json, file)) = linked {
+        // A linked template has its own scope: the values passed, else its defaults.
+        let mut nested_origin = origin;
+        nested_origin.extend(["properties".to_string(), "templateLink".to_string()]);
+        let nested = Run {
+            origin: nested_origin,
+            id: format!("{id}/properties/templateLink"),
+            names: format!("{id}."),
+            condition,
+        };
+        let given = passed_parameters(body.at(&["properties", "parameters"]));
+        let scope = Scope::template(&json, given);
+        super::linked::inside(&file, || {
+            evaluate_template(
+                &scope,
+                &json,
+                &nested,
+                &Ctx::default(),
+                true,
+                out,
+                depth + 1,
+            )
+        });
+        return;
+    }
     let Some((pkey, (tkey, template))) = inline.filter(|_| expanded) else {
         return;
     };
@@ -968,6 +999,30 @@ fn one_resource(
     } else {
         evaluate_template(scope, template, &nested, ctx, false, out, depth + 1);
     }
+}
+
+/// The template a deployment links by a relative path (`templateLink.relativePath`, or a
+/// `uri` relative to the linking template's own link), read from the disk; `None` with a
+/// `parametersLink` (its values are in a file only the engine fetches).
+fn linked_template(
+    scope: &Scope,
+    r: &J,
+    ctx: &Ctx,
+    depth: usize,
+) -> Option<(J, std::path::PathBuf)> {
+    let (_, props) = entry(r, "properties")?;
+    if entry(props, "parametersLink").is_some() {
+        return None;
+    }
+    let (_, link) = entry(props, "templateLink")?;
+    let relative = entry(link, "relativePath").map(|(_, p)| scope.value(p, ctx, depth + 1));
+    let relative = match &relative {
+        Some(Value::Str(p)) => Some(p.as_str()),
+        Some(_) => return None,
+        None => None,
+    };
+    let path = super::linked::relative_path(link, relative)?;
+    super::linked::load(&path)
 }
 
 /// The values a deployment passes to its inner-scope template (`parameters.X.value`, already

@@ -22,11 +22,20 @@ pub(crate) struct Arm;
 
 impl Language for Arm {
     fn may_concern(&self, bytes: &[u8]) -> bool {
+        // A template that links another by a relative path may deploy its clusters.
         crate::run::read::mentions_rule(bytes)
+            || crate::run::read::mentions_any(bytes, &["templatelink"])
     }
 
     fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, Error> {
-        plan::analyze(text, options)
+        let analysis = plan::analyze(text, options)?;
+        // Read only for its links, none of which leads to a template on disk: as if skipped.
+        if analysis.as_ref().is_some_and(|a| a.clusters.is_empty())
+            && !crate::run::read::mentions_rule(text.as_bytes())
+        {
+            return Ok(None);
+        }
+        Ok(analysis)
     }
 
     fn verify(&self, original: &str, analysis: &Analysis, fixed: &str) -> Result<(), String> {
@@ -37,21 +46,15 @@ impl Language for Arm {
         true
     }
 
-    fn evaluate(&self, text: &str, config: &Configuration, _: Option<&Path>) -> Option<Deployment> {
-        let json = as_json(text)?;
-        let schema = json
-            .get("$schema")
-            .or_else(|| {
-                json.as_object()?
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("$schema"))
-                    .map(|(_, v)| v)
-            })
-            .and_then(serde_json::Value::as_str)?;
-        if !schema.to_ascii_lowercase().contains("deploymenttemplate") {
-            return None;
-        }
-        Some(crate::eval::arm::evaluate(&json, config))
+    fn evaluate(
+        &self,
+        text: &str,
+        config: &Configuration,
+        path: Option<&Path>,
+    ) -> Option<Deployment> {
+        // Templates linked by a relative path are read from the template's folder.
+        let dir = path.and_then(Path::parent);
+        crate::eval::linked::from_folder(dir, None, || evaluate_json(text, config))
     }
 
     fn shape(&self, text: &str) -> Option<serde_json::Value> {
@@ -116,8 +119,27 @@ impl Language for Arm {
             }
         }
         rotation_members(&root, &mut Vec::new(), &mut out, &turned);
+        deployment_arguments(&root, 0, &mut out, &turned);
         out
     }
+}
+
+/// Evaluates a template's text with one configuration (`None`: not a deployment template).
+pub(crate) fn evaluate_json(text: &str, config: &Configuration) -> Option<Deployment> {
+    let json = as_json(text)?;
+    let schema = json
+        .get("$schema")
+        .or_else(|| {
+            json.as_object()?
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("$schema"))
+                .map(|(_, v)| v)
+        })
+        .and_then(serde_json::Value::as_str)?;
+    if !schema.to_ascii_lowercase().contains("deploymenttemplate") {
+        return None;
+    }
+    Some(crate::eval::arm::evaluate(&json, config))
 }
 
 /// The node at JSON pointer `pointer`, keys compared ignoring ASCII case (the last of
@@ -139,6 +161,55 @@ fn find<'n, 'a>(root: &'n jsonc::Node<'a>, pointer: &str) -> Option<&'n jsonc::N
         };
     }
     Some(node)
+}
+
+/// Every false literal a nested or linked deployment passes (`properties.parameters.X.value`
+/// of a `Microsoft.Resources/deployments` resource, at any depth): it may feed the rotation
+/// setting of the template it deploys.
+fn deployment_arguments(
+    node: &jsonc::Node,
+    depth: usize,
+    out: &mut Vec<(crate::edit::Edit, crate::finding::FixSource)>,
+    turned: &dyn Fn(&jsonc::Node) -> Option<&'static str>,
+) {
+    if depth > jsonc::MAX_DEPTH {
+        return;
+    }
+    match &node.kind {
+        jsonc::Kind::Object(members) => {
+            let deployment = find(node, "/type")
+                .and_then(|t| t.as_str())
+                .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments"));
+            if deployment {
+                let params = find(node, "/properties/parameters").and_then(|p| p.members());
+                for m in params.unwrap_or(&[]) {
+                    if m.key.eq_ignore_ascii_case(crate::rule::ROTATION) {
+                        continue; // found with every rotation member
+                    }
+                    let Some(value) = find(&m.value, "/value") else {
+                        continue;
+                    };
+                    if let Some(t) = turned(value) {
+                        out.push((
+                            crate::edit::Edit::replace(value.span.start, value.span.end, t),
+                            crate::finding::FixSource::DeploymentParameter {
+                                name: m.key.to_string(),
+                            },
+                        ));
+                    }
+                }
+            }
+            for m in members {
+                deployment_arguments(&m.value, depth + 1, out, turned);
+            }
+        }
+        jsonc::Kind::Array(items) => {
+            for item in items {
+                deployment_arguments(item, depth + 1, out, turned);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Every `enableSecretRotation` member set to a false literal, anywhere in the document,

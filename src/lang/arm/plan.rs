@@ -95,6 +95,12 @@ fn analyze_traced<'t>(
     analysis.clusters_literal = clusters
         .iter()
         .all(|c| c.path.len() == 2 && crate::lang::arm::literal_cluster(c.node));
+    // Deployments linking a template on disk: its clusters are judged with what this passes.
+    let linked = crate::eval::linked::linked_deployments_in(text, root);
+    if !linked.is_empty() {
+        analysis.clusters_literal = false;
+        analysis.clusters.extend(linked);
+    }
     for cluster in clusters {
         let v = traced.cluster(root, &cluster.path, cluster.node);
         let (at, message, outcome) = match rule::decide(&traced, v) {

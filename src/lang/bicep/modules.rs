@@ -64,7 +64,12 @@ pub(crate) fn analysing<R>(path: Option<&Path>, f: impl FnOnce() -> R) -> R {
     out
 }
 
-/// The folder of the file being analysed, if known.
+/// The folder of the file being analysed (of any language: ARM templates resolve their
+/// linked templates from it too), if known.
+pub(crate) fn analysed_folder() -> Option<PathBuf> {
+    folder()
+}
+
 fn folder() -> Option<PathBuf> {
     FILE.with(|c| {
         c.borrow()
