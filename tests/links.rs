@@ -221,3 +221,35 @@ fn linked_templates_are_judged_with_the_callers_values() {
     assert_eq!(text.matches("\"value\": false").count(), 2, "{text}");
     assert_eq!(c.second.code, 0, "{}", c.transcript);
 }
+
+/// A template spec (`Microsoft.Resources/templateSpecs/versions`): its `mainTemplate` is
+/// checked like a nested template with its own defaults (a false default is fixed there),
+/// and a link in it by a relative path resolves to the spec's `linkedTemplates`, whose
+/// cluster is judged with the value the main template passes.
+#[test]
+fn template_specs_are_read_with_their_linked_templates() {
+    let c = case("template-spec");
+    assert_eq!(c.check.code, 1, "{}", c.transcript);
+    let lines: Vec<&str> = c.check.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "two findings: {}", c.transcript);
+    assert!(
+        lines[0].contains("default value of parameter `rotation`"),
+        "{}",
+        c.transcript
+    );
+    assert!(
+        lines[1].contains("cluster `aks-linked-in-spec`")
+            && lines[1].contains("passes for parameter `secretsRotation`"),
+        "{}",
+        c.transcript
+    );
+    assert_eq!(c.fix.code, 0, "{}", c.transcript);
+    assert_eq!(c.written.len(), 1, "{}", c.transcript);
+    let (path, text) = &c.written[0];
+    assert_eq!(path, "spec.json");
+    assert!(text.contains("\"defaultValue\": \"true\""), "{text}");
+    assert!(!text.contains("\"value\": false"), "{text}");
+    // The linked template's own default is left as written.
+    assert!(text.contains("\"defaultValue\": true"), "{text}");
+    assert_eq!(c.second.code, 0, "{}", c.transcript);
+}

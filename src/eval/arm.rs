@@ -20,6 +20,11 @@ use super::MAX_DEPTH;
 use crate::lang::arm::expr::{self, Expr, TermKind};
 
 const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
+/// A template spec's version: its `properties.mainTemplate` is evaluated like an inner-scoped
+/// nested template with its own defaults (the values are given where the spec is deployed,
+/// which is not known here), and its content is not evaluated as the resource's body (the
+/// engine stores the template as written).
+const SPEC_VERSION_TYPE: &str = "Microsoft.Resources/templateSpecs/versions";
 
 /// The engine's limit on the iterations of one `copy` loop.
 const MAX_COPY: i64 = 800;
@@ -886,9 +891,11 @@ fn one_resource(
         get(r, "existing").is_some_and(|e| scope.value(e, ctx, depth) == Value::Bool(true));
     let kind = get(r, "type").map_or(Value::Null, |t| scope.value(t, ctx, depth));
     let is_deployment = matches!(&kind, Value::Str(k) if k.eq_ignore_ascii_case(DEPLOYMENT_TYPE));
+    let is_spec = matches!(&kind, Value::Str(k) if k.eq_ignore_ascii_case(SPEC_VERSION_TYPE));
+    let inline_key = if is_spec { "mainTemplate" } else { "template" };
     let props = entry(r, "properties");
     let inline = props.and_then(|(pk, p)| {
-        entry(p, "template")
+        entry(p, inline_key)
             .filter(|(_, t)| t.is_object())
             .map(|t| (pk, t))
     });
@@ -898,7 +905,8 @@ fn one_resource(
     } else {
         None
     };
-    let expanded = is_deployment && (inline.is_some() || linked.is_some());
+    let expanded =
+        (is_deployment && (inline.is_some() || linked.is_some())) || (is_spec && inline.is_some());
     // The body; an expanded deployment's inline template is left out, as `null` (its
     // evaluated content is in the deployment's resources and outputs, and a copy of a large
     // template in every evaluation would cost more than the whole evaluation).
@@ -911,7 +919,9 @@ fn one_resource(
                         Some(pm) => Value::Object(
                             pm.iter()
                                 .map(|(pk, pv)| {
-                                    let pv = if pk.eq_ignore_ascii_case("template") {
+                                    let template = pk.eq_ignore_ascii_case(inline_key)
+                                        || (is_spec && pk.eq_ignore_ascii_case("linkedTemplates"));
+                                    let pv = if template {
                                         Value::Null
                                     } else {
                                         scope.value(pv, ctx, depth + 1)
@@ -984,7 +994,20 @@ fn one_resource(
         names: format!("{id}."),
         condition,
     };
-    if inner_scope {
+    if is_spec {
+        let scope = Scope::template(template, Vec::new());
+        super::linked::spec(template_links(r), || {
+            evaluate_template(
+                &scope,
+                template,
+                &nested,
+                &Ctx::default(),
+                true,
+                out,
+                depth + 1,
+            )
+        });
+    } else if inner_scope {
         let given = passed_parameters(body.at(&["properties", "parameters"]));
         let scope = Scope::template(template, given);
         evaluate_template(
@@ -999,6 +1022,21 @@ fn one_resource(
     } else {
         evaluate_template(scope, template, &nested, ctx, false, out, depth + 1);
     }
+}
+
+/// A template spec version's `properties.linkedTemplates`: each template by its `path`.
+fn template_links(r: &J) -> Vec<(String, J)> {
+    let Some(J::Array(items)) = get(r, "properties").and_then(|p| get(p, "linkedTemplates")) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|i| {
+            let path = get(i, "path")?.as_str()?;
+            let template = get(i, "template").filter(|t| t.is_object())?;
+            Some((path.to_string(), template.clone()))
+        })
+        .collect()
 }
 
 /// The template a deployment links by a relative path (`templateLink.relativePath`, or a
@@ -1096,6 +1134,16 @@ impl<'t> Probe<'t> {
                 else {
                     return self.scope(&[]);
                 };
+                if get(dep, "type")
+                    .and_then(J::as_str)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(SPEC_VERSION_TYPE))
+                {
+                    let made = std::rc::Rc::new(Scope::template(tpl, Vec::new()));
+                    self.scopes
+                        .borrow_mut()
+                        .push((template.to_vec(), made.clone()));
+                    return made;
+                }
                 let outer_path = self.enclosing(deployment);
                 let outer = self.scope(&outer_path);
                 let inner = get(dep, "properties")
@@ -1125,14 +1173,16 @@ impl<'t> Probe<'t> {
     fn enclosing(&self, path: &[String]) -> Vec<String> {
         let mut best = Vec::new();
         for i in 2..path.len() {
-            if path[i].eq_ignore_ascii_case("template")
-                && path[i - 1].eq_ignore_ascii_case("properties")
-                && at(self.root, &path[..i - 1]).is_some_and(|d| {
-                    get(d, "type")
-                        .and_then(J::as_str)
-                        .is_some_and(|t| t.eq_ignore_ascii_case(DEPLOYMENT_TYPE))
-                })
-            {
+            let inline = |key: &str, kind: &str| {
+                path[i].eq_ignore_ascii_case(key)
+                    && path[i - 1].eq_ignore_ascii_case("properties")
+                    && at(self.root, &path[..i - 1]).is_some_and(|d| {
+                        get(d, "type")
+                            .and_then(J::as_str)
+                            .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+                    })
+            };
+            if inline("template", DEPLOYMENT_TYPE) || inline("mainTemplate", SPEC_VERSION_TYPE) {
                 best = path[..=i].to_vec();
             }
         }
@@ -1227,6 +1277,71 @@ mod tests {
             Some(&Value::str("False"))
         );
         assert!(d.violations.is_empty(), "{:?}", d.violations);
+    }
+
+    /// A template spec's `mainTemplate` is evaluated with its own defaults (the outer
+    /// template's parameter of the same name does not reach it), its link by a relative
+    /// path resolves to the spec's `linkedTemplates` with the values passed, and a link to
+    /// a path the spec does not hold stays unexpanded.
+    #[test]
+    fn template_spec_versions_expand_their_main_and_linked_templates() {
+        let rot = |p: &str| {
+            cluster(json!({"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                "enabled": true,
+                "config": {"enableSecretRotation": format!("[parameters('{p}')]")}
+            }}}))
+        };
+        let link = |name: &str, path: &str| {
+            json!({"type": "Microsoft.Resources/deployments", "name": name, "properties": {
+                "templateLink": {"relativePath": path},
+                "parameters": {"q": {"value": "false"}}
+            }})
+        };
+        let main = template(
+            json!({"parameters": {"p": {"type": "string", "defaultValue": "true"}}}),
+            json!([
+                rot("p"),
+                link("in-spec", "./nested/a.json"),
+                link("absent", "b.json")
+            ]),
+        );
+        let linked = template(
+            json!({"parameters": {"q": {"type": "string", "defaultValue": "true"}}}),
+            json!([rot("q")]),
+        );
+        let t = template(
+            json!({"parameters": {"p": {"type": "string", "defaultValue": "false"}}}),
+            json!([{
+                "type": "Microsoft.Resources/templateSpecs/versions",
+                "name": "spec/1.0",
+                "properties": {
+                    "mainTemplate": main,
+                    "linkedTemplates": [{"path": "nested/a.json", "template": linked}]
+                }
+            }]),
+        );
+        let d = eval(t);
+        let clusters: Vec<(String, Value)> = d
+            .resources
+            .iter()
+            .filter(|r| matches!(&r.kind, Value::Str(k) if k.contains("managedClusters")))
+            .map(|r| {
+                let rot = addon(r).at(&["config", "enableSecretRotation"]).cloned();
+                (r.id.clone(), rot.unwrap_or(Value::Null))
+            })
+            .collect();
+        assert_eq!(clusters.len(), 2, "{clusters:?}");
+        assert!(clusters[0].0.contains("mainTemplate"), "{clusters:?}");
+        assert_eq!(clusters[0].1, Value::str("true"));
+        assert!(clusters[1].0.contains("templateLink"), "{clusters:?}");
+        assert_eq!(clusters[1].1, Value::str("false"));
+        // The spec's content is not evaluated as its body.
+        let spec = &d.resources[0];
+        assert!(spec.expanded);
+        assert_eq!(
+            spec.body.at(&["properties", "mainTemplate"]),
+            Some(&Value::Null)
+        );
     }
 
     #[test]

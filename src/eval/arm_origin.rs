@@ -612,6 +612,9 @@ fn str_of<'t>(n: &'t Node<'t>) -> &'t str {
     n.as_str().unwrap_or("")
 }
 
+/// A template spec's version, whose `properties.mainTemplate` is a template of its own.
+const SPEC_VERSION_TYPE: &str = "Microsoft.Resources/templateSpecs/versions";
+
 /// The scope an expression at `path` (a cluster's path) is evaluated in: nested templates
 /// evaluate in their parent's scope unless `expressionEvaluationOptions.scope` is `inner`.
 pub(crate) fn scope_for<'t>(root: &'t Node<'t>, path: &[Segment]) -> Rc<Scope<'t>> {
@@ -633,7 +636,17 @@ pub(crate) fn scope_for<'t>(root: &'t Node<'t>, path: &[Segment]) -> Rc<Scope<'t
         let Some(next) = next else { break };
         // A `template` key directly under a deployment's `properties` opens a nested scope.
         if let (Segment::Key(k), Some((dep, dep_len))) = (seg, deployment) {
-            if k.eq_ignore_ascii_case("template") && i == dep_len + 1 {
+            let spec = matches!(arm::get(dep, "type"), Lookup::Found(_, t)
+                if t.as_str().is_some_and(|t| t.eq_ignore_ascii_case(SPEC_VERSION_TYPE)));
+            if spec && k.eq_ignore_ascii_case("mainTemplate") && i == dep_len + 1 {
+                // A template spec's template: its own scope, its values its defaults (what
+                // deploys the spec is not known here).
+                scope = Rc::new(Scope {
+                    template: next,
+                    path: path[..=i].to_vec(),
+                    feeder: None,
+                });
+            } else if !spec && k.eq_ignore_ascii_case("template") && i == dep_len + 1 {
                 let props = match arm::get(dep, "properties") {
                     Lookup::Found(_, p) => p,
                     _ => break,
@@ -665,7 +678,8 @@ pub(crate) fn scope_for<'t>(root: &'t Node<'t>, path: &[Segment]) -> Rc<Scope<'t
         }
         if next.members().is_some()
             && matches!(arm::get(next, "type"), Lookup::Found(_, t)
-                if t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments")))
+                if t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments")
+                    || t.eq_ignore_ascii_case(SPEC_VERSION_TYPE)))
         {
             deployment = Some((next, i + 1));
         }

@@ -22,6 +22,9 @@ thread_local! {
     /// A linked file read as this text instead of from the disk (canonical path): to
     /// evaluate a caller with the linked template as its own fixes leave it.
     static REPLACED: RefCell<Option<(PathBuf, String)>> = const { RefCell::new(None) };
+    /// The `linkedTemplates` of the template spec being evaluated, by path: its links
+    /// resolve here (and nowhere else; `None`: not in a template spec).
+    static SPEC: RefCell<Option<Vec<(String, J)>>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` (an evaluation of the template in `dir`) so that the links it meets resolve
@@ -41,6 +44,37 @@ pub(crate) fn from_folder<R>(
     STACK.with(|s| *s.borrow_mut() = old_stack);
     REPLACED.with(|r| *r.borrow_mut() = old_replaced);
     out
+}
+
+/// Runs `f` (the evaluation of a template spec's `mainTemplate`) so that its links by a
+/// relative path resolve to the spec's `linkedTemplates` (by their `path`), not to the disk.
+pub(crate) fn spec<R>(linked: Vec<(String, J)>, f: impl FnOnce() -> R) -> R {
+    let old = SPEC.with(|s| s.replace(Some(linked)));
+    let out = f();
+    SPEC.with(|s| *s.borrow_mut() = old);
+    out
+}
+
+/// A template of the spec being evaluated, by the relative path a link names (`./` and
+/// `\\` ignored).
+fn from_spec(relative: &str) -> Option<Option<J>> {
+    let norm = normalise;
+    SPEC.with(|s| {
+        let s = s.borrow();
+        let linked = s.as_ref()?;
+        Some(
+            linked
+                .iter()
+                .find(|(p, _)| norm(p) == norm(relative))
+                .map(|(_, t)| t.clone()),
+        )
+    })
+}
+
+/// A relative path as a template spec's `linkedTemplates` are matched by it: `/`-separated,
+/// without a leading `./`.
+fn normalise(p: &str) -> String {
+    p.replace('\\', "/").trim_start_matches("./").to_string()
 }
 
 /// Evaluates `f` (the expansion of a linked template read from `file`) with links
@@ -83,6 +117,11 @@ pub(crate) fn relative_path(template_link: &J, relative_path: Option<&str>) -> O
 pub(crate) fn load(relative: &str) -> Option<(J, PathBuf)> {
     if relative.contains("://") || relative.starts_with('/') {
         return None;
+    }
+    if let Some(in_spec) = from_spec(relative) {
+        // A spec's links name its own linked templates; a cycle among them ends at the
+        // evaluator's depth limit, like any nesting.
+        return in_spec.map(|t| (t, PathBuf::from(relative)));
     }
     let (dir, chain) = STACK.with(|s| {
         let s = s.borrow();
@@ -142,11 +181,20 @@ pub(crate) fn linked_deployments_in(
 /// are judged with what the caller passes. `dir`: the template's folder.
 pub(crate) fn linked_deployments(template: &J, dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    walk(template, dir, &mut Vec::new(), &mut out, 0);
+    walk(template, dir, None, &mut Vec::new(), &mut out, 0);
     out
 }
 
-fn walk(template: &J, dir: &Path, path: &mut Vec<String>, out: &mut Vec<String>, depth: usize) {
+/// `spec`: the `linkedTemplates` paths of the template spec whose `mainTemplate` this is
+/// (its links resolve there, not on disk).
+fn walk(
+    template: &J,
+    dir: &Path,
+    spec: Option<&[String]>,
+    path: &mut Vec<String>,
+    out: &mut Vec<String>,
+    depth: usize,
+) {
     if depth > super::MAX_DEPTH {
         return;
     }
@@ -163,24 +211,44 @@ fn walk(template: &J, dir: &Path, path: &mut Vec<String>, out: &mut Vec<String>,
         _ => return,
     };
     for (key, r) in items {
-        let is_deployment = member(r, "type")
+        let kind = member(r, "type")
             .and_then(|(_, t)| t.as_str())
-            .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments"));
-        let Some((pkey, props)) = member(r, "properties").filter(|_| is_deployment) else {
+            .unwrap_or("");
+        let is_deployment = kind.eq_ignore_ascii_case("Microsoft.Resources/deployments");
+        let is_spec = kind.eq_ignore_ascii_case("Microsoft.Resources/templateSpecs/versions");
+        let Some((pkey, props)) = member(r, "properties").filter(|_| is_deployment || is_spec)
+        else {
             continue;
         };
         path.extend([rkey.to_string(), key.clone()]);
-        if let Some((tkey, inner)) = member(props, "template").filter(|(_, t)| t.is_object()) {
+        if is_spec {
+            if let Some((tkey, inner)) =
+                member(props, "mainTemplate").filter(|(_, t)| t.is_object())
+            {
+                let paths: Vec<String> = match member(props, "linkedTemplates") {
+                    Some((_, J::Array(items))) => items
+                        .iter()
+                        .filter_map(|i| member(i, "path")?.1.as_str().map(normalise))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                path.extend([pkey.to_string(), tkey.to_string()]);
+                walk(inner, dir, Some(&paths), path, out, depth + 1);
+                path.truncate(path.len() - 2);
+            }
+        } else if let Some((tkey, inner)) = member(props, "template").filter(|(_, t)| t.is_object())
+        {
             path.extend([pkey.to_string(), tkey.to_string()]);
-            walk(inner, dir, path, out, depth + 1);
+            walk(inner, dir, spec, path, out, depth + 1);
             path.truncate(path.len() - 2);
         } else if let Some((_, link)) = member(props, "templateLink") {
             let literal = member(link, "relativePath")
                 .and_then(|(_, p)| p.as_str())
                 .filter(|p| !p.starts_with('['));
-            let linked = relative_path(link, literal)
-                .map(|p| dir.join(p))
-                .is_some_and(|f| f.is_file());
+            let linked = relative_path(link, literal).is_some_and(|p| match spec {
+                Some(paths) => paths.contains(&normalise(&p)),
+                None => dir.join(p).is_file(),
+            });
             if linked && member(props, "parametersLink").is_none() {
                 out.push(jsonptr::PointerBuf::from_tokens(path.iter()).to_string());
             }

@@ -7,6 +7,9 @@ use crate::lang::arm::jsonc::{self, Kind, Member, Node, ParseError, Slots};
 use crate::rule::{self, Lookup, Shape};
 
 const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
+/// A template spec's version: its `properties.mainTemplate` is an inline template, read like
+/// a nested deployment's (its clusters deploy wherever the spec is deployed).
+pub(crate) const SPEC_VERSION_TYPE: &str = "Microsoft.Resources/templateSpecs/versions";
 
 /// Parses a JSON file for the rule: the tree holds everything the rule, the planner and the
 /// renderer read, and leaves out the `properties` of resources whose `type` (given before
@@ -33,6 +36,7 @@ fn prunable(slots: Slots<'_, '_>, read: &[Member<'_>], key: &str) -> bool {
                 && m.value.as_str().is_some_and(|t| {
                     !t.eq_ignore_ascii_case(rule::CLUSTER_TYPE)
                         && !t.eq_ignore_ascii_case(DEPLOYMENT_TYPE)
+                        && !t.eq_ignore_ascii_case(SPEC_VERSION_TYPE)
                 })
         })
 }
@@ -177,14 +181,20 @@ fn visit_resource<'n, 'a>(
                 node: resource,
             });
         }
-    } else if ty.eq_ignore_ascii_case(DEPLOYMENT_TYPE) {
+    } else if ty.eq_ignore_ascii_case(DEPLOYMENT_TYPE) || ty.eq_ignore_ascii_case(SPEC_VERSION_TYPE)
+    {
         let (pkey, props) = match get(resource, "properties") {
             Lookup::Found(k, n) => (k, n),
             Lookup::Duplicate(key, node) => return Err(ambiguous(path, key, node)),
             Lookup::Missing => return Ok(()),
         };
         path.push(Segment::Key(pkey));
-        match get(props, "template") {
+        let inline = if ty.eq_ignore_ascii_case(DEPLOYMENT_TYPE) {
+            "template"
+        } else {
+            "mainTemplate"
+        };
+        match get(props, inline) {
             Lookup::Found(tkey, template) if template.members().is_some() => {
                 path.push(Segment::Key(tkey));
                 walk_template(template, path, out)?;
