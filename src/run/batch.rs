@@ -37,6 +37,7 @@ pub(crate) fn process_tree(
     let (mut reports, walked) = process_all(walk, options)?;
     link::link_parameter_files(&mut reports, options.unsafe_fixes);
     link::settle_called_modules(&mut reports, options.unsafe_fixes);
+    link::settle_linking_templates(&mut reports);
     link::point_compiled_json_at_bicep(&mut reports);
     link::report_what_no_file_fixes(&mut reports);
     crate::psrule::suppress(&mut reports, walk.verbose);

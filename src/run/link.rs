@@ -664,6 +664,108 @@ fn settle_callers(
     }
 }
 
+/// ARM's counterpart of [`settle_callers`]: a template's manual-review finding about a
+/// cluster that a template it links by a relative path deploys is dropped when, with a
+/// linked file as this run's fix leaves it, the cluster passes (or is out of scope) in every
+/// configuration of the linking template. Without this, `fix --yes` would write the linked
+/// file's own fix and still report the caller's failure that fix settles.
+pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
+    let json = |p: &Path| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    };
+    // Each ARM file's fixed text, by canonical path.
+    let mut fixes: Vec<(PathBuf, String)> = Vec::new();
+    for r in reports.iter() {
+        if let (
+            Candidate::File(p),
+            Outcome::Analysed {
+                fixed: Some(text), ..
+            },
+        ) = (&r.candidate, &r.outcome)
+        {
+            if let Some(c) = std::fs::canonicalize(p).ok().filter(|_| json(p)) {
+                fixes.push((c, text.clone()));
+            }
+        }
+    }
+    if fixes.is_empty() {
+        return;
+    }
+    for r in reports.iter_mut() {
+        let Candidate::File(caller) = &r.candidate else {
+            continue;
+        };
+        let Outcome::Analysed {
+            original, analysis, ..
+        } = &mut r.outcome
+        else {
+            continue;
+        };
+        if analysis.manual() == 0
+            || original.is_empty()
+            || !json(caller)
+            || !crate::run::read::mentions_any(original.as_bytes(), &["templatelink"])
+        {
+            continue;
+        }
+        let Ok(root) = crate::lang::arm::jsonc::parse(original) else {
+            continue;
+        };
+        let dir = caller.parent().unwrap_or(Path::new(""));
+        let own = std::fs::canonicalize(caller).ok();
+        let linked = crate::eval::linked::linked_deployments(&root.to_value(), dir);
+        let manual: HashSet<&String> = analysis
+            .findings
+            .iter()
+            .filter(|f| !f.is_fixable())
+            .filter_map(|f| f.cluster.as_ref())
+            .collect();
+        let asked: Vec<&String> = linked.iter().filter(|k| manual.contains(k)).collect();
+        if asked.is_empty() {
+            continue;
+        }
+        let configurations = crate::run::configurations::for_template(Some(caller));
+        let mut settled: HashSet<String> = HashSet::new();
+        for (module, fixed) in fixes.iter().filter(|(m, _)| Some(m) != own.as_ref()) {
+            let after: Vec<_> = configurations
+                .iter()
+                .map(|config| {
+                    crate::eval::linked::from_folder(Some(dir), Some((module, fixed)), || {
+                        crate::lang::arm::evaluate_json(original, config)
+                    })
+                })
+                .collect();
+            for key in &asked {
+                let Ok(pointer) = jsonptr::Pointer::parse(key.as_str()) else {
+                    continue;
+                };
+                let origin: Vec<String> = pointer.tokens().map(|t| t.decoded().into()).collect();
+                let passes = after.iter().all(|d| {
+                    d.as_ref().is_some_and(|d| {
+                        d.resources
+                            .iter()
+                            .filter(|res| res.origin.starts_with(&origin))
+                            .all(|res| {
+                                !matches!(
+                                    crate::eval::judge::judge(res),
+                                    crate::eval::judge::Judgement::Fail { .. }
+                                        | crate::eval::judge::Judgement::Unknown { .. }
+                                )
+                            })
+                    })
+                });
+                if passes {
+                    settled.insert((*key).clone());
+                }
+            }
+        }
+        analysis
+            .findings
+            .retain(|f| f.is_fixable() || !f.cluster.as_ref().is_some_and(|k| settled.contains(k)));
+    }
+}
+
 /// What a module's fixed text changes, beyond rotation, in each caller's deployment (every
 /// configuration of the caller), one sentence each, naming the caller.
 fn through_callers(module: &Path, fixed: &str, callers: &[(PathBuf, String)]) -> Vec<String> {
