@@ -52,9 +52,13 @@ impl Language for Arm {
         config: &Configuration,
         path: Option<&Path>,
     ) -> Option<Deployment> {
-        // Templates linked by a relative path are read from the template's folder.
+        // Templates linked by a relative path are read from the template's folder; the
+        // template itself counts as being expanded, so a link back to it is not followed.
         let dir = path.and_then(Path::parent);
-        crate::eval::linked::from_folder(dir, None, || evaluate_json(text, config))
+        crate::eval::linked::from_folder(dir, None, || match path {
+            Some(p) => crate::eval::linked::inside(p, || evaluate_json(text, config)),
+            None => evaluate_json(text, config),
+        })
     }
 
     fn shape(&self, text: &str) -> Option<serde_json::Value> {
