@@ -263,3 +263,23 @@ fn template_specs_are_read_with_their_linked_templates() {
     assert!(text.contains("\"defaultValue\": true"), "{text}");
     assert_eq!(c.second.code, 0, "{}", c.transcript);
 }
+
+/// Two templates linking each other (a deployment error, but a file armfix may meet): the
+/// expansion stops at the first link back into a template being expanded, so the run ends,
+/// and a template never reports its own cluster as deployed through its own link.
+#[test]
+fn a_cycle_of_links_ends_and_names_the_right_clusters() {
+    let tmp = temp_repo_copy(&fixtures("links").join("template-link-cycle"));
+    let check = run(tmp.path(), &["check", "."]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    for (file, own) in [("a.json", "a"), ("b.json", "b")] {
+        assert!(
+            !check
+                .stdout
+                .lines()
+                .any(|l| l.starts_with(file) && l.contains(&format!("cluster `{own}` fails once"))),
+            "{}",
+            check.stdout
+        );
+    }
+}
