@@ -429,8 +429,8 @@ mod unsafe_fixes {
         let md = render(&run(&r, &Write::No, Mode::Check));
         assert!(
             md.contains(
-                "found 2 findings: 1 can be fixed by `armfix fix` (1 directly, 0 at their \
-                 source); 0 need manual review. 1 unsafe fix is held back"
+                "found 2 findings in 1 of them: 1 can be fixed by `armfix fix`. 1 unsafe fix \
+                 is held back"
             ),
             "{md}"
         );
