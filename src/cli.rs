@@ -9,7 +9,7 @@ const EXAMPLES: &str = "\
 Examples:
   armfix check                     report every failing cluster under the current folder
   armfix fix --dry-run infra/      show the diffs, write nothing
-  armfix fix                       review each diff and answer y/n/a/q
+  armfix fix                       review each fix, like git add -p: y,n,a,d,q,e,?
   armfix fix --yes .               write every safe fix (bulk runs, bots)
   armfix fix --unsafe-fixes        also apply unsafe fixes (their side effects above the diff)
   armfix patch azuredeploy.json    print the RFC 6902 JSON Patch
@@ -70,7 +70,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Show a unified diff per file and ask before writing each one.
+    /// Show each finding's fix as a unified diff and ask before writing it (y,n,a,d,q,e,?).
     Fix {
         /// Write every safe fix without asking (bulk runs, bots); unsafe fixes only with
         /// --unsafe-fixes.

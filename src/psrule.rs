@@ -636,7 +636,7 @@ fn refix(
 
 fn unfix(analysis: &mut crate::finding::Analysis, fixed: &mut Option<String>, why: &str) {
     let reason = format!(
-        "armfix left a suppressed cluster of this file alone and cannot separate this fix          from it ({why}); make the change by hand"
+        "armfix left a suppressed cluster of this file alone and cannot separate this fix from it ({why}); make the change by hand"
     );
     for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
         f.message = format!("{}; {reason}", f.message);

@@ -377,3 +377,34 @@ fn damaged_input_never_panics() {
     }
     assert!(analysed > 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Found by using armfix on a platform team's tree (issue 14's run-through).
+
+/// Messages spell values as the file does: a Bicep finding says 'false', never the JSON
+/// "false". A cluster in a local module, whose rotation a caller parameter feeds, is
+/// described by the deploy-time proof (src/run/prove.rs `describe_fails`), which prints the
+/// evaluator's JSON spelling: "`enableSecretRotation` is \"false\"".
+#[test]
+#[ignore = "prove.rs describes evaluated values in JSON spelling, also for Bicep files"]
+fn a_module_clusters_message_spells_values_as_bicep_does() {
+    let d = tempfile::tempdir().unwrap();
+    crate::util::write(
+        d.path(),
+        "modules/aks.bicep",
+        "param name string\nparam rotation string = 'true'\n\nresource aks 'Microsoft.ContainerService/managedClusters@2023-01-01' = {\n  name: name\n  location: resourceGroup().location\n  properties: {\n    addonProfiles: {\n      azureKeyvaultSecretsProvider: {\n        enabled: true\n        config: {\n          enableSecretRotation: rotation\n        }\n      }\n    }\n  }\n}\n",
+    );
+    crate::util::write(
+        d.path(),
+        "main.bicep",
+        "param rotation string = 'false'\n\nmodule aks './modules/aks.bicep' = {\n  name: 'aks'\n  params: {\n    name: 'aks-bicep'\n    rotation: rotation\n  }\n}\n",
+    );
+    let r = crate::util::run(d.path(), &["check", "--color", "never", "main.bicep"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("main.bicep:"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("\"false\"") && !r.stdout.contains("\"true\""),
+        "{}",
+        r.stdout
+    );
+}

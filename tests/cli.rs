@@ -931,3 +931,47 @@ fn summary_md_is_checked_before_anything_is_written() {
     assert!(read(d.path().join("s.md")).contains("armfix"));
     assert_eq!(read(d.path().join("t00.json")), NEEDS_FIX_FIXED);
 }
+
+/// A Markdown file, Makefile or Dockerfile named on the command line is not read, and a
+/// warning says so: a README mentioning managedClusters was parsed as JSON (exit 2, "unexpected
+/// character `#`"), and a Makefile holding `az aks create` said "No findings in 1 file".
+#[test]
+fn a_named_file_of_a_kind_armfix_does_not_read_is_said_so() {
+    let d = tmp();
+    let az = "az aks create -g rg -n x --enable-addons azure-keyvault-secrets-provider\n";
+    for (name, text, what) in [
+        (
+            "README.md",
+            "# Microsoft.ContainerService/managedClusters\n".to_string(),
+            "Markdown",
+        ),
+        ("docs/notes.markdown", format!("    {az}"), "Markdown"),
+        ("Makefile", format!("deploy:\n\t{az}"), "Makefiles"),
+        ("build/aks.mk", format!("deploy:\n\t{az}"), "Makefiles"),
+        ("Dockerfile", format!("FROM x\nRUN {az}"), "Dockerfiles"),
+        ("Dockerfile.dev", format!("FROM x\nRUN {az}"), "Dockerfiles"),
+    ] {
+        write(d.path(), name, &text);
+        for cmd in ["check", "fix"] {
+            let r = run(d.path(), &[cmd, "--color", "never", name]);
+            assert_eq!(r.code, 0, "{cmd} {name}: {}", r.stderr);
+            assert_eq!(r.stdout, "", "{cmd} {name}");
+            assert!(
+                r.stderr.contains(&format!(
+                    "no file read from {name}: armfix does not read {what}"
+                )),
+                "{cmd} {name}: {}",
+                r.stderr
+            );
+            assert!(r.stderr.contains("No file was read."), "{}", r.stderr);
+        }
+        assert_eq!(read(d.path().join(name)), text);
+    }
+    // A template with any other name is still read as JSON, and a named script by its #! line.
+    write(d.path(), "azuredeploy.template", NEEDS_FIX);
+    let r = run(d.path(), &["check", "azuredeploy.template"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    write(d.path(), "bin/deploy", format!("#!/bin/bash\n{az}"));
+    let r = run(d.path(), &["check", "bin/deploy"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}

@@ -183,3 +183,18 @@ fn help_groups_options_and_offers_only_those_that_act() {
     let r = run(d.path(), &["--color", "never", "--no-config", "check", "."]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// `fix` asks per finding with the keys of its prompt (`[y,n,a,d,q,e,?]`, as `git add -p`);
+/// the help said "a diff per file" and "y/n/a/q", which a new user took for the whole list.
+#[test]
+fn help_describes_the_review_as_it_is() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [&["--help"][..], &["fix", "--help"], &["fix", "-h"]] {
+        let h = run(d.path(), args).stdout;
+        assert!(h.contains("y,n,a,d,q,e,?"), "{args:?}:\n{h}");
+        assert!(
+            !h.contains("y/n/a/q") && !h.contains("diff per file"),
+            "{args:?}:\n{h}"
+        );
+    }
+}

@@ -233,7 +233,11 @@ fn crop<'a>(pieces: &[(&'a str, bool)], room: usize) -> (bool, Vec<(&'a str, boo
     if focus >= total {
         focus = 0;
     }
-    let start = focus.saturating_sub(room / 3).min(total - (room - 1));
+    // The start depends only on the unchanged text before the change, which the `-` and
+    // `+` lines of a pair share: both are cut at the same column and the change lines up.
+    // (Pulling the start back so that the room is filled to the line's end would shift the
+    // longer line of the pair.)
+    let start = focus.saturating_sub(room / 3);
     let lead = start > 0;
     let mut len = room - usize::from(lead);
     let trail = start + len < total;
@@ -718,6 +722,28 @@ mod tests {
             diff("x", &old, &new, Paint(false)),
             "no cut without colour"
         );
+    }
+
+    /// A change near the end of a long line: the `-` and `+` lines are cut at the same
+    /// column, so the changed words stand one above the other (they were one column apart
+    /// when `"false"` became `"true"`).
+    #[test]
+    fn the_lines_of_a_pair_are_cut_at_the_same_column() {
+        for (from, to) in [("false", "true"), ("true", "false"), ("x", "longer words")] {
+            let old = format!("{}\"{from}\", /* a comment */\n", " ".repeat(60));
+            let new = old.replace(from, to);
+            for width in [30, 40, 60, 70] {
+                let d = diff_fitted("x", &old, &new, Paint(true), Some(width));
+                let lines: Vec<String> = d.lines().skip(3).map(strip_ansi).collect();
+                assert_eq!(lines.len(), 2, "{d:?}");
+                let at =
+                    |l: &str, w: &str| l.chars().count() - l[l.find(w).unwrap()..].chars().count();
+                assert_eq!(at(&lines[0], from), at(&lines[1], to), "{lines:#?}");
+                for l in &lines {
+                    assert!(l.chars().count() <= width, "{l}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -248,6 +248,14 @@ pub(crate) fn walk(
                         continue;
                     }
                 }
+                if let Some(what) = never_read(root) {
+                    walked.warnings.push(format!(
+                        "no file read from {}: armfix does not read {what} (it reads ARM \
+                         JSON, Bicep, Terraform and Azure CLI scripts)",
+                        root.display()
+                    ));
+                    continue;
+                }
                 visit_once(Candidate::File(root.clone()));
                 continue;
             }
@@ -342,6 +350,39 @@ fn named_path(path: &Path, cwd: &Path) -> PathBuf {
 /// Walker threads: one per core (the walk and the work done in `visit` share them).
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The kinds of file the README lists as not read, by name: Markdown, Makefiles and
+/// Dockerfiles. A walk skips them as it skips every file without a kind; named on the
+/// command line they are said to be not read, rather than parsed as JSON (an error on a
+/// README that mentions managedClusters) or reported as "no findings" (a Makefile holding
+/// `az aks create`). Other files named explicitly are still read as JSON, as templates
+/// with any extension are deployed.
+fn never_read(path: &Path) -> Option<&'static str> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if kind_of(path).is_some() {
+        return None;
+    }
+    match ext.as_deref() {
+        Some("md" | "markdown" | "mdx") => return Some("Markdown"),
+        Some("mk" | "mak") => return Some("Makefiles"),
+        Some("dockerfile" | "containerfile") => return Some("Dockerfiles"),
+        _ => {}
+    }
+    if ["makefile", "gnumakefile"].contains(&name.as_str()) {
+        return Some("Makefiles");
+    }
+    if ["dockerfile", "containerfile"]
+        .iter()
+        .any(|d| name == *d || name.starts_with(&format!("{d}.")))
+    {
+        return Some("Dockerfiles");
+    }
+    None
 }
 
 fn has_extension(path: &Path) -> bool {

@@ -218,8 +218,20 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 fn headline(run: &Run) -> String {
     let t = &run.totals;
-    let files = plural(t.files, "file", "files");
-    let manual = plural(t.manual, "needs", "need");
+    // The counts read as the summary line on stderr does: findings "in N of M files" (files
+    // with findings of files read), and no count that is zero ("0 of 0 fixable findings",
+    // "0 at their source", "0 need manual review" said nothing and misread as a problem).
+    let findings = t.fixable + t.held + t.manual;
+    let in_files = format!(
+        "in {} of {}",
+        t.with_findings,
+        plural(t.read, "file", "files")
+    );
+    let manual = if t.manual > 0 {
+        format!("; {} manual review", plural(t.manual, "needs", "need"))
+    } else {
+        String::new()
+    };
     let errors = if t.errors > 0 {
         format!(
             " {} could not be processed.",
@@ -229,34 +241,56 @@ fn headline(run: &Run) -> String {
         String::new()
     };
     let body = match run.mode {
-        Mode::Check if t.fixable + t.held + t.manual == 0 => {
-            format!("armfix checked {files}: every cluster passes.")
-        }
+        Mode::Check | Mode::DryRun | Mode::Write if findings == 0 => format!(
+            "armfix checked {}: every cluster passes.",
+            plural(t.read, "file", "files")
+        ),
+        Mode::Check if t.fixable == 0 => format!(
+            "armfix checked {} and found {} in {} of them; none can be fixed by `armfix fix`{manual}.",
+            plural(t.read, "file", "files"),
+            plural(findings, "finding", "findings"),
+            t.with_findings,
+        ),
         Mode::Check => format!(
-            "armfix checked {files} and found {}: {} can be fixed by `armfix fix` ({} directly, \
-             {} at their source); {manual} manual review.",
-            plural(t.fixable + t.held + t.manual, "finding", "findings"),
+            "armfix checked {} and found {} in {} of them: {} can be fixed by `armfix fix`{}{manual}.",
+            plural(t.read, "file", "files"),
+            plural(findings, "finding", "findings"),
+            t.with_findings,
             t.fixable,
-            t.fixable - t.at_source,
-            t.at_source,
+            where_fixed(t),
         ),
         Mode::DryRun => format!(
-            "armfix would fix {} in {files} ({} directly, {} at their source); {manual} manual \
-             review. Nothing was written.",
-            plural(t.fixable, "finding", "findings"),
-            t.fixable - t.at_source,
-            t.at_source,
+            "armfix would fix {} of {} {in_files}{}{manual}. Nothing was written.",
+            t.fixable,
+            plural(findings, "finding", "findings"),
+            where_fixed(t),
         ),
         Mode::Write => format!(
-            "armfix fixed {} of {} in {files} ({} directly, {} at their source); {manual} manual \
-             review.",
+            "armfix fixed {} of {} {in_files}{}{manual}.",
             t.fixed,
-            plural(t.fixable, "fixable finding", "fixable findings"),
-            t.fixable - t.at_source,
-            t.at_source,
+            plural(findings, "finding", "findings"),
+            if t.fixed > 0 {
+                where_fixed(t)
+            } else {
+                String::new()
+            },
         ),
     };
     body + &held_note(t) + &errors
+}
+
+/// ` (N directly, M at their source)`, leaving out a zero count, and nothing when every fix
+/// lands in the cluster itself.
+fn where_fixed(t: &crate::output::present::Totals) -> String {
+    let directly = t.fixable - t.at_source;
+    match (directly, t.at_source) {
+        (_, 0) => String::new(),
+        (0, n) => format!(" ({n} at {} source)", if n == 1 { "its" } else { "their" }),
+        (d, n) => format!(
+            " ({d} directly, {n} at {} source)",
+            if n == 1 { "its" } else { "their" }
+        ),
+    }
 }
 
 /// How many unsafe fixes were held back and how to apply them, when there are any.
@@ -395,8 +429,8 @@ mod unsafe_fixes {
         let md = render(&run(&r, &Write::No, Mode::Check));
         assert!(
             md.contains(
-                "found 2 findings: 1 can be fixed by `armfix fix` (1 directly, 0 at their \
-                 source); 0 need manual review. 1 unsafe fix is held back"
+                "found 2 findings in 1 of them: 1 can be fixed by `armfix fix`. 1 unsafe fix \
+                 is held back"
             ),
             "{md}"
         );
