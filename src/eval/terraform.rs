@@ -34,6 +34,36 @@ pub(crate) const CLUSTER: &str = "azurerm_kubernetes_cluster";
 pub(crate) const ADDON_BLOCK: &str = "key_vault_secrets_provider";
 /// The block's rotation argument.
 pub(crate) const ROTATION_ARG: &str = "secret_rotation_enabled";
+/// The azapi provider's generic resource: an AKS cluster when its `type` is
+/// `Microsoft.ContainerService/managedClusters@VERSION`, its `body` the ARM shape.
+pub(crate) const AZAPI: &str = "azapi_resource";
+
+/// Whether a resource block is an `azapi_resource` of an AKS cluster: its `type` is written
+/// as a literal string naming `Microsoft.ContainerService/managedClusters` (any case) at some
+/// API version. A computed `type` is not followed.
+pub(crate) fn azapi_cluster(kind: &str, body: &Body) -> bool {
+    if kind != AZAPI {
+        return false;
+    }
+    let Some(ExprKind::Str(t)) = body.attr("type").map(|a| &a.value.kind) else {
+        return false;
+    };
+    let prefix = format!("{}@", crate::rule::CLUSTER_TYPE).to_ascii_lowercase();
+    t.to_ascii_lowercase().starts_with(&prefix)
+}
+
+/// The object expression an `azapi_resource`'s `body` holds: the HCL object itself, or the
+/// object inside `jsonencode(...)` (azapi before 2.0 took a JSON string).
+pub(crate) fn azapi_body(body: &Body) -> Option<&Expr> {
+    let mut e = &body.attr("body")?.value;
+    loop {
+        match &e.kind {
+            ExprKind::Call(name, args) if name == "jsonencode" && args.len() == 1 => e = &args[0],
+            ExprKind::Paren(x) => e = x,
+            _ => return Some(e),
+        }
+    }
+}
 
 /// Why an expression has no value: Terraform would stop with an error (`try` and `can`
 /// catch these).
@@ -542,6 +572,22 @@ impl Env<'_> {
             } else if let Some(family) = aks_module(&b.body) {
                 arm_kind = Value::str(crate::rule::CLUSTER_TYPE);
                 module_shape(family, &mut body);
+            } else if azapi_cluster(kind, &b.body) {
+                // The ARM shape is the `body`: its members stand at the top, as in a
+                // template; the resource's other arguments stay beside them.
+                arm_kind = Value::str(crate::rule::CLUSTER_TYPE);
+                body.remove("body");
+                if let Some(e) = azapi_body(&b.body) {
+                    match self.value(e, &scope) {
+                        Value::Object(o) => {
+                            for (k, v) in o.members {
+                                body.insert(k, v);
+                            }
+                        }
+                        Value::Unknown(u) => body.insert("properties", Value::Unknown(u)),
+                        _ => {}
+                    }
+                }
             }
             out.resources.push(Resource {
                 id,
@@ -906,5 +952,37 @@ resource "azurerm_kubernetes_cluster" "b" {
             j.iter().all(|j| matches!(j, Judgement::Unknown { .. })),
             "{j:?}"
         );
+    }
+
+    #[test]
+    fn azapi_clusters_are_judged_on_their_body_whatever_its_form() {
+        let text = r#"
+variable "rot" { default = "false" }
+resource "azapi_resource" "obj" {
+  type = "microsoft.containerservice/managedclusters@2024-02-01"
+  body = { properties = { addonProfiles = { azureKeyvaultSecretsProvider = { enabled = true } } } }
+}
+resource "azapi_resource" "json" {
+  type = "Microsoft.ContainerService/managedClusters@2023-08-01"
+  body = jsonencode({ properties = { addonProfiles = { azureKeyvaultSecretsProvider = {
+    enabled = true, config = { enableSecretRotation = var.rot } } } } })
+}
+resource "azapi_resource" "pass" {
+  type = "Microsoft.ContainerService/managedClusters@2023-08-01"
+  body = { properties = { addonProfiles = { azureKeyvaultSecretsProvider = {
+    enabled = true, config = { enableSecretRotation = "true" } } } } }
+}
+resource "azapi_resource" "other" {
+  type = "Microsoft.Storage/storageAccounts@2023-01-01"
+  body = { properties = { addonProfiles = { azureKeyvaultSecretsProvider = { enabled = true } } } }
+}
+"#;
+        let j = judged(text, &[]);
+        assert!(matches!(j[0], Judgement::Fail { .. }), "{j:?}");
+        assert!(matches!(j[1], Judgement::Fail { .. }), "{j:?}");
+        assert_eq!(j[2], Judgement::Pass);
+        assert_eq!(j[3], Judgement::NotACluster);
+        let on = [("rot", Value::str("true"))];
+        assert_eq!(judged(text, &on)[1], Judgement::Pass);
     }
 }

@@ -8,7 +8,7 @@
 //! that changes more is an unsafe fix, applied only with `--unsafe-fixes`. A file keeps the
 //! findings whose edit lands in it.
 
-use super::hcl::{self, Block, Body, Expr, ExprKind, Item, Step};
+use super::hcl::{Block, Body, Expr, ExprKind, Item, Step};
 use super::render;
 use crate::edit::{self, Edit};
 use crate::error::Error;
@@ -49,6 +49,8 @@ pub(crate) struct Folder {
 /// The role of a file by its name.
 pub(crate) fn role_of(name: &str) -> Option<Role> {
     let lower = name.to_ascii_lowercase();
+    // Terraform's JSON syntax is the same file with `.json` after it.
+    let lower = lower.strip_suffix(".json").unwrap_or(&lower);
     if lower.ends_with(".tf") {
         Some(Role::Tf)
     } else if lower == "terraform.tfvars" || lower.ends_with(".auto.tfvars") {
@@ -65,7 +67,7 @@ impl Folder {
     /// standard input is a folder of one file. A sibling that cannot be read or parsed is
     /// left out (its own report says why).
     pub(crate) fn read(text: &str, path: Option<&Path>, vars: bool) -> Result<Folder, Error> {
-        let body = hcl::parse(text)?;
+        let body = super::body_of_text(text)?;
         let Some(path) = path else {
             let role = if vars { Role::AutoVars } else { Role::Tf };
             let display = "<stdin>".to_string();
@@ -122,7 +124,9 @@ impl Folder {
             let Ok(t) = std::fs::read_to_string(&p) else {
                 continue;
             };
-            let Ok(b) = hcl::parse(&t) else { continue };
+            let Ok(b) = super::body_of_text(&t) else {
+                continue;
+            };
             units.push(Unit {
                 display,
                 text: t,
@@ -178,7 +182,7 @@ impl Folder {
                 bodies.push(u.body.clone());
             } else {
                 let t = edit::apply(&u.text, &mine).ok()?;
-                bodies.push(hcl::parse(&t).ok()?);
+                bodies.push(super::body_of_text(&t).ok()?);
             }
         }
         let module = tf::Module {
@@ -257,6 +261,12 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             let [kind, name] = &b.labels[..] else {
                 continue;
             };
+            if tf::azapi_cluster(kind, &b.body) {
+                if let Some(c) = azapi_cluster(text, i, name, b) {
+                    out.push(c);
+                }
+                continue;
+            }
             if kind != CLUSTER {
                 continue;
             }
@@ -395,6 +405,69 @@ fn module_cluster<'f>(
                     }
                 }
             }
+        }
+    }
+    Some(c)
+}
+
+/// An `azapi_resource` cluster whose `body` writes the add-on's object literally: where its
+/// `config.enableSecretRotation` is, or how to add it (inside `config`, or a new `config`
+/// after `enabled`) in the body's own style, as the string `"true"` ARM documents.
+/// A body whose add-on object is not written out (a variable, a `merge`) is still a cluster:
+/// the evaluator judges it, and a failure is manual review (no edit is offered).
+fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Option<Cluster<'f>> {
+    let mut c = Cluster {
+        unit,
+        kind: tf::AZAPI,
+        name: name.to_string(),
+        arg: crate::rule::ROTATION,
+        value: None,
+        add: None,
+        at: b.body.attr("body").map_or(b.span.0, |a| a.span.0),
+        missing: format!(
+            "`{}` turns on the Secrets Store CSI Driver add-on without `config.{} = \"true\"`",
+            crate::rule::ADDON,
+            crate::rule::ROTATION
+        ),
+    };
+    let mut addon = tf::azapi_body(&b.body)?;
+    for key in ["properties", "addonProfiles", crate::rule::ADDON] {
+        match addon.member(key) {
+            Some(m) => addon = &m.value,
+            None => return Some(c),
+        }
+    }
+    let ExprKind::Object(ms) = &addon.kind else {
+        return Some(c);
+    };
+    c.at = addon.span.0;
+    let quoted = format!("\"{}\"", "true");
+    match addon.member("config") {
+        Some(cfg) => {
+            if let ExprKind::Object(cms) = &cfg.value.kind {
+                c.value = cfg.value.member(crate::rule::ROTATION).map(|m| &m.value);
+                let slots = render::object_slots(cms);
+                let br = (cfg.value.span.0, cfg.value.span.1.checked_sub(1)?);
+                c.add = render::add_member(
+                    text,
+                    br,
+                    &slots,
+                    slots.len().checked_sub(1),
+                    crate::rule::ROTATION,
+                    &quoted,
+                    true,
+                );
+            }
+        }
+        None => {
+            let slots = render::object_slots(ms);
+            let after = ms
+                .iter()
+                .position(|m| m.key.as_deref() == Some("enabled"))
+                .or(slots.len().checked_sub(1));
+            let br = (addon.span.0, addon.span.1.checked_sub(1)?);
+            let value = format!("{{ {} = {quoted} }}", crate::rule::ROTATION);
+            c.add = render::add_member(text, br, &slots, after, "config", &value, true);
         }
     }
     Some(c)
@@ -809,6 +882,13 @@ fn with_unit(edits: &[(usize, Edit)], unit: usize) -> Vec<Edit> {
 fn pointer(c: &Cluster) -> String {
     let base = if c.kind == "module" {
         format!("/module/{}", c.name)
+    } else if c.kind == tf::AZAPI {
+        format!(
+            "/resource/{}/{}/body/properties/addonProfiles/{}/config",
+            c.kind,
+            c.name,
+            crate::rule::ADDON
+        )
     } else {
         format!("/resource/{}/{}/{ADDON_BLOCK}", c.kind, c.name)
     };
