@@ -235,3 +235,28 @@ fn json_syntax_files_are_read_and_fixed_with_the_json_editor() {
     let again = run(d.path(), &["fix", "--yes", "json"]);
     assert_eq!((again.code, tree(d.path())), (0, after));
 }
+
+#[test]
+fn a_local_modules_cluster_is_judged_with_each_calls_arguments_and_fixed_at_the_call() {
+    let d = copy();
+    let r = run(d.path(), &["check", "local_module/main.tf"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    snapshot!("terraform_local_module_check", r.stdout);
+    // The add-on off in a call, or rotation passed as true: not findings.
+    for quiet in ["addon_off", "good"] {
+        assert!(
+            !r.stdout.contains(&format!("`module.{quiet}`")),
+            "{quiet}: {}",
+            r.stdout
+        );
+    }
+    let callee = tree(&d.path().join("local_module/modules"));
+    let r = run(d.path(), &["fix", "--yes", "local_module/main.tf"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = fs::read_to_string(d.path().join("local_module/main.tf")).unwrap();
+    snapshot!("terraform_local_module_fixed", main);
+    // The caller is fixed; the module, which other callers share, is not touched.
+    assert_eq!(tree(&d.path().join("local_module/modules")), callee);
+    let again = run(d.path(), &["check", "local_module/main.tf"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}

@@ -72,9 +72,20 @@ struct Failure;
 
 type Eval = Result<Value, Failure>;
 
-/// One root module: the parsed bodies of its `.tf` files.
+/// One root module: the parsed bodies of its `.tf` files, and the local modules its calls
+/// name (by their `source` as written: `./modules/aks`), each read from its folder.
+#[derive(Default)]
 pub(crate) struct Module<'m> {
     pub(crate) bodies: Vec<&'m Body>,
+    pub(crate) locals: Vec<(String, Module<'m>)>,
+}
+
+/// The `source` of a module call when it names a local folder (`./x`, `../x`).
+pub(crate) fn local_source(body: &Body) -> Option<&str> {
+    match &body.attr("source")?.value.kind {
+        ExprKind::Str(s) if s.starts_with("./") || s.starts_with("../") => Some(s),
+        _ => None,
+    }
 }
 
 /// Evaluates `module` with `config` (variable values by name).
@@ -106,7 +117,16 @@ pub(crate) fn evaluate(module: &Module, config: &Configuration) -> Deployment {
             let Item::Block(b) = b else { continue };
             match (b.ident.as_str(), &b.labels[..]) {
                 ("resource", [kind, name]) => env.resources(b, kind, name, &mut out),
-                ("module", [name]) => env.resources(b, "module", name, &mut out),
+                ("module", [name]) => {
+                    let callee = local_source(&b.body)
+                        .filter(|_| b.body.attr("count").is_none())
+                        .filter(|_| b.body.attr("for_each").is_none())
+                        .and_then(|src| module.locals.iter().find(|(s, _)| s == src));
+                    match callee {
+                        Some((_, callee)) => env.local_call(b, name, callee, &mut out),
+                        None => env.resources(b, "module", name, &mut out),
+                    }
+                }
                 ("output", [name]) => {
                     let v = b
                         .body
@@ -124,7 +144,7 @@ pub(crate) fn evaluate(module: &Module, config: &Configuration) -> Deployment {
 /// The value of an expression that needs no module (a `.tfvars` value): literals, lists and
 /// objects; anything else is Unknown.
 pub(crate) fn literal(e: &Expr) -> Value {
-    let module = Module { bodies: Vec::new() };
+    let module = Module::default();
     let config = Configuration::defaults();
     let env = Env {
         module: &module,
@@ -603,6 +623,39 @@ impl Env<'_> {
         }
     }
 
+    /// A call of a local module: the callee evaluated with the call's arguments as its
+    /// variables, its resources standing for the call (ids `module.NAME.…`, origin the
+    /// call's, so the call's cluster is judged with the caller's values and the proof sees
+    /// what else an argument feeds). Calls inside the callee are not followed further.
+    fn local_call(&self, b: &Block, name: &str, callee: &Module, out: &mut Deployment) {
+        let root = Scope::default();
+        let values = b
+            .body
+            .attrs()
+            .filter(|a| !matches!(a.key.as_str(), "source" | "version" | "providers"))
+            .map(|a| (a.key.clone(), self.value(&a.value, &root)))
+            .collect();
+        let config = Configuration {
+            name: self.config.name.clone(),
+            values,
+        };
+        let flat = Module {
+            bodies: callee.bodies.clone(),
+            locals: Vec::new(),
+        };
+        let inner = evaluate(&flat, &config);
+        let origin = vec![
+            "resource".to_string(),
+            "module".to_string(),
+            name.to_string(),
+        ];
+        for mut r in inner.resources {
+            r.id = format!("module.{name}.{}", r.id);
+            r.origin = origin.clone();
+            out.resources.push(r);
+        }
+    }
+
     /// A block body's arguments and nested blocks, evaluated (`dynamic` blocks expanded).
     fn body(&self, body: &Body, scope: &Scope) -> Object {
         let mut o = Object::new();
@@ -865,6 +918,7 @@ mod tests {
         let body = parse(text).unwrap();
         let module = Module {
             bodies: vec![&body],
+            locals: Vec::new(),
         };
         let config = Configuration {
             name: "t".into(),

@@ -27,9 +27,11 @@ use std::path::{Path, PathBuf};
 
 /// Words a Terraform file must contain (ignoring ASCII case) to possibly need a fix or to
 /// feed one: a cluster or its add-on block, or a variable, local or tfvars value.
-pub(crate) const MARKERS: [&str; 5] = [
+/// A `module` call may be a local module's with a cluster inside.
+pub(crate) const MARKERS: [&str; 6] = [
     crate::eval::terraform::CLUSTER,
     crate::rule::ADDON,
+    "module",
     crate::eval::terraform::ADDON_BLOCK,
     "variable",
     "locals",
@@ -97,6 +99,14 @@ impl Language for Terraform {
             // `=`, and its comma may come as an edit of its own.
             let squeezed: String = r.chars().filter(|c| !c.is_whitespace()).collect();
             let plain = |s: &str| s.replace('"', "").replace(':', "=");
+            // A local module call's rotation input, by the name its findings point at.
+            let inputs: Vec<String> = analysis
+                .findings
+                .iter()
+                .filter_map(|f| f.pointer.as_deref()?.strip_prefix("/module/"))
+                .filter_map(|p| p.rsplit_once('/'))
+                .map(|(_, input)| format!("{input}=true"))
+                .collect();
             let inserted = e.start == e.end
                 && (squeezed.is_empty()
                     || squeezed == ","
@@ -108,8 +118,10 @@ impl Language for Terraform {
                         "config={enableSecretRotation=\"true\"}",
                     ]
                     .iter()
+                    .map(|f| f.to_string())
+                    .chain(inputs.iter().cloned())
                     .any(|form| {
-                        let (form, squeezed) = (plain(form), plain(&squeezed));
+                        let (form, squeezed) = (plain(&form), plain(&squeezed));
                         squeezed == form || squeezed == format!(",{form}")
                     }));
             if !(literal || inserted) {
