@@ -260,3 +260,32 @@ fn a_local_modules_cluster_is_judged_with_each_calls_arguments_and_fixed_at_the_
     let again = run(d.path(), &["check", "local_module/main.tf"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
 }
+
+#[test]
+fn a_call_argument_that_feeds_something_else_in_the_module_is_held_back() {
+    let d = copy();
+    let r = run(d.path(), &["fix", "--yes", "local_module_shared/main.tf"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("unsafe: it also changes `azurerm_storage_account` `sa`"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        fs::read(d.path().join("local_module_shared/main.tf")).unwrap(),
+        fs::read(fixtures("terraform/local_module_shared/main.tf")).unwrap()
+    );
+    let r = run(
+        d.path(),
+        &[
+            "fix",
+            "--yes",
+            "--unsafe-fixes",
+            "local_module_shared/main.tf",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = fs::read_to_string(d.path().join("local_module_shared/main.tf")).unwrap();
+    assert!(main.contains("  rotation = true\n"), "{main}");
+}

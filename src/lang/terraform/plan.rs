@@ -931,7 +931,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 )
             };
             if !effects.is_empty() {
-                message.push_str(&format!("; unsafe: it also changes {}", effects.join("; ")));
+                message.push_str(&format!("; unsafe: it {}", effects.join("; ")));
             }
             let mut f = Finding::placed(
                 &lines,
