@@ -166,3 +166,126 @@ fn a_syntax_error_is_placed_and_other_files_still_processed() {
     assert!(r.stderr.contains("static/broken.tf:"), "{}", r.stderr);
     assert!(r.stdout.contains("static/main.tf:9:32:"), "{}", r.stdout);
 }
+
+#[test]
+fn azapi_clusters_are_judged_on_their_body_and_fixed_in_its_style() {
+    let d = copy();
+    let r = run(d.path(), &["check", "azapi"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    snapshot!("terraform_azapi_check", r.stdout);
+    // Passing, add-on off, and not a cluster's type: not findings.
+    for quiet in ["good", "addon_off", "not_a_cluster"] {
+        assert!(
+            !r.stdout.contains(&format!("azapi_resource.{quiet}`")),
+            "{quiet}: {}",
+            r.stdout
+        );
+    }
+    // A body the add-on object of which is not written out is judged, and left to review.
+    assert!(
+        r.stdout
+            .contains("needs manual review: `azapi_resource.from_variable`"),
+        "{}",
+        r.stdout
+    );
+    let r = run(d.path(), &["fix", "--yes", "azapi"]);
+    assert_eq!(
+        r.code, 1,
+        "the manual review is left: {}{}",
+        r.stdout, r.stderr
+    );
+    let after = fs::read_to_string(d.path().join("azapi/main.tf")).unwrap();
+    snapshot!("terraform_azapi_fixed", after);
+    let again = run(d.path(), &["fix", "--yes", "azapi"]);
+    assert_eq!(again.code, 1);
+    assert_eq!(
+        fs::read_to_string(d.path().join("azapi/main.tf")).unwrap(),
+        after
+    );
+}
+
+#[test]
+fn json_syntax_files_are_read_and_fixed_with_the_json_editor() {
+    let d = copy();
+    let r = run(d.path(), &["check", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    snapshot!("terraform_json_check", r.stdout);
+    for quiet in ["good", "no_addon"] {
+        assert!(
+            !r.stdout
+                .contains(&format!("azurerm_kubernetes_cluster.{quiet}`")),
+            "{quiet}: {}",
+            r.stdout
+        );
+    }
+    let before = tree(d.path());
+    let r = run(d.path(), &["fix", "--yes", "json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = tree(d.path());
+    let mut changed = String::new();
+    for ((name, b), (_, a)) in before.iter().zip(&after) {
+        if a != b {
+            let text = String::from_utf8_lossy(a).to_string();
+            // Still JSON, and still Terraform's JSON syntax.
+            json(&text);
+            changed.push_str(&format!("== {name}\n{text}\n"));
+        }
+    }
+    snapshot!("terraform_json_fixed", changed);
+    let again = run(d.path(), &["fix", "--yes", "json"]);
+    assert_eq!((again.code, tree(d.path())), (0, after));
+}
+
+#[test]
+fn a_local_modules_cluster_is_judged_with_each_calls_arguments_and_fixed_at_the_call() {
+    let d = copy();
+    let r = run(d.path(), &["check", "local_module/main.tf"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    snapshot!("terraform_local_module_check", r.stdout);
+    // The add-on off in a call, or rotation passed as true: not findings.
+    for quiet in ["addon_off", "good"] {
+        assert!(
+            !r.stdout.contains(&format!("`module.{quiet}`")),
+            "{quiet}: {}",
+            r.stdout
+        );
+    }
+    let callee = tree(&d.path().join("local_module/modules"));
+    let r = run(d.path(), &["fix", "--yes", "local_module/main.tf"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = fs::read_to_string(d.path().join("local_module/main.tf")).unwrap();
+    snapshot!("terraform_local_module_fixed", main);
+    // The caller is fixed; the module, which other callers share, is not touched.
+    assert_eq!(tree(&d.path().join("local_module/modules")), callee);
+    let again = run(d.path(), &["check", "local_module/main.tf"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+#[test]
+fn a_call_argument_that_feeds_something_else_in_the_module_is_held_back() {
+    let d = copy();
+    let r = run(d.path(), &["fix", "--yes", "local_module_shared/main.tf"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("unsafe: it also changes `azurerm_storage_account` `sa`"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        fs::read(d.path().join("local_module_shared/main.tf")).unwrap(),
+        fs::read(fixtures("terraform/local_module_shared/main.tf")).unwrap()
+    );
+    let r = run(
+        d.path(),
+        &[
+            "fix",
+            "--yes",
+            "--unsafe-fixes",
+            "local_module_shared/main.tf",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = fs::read_to_string(d.path().join("local_module_shared/main.tf")).unwrap();
+    assert!(main.contains("  rotation = true\n"), "{main}");
+}

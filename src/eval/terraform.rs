@@ -34,6 +34,36 @@ pub(crate) const CLUSTER: &str = "azurerm_kubernetes_cluster";
 pub(crate) const ADDON_BLOCK: &str = "key_vault_secrets_provider";
 /// The block's rotation argument.
 pub(crate) const ROTATION_ARG: &str = "secret_rotation_enabled";
+/// The azapi provider's generic resource: an AKS cluster when its `type` is
+/// `Microsoft.ContainerService/managedClusters@VERSION`, its `body` the ARM shape.
+pub(crate) const AZAPI: &str = "azapi_resource";
+
+/// Whether a resource block is an `azapi_resource` of an AKS cluster: its `type` is written
+/// as a literal string naming `Microsoft.ContainerService/managedClusters` (any case) at some
+/// API version. A computed `type` is not followed.
+pub(crate) fn azapi_cluster(kind: &str, body: &Body) -> bool {
+    if kind != AZAPI {
+        return false;
+    }
+    let Some(ExprKind::Str(t)) = body.attr("type").map(|a| &a.value.kind) else {
+        return false;
+    };
+    let prefix = format!("{}@", crate::rule::CLUSTER_TYPE).to_ascii_lowercase();
+    t.to_ascii_lowercase().starts_with(&prefix)
+}
+
+/// The object expression an `azapi_resource`'s `body` holds: the HCL object itself, or the
+/// object inside `jsonencode(...)` (azapi before 2.0 took a JSON string).
+pub(crate) fn azapi_body(body: &Body) -> Option<&Expr> {
+    let mut e = &body.attr("body")?.value;
+    loop {
+        match &e.kind {
+            ExprKind::Call(name, args) if name == "jsonencode" && args.len() == 1 => e = &args[0],
+            ExprKind::Paren(x) => e = x,
+            _ => return Some(e),
+        }
+    }
+}
 
 /// Why an expression has no value: Terraform would stop with an error (`try` and `can`
 /// catch these).
@@ -42,9 +72,20 @@ struct Failure;
 
 type Eval = Result<Value, Failure>;
 
-/// One root module: the parsed bodies of its `.tf` files.
+/// One root module: the parsed bodies of its `.tf` files, and the local modules its calls
+/// name (by their `source` as written: `./modules/aks`), each read from its folder.
+#[derive(Default)]
 pub(crate) struct Module<'m> {
     pub(crate) bodies: Vec<&'m Body>,
+    pub(crate) locals: Vec<(String, Module<'m>)>,
+}
+
+/// The `source` of a module call when it names a local folder (`./x`, `../x`).
+pub(crate) fn local_source(body: &Body) -> Option<&str> {
+    match &body.attr("source")?.value.kind {
+        ExprKind::Str(s) if s.starts_with("./") || s.starts_with("../") => Some(s),
+        _ => None,
+    }
 }
 
 /// Evaluates `module` with `config` (variable values by name).
@@ -76,7 +117,16 @@ pub(crate) fn evaluate(module: &Module, config: &Configuration) -> Deployment {
             let Item::Block(b) = b else { continue };
             match (b.ident.as_str(), &b.labels[..]) {
                 ("resource", [kind, name]) => env.resources(b, kind, name, &mut out),
-                ("module", [name]) => env.resources(b, "module", name, &mut out),
+                ("module", [name]) => {
+                    let callee = local_source(&b.body)
+                        .filter(|_| b.body.attr("count").is_none())
+                        .filter(|_| b.body.attr("for_each").is_none())
+                        .and_then(|src| module.locals.iter().find(|(s, _)| s == src));
+                    match callee {
+                        Some((_, callee)) => env.local_call(b, name, callee, &mut out),
+                        None => env.resources(b, "module", name, &mut out),
+                    }
+                }
                 ("output", [name]) => {
                     let v = b
                         .body
@@ -94,7 +144,7 @@ pub(crate) fn evaluate(module: &Module, config: &Configuration) -> Deployment {
 /// The value of an expression that needs no module (a `.tfvars` value): literals, lists and
 /// objects; anything else is Unknown.
 pub(crate) fn literal(e: &Expr) -> Value {
-    let module = Module { bodies: Vec::new() };
+    let module = Module::default();
     let config = Configuration::defaults();
     let env = Env {
         module: &module,
@@ -542,6 +592,22 @@ impl Env<'_> {
             } else if let Some(family) = aks_module(&b.body) {
                 arm_kind = Value::str(crate::rule::CLUSTER_TYPE);
                 module_shape(family, &mut body);
+            } else if azapi_cluster(kind, &b.body) {
+                // The ARM shape is the `body`: its members stand at the top, as in a
+                // template; the resource's other arguments stay beside them.
+                arm_kind = Value::str(crate::rule::CLUSTER_TYPE);
+                body.remove("body");
+                if let Some(e) = azapi_body(&b.body) {
+                    match self.value(e, &scope) {
+                        Value::Object(o) => {
+                            for (k, v) in o.members {
+                                body.insert(k, v);
+                            }
+                        }
+                        Value::Unknown(u) => body.insert("properties", Value::Unknown(u)),
+                        _ => {}
+                    }
+                }
             }
             out.resources.push(Resource {
                 id,
@@ -554,6 +620,39 @@ impl Env<'_> {
                 expanded: false,
                 body: Value::Object(body),
             });
+        }
+    }
+
+    /// A call of a local module: the callee evaluated with the call's arguments as its
+    /// variables, its resources standing for the call (ids `module.NAME.…`, origin the
+    /// call's, so the call's cluster is judged with the caller's values and the proof sees
+    /// what else an argument feeds). Calls inside the callee are not followed further.
+    fn local_call(&self, b: &Block, name: &str, callee: &Module, out: &mut Deployment) {
+        let root = Scope::default();
+        let values = b
+            .body
+            .attrs()
+            .filter(|a| !matches!(a.key.as_str(), "source" | "version" | "providers"))
+            .map(|a| (a.key.clone(), self.value(&a.value, &root)))
+            .collect();
+        let config = Configuration {
+            name: self.config.name.clone(),
+            values,
+        };
+        let flat = Module {
+            bodies: callee.bodies.clone(),
+            locals: Vec::new(),
+        };
+        let inner = evaluate(&flat, &config);
+        let origin = vec![
+            "resource".to_string(),
+            "module".to_string(),
+            name.to_string(),
+        ];
+        for mut r in inner.resources {
+            r.id = format!("module.{name}.{}", r.id);
+            r.origin = origin.clone();
+            out.resources.push(r);
         }
     }
 
@@ -819,6 +918,7 @@ mod tests {
         let body = parse(text).unwrap();
         let module = Module {
             bodies: vec![&body],
+            locals: Vec::new(),
         };
         let config = Configuration {
             name: "t".into(),
@@ -906,5 +1006,37 @@ resource "azurerm_kubernetes_cluster" "b" {
             j.iter().all(|j| matches!(j, Judgement::Unknown { .. })),
             "{j:?}"
         );
+    }
+
+    #[test]
+    fn azapi_clusters_are_judged_on_their_body_whatever_its_form() {
+        let text = r#"
+variable "rot" { default = "false" }
+resource "azapi_resource" "obj" {
+  type = "microsoft.containerservice/managedclusters@2024-02-01"
+  body = { properties = { addonProfiles = { azureKeyvaultSecretsProvider = { enabled = true } } } }
+}
+resource "azapi_resource" "json" {
+  type = "Microsoft.ContainerService/managedClusters@2023-08-01"
+  body = jsonencode({ properties = { addonProfiles = { azureKeyvaultSecretsProvider = {
+    enabled = true, config = { enableSecretRotation = var.rot } } } } })
+}
+resource "azapi_resource" "pass" {
+  type = "Microsoft.ContainerService/managedClusters@2023-08-01"
+  body = { properties = { addonProfiles = { azureKeyvaultSecretsProvider = {
+    enabled = true, config = { enableSecretRotation = "true" } } } } }
+}
+resource "azapi_resource" "other" {
+  type = "Microsoft.Storage/storageAccounts@2023-01-01"
+  body = { properties = { addonProfiles = { azureKeyvaultSecretsProvider = { enabled = true } } } }
+}
+"#;
+        let j = judged(text, &[]);
+        assert!(matches!(j[0], Judgement::Fail { .. }), "{j:?}");
+        assert!(matches!(j[1], Judgement::Fail { .. }), "{j:?}");
+        assert_eq!(j[2], Judgement::Pass);
+        assert_eq!(j[3], Judgement::NotACluster);
+        let on = [("rot", Value::str("true"))];
+        assert_eq!(judged(text, &on)[1], Judgement::Pass);
     }
 }

@@ -121,6 +121,14 @@ pub enum FileKind {
 impl FileKind {
     /// The kind a walk assigns by file extension (ASCII case-insensitive), if any.
     pub fn of(path: &Path) -> Option<FileKind> {
+        // Terraform's JSON syntax: `*.tf.json`, `*.tfvars.json`.
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".tf.json") {
+            return Some(FileKind::Terraform(false));
+        }
+        if name.ends_with(".tfvars.json") {
+            return Some(FileKind::Terraform(true));
+        }
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "json" | "jsonc" => Some(FileKind::Json),

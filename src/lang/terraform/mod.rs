@@ -1,7 +1,9 @@
 //! Terraform (`*.tf`, `*.tfvars`): finds `azurerm_kubernetes_cluster` resources whose
 //! `key_vault_secrets_provider` block (static, or `dynamic` with a non-empty `for_each`) turns
-//! on the Secrets Store CSI Driver add-on without `secret_rotation_enabled = true`, and plans
-//! the edit a person would make, proven at deploy time like ARM's.
+//! on the Secrets Store CSI Driver add-on without `secret_rotation_enabled = true`, calls of
+//! the known AKS modules, and `azapi_resource` clusters whose `body` (an object, or
+//! `jsonencode` of one) holds the ARM shape the ARM rule judges, and plans the edit a person
+//! would make, proven at deploy time like ARM's.
 //!
 //! A Terraform root module is a folder: every `.tf` file in it is one configuration, with
 //! `terraform.tfvars` and `*.auto.tfvars` loaded automatically, and each other `*.tfvars`
@@ -14,6 +16,7 @@
 //! does not read is reported in the cluster's file, for manual review.
 
 pub(crate) mod hcl;
+pub(crate) mod json;
 pub(crate) mod plan;
 pub(crate) mod render;
 
@@ -24,8 +27,11 @@ use std::path::{Path, PathBuf};
 
 /// Words a Terraform file must contain (ignoring ASCII case) to possibly need a fix or to
 /// feed one: a cluster or its add-on block, or a variable, local or tfvars value.
-pub(crate) const MARKERS: [&str; 4] = [
+/// A `module` call may be a local module's with a cluster inside.
+pub(crate) const MARKERS: [&str; 6] = [
     crate::eval::terraform::CLUSTER,
+    crate::rule::ADDON,
+    "module",
     crate::eval::terraform::ADDON_BLOCK,
     "variable",
     "locals",
@@ -69,7 +75,8 @@ impl Language for Terraform {
         path: Option<&Path>,
     ) -> Result<(), String> {
         checks::untouched_outside_edits(original, &analysis.edits, fixed)?;
-        let after = hcl::parse(fixed).map_err(|e| format!("the fixed text does not parse: {e}"))?;
+        let after =
+            body_of_text(fixed).map_err(|e| format!("the fixed text does not parse: {e}"))?;
         let mut rotation_values = Vec::new();
         rotation_spans(&after, &mut rotation_values);
         let mut sorted: Vec<&crate::edit::Edit> = analysis.edits.iter().collect();
@@ -88,16 +95,35 @@ impl Language for Terraform {
                 ) || rotation_values.contains(&(new_start, new_start + r.len())));
             // An added argument or object member: nothing but the rotation setting (for the
             // AVM module, possibly inside a new `config` object), blanks and a comma.
+            // Terraform's JSON syntax writes `"key": value`: compared without quotes, `:` as
+            // `=`, and its comma may come as an edit of its own.
             let squeezed: String = r.chars().filter(|c| !c.is_whitespace()).collect();
+            let plain = |s: &str| s.replace('"', "").replace(':', "=");
+            // A local module call's rotation input, by the name its findings point at.
+            let inputs: Vec<String> = analysis
+                .findings
+                .iter()
+                .filter_map(|f| f.pointer.as_deref()?.strip_prefix("/module/"))
+                .filter_map(|p| p.rsplit_once('/'))
+                .map(|(_, input)| format!("{input}=true"))
+                .collect();
             let inserted = e.start == e.end
                 && (squeezed.is_empty()
+                    || squeezed == ","
                     || [
                         "secret_rotation_enabled=true",
                         "enable_secret_rotation=true",
                         "config={enable_secret_rotation=true}",
+                        "enableSecretRotation=\"true\"",
+                        "config={enableSecretRotation=\"true\"}",
                     ]
                     .iter()
-                    .any(|form| squeezed == *form || squeezed == format!(",{form}")));
+                    .map(|f| f.to_string())
+                    .chain(inputs.iter().cloned())
+                    .any(|form| {
+                        let (form, squeezed) = (plain(&form), plain(&squeezed));
+                        squeezed == form || squeezed == format!(",{form}")
+                    }));
             if !(literal || inserted) {
                 return Err(format!(
                     "the edit at byte {} does more than set secret rotation",
@@ -141,15 +167,33 @@ fn rotation_spans(body: &hcl::Body, out: &mut Vec<(usize, usize)>) {
 /// The spans of rotation members (`secret_rotation_enabled`, `enable_secret_rotation`) in
 /// object expressions (module inputs), at any depth.
 fn member_spans(e: &hcl::Expr, out: &mut Vec<(usize, usize)>) {
+    // An azapi `body = jsonencode({...})` holds its object inside the call.
+    if let hcl::ExprKind::Call(name, args) = &e.kind {
+        if name == "jsonencode" {
+            args.iter().for_each(|a| member_spans(a, out));
+        }
+    }
     if let hcl::ExprKind::Object(ms) = &e.kind {
         for m in ms {
             match m.key.as_deref() {
                 Some(
-                    crate::eval::terraform::ROTATION_ARG | crate::eval::terraform::AVM_ROTATION,
+                    crate::eval::terraform::ROTATION_ARG
+                    | crate::eval::terraform::AVM_ROTATION
+                    | crate::rule::ROTATION,
                 ) => out.push(m.value.span),
                 _ => member_spans(&m.value, out),
             }
         }
+    }
+}
+
+/// Parses a Terraform file in either syntax: JSON (`*.tf.json`, `*.tfvars.json`: the text
+/// starts with `{`, which native syntax cannot) or native HCL.
+pub(crate) fn body_of_text(text: &str) -> Result<hcl::Body, Error> {
+    if json::is_json(text) {
+        json::parse(text)
+    } else {
+        hcl::parse(text)
     }
 }
 

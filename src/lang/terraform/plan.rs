@@ -8,7 +8,7 @@
 //! that changes more is an unsafe fix, applied only with `--unsafe-fixes`. A file keeps the
 //! findings whose edit lands in it.
 
-use super::hcl::{self, Block, Body, Expr, ExprKind, Item, Step};
+use super::hcl::{Block, Body, Expr, ExprKind, Item, Step};
 use super::render;
 use crate::edit::{self, Edit};
 use crate::error::Error;
@@ -40,15 +40,42 @@ pub(crate) struct Unit {
     pub(crate) role: Role,
 }
 
-/// A Terraform folder, with the file being analysed at `me`.
+/// A Terraform folder, with the file being analysed at `me`, and the local modules its
+/// `.tf` files call (by `source` as written: the callee folder's `.tf` bodies).
 pub(crate) struct Folder {
     pub(crate) units: Vec<Unit>,
     pub(crate) me: usize,
+    pub(crate) callees: Vec<(String, Vec<Body>)>,
+}
+
+/// The `.tf` (and `.tf.json`) bodies of the folder `dir`, in name order; files that cannot
+/// be read or parsed are left out (their own reports say why).
+fn module_bodies(dir: &Path) -> Vec<Body> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_file()
+                        && p.file_name().and_then(|n| n.to_str()).and_then(role_of)
+                            == Some(Role::Tf)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|t| super::body_of_text(&t).ok())
+        .collect()
 }
 
 /// The role of a file by its name.
 pub(crate) fn role_of(name: &str) -> Option<Role> {
     let lower = name.to_ascii_lowercase();
+    // Terraform's JSON syntax is the same file with `.json` after it.
+    let lower = lower.strip_suffix(".json").unwrap_or(&lower);
     if lower.ends_with(".tf") {
         Some(Role::Tf)
     } else if lower == "terraform.tfvars" || lower.ends_with(".auto.tfvars") {
@@ -65,7 +92,7 @@ impl Folder {
     /// standard input is a folder of one file. A sibling that cannot be read or parsed is
     /// left out (its own report says why).
     pub(crate) fn read(text: &str, path: Option<&Path>, vars: bool) -> Result<Folder, Error> {
-        let body = hcl::parse(text)?;
+        let body = super::body_of_text(text)?;
         let Some(path) = path else {
             let role = if vars { Role::AutoVars } else { Role::Tf };
             let display = "<stdin>".to_string();
@@ -75,7 +102,11 @@ impl Folder {
                 body,
                 role,
             }];
-            return Ok(Folder { units, me: 0 });
+            return Ok(Folder {
+                units,
+                me: 0,
+                callees: Vec::new(),
+            });
         };
         let dir = super::folder_of(path);
         let own = path.file_name().map(|n| n.to_string_lossy().to_string());
@@ -122,7 +153,9 @@ impl Folder {
             let Ok(t) = std::fs::read_to_string(&p) else {
                 continue;
             };
-            let Ok(b) = hcl::parse(&t) else { continue };
+            let Ok(b) = super::body_of_text(&t) else {
+                continue;
+            };
             units.push(Unit {
                 display,
                 text: t,
@@ -130,7 +163,17 @@ impl Folder {
                 role,
             });
         }
-        Ok(Folder { units, me })
+        let mut callees: Vec<(String, Vec<Body>)> = Vec::new();
+        for u in units.iter().filter(|u| u.role == Role::Tf) {
+            for b in u.body.blocks("module") {
+                if let Some(src) = tf::local_source(&b.body) {
+                    if !callees.iter().any(|(s, _)| s == src) {
+                        callees.push((src.to_string(), module_bodies(&dir.join(src))));
+                    }
+                }
+            }
+        }
+        Ok(Folder { units, me, callees })
     }
 
     /// The configurations the folder deploys with: the defaults (with the automatic
@@ -178,7 +221,7 @@ impl Folder {
                 bodies.push(u.body.clone());
             } else {
                 let t = edit::apply(&u.text, &mine).ok()?;
-                bodies.push(hcl::parse(&t).ok()?);
+                bodies.push(super::body_of_text(&t).ok()?);
             }
         }
         let module = tf::Module {
@@ -188,6 +231,17 @@ impl Folder {
                 .zip(&bodies)
                 .filter(|(u, _)| u.role == Role::Tf)
                 .map(|(_, b)| b)
+                .collect(),
+            locals: self
+                .callees
+                .iter()
+                .map(|(src, bs)| {
+                    let m = tf::Module {
+                        bodies: bs.iter().collect(),
+                        locals: Vec::new(),
+                    };
+                    (src.clone(), m)
+                })
                 .collect(),
         };
         Some(
@@ -219,7 +273,7 @@ struct Cluster<'f> {
     kind: &'static str,
     name: String,
     /// What the rotation argument is called where it is written.
-    arg: &'static str,
+    arg: String,
     /// The rotation value, when written.
     value: Option<&'f Expr>,
     /// The edits that add it, when it is not written (`None`: armfix cannot add it there).
@@ -257,6 +311,12 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             let [kind, name] = &b.labels[..] else {
                 continue;
             };
+            if tf::azapi_cluster(kind, &b.body) {
+                if let Some(c) = azapi_cluster(text, i, name, b) {
+                    out.push(c);
+                }
+                continue;
+            }
             if kind != CLUSTER {
                 continue;
             }
@@ -275,7 +335,7 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                     unit: i,
                     kind: CLUSTER,
                     name: name.clone(),
-                    arg: ROTATION_ARG,
+                    arg: ROTATION_ARG.to_string(),
                     value: target.body.attr(ROTATION_ARG).map(|a| &a.value),
                     add: render::add_rotation(text, target),
                     at: target.span.0,
@@ -287,6 +347,14 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             }
         }
         for b in u.body.blocks("module") {
+            if let ([name], Some(src)) = (&b.labels[..], tf::local_source(&b.body)) {
+                if let Some((_, bodies)) = folder.callees.iter().find(|(s, _)| s == src) {
+                    if let Some(c) = local_call(text, i, name, b, bodies) {
+                        out.push(c);
+                    }
+                }
+                continue;
+            }
             let ([name], Some(family)) = (&b.labels[..], tf::aks_module(&b.body)) else {
                 continue;
             };
@@ -296,6 +364,67 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
         }
     }
     out
+}
+
+/// A call of a local module (`source = "./modules/aks"`) whose cluster takes its rotation
+/// from a variable (`secret_rotation_enabled = var.X`): the call is judged with its own
+/// arguments (the evaluator follows it), and its fix is the call's `X` (replaced, or added
+/// after its last argument). A callee whose rotation is written otherwise is fixed in the
+/// callee's own files, by their own analysis; a call with `count`/`for_each` is not
+/// followed.
+fn local_call<'f>(
+    text: &str,
+    unit: usize,
+    name: &str,
+    b: &'f Block,
+    bodies: &[Body],
+) -> Option<Cluster<'f>> {
+    if b.body.attr("count").is_some() || b.body.attr("for_each").is_some() {
+        return None;
+    }
+    let input = bodies.iter().find_map(|body| {
+        body.blocks("resource")
+            .filter(|r| r.labels.first().map(String::as_str) == Some(CLUSTER))
+            .find_map(|r| {
+                let block = r.body.items.iter().find_map(|it| match it {
+                    Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
+                    Item::Block(d)
+                        if d.ident == "dynamic"
+                            && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
+                    {
+                        d.body.blocks("content").next()
+                    }
+                    _ => None,
+                })?;
+                match &block.body.attr(ROTATION_ARG)?.value.kind {
+                    ExprKind::Traversal(root, steps) if root == "var" && steps.len() == 1 => {
+                        match &steps[0] {
+                            Step::Attr(x) => Some(x.clone()),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                }
+            })
+    })?;
+    let slots = render::block_slots(b);
+    let after = slots.iter().rposition(|s| s.key_span.is_some());
+    let add = braces(text, b)
+        .and_then(|br| render::add_member(text, br, &slots, after, &input, "true", false));
+    let missing = format!(
+        "the module's cluster takes `{ROTATION_ARG}` from `var.{input}`, which this call \
+         does not set (the module's default is not true)"
+    );
+    Some(Cluster {
+        unit,
+        kind: "module",
+        name: name.to_string(),
+        value: b.body.attr(&input).map(|a| &a.value),
+        arg: input,
+        add,
+        at: b.span.0,
+        missing,
+    })
 }
 
 /// A call of a known AKS module as a cluster: where its rotation input is, or how to add it
@@ -311,7 +440,7 @@ fn module_cluster<'f>(
         unit,
         kind: "module",
         name: name.to_string(),
-        arg: ROTATION_ARG,
+        arg: ROTATION_ARG.to_string(),
         value: None,
         add: None,
         at: b.span.0,
@@ -358,7 +487,7 @@ fn module_cluster<'f>(
         tf::Family::AvmAddonProfile => {
             let input = b.body.attr(tf::AVM_ADDON_INPUT)?;
             c.at = input.span.0;
-            c.arg = tf::AVM_ROTATION;
+            c.arg = tf::AVM_ROTATION.to_string();
             c.missing = format!(
                 "`{}` turns on the Secrets Store CSI Driver add-on without \
                  `config.{} = true` (the module's default is false)",
@@ -395,6 +524,69 @@ fn module_cluster<'f>(
                     }
                 }
             }
+        }
+    }
+    Some(c)
+}
+
+/// An `azapi_resource` cluster whose `body` writes the add-on's object literally: where its
+/// `config.enableSecretRotation` is, or how to add it (inside `config`, or a new `config`
+/// after `enabled`) in the body's own style, as the string `"true"` ARM documents.
+/// A body whose add-on object is not written out (a variable, a `merge`) is still a cluster:
+/// the evaluator judges it, and a failure is manual review (no edit is offered).
+fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Option<Cluster<'f>> {
+    let mut c = Cluster {
+        unit,
+        kind: tf::AZAPI,
+        name: name.to_string(),
+        arg: crate::rule::ROTATION.to_string(),
+        value: None,
+        add: None,
+        at: b.body.attr("body").map_or(b.span.0, |a| a.span.0),
+        missing: format!(
+            "`{}` turns on the Secrets Store CSI Driver add-on without `config.{} = \"true\"`",
+            crate::rule::ADDON,
+            crate::rule::ROTATION
+        ),
+    };
+    let mut addon = tf::azapi_body(&b.body)?;
+    for key in ["properties", "addonProfiles", crate::rule::ADDON] {
+        match addon.member(key) {
+            Some(m) => addon = &m.value,
+            None => return Some(c),
+        }
+    }
+    let ExprKind::Object(ms) = &addon.kind else {
+        return Some(c);
+    };
+    c.at = addon.span.0;
+    let quoted = format!("\"{}\"", "true");
+    match addon.member("config") {
+        Some(cfg) => {
+            if let ExprKind::Object(cms) = &cfg.value.kind {
+                c.value = cfg.value.member(crate::rule::ROTATION).map(|m| &m.value);
+                let slots = render::object_slots(cms);
+                let br = (cfg.value.span.0, cfg.value.span.1.checked_sub(1)?);
+                c.add = render::add_member(
+                    text,
+                    br,
+                    &slots,
+                    slots.len().checked_sub(1),
+                    crate::rule::ROTATION,
+                    &quoted,
+                    true,
+                );
+            }
+        }
+        None => {
+            let slots = render::object_slots(ms);
+            let after = ms
+                .iter()
+                .position(|m| m.key.as_deref() == Some("enabled"))
+                .or(slots.len().checked_sub(1));
+            let br = (addon.span.0, addon.span.1.checked_sub(1)?);
+            let value = format!("{{ {} = {quoted} }}", crate::rule::ROTATION);
+            c.add = render::add_member(text, br, &slots, after, "config", &value, true);
         }
     }
     Some(c)
@@ -739,7 +931,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 )
             };
             if !effects.is_empty() {
-                message.push_str(&format!("; unsafe: it also changes {}", effects.join("; ")));
+                message.push_str(&format!("; unsafe: it {}", effects.join("; ")));
             }
             let mut f = Finding::placed(
                 &lines,
@@ -809,6 +1001,13 @@ fn with_unit(edits: &[(usize, Edit)], unit: usize) -> Vec<Edit> {
 fn pointer(c: &Cluster) -> String {
     let base = if c.kind == "module" {
         format!("/module/{}", c.name)
+    } else if c.kind == tf::AZAPI {
+        format!(
+            "/resource/{}/{}/body/properties/addonProfiles/{}/config",
+            c.kind,
+            c.name,
+            crate::rule::ADDON
+        )
     } else {
         format!("/resource/{}/{}/{ADDON_BLOCK}", c.kind, c.name)
     };

@@ -127,6 +127,10 @@ pub(crate) fn add_member(
     if text.as_bytes().get(open) != Some(&b'{') || text.as_bytes().get(close) != Some(&b'}') {
         return None;
     }
+    if super::json::is_json(text) {
+        // Terraform's JSON syntax: the JSON editor, at the end of the object.
+        return super::json::add_member(text, braces, key, value);
+    }
     if !is_multiline(text, open, close) {
         if text[open + 1..close].trim().is_empty() {
             return Some(vec![Edit::replace(
