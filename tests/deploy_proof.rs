@@ -1097,11 +1097,20 @@ fn break_module_callee_default() {
     p.assert_all_safe();
 }
 
-/// Open: `loadJsonContent` is known offline, and here the cluster passes.
+/// Fixed: `loadJsonContent` is known offline (the file beside the template), and here the
+/// cluster passes.
 #[test]
-#[ignore = "open fault in eval/bicep.rs: loadJsonContent is not evaluated (see break-bicep-loadjson-true/EXPECTED.md)"]
 fn break_bicep_loadjson_true() {
     prove("break-bicep-loadjson-true").assert_nothing_to_do();
+}
+
+/// Each `load*Content` reads a file relative to the file that calls it.
+#[test]
+fn break_bicep_load_relative() {
+    let p = prove("break-bicep-load-relative");
+    p.assert_reported(1);
+    assert_eq!(p.findings().len(), 1, "{:#?}", p.findings());
+    assert!(p.changed().is_empty(), "{:?}", p.changed());
 }
 
 /// Where the add-on is off (defaults) but on with a parameter file, creating `config` for

@@ -17,6 +17,7 @@ mod bicep_types;
 pub(crate) mod deployment;
 pub(crate) mod functions;
 pub(crate) mod judge;
+mod load;
 pub mod proof;
 pub(crate) mod provenance;
 pub(crate) mod terraform;

@@ -295,6 +295,16 @@ impl crate::eval::bicep::ModuleSource for Modules<'_> {
         let doc = parser::parse(&text).ok()?;
         Some((doc, text))
     }
+
+    /// Bicep refuses to load a file over a few MB; so does this (the value stays Unknown).
+    fn read(&self, target: &str) -> Option<Vec<u8>> {
+        const MAX: u64 = 4 << 20;
+        let file = self.dir.as_ref()?.join(target);
+        if std::fs::metadata(&file).ok()?.len() > MAX {
+            return None;
+        }
+        std::fs::read(file).ok()
+    }
 }
 
 /// Proves a fix before it is written: every byte outside the edits is unchanged, the new
