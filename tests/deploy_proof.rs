@@ -1074,10 +1074,9 @@ cases! {
     break_bicep_constant_scope: "break-bicep-constant-scope" => |p| { p.assert_nothing_to_do(); }
 }
 
-/// Open: ARM looks a member up by its exact spelling before ignoring case (`eval/value.rs`'s
-/// `Object::get` takes the last one ignoring case).
+/// Fixed: ARM looks a member up by its exact spelling before ignoring case
+/// (`Object::lookup`), and JSON keys differing only in case are two members.
 #[test]
-#[ignore = "open fault in eval/value.rs: a member lookup must prefer the exact spelling (see break-lookup-exact-case/EXPECTED.md)"]
 fn break_lookup_exact_case() {
     prove("break-lookup-exact-case").assert_nothing_to_do();
 }

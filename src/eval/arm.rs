@@ -298,7 +298,8 @@ impl<'t> Scope<'t> {
                             o.insert(name, arr);
                         }
                     } else {
-                        o.insert(k.clone(), self.value(v, ctx, depth + 1));
+                        // JSON keys are case-sensitive: "True" and "true" are two members.
+                        o.insert_exact(k.clone(), self.value(v, ctx, depth + 1));
                     }
                 }
                 Value::Object(o)
