@@ -24,6 +24,7 @@ const CASES: &[&str] = &[
     "break-bicep-constant-scope",
     "break-bicep-for-if-index",
     "break-bicep-imported-literal-type",
+    "break-bicep-load-relative",
     "break-bicep-loadjson-true",
     "break-bicepparam-var",
     "break-config-missing-addon-off-by-default",
@@ -33,6 +34,7 @@ const CASES: &[&str] = &[
     "break-lookup-exact-case",
     "break-lv2-existing",
     "break-module-callee-default",
+    "break-module-callee-default-bool",
     "break-nested-condition-prod",
     "break-outer-scope-shadow",
     "break-paramfile-name-case",
@@ -1081,17 +1083,35 @@ fn break_lookup_exact_case() {
     prove("break-lookup-exact-case").assert_nothing_to_do();
 }
 
-/// Open: a safe fix exists (the module's default, or the caller's argument), but the
-/// candidate search in `run/prove.rs` does not try them.
+/// Fixed: a module whose own defaults leave the add-on off fails only through its caller;
+/// the proof also tries passing each callee parameter that defaults to false (`rot: 'true'`).
 #[test]
-#[ignore = "open fault in run/prove.rs: no candidate in the module for a failure only its caller causes (see break-module-callee-default/EXPECTED.md)"]
 fn break_module_callee_default() {
     let p = prove("break-module-callee-default");
     p.assert_reported(1);
+    assert_eq!(p.changed(), ["main.bicep"]);
     assert!(
-        !p.changed().is_empty(),
-        "a safe fix exists and must be written"
+        p.text_after("main.bicep").contains("rot: 'true'"),
+        "{}",
+        p.text_after("main.bicep")
     );
+    p.assert_unchanged("aks.bicep");
+    p.assert_clean_after();
+    p.assert_all_safe();
+}
+
+/// The same class where the callee's parameter is a bool that also feeds another resource,
+/// and a second module call already passes its value: only the argument that changes
+/// nothing but rotation is added, and a type the callee declares is kept (`true`, not
+/// `'true'`).
+#[test]
+fn break_module_callee_default_bool() {
+    let p = prove("break-module-callee-default-bool");
+    p.assert_reported(1);
+    assert_eq!(p.changed(), ["main.bicep"]);
+    let main = p.text_after("main.bicep");
+    assert!(main.contains("rot: true"), "{main}");
+    assert!(!main.contains("tagged: true"), "{main}");
     p.assert_clean_after();
     p.assert_all_safe();
 }

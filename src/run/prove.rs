@@ -921,7 +921,8 @@ enum Order {
 }
 
 /// Looks for a safe fix of cluster `k`: each false literal that could feed it (a parameter
-/// default, an `enableSecretRotation` member, a module argument), and the cluster's own
+/// default, an `enableSecretRotation` member, a module argument), each argument a module
+/// call could add for a callee parameter that defaults to false, and the cluster's own
 /// rotation value and `config` written as literals, in `order`, each proven on its own; the
 /// first safe one wins. A guessed source must also make the cluster pass everywhere it
 /// failed, not merely stop failing, and must change it. `skip`: a fix already tried.
@@ -949,6 +950,7 @@ fn search(
         .language
         .candidates(s.text)
         .into_iter()
+        .chain(s.language.call_candidates(s.text, s.path))
         .take(MAX_CANDIDATES)
         .map(|(e, source)| (e, source, true));
     let tries: Vec<(Edit, FixSource, bool)> = match order {

@@ -135,6 +135,66 @@ impl Language for Bicep {
         ))
     }
 
+    fn call_candidates(
+        &self,
+        text: &str,
+        path: Option<&Path>,
+    ) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        let Ok(doc) = parser::parse(text) else {
+            return Vec::new();
+        };
+        let modules = Modules {
+            dir: path.and_then(Path::parent).map(Path::to_path_buf),
+            replaced: None,
+        };
+        let mut out = Vec::new();
+        for m in &doc.modules {
+            let Some((callee, _)) = crate::eval::bicep::ModuleSource::load(&modules, &m.target)
+            else {
+                continue;
+            };
+            let (body, _) = plan::unwrap_body(&doc, m.body);
+            let Some(params) = doc.object(body).and_then(|o| {
+                o.members
+                    .iter()
+                    .find(|x| x.key.as_deref() == Some("params"))
+                    .map(|x| x.value)
+            }) else {
+                continue;
+            };
+            let Some(passed) = doc.object(params).filter(|o| !o.dynamic) else {
+                continue;
+            };
+            for p in &callee.params {
+                let Some(default) = p.default else { continue };
+                let literal = match &callee.node(default).kind {
+                    ast::Kind::Bool(false) => serde_json::Value::Bool(true),
+                    ast::Kind::Str(v) if v.eq_ignore_ascii_case("false") => {
+                        serde_json::Value::from("true")
+                    }
+                    _ => continue,
+                };
+                // Bicep matches argument names exactly.
+                if passed
+                    .members
+                    .iter()
+                    .any(|x| x.key.as_deref() == Some(&p.name))
+                {
+                    continue;
+                }
+                let Ok(edit) = render::add_member(text, &doc, params, &p.name, &literal, false)
+                else {
+                    continue;
+                };
+                let source = crate::finding::FixSource::DeploymentParameter {
+                    name: p.name.clone(),
+                };
+                out.push((edit, source));
+            }
+        }
+        out
+    }
+
     fn candidates(&self, text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
         use crate::finding::FixSource;
         let Ok(doc) = parser::parse(text) else {
