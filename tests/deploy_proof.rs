@@ -665,6 +665,7 @@ cases! {
         p.assert_reported(1);
         let after = p.text_after("main.bicep");
         assert!(!after.contains("param rotation onOff = 'true'"), "'true' is not an onOff:\n{after}");
+        assert!(after.contains("param rotation onOff = 'True'"), "'True' is the onOff that passes:\n{after}");
         assert!(after.contains("type onOff = 'False' | 'True'"), "type changed:\n{after}");
         p.assert_clean_after();
         p.assert_all_safe();
@@ -1044,6 +1045,7 @@ cases! {
         p.assert_reported(1);
         let main = p.text_after("main.bicep");
         assert!(!main.contains("param rot onOff = 'true'"), "'true' is not an onOff:\n{main}");
+        assert!(main.contains("param rot onOff = 'True'"), "'True' is the onOff that passes:\n{main}");
         p.assert_unchanged("types.bicep");
         p.assert_clean_after();
         p.assert_all_safe();
