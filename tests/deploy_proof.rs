@@ -24,6 +24,7 @@ const CASES: &[&str] = &[
     "break-bicep-constant-scope",
     "break-bicep-for-if-index",
     "break-bicep-imported-literal-type",
+    "break-bicep-load-relative",
     "break-bicep-loadjson-true",
     "break-bicepparam-var",
     "break-config-missing-addon-off-by-default",
@@ -33,6 +34,7 @@ const CASES: &[&str] = &[
     "break-lookup-exact-case",
     "break-lv2-existing",
     "break-module-callee-default",
+    "break-module-callee-default-bool",
     "break-nested-condition-prod",
     "break-outer-scope-shadow",
     "break-paramfile-name-case",
@@ -663,6 +665,7 @@ cases! {
         p.assert_reported(1);
         let after = p.text_after("main.bicep");
         assert!(!after.contains("param rotation onOff = 'true'"), "'true' is not an onOff:\n{after}");
+        assert!(after.contains("param rotation onOff = 'True'"), "'True' is the onOff that passes:\n{after}");
         assert!(after.contains("type onOff = 'False' | 'True'"), "type changed:\n{after}");
         p.assert_clean_after();
         p.assert_all_safe();
@@ -1042,6 +1045,7 @@ cases! {
         p.assert_reported(1);
         let main = p.text_after("main.bicep");
         assert!(!main.contains("param rot onOff = 'true'"), "'true' is not an onOff:\n{main}");
+        assert!(main.contains("param rot onOff = 'True'"), "'True' is the onOff that passes:\n{main}");
         p.assert_unchanged("types.bicep");
         p.assert_clean_after();
         p.assert_all_safe();
@@ -1074,34 +1078,60 @@ cases! {
     break_bicep_constant_scope: "break-bicep-constant-scope" => |p| { p.assert_nothing_to_do(); }
 }
 
-/// Open: ARM looks a member up by its exact spelling before ignoring case (`eval/value.rs`'s
-/// `Object::get` takes the last one ignoring case).
+/// Fixed: ARM looks a member up by its exact spelling before ignoring case
+/// (`Object::lookup`), and JSON keys differing only in case are two members.
 #[test]
-#[ignore = "open fault in eval/value.rs: a member lookup must prefer the exact spelling (see break-lookup-exact-case/EXPECTED.md)"]
 fn break_lookup_exact_case() {
     prove("break-lookup-exact-case").assert_nothing_to_do();
 }
 
-/// Open: a safe fix exists (the module's default, or the caller's argument), but the
-/// candidate search in `run/prove.rs` does not try them.
+/// Fixed: a module whose own defaults leave the add-on off fails only through its caller;
+/// the proof also tries passing each callee parameter that defaults to false (`rot: 'true'`).
 #[test]
-#[ignore = "open fault in run/prove.rs: no candidate in the module for a failure only its caller causes (see break-module-callee-default/EXPECTED.md)"]
 fn break_module_callee_default() {
     let p = prove("break-module-callee-default");
     p.assert_reported(1);
+    assert_eq!(p.changed(), ["main.bicep"]);
     assert!(
-        !p.changed().is_empty(),
-        "a safe fix exists and must be written"
+        p.text_after("main.bicep").contains("rot: 'true'"),
+        "{}",
+        p.text_after("main.bicep")
     );
+    p.assert_unchanged("aks.bicep");
     p.assert_clean_after();
     p.assert_all_safe();
 }
 
-/// Open: `loadJsonContent` is known offline, and here the cluster passes.
+/// The same class where the callee's parameter is a bool that also feeds another resource,
+/// and a second module call already passes its value: only the argument that changes
+/// nothing but rotation is added, and a type the callee declares is kept (`true`, not
+/// `'true'`).
 #[test]
-#[ignore = "open fault in eval/bicep.rs: loadJsonContent is not evaluated (see break-bicep-loadjson-true/EXPECTED.md)"]
+fn break_module_callee_default_bool() {
+    let p = prove("break-module-callee-default-bool");
+    p.assert_reported(1);
+    assert_eq!(p.changed(), ["main.bicep"]);
+    let main = p.text_after("main.bicep");
+    assert!(main.contains("rot: true"), "{main}");
+    assert!(!main.contains("tagged: true"), "{main}");
+    p.assert_clean_after();
+    p.assert_all_safe();
+}
+
+/// Fixed: `loadJsonContent` is known offline (the file beside the template), and here the
+/// cluster passes.
+#[test]
 fn break_bicep_loadjson_true() {
     prove("break-bicep-loadjson-true").assert_nothing_to_do();
+}
+
+/// Each `load*Content` reads a file relative to the file that calls it.
+#[test]
+fn break_bicep_load_relative() {
+    let p = prove("break-bicep-load-relative");
+    p.assert_reported(1);
+    assert_eq!(p.findings().len(), 1, "{:#?}", p.findings());
+    assert!(p.changed().is_empty(), "{:?}", p.changed());
 }
 
 /// Where the add-on is off (defaults) but on with a parameter file, creating `config` for

@@ -283,3 +283,39 @@ fn summary_counts_direct_source_and_manual() {
         r.stderr
     );
 }
+
+/// A message names a parameter as declared (`Rot`), not as one use spells it (`rOT`).
+#[test]
+fn messages_name_parameters_as_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": { "Rot": { "type": "string", "defaultValue": "false", "allowedValues": ["false"] },
+                  "Kind": { "type": "int", "defaultValue": 0 } },
+  "resources": [
+    { "type": "Microsoft.ContainerService/managedClusters", "apiVersion": "2024-02-01", "name": "aks",
+      "location": "westeurope",
+      "properties": { "addonProfiles": { "azureKeyvaultSecretsProvider": { "enabled": true,
+        "config": { "enableSecretRotation": "[parameters('rOT')]" } } } } },
+    { "type": "Microsoft.ContainerService/managedClusters", "apiVersion": "2024-02-01", "name": "aks2",
+      "location": "westeurope",
+      "properties": { "addonProfiles": { "azureKeyvaultSecretsProvider": { "enabled": true,
+        "config": { "enableSecretRotation": "[parameters('kIND')]" } } } } }
+  ]
+}"#;
+    std::fs::write(dir.path().join("main.json"), template).unwrap();
+    let r = crate::util::run(dir.path(), &["check", "--color", "never", "main.json"]);
+    assert!(
+        r.stdout.contains("parameter `Rot`'s allowedValues"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("parameter `Kind` is of type `int`"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("parameter `rOT`"), "{}", r.stdout);
+    assert!(!r.stdout.contains("parameter `kIND`"), "{}", r.stdout);
+}

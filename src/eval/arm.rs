@@ -37,6 +37,7 @@ pub fn evaluate(template: &J, config: &Configuration) -> Deployment {
         origin: Vec::new(),
         id: String::new(),
         names: String::new(),
+        label: String::new(),
         condition: Value::Bool(true),
     };
     evaluate_template(&scope, template, &run, &Ctx::default(), true, &mut out, 0);
@@ -303,7 +304,8 @@ impl<'t> Scope<'t> {
                             o.insert(name, arr);
                         }
                     } else {
-                        o.insert(k.clone(), self.value(v, ctx, depth + 1));
+                        // JSON keys are case-sensitive: "True" and "true" are two members.
+                        o.insert_exact(k.clone(), self.value(v, ctx, depth + 1));
                     }
                 }
                 Value::Object(o)
@@ -702,6 +704,9 @@ struct Run {
     origin: Vec<String>,
     id: String,
     names: String,
+    /// How messages name this template: `""` for the file's own, ` of nested deployment
+    /// `x`` for one inside (never the internal `resources/0.` prefix of `names`).
+    label: String,
     condition: Value,
 }
 
@@ -755,7 +760,7 @@ fn evaluate_template(
             if let Some(v) = v {
                 if let Some(decl) = o.as_object().map(|_| o) {
                     let ty = types::from_arm(decl, scope.definitions());
-                    let what = format!("output `{}{name}`", run.names);
+                    let what = format!("output `{name}`{}", run.label);
                     if let Err(e) = types::check_named(&what, &ty, &v) {
                         out.violations.push(e);
                     }
@@ -790,7 +795,7 @@ fn parameters(scope: &Scope, run: &Run, out: &mut Deployment, depth: usize) {
     for (name, decl) in &declared {
         let v = scope.param(name, depth + 1);
         let ty = types::from_arm(decl, scope.definitions());
-        let what = format!("parameter `{}{name}`", run.names);
+        let what = format!("parameter `{name}`{}", run.label);
         if let Err(e) = types::check_named(&what, &ty, &v) {
             out.violations.push(e);
         }
@@ -799,8 +804,8 @@ fn parameters(scope: &Scope, run: &Run, out: &mut Deployment, depth: usize) {
     for (given, _) in &scope.given {
         if !declared.iter().any(|(n, _)| n.eq_ignore_ascii_case(given)) {
             out.violations.push(format!(
-                "parameter `{}{given}` is given a value but the template does not declare it",
-                run.names
+                "parameter `{given}`{} is given a value but the template does not declare it",
+                run.label
             ));
         }
     }
@@ -851,6 +856,7 @@ fn resource(
                         origin: run.origin.clone(),
                         id: run.id.clone(),
                         names: run.names.clone(),
+                        label: run.label.clone(),
                         condition: functions::and_lazy(2, |i| {
                             if i == 0 {
                                 run.condition.clone()
@@ -947,7 +953,7 @@ fn one_resource(
         origin: origin.clone(),
         copy_index,
         kind,
-        name,
+        name: name.clone(),
         condition: condition.clone(),
         existing,
         expanded,
@@ -992,6 +998,10 @@ fn one_resource(
         origin: nested_origin,
         id: format!("{id}/{pkey}/{tkey}"),
         names: format!("{id}."),
+        label: match &name {
+            Value::Str(n) => format!("{} of nested deployment `{n}`", run.label),
+            _ => format!("{} of the nested deployment at `{id}`", run.label),
+        },
         condition,
     };
     if is_spec {
@@ -1687,6 +1697,41 @@ mod tests {
             Value::unknown("parameter `m` has no value")
         );
         assert!(d.violations.is_empty(), "{:?}", d.violations);
+    }
+
+    #[test]
+    fn messages_name_a_nested_template_by_its_deployment_not_its_internal_id() {
+        let inner = json!({
+            "$schema": SCHEMA,
+            "parameters": {"rot": {"type": "string", "allowedValues": ["false"]}},
+            "resources": [],
+            "outputs": {"o": {"type": "int", "value": "x"}}
+        });
+        let t = json!({"$schema": SCHEMA, "resources": [{
+            "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "inner",
+            "properties": {"mode": "Incremental", "expressionEvaluationOptions": {"scope": "inner"},
+                "parameters": {"rot": {"value": "true"}, "extra": {"value": 1}},
+                "template": inner}
+        }]});
+        let d = eval(t);
+        assert_eq!(
+            d.parameters[0].0, "resources/0.rot",
+            "the internal name stays"
+        );
+        let joined = d.violations.join("\n");
+        assert!(
+            joined.contains("parameter `rot` of nested deployment `inner`"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("parameter `extra` of nested deployment `inner`"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("output `o` of nested deployment `inner`"),
+            "{joined}"
+        );
+        assert!(!joined.contains("resources/0"), "{joined}");
     }
 
     #[test]

@@ -758,6 +758,9 @@ impl<'t> Traced<'t> {
                 ))]
             }
         };
+        // Messages name the parameter as declared (`Rot`), not as one use spells it (`rOT`).
+        let declared = pkey.1.to_string();
+        let name = declared.as_str();
         let ty = match arm::get(def, "type") {
             Lookup::Found(_, t) => t.as_str().unwrap_or("").to_ascii_lowercase(),
             _ => String::new(),

@@ -12,6 +12,7 @@ use super::bicep_expr::{self, Entry, Expr, Part, E};
 use super::bicep_types;
 use super::deployment::{Configuration, Deployment, Resource};
 use super::functions;
+use super::load;
 use super::types::{self, DeclaredType};
 use super::value::{Object, Value};
 use super::MAX_DEPTH;
@@ -28,6 +29,12 @@ pub(crate) trait ModuleSource {
     /// The parsed callee and its text, for a module's path or reference as written (relative
     /// to the calling file); `None` when it is not on hand (a registry module, a missing file).
     fn load(&self, target: &str) -> Option<(Doc, String)>;
+
+    /// The bytes of a file a `load*Content` function reads, for its path as written (relative
+    /// to the top file's folder, as [`ModuleSource::load`]); `None` when it cannot be read.
+    fn read(&self, _target: &str) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// A [`ModuleSource`] that has no modules: every module call stays unexpanded.
@@ -91,6 +98,23 @@ pub(crate) fn configuration_from_bicepparam(name: &str, doc: &Doc, text: &str) -
         name: name.to_string(),
         values,
     }
+}
+
+/// The folders of `path` (its last step dropped), with `.` and `name/..` steps taken.
+fn folder_steps(path: &str) -> Vec<&str> {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    parts.pop();
+    let mut steps: Vec<&str> = Vec::new();
+    for part in parts {
+        match part {
+            "" | "." => {}
+            ".." if steps.last().is_some_and(|s| *s != "..") => {
+                steps.pop();
+            }
+            p => steps.push(p),
+        }
+    }
+    steps
 }
 
 /// A file a [`ModuleSource`] loaded, or `None` when it is not on hand.
@@ -161,6 +185,9 @@ struct Ev<'a> {
     /// Values of imported names, by the name used here.
     imported_values: RefCell<Vec<(String, Value)>>,
     violations: RefCell<Vec<String>>,
+    /// The folder of this file relative to the top file's folder (`""` for the top file,
+    /// `"modules/"` for a module it calls there): a callee's own paths are relative to it.
+    base: String,
 }
 
 impl<'a> Ev<'a> {
@@ -186,7 +213,34 @@ impl<'a> Ev<'a> {
             imported: RefCell::new(vec![None; doc.imports.len()]),
             imported_values: RefCell::new(Vec::new()),
             violations: RefCell::new(Vec::new()),
+            base: String::new(),
         }
+    }
+
+    /// A path as written in this file, relative to the top file's folder (`.` and `name/..`
+    /// steps taken); a registry or template-spec reference as it is.
+    fn resolve(&self, target: &str) -> String {
+        let t = target.to_ascii_lowercase();
+        if self.base.is_empty()
+            || ["br:", "br/", "ts:", "ts/"]
+                .iter()
+                .any(|p| t.starts_with(p))
+        {
+            return target.to_string();
+        }
+        let full = format!("{}{target}", self.base);
+        let mut steps = folder_steps(&full);
+        steps.push(target.rsplit('/').next().unwrap_or(target));
+        steps.join("/")
+    }
+
+    /// The `base` of a file at `target` as written in this file: `""` for this file's folder,
+    /// else its folder relative to the top file's (`"modules/"`).
+    fn base_of(&self, target: &str) -> String {
+        folder_steps(&format!("{}{target}", self.base))
+            .iter()
+            .map(|s| format!("{s}/"))
+            .collect()
     }
 
     fn run(self) -> Deployment {
@@ -519,7 +573,7 @@ impl<'a> Ev<'a> {
         }
         self.module_busy.borrow_mut()[i] = true;
         let callee = if self.depth.get() + MODULE_DEPTH < MAX_DEPTH {
-            self.modules.load(&decl.target)
+            self.modules.load(&self.resolve(&decl.target))
         } else {
             None
         };
@@ -646,15 +700,16 @@ impl<'a> Ev<'a> {
         };
         self.calls.files.borrow_mut().push(ctext.clone());
         self.calls.expansions.set(self.calls.expansions.get() + 1);
-        let inner = Ev::new(
+        let mut inner = Ev::new(
             cdoc,
             ctext,
             &config,
             self.modules,
             self.calls,
             self.depth.get() + MODULE_DEPTH,
-        )
-        .run();
+        );
+        inner.base = self.base_of(&decl.target);
+        let inner = inner.run();
         self.calls.files.borrow_mut().pop();
         resource.expanded = true;
         let mut outputs = Object::new();
@@ -982,8 +1037,59 @@ impl<'a> Ev<'a> {
                 "readEnvironmentVariable({}) is read where the file is built",
                 functions::render(v)
             )),
+            (
+                "loadTextContent" | "loadJsonContent" | "loadYamlContent" | "loadFileAsBase64",
+                [path, rest @ ..],
+            ) => self.load_content(name, path, rest),
             _ => functions::call(name, &values),
         }
+    }
+
+    /// `loadTextContent(path[, encoding])`, `loadJsonContent(path[, jsonPath[, encoding]])`,
+    /// `loadYamlContent(path[, pathFilter[, encoding]])`, `loadFileAsBase64(path)`: Bicep reads
+    /// the file (relative to this file) when it builds the template, so its value is known
+    /// offline. A file that cannot be read, an encoding other than UTF-8 or ISO-8859-1, a path
+    /// filter beyond names and indexes, or YAML that is not plain data is Unknown.
+    fn load_content(&self, name: &str, path: &Value, rest: &[Value]) -> Value {
+        let call = || functions::render_call(name, &[&[path.clone()][..], rest].concat());
+        let Value::Str(file) = path else {
+            return Value::unknown(format!("{}: the path is not a known string", call()));
+        };
+        let Some(bytes) = self.modules.read(&self.resolve(file)) else {
+            return Value::unknown(format!("{}: the file is not on hand", call()));
+        };
+        if name == "loadFileAsBase64" {
+            return match rest {
+                [] => Value::Str(load::base64(&bytes)),
+                _ => Value::unknown(format!("{}: takes one argument", call())),
+            };
+        }
+        let (filter, encoding) = match (name, rest) {
+            ("loadTextContent", []) => (None, None),
+            ("loadTextContent", [e]) => (None, Some(e)),
+            (_, []) => (None, None),
+            (_, [f]) => (Some(f), None),
+            (_, [f, e]) => (Some(f), Some(e)),
+            _ => return Value::unknown(format!("{}: too many arguments", call())),
+        };
+        let text = match load::decode(&bytes, encoding) {
+            Ok(t) => t,
+            Err(why) => return Value::unknown(format!("{}: {why}", call())),
+        };
+        let parsed = match name {
+            "loadTextContent" => return Value::Str(text),
+            "loadJsonContent" => match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(json) => Ok(Value::from_json(&json)),
+                Err(e) => Err(format!("the file is not JSON ({e})")),
+            },
+            _ => load::yaml(&text),
+        };
+        let filtered = parsed.and_then(|v| match filter {
+            None => Ok(v),
+            Some(Value::Str(f)) => load::select(&v, f),
+            Some(_) => Err("the path filter is not a known string".to_string()),
+        });
+        filtered.unwrap_or_else(|why| Value::unknown(format!("{}: {why}", call())))
     }
 
     /// A call of a `func` of this file: its body with its parameters bound to the arguments
@@ -1041,7 +1147,10 @@ impl<'a> Ev<'a> {
         if let Some(f) = &self.imported.borrow()[i] {
             return f.clone();
         }
-        let f = self.modules.load(&self.doc.imports[i].from).map(Rc::new);
+        let f = self
+            .modules
+            .load(&self.resolve(&self.doc.imports[i].from))
+            .map(Rc::new);
         self.imported.borrow_mut()[i] = Some(f.clone());
         f
     }
@@ -1064,7 +1173,8 @@ impl<'a> Ev<'a> {
         }
         self.calls.files.borrow_mut().push(file.1.clone());
         let defaults = Configuration::defaults();
-        let ev = Ev::new(&file.0, &file.1, &defaults, self.modules, self.calls, depth);
+        let mut ev = Ev::new(&file.0, &file.1, &defaults, self.modules, self.calls, depth);
+        ev.base = self.base_of(from);
         let r = f(&ev);
         self.calls.files.borrow_mut().pop();
         Ok(r)
@@ -1278,6 +1388,11 @@ mod tests {
         fn load(&self, target: &str) -> Option<(Doc, String)> {
             let (_, text) = self.0.iter().find(|(path, _)| path == target)?;
             Some((doc(text), text.clone()))
+        }
+
+        fn read(&self, target: &str) -> Option<Vec<u8>> {
+            let (_, text) = self.0.iter().find(|(path, _)| path == target)?;
+            Some(text.clone().into_bytes())
         }
     }
 
@@ -1579,6 +1694,45 @@ mod tests {
         assert!(!d.resources[0].expanded);
         assert_eq!(reason(output(&d, "fromModule")), "aks.outputs.rotation");
         assert!(d.violations.is_empty());
+    }
+
+    #[test]
+    fn files_are_loaded_at_build_time_relative_to_the_file_that_loads_them() {
+        let callee =
+            "var cfg = loadJsonContent('cfg.json', '$.aks')\noutput r string = cfg.rotation\n\
+                      output y object = loadYamlContent('../shared/cfg.yaml')\n";
+        let text = "var cfg = loadJsonContent('cfg.json')\nmodule m 'modules/aks.bicep' = {\n  \
+                    name: 'm'\n}\noutput r string = cfg.aks.rotation\n\
+                    output t string = loadTextContent('cfg.json', 'iso-8859-1')\n\
+                    output b string = loadFileAsBase64('modules/cfg.json')\n\
+                    output missing string = loadTextContent('nowhere.txt')\n\
+                    output wild string = loadJsonContent('cfg.json', '$..rotation')\n";
+        let files = Files::new(&[
+            ("cfg.json", "{\"aks\": {\"rotation\": \"false\"}}"),
+            ("modules/aks.bicep", callee),
+            ("modules/cfg.json", "{\"aks\": {\"rotation\": \"true\"}}"),
+            ("shared/cfg.yaml", "rotation: 'true'\n"),
+        ]);
+        let d = run_with(text, &Configuration::defaults(), &files);
+        assert_eq!(output(&d, "r"), &Value::str("false"));
+        assert_eq!(output(&d, "m.r"), &Value::str("true"));
+        assert_eq!(
+            output(&d, "m.y"),
+            &json(serde_json::json!({"rotation": "true"}))
+        );
+        assert_eq!(
+            output(&d, "t"),
+            &Value::str("{\"aks\": {\"rotation\": \"false\"}}")
+        );
+        assert_eq!(
+            output(&d, "b"),
+            &Value::str(load::base64(b"{\"aks\": {\"rotation\": \"true\"}}"))
+        );
+        assert!(reason(output(&d, "missing")).contains("not on hand"));
+        assert!(reason(output(&d, "wild")).contains("is not read offline"));
+        // Without a file system (a `.bicepparam` file's own values), nothing is loaded.
+        let d = run("output r string = loadTextContent('cfg.json')\n");
+        assert!(!output(&d, "r").is_known());
     }
 
     #[test]

@@ -245,14 +245,19 @@ pub(crate) fn render(v: &Value) -> String {
     }
 }
 
-/// `base.name`: an object's member (ignoring case); on an Unknown, an Unknown with the
+/// `base.name`: an object's member, by [`Object::lookup`] (the exact spelling first, then
+/// ignoring case); on an Unknown, an Unknown with the
 /// access appended to its reason.
 pub(crate) fn member(base: &Value, name: &str) -> Value {
     match base {
         Value::Unknown(u) => Value::unknown(bounded(format!("{}.{name}", u.reason))),
-        Value::Object(o) => match o.get(name) {
-            Some(v) => v.clone(),
-            None => Value::unknown(bounded(format!("{}.{name}: no such member", render(base)))),
+        Value::Object(o) => match o.lookup(name) {
+            Ok(Some(v)) => v.clone(),
+            Ok(None) => Value::unknown(bounded(format!("{}.{name}: no such member", render(base)))),
+            Err(()) => Value::unknown(bounded(format!(
+                "{}.{name}: several members differ from `{name}` only in case",
+                render(base)
+            ))),
         },
         v => Value::unknown(bounded(format!(
             "{}.{name}: {}",

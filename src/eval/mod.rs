@@ -18,6 +18,7 @@ pub(crate) mod deployment;
 pub(crate) mod functions;
 pub(crate) mod judge;
 pub(crate) mod linked;
+mod load;
 pub mod proof;
 pub(crate) mod provenance;
 pub(crate) mod terraform;

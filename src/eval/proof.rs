@@ -292,23 +292,39 @@ fn diff(
     }
     match (before, after) {
         (Value::Object(b), Value::Object(a)) => {
-            for (key, bv) in members(b) {
-                path.push(key.to_string());
-                match a.get(key) {
-                    Some(av) => diff(bv, av, path, skip, out),
+            // Every member counts, in every spelling (an expression may read any of them):
+            // each is compared with its namesake (the exact spelling, else the last in any
+            // case), and no pair is compared twice.
+            let mut paired = vec![false; a.members.len()];
+            for (key, bv) in &b.members {
+                path.push(key.clone());
+                match namesake(a, key) {
+                    Some(j) => {
+                        paired[j] = true;
+                        diff(bv, &a.members[j].1, path, skip, out);
+                    }
                     None if !skip(path) => out.push(Change(path.clone(), Some(bv.clone()), None)),
                     None => {}
                 }
                 path.pop();
             }
-            for (key, av) in members(a) {
-                if b.get(key).is_none() {
-                    path.push(key.to_string());
-                    if !skip(path) {
-                        out.push(Change(path.clone(), None, Some(av.clone())));
-                    }
-                    path.pop();
+            for (j, (key, av)) in a.members.iter().enumerate() {
+                if paired[j] {
+                    continue;
                 }
+                match namesake(b, key) {
+                    Some(i) => {
+                        path.push(b.members[i].0.clone());
+                        diff(&b.members[i].1, av, path, skip, out);
+                    }
+                    None => {
+                        path.push(key.clone());
+                        if !skip(path) {
+                            out.push(Change(path.clone(), None, Some(av.clone())));
+                        }
+                    }
+                }
+                path.pop();
             }
         }
         (Value::Array(b), Value::Array(a)) => {
@@ -330,14 +346,11 @@ fn diff(
     }
 }
 
-/// An object's members as the engine sees them: when a key repeats (in any case), the last.
-fn members(o: &Object) -> impl Iterator<Item = (&str, &Value)> {
-    o.members.iter().enumerate().filter_map(move |(i, (k, v))| {
-        let repeated = o.members[i + 1..]
-            .iter()
-            .any(|(later, _)| later.eq_ignore_ascii_case(k));
-        (!repeated).then_some((k.as_str(), v))
-    })
+/// The index of the member of `o` that `key` pairs with: the last spelled exactly so, else
+/// the last spelled in any case.
+fn namesake(o: &Object, key: &str) -> Option<usize> {
+    let last = |same: &dyn Fn(&str) -> bool| o.members.iter().rposition(|(k, _)| same(k));
+    last(&|k| k == key).or_else(|| last(&|k| k.eq_ignore_ascii_case(key)))
 }
 
 /// A deployment's resources by id (the first of a repeated id, as a linear search finds it).
@@ -1247,6 +1260,27 @@ mod tests {
         let diffs = compare(&deployment(vec![before]), &deployment(vec![repeated]));
         assert_eq!(diffs.len(), 1);
         assert_eq!(diffs[0].path, ["properties", "allowBlobPublicAccess"]);
+    }
+
+    #[test]
+    fn a_change_in_any_spelling_of_a_key_is_a_difference() {
+        let before = resource(
+            "resources/1",
+            STORAGE,
+            "st",
+            json!({"tags": {"True": "a", "true": "b"}}),
+        );
+        for (changed, path) in [
+            (json!({"tags": {"True": "x", "true": "b"}}), "True"),
+            (json!({"tags": {"True": "a", "true": "x"}}), "true"),
+            (json!({"tags": {"true": "b"}}), "True"),
+        ] {
+            let mut after = before.clone();
+            after.body = Value::from_json(&changed);
+            let diffs = compare(&deployment(vec![before.clone()]), &deployment(vec![after]));
+            assert_eq!(diffs.len(), 1, "{changed}: {diffs:?}");
+            assert_eq!(diffs[0].path, ["tags", path], "{changed}");
+        }
     }
 
     #[test]

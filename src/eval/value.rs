@@ -72,6 +72,38 @@ impl Object {
         }
     }
 
+    /// Sets `key` by its exact spelling, keeping members spelled in another case: how the
+    /// engine reads a JSON object, whose keys are case-sensitive (a key repeated exactly keeps
+    /// its first place and its last value, as a JSON reader does).
+    pub(crate) fn insert_exact(&mut self, key: impl Into<String>, value: Value) {
+        let key = key.into();
+        match self.members.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, slot)) => *slot = value,
+            None => self.members.push((key, value)),
+        }
+    }
+
+    /// The member an expression reads for `key` (`x.key`, `x['key']`): the one spelled
+    /// exactly so, else the one spelled in another case (PSRule.Rules.Azure#794 describes the
+    /// engine's order). `Err(())` when no member is spelled exactly so and several, with
+    /// different values, differ from `key` only in case: which one the engine reads is not
+    /// documented, and armfix does not guess.
+    pub(crate) fn lookup(&self, key: &str) -> Result<Option<&Value>, ()> {
+        if let Some((_, v)) = self.members.iter().rev().find(|(k, _)| k == key) {
+            return Ok(Some(v));
+        }
+        let mut found = self
+            .members
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v);
+        let first = found.next();
+        match first {
+            Some(v) if found.any(|other| other != v) => Err(()),
+            v => Ok(v),
+        }
+    }
+
     pub(crate) fn remove(&mut self, key: &str) -> Option<Value> {
         let i = self
             .members
@@ -189,11 +221,13 @@ impl Value {
             },
             serde_json::Value::String(s) => Value::Str(s.clone()),
             serde_json::Value::Array(a) => Value::Array(a.iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(o) => Value::Object(
-                o.iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
-                    .collect(),
-            ),
+            serde_json::Value::Object(o) => {
+                let mut out = Object::new();
+                for (k, v) in o {
+                    out.insert_exact(k.clone(), Value::from_json(v));
+                }
+                Value::Object(out)
+            }
         }
     }
 }
@@ -244,6 +278,22 @@ mod tests {
         assert_eq!(o.members[0].0, "enableSecretRotation");
         assert_eq!(o.get("enablesecretrotation"), Some(&Value::str("true")));
         assert_eq!(o.len(), 2);
+    }
+
+    #[test]
+    fn lookups_prefer_the_exact_spelling_and_refuse_to_guess_between_others() {
+        let v =
+            Value::from_json(&serde_json::json!({"True": 1, "true": 2, "a": 3, "B": 4, "b": 4}));
+        let o = v.as_object().unwrap();
+        assert_eq!(o.len(), 5, "JSON keys are case-sensitive: {o:?}");
+        assert_eq!(o.lookup("True"), Ok(Some(&Value::Int(1))));
+        assert_eq!(o.lookup("true"), Ok(Some(&Value::Int(2))));
+        assert_eq!(o.lookup("A"), Ok(Some(&Value::Int(3))));
+        assert_eq!(o.lookup("TRUE"), Err(()));
+        assert_eq!(o.lookup("b"), Ok(Some(&Value::Int(4))));
+        assert_eq!(o.lookup("c"), Ok(None));
+        // Object::get stays "the last in any case" (the rule's and the proof's view).
+        assert_eq!(o.get("TRUE"), Some(&Value::Int(2)));
     }
 
     #[test]

@@ -103,6 +103,16 @@ pub(crate) trait Language: Sync {
     fn candidates(&self, _text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
         Vec::new()
     }
+    /// Arguments a call of another file (a module) could add: for each parameter of a callee
+    /// on disk (relative to `path`) whose default is a false literal and that the call does
+    /// not pass, the edit that passes it true. Tried by the proof after [`Self::candidates`].
+    fn call_candidates(
+        &self,
+        _text: &str,
+        _path: Option<&Path>,
+    ) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        Vec::new()
+    }
 }
 
 /// The kinds of file armfix understands: the registry of languages.

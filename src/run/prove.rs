@@ -371,6 +371,32 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         match verdict(s, &before, &group, target.as_deref(), &clusters) {
             Verdict::Safe | Verdict::Unproven => chosen[i] = Some(group),
             first => {
+                // A declared type may allow only another spelling of true (a Bicep literal
+                // type `'False' | 'True'`): the same place, spelled so, passes the rule too.
+                // Only when the type is all that was wrong: a respelling must not slip past
+                // a comparison the template makes (`equals(rot, 'true')`).
+                let rejected_only = matches!(&first, Verdict::Unsafe(effects)
+                    if !effects.is_empty()
+                        && effects.iter().all(|e| e.contains("writes a value the template rejects")));
+                if let Some(respelled) = respelled(&group).filter(|g| {
+                    rejected_only
+                        && verdict(s, &before, g, target.as_deref(), &clusters) == Verdict::Safe
+                }) {
+                    let f = &mut analysis.findings[i];
+                    // Inside the note on where the fix lands, which the text output shows
+                    // apart from what the rule says.
+                    const AS: &str = "written 'True', the spelling its declared type allows";
+                    let rule = rule_part(&f.message).to_string();
+                    let note = &f.message[rule.len()..];
+                    f.message = match note.strip_suffix(')') {
+                        Some(open) if note.starts_with(" (fixed") => format!("{rule}{open}; {AS})"),
+                        _ if note.starts_with("; fixed") => format!("{rule}{note}, {AS}"),
+                        _ => format!("{rule}{note} (fixed where it is set, {AS})"),
+                    };
+                    f.edits = respelled.clone();
+                    chosen[i] = Some(respelled);
+                    continue;
+                }
                 let alt = target
                     .as_deref()
                     .and_then(|k| search(s, &before, k, &clusters, &group, Order::ClusterFirst));
@@ -838,6 +864,26 @@ fn relocate(
     f.edits = edits;
 }
 
+/// `edits` with every `'true'` (or `"true"`) they write spelled `'True'`; `None` when they
+/// write none.
+fn respelled(edits: &[Edit]) -> Option<Vec<Edit>> {
+    let mut any = false;
+    let out = edits
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            for (from, to) in [("'true'", "'True'"), ("\"true\"", "\"True\"")] {
+                if e.replacement.contains(from) {
+                    e.replacement = e.replacement.replace(from, to);
+                    any = true;
+                }
+            }
+            e
+        })
+        .collect();
+    any.then_some(out)
+}
+
 /// Makes every applied fix hold in every configuration whose failure is not a parameter
 /// file's own finding: a fix that leaves its cluster failing there (a value only the
 /// defaults reach) is replaced by a safe one that holds everywhere, when there is one, so a
@@ -921,7 +967,8 @@ enum Order {
 }
 
 /// Looks for a safe fix of cluster `k`: each false literal that could feed it (a parameter
-/// default, an `enableSecretRotation` member, a module argument), and the cluster's own
+/// default, an `enableSecretRotation` member, a module argument), each argument a module
+/// call could add for a callee parameter that defaults to false, and the cluster's own
 /// rotation value and `config` written as literals, in `order`, each proven on its own; the
 /// first safe one wins. A guessed source must also make the cluster pass everywhere it
 /// failed, not merely stop failing, and must change it. `skip`: a fix already tried.
@@ -949,6 +996,7 @@ fn search(
         .language
         .candidates(s.text)
         .into_iter()
+        .chain(s.language.call_candidates(s.text, s.path))
         .take(MAX_CANDIDATES)
         .map(|(e, source)| (e, source, true));
     let tries: Vec<(Edit, FixSource, bool)> = match order {

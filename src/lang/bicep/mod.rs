@@ -135,6 +135,66 @@ impl Language for Bicep {
         ))
     }
 
+    fn call_candidates(
+        &self,
+        text: &str,
+        path: Option<&Path>,
+    ) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        let Ok(doc) = parser::parse(text) else {
+            return Vec::new();
+        };
+        let modules = Modules {
+            dir: path.and_then(Path::parent).map(Path::to_path_buf),
+            replaced: None,
+        };
+        let mut out = Vec::new();
+        for m in &doc.modules {
+            let Some((callee, _)) = crate::eval::bicep::ModuleSource::load(&modules, &m.target)
+            else {
+                continue;
+            };
+            let (body, _) = plan::unwrap_body(&doc, m.body);
+            let Some(params) = doc.object(body).and_then(|o| {
+                o.members
+                    .iter()
+                    .find(|x| x.key.as_deref() == Some("params"))
+                    .map(|x| x.value)
+            }) else {
+                continue;
+            };
+            let Some(passed) = doc.object(params).filter(|o| !o.dynamic) else {
+                continue;
+            };
+            for p in &callee.params {
+                let Some(default) = p.default else { continue };
+                let literal = match &callee.node(default).kind {
+                    ast::Kind::Bool(false) => serde_json::Value::Bool(true),
+                    ast::Kind::Str(v) if v.eq_ignore_ascii_case("false") => {
+                        serde_json::Value::from("true")
+                    }
+                    _ => continue,
+                };
+                // Bicep matches argument names exactly.
+                if passed
+                    .members
+                    .iter()
+                    .any(|x| x.key.as_deref() == Some(&p.name))
+                {
+                    continue;
+                }
+                let Ok(edit) = render::add_member(text, &doc, params, &p.name, &literal, false)
+                else {
+                    continue;
+                };
+                let source = crate::finding::FixSource::DeploymentParameter {
+                    name: p.name.clone(),
+                };
+                out.push((edit, source));
+            }
+        }
+        out
+    }
+
     fn candidates(&self, text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
         use crate::finding::FixSource;
         let Ok(doc) = parser::parse(text) else {
@@ -294,6 +354,16 @@ impl crate::eval::bicep::ModuleSource for Modules<'_> {
         let text = crate::run::read::read_text(&file)?;
         let doc = parser::parse(&text).ok()?;
         Some((doc, text))
+    }
+
+    /// Bicep refuses to load a file over a few MB; so does this (the value stays Unknown).
+    fn read(&self, target: &str) -> Option<Vec<u8>> {
+        const MAX: u64 = 4 << 20;
+        let file = self.dir.as_ref()?.join(target);
+        if std::fs::metadata(&file).ok()?.len() > MAX {
+            return None;
+        }
+        std::fs::read(file).ok()
     }
 }
 
