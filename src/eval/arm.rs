@@ -967,6 +967,10 @@ fn one_resource(
             origin: nested_origin,
             id: format!("{id}/properties/templateLink"),
             names: format!("{id}."),
+            label: match &name {
+                Value::Str(n) => format!("{} of linked deployment `{n}`", run.label),
+                _ => format!("{} of the linked deployment at `{id}`", run.label),
+            },
             condition,
         };
         let given = passed_parameters(body.at(&["properties", "parameters"]));
