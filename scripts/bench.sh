@@ -131,7 +131,7 @@ read -r fix _ fixcpu < <(run_ms "rm -rf '$C'; cp -a '$T' '$C'; sync" "$ARMFIX" f
 rm -rf "$C"
 cp -a "$T" "$C"
 written=$("$ARMFIX" fix --yes "$C" 2>&1 >/dev/null | grep -c '^armfix: wrote' || true)
-after=$("$ARMFIX" check "$C" | tail -1)
+after=$("$ARMFIX" check "$C" 2>&1 >/dev/null | tail -1)  # the summary is on stderr
 rm -rf "$C"
 echo "## 2. fix --yes on a fresh copy"
 echo
