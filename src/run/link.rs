@@ -674,6 +674,17 @@ pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
         p.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     };
+    // Only a template with a manual review that links another can be settled: without one,
+    // nothing below is needed (and every fixed text would be copied for nothing).
+    let asks = |r: &FileReport| {
+        matches!(&r.candidate, Candidate::File(c) if json(c))
+            && matches!(&r.outcome, Outcome::Analysed { original, analysis, .. }
+                if analysis.manual() > 0
+                    && crate::run::read::mentions_any(original.as_bytes(), &["templatelink"]))
+    };
+    if !reports.iter().any(asks) {
+        return;
+    }
     // Each ARM file's fixed text, by canonical path.
     let mut fixes: Vec<(PathBuf, String)> = Vec::new();
     for r in reports.iter() {
