@@ -91,20 +91,7 @@ impl PsRule {
 
 /// Finds the PSRule settings file for a run started in `start`.
 pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
-    let mut dir = Some(start);
-    while let Some(d) = dir {
-        for name in FILE_NAMES {
-            let candidate = d.join(name);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-        }
-        if d.join(".git").exists() {
-            return None;
-        }
-        dir = d.parent();
-    }
-    None
+    crate::settings::find_upward(start, &FILE_NAMES)
 }
 
 /// Reads a PSRule settings file. An error names the file, line and column.

@@ -277,9 +277,15 @@ pub(crate) struct ParameterFiles {
 
 /// Finds the configuration file for a run started in `start`.
 pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
+    find_upward(start, &FILE_NAMES)
+}
+
+/// The first of `names` in `start` or a parent folder, stopping after the folder that holds
+/// `.git` (armfix.toml and PSRule's ps-rule.yaml are found alike).
+pub(crate) fn find_upward(start: &Path, names: &[&str]) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
-        for name in FILE_NAMES {
+        for name in names {
             let candidate = d.join(name);
             if candidate.is_file() {
                 return Some(candidate);

@@ -641,18 +641,7 @@ fn settle_callers(
                     Some(caller),
                     Some((module, fixed)),
                 );
-                after.is_some_and(|d| {
-                    d.resources
-                        .iter()
-                        .filter(|res| res.origin.starts_with(&origin))
-                        .all(|res| {
-                            !matches!(
-                                crate::eval::judge::judge(res),
-                                crate::eval::judge::Judgement::Fail { .. }
-                                    | crate::eval::judge::Judgement::Unknown { .. }
-                            )
-                        })
-                })
+                after.is_some_and(|d| passes_under(&d, &origin))
             });
             if passes {
                 settled.insert(jsonptr::PointerBuf::from_tokens(&origin).to_string());
@@ -752,20 +741,9 @@ pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
                     continue;
                 };
                 let origin: Vec<String> = pointer.tokens().map(|t| t.decoded().into()).collect();
-                let passes = after.iter().all(|d| {
-                    d.as_ref().is_some_and(|d| {
-                        d.resources
-                            .iter()
-                            .filter(|res| res.origin.starts_with(&origin))
-                            .all(|res| {
-                                !matches!(
-                                    crate::eval::judge::judge(res),
-                                    crate::eval::judge::Judgement::Fail { .. }
-                                        | crate::eval::judge::Judgement::Unknown { .. }
-                                )
-                            })
-                    })
-                });
+                let passes = after
+                    .iter()
+                    .all(|d| d.as_ref().is_some_and(|d| passes_under(d, &origin)));
                 if passes {
                     settled.insert((*key).clone());
                 }
@@ -909,4 +887,19 @@ fn unread_reviews(
         }
     }
     out
+}
+
+/// Whether every cluster deployed under `origin` (a template's pointer tokens) passes or is
+/// out of scope in `d`.
+fn passes_under(d: &crate::eval::deployment::Deployment, origin: &[String]) -> bool {
+    d.resources
+        .iter()
+        .filter(|res| res.origin.starts_with(origin))
+        .all(|res| {
+            !matches!(
+                crate::eval::judge::judge(res),
+                crate::eval::judge::Judgement::Fail { .. }
+                    | crate::eval::judge::Judgement::Unknown { .. }
+            )
+        })
 }
