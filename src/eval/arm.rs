@@ -711,6 +711,14 @@ struct Run {
 }
 
 impl Run {
+    /// How messages name a deployment inside this template (`kind`: nested or linked).
+    fn label_of(&self, kind: &str, name: &Value, id: &str) -> String {
+        match name {
+            Value::Str(n) => format!("{} of {kind} deployment `{n}`", self.label),
+            _ => format!("{} of the {kind} deployment at `{id}`", self.label),
+        }
+    }
+
     fn id_of(&self, tokens: &[&str]) -> String {
         let mut parts: Vec<&str> = Vec::new();
         if !self.id.is_empty() {
@@ -967,10 +975,7 @@ fn one_resource(
             origin: nested_origin,
             id: format!("{id}/properties/templateLink"),
             names: format!("{id}."),
-            label: match &name {
-                Value::Str(n) => format!("{} of linked deployment `{n}`", run.label),
-                _ => format!("{} of the linked deployment at `{id}`", run.label),
-            },
+            label: run.label_of("linked", &name, &id),
             condition,
         };
         let given = passed_parameters(body.at(&["properties", "parameters"]));
@@ -1002,10 +1007,7 @@ fn one_resource(
         origin: nested_origin,
         id: format!("{id}/{pkey}/{tkey}"),
         names: format!("{id}."),
-        label: match &name {
-            Value::Str(n) => format!("{} of nested deployment `{n}`", run.label),
-            _ => format!("{} of the nested deployment at `{id}`", run.label),
-        },
+        label: run.label_of("nested", &name, &id),
         condition,
     };
     if is_spec {
