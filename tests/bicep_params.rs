@@ -277,3 +277,36 @@ fn direct_cluster_is_fixed_at_both_sources() {
 fn module_cluster_is_fixed_at_both_sources() {
     fixed_at_both_sources(false);
 }
+
+/// A `.bicepparam` value its template's `@allowed` rejects (Bicep compares case-sensitively:
+/// `'FALSE'` is not `'false'`) is not fixed silently: writing `'true'` would make an
+/// environment that cannot be deployed deployable, so the fix is unsafe, held back, and says
+/// why; the file is left as it is.
+#[test]
+fn a_rejected_bicepparam_value_is_an_unsafe_fix() {
+    let tmp = copy();
+    let prod = tmp.path().join("app/prod.bicepparam");
+    let text = fs::read_to_string(&prod).unwrap();
+    let rejected = text.replace(
+        "param backupRotation = 'false'",
+        "param backupRotation = 'FALSE'",
+    );
+    assert_ne!(rejected, text, "the fixture's prod value moved");
+    fs::write(&prod, &rejected).unwrap();
+
+    let check = run(tmp.path(), &["check", "."]);
+    let line = check
+        .stdout
+        .lines()
+        .position(|l| l.starts_with("app/prod.bicepparam:5:24: "))
+        .unwrap_or_else(|| panic!("no finding on the rejected value: {}", check.stdout));
+    let next = check.stdout.lines().nth(line + 1).unwrap_or_default();
+    assert!(
+        next.contains("unsafe fix") && next.contains("allows only"),
+        "{}",
+        check.stdout
+    );
+
+    run(tmp.path(), &["fix", "--yes", "."]);
+    assert_eq!(fs::read_to_string(&prod).unwrap(), rejected);
+}
