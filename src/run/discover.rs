@@ -147,7 +147,13 @@ pub fn discover(
         }
     })?;
     let (mut out, mut errors) = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    out.sort();
+    // The order of `Candidate`'s `Ord` (paths compared component by component), through a
+    // key computed once per candidate: comparing `Path`s re-splits them into components on
+    // every comparison, which cost 4% of `check` on 10,000 files.
+    out.sort_by_cached_key(|c| match c {
+        Candidate::Stdin => None,
+        Candidate::File(p) => Some(order_key(p)),
+    });
     out.dedup();
     errors.sort_by(|a: &WalkError, b| a.path.cmp(&b.path));
     let out = one_name_per_file(out, |c| match c {
@@ -155,6 +161,34 @@ pub fn discover(
         Candidate::Stdin => None,
     });
     Ok((out, errors))
+}
+
+/// A key whose byte order is `Path`'s order: each component as a tag byte in the order of
+/// `Component`'s variants, then (for a name) its bytes, components separated by a 0 byte,
+/// which no name holds, so a shorter name (and a shorter path) sorts first, as `Path`
+/// compares them.
+fn order_key(path: &Path) -> Vec<u8> {
+    use std::path::Component;
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+    for (i, c) in path.components().enumerate() {
+        if i > 0 {
+            key.push(0);
+        }
+        match c {
+            Component::Prefix(p) => {
+                key.push(1);
+                key.extend_from_slice(p.as_os_str().as_encoded_bytes());
+            }
+            Component::RootDir => key.push(2),
+            Component::CurDir => key.push(3),
+            Component::ParentDir => key.push(4),
+            Component::Normal(n) => {
+                key.push(5);
+                key.extend_from_slice(n.as_encoded_bytes());
+            }
+        }
+    }
+    key
 }
 
 /// Keeps one item per file, in the given (sorted) order. A file reached twice (directly and
@@ -458,6 +492,17 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
 mod tests {
     use super::*;
     use std::fs;
+
+    proptest::proptest! {
+        #[test]
+        fn the_sort_key_orders_paths_as_path_does(
+            a in "(/|\\./|\\.\\./)?([a-c.-]{0,3}/{1,2}){0,4}[a-c.-]{0,3}",
+            b in "(/|\\./|\\.\\./)?([a-c.-]{0,3}/{1,2}){0,4}[a-c.-]{0,3}",
+        ) {
+            let (pa, pb) = (Path::new(&a), Path::new(&b));
+            proptest::prop_assert_eq!(order_key(pa).cmp(&order_key(pb)), pa.cmp(pb), "{} vs {}", a, b);
+        }
+    }
 
     fn names(root: &Path, found: &[Candidate]) -> Vec<String> {
         found

@@ -23,8 +23,7 @@ pub(crate) struct Arm;
 impl Language for Arm {
     fn may_concern(&self, bytes: &[u8]) -> bool {
         // A template that links another by a relative path may deploy its clusters.
-        crate::run::read::mentions_rule(bytes)
-            || crate::run::read::mentions_any(bytes, &["templatelink"])
+        crate::run::read::mentions_any(bytes, &[crate::run::read::MARKER, "templatelink"])
     }
 
     fn analyze(&self, text: &str, options: &Options) -> Result<Option<Analysis>, Error> {
