@@ -12,6 +12,7 @@ use std::path::Path;
 
 /// Every fixture folder, each with its test below.
 const CASES: &[&str] = &[
+    "arm-evaluated-name",
     "arm-if-on-bool-param",
     "arm-linked-cluster-label",
     "arm-minified-style",
@@ -254,4 +255,17 @@ fn module_call_finding_points_at_the_call() {
     );
     let text = run(dir.path(), &["check", "."]);
     assert!(text.stdout.contains("aks-test"), "{}", text.stdout);
+}
+
+/// ARM clusters named by an expression are labelled with the expression as written
+/// (`[parameters('clusterName')]`), though the evaluator knows the name (`aks-from-param`,
+/// and `aks-weu`/`aks-neu` in the copy loop); Bicep labels show `(name `...`)`.
+#[test]
+#[ignore = "fault: the `cluster:` line of an ARM finding shows the name expression, not the \
+            evaluated name (src/output/present.rs / the ARM plan's label)"]
+fn arm_cluster_label_shows_the_evaluated_name() {
+    let dir = case("arm-evaluated-name");
+    let r = run(dir.path(), &["fix", "--dry-run", "--color", "never", "."]);
+    assert!(r.stdout.contains("aks-from-param"), "{}", r.stdout);
+    assert!(r.stdout.contains("aks-weu"), "{}", r.stdout);
 }
