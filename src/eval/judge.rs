@@ -468,13 +468,16 @@ mod agreement {
         ]
     }
 
-    /// The members for `key`: none, one, or two spelled differently (a duplicate).
+    /// The members for `key`: none, one (spelled as is, in capitals, or capitalised), or two
+    /// spelled differently (a duplicate).
     fn slot(key: &'static str, value: BoxedStrategy<V>) -> BoxedStrategy<Vec<(String, V)>> {
         let upper = key.to_ascii_uppercase();
         let first_up = format!("{}{}", key[..1].to_ascii_uppercase(), &key[1..]);
+        let spellings = [key.to_string(), upper.clone(), first_up.clone()];
         prop_oneof![
             1 => Just(Vec::new()),
-            4 => value.clone().prop_map(move |v| vec![(key.to_string(), v)]),
+            4 => (value.clone(), 0..3usize)
+                .prop_map(move |(v, i)| vec![(spellings[i].clone(), v)]),
             1 => (value.clone(), value, prop::bool::ANY).prop_map(move |(a, b, flip)| {
                 let other = if flip { upper.clone() } else { first_up.clone() };
                 if flip {
