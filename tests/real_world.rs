@@ -18,6 +18,7 @@ const CASES: &[&str] = &[
     "arm-minified-style",
     "arm-nested-output-label",
     "bicep-allowed-title-case",
+    "bicep-coalesce-fallback",
     "bicep-interpolated-bool",
     "bicep-module-loop-location",
     "bicep-typed-object-member",
@@ -283,4 +284,18 @@ fn bicepparam_extends_applies_the_base_values() {
     let r = run(dir.path(), &["check", "."]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("main.dev.bicepparam") || r.stdout.contains("base.bicepparam"));
+}
+
+/// `cfg.?rotation ?? 'false'` with `cfg` empty by default: the deployed value is the literal
+/// fallback. Terraform's `lookup(var.kv, "secret_rotation_enabled", false)` and
+/// `try(var.kv.rotation, false)` get their fallback fixed "inside the expression"; the Bicep
+/// twin is manual review.
+#[test]
+#[ignore = "fault: the literal fallback of a Bicep `??` is not fixed in place (src/lang/bicep), \
+            where Terraform's lookup()/try() fallbacks are"]
+fn bicep_coalesce_fallback_is_fixed_in_place() {
+    let dir = case("bicep-coalesce-fallback");
+    let out = fix_yes(dir.path());
+    let text = read(dir.path().join("main.bicep"));
+    assert!(text.contains("cfg.?rotation ?? 'true'"), "{out}\n{text}");
 }
