@@ -20,6 +20,7 @@ const CASES: &[&str] = &[
     "bicep-allowed-title-case",
     "bicep-coalesce-fallback",
     "bicep-interpolated-bool",
+    "bicep-module-chain-output",
     "bicep-module-loop-location",
     "bicep-typed-object-member",
     "bicepparam-extends",
@@ -298,4 +299,49 @@ fn bicep_coalesce_fallback_is_fixed_in_place() {
     let out = fix_yes(dir.path());
     let text = read(dir.path().join("main.bicep"));
     assert!(text.contains("cfg.?rotation ?? 'true'"), "{out}\n{text}");
+}
+
+/// Two module levels: `main.bicep` calls `platform.bicep` (rotation `'false'` by default, also
+/// an output) which calls `aks.bicep`. Fixing the default changes the output, so it is unsafe;
+/// but the value `platform.bicep` passes to `aks.bicep`, or the cluster's own value, changes
+/// only rotation. armfix stops with "found no change it can prove safe".
+#[test]
+#[ignore = "fault: the search for a safe fix does not go down a module chain to the call \
+            argument or the cluster's own value when the first source is unsafe \
+            (src/run/prove.rs candidates)"]
+fn module_chain_finds_the_safe_fix_closer_to_the_cluster() {
+    let dir = case("bicep-module-chain-output");
+    let r = run(dir.path(), &["fix", "--dry-run", "--color", "never", "."]);
+    assert!(
+        !r.stdout.contains("no change it can prove safe"),
+        "{}",
+        r.stdout
+    );
+    let out = fix_yes(dir.path());
+    let again = run(dir.path(), &["check", "."]);
+    assert_eq!(again.code, 0, "{out}\n{}", again.stdout);
+    assert!(
+        read(dir.path().join("modules/platform.bicep"))
+            .contains("output rotationUsed string = rotation"),
+        "the output is kept"
+    );
+}
+
+/// The same module scanned alone has a finding; scanned with its caller, it has none
+/// ("modules/platform.bicep: no findings"), though it is also deployed on its own. Without
+/// the output (so with a safe fix), both scans report it.
+#[test]
+#[ignore = "fault: a module's own finding disappears when its caller is in the scan and the \
+            caller's finding is manual review (src/run/link.rs settling)"]
+fn a_module_s_own_finding_does_not_depend_on_the_scan_scope() {
+    let dir = case("bicep-module-chain-output");
+    let alone = run(dir.path(), &["check", "modules/platform.bicep"]);
+    assert_eq!(alone.code, 1, "{}", alone.stdout);
+    let all = run(dir.path(), &["check", "."]);
+    assert!(
+        all.stdout.contains("modules/platform.bicep:"),
+        "alone:\n{}\nwith its caller:\n{}",
+        alone.stdout,
+        all.stdout
+    );
 }
