@@ -15,7 +15,7 @@
 //! the walk down to the add-on, and what a missing, null or non-object `config` means
 //! ([`decide`]). Every reader of a cluster goes through it: the ARM and Bicep source trees
 //! (where a value computed at deploy time is a [`Shape::Expr`]) and the evaluated deployment
-//! ([`crate::eval::judge`] implements [`Tree`] for evaluated values, an Unknown being a
+//! ([`eval::judge`](mod@crate::eval::judge) implements [`Tree`] for evaluated values, an Unknown being a
 //! [`Shape::Expr`], and maps the [`Verdict`] to its `Judgement`). `judge` adds only what the
 //! source cannot know: whether the resource is deployed (`condition`, `existing`), an Unknown
 //! type, and the Unknown's reason. The other direction (both callers sharing predicates but
