@@ -10,18 +10,20 @@
 //!
 //! # The one reading of the rule
 //!
-//! This module is the only place the rule's semantics are written: which `enabled` puts a
-//! cluster in scope ([`enabled_in_scope`]), which rotation value passes ([`rotation_passes`]),
-//! the walk down to the add-on, and what a missing, null or non-object `config` means
-//! ([`decide`]). Every reader of a cluster goes through it: the ARM and Bicep source trees
+//! This module is where the rule's semantics are written: which `enabled` puts a cluster in
+//! scope ([`enabled_in_scope`]), which rotation value passes ([`rotation_passes`]), the walk
+//! down to the add-on, and what a missing, null or non-object `config` means ([`decide`]).
+//! Every reader of a whole cluster goes through [`decide`]: the ARM and Bicep source trees
 //! (where a value computed at deploy time is a [`Shape::Expr`]) and the evaluated deployment
-//! ([`eval::judge`](mod@crate::eval::judge) implements [`Tree`] for evaluated values, an Unknown being a
-//! [`Shape::Expr`], and maps the [`Verdict`] to its `Judgement`). `judge` adds only what the
-//! source cannot know: whether the resource is deployed (`condition`, `existing`), an Unknown
-//! type, and the Unknown's reason. The other direction (both callers sharing predicates but
-//! each walking the resource itself) was rejected: it would have kept two walks that can
-//! drift. A property test in `eval::judge` checks that the two readings agree on literal
-//! templates.
+//! ([`eval::judge`](mod@crate::eval::judge) implements [`Tree`] for evaluated values, an
+//! Unknown being a [`Shape::Expr`], and maps the [`Verdict`] to its `Judgement`). `judge` adds
+//! only what the source cannot know: whether the resource is deployed (`condition`,
+//! `existing`), an Unknown type, and the Unknown's reason. The other direction (both callers
+//! sharing predicates but each walking the resource itself) was rejected: it would have kept
+//! two walks that can drift. A property test in `eval::judge` checks that the two readings
+//! agree on literal templates. Code that tests one value (a module argument, a parameter
+//! file's value) should ask [`enabled_in_scope`] and [`rotation_passes`] rather than spell
+//! the comparison out again.
 
 use serde_json::Value;
 
