@@ -7,6 +7,23 @@
 //! expression (which may be true at deploy time); it passes when
 //! `config.enableSecretRotation` is `"true"` in any case or boolean `true`. Property names
 //! match ignoring ASCII case.
+//!
+//! # The one reading of the rule
+//!
+//! This module is where the rule's semantics are written: which `enabled` puts a cluster in
+//! scope ([`enabled_in_scope`]), which rotation value passes ([`rotation_passes`]), the walk
+//! down to the add-on, and what a missing, null or non-object `config` means ([`decide`]).
+//! Every reader of a whole cluster goes through [`decide`]: the ARM and Bicep source trees
+//! (where a value computed at deploy time is a [`Shape::Expr`]) and the evaluated deployment
+//! ([`eval::judge`](mod@crate::eval::judge) implements [`Tree`] for evaluated values, an
+//! Unknown being a [`Shape::Expr`], and maps the [`Verdict`] to its `Judgement`). `judge` adds
+//! only what the source cannot know: whether the resource is deployed (`condition`,
+//! `existing`), an Unknown type, and the Unknown's reason. The other direction (both callers
+//! sharing predicates but each walking the resource itself) was rejected: it would have kept
+//! two walks that can drift. A property test in `eval::judge` checks that the two readings
+//! agree on literal templates. Code that tests one value (a module argument, a parameter
+//! file's value) should ask [`enabled_in_scope`] and [`rotation_passes`] rather than spell
+//! the comparison out again.
 
 use serde_json::Value;
 
@@ -153,11 +170,11 @@ pub(crate) fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T:
             path.push(key);
             return Verdict::Ambiguous { at, path };
         }
-        Lookup::Found(_, value) => match tree.shape(value) {
-            Shape::Bool(true) | Shape::Expr(_) => {}
-            Shape::Str(s) if s.eq_ignore_ascii_case("true") => {}
-            _ => return Verdict::NotApplicable,
-        },
+        Lookup::Found(_, value) => {
+            if !enabled_in_scope(&tree.shape(value)) {
+                return Verdict::NotApplicable;
+            }
+        }
     }
 
     let (config_key, config) = match tree.get(addon.clone(), "config") {
@@ -214,11 +231,13 @@ pub(crate) fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T:
         }
         Lookup::Found(key, value) => {
             path.push(key);
-            let written = match tree.shape(value.clone()) {
-                Shape::Bool(true) => return Verdict::Pass,
-                Shape::Str(s) if s.eq_ignore_ascii_case("true") => return Verdict::Pass,
+            let shape = tree.shape(value.clone());
+            if rotation_passes(&shape) {
+                return Verdict::Pass;
+            }
+            let written = match shape {
                 Shape::Expr(e) => return review(value, path, e, ROTATION),
-                Shape::Bool(false) => "false".to_string(),
+                Shape::Bool(b) => b.to_string(),
                 Shape::Str(s) => format!("\"{s}\""),
                 Shape::Null => "null".to_string(),
                 Shape::Object(_) => "an object".to_string(),
@@ -232,6 +251,28 @@ pub(crate) fn decide<'t, T: Tree<'t>>(tree: &T, resource: T::Node) -> Verdict<T:
                 target: value,
             })
         }
+    }
+}
+
+/// Whether the add-on's `enabled` value puts the cluster in scope: `true`, `"true"` in any
+/// case, or an expression (it may be true at deploy time). Null, false, other strings,
+/// numbers, arrays and objects do not. (A missing `enabled` does not either: see [`decide`].)
+pub(crate) fn enabled_in_scope<N>(enabled: &Shape<'_, N>) -> bool {
+    match enabled {
+        Shape::Bool(b) => *b,
+        Shape::Str(s) => s.eq_ignore_ascii_case("true"),
+        Shape::Expr(_) => true,
+        Shape::Null | Shape::Object(_) | Shape::Other => false,
+    }
+}
+
+/// Whether an `enableSecretRotation` value passes: boolean `true` or `"true"` in any case. An
+/// expression does not (yet): it is for a human, or an evaluator, to decide.
+pub(crate) fn rotation_passes<N>(rotation: &Shape<'_, N>) -> bool {
+    match rotation {
+        Shape::Bool(b) => *b,
+        Shape::Str(s) => s.eq_ignore_ascii_case("true"),
+        Shape::Null | Shape::Expr(_) | Shape::Object(_) | Shape::Other => false,
     }
 }
 

@@ -28,6 +28,7 @@ mod prompt;
 mod proof_properties;
 mod properties;
 mod pruned_parse;
+mod real_world;
 mod reliability;
 mod sarif;
 mod scripts;

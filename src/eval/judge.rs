@@ -1,7 +1,27 @@
 //! The rule `Azure.AKS.SecretStoreRotation` on one EVALUATED resource: decides from the values
 //! the deployment engine would see (with [`Value::Unknown`] for what cannot be known offline)
 //! whether the resource is a cluster in the rule's scope and whether it passes. It knows
-//! nothing of source text or fixes; [`crate::rule`] decides on source trees.
+//! nothing of source text or fixes.
+//!
+//! # One reading of the rule
+//!
+//! The rule itself is written once, in [`crate::rule`]: this module does not walk the cluster
+//! itself but lets [`rule::decide`] read the evaluated body through [`Evaluated`], the
+//! [`rule::Tree`] of evaluated values (an Unknown is a [`Shape::Expr`] whose text is its
+//! reason), and maps the [`Verdict`] to a [`Judgement`]: a fix is a failure, a review of an
+//! Unknown is Unknown, a review of a `config` that is not an object is a failure.
+//! [`enabled_in_scope`] and [`rotation_passes`] (used by the proof on single values) are the
+//! rule's predicates on an evaluated value's shape. What only this module knows stays here:
+//! whether the resource is deployed (`condition`, `existing`), an Unknown type, and the
+//! reasons, named from the evaluated values. The alternative (shared predicates, two walks)
+//! was rejected because the walks themselves (which node is an object, what a null or
+//! non-object `config` means) were what could drift.
+//!
+//! Keys differing only in case: the source reading calls them ambiguous and edits nothing;
+//! an evaluated object keeps each spelling, and [`Evaluated`] reads the last one, as
+//! [`Object::get`](super::value::Object::get) does (the value the proof compares). The property test below checks that
+//! the judgement then equals the source verdict on the same template with only the last
+//! spelling kept.
 //!
 //! # PSRule's semantics, as checked in its source
 //!
@@ -32,7 +52,7 @@
 
 use super::deployment::Resource;
 use super::value::Value;
-use crate::rule::{ADDON, CLUSTER_TYPE, ROTATION};
+use crate::rule::{self, FixKind, Lookup, Shape, Tree, Verdict, CLUSTER_TYPE, ROTATION};
 
 /// The rule's decision on one evaluated resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,62 +101,73 @@ pub(crate) fn judge(resource: &Resource) -> Judgement {
             reason: u.reason.to_string(),
         };
     }
-    // properties -> addonProfiles -> the add-on: each must be an object to go on.
-    let mut node = &resource.body;
-    for key in ["properties", "addonProfiles", ADDON] {
-        match node.get(key) {
-            Some(Value::Unknown(u)) => {
-                return Judgement::Unknown {
-                    reason: u.reason.to_string(),
-                }
-            }
-            Some(v @ Value::Object(_)) => node = v,
-            _ => return Judgement::NotApplicable,
-        }
-    }
-    let addon = node;
-    if !enabled_in_scope(addon.get("enabled")) {
-        return Judgement::NotApplicable;
-    }
-    let config = match addon.get("config") {
-        None => return fail("`config` is missing".into()),
-        Some(Value::Null) => return fail("`config` is null".into()),
-        Some(Value::Unknown(u)) => {
-            return Judgement::Unknown {
+    match rule::decide(&Evaluated, &resource.body) {
+        Verdict::NotApplicable => Judgement::NotApplicable,
+        Verdict::Pass => Judgement::Pass,
+        Verdict::Fix(fix) => fail(match fix.kind {
+            FixKind::AddConfig => "`config` is missing".into(),
+            FixKind::ReplaceConfig => "`config` is null".into(),
+            FixKind::AddKey => format!("`{ROTATION}` is missing"),
+            FixKind::ReplaceValue(_) => format!("`{ROTATION}` is {}", fix.target),
+        }),
+        // A value on the way that is Unknown, or a `config` that is not an object.
+        Verdict::Review { at, .. } => match at {
+            Value::Unknown(u) => Judgement::Unknown {
                 reason: u.reason.to_string(),
-            }
-        }
-        Some(Value::Object(o)) => o,
-        Some(other) => return fail(format!("`config` is {other}, not an object")),
-    };
-    match config.get(ROTATION) {
-        None => fail(format!("`{ROTATION}` is missing")),
-        Some(Value::Unknown(u)) => Judgement::Unknown {
-            reason: u.reason.to_string(),
+            },
+            other => fail(format!("`config` is {other}, not an object")),
         },
-        Some(v) if rotation_passes(v) => Judgement::Pass,
-        Some(v) => fail(format!("`{ROTATION}` is {v}")),
+        // [`Evaluated`] reads the last spelling of a key, so it never finds two; kept total.
+        Verdict::Ambiguous { path, .. } => Judgement::Unknown {
+            reason: format!("`{}` appears twice", path.join(".")),
+        },
     }
 }
 
-/// Whether the add-on's `enabled` value puts the cluster in scope: `true`, `"true"` in any
-/// case, or Unknown. Missing, null, false and anything else do not.
+/// The rule's view ([`rule::Tree`]) of evaluated values: a node is a `&Value`, an Unknown is
+/// an expression (its text is the Unknown's reason), integers and arrays are "other". Keys
+/// are looked up ignoring ASCII case, the last spelling winning ([`Object::get`](super::value::Object::get)).
+pub(crate) struct Evaluated;
+
+impl<'t> rule::Tree<'t> for Evaluated {
+    type Node = &'t Value;
+
+    fn shape(&self, node: &'t Value) -> Shape<'t, &'t Value> {
+        match node {
+            Value::Null => Shape::Null,
+            Value::Bool(b) => Shape::Bool(*b),
+            Value::Str(s) => Shape::Str(s),
+            Value::Unknown(u) => Shape::Expr(&u.reason),
+            Value::Object(_) => Shape::Object(node),
+            Value::Int(_) | Value::Array(_) => Shape::Other,
+        }
+    }
+
+    fn get(&self, object: &'t Value, key: &str) -> Lookup<&'t Value> {
+        let found = object.as_object().and_then(|o| {
+            o.members
+                .iter()
+                .rev()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        });
+        match found {
+            Some((k, v)) => Lookup::Found(k.clone(), v),
+            None => Lookup::Missing,
+        }
+    }
+}
+
+/// Whether the add-on's `enabled` value puts the cluster in scope ([`rule::enabled_in_scope`]
+/// on an evaluated value): `true`, `"true"` in any case, or Unknown. Missing, null, false and
+/// anything else do not.
 pub(crate) fn enabled_in_scope(enabled: Option<&Value>) -> bool {
-    match enabled {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Str(s)) => s.eq_ignore_ascii_case("true"),
-        Some(Value::Unknown(_)) => true,
-        _ => false,
-    }
+    enabled.is_some_and(|v| rule::enabled_in_scope(&Evaluated.shape(v)))
 }
 
-/// Whether a known `enableSecretRotation` value passes: `true` or `"true"` in any case.
+/// Whether a known `enableSecretRotation` value passes ([`rule::rotation_passes`] on an
+/// evaluated value): `true` or `"true"` in any case.
 pub(crate) fn rotation_passes(value: &Value) -> bool {
-    match value {
-        Value::Bool(b) => *b,
-        Value::Str(s) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    }
+    rule::rotation_passes(&Evaluated.shape(value))
 }
 
 fn fail(reason: String) -> Judgement {
@@ -146,6 +177,7 @@ fn fail(reason: String) -> Judgement {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule::ADDON;
     use serde_json::json;
 
     fn resource(kind: &str, body: serde_json::Value) -> Resource {
@@ -386,5 +418,214 @@ mod tests {
         assert!(!Judgement::NotApplicable.in_scope());
         assert!(!Judgement::NotDeployed.in_scope());
         assert!(!Judgement::NotACluster.in_scope());
+    }
+}
+
+/// The property: on literal ARM templates, the source reading ([`rule::decide`] on the parsed
+/// text through `ArmTree`) and the evaluated reading ([`judge`] on the ARM evaluator's output)
+/// agree, for random shapes of the add-on, `enabled`, `config` and rotation.
+#[cfg(test)]
+mod agreement {
+    use super::*;
+    use crate::eval::arm::evaluate;
+    use crate::eval::Configuration;
+    use crate::lang::arm::jsonc::parse;
+    use crate::lang::arm::template::{find_clusters, ArmTree};
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value as J};
+
+    /// A value in the generated template.
+    #[derive(Debug, Clone)]
+    enum V {
+        Bool(bool),
+        Str(&'static str),
+        Null,
+        Num(i64),
+        Array,
+        /// An expression that cannot be known offline; the index picks which.
+        Unknown(usize),
+        Obj(Vec<(String, V)>),
+    }
+
+    const STRINGS: [&str; 9] = [
+        "true", "True", "TRUE", "tRuE", "false", "False", "yes", "", " true",
+    ];
+    const UNKNOWNS: [&str; 4] = [
+        "[parameters('noValue')]",
+        "[parameters('noObject')]",
+        "[reference('somewhere').value]",
+        "[utcNow()]",
+    ];
+
+    fn leaf() -> impl Strategy<Value = V> {
+        prop_oneof![
+            any::<bool>().prop_map(V::Bool),
+            (0..STRINGS.len()).prop_map(|i| V::Str(STRINGS[i])),
+            Just(V::Null),
+            (-1i64..3).prop_map(V::Num),
+            Just(V::Array),
+            (0..UNKNOWNS.len()).prop_map(V::Unknown),
+        ]
+    }
+
+    /// The members for `key`: none, one (spelled as is, in capitals, or capitalised), or two
+    /// spelled differently (a duplicate).
+    fn slot(key: &'static str, value: BoxedStrategy<V>) -> BoxedStrategy<Vec<(String, V)>> {
+        let upper = key.to_ascii_uppercase();
+        let first_up = format!("{}{}", key[..1].to_ascii_uppercase(), &key[1..]);
+        let spellings = [key.to_string(), upper.clone(), first_up.clone()];
+        prop_oneof![
+            1 => Just(Vec::new()),
+            4 => (value.clone(), 0..3usize)
+                .prop_map(move |(v, i)| vec![(spellings[i].clone(), v)]),
+            1 => (value.clone(), value, prop::bool::ANY).prop_map(move |(a, b, flip)| {
+                let other = if flip { upper.clone() } else { first_up.clone() };
+                if flip {
+                    vec![(key.to_string(), a), (other, b)]
+                } else {
+                    vec![(other, a), (key.to_string(), b)]
+                }
+            }),
+        ]
+        .boxed()
+    }
+
+    fn object(slots: Vec<BoxedStrategy<Vec<(String, V)>>>) -> BoxedStrategy<V> {
+        slots
+            .prop_map(|members| V::Obj(members.into_iter().flatten().collect()))
+            .boxed()
+    }
+
+    /// Either an object made of `slots`, or a leaf (null, a string, Unknown...).
+    fn object_or_leaf(slots: Vec<BoxedStrategy<Vec<(String, V)>>>) -> BoxedStrategy<V> {
+        prop_oneof![4 => object(slots), 1 => leaf()].boxed()
+    }
+
+    fn addon() -> BoxedStrategy<V> {
+        let rotation = slot(ROTATION, leaf().boxed());
+        let config = slot("config", object_or_leaf(vec![rotation]));
+        let enabled = slot("enabled", leaf().boxed());
+        object_or_leaf(vec![enabled, config])
+    }
+
+    fn properties() -> BoxedStrategy<V> {
+        let addon = slot(rule::ADDON, addon());
+        let profiles = slot("addonProfiles", object_or_leaf(vec![addon]));
+        object_or_leaf(vec![profiles])
+    }
+
+    fn to_json(v: &V) -> J {
+        match v {
+            V::Bool(b) => J::Bool(*b),
+            V::Str(s) => J::String(s.to_string()),
+            V::Null => J::Null,
+            V::Num(n) => json!(n),
+            V::Array => json!(["true"]),
+            V::Unknown(i) => J::String(UNKNOWNS[*i].to_string()),
+            V::Obj(members) => {
+                let mut m = Map::new();
+                for (k, v) in members {
+                    m.insert(k.clone(), to_json(v));
+                }
+                J::Object(m)
+            }
+        }
+    }
+
+    /// The same value with, in every object, only the last spelling of each key.
+    fn last_spellings(v: &V) -> V {
+        match v {
+            V::Obj(members) => {
+                let mut out: Vec<(String, V)> = Vec::new();
+                for (k, v) in members {
+                    out.retain(|(o, _)| !o.eq_ignore_ascii_case(k));
+                    out.push((k.clone(), last_spellings(v)));
+                }
+                V::Obj(out)
+            }
+            other => other.clone(),
+        }
+    }
+
+    fn template(properties: &V) -> J {
+        json!({
+            "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "contentVersion": "1.0.0.0",
+            "parameters": {"noValue": {"type": "string"}, "noObject": {"type": "object"}},
+            "resources": [{
+                "type": CLUSTER_TYPE,
+                "apiVersion": "2024-02-01",
+                "name": "aks",
+                "location": "westeurope",
+                "properties": to_json(properties)
+            }]
+        })
+    }
+
+    /// The source verdict, as the class of judgement it must agree with (`None` when
+    /// ambiguous).
+    fn source(template: &J) -> Option<&'static str> {
+        let text = serde_json::to_string_pretty(template).unwrap();
+        let root = parse(&text).unwrap();
+        let clusters = find_clusters(&root).unwrap();
+        assert_eq!(clusters.len(), 1);
+        Some(match rule::decide(&ArmTree::new(), clusters[0].node) {
+            Verdict::NotApplicable => "not applicable",
+            Verdict::Pass => "pass",
+            Verdict::Fix(_) => "fail",
+            Verdict::Review { expression, .. } if expression.is_empty() => "fail",
+            Verdict::Review { .. } => "unknown",
+            Verdict::Ambiguous { .. } => return None,
+        })
+    }
+
+    fn evaluated(template: &J) -> &'static str {
+        let d = evaluate(template, &Configuration::defaults());
+        assert_eq!(d.resources.len(), 1);
+        match judge(&d.resources[0]) {
+            Judgement::NotApplicable => "not applicable",
+            Judgement::Pass => "pass",
+            Judgement::Fail { .. } => "fail",
+            Judgement::Unknown { .. } => "unknown",
+            other => panic!("a deployed literal cluster judged {other:?}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #[test]
+        fn the_source_verdict_and_the_evaluated_judgement_agree(props in properties()) {
+            let t = template(&props);
+            let judged = evaluated(&t);
+            match source(&t) {
+                Some(verdict) => prop_assert_eq!(verdict, judged, "{:#}", t),
+                // Keys differing in case: the source edits nothing; the evaluated reading
+                // takes the last spelling, so it agrees with the source on that template.
+                None => {
+                    let last = template(&last_spellings(&props));
+                    prop_assert_eq!(source(&last), Some(judged), "{:#}", t);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_generator_reaches_every_outcome() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut ambiguous = false;
+        for _ in 0..2000 {
+            let props = properties().new_tree(&mut runner).unwrap().current();
+            let t = template(&props);
+            seen.insert(evaluated(&t));
+            ambiguous |= source(&t).is_none();
+        }
+        let all: std::collections::BTreeSet<_> = ["fail", "not applicable", "pass", "unknown"]
+            .into_iter()
+            .collect();
+        assert_eq!(seen, all);
+        assert!(ambiguous, "no duplicate key was generated");
     }
 }
