@@ -192,8 +192,6 @@ fn linked_template_cluster_is_named_as_the_cluster() {
 /// A template saved without whitespace gets `"enableSecretRotation": "true"` with a space,
 /// unlike every other member of the file.
 #[test]
-#[ignore = "fault: the ARM editor adds a member with `\": \"` in a file written without \
-            spaces (src/lang/arm style detection)"]
 fn minified_template_keeps_its_style() {
     let dir = case("arm-minified-style");
     let out = fix_yes(dir.path());

@@ -140,6 +140,7 @@ fn style_for<'t>(text: &'t str, object: &Node) -> Style<'t> {
     let colon = members
         .last()
         .map(|m| &text[m.key_span.end..m.value.span.start])
+        .or_else(|| holding_colon(text, object.span.start))
         .filter(|c| c.trim() == ":" && !c.contains('\n'))
         .unwrap_or(": ")
         .to_string();
@@ -187,6 +188,16 @@ fn style_for<'t>(text: &'t str, object: &Node) -> Style<'t> {
         sep,
         pad,
     }
+}
+
+/// For an object without members, the `:` (with its spaces) between the key that holds it
+/// and its `{`, as the file spells it (`"config":{}` in a minified file): the nearest sample
+/// of the file's habit.
+fn holding_colon(text: &str, open: usize) -> Option<&str> {
+    let before = &text[..open];
+    let colon = before.trim_end_matches([' ', '\t']);
+    let start = colon.strip_suffix(':')?.trim_end_matches([' ', '\t']).len();
+    Some(&before[start..])
 }
 
 /// From `pos`, skips spaces, tabs and same-line comments; returns the offset of the line
@@ -342,6 +353,24 @@ mod tests {
         assert_eq!(
             add(r#"{"c": {}}"#, "/c/k", json!("true")),
             r#"{"c": {"k": "true"}}"#
+        );
+    }
+
+    #[test]
+    fn an_empty_object_takes_the_colon_of_the_key_holding_it() {
+        assert_eq!(
+            add(r#"{"a":1,"c":{}}"#, "/c/k", json!("true")),
+            r#"{"a":1,"c":{"k":"true"}}"#,
+            "minified"
+        );
+        assert_eq!(
+            add(r#"{"c" :  { }}"#, "/c/k", json!("true")),
+            r#"{"c" :  {"k" :  "true" }}"#
+        );
+        assert_eq!(
+            add("[{}]", "/0/k", json!("true")),
+            r#"[{"k": "true"}]"#,
+            "no key holds it: the default"
         );
     }
 
