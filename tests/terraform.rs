@@ -289,3 +289,158 @@ fn a_call_argument_that_feeds_something_else_in_the_module_is_held_back() {
     let main = fs::read_to_string(d.path().join("local_module_shared/main.tf")).unwrap();
     assert!(main.contains("  rotation = true\n"), "{main}");
 }
+
+/// The resource a finding of `check --format json` is about, by its pointer
+/// (`/resource/TYPE/NAME/...` or `/module/NAME/...`).
+fn findings_by_target(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for file in report["files"].as_array().unwrap() {
+        let path = file["path"].as_str().unwrap().replace('\\', "/");
+        for f in file["findings"].as_array().unwrap() {
+            let pointer = f["pointer"].as_str().unwrap_or_default();
+            let parts: Vec<&str> = pointer.split('/').collect();
+            let target = match parts.get(1) {
+                Some(&"resource") => format!("{}.{}", parts[2], parts[3]),
+                Some(&"module") => format!("module.{}", parts[2]),
+                _ => pointer.to_string(),
+            };
+            let kind = f["remedy"]["kind"].as_str().unwrap_or_default().to_string();
+            out.push((path.clone(), target, kind));
+        }
+    }
+    out
+}
+
+#[test]
+fn override_files_are_merged_and_a_fix_lands_where_the_deployed_value_is_written() {
+    let d = copy();
+    let r = run(d.path(), &["check", "--format", "json", "override"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got = findings_by_target(&json(&r.stdout));
+    got.sort();
+    let want = |file: &str, target: &str| {
+        (
+            format!("override/{file}"),
+            format!("azurerm_kubernetes_cluster.{target}"),
+            "fix".to_string(),
+        )
+    };
+    // `turned_on` (the override sets true) and `not_counted` (the override's `count = 0`)
+    // are not findings; the others are fixed in the file whose value deploys.
+    let mut expected = vec![
+        want("main.tf", "counted"),
+        want("main_override.tf", "block_replaced"),
+        want("main_override.tf", "from_variable"),
+        want("main_override.tf", "turned_off"),
+    ];
+    expected.sort();
+    assert_eq!(got, expected, "{}", r.stdout);
+    let before_main = fs::read_to_string(d.path().join("override/main.tf")).unwrap();
+    let r = run(d.path(), &["fix", "--yes", "override"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let over = fs::read_to_string(d.path().join("override/main_override.tf")).unwrap();
+    snapshot!("terraform_override_fixed", over);
+    // The base's own values are not what deploys: left as written, but for the cluster whose
+    // block only the base writes.
+    let main = fs::read_to_string(d.path().join("override/main.tf")).unwrap();
+    assert_eq!(
+        main,
+        before_main.replace(
+            "key_vault_secrets_provider {}",
+            "key_vault_secrets_provider { secret_rotation_enabled = true }"
+        )
+    );
+    let again = run(d.path(), &["check", "override"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+#[test]
+fn local_modules_with_count_for_each_and_nested_calls_are_followed_per_instance() {
+    let d = copy();
+    let r = run(
+        d.path(),
+        &["check", "--format", "json", "module_instances/main.tf"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report = json(&r.stdout);
+    let mut got = findings_by_target(&report);
+    got.sort();
+    let at = |m: &str| {
+        (
+            "module_instances/main.tf".to_string(),
+            format!("module.{m}"),
+            "fix".to_string(),
+        )
+    };
+    // `none` (count = 0) and `outer_good` are not findings; `each` fails for its instance
+    // "a" only (its "b" turns the add-on off), `outer` through the module `outer` calls.
+    let expected = vec![
+        at("counted"),
+        at("each"),
+        at("outer"),
+        at("outer_default"),
+        at("shared_each"),
+    ];
+    assert_eq!(got, expected, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("it also changes `azurerm_storage_account` `sa`"),
+        "the side effect inside the module is named: {}",
+        r.stdout
+    );
+    let modules = tree(&d.path().join("module_instances/modules"));
+    let r = run(d.path(), &["fix", "--yes", "module_instances/main.tf"]);
+    assert_eq!(
+        r.code, 1,
+        "the unsafe fix is held back: {}{}",
+        r.stdout, r.stderr
+    );
+    let main = fs::read_to_string(d.path().join("module_instances/main.tf")).unwrap();
+    snapshot!("terraform_module_instances_fixed", main);
+    // The modules, which other callers share, are not touched; the cycle did not hang.
+    assert_eq!(tree(&d.path().join("module_instances/modules")), modules);
+    let again = run(d.path(), &["check", "module_instances/main.tf"]);
+    assert_eq!(
+        again.code, 1,
+        "only the held-back fix is left: {}",
+        again.stdout
+    );
+    assert_eq!(again.stdout.matches("SecretStoreRotation").count(), 1);
+}
+
+/// Checkov's expected verdicts for its CKV_AZURE_172 test (see the fixture's README.md).
+const CHECKOV: [(&str, bool); 3] = [("pass", true), ("fail", false), ("fail2", false)];
+
+#[test]
+fn armfix_agrees_with_checkov_wherever_psrule_does_and_the_readme_lists_the_rest() {
+    let d = copy();
+    let r = run(d.path(), &["check", "--format", "json", "checkov"]);
+    let report = json(&r.stdout);
+    let flagged: Vec<String> = findings_by_target(&report)
+        .into_iter()
+        .map(|(_, t, _)| t)
+        .collect();
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme
+        .find("**PSRule and Checkov.**")
+        .expect("the comparison")..];
+    let section = &section[..section.find("\n### ").unwrap_or(section.len())];
+    let mut disagreements = Vec::new();
+    for (name, checkov_passes) in CHECKOV {
+        let id = format!("azurerm_kubernetes_cluster.{name}");
+        let armfix_passes = !flagged.contains(&id);
+        if armfix_passes != checkov_passes {
+            // Each disagreement is listed, with both verdicts, in the README's comparison.
+            let line = format!(
+                "`{id}` (Checkov: {}; armfix: {})",
+                if checkov_passes { "pass" } else { "fail" },
+                if armfix_passes { "pass" } else { "fail" }
+            );
+            assert!(section.contains(&line), "README lacks {line}");
+            disagreements.push(name);
+        }
+    }
+    // Where the block is there, they agree; only the cluster without the add-on differs.
+    assert_eq!(disagreements, ["fail"], "{}", r.stdout);
+    assert_eq!(flagged, ["azurerm_kubernetes_cluster.fail2"]);
+}

@@ -25,6 +25,9 @@ use std::path::{Path, PathBuf};
 pub(crate) enum Role {
     /// A `.tf` file: part of the module.
     Tf,
+    /// An override file (`override.tf`, `*_override.tf`): merged into the module's blocks
+    /// after every other `.tf` file, in lexical order ([`tf::merge_overrides`]).
+    Override,
     /// `terraform.tfvars` or `*.auto.tfvars`: loaded in every configuration.
     AutoVars,
     /// Another `*.tfvars`: a configuration of its own (`-var-file`).
@@ -41,34 +44,105 @@ pub(crate) struct Unit {
 }
 
 /// A Terraform folder, with the file being analysed at `me`, and the local modules its
-/// `.tf` files call (by `source` as written: the callee folder's `.tf` bodies).
+/// `.tf` files call.
 pub(crate) struct Folder {
     pub(crate) units: Vec<Unit>,
     pub(crate) me: usize,
-    pub(crate) callees: Vec<(String, Vec<Body>)>,
+    pub(crate) callees: Vec<Callee>,
 }
 
-/// The `.tf` (and `.tf.json`) bodies of the folder `dir`, in name order; files that cannot
-/// be read or parsed are left out (their own reports say why).
+/// A local module a call names: its `source` as written (`./modules/aks`), the callee
+/// folder's `.tf` bodies (override files merged in), and the local modules it calls in turn.
+pub(crate) struct Callee {
+    pub(crate) source: String,
+    pub(crate) bodies: Vec<Body>,
+    pub(crate) callees: Vec<Callee>,
+}
+
+/// How deep local module calls are followed (`./a` calling `./b` calling ...); a deeper call
+/// is a plain module call, as is a call that would enter a folder already being followed (a
+/// cycle, which Terraform refuses).
+const MODULE_DEPTH: usize = 8;
+
+impl Callee {
+    /// The evaluator's view of this callee and its own callees.
+    fn module(&self) -> tf::Module<'_> {
+        tf::Module {
+            bodies: self.bodies.iter().collect(),
+            locals: modules(&self.callees),
+        }
+    }
+}
+
+fn modules(callees: &[Callee]) -> Vec<(String, tf::Module<'_>)> {
+    callees
+        .iter()
+        .map(|c| (c.source.clone(), c.module()))
+        .collect()
+}
+
+/// The local modules the `bodies` of folder `dir` call, each read with its own callees, no
+/// deeper than [`MODULE_DEPTH`] and never re-entering a folder on `stack`.
+fn read_callees(dir: &Path, bodies: &[&Body], stack: &mut Vec<PathBuf>) -> Vec<Callee> {
+    let mut out: Vec<Callee> = Vec::new();
+    if stack.len() > MODULE_DEPTH {
+        return out;
+    }
+    for body in bodies {
+        for b in body.blocks("module") {
+            let Some(src) = tf::local_source(&b.body) else {
+                continue;
+            };
+            if out.iter().any(|c| c.source == src) {
+                continue;
+            }
+            let path = dir.join(src);
+            let Ok(canonical) = path.canonicalize() else {
+                continue;
+            };
+            if stack.contains(&canonical) {
+                continue;
+            }
+            let own = module_bodies(&path);
+            stack.push(canonical);
+            let callees = read_callees(&path, &own.iter().collect::<Vec<_>>(), stack);
+            stack.pop();
+            out.push(Callee {
+                source: src.to_string(),
+                bodies: own,
+                callees,
+            });
+        }
+    }
+    out
+}
+
+/// The `.tf` (and `.tf.json`) bodies of the folder `dir`, in name order, its override files
+/// merged in; files that cannot be read or parsed are left out (their own reports say why).
 fn module_bodies(dir: &Path) -> Vec<Body> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut names: Vec<(Role, PathBuf)> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| {
-                    p.is_file()
-                        && p.file_name().and_then(|n| n.to_str()).and_then(role_of)
-                            == Some(Role::Tf)
+                .filter(|p| p.is_file())
+                .filter_map(|p| {
+                    let role = p.file_name().and_then(|n| n.to_str()).and_then(role_of)?;
+                    matches!(role, Role::Tf | Role::Override).then_some((role, p))
                 })
                 .collect()
         })
         .unwrap_or_default();
-    names.sort();
-    names
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .filter_map(|t| super::body_of_text(&t).ok())
-        .collect()
+    names.sort_by(|a, b| a.1.cmp(&b.1));
+    let read = |role: Role| -> Vec<Body> {
+        names
+            .iter()
+            .filter(|(r, _)| *r == role)
+            .filter_map(|(_, p)| std::fs::read_to_string(p).ok())
+            .filter_map(|t| super::body_of_text(&t).ok())
+            .collect()
+    };
+    let overrides = read(Role::Override);
+    tf::merge_overrides(read(Role::Tf), &overrides.iter().collect::<Vec<_>>())
 }
 
 /// The role of a file by its name.
@@ -77,13 +151,24 @@ pub(crate) fn role_of(name: &str) -> Option<Role> {
     // Terraform's JSON syntax is the same file with `.json` after it.
     let lower = lower.strip_suffix(".json").unwrap_or(&lower);
     if lower.ends_with(".tf") {
-        Some(Role::Tf)
+        Some(if tf::is_override(name) {
+            Role::Override
+        } else {
+            Role::Tf
+        })
     } else if lower == "terraform.tfvars" || lower.ends_with(".auto.tfvars") {
         Some(Role::AutoVars)
     } else if lower.ends_with(".tfvars") {
         Some(Role::VarFile)
     } else {
         None
+    }
+}
+
+impl Unit {
+    /// Whether the file is Terraform code (`.tf`, an override file), not variable values.
+    fn is_code(&self) -> bool {
+        matches!(self.role, Role::Tf | Role::Override)
     }
 }
 
@@ -163,16 +248,13 @@ impl Folder {
                 role,
             });
         }
-        let mut callees: Vec<(String, Vec<Body>)> = Vec::new();
-        for u in units.iter().filter(|u| u.role == Role::Tf) {
-            for b in u.body.blocks("module") {
-                if let Some(src) = tf::local_source(&b.body) {
-                    if !callees.iter().any(|(s, _)| s == src) {
-                        callees.push((src.to_string(), module_bodies(&dir.join(src))));
-                    }
-                }
-            }
-        }
+        let code: Vec<&Body> = units
+            .iter()
+            .filter(|u| u.is_code())
+            .map(|u| &u.body)
+            .collect();
+        let mut stack: Vec<PathBuf> = dir.canonicalize().into_iter().collect();
+        let callees = read_callees(&dir, &code, &mut stack);
         Ok(Folder { units, me, callees })
     }
 
@@ -224,25 +306,19 @@ impl Folder {
                 bodies.push(super::body_of_text(&t).ok()?);
             }
         }
-        let module = tf::Module {
-            bodies: self
-                .units
+        let of = |role: Role| -> Vec<&Body> {
+            self.units
                 .iter()
                 .zip(&bodies)
-                .filter(|(u, _)| u.role == Role::Tf)
+                .filter(|(u, _)| u.role == role)
                 .map(|(_, b)| b)
-                .collect(),
-            locals: self
-                .callees
-                .iter()
-                .map(|(src, bs)| {
-                    let m = tf::Module {
-                        bodies: bs.iter().collect(),
-                        locals: Vec::new(),
-                    };
-                    (src.clone(), m)
-                })
-                .collect(),
+                .collect()
+        };
+        let primary: Vec<Body> = of(Role::Tf).into_iter().cloned().collect();
+        let merged = tf::merge_overrides(primary, &of(Role::Override));
+        let module = tf::Module {
+            bodies: merged.iter().collect(),
+            locals: modules(&self.callees),
         };
         Some(
             self.configurations(&bodies)
@@ -300,19 +376,62 @@ fn braces(text: &str, b: &Block) -> Option<(usize, usize)> {
     Some((open, b.span.1.checked_sub(1)?))
 }
 
+/// A cluster resource's add-on block: the static `key_vault_secrets_provider`, or the
+/// `content` of a `dynamic` one.
+fn addon_block(body: &Body) -> Option<&Block> {
+    body.items.iter().find_map(|it| match it {
+        Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
+        Item::Block(d)
+            if d.ident == "dynamic"
+                && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
+        {
+            d.body.blocks("content").next()
+        }
+        _ => None,
+    })
+}
+
+/// The add-on block that deploys for the resource `labels` first declared in unit `unit`
+/// with `block`: the last override file's block of that type when one replaces it (nested
+/// blocks are replaced whole, not merged), else its own; with the unit it is written in.
+fn effective_addon<'f>(
+    folder: &'f Folder,
+    unit: usize,
+    labels: &[String],
+    block: Option<&'f Block>,
+) -> (usize, Option<&'f Block>) {
+    let mut out = (unit, block);
+    for (j, u) in folder.units.iter().enumerate() {
+        if u.role != Role::Override {
+            continue;
+        }
+        for r in u.body.blocks("resource").filter(|r| r.labels == labels) {
+            let replaces = r.body.items.iter().any(|it| {
+                matches!(it, Item::Block(b) if b.ident == ADDON_BLOCK
+                    || (b.ident == "dynamic"
+                        && b.labels.first().map(String::as_str) == Some(ADDON_BLOCK)))
+            });
+            if replaces {
+                out = (j, addon_block(&r.body));
+            }
+        }
+    }
+    out
+}
+
 fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
     let mut out = Vec::new();
     for (i, u) in folder.units.iter().enumerate() {
+        // Override files merge into these clusters; they declare none of their own.
         if u.role != Role::Tf {
             continue;
         }
-        let text = &u.text;
         for b in u.body.blocks("resource") {
             let [kind, name] = &b.labels[..] else {
                 continue;
             };
             if tf::azapi_cluster(kind, &b.body) {
-                if let Some(c) = azapi_cluster(text, i, name, b) {
+                if let Some(c) = azapi_cluster(&u.text, i, name, b) {
                     out.push(c);
                 }
                 continue;
@@ -320,19 +439,11 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             if kind != CLUSTER {
                 continue;
             }
-            let target = b.body.items.iter().find_map(|it| match it {
-                Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
-                Item::Block(d)
-                    if d.ident == "dynamic"
-                        && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
-                {
-                    d.body.blocks("content").next()
-                }
-                _ => None,
-            });
+            let (unit, target) = effective_addon(folder, i, &b.labels, addon_block(&b.body));
+            let text = &folder.units[unit].text;
             if let Some(target) = target {
                 out.push(Cluster {
-                    unit: i,
+                    unit,
                     kind: CLUSTER,
                     name: name.clone(),
                     arg: ROTATION_ARG.to_string(),
@@ -348,8 +459,8 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
         }
         for b in u.body.blocks("module") {
             if let ([name], Some(src)) = (&b.labels[..], tf::local_source(&b.body)) {
-                if let Some((_, bodies)) = folder.callees.iter().find(|(s, _)| s == src) {
-                    if let Some(c) = local_call(text, i, name, b, bodies) {
+                if let Some(callee) = folder.callees.iter().find(|c| c.source == src) {
+                    if let Some(c) = local_call(&u.text, i, name, b, callee) {
                         out.push(c);
                     }
                 }
@@ -358,7 +469,7 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             let ([name], Some(family)) = (&b.labels[..], tf::aks_module(&b.body)) else {
                 continue;
             };
-            if let Some(c) = module_cluster(text, i, name, b, family) {
+            if let Some(c) = module_cluster(&u.text, i, name, b, family) {
                 out.push(c);
             }
         }
@@ -367,46 +478,20 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
 }
 
 /// A call of a local module (`source = "./modules/aks"`) whose cluster takes its rotation
-/// from a variable (`secret_rotation_enabled = var.X`): the call is judged with its own
-/// arguments (the evaluator follows it), and its fix is the call's `X` (replaced, or added
-/// after its last argument). A callee whose rotation is written otherwise is fixed in the
-/// callee's own files, by their own analysis; a call with `count`/`for_each` is not
-/// followed.
+/// from a variable (`secret_rotation_enabled = var.X`), directly or through the module's own
+/// local call (`module "b" { source = "./b"; r = var.X }` whose cluster reads `var.r`): the
+/// call is judged with its own arguments, per instance when it has `count`/`for_each` (the
+/// evaluator follows it), and its fix is the call's `X` (replaced, or added after its last
+/// argument). A callee whose rotation is written otherwise is fixed in the callee's own
+/// files, by their own analysis.
 fn local_call<'f>(
     text: &str,
     unit: usize,
     name: &str,
     b: &'f Block,
-    bodies: &[Body],
+    callee: &Callee,
 ) -> Option<Cluster<'f>> {
-    if b.body.attr("count").is_some() || b.body.attr("for_each").is_some() {
-        return None;
-    }
-    let input = bodies.iter().find_map(|body| {
-        body.blocks("resource")
-            .filter(|r| r.labels.first().map(String::as_str) == Some(CLUSTER))
-            .find_map(|r| {
-                let block = r.body.items.iter().find_map(|it| match it {
-                    Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
-                    Item::Block(d)
-                        if d.ident == "dynamic"
-                            && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
-                    {
-                        d.body.blocks("content").next()
-                    }
-                    _ => None,
-                })?;
-                match &block.body.attr(ROTATION_ARG)?.value.kind {
-                    ExprKind::Traversal(root, steps) if root == "var" && steps.len() == 1 => {
-                        match &steps[0] {
-                            Step::Attr(x) => Some(x.clone()),
-                            _ => None,
-                        }
-                    }
-                    _ => None,
-                }
-            })
-    })?;
+    let input = rotation_input(callee, 0)?;
     let slots = render::block_slots(b);
     let after = slots.iter().rposition(|s| s.key_span.is_some());
     let add = braces(text, b)
@@ -424,6 +509,35 @@ fn local_call<'f>(
         add,
         at: b.span.0,
         missing,
+    })
+}
+
+/// The variable of `callee` that its cluster's rotation is read from: `var.X` written as the
+/// rotation argument of a cluster of its own, or passed as the input a local module it calls
+/// reads its rotation from (bounded by the callee tree's own depth).
+fn rotation_input(callee: &Callee, depth: usize) -> Option<String> {
+    let plain_var = |e: &Expr| match &e.kind {
+        ExprKind::Traversal(root, steps) if root == "var" && steps.len() == 1 => match &steps[0] {
+            Step::Attr(x) => Some(x.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let own = callee.bodies.iter().find_map(|body| {
+        body.blocks("resource")
+            .filter(|r| r.labels.first().map(String::as_str) == Some(CLUSTER))
+            .find_map(|r| plain_var(&addon_block(&r.body)?.body.attr(ROTATION_ARG)?.value))
+    });
+    if own.is_some() || depth > MODULE_DEPTH {
+        return own;
+    }
+    callee.bodies.iter().find_map(|body| {
+        body.blocks("module").find_map(|m| {
+            let src = tf::local_source(&m.body)?;
+            let inner = callee.callees.iter().find(|c| c.source == src)?;
+            let input = rotation_input(inner, depth + 1)?;
+            plain_var(&m.body.attr(&input)?.value)
+        })
     })
 }
 
@@ -755,7 +869,7 @@ fn sources(
                 "var" => {
                     // `.tfvars` values first (the last loaded wins), then the default.
                     for (i, u) in folder.units.iter().enumerate().rev() {
-                        if u.role == Role::Tf {
+                        if u.is_code() {
                             continue;
                         }
                         if let Some(a) = u.body.attr(name) {
