@@ -314,10 +314,20 @@ impl Folder {
                 .map(|(_, b)| b)
                 .collect()
         };
-        let primary: Vec<Body> = of(Role::Tf).into_iter().cloned().collect();
-        let merged = tf::merge_overrides(primary, &of(Role::Override));
+        // Merging copies the bodies: only when the folder has override files.
+        let overrides = of(Role::Override);
+        let merged: Vec<Body> = if overrides.is_empty() {
+            Vec::new()
+        } else {
+            let primary: Vec<Body> = of(Role::Tf).into_iter().cloned().collect();
+            tf::merge_overrides(primary, &overrides)
+        };
         let module = tf::Module {
-            bodies: merged.iter().collect(),
+            bodies: if overrides.is_empty() {
+                of(Role::Tf)
+            } else {
+                merged.iter().collect()
+            },
             locals: modules(&self.callees),
         };
         Some(
