@@ -327,21 +327,38 @@ fn override_files_are_merged_and_a_fix_lands_where_the_deployed_value_is_written
     };
     // `turned_on` (the override sets true) and `not_counted` (the override's `count = 0`)
     // are not findings; the others are fixed in the file whose value deploys.
+    let module = |file: &str, m: &str| {
+        (
+            format!("override/{file}"),
+            format!("module.{m}"),
+            "fix".to_string(),
+        )
+    };
+    // Module calls too: an argument set in an override is fixed there, and an AVM object
+    // the override replaces is fixed inside the override's object.
     let mut expected = vec![
         want("main.tf", "counted"),
         want("main_override.tf", "block_replaced"),
         want("main_override.tf", "from_variable"),
         want("main_override.tf", "turned_off"),
+        module("main_override.tf", "public"),
+        module("main_override.tf", "local"),
+        module("override.tf", "avm"),
     ];
     expected.sort();
     assert_eq!(got, expected, "{}", r.stdout);
     let before_main = fs::read_to_string(d.path().join("override/main.tf")).unwrap();
     let r = run(d.path(), &["fix", "--yes", "override"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let over = fs::read_to_string(d.path().join("override/main_override.tf")).unwrap();
+    let over = ["main_override.tf", "override.tf"]
+        .map(|f| {
+            let text = fs::read_to_string(d.path().join("override").join(f)).unwrap();
+            format!("== {f}\n{text}")
+        })
+        .join("\n");
     snapshot!("terraform_override_fixed", over);
     // The base's own values are not what deploys: left as written, but for the cluster whose
-    // block only the base writes.
+    // block only the base writes; the module the call names is not touched.
     let main = fs::read_to_string(d.path().join("override/main.tf")).unwrap();
     assert_eq!(
         main,

@@ -470,7 +470,8 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
         for b in u.body.blocks("module") {
             if let ([name], Some(src)) = (&b.labels[..], tf::local_source(&b.body)) {
                 if let Some(callee) = folder.callees.iter().find(|c| c.source == src) {
-                    if let Some(c) = local_call(&u.text, i, name, b, callee) {
+                    if let Some(mut c) = local_call(&u.text, i, name, b, callee) {
+                        overridden_input(folder, &b.labels, &mut c);
                         out.push(c);
                     }
                 }
@@ -479,12 +480,58 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             let ([name], Some(family)) = (&b.labels[..], tf::aks_module(&b.body)) else {
                 continue;
             };
-            if let Some(c) = module_cluster(&u.text, i, name, b, family) {
-                out.push(c);
+            // The AVM inputs are objects: an override's object replaces the base's whole.
+            let object = match family {
+                tf::Family::Aks => None,
+                tf::Family::AvmLegacy => Some(ADDON_BLOCK),
+                tf::Family::AvmAddonProfile => Some(tf::AVM_ADDON_INPUT),
+            };
+            let replaced = object.and_then(|key| module_override(folder, &b.labels, key));
+            let c = match replaced {
+                Some((j, ob, _)) => module_cluster(&folder.units[j].text, j, name, ob, family),
+                None => module_cluster(&u.text, i, name, b, family).map(|mut c| {
+                    if family == tf::Family::Aks {
+                        overridden_input(folder, &b.labels, &mut c);
+                    }
+                    c
+                }),
+            };
+            out.extend(c);
+        }
+    }
+    out
+}
+
+/// The last override file's `module` block with these labels that sets `key`: its unit, the
+/// block and the argument.
+fn module_override<'f>(
+    folder: &'f Folder,
+    labels: &[String],
+    key: &str,
+) -> Option<(usize, &'f Block, &'f super::hcl::Attr)> {
+    let mut out = None;
+    for (j, u) in folder.units.iter().enumerate() {
+        if u.role != Role::Override {
+            continue;
+        }
+        for m in u.body.blocks("module").filter(|m| m.labels == labels) {
+            if let Some(a) = m.body.attr(key) {
+                out = Some((j, m, a));
             }
         }
     }
     out
+}
+
+/// A module call's rotation argument as deployed: when an override file sets the call's
+/// argument `c.arg`, that value is the one to judge and fix, in the override file.
+fn overridden_input<'f>(folder: &'f Folder, labels: &[String], c: &mut Cluster<'f>) {
+    if let Some((j, _, a)) = module_override(folder, labels, &c.arg) {
+        c.unit = j;
+        c.value = Some(&a.value);
+        c.add = None;
+        c.at = a.span.0;
+    }
 }
 
 /// A call of a local module (`source = "./modules/aks"`) whose cluster takes its rotation
