@@ -461,3 +461,42 @@ fn armfix_agrees_with_checkov_wherever_psrule_does_and_the_readme_lists_the_rest
     assert_eq!(disagreements, ["fail"], "{}", r.stdout);
     assert_eq!(flagged, ["azurerm_kubernetes_cluster.fail2"]);
 }
+
+#[test]
+fn each_value_is_fixed_in_the_for_each_value_of_each_failing_instance() {
+    let d = copy();
+    let r = run(d.path(), &["check", "--format", "json", "for_each_values"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let got: Vec<String> = findings_by_target(&json(&r.stdout))
+        .into_iter()
+        .map(|(_, t, _)| t)
+        .collect();
+    // Two instances of `by_var` fail: each gets its own fix, though either alone leaves the
+    // cluster failing in the configuration.
+    assert_eq!(
+        got,
+        [
+            "azurerm_kubernetes_cluster.by_map",
+            "azurerm_kubernetes_cluster.by_var",
+            "azurerm_kubernetes_cluster.by_var",
+            "module.calls",
+        ],
+        "{}",
+        r.stdout
+    );
+    let r = run(d.path(), &["fix", "--yes", "for_each_values"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = fs::read_to_string(d.path().join("for_each_values/main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform/for_each_values/main.tf")).unwrap();
+    // Only the failing instances' values changed; the expressions that read them did not.
+    assert_eq!(
+        main,
+        before
+            .replace("dev  = { rotation = false }", "dev  = { rotation = true }")
+            .replace("= { rotation = false }", "= { rotation = true }")
+            .replace("x = { rot = false }", "x = { rot = true }")
+    );
+    assert!(main.matches("= each.value.rotation").count() == 2);
+    let again = run(d.path(), &["check", "for_each_values"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}

@@ -368,6 +368,8 @@ struct Cluster<'f> {
     at: usize,
     /// Why the add-on is on, for a finding about a missing value.
     missing: String,
+    /// The block's `for_each` (its unit and expression): what `each.value` reads.
+    each: Option<(usize, &'f Expr)>,
 }
 
 impl Cluster<'_> {
@@ -441,7 +443,8 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                 continue;
             };
             if tf::azapi_cluster(kind, &b.body) {
-                if let Some(c) = azapi_cluster(&u.text, i, name, b) {
+                if let Some(mut c) = azapi_cluster(&u.text, i, name, b) {
+                    c.each = b.body.attr("for_each").map(|a| (i, &a.value));
                     out.push(c);
                 }
                 continue;
@@ -464,6 +467,7 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                         "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
                          `{ROTATION_ARG} = true`"
                     ),
+                    each: b.body.attr("for_each").map(|a| (i, &a.value)),
                 });
             }
         }
@@ -471,6 +475,7 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             if let ([name], Some(src)) = (&b.labels[..], tf::local_source(&b.body)) {
                 if let Some(callee) = folder.callees.iter().find(|c| c.source == src) {
                     if let Some(mut c) = local_call(&u.text, i, name, b, callee) {
+                        c.each = b.body.attr("for_each").map(|a| (i, &a.value));
                         overridden_input(folder, &b.labels, &mut c);
                         out.push(c);
                     }
@@ -496,7 +501,10 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                     c
                 }),
             };
-            out.extend(c);
+            out.extend(c.map(|mut c| {
+                c.each = b.body.attr("for_each").map(|a| (i, &a.value));
+                c
+            }));
         }
     }
     out
@@ -566,6 +574,7 @@ fn local_call<'f>(
         add,
         at: b.span.0,
         missing,
+        each: None,
     })
 }
 
@@ -616,6 +625,7 @@ fn module_cluster<'f>(
         add: None,
         at: b.span.0,
         missing: String::new(),
+        each: None,
     };
     match family {
         tf::Family::Aks => {
@@ -719,6 +729,7 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
             crate::rule::ADDON,
             crate::rule::ROTATION
         ),
+        each: None,
     };
     let mut addon = tf::azapi_body(&b.body)?;
     for key in ["properties", "addonProfiles", crate::rule::ADDON] {
@@ -761,6 +772,18 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
         }
     }
     Some(c)
+}
+
+/// How many of a cluster's instances (`count`/`for_each`, a local module's per call instance)
+/// fail, summed over the configurations: a fix search step must lower it (fixing one
+/// instance's value in a `for_each` map is progress even while another still fails).
+fn failing_instances(kind: &str, name: &str, deployments: &[Deployment]) -> usize {
+    deployments
+        .iter()
+        .flat_map(|d| &d.resources)
+        .filter(|r| r.origin.len() == 3 && r.origin[1] == kind && r.origin[2] == name)
+        .filter(|r| matches!(judge(r), Judgement::Fail { .. }))
+        .count()
 }
 
 /// How a cluster fares in each configuration: the failing ones (name, reason) and the first
@@ -829,7 +852,7 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         }];
     }
     let mut out = Vec::new();
-    sources(folder, c.unit, value, &[], &mut out, 0);
+    sources(folder, c.unit, value, &[], &mut out, 0, c.each);
     // The cluster's own argument as a literal: for a plain reference (the value the
     // variable or local also gives elsewhere stays), or when asked to.
     let plain = matches!(&value.kind, ExprKind::Traversal(r, s)
@@ -856,6 +879,7 @@ fn sources(
     path: &[String],
     out: &mut Vec<Candidate>,
     depth: usize,
+    each: Option<(usize, &Expr)>,
 ) {
     if depth > 16 {
         return;
@@ -872,24 +896,30 @@ fn sources(
                 });
             }
         }
+        // Every member: the instances of a `for_each` over an object.
+        ExprKind::Object(members) if path.first().is_some_and(|p| p == "*") => {
+            for m in members {
+                sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
+            }
+        }
         ExprKind::Object(members) if !path.is_empty() => {
             if let Some(m) = members
                 .iter()
                 .rev()
                 .find(|m| m.key.as_deref() == Some(&path[0]))
             {
-                sources(folder, unit, &m.value, &path[1..], out, depth + 1);
+                sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
             }
         }
-        ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1),
+        ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1, each),
         ExprKind::Cond(_, t, f) => {
-            sources(folder, unit, t, path, out, depth + 1);
-            sources(folder, unit, f, path, out, depth + 1);
+            sources(folder, unit, t, path, out, depth + 1, each);
+            sources(folder, unit, f, path, out, depth + 1, each);
         }
         ExprKind::Call(name, args) => match name.as_str() {
-            "coalesce" | "try" | "tobool" | "tostring" => {
+            "coalesce" | "try" | "tobool" | "tostring" | "tomap" => {
                 for a in args {
-                    sources(folder, unit, a, path, out, depth + 1);
+                    sources(folder, unit, a, path, out, depth + 1, each);
                 }
             }
             "lookup" => {
@@ -898,10 +928,10 @@ fn sources(
                 {
                     let mut p = vec![k.clone()];
                     p.extend_from_slice(path);
-                    sources(folder, unit, m, &p, out, depth + 1);
+                    sources(folder, unit, m, &p, out, depth + 1, each);
                 }
                 if let Some(d) = args.get(2) {
-                    sources(folder, unit, d, path, out, depth + 1);
+                    sources(folder, unit, d, path, out, depth + 1, each);
                 }
             }
             _ => {}
@@ -923,6 +953,14 @@ fn sources(
             }
             p.extend_from_slice(path);
             match root.as_str() {
+                // `each.value.x`: the `x` of every value the block's `for_each` iterates.
+                "each" if name == "value" => {
+                    if let Some((u, f)) = each {
+                        let mut all = vec!["*".to_string()];
+                        all.extend(p);
+                        sources(folder, u, f, &all, out, depth + 1, None);
+                    }
+                }
                 "var" => {
                     // `.tfvars` values first (the last loaded wins), then the default.
                     for (i, u) in folder.units.iter().enumerate().rev() {
@@ -931,7 +969,7 @@ fn sources(
                         }
                         if let Some(a) = u.body.attr(name) {
                             let before = out.len();
-                            sources(folder, i, &a.value, &p, out, depth + 1);
+                            sources(folder, i, &a.value, &p, out, depth + 1, each);
                             for c in &mut out[before..] {
                                 c.source = FixSource::ParameterFile {
                                     name: name.clone(),
@@ -947,7 +985,7 @@ fn sources(
                             }
                             if let Some(d) = b.body.attr("default") {
                                 let before = out.len();
-                                sources(folder, i, &d.value, &p, out, depth + 1);
+                                sources(folder, i, &d.value, &p, out, depth + 1, each);
                                 for c in &mut out[before..] {
                                     c.source = FixSource::ParameterDefault {
                                         name: format!("var.{name}"),
@@ -962,7 +1000,7 @@ fn sources(
                         for b in u.body.blocks("locals") {
                             if let Some(a) = b.body.attr(name) {
                                 let before = out.len();
-                                sources(folder, i, &a.value, &p, out, depth + 1);
+                                sources(folder, i, &a.value, &p, out, depth + 1, each);
                                 for c in &mut out[before..] {
                                     if c.source == FixSource::Expression {
                                         c.source = FixSource::Variable {
@@ -1037,7 +1075,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 let Some(now) = folder.evaluate(&current) else {
                     break;
                 };
-                let failing = state(c.kind, &c.name, &now, &names).0.len();
+                let failing = failing_instances(c.kind, &c.name, &now);
                 if failing == 0 {
                     break;
                 }
@@ -1053,7 +1091,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                     let Some(after) = folder.evaluate(&trial) else {
                         continue;
                     };
-                    if state(c.kind, &c.name, &after, &names).0.len() >= failing {
+                    if failing_instances(c.kind, &c.name, &after) >= failing {
                         continue;
                     }
                     let pairs: Vec<(&str, &Deployment, &Deployment)> = names
