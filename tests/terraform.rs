@@ -500,3 +500,36 @@ fn each_value_is_fixed_in_the_for_each_value_of_each_failing_instance() {
     let again = run(d.path(), &["check", "for_each_values"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
 }
+
+#[test]
+fn an_override_file_in_json_syntax_is_merged_and_fixed_with_the_json_editor() {
+    let d = tempfile::tempdir().unwrap();
+    crate::util::write(
+        d.path(),
+        "main.tf",
+        "resource \"azurerm_kubernetes_cluster\" \"a\" {\n  key_vault_secrets_provider {\n    \
+         secret_rotation_enabled = true\n  }\n}\n",
+    );
+    let over = "{\n  \"resource\": {\n    \"azurerm_kubernetes_cluster\": {\n      \"a\": {\n        \
+                \"key_vault_secrets_provider\": {\n          \"secret_rotation_interval\": \"5m\"\n        \
+                }\n      }\n    }\n  }\n}\n";
+    crate::util::write(d.path(), "gen_override.tf.json", over);
+    let r = run(d.path(), &["check", "."]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.starts_with("gen_override.tf.json:5:"),
+        "{}",
+        r.stdout
+    );
+    let r = run(d.path(), &["fix", "--yes", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let fixed = fs::read_to_string(d.path().join("gen_override.tf.json")).unwrap();
+    json(&fixed);
+    assert!(
+        fixed.contains(
+            "\"secret_rotation_interval\": \"5m\",\n          \"secret_rotation_enabled\": true\n"
+        ),
+        "{fixed}"
+    );
+    assert_eq!(run(d.path(), &["check", "."]).code, 0);
+}
