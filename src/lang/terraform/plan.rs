@@ -1258,3 +1258,45 @@ fn review(
         stand_in: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn depth(callees: &[Callee]) -> usize {
+        callees
+            .iter()
+            .map(|c| 1 + depth(&c.callees))
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn local_module_chains_are_followed_bounded_and_cycles_cut() {
+        let d = tempfile::tempdir().unwrap();
+        // m0 calls m1 ... m19 calls m0: a long chain that is also a cycle.
+        for i in 0..20 {
+            let dir = d.path().join(format!("m{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let next = (i + 1) % 20;
+            std::fs::write(
+                dir.join("main.tf"),
+                format!("module \"next\" {{\n  source = \"../m{next}\"\n}}\n"),
+            )
+            .unwrap();
+        }
+        let main = d.path().join("m0/main.tf");
+        let text = std::fs::read_to_string(&main).unwrap();
+        let folder = Folder::read(&text, Some(&main), false).unwrap();
+        assert_eq!(depth(&folder.callees), MODULE_DEPTH);
+        // A short cycle stops where it re-enters a folder being followed.
+        std::fs::write(
+            d.path().join("m1/main.tf"),
+            "module \"back\" {\n  source = \"../m0\"\n}\n",
+        )
+        .unwrap();
+        let folder = Folder::read(&text, Some(&main), false).unwrap();
+        assert_eq!(depth(&folder.callees), 1);
+        assert!(folder.evaluate(&[]).is_some());
+    }
+}
