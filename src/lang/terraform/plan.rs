@@ -786,6 +786,40 @@ fn failing_instances(kind: &str, name: &str, deployments: &[Deployment]) -> usiz
         .count()
 }
 
+/// The instance keys (`[0]`, `["dev"]`) of a `count`/`for_each` cluster or local module call
+/// that fail in some configuration, in order, each once; none for a single instance.
+fn failing_keys(c: &Cluster, deployments: &[Deployment]) -> Vec<String> {
+    let prefix = if c.kind == "module" {
+        format!("module.{}", c.name)
+    } else {
+        format!("{}.{}", c.kind, c.name)
+    };
+    let mut keys: Vec<String> = Vec::new();
+    for r in deployments.iter().flat_map(|d| &d.resources) {
+        if r.origin.len() != 3 || r.origin[1] != c.kind || r.origin[2] != c.name {
+            continue;
+        }
+        if !matches!(judge(r), Judgement::Fail { .. }) {
+            continue;
+        }
+        let Some(rest) = r.id.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !rest.starts_with('[') {
+            continue;
+        }
+        let key = match rest.find("].") {
+            Some(end) => &rest[..=end],
+            None => rest,
+        };
+        let key = format!("`{key}`");
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
 /// How a cluster fares in each configuration: the failing ones (name, reason) and the first
 /// Unknown's reason.
 fn state(
@@ -1066,6 +1100,11 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 };
                 format!("{label}: `{} = {expr}` is not true{with}", c.arg)
             }
+        };
+        let problem = match failing_keys(c, &base)[..] {
+            [] => problem,
+            [ref key] => format!("{problem} in instance {key}"),
+            ref keys => format!("{problem} in instances {}", keys.join(", ")),
         };
         let mut pending = candidates(folder, c, options);
         let mut mine: Vec<(Candidate, Vec<String>)> = Vec::new();
