@@ -1,7 +1,8 @@
 //! Decides each `azurerm_kubernetes_cluster` of a Terraform folder on its evaluated values and
 //! searches its fix under the deploy-time proof: the candidate places (the cluster's own
 //! argument, then the `.tfvars` values, variable defaults, `local` values and literals inside
-//! conditionals and `coalesce`/`try`/`lookup` that feed it, then the cluster's argument
+//! conditionals and `coalesce`/`try`/`lookup` that feed it, the `for_each` values an
+//! `each.value` reads, then the cluster's argument
 //! written as the literal `true`) are tried in order, each with the fixes already chosen; one
 //! is taken when it makes the cluster fail in fewer configurations and the folder's
 //! evaluated deployment changes only in rotation (the shared [`crate::eval::proof`]). One
@@ -74,6 +75,7 @@ impl Callee {
     }
 }
 
+/// The evaluator's view of a list of callees, by `source`.
 fn modules(callees: &[Callee]) -> Vec<(String, tf::Module<'_>)> {
     callees
         .iter()
