@@ -4,7 +4,8 @@
 //! conditionals and `coalesce`/`try`/`lookup` that feed it, the `for_each` values an
 //! `each.value` reads, then the cluster's argument
 //! written as the literal `true`) are tried in order, each with the fixes already chosen; one
-//! is taken when it makes the cluster fail in fewer configurations and the folder's
+//! is taken when fewer of the cluster's instances fail (summed over the configurations) and
+//! the folder's
 //! evaluated deployment changes only in rotation (the shared [`crate::eval::proof`]). One
 //! that changes more is an unsafe fix, applied only with `--unsafe-fixes`. A file keeps the
 //! findings whose edit lands in it.
