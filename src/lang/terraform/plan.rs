@@ -2,13 +2,12 @@
 //! searches its fix under the deploy-time proof: the candidate places (the cluster's own
 //! argument, then the `.tfvars` values, variable defaults, `local` values and literals inside
 //! conditionals and `coalesce`/`try`/`lookup` that feed it, the `for_each` values an
-//! `each.value` reads, then the cluster's argument
-//! written as the literal `true`) are tried in order, each with the fixes already chosen; one
-//! is taken when fewer of the cluster's instances fail (summed over the configurations) and
-//! the folder's
-//! evaluated deployment changes only in rotation (the shared [`crate::eval::proof`]). One
-//! that changes more is an unsafe fix, applied only with `--unsafe-fixes`. A file keeps the
-//! findings whose edit lands in it.
+//! `each.value` reads, then the cluster's argument written as the literal `true`) are tried
+//! in order, each with the fixes already chosen; one is taken when fewer of the cluster's
+//! instances fail (summed over the configurations) and the folder's evaluated deployment
+//! changes only in rotation (the shared [`crate::eval::proof`]). One that changes more is an
+//! unsafe fix, applied only with `--unsafe-fixes`. A file keeps the findings whose edit lands
+//! in it.
 
 use super::hcl::{Block, Body, Expr, ExprKind, Item, Step};
 use super::render;
