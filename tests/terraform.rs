@@ -545,3 +545,34 @@ fn an_override_file_in_json_syntax_is_merged_and_fixed_with_the_json_editor() {
     );
     assert_eq!(run(d.path(), &["check", "."]).code, 0);
 }
+
+#[test]
+fn a_local_modules_own_override_file_is_merged_before_the_call_is_judged() {
+    let d = tempfile::tempdir().unwrap();
+    let w = |rel: &str, text: &str| crate::util::write(d.path(), rel, text);
+    w(
+        "main.tf",
+        "module \"aks\" {\n  source = \"./m\"\n  name   = \"a\"\n}\n",
+    );
+    w(
+        "m/main.tf",
+        "variable \"name\" {}\nvariable \"rotation\" {\n  default = true\n}\n\
+         resource \"azurerm_kubernetes_cluster\" \"c\" {\n  name = var.name\n  \
+         key_vault_secrets_provider {\n    secret_rotation_enabled = var.rotation\n  }\n}\n",
+    );
+    // Without the override, the module's default passes.
+    assert_eq!(run(d.path(), &["check", "main.tf"]).code, 0);
+    w(
+        "m/override.tf",
+        "variable \"rotation\" {\n  default = false\n}\n",
+    );
+    let r = run(d.path(), &["check", "main.tf"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("main.tf:1:1: "), "{}", r.stdout);
+    let r = run(d.path(), &["fix", "--yes", "main.tf"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        fs::read_to_string(d.path().join("main.tf")).unwrap(),
+        "module \"aks\" {\n  source   = \"./m\"\n  name     = \"a\"\n  rotation = true\n}\n"
+    );
+}
