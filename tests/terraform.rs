@@ -475,7 +475,7 @@ fn armfix_agrees_with_checkov_wherever_psrule_does_and_the_readme_lists_the_rest
 }
 
 #[test]
-fn each_value_is_fixed_in_the_for_each_value_of_each_failing_instance() {
+fn each_value_and_an_instance_index_are_fixed_in_each_failing_instances_value() {
     let d = copy();
     let r = run(d.path(), &["check", "--format", "json", "for_each_values"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -492,6 +492,7 @@ fn each_value_is_fixed_in_the_for_each_value_of_each_failing_instance() {
             "azurerm_kubernetes_cluster.by_var",
             "azurerm_kubernetes_cluster.by_var",
             "module.calls",
+            "azurerm_kubernetes_cluster.by_index",
         ],
         "{}",
         r.stdout
@@ -507,8 +508,10 @@ fn each_value_is_fixed_in_the_for_each_value_of_each_failing_instance() {
             .replace("dev  = { rotation = false }", "dev  = { rotation = true }")
             .replace("= { rotation = false }", "= { rotation = true }")
             .replace("x = { rot = false }", "x = { rot = true }")
+            .replace("[true, false]", "[true, true]")
     );
     assert!(main.matches("= each.value.rotation").count() == 2);
+    assert!(main.contains("= var.rotations[count.index]"));
     let again = run(d.path(), &["check", "for_each_values"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
 }

@@ -932,10 +932,16 @@ fn sources(
                 });
             }
         }
-        // Every member: the instances of a `for_each` over an object.
+        // Every member or item: the instances of a `for_each` over an object, or the entries
+        // `[count.index]` and `[each.key]` read.
         ExprKind::Object(members) if path.first().is_some_and(|p| p == "*") => {
             for m in members {
                 sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
+            }
+        }
+        ExprKind::Array(items) if path.first().is_some_and(|p| p == "*") => {
+            for x in items {
+                sources(folder, unit, x, &path[1..], out, depth + 1, each);
             }
         }
         ExprKind::Object(members) if !path.is_empty() => {
@@ -984,6 +990,11 @@ fn sources(
                         kind: ExprKind::Str(k),
                         ..
                     }) => p.push(k.clone()),
+                    // `[count.index]`, `[each.key]`: the entry of every instance.
+                    Step::Index(Expr {
+                        kind: ExprKind::Traversal(r, _),
+                        ..
+                    }) if r == "count" || r == "each" => p.push("*".to_string()),
                     _ => return,
                 }
             }
