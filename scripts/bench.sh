@@ -18,8 +18,12 @@
 #      peak memory (GNU time's maximum resident set size).
 #   4. growth: `armfix check` (and rg) on 1,000, 10,000 and 100,000 small files (4 KB mean).
 #   5. Terraform: 1,000 folders of `.tf` files (each a root module: main.tf with a cluster,
-#      variables.tf, a prod.tfvars; every third cluster needs a fix) plus 1,000 folders of
-#      `.tf` files without a cluster: `armfix check` and `armfix fix --yes` on a fresh copy.
+#      variables.tf, a prod.tfvars; every third cluster needs a fix; every fourth folder is
+#      written in Terraform's JSON syntax instead: main.tf.json, variables.tf.json and a
+#      terraform.tfvars.json) plus 1,000 folders of `.tf` files without a cluster:
+#      `armfix check` and `armfix fix --yes` on a fresh copy.
+#
+# ONLY=terraform runs section 5 alone (nothing else is generated).
 #
 # hyperfine is optional: when it is installed, the check-vs-rg comparison is also run with it.
 set -euo pipefail
@@ -56,11 +60,14 @@ gen() { # gen NAME ARGS...: generate once, keep for later runs
         python3 scripts/gen_repo.py "$@" --seed "$SEED" >"$BENCH_DIR/$name.summary"
     fi
 }
-gen r10k repo "$BENCH_DIR/r10k" --files 10000 --size-mb 200
-gen big.json big "$BENCH_DIR/big.json" --size-mb 20 --clusters 200
-gen g1k repo "$BENCH_DIR/g1k" --files 1000 --size-mb 4
-gen g10k repo "$BENCH_DIR/g10k" --files 10000 --size-mb 40
-gen g100k repo "$BENCH_DIR/g100k" --files 100000 --size-mb 400
+ONLY=${ONLY:-all}
+if [ "$ONLY" = all ]; then
+    gen r10k repo "$BENCH_DIR/r10k" --files 10000 --size-mb 200
+    gen big.json big "$BENCH_DIR/big.json" --size-mb 20 --clusters 200
+    gen g1k repo "$BENCH_DIR/g1k" --files 1000 --size-mb 4
+    gen g10k repo "$BENCH_DIR/g10k" --files 10000 --size-mb 40
+    gen g100k repo "$BENCH_DIR/g100k" --files 100000 --size-mb 400
+fi
 
 # run_ms PREP CMD...: runs PREP (untimed, through the shell; ":" for none) then CMD, $RUNS
 # times; prints "median_wall_ms peak_kb median_cpu_ms". CPU time is user + system from the
@@ -91,12 +98,13 @@ warm() { rg -uuu -c . "$1" >/dev/null 2>&1 || true; }
 
 echo "# armfix benchmark"
 echo
-echo "- command: \`RUNS=$RUNS scripts/bench.sh\` (seed $SEED), median of $RUNS runs"
+echo "- command: \`RUNS=$RUNS ONLY=$ONLY scripts/bench.sh\` (seed $SEED), median of $RUNS runs"
 echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GB memory"
 echo "- armfix $(git describe --always --dirty 2>/dev/null || echo '?'), $(rg --version | head -1)"
 echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
+if [ "$ONLY" = all ]; then
 # 1. check vs rg, warm tree.
 T=$BENCH_DIR/r10k
 warm "$T"
@@ -175,17 +183,48 @@ for g in g1k g10k g100k; do
 done
 echo
 
+fi # ONLY=all
+
 # 5. Terraform: every file of a folder is read with its siblings (a root module is a folder).
-TF=$BENCH_DIR/tf1k
+# (tf1k-json: the tree with the JSON-syntax share; the older tf1k had none.)
+TF=$BENCH_DIR/tf1k-json
 if [ ! -e "$TF" ]; then
-    note "generating tf1k"
+    note "generating tf1k-json"
     python3 - "$TF" <<'PY'
-import os, sys
+import json, os, sys
 root = sys.argv[1]
 for i in range(1000):
     d = os.path.join(root, f"aks{i:04d}")
     os.makedirs(d)
     rotation = "false" if i % 3 == 0 else "true"
+    if i % 4 == 1:
+        # Terraform's JSON syntax: the same module, as a generator would write it.
+        main = {"resource": {
+            "azurerm_resource_group": {"rg": {"name": f"rg-{i}", "location": "${var.location}"}},
+            "azurerm_kubernetes_cluster": {"aks": {
+                "name": f"aks-{i}",
+                "location": "${azurerm_resource_group.rg.location}",
+                "resource_group_name": "${azurerm_resource_group.rg.name}",
+                "dns_prefix": f"aks{i}",
+                "default_node_pool": {"name": "system", "node_count": 3,
+                                      "vm_size": "Standard_D4s_v5"},
+                "key_vault_secrets_provider": {"secret_rotation_enabled": "${var.rotation}",
+                                               "secret_rotation_interval": "2m"},
+            }},
+        }}
+        variables = {"variable": {
+            "location": {"type": "string", "default": "westeurope"},
+            "rotation": {"type": "bool", "default": rotation == "true"},
+        }}
+        for name, doc in [("main.tf.json", main), ("variables.tf.json", variables),
+                          ("terraform.tfvars.json", {"location": "northeurope"})]:
+            with open(os.path.join(d, name), "w") as f:
+                json.dump(doc, f, indent=2)
+                f.write("\n")
+        os.makedirs(os.path.join(root, f"net{i:04d}"))
+        with open(os.path.join(root, f"net{i:04d}", "main.tf"), "w") as f:
+            f.write(f'resource "azurerm_virtual_network" "vnet" {{\n  name = "vnet-{i}"\n}}\n')
+        continue
     with open(os.path.join(d, "main.tf"), "w") as f:
         f.write(f'''resource "azurerm_resource_group" "rg" {{
   name     = "rg-{i}"
@@ -246,7 +285,8 @@ read -r tfc _ tfccpu < <(run_ms : "$ARMFIX" check "$TF")
 C=$BENCH_DIR/tf1k-copy
 read -r tff _ tffcpu < <(run_ms "rm -rf '$C'; cp -a '$TF' '$C'; sync" "$ARMFIX" fix --yes "$C")
 rm -rf "$C"
-echo "## 5. Terraform: $n files in 2,000 folders"
+nj=$(find "$TF" -type f -name '*.json' | wc -l)
+echo "## 5. Terraform: $n files ($nj in JSON syntax) in 2,000 folders"
 echo
 echo "| command | median wall time | CPU time |"
 echo "| --- | ---: | ---: |"

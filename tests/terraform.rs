@@ -289,3 +289,293 @@ fn a_call_argument_that_feeds_something_else_in_the_module_is_held_back() {
     let main = fs::read_to_string(d.path().join("local_module_shared/main.tf")).unwrap();
     assert!(main.contains("  rotation = true\n"), "{main}");
 }
+
+/// The resource a finding of `check --format json` is about, by its pointer
+/// (`/resource/TYPE/NAME/...` or `/module/NAME/...`).
+fn findings_by_target(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for file in report["files"].as_array().unwrap() {
+        let path = file["path"].as_str().unwrap().replace('\\', "/");
+        for f in file["findings"].as_array().unwrap() {
+            let pointer = f["pointer"].as_str().unwrap_or_default();
+            let parts: Vec<&str> = pointer.split('/').collect();
+            let target = match parts.get(1) {
+                Some(&"resource") => format!("{}.{}", parts[2], parts[3]),
+                Some(&"module") => format!("module.{}", parts[2]),
+                _ => pointer.to_string(),
+            };
+            let kind = f["remedy"]["kind"].as_str().unwrap_or_default().to_string();
+            out.push((path.clone(), target, kind));
+        }
+    }
+    out
+}
+
+#[test]
+fn override_files_are_merged_and_a_fix_lands_where_the_deployed_value_is_written() {
+    let d = copy();
+    let r = run(d.path(), &["check", "--format", "json", "override"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got = findings_by_target(&json(&r.stdout));
+    got.sort();
+    let want = |file: &str, target: &str| {
+        (
+            format!("override/{file}"),
+            format!("azurerm_kubernetes_cluster.{target}"),
+            "fix".to_string(),
+        )
+    };
+    // `turned_on` (the override sets true) and `not_counted` (the override's `count = 0`)
+    // are not findings; the others are fixed in the file whose value deploys.
+    let module = |file: &str, m: &str| {
+        (
+            format!("override/{file}"),
+            format!("module.{m}"),
+            "fix".to_string(),
+        )
+    };
+    // Module calls too: an argument set in an override is fixed there, and an AVM object
+    // the override replaces is fixed inside the override's object.
+    let mut expected = vec![
+        want("main.tf", "counted"),
+        want("main_override.tf", "block_replaced"),
+        want("main_override.tf", "from_variable"),
+        want("main_override.tf", "turned_off"),
+        module("main_override.tf", "public"),
+        module("main_override.tf", "local"),
+        module("override.tf", "avm"),
+    ];
+    expected.sort();
+    assert_eq!(got, expected, "{}", r.stdout);
+    let before_main = fs::read_to_string(d.path().join("override/main.tf")).unwrap();
+    let r = run(d.path(), &["fix", "--yes", "override"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let over = ["main_override.tf", "override.tf"]
+        .map(|f| {
+            let text = fs::read_to_string(d.path().join("override").join(f)).unwrap();
+            format!("== {f}\n{text}")
+        })
+        .join("\n");
+    snapshot!("terraform_override_fixed", over);
+    // The base's own values are not what deploys: left as written, but for the cluster whose
+    // block only the base writes; the module the call names is not touched.
+    let main = fs::read_to_string(d.path().join("override/main.tf")).unwrap();
+    assert_eq!(
+        main,
+        before_main.replace(
+            "key_vault_secrets_provider {}",
+            "key_vault_secrets_provider { secret_rotation_enabled = true }"
+        )
+    );
+    let again = run(d.path(), &["check", "override"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+#[test]
+fn local_modules_with_count_for_each_and_nested_calls_are_followed_per_instance() {
+    let d = copy();
+    let r = run(
+        d.path(),
+        &["check", "--format", "json", "module_instances/main.tf"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report = json(&r.stdout);
+    let mut got = findings_by_target(&report);
+    got.sort();
+    let at = |m: &str| {
+        (
+            "module_instances/main.tf".to_string(),
+            format!("module.{m}"),
+            "fix".to_string(),
+        )
+    };
+    // `none` (count = 0) and `outer_good` are not findings; `each` fails for its instance
+    // "a" only (its "b" turns the add-on off), `outer` through the module `outer` calls.
+    let mut expected = vec![
+        at("counted"),
+        at("each"),
+        at("outer"),
+        at("outer_default"),
+        at("shared_each"),
+        at("outer_shared"),
+    ];
+    expected.sort();
+    assert_eq!(got, expected, "{}", r.stdout);
+    // The side effect inside the module, and inside the module the module calls, is named,
+    // and those two fixes are held back.
+    for file in report["files"].as_array().unwrap() {
+        for f in file["findings"].as_array().unwrap() {
+            let pointer = f["pointer"].as_str().unwrap();
+            let shared = pointer.contains("/shared_each/") || pointer.contains("/outer_shared/");
+            assert_eq!(f["applicability"] == "unsafe", shared, "{f}");
+            if shared {
+                let effect = f["sideEffects"][0].as_str().unwrap();
+                assert!(
+                    effect.contains("`azurerm_storage_account` `sa` `allow_nested_items"),
+                    "{f}"
+                );
+            }
+        }
+    }
+    let modules = tree(&d.path().join("module_instances/modules"));
+    let r = run(d.path(), &["fix", "--yes", "module_instances/main.tf"]);
+    assert_eq!(
+        r.code, 1,
+        "the unsafe fixes are held back: {}{}",
+        r.stdout, r.stderr
+    );
+    let main = fs::read_to_string(d.path().join("module_instances/main.tf")).unwrap();
+    snapshot!("terraform_module_instances_fixed", main);
+    // The modules, which other callers share, are not touched; the cycle did not hang.
+    assert_eq!(tree(&d.path().join("module_instances/modules")), modules);
+    let again = run(d.path(), &["check", "module_instances/main.tf"]);
+    assert_eq!(
+        again.code, 1,
+        "only the held-back fixes are left: {}",
+        again.stdout
+    );
+    assert_eq!(again.stdout.matches("SecretStoreRotation").count(), 2);
+}
+
+/// Checkov's expected verdicts for its CKV_AZURE_172 test (see the fixture's README.md).
+const CHECKOV: [(&str, bool); 3] = [("pass", true), ("fail", false), ("fail2", false)];
+
+#[test]
+fn armfix_agrees_with_checkov_wherever_psrule_does_and_the_readme_lists_the_rest() {
+    let d = copy();
+    let r = run(d.path(), &["check", "--format", "json", "checkov"]);
+    let report = json(&r.stdout);
+    let flagged: Vec<String> = findings_by_target(&report)
+        .into_iter()
+        .map(|(_, t, _)| t)
+        .collect();
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme
+        .find("**PSRule and Checkov.**")
+        .expect("the comparison")..];
+    let section = &section[..section.find("\n### ").unwrap_or(section.len())];
+    let mut disagreements = Vec::new();
+    for (name, checkov_passes) in CHECKOV {
+        let id = format!("azurerm_kubernetes_cluster.{name}");
+        let armfix_passes = !flagged.contains(&id);
+        if armfix_passes != checkov_passes {
+            // Each disagreement is listed, with both verdicts, in the README's comparison.
+            let line = format!(
+                "`{id}` (Checkov: {}; armfix: {})",
+                if checkov_passes { "pass" } else { "fail" },
+                if armfix_passes { "pass" } else { "fail" }
+            );
+            assert!(section.contains(&line), "README lacks {line}");
+            disagreements.push(name);
+        }
+    }
+    // Where the block is there, they agree; only the cluster without the add-on differs.
+    assert_eq!(disagreements, ["fail"], "{}", r.stdout);
+    assert_eq!(flagged, ["azurerm_kubernetes_cluster.fail2"]);
+}
+
+#[test]
+fn each_value_and_an_instance_index_are_fixed_in_each_failing_instances_value() {
+    let d = copy();
+    let r = run(d.path(), &["check", "--format", "json", "for_each_values"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let got: Vec<String> = findings_by_target(&json(&r.stdout))
+        .into_iter()
+        .map(|(_, t, _)| t)
+        .collect();
+    // Two instances of `by_var` fail: each gets its own fix, though either alone leaves the
+    // cluster failing in the configuration.
+    assert_eq!(
+        got,
+        [
+            "azurerm_kubernetes_cluster.by_map",
+            "azurerm_kubernetes_cluster.by_var",
+            "azurerm_kubernetes_cluster.by_var",
+            "module.calls",
+            "azurerm_kubernetes_cluster.by_index",
+        ],
+        "{}",
+        r.stdout
+    );
+    let r = run(d.path(), &["fix", "--yes", "for_each_values"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = fs::read_to_string(d.path().join("for_each_values/main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform/for_each_values/main.tf")).unwrap();
+    // Only the failing instances' values changed; the expressions that read them did not.
+    assert_eq!(
+        main,
+        before
+            .replace("dev  = { rotation = false }", "dev  = { rotation = true }")
+            .replace("= { rotation = false }", "= { rotation = true }")
+            .replace("x = { rot = false }", "x = { rot = true }")
+            .replace("[true, false]", "[true, true]")
+    );
+    assert!(main.matches("= each.value.rotation").count() == 2);
+    assert!(main.contains("= var.rotations[count.index]"));
+    let again = run(d.path(), &["check", "for_each_values"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+#[test]
+fn an_override_file_in_json_syntax_is_merged_and_fixed_with_the_json_editor() {
+    let d = tempfile::tempdir().unwrap();
+    crate::util::write(
+        d.path(),
+        "main.tf",
+        "resource \"azurerm_kubernetes_cluster\" \"a\" {\n  key_vault_secrets_provider {\n    \
+         secret_rotation_enabled = true\n  }\n}\n",
+    );
+    let over = "{\n  \"resource\": {\n    \"azurerm_kubernetes_cluster\": {\n      \"a\": {\n        \
+                \"key_vault_secrets_provider\": {\n          \"secret_rotation_interval\": \"5m\"\n        \
+                }\n      }\n    }\n  }\n}\n";
+    crate::util::write(d.path(), "gen_override.tf.json", over);
+    let r = run(d.path(), &["check", "."]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.starts_with("gen_override.tf.json:5:"),
+        "{}",
+        r.stdout
+    );
+    let r = run(d.path(), &["fix", "--yes", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let fixed = fs::read_to_string(d.path().join("gen_override.tf.json")).unwrap();
+    json(&fixed);
+    assert!(
+        fixed.contains(
+            "\"secret_rotation_interval\": \"5m\",\n          \"secret_rotation_enabled\": true\n"
+        ),
+        "{fixed}"
+    );
+    assert_eq!(run(d.path(), &["check", "."]).code, 0);
+}
+
+#[test]
+fn a_local_modules_own_override_file_is_merged_before_the_call_is_judged() {
+    let d = tempfile::tempdir().unwrap();
+    let w = |rel: &str, text: &str| crate::util::write(d.path(), rel, text);
+    w(
+        "main.tf",
+        "module \"aks\" {\n  source = \"./m\"\n  name   = \"a\"\n}\n",
+    );
+    w(
+        "m/main.tf",
+        "variable \"name\" {}\nvariable \"rotation\" {\n  default = true\n}\n\
+         resource \"azurerm_kubernetes_cluster\" \"c\" {\n  name = var.name\n  \
+         key_vault_secrets_provider {\n    secret_rotation_enabled = var.rotation\n  }\n}\n",
+    );
+    // Without the override, the module's default passes.
+    assert_eq!(run(d.path(), &["check", "main.tf"]).code, 0);
+    w(
+        "m/override.tf",
+        "variable \"rotation\" {\n  default = false\n}\n",
+    );
+    let r = run(d.path(), &["check", "main.tf"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("main.tf:1:1: "), "{}", r.stdout);
+    let r = run(d.path(), &["fix", "--yes", "main.tf"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        fs::read_to_string(d.path().join("main.tf")).unwrap(),
+        "module \"aks\" {\n  source   = \"./m\"\n  name     = \"a\"\n  rotation = true\n}\n"
+    );
+}

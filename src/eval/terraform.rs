@@ -19,8 +19,10 @@
 //! the block's `for_each` is) and `config.enableSecretRotation` the block's
 //! `secret_rotation_enabled` (missing when it is unset or null, as the provider's default is
 //! false); the block's own copy of that argument is left out, so the proof sees rotation in
-//! one place. Module calls are resources of type `module` whose body is their arguments;
-//! outputs are outputs.
+//! one place. Module calls are resources of type `module` whose body is their arguments,
+//! except local modules, whose resources stand for the call (per instance, nested calls
+//! followed); outputs are outputs. Override files are merged in before evaluation
+//! ([`merge_overrides`]), so the evaluator sees the configuration Terraform deploys.
 
 use super::deployment::{Configuration, Deployment, Resource};
 use super::value::{Object, Unknown, Value};
@@ -61,6 +63,116 @@ pub(crate) fn azapi_body(body: &Body) -> Option<&Expr> {
             ExprKind::Call(name, args) if name == "jsonencode" && args.len() == 1 => e = &args[0],
             ExprKind::Paren(x) => e = x,
             _ => return Some(e),
+        }
+    }
+}
+
+/// Whether a file is one of Terraform's override files: `override.tf`, `*_override.tf`, and
+/// the same names in JSON syntax (`override.tf.json`, `*_override.tf.json`), any case.
+pub(crate) fn is_override(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let stem = lower
+        .strip_suffix(".tf.json")
+        .or_else(|| lower.strip_suffix(".tf"));
+    matches!(stem, Some(s) if s == "override" || s.ends_with("_override"))
+}
+
+/// The type a nested block counts as when overriding: its own, or a `dynamic` block's label.
+fn block_type(b: &Block) -> &str {
+    if b.ident == "dynamic" {
+        b.labels.first().map_or("dynamic", String::as_str)
+    } else {
+        &b.ident
+    }
+}
+
+/// Terraform's override merge (<https://developer.hashicorp.com/terraform/language/files/override>):
+/// the module's primary bodies with each override body merged in, in order (the caller gives
+/// override files in lexical order). Each top-level block of an override file merges into the
+/// primary block with the same type and labels: an argument replaces the argument of the same
+/// name (or is added), and the nested blocks of one type (a `dynamic "x"` counts as type `x`)
+/// replace every nested block of that type, their contents not merged; `lifecycle` merges
+/// argument by argument. A `locals` block's values replace the same-named values wherever they
+/// are declared. A block with no primary block to merge into is Terraform's error ("Missing
+/// base ... to override") and is left out here.
+pub(crate) fn merge_overrides(mut primary: Vec<Body>, overrides: &[&Body]) -> Vec<Body> {
+    for over in overrides {
+        for item in &over.items {
+            let Item::Block(ob) = item else { continue };
+            if ob.ident == "locals" {
+                for a in ob.body.attrs() {
+                    let slot = primary.iter_mut().find_map(|body| {
+                        body.items.iter_mut().find_map(|it| match it {
+                            Item::Block(b) if b.ident == "locals" => b
+                                .body
+                                .items
+                                .iter_mut()
+                                .find(|x| matches!(x, Item::Attr(y) if y.key == a.key)),
+                            _ => None,
+                        })
+                    });
+                    if let Some(slot) = slot {
+                        *slot = Item::Attr(a.clone());
+                    }
+                }
+                continue;
+            }
+            let base = primary.iter_mut().find_map(|body| {
+                body.items.iter_mut().find_map(|it| match it {
+                    Item::Block(b) if b.ident == ob.ident && b.labels == ob.labels => Some(b),
+                    _ => None,
+                })
+            });
+            if let Some(base) = base {
+                merge_block(&mut base.body, &ob.body);
+            }
+        }
+    }
+    primary
+}
+
+/// Merges an override block's body into its base (see [`merge_overrides`]).
+fn merge_block(base: &mut Body, over: &Body) {
+    let replaced: Vec<&str> = over
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Block(b) if b.ident != "lifecycle" => Some(block_type(b)),
+            _ => None,
+        })
+        .collect();
+    base.items.retain(|i| match i {
+        Item::Block(b) => !replaced.contains(&block_type(b)),
+        Item::Attr(_) => true,
+    });
+    for item in &over.items {
+        match item {
+            Item::Attr(a) => {
+                match base
+                    .items
+                    .iter_mut()
+                    .find(|x| matches!(x, Item::Attr(y) if y.key == a.key))
+                {
+                    Some(slot) => *slot = item.clone(),
+                    None => base.items.push(item.clone()),
+                }
+            }
+            Item::Block(b) if b.ident == "lifecycle" => {
+                let existing = base.items.iter_mut().find_map(|x| match x {
+                    Item::Block(l) if l.ident == "lifecycle" => Some(l),
+                    _ => None,
+                });
+                match existing {
+                    Some(l) => {
+                        let inner = Body {
+                            items: b.body.attrs().cloned().map(Item::Attr).collect(),
+                        };
+                        merge_block(&mut l.body, &inner);
+                    }
+                    None => base.items.push(item.clone()),
+                }
+            }
+            Item::Block(_) => base.items.push(item.clone()),
         }
     }
 }
@@ -119,8 +231,6 @@ pub(crate) fn evaluate(module: &Module, config: &Configuration) -> Deployment {
                 ("resource", [kind, name]) => env.resources(b, kind, name, &mut out),
                 ("module", [name]) => {
                     let callee = local_source(&b.body)
-                        .filter(|_| b.body.attr("count").is_none())
-                        .filter(|_| b.body.attr("for_each").is_none())
                         .and_then(|src| module.locals.iter().find(|(s, _)| s == src));
                     match callee {
                         Some((_, callee)) => env.local_call(b, name, callee, &mut out),
@@ -513,12 +623,13 @@ impl Env<'_> {
         })
     }
 
-    /// The resources one `resource` (or `module`) block declares.
-    fn resources(&self, b: &Block, kind: &str, name: &str, out: &mut Deployment) {
-        let base = format!("{kind}.{name}");
-        let origin = vec!["resource".to_string(), kind.to_string(), name.to_string()];
+    /// The instances a block with `count` or `for_each` declares, each with its address
+    /// (`BASE[0]`, `BASE["k"]`), whether it is deployed, and its scope (`count.index`,
+    /// `each`): none deployed gives one instance whose condition is false.
+    fn instances(&self, b: &Block, base: &str) -> Vec<(String, Value, Scope)> {
+        let base = base.to_string();
         let root = Scope::default();
-        let instances: Vec<(String, Value, Scope)> = if let Some(c) = b.body.attr("count") {
+        if let Some(c) = b.body.attr("count") {
             match self.value(&c.value, &root) {
                 Value::Int(n) if n <= 0 => vec![(base.clone(), Value::Bool(false), root)],
                 Value::Int(n) => (0..n.min(64))
@@ -582,8 +693,14 @@ impl Env<'_> {
             }
         } else {
             vec![(base.clone(), Value::Bool(true), root)]
-        };
-        for (id, condition, scope) in instances {
+        }
+    }
+
+    /// The resources one `resource` (or `module`) block declares.
+    fn resources(&self, b: &Block, kind: &str, name: &str, out: &mut Deployment) {
+        let base = format!("{kind}.{name}");
+        let origin = vec!["resource".to_string(), kind.to_string(), name.to_string()];
+        for (id, condition, scope) in self.instances(b, &base) {
             let mut body = self.body(&b.body, &scope);
             let mut arm_kind = Value::str(kind);
             if kind == CLUSTER {
@@ -624,35 +741,45 @@ impl Env<'_> {
     }
 
     /// A call of a local module: the callee evaluated with the call's arguments as its
-    /// variables, its resources standing for the call (ids `module.NAME.…`, origin the
-    /// call's, so the call's cluster is judged with the caller's values and the proof sees
-    /// what else an argument feeds). Calls inside the callee are not followed further.
+    /// variables, once per instance of the call (`count`/`for_each`, the arguments read with
+    /// that instance's `count.index` or `each`), its resources standing for the call (ids
+    /// `module.NAME[KEY].…`, origin the call's, so the call's cluster is judged with the
+    /// caller's values and the proof sees what else an argument feeds). The callee's own local
+    /// calls are followed the same way (the module tree is read bounded and without cycles,
+    /// see `plan::Folder::read`), their resources standing for the outermost call.
     fn local_call(&self, b: &Block, name: &str, callee: &Module, out: &mut Deployment) {
-        let root = Scope::default();
-        let values = b
-            .body
-            .attrs()
-            .filter(|a| !matches!(a.key.as_str(), "source" | "version" | "providers"))
-            .map(|a| (a.key.clone(), self.value(&a.value, &root)))
-            .collect();
-        let config = Configuration {
-            name: self.config.name.clone(),
-            values,
-        };
-        let flat = Module {
-            bodies: callee.bodies.clone(),
-            locals: Vec::new(),
-        };
-        let inner = evaluate(&flat, &config);
         let origin = vec![
             "resource".to_string(),
             "module".to_string(),
             name.to_string(),
         ];
-        for mut r in inner.resources {
-            r.id = format!("module.{name}.{}", r.id);
-            r.origin = origin.clone();
-            out.resources.push(r);
+        for (id, condition, scope) in self.instances(b, &format!("module.{name}")) {
+            let values = b
+                .body
+                .attrs()
+                .filter(|a| {
+                    !matches!(
+                        a.key.as_str(),
+                        "source" | "version" | "providers" | "count" | "for_each" | "depends_on"
+                    )
+                })
+                .map(|a| (a.key.clone(), self.value(&a.value, &scope)))
+                .collect();
+            let config = Configuration {
+                name: self.config.name.clone(),
+                values,
+            };
+            let inner = evaluate(callee, &config);
+            for mut r in inner.resources {
+                r.id = format!("{id}.{}", r.id);
+                r.origin = origin.clone();
+                r.condition = match (&condition, r.condition) {
+                    (Value::Bool(true), c) => c,
+                    (_, Value::Bool(false)) | (Value::Bool(false), _) => Value::Bool(false),
+                    (u, _) => u.clone(),
+                };
+                out.resources.push(r);
+            }
         }
     }
 
@@ -1038,5 +1165,172 @@ resource "azapi_resource" "other" {
         assert_eq!(j[3], Judgement::NotACluster);
         let on = [("rot", Value::str("true"))];
         assert_eq!(judged(text, &on)[1], Judgement::Pass);
+    }
+
+    fn merged(primary: &[&str], overrides: &[&str]) -> Vec<Body> {
+        let p: Vec<Body> = primary.iter().map(|t| parse(t).unwrap()).collect();
+        let o: Vec<Body> = overrides.iter().map(|t| parse(t).unwrap()).collect();
+        merge_overrides(p, &o.iter().collect::<Vec<_>>())
+    }
+
+    fn judged_bodies(bodies: &[Body]) -> Vec<(String, Judgement)> {
+        let module = Module {
+            bodies: bodies.iter().collect(),
+            locals: Vec::new(),
+        };
+        evaluate(&module, &Configuration::defaults())
+            .resources
+            .iter()
+            .map(|r| (r.id.clone(), judge(r)))
+            .collect()
+    }
+
+    #[test]
+    fn override_file_names_are_recognised() {
+        for yes in [
+            "override.tf",
+            "main_override.tf",
+            "X_OVERRIDE.TF",
+            "a_override.tf.json",
+        ] {
+            assert!(is_override(yes), "{yes}");
+        }
+        for no in [
+            "overrides.tf",
+            "main-override.tf",
+            "override.tfvars",
+            "myoverride.tf",
+        ] {
+            assert!(!is_override(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn overrides_merge_arguments_replace_nested_blocks_and_stack_in_order() {
+        let base = r#"
+variable "r" { default = true }
+locals {
+  x = 1
+  y = true
+}
+resource "azurerm_kubernetes_cluster" "a" {
+  count = 1
+  key_vault_secrets_provider {
+    secret_rotation_enabled = local.y
+  }
+  lifecycle {
+    ignore_changes = [tags]
+  }
+}
+resource "azurerm_kubernetes_cluster" "b" {
+  dynamic "key_vault_secrets_provider" {
+    for_each = [1]
+    content { secret_rotation_enabled = true }
+  }
+}
+"#;
+        // A static block replaces a dynamic one of the same type; `lifecycle` merges.
+        let first = r#"
+locals { y = false }
+resource "azurerm_kubernetes_cluster" "a" {
+  lifecycle { prevent_destroy = true }
+}
+resource "azurerm_kubernetes_cluster" "b" {
+  key_vault_secrets_provider { secret_rotation_interval = "5m" }
+}
+resource "azurerm_kubernetes_cluster" "missing_base" {
+  key_vault_secrets_provider {}
+}
+"#;
+        let second = r#"
+locals { y = true }
+resource "azurerm_kubernetes_cluster" "a" { count = 0 }
+"#;
+        let one = merged(&[base], &[first]);
+        let j = judged_bodies(&one);
+        assert_eq!(j.len(), 2, "the block without a base is left out: {j:?}");
+        assert!(matches!(j[0].1, Judgement::Fail { .. }), "{j:?}");
+        assert!(matches!(j[1].1, Judgement::Fail { .. }), "{j:?}");
+        let Item::Block(a) = &one[0].items[2] else {
+            panic!()
+        };
+        let life = a.body.blocks("lifecycle").next().unwrap();
+        assert!(life.body.attr("ignore_changes").is_some());
+        assert!(life.body.attr("prevent_destroy").is_some());
+        // The second override stacks on the first: its `count = 0` deploys nothing.
+        let two = merged(&[base], &[first, second]);
+        let j = judged_bodies(&two);
+        assert_eq!(j[0].1, Judgement::NotDeployed, "{j:?}");
+    }
+
+    #[test]
+    fn local_calls_are_evaluated_per_instance_and_through_nested_calls() {
+        let caller = parse(
+            r#"
+module "m" {
+  source   = "./a"
+  for_each = { on = true, off = false }
+  csi      = each.value
+}
+module "z" {
+  source = "./a"
+  count  = 0
+}
+"#,
+        )
+        .unwrap();
+        let a = parse(
+            r#"
+variable "csi" { default = true }
+module "inner" {
+  source = "./b"
+  csi    = var.csi
+}
+"#,
+        )
+        .unwrap();
+        let b = parse(
+            r#"
+variable "csi" {}
+resource "azurerm_kubernetes_cluster" "c" {
+  dynamic "key_vault_secrets_provider" {
+    for_each = var.csi ? [1] : []
+    content {}
+  }
+}
+"#,
+        )
+        .unwrap();
+        let inner = Module {
+            bodies: vec![&b],
+            locals: Vec::new(),
+        };
+        let outer = Module {
+            bodies: vec![&a],
+            locals: vec![("./b".to_string(), inner)],
+        };
+        let module = Module {
+            bodies: vec![&caller],
+            locals: vec![("./a".to_string(), outer)],
+        };
+        let d = evaluate(&module, &Configuration::defaults());
+        let got: Vec<(String, Judgement)> = d
+            .resources
+            .iter()
+            .map(|r| (r.id.clone(), judge(r)))
+            .collect();
+        let ids: Vec<&str> = got.iter().map(|(i, _)| i.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "module.m[\"on\"].module.inner.azurerm_kubernetes_cluster.c",
+                "module.m[\"off\"].module.inner.azurerm_kubernetes_cluster.c",
+                "module.z.module.inner.azurerm_kubernetes_cluster.c",
+            ]
+        );
+        assert!(matches!(got[0].1, Judgement::Fail { .. }), "{got:?}");
+        assert_eq!(got[1].1, Judgement::NotApplicable);
+        assert_eq!(got[2].1, Judgement::NotDeployed);
+        assert!(d.resources.iter().all(|r| r.origin[2] != "inner"));
     }
 }

@@ -5,9 +5,10 @@
 //! `jsonencode` of one) holds the ARM shape the ARM rule judges, and plans the edit a person
 //! would make, proven at deploy time like ARM's.
 //!
-//! A Terraform root module is a folder: every `.tf` file in it is one configuration, with
-//! `terraform.tfvars` and `*.auto.tfvars` loaded automatically, and each other `*.tfvars`
-//! file of the folder a configuration of its own (like an ARM parameter file). So a file is
+//! A Terraform root module is a folder: every `.tf` file in it (override files merged in as
+//! Terraform merges them) is one configuration, with `terraform.tfvars` and `*.auto.tfvars`
+//! loaded automatically, and each other `*.tfvars` file of the folder a configuration of its
+//! own (like an ARM parameter file). So a file is
 //! analysed with its folder: [`hcl`] reads each file, [`crate::eval::terraform`] evaluates the
 //! folder, [`plan`] decides per cluster and searches the fix (the literal in the cluster, or
 //! the variable default, `local` or `.tfvars` value it comes from) under the shared proof

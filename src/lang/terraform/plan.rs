@@ -1,12 +1,13 @@
 //! Decides each `azurerm_kubernetes_cluster` of a Terraform folder on its evaluated values and
 //! searches its fix under the deploy-time proof: the candidate places (the cluster's own
 //! argument, then the `.tfvars` values, variable defaults, `local` values and literals inside
-//! conditionals and `coalesce`/`try`/`lookup` that feed it, then the cluster's argument
-//! written as the literal `true`) are tried in order, each with the fixes already chosen; one
-//! is taken when it makes the cluster fail in fewer configurations and the folder's
-//! evaluated deployment changes only in rotation (the shared [`crate::eval::proof`]). One
-//! that changes more is an unsafe fix, applied only with `--unsafe-fixes`. A file keeps the
-//! findings whose edit lands in it.
+//! conditionals and `coalesce`/`try`/`lookup` that feed it, the `for_each` values an
+//! `each.value` reads, then the cluster's argument written as the literal `true`) are tried
+//! in order, each with the fixes already chosen; one is taken when fewer of the cluster's
+//! instances fail (summed over the configurations) and the folder's evaluated deployment
+//! changes only in rotation (the shared [`crate::eval::proof`]). One that changes more is an
+//! unsafe fix, applied only with `--unsafe-fixes`. A file keeps the findings whose edit lands
+//! in it.
 
 use super::hcl::{Block, Body, Expr, ExprKind, Item, Step};
 use super::render;
@@ -25,6 +26,9 @@ use std::path::{Path, PathBuf};
 pub(crate) enum Role {
     /// A `.tf` file: part of the module.
     Tf,
+    /// An override file (`override.tf`, `*_override.tf`): merged into the module's blocks
+    /// after every other `.tf` file, in lexical order ([`tf::merge_overrides`]).
+    Override,
     /// `terraform.tfvars` or `*.auto.tfvars`: loaded in every configuration.
     AutoVars,
     /// Another `*.tfvars`: a configuration of its own (`-var-file`).
@@ -41,34 +45,106 @@ pub(crate) struct Unit {
 }
 
 /// A Terraform folder, with the file being analysed at `me`, and the local modules its
-/// `.tf` files call (by `source` as written: the callee folder's `.tf` bodies).
+/// `.tf` files call.
 pub(crate) struct Folder {
     pub(crate) units: Vec<Unit>,
     pub(crate) me: usize,
-    pub(crate) callees: Vec<(String, Vec<Body>)>,
+    pub(crate) callees: Vec<Callee>,
 }
 
-/// The `.tf` (and `.tf.json`) bodies of the folder `dir`, in name order; files that cannot
-/// be read or parsed are left out (their own reports say why).
+/// A local module a call names: its `source` as written (`./modules/aks`), the callee
+/// folder's `.tf` bodies (override files merged in), and the local modules it calls in turn.
+pub(crate) struct Callee {
+    pub(crate) source: String,
+    pub(crate) bodies: Vec<Body>,
+    pub(crate) callees: Vec<Callee>,
+}
+
+/// How deep local module calls are followed (`./a` calling `./b` calling ...); a deeper call
+/// is a plain module call, as is a call that would enter a folder already being followed (a
+/// cycle, which Terraform refuses).
+const MODULE_DEPTH: usize = 8;
+
+impl Callee {
+    /// The evaluator's view of this callee and its own callees.
+    fn module(&self) -> tf::Module<'_> {
+        tf::Module {
+            bodies: self.bodies.iter().collect(),
+            locals: modules(&self.callees),
+        }
+    }
+}
+
+/// The evaluator's view of a list of callees, by `source`.
+fn modules(callees: &[Callee]) -> Vec<(String, tf::Module<'_>)> {
+    callees
+        .iter()
+        .map(|c| (c.source.clone(), c.module()))
+        .collect()
+}
+
+/// The local modules the `bodies` of folder `dir` call, each read with its own callees, no
+/// deeper than [`MODULE_DEPTH`] and never re-entering a folder on `stack`.
+fn read_callees(dir: &Path, bodies: &[&Body], stack: &mut Vec<PathBuf>) -> Vec<Callee> {
+    let mut out: Vec<Callee> = Vec::new();
+    if stack.len() > MODULE_DEPTH {
+        return out;
+    }
+    for body in bodies {
+        for b in body.blocks("module") {
+            let Some(src) = tf::local_source(&b.body) else {
+                continue;
+            };
+            if out.iter().any(|c| c.source == src) {
+                continue;
+            }
+            let path = dir.join(src);
+            let Ok(canonical) = path.canonicalize() else {
+                continue;
+            };
+            if stack.contains(&canonical) {
+                continue;
+            }
+            let own = module_bodies(&path);
+            stack.push(canonical);
+            let callees = read_callees(&path, &own.iter().collect::<Vec<_>>(), stack);
+            stack.pop();
+            out.push(Callee {
+                source: src.to_string(),
+                bodies: own,
+                callees,
+            });
+        }
+    }
+    out
+}
+
+/// The `.tf` (and `.tf.json`) bodies of the folder `dir`, in name order, its override files
+/// merged in; files that cannot be read or parsed are left out (their own reports say why).
 fn module_bodies(dir: &Path) -> Vec<Body> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut names: Vec<(Role, PathBuf)> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| {
-                    p.is_file()
-                        && p.file_name().and_then(|n| n.to_str()).and_then(role_of)
-                            == Some(Role::Tf)
+                .filter(|p| p.is_file())
+                .filter_map(|p| {
+                    let role = p.file_name().and_then(|n| n.to_str()).and_then(role_of)?;
+                    matches!(role, Role::Tf | Role::Override).then_some((role, p))
                 })
                 .collect()
         })
         .unwrap_or_default();
-    names.sort();
-    names
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .filter_map(|t| super::body_of_text(&t).ok())
-        .collect()
+    names.sort_by(|a, b| a.1.cmp(&b.1));
+    let read = |role: Role| -> Vec<Body> {
+        names
+            .iter()
+            .filter(|(r, _)| *r == role)
+            .filter_map(|(_, p)| std::fs::read_to_string(p).ok())
+            .filter_map(|t| super::body_of_text(&t).ok())
+            .collect()
+    };
+    let overrides = read(Role::Override);
+    tf::merge_overrides(read(Role::Tf), &overrides.iter().collect::<Vec<_>>())
 }
 
 /// The role of a file by its name.
@@ -77,13 +153,24 @@ pub(crate) fn role_of(name: &str) -> Option<Role> {
     // Terraform's JSON syntax is the same file with `.json` after it.
     let lower = lower.strip_suffix(".json").unwrap_or(&lower);
     if lower.ends_with(".tf") {
-        Some(Role::Tf)
+        Some(if tf::is_override(name) {
+            Role::Override
+        } else {
+            Role::Tf
+        })
     } else if lower == "terraform.tfvars" || lower.ends_with(".auto.tfvars") {
         Some(Role::AutoVars)
     } else if lower.ends_with(".tfvars") {
         Some(Role::VarFile)
     } else {
         None
+    }
+}
+
+impl Unit {
+    /// Whether the file is Terraform code (`.tf`, an override file), not variable values.
+    fn is_code(&self) -> bool {
+        matches!(self.role, Role::Tf | Role::Override)
     }
 }
 
@@ -163,16 +250,13 @@ impl Folder {
                 role,
             });
         }
-        let mut callees: Vec<(String, Vec<Body>)> = Vec::new();
-        for u in units.iter().filter(|u| u.role == Role::Tf) {
-            for b in u.body.blocks("module") {
-                if let Some(src) = tf::local_source(&b.body) {
-                    if !callees.iter().any(|(s, _)| s == src) {
-                        callees.push((src.to_string(), module_bodies(&dir.join(src))));
-                    }
-                }
-            }
-        }
+        let code: Vec<&Body> = units
+            .iter()
+            .filter(|u| u.is_code())
+            .map(|u| &u.body)
+            .collect();
+        let mut stack: Vec<PathBuf> = dir.canonicalize().into_iter().collect();
+        let callees = read_callees(&dir, &code, &mut stack);
         Ok(Folder { units, me, callees })
     }
 
@@ -224,25 +308,29 @@ impl Folder {
                 bodies.push(super::body_of_text(&t).ok()?);
             }
         }
-        let module = tf::Module {
-            bodies: self
-                .units
+        let of = |role: Role| -> Vec<&Body> {
+            self.units
                 .iter()
                 .zip(&bodies)
-                .filter(|(u, _)| u.role == Role::Tf)
+                .filter(|(u, _)| u.role == role)
                 .map(|(_, b)| b)
-                .collect(),
-            locals: self
-                .callees
-                .iter()
-                .map(|(src, bs)| {
-                    let m = tf::Module {
-                        bodies: bs.iter().collect(),
-                        locals: Vec::new(),
-                    };
-                    (src.clone(), m)
-                })
-                .collect(),
+                .collect()
+        };
+        // Merging copies the bodies: only when the folder has override files.
+        let overrides = of(Role::Override);
+        let merged: Vec<Body> = if overrides.is_empty() {
+            Vec::new()
+        } else {
+            let primary: Vec<Body> = of(Role::Tf).into_iter().cloned().collect();
+            tf::merge_overrides(primary, &overrides)
+        };
+        let module = tf::Module {
+            bodies: if overrides.is_empty() {
+                of(Role::Tf)
+            } else {
+                merged.iter().collect()
+            },
+            locals: modules(&self.callees),
         };
         Some(
             self.configurations(&bodies)
@@ -282,6 +370,8 @@ struct Cluster<'f> {
     at: usize,
     /// Why the add-on is on, for a finding about a missing value.
     missing: String,
+    /// The block's `for_each` (its unit and expression): what `each.value` reads.
+    each: Option<(usize, &'f Expr)>,
 }
 
 impl Cluster<'_> {
@@ -300,19 +390,63 @@ fn braces(text: &str, b: &Block) -> Option<(usize, usize)> {
     Some((open, b.span.1.checked_sub(1)?))
 }
 
+/// A cluster resource's add-on block: the static `key_vault_secrets_provider`, or the
+/// `content` of a `dynamic` one.
+fn addon_block(body: &Body) -> Option<&Block> {
+    body.items.iter().find_map(|it| match it {
+        Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
+        Item::Block(d)
+            if d.ident == "dynamic"
+                && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
+        {
+            d.body.blocks("content").next()
+        }
+        _ => None,
+    })
+}
+
+/// The add-on block that deploys for the resource `labels` first declared in unit `unit`
+/// with `block`: the last override file's block of that type when one replaces it (nested
+/// blocks are replaced whole, not merged), else its own; with the unit it is written in.
+fn effective_addon<'f>(
+    folder: &'f Folder,
+    unit: usize,
+    labels: &[String],
+    block: Option<&'f Block>,
+) -> (usize, Option<&'f Block>) {
+    let mut out = (unit, block);
+    for (j, u) in folder.units.iter().enumerate() {
+        if u.role != Role::Override {
+            continue;
+        }
+        for r in u.body.blocks("resource").filter(|r| r.labels == labels) {
+            let replaces = r.body.items.iter().any(|it| {
+                matches!(it, Item::Block(b) if b.ident == ADDON_BLOCK
+                    || (b.ident == "dynamic"
+                        && b.labels.first().map(String::as_str) == Some(ADDON_BLOCK)))
+            });
+            if replaces {
+                out = (j, addon_block(&r.body));
+            }
+        }
+    }
+    out
+}
+
 fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
     let mut out = Vec::new();
     for (i, u) in folder.units.iter().enumerate() {
+        // Override files merge into these clusters; they declare none of their own.
         if u.role != Role::Tf {
             continue;
         }
-        let text = &u.text;
         for b in u.body.blocks("resource") {
             let [kind, name] = &b.labels[..] else {
                 continue;
             };
             if tf::azapi_cluster(kind, &b.body) {
-                if let Some(c) = azapi_cluster(text, i, name, b) {
+                if let Some(mut c) = azapi_cluster(&u.text, i, name, b) {
+                    c.each = b.body.attr("for_each").map(|a| (i, &a.value));
                     out.push(c);
                 }
                 continue;
@@ -320,19 +454,11 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             if kind != CLUSTER {
                 continue;
             }
-            let target = b.body.items.iter().find_map(|it| match it {
-                Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
-                Item::Block(d)
-                    if d.ident == "dynamic"
-                        && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
-                {
-                    d.body.blocks("content").next()
-                }
-                _ => None,
-            });
+            let (unit, target) = effective_addon(folder, i, &b.labels, addon_block(&b.body));
+            let text = &folder.units[unit].text;
             if let Some(target) = target {
                 out.push(Cluster {
-                    unit: i,
+                    unit,
                     kind: CLUSTER,
                     name: name.clone(),
                     arg: ROTATION_ARG.to_string(),
@@ -343,13 +469,16 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                         "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
                          `{ROTATION_ARG} = true`"
                     ),
+                    each: b.body.attr("for_each").map(|a| (i, &a.value)),
                 });
             }
         }
         for b in u.body.blocks("module") {
             if let ([name], Some(src)) = (&b.labels[..], tf::local_source(&b.body)) {
-                if let Some((_, bodies)) = folder.callees.iter().find(|(s, _)| s == src) {
-                    if let Some(c) = local_call(text, i, name, b, bodies) {
+                if let Some(callee) = folder.callees.iter().find(|c| c.source == src) {
+                    if let Some(mut c) = local_call(&u.text, i, name, b, callee) {
+                        c.each = b.body.attr("for_each").map(|a| (i, &a.value));
+                        overridden_input(folder, &b.labels, &mut c);
                         out.push(c);
                     }
                 }
@@ -358,55 +487,78 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
             let ([name], Some(family)) = (&b.labels[..], tf::aks_module(&b.body)) else {
                 continue;
             };
-            if let Some(c) = module_cluster(text, i, name, b, family) {
-                out.push(c);
+            // The AVM inputs are objects: an override's object replaces the base's whole.
+            let object = match family {
+                tf::Family::Aks => None,
+                tf::Family::AvmLegacy => Some(ADDON_BLOCK),
+                tf::Family::AvmAddonProfile => Some(tf::AVM_ADDON_INPUT),
+            };
+            let replaced = object.and_then(|key| module_override(folder, &b.labels, key));
+            let c = match replaced {
+                Some((j, ob, _)) => module_cluster(&folder.units[j].text, j, name, ob, family),
+                None => module_cluster(&u.text, i, name, b, family).map(|mut c| {
+                    if family == tf::Family::Aks {
+                        overridden_input(folder, &b.labels, &mut c);
+                    }
+                    c
+                }),
+            };
+            out.extend(c.map(|mut c| {
+                c.each = b.body.attr("for_each").map(|a| (i, &a.value));
+                c
+            }));
+        }
+    }
+    out
+}
+
+/// The last override file's `module` block with these labels that sets `key`: its unit, the
+/// block and the argument.
+fn module_override<'f>(
+    folder: &'f Folder,
+    labels: &[String],
+    key: &str,
+) -> Option<(usize, &'f Block, &'f super::hcl::Attr)> {
+    let mut out = None;
+    for (j, u) in folder.units.iter().enumerate() {
+        if u.role != Role::Override {
+            continue;
+        }
+        for m in u.body.blocks("module").filter(|m| m.labels == labels) {
+            if let Some(a) = m.body.attr(key) {
+                out = Some((j, m, a));
             }
         }
     }
     out
 }
 
+/// A module call's rotation argument as deployed: when an override file sets the call's
+/// argument `c.arg`, that value is the one to judge and fix, in the override file.
+fn overridden_input<'f>(folder: &'f Folder, labels: &[String], c: &mut Cluster<'f>) {
+    if let Some((j, _, a)) = module_override(folder, labels, &c.arg) {
+        c.unit = j;
+        c.value = Some(&a.value);
+        c.add = None;
+        c.at = a.span.0;
+    }
+}
+
 /// A call of a local module (`source = "./modules/aks"`) whose cluster takes its rotation
-/// from a variable (`secret_rotation_enabled = var.X`): the call is judged with its own
-/// arguments (the evaluator follows it), and its fix is the call's `X` (replaced, or added
-/// after its last argument). A callee whose rotation is written otherwise is fixed in the
-/// callee's own files, by their own analysis; a call with `count`/`for_each` is not
-/// followed.
+/// from a variable (`secret_rotation_enabled = var.X`), directly or through the module's own
+/// local call (`module "b" { source = "./b"; r = var.X }` whose cluster reads `var.r`): the
+/// call is judged with its own arguments, per instance when it has `count`/`for_each` (the
+/// evaluator follows it), and its fix is the call's `X` (replaced, or added after its last
+/// argument). A callee whose rotation is written otherwise is fixed in the callee's own
+/// files, by their own analysis.
 fn local_call<'f>(
     text: &str,
     unit: usize,
     name: &str,
     b: &'f Block,
-    bodies: &[Body],
+    callee: &Callee,
 ) -> Option<Cluster<'f>> {
-    if b.body.attr("count").is_some() || b.body.attr("for_each").is_some() {
-        return None;
-    }
-    let input = bodies.iter().find_map(|body| {
-        body.blocks("resource")
-            .filter(|r| r.labels.first().map(String::as_str) == Some(CLUSTER))
-            .find_map(|r| {
-                let block = r.body.items.iter().find_map(|it| match it {
-                    Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
-                    Item::Block(d)
-                        if d.ident == "dynamic"
-                            && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
-                    {
-                        d.body.blocks("content").next()
-                    }
-                    _ => None,
-                })?;
-                match &block.body.attr(ROTATION_ARG)?.value.kind {
-                    ExprKind::Traversal(root, steps) if root == "var" && steps.len() == 1 => {
-                        match &steps[0] {
-                            Step::Attr(x) => Some(x.clone()),
-                            _ => None,
-                        }
-                    }
-                    _ => None,
-                }
-            })
-    })?;
+    let input = rotation_input(callee, 0)?;
     let slots = render::block_slots(b);
     let after = slots.iter().rposition(|s| s.key_span.is_some());
     let add = braces(text, b)
@@ -424,6 +576,36 @@ fn local_call<'f>(
         add,
         at: b.span.0,
         missing,
+        each: None,
+    })
+}
+
+/// The variable of `callee` that its cluster's rotation is read from: `var.X` written as the
+/// rotation argument of a cluster of its own, or passed as the input a local module it calls
+/// reads its rotation from (bounded by the callee tree's own depth).
+fn rotation_input(callee: &Callee, depth: usize) -> Option<String> {
+    let plain_var = |e: &Expr| match &e.kind {
+        ExprKind::Traversal(root, steps) if root == "var" && steps.len() == 1 => match &steps[0] {
+            Step::Attr(x) => Some(x.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let own = callee.bodies.iter().find_map(|body| {
+        body.blocks("resource")
+            .filter(|r| r.labels.first().map(String::as_str) == Some(CLUSTER))
+            .find_map(|r| plain_var(&addon_block(&r.body)?.body.attr(ROTATION_ARG)?.value))
+    });
+    if own.is_some() || depth > MODULE_DEPTH {
+        return own;
+    }
+    callee.bodies.iter().find_map(|body| {
+        body.blocks("module").find_map(|m| {
+            let src = tf::local_source(&m.body)?;
+            let inner = callee.callees.iter().find(|c| c.source == src)?;
+            let input = rotation_input(inner, depth + 1)?;
+            plain_var(&m.body.attr(&input)?.value)
+        })
     })
 }
 
@@ -445,6 +627,7 @@ fn module_cluster<'f>(
         add: None,
         at: b.span.0,
         missing: String::new(),
+        each: None,
     };
     match family {
         tf::Family::Aks => {
@@ -548,6 +731,7 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
             crate::rule::ADDON,
             crate::rule::ROTATION
         ),
+        each: None,
     };
     let mut addon = tf::azapi_body(&b.body)?;
     for key in ["properties", "addonProfiles", crate::rule::ADDON] {
@@ -590,6 +774,52 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
         }
     }
     Some(c)
+}
+
+/// How many of a cluster's instances (`count`/`for_each`, a local module's per call instance)
+/// fail, summed over the configurations: a fix search step must lower it (fixing one
+/// instance's value in a `for_each` map is progress even while another still fails).
+fn failing_instances(kind: &str, name: &str, deployments: &[Deployment]) -> usize {
+    deployments
+        .iter()
+        .flat_map(|d| &d.resources)
+        .filter(|r| r.origin.len() == 3 && r.origin[1] == kind && r.origin[2] == name)
+        .filter(|r| matches!(judge(r), Judgement::Fail { .. }))
+        .count()
+}
+
+/// The instance keys (`[0]`, `["dev"]`) of a `count`/`for_each` cluster or local module call
+/// that fail in some configuration, in order, each once; none for a single instance.
+fn failing_keys(c: &Cluster, deployments: &[Deployment]) -> Vec<String> {
+    let prefix = if c.kind == "module" {
+        format!("module.{}", c.name)
+    } else {
+        format!("{}.{}", c.kind, c.name)
+    };
+    let mut keys: Vec<String> = Vec::new();
+    for r in deployments.iter().flat_map(|d| &d.resources) {
+        if r.origin.len() != 3 || r.origin[1] != c.kind || r.origin[2] != c.name {
+            continue;
+        }
+        if !matches!(judge(r), Judgement::Fail { .. }) {
+            continue;
+        }
+        let Some(rest) = r.id.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !rest.starts_with('[') {
+            continue;
+        }
+        let key = match rest.find("].") {
+            Some(end) => &rest[..=end],
+            None => rest,
+        };
+        let key = format!("`{key}`");
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 /// How a cluster fares in each configuration: the failing ones (name, reason) and the first
@@ -658,7 +888,7 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         }];
     }
     let mut out = Vec::new();
-    sources(folder, c.unit, value, &[], &mut out, 0);
+    sources(folder, c.unit, value, &[], &mut out, 0, c.each);
     // The cluster's own argument as a literal: for a plain reference (the value the
     // variable or local also gives elsewhere stays), or when asked to.
     let plain = matches!(&value.kind, ExprKind::Traversal(r, s)
@@ -685,6 +915,7 @@ fn sources(
     path: &[String],
     out: &mut Vec<Candidate>,
     depth: usize,
+    each: Option<(usize, &Expr)>,
 ) {
     if depth > 16 {
         return;
@@ -701,24 +932,36 @@ fn sources(
                 });
             }
         }
+        // Every member or item: the instances of a `for_each` over an object, or the entries
+        // `[count.index]` and `[each.key]` read.
+        ExprKind::Object(members) if path.first().is_some_and(|p| p == "*") => {
+            for m in members {
+                sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
+            }
+        }
+        ExprKind::Array(items) if path.first().is_some_and(|p| p == "*") => {
+            for x in items {
+                sources(folder, unit, x, &path[1..], out, depth + 1, each);
+            }
+        }
         ExprKind::Object(members) if !path.is_empty() => {
             if let Some(m) = members
                 .iter()
                 .rev()
                 .find(|m| m.key.as_deref() == Some(&path[0]))
             {
-                sources(folder, unit, &m.value, &path[1..], out, depth + 1);
+                sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
             }
         }
-        ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1),
+        ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1, each),
         ExprKind::Cond(_, t, f) => {
-            sources(folder, unit, t, path, out, depth + 1);
-            sources(folder, unit, f, path, out, depth + 1);
+            sources(folder, unit, t, path, out, depth + 1, each);
+            sources(folder, unit, f, path, out, depth + 1, each);
         }
         ExprKind::Call(name, args) => match name.as_str() {
-            "coalesce" | "try" | "tobool" | "tostring" => {
+            "coalesce" | "try" | "tobool" | "tostring" | "tomap" => {
                 for a in args {
-                    sources(folder, unit, a, path, out, depth + 1);
+                    sources(folder, unit, a, path, out, depth + 1, each);
                 }
             }
             "lookup" => {
@@ -727,10 +970,10 @@ fn sources(
                 {
                     let mut p = vec![k.clone()];
                     p.extend_from_slice(path);
-                    sources(folder, unit, m, &p, out, depth + 1);
+                    sources(folder, unit, m, &p, out, depth + 1, each);
                 }
                 if let Some(d) = args.get(2) {
-                    sources(folder, unit, d, path, out, depth + 1);
+                    sources(folder, unit, d, path, out, depth + 1, each);
                 }
             }
             _ => {}
@@ -747,20 +990,33 @@ fn sources(
                         kind: ExprKind::Str(k),
                         ..
                     }) => p.push(k.clone()),
+                    // `[count.index]`, `[each.key]`: the entry of every instance.
+                    Step::Index(Expr {
+                        kind: ExprKind::Traversal(r, _),
+                        ..
+                    }) if r == "count" || r == "each" => p.push("*".to_string()),
                     _ => return,
                 }
             }
             p.extend_from_slice(path);
             match root.as_str() {
+                // `each.value.x`: the `x` of every value the block's `for_each` iterates.
+                "each" if name == "value" => {
+                    if let Some((u, f)) = each {
+                        let mut all = vec!["*".to_string()];
+                        all.extend(p);
+                        sources(folder, u, f, &all, out, depth + 1, None);
+                    }
+                }
                 "var" => {
                     // `.tfvars` values first (the last loaded wins), then the default.
                     for (i, u) in folder.units.iter().enumerate().rev() {
-                        if u.role == Role::Tf {
+                        if u.is_code() {
                             continue;
                         }
                         if let Some(a) = u.body.attr(name) {
                             let before = out.len();
-                            sources(folder, i, &a.value, &p, out, depth + 1);
+                            sources(folder, i, &a.value, &p, out, depth + 1, each);
                             for c in &mut out[before..] {
                                 c.source = FixSource::ParameterFile {
                                     name: name.clone(),
@@ -776,7 +1032,7 @@ fn sources(
                             }
                             if let Some(d) = b.body.attr("default") {
                                 let before = out.len();
-                                sources(folder, i, &d.value, &p, out, depth + 1);
+                                sources(folder, i, &d.value, &p, out, depth + 1, each);
                                 for c in &mut out[before..] {
                                     c.source = FixSource::ParameterDefault {
                                         name: format!("var.{name}"),
@@ -791,7 +1047,7 @@ fn sources(
                         for b in u.body.blocks("locals") {
                             if let Some(a) = b.body.attr(name) {
                                 let before = out.len();
-                                sources(folder, i, &a.value, &p, out, depth + 1);
+                                sources(folder, i, &a.value, &p, out, depth + 1, each);
                                 for c in &mut out[before..] {
                                     if c.source == FixSource::Expression {
                                         c.source = FixSource::Variable {
@@ -858,6 +1114,11 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 format!("{label}: `{} = {expr}` is not true{with}", c.arg)
             }
         };
+        let problem = match failing_keys(c, &base)[..] {
+            [] => problem,
+            [ref key] => format!("{problem} in instance {key}"),
+            ref keys => format!("{problem} in instances {}", keys.join(", ")),
+        };
         let mut pending = candidates(folder, c, options);
         let mut mine: Vec<(Candidate, Vec<String>)> = Vec::new();
         for allow_unsafe in [false, true] {
@@ -866,7 +1127,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 let Some(now) = folder.evaluate(&current) else {
                     break;
                 };
-                let failing = state(c.kind, &c.name, &now, &names).0.len();
+                let failing = failing_instances(c.kind, &c.name, &now);
                 if failing == 0 {
                     break;
                 }
@@ -882,7 +1143,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                     let Some(after) = folder.evaluate(&trial) else {
                         continue;
                     };
-                    if state(c.kind, &c.name, &after, &names).0.len() >= failing {
+                    if failing_instances(c.kind, &c.name, &after) >= failing {
                         continue;
                     }
                     let pairs: Vec<(&str, &Deployment, &Deployment)> = names
@@ -1047,5 +1308,47 @@ fn review(
         cluster_unit: unit,
         finding: f,
         stand_in: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn depth(callees: &[Callee]) -> usize {
+        callees
+            .iter()
+            .map(|c| 1 + depth(&c.callees))
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn local_module_chains_are_followed_bounded_and_cycles_cut() {
+        let d = tempfile::tempdir().unwrap();
+        // m0 calls m1 ... m19 calls m0: a long chain that is also a cycle.
+        for i in 0..20 {
+            let dir = d.path().join(format!("m{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let next = (i + 1) % 20;
+            std::fs::write(
+                dir.join("main.tf"),
+                format!("module \"next\" {{\n  source = \"../m{next}\"\n}}\n"),
+            )
+            .unwrap();
+        }
+        let main = d.path().join("m0/main.tf");
+        let text = std::fs::read_to_string(&main).unwrap();
+        let folder = Folder::read(&text, Some(&main), false).unwrap();
+        assert_eq!(depth(&folder.callees), MODULE_DEPTH);
+        // A short cycle stops where it re-enters a folder being followed.
+        std::fs::write(
+            d.path().join("m1/main.tf"),
+            "module \"back\" {\n  source = \"../m0\"\n}\n",
+        )
+        .unwrap();
+        let folder = Folder::read(&text, Some(&main), false).unwrap();
+        assert_eq!(depth(&folder.callees), 1);
+        assert!(folder.evaluate(&[]).is_some());
     }
 }
