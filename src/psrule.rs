@@ -14,7 +14,7 @@
 //!   cluster is left alone when its name (PSRule's target name for a template resource, as
 //!   evaluated) is listed in every configuration that deploys it. Scripts are not read by
 //!   PSRule, so suppression does not apply to them.
-//! - Suppression groups (`kind: SuppressionGroup` in `.Rule.yaml|yml` files under the
+//! - Suppression groups (`kind: SuppressionGroup` in `.Rule.yaml|yml|json|jsonc` files under the
 //!   settings' `include.path`, else `.ps-rule/`, beside the settings file) whose `rule` names
 //!   the rule or is empty (PSRule: all rules), whose `type` lists the cluster type when given,
 //!   and whose `expiresOn` has not passed: `if` is judged on each evaluated cluster by
@@ -228,7 +228,7 @@ fn group_paths(root: Option<&Yaml>, dir: &Path) -> Vec<PathBuf> {
     include.iter().map(|p| dir.join(p)).collect()
 }
 
-/// Reads the suppression groups (in `.Rule.yaml` / `.Rule.yml` files under `paths`) that apply
+/// Reads the suppression groups (in `.Rule.yaml|yml|json|jsonc` files under `paths`) that apply
 /// to the rule: `spec.rule` names it or is empty (PSRule: "if no rules are specified,
 /// suppression will occur for all rules"), `spec.type` (when given) lists the cluster type,
 /// and `spec.expiresOn` is not past.
@@ -239,7 +239,9 @@ fn suppression_groups(paths: &[PathBuf], out: &mut PsRule) {
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
-        n.ends_with(".rule.yaml") || n.ends_with(".rule.yml")
+        [".rule.yaml", ".rule.yml", ".rule.json", ".rule.jsonc"]
+            .iter()
+            .any(|e| n.ends_with(e))
     };
     for path in paths {
         if path.is_file() {
@@ -277,20 +279,40 @@ fn suppression_groups(paths: &[PathBuf], out: &mut PsRule) {
             ));
             continue;
         };
-        let docs = match YamlLoader::load_from_str(&text) {
-            Ok(docs) => docs,
-            Err(e) => {
+        let json = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("jsonc"));
+        let loaded = if json {
+            json_documents(&text)
+        } else {
+            YamlLoader::load_from_str(&text).map_err(|e| {
                 let m = e.marker();
+                (m.line(), m.col() + 1, e.info().to_string())
+            })
+        };
+        let docs = match loaded {
+            Ok(docs) => docs,
+            Err((line, col, info)) => {
                 out.warnings.push(format!(
-                    "{shown}:{}:{}: {}; its suppression groups are not applied",
-                    m.line(),
-                    m.col() + 1,
-                    e.info()
+                    "{shown}:{line}:{col}: {info}; its suppression groups are not applied"
                 ));
                 continue;
             }
         };
-        let starts = document_starts(&text, docs.len());
+        let starts = if json {
+            // Each group from where its name is written.
+            docs.iter()
+                .map(|d| {
+                    get(d, "metadata")
+                        .and_then(|m| get(m, "name"))
+                        .and_then(Yaml::as_str)
+                        .and_then(|n| text.find(&format!("\"{n}\"")))
+                        .unwrap_or(0)
+                })
+                .collect()
+        } else {
+            document_starts(&text, docs.len())
+        };
         for (doc, start) in docs.iter().zip(starts) {
             let kind = get(doc, "kind").and_then(Yaml::as_str);
             if !kind.is_some_and(|k| k.eq_ignore_ascii_case("SuppressionGroup")) {
@@ -343,6 +365,37 @@ fn suppression_groups(paths: &[PathBuf], out: &mut PsRule) {
             }
         }
     }
+}
+
+/// The resources of a `.Rule.json`/`.Rule.jsonc` file (an array of them, or one), as YAML
+/// values; an error as line, column and message.
+fn json_documents(text: &str) -> Result<Vec<Yaml>, (usize, usize, String)> {
+    fn to_yaml(v: &serde_json::Value) -> Yaml {
+        use serde_json::Value as J;
+        match v {
+            J::Null => Yaml::Null,
+            J::Bool(b) => Yaml::Boolean(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Yaml::Integer(i),
+                None => Yaml::Real(n.to_string()),
+            },
+            J::String(s) => Yaml::String(s.clone()),
+            J::Array(a) => Yaml::Array(a.iter().map(to_yaml).collect()),
+            J::Object(o) => Yaml::Hash(
+                o.iter()
+                    .map(|(k, v)| (Yaml::String(k.clone()), to_yaml(v)))
+                    .collect(),
+            ),
+        }
+    }
+    let root = crate::lang::arm::jsonc::parse(text).map_err(|e| {
+        let (line, col) = LineIndex::new(text).line_col(text, e.offset);
+        (line, col, e.message.to_string())
+    })?;
+    Ok(match to_yaml(&root.to_value()) {
+        Yaml::Array(items) => items,
+        one => vec![one],
+    })
 }
 
 /// The byte offset where each of `count` YAML documents starts (`---` lines), best effort.
@@ -971,5 +1024,52 @@ mod tests {
             text.rfind("setOf").unwrap()
         );
         assert_eq!(locate(text, 0, "setOf"), text.find("setOf").unwrap());
+    }
+
+    /// Groups in `.Rule.jsonc` files (PSRule's JSON form, comments allowed) are read like the
+    /// YAML ones; a condition armfix does not evaluate is placed at its key.
+    #[test]
+    fn json_suppression_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = r#"[
+  // Synopsis: by tag
+  {
+    "apiVersion": "github.com/microsoft/PSRule/v1",
+    "kind": "SuppressionGroup",
+    "metadata": { "name": "Json.Tagged" },
+    "spec": { "rule": ["AZR-000034"], "if": { "field": "tags.env", "equals": "dev" } }
+  },
+  {
+    "kind": "SuppressionGroup",
+    "metadata": { "name": "Json.Bad" },
+    "spec": { "if": { "field": "tags.env", "subset": ["a"] } }
+  }
+]
+"#;
+        std::fs::write(dir.path().join("Groups.Rule.jsonc"), text).unwrap();
+        let mut out = PsRule::default();
+        suppression_groups(&[dir.path().to_path_buf()], &mut out);
+        assert_eq!(out.groups.len(), 1, "{:?}", out.warnings);
+        assert!(out.groups[0].label.contains("Json.Tagged"));
+        assert_eq!(out.warnings.len(), 1);
+        let (line, col) = {
+            let at = text.find("\"subset\"").unwrap();
+            LineIndex::new(text).line_col(text, at)
+        };
+        assert!(
+            out.warnings[0].contains(&format!(":{line}:{col}: suppression group Json.Bad")),
+            "{:?}",
+            out.warnings
+        );
+        std::fs::write(dir.path().join("Broken.Rule.json"), "[{").unwrap();
+        let mut out = PsRule::default();
+        suppression_groups(&[dir.path().to_path_buf()], &mut out);
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.contains("Broken.Rule.json:1:")),
+            "{:?}",
+            out.warnings
+        );
     }
 }
