@@ -22,7 +22,9 @@
 //!   case;
 //! - `less`/`lessOrEquals`/`greater`/`greaterOrEquals` compare a number, the length of a string
 //!   (its number with `convert: true`) or the count of an array; a null field counts as 0;
-//! - `isString`, `isArray`, `isBoolean`, `isInteger`, `isNumeric`, `count`.
+//! - `isString`, `isArray`, `isBoolean`, `isInteger`, `isNumeric`, `count`;
+//! - a field PSRule.Rules.Azure adds when it expands a template for a scope (`id`,
+//!   `resourceGroupName`, `subscriptionId` ...) is not known offline rather than missing.
 //!
 //! Anything else (`source`, `scope`, `setOf`, `version`, sub-selectors ...) is not evaluated:
 //! [`parse`] fails with the key, so the group is not applied and the caller warns. A value
@@ -434,6 +436,25 @@ fn lookup<'v>(body: &'v Value, steps: &[Step]) -> Found<'v> {
     Found::Value(v)
 }
 
+/// Whether a field armfix's evaluated resource lacks is one PSRule.Rules.Azure adds when it
+/// expands a template for a deployment scope (the resource `id`, `resourceGroupName`,
+/// `subscriptionId`, `tenantId`, `scope`, its `_PSRule` metadata): such a field is not
+/// missing for PSRule, so a condition on it is not known here (`notEquals` on a missing
+/// field would otherwise hold and hide a failure).
+fn added_by_expansion(steps: &[Step]) -> bool {
+    matches!(steps.first(), Some(Step::Key(k)) if [
+        "id",
+        "resourceId",
+        "resourceGroupName",
+        "subscriptionId",
+        "tenantId",
+        "scope",
+        "_PSRule",
+    ]
+    .iter()
+    .any(|f| f.eq_ignore_ascii_case(k)))
+}
+
 /// The first reason a value is not fully known.
 fn unknown_in(v: &Value) -> Option<String> {
     match v {
@@ -493,6 +514,12 @@ impl Cond {
         let (what, value) = match &self.operand {
             Operand::Field(path, steps) => match lookup(t.body, steps) {
                 Found::Value(v) => (path.as_str(), Some(v)),
+                Found::Missing if added_by_expansion(steps) => {
+                    return Truth::Unknown(format!(
+                        "{path}, which PSRule's expansion adds to the resource for the scope \
+                         it is deployed to (not known offline)"
+                    ))
+                }
                 Found::Missing => (path.as_str(), None),
                 Found::Unknown(why) => return Truth::Unknown(format!("{path}: {why}")),
             },
@@ -789,6 +816,13 @@ mod tests {
             judge("not:\n  field: tags.env\n  equals: dev", &c),
             Truth::Unknown(_)
         ));
+        // Fields PSRule's expansion adds (the resource id ...) are not missing, but unknown.
+        for s in [
+            "field: id\nnotContains: prod",
+            "field: resourceGroupName\nequals: rg-dev",
+        ] {
+            assert!(matches!(judge(s, &c), Truth::Unknown(_)), "{s}");
+        }
         // Known regardless of the unknown part.
         assert_eq!(judge("field: tags.env\nexists: true", &c), Truth::Yes);
         assert_eq!(
