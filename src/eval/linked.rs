@@ -253,6 +253,7 @@ fn walk(
         let is_deployment = kind.eq_ignore_ascii_case("Microsoft.Resources/deployments");
         let is_spec = kind.eq_ignore_ascii_case("Microsoft.Resources/templateSpecs/versions")
             || (kind.eq_ignore_ascii_case("versions") && is_spec_child(path));
+        let child = is_spec && is_spec_child(path);
         let Some((pkey, props)) = member(r, "properties").filter(|_| is_deployment || is_spec)
         else {
             continue;
@@ -270,7 +271,7 @@ fn walk(
                     _ => Vec::new(),
                 };
                 path.extend([pkey.to_string(), tkey.to_string()]);
-                if kind.eq_ignore_ascii_case("versions") {
+                if child {
                     // A version written as a child resource: the rule's own walk does not
                     // enter it, so its clusters are judged as evaluated.
                     cluster_pointers(inner, path, out, depth + 1);
@@ -454,6 +455,8 @@ mod tests {
                     "properties": {"templateLink": {"relativePath": "./x.json"}}
                 }]},
                 "linkedTemplates": [linked("x.json"), linked("y.json")]
+            }}, {"type": "Microsoft.Resources/templateSpecs/versions", "properties": {
+                "mainTemplate": {"resources": [aks.clone()]}
             }}]
         }]});
         let got = linked_deployments(&t, Path::new("/nonexistent"));
@@ -463,6 +466,7 @@ mod tests {
                 "/resources/0/resources/0/properties/mainTemplate/resources/0",
                 "/resources/0/resources/0/properties/mainTemplate/resources/1",
                 "/resources/0/resources/0/properties/linkedTemplates/1/template/resources/0",
+                "/resources/0/resources/1/properties/mainTemplate/resources/0",
             ]
         );
     }
