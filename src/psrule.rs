@@ -25,7 +25,8 @@
 //!   A cluster is left alone when its name is listed, or a group holds, in every
 //!   configuration that deploys it. A fix that would also change a suppressed cluster (a
 //!   parameter default both read) is manual review; one that does not stays, and the
-//!   suppressed clusters' findings do not count against it when it is verified.
+//!   suppressed clusters' findings do not count against it when it is verified. The same
+//!   holds for a parameter file's fix: judged by the clusters of its templates it changes.
 //! - `input.pathIgnore`: gitignore-style patterns (with `!` to re-include), relative to the
 //!   settings file's folder; matching files are not read.
 //! - `configuration.AZURE_PARAMETER_FILE_EXPANSION: false`,
@@ -595,6 +596,9 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
             continue;
         };
         if analysis.findings.iter().all(|f| f.cluster.is_none()) {
+            if !analysis.findings.is_empty() {
+                parameter_file(p, path, &display, original, analysis, fixed, verbose);
+            }
             continue;
         }
         let clusters = cluster_instances(kind, original, path, &analysis.clusters);
@@ -681,6 +685,123 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
         });
         refix(kind, original, analysis, fixed, &dropped, &touched);
     }
+}
+
+/// A parameter file's fixes change clusters of the templates it is linked to (their
+/// evaluations with the file as written and as fixed differ). When every cluster they change
+/// is suppressed, the findings go with their edits; when some are, the fixes are manual
+/// review (writing them would change a cluster the settings leave alone). A parameter file
+/// without a fix is left as it is.
+fn parameter_file(
+    p: &PsRule,
+    path: &Path,
+    display: &str,
+    original: &str,
+    analysis: &mut crate::finding::Analysis,
+    fixed: &mut Option<String>,
+    verbose: bool,
+) {
+    use crate::eval::Value;
+    let Some(after_text) = fixed.as_deref() else {
+        return;
+    };
+    let crate::run::configurations::Targets::Linked(templates, _) =
+        crate::run::configurations::targets(path)
+    else {
+        return;
+    };
+    let (Some(before), Some(after)) = (
+        crate::run::configurations::of_file(path, original),
+        crate::run::configurations::of_file(path, after_text),
+    ) else {
+        return;
+    };
+    let is_cluster = |r: &crate::eval::Resource| {
+        matches!(&r.kind, Value::Str(t)
+            if t.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters"))
+    };
+    let mut changed: Vec<(String, Option<String>)> = Vec::new();
+    for t in &templates {
+        let Some(kind) = crate::lang::FileKind::of(t) else {
+            continue;
+        };
+        let Some(text) = crate::run::read::read_text(t) else {
+            continue;
+        };
+        let language = kind.language();
+        let (Some(b), Some(a)) = (
+            language.evaluate(&text, &before, Some(t)),
+            language.evaluate(&text, &after, Some(t)),
+        ) else {
+            continue;
+        };
+        for r in b.resources.iter().filter(|r| is_cluster(r)) {
+            let same = a
+                .resources
+                .iter()
+                .find(|x| x.id == r.id)
+                .is_some_and(|x| x.body == r.body);
+            if same {
+                continue;
+            }
+            let v = verdict(
+                p,
+                &[Instance {
+                    name: r.name.clone(),
+                    kind: r.kind.clone(),
+                    body: r.body.clone(),
+                }],
+            );
+            let name = r
+                .name
+                .as_str()
+                .unwrap_or("(name not known offline)")
+                .to_string();
+            changed.push((name, v.why));
+        }
+    }
+    let suppressed: Vec<&(String, Option<String>)> =
+        changed.iter().filter(|(_, w)| w.is_some()).collect();
+    if suppressed.is_empty() {
+        return;
+    }
+    if suppressed.len() == changed.len() {
+        if verbose {
+            for (name, why) in &suppressed {
+                crate::commands::note!(
+                    "armfix: {display}: cluster {name} left alone: {}: {}",
+                    shown(&p.path),
+                    why.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        analysis.findings.clear();
+        analysis.edits.clear();
+        analysis.patch.clear();
+        *fixed = None;
+        return;
+    }
+    let names = suppressed
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let reason = format!(
+        "this fix would also change cluster {names}, which {} leaves alone; make the change \
+         by hand",
+        shown(&p.path)
+    );
+    for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
+        f.message = format!("{}; {reason}", f.message);
+        f.remedy = crate::finding::Remedy::ManualReview {
+            reason: reason.clone(),
+            expression: None,
+        };
+        f.source = None;
+    }
+    analysis.edits.clear();
+    analysis.patch.clear();
+    *fixed = None;
 }
 
 /// One evaluated deployment of a cluster: what PSRule sees as its target.

@@ -397,6 +397,89 @@ fn a_fix_shared_with_a_suppressed_cluster_is_manual_review() {
     assert!(text.contains("param rotation string = 'false'"), "{text}");
 }
 
+/// A parameter file whose fix changes only a suppressed cluster is left alone (found by
+/// using the suppression groups on a template fed by a parameter file); one whose fix would
+/// change a suppressed cluster and another is manual review, and nothing is written.
+#[test]
+fn a_parameter_file_fix_for_a_suppressed_cluster_is_left_alone() {
+    let cluster = |name: &str, env: &str| {
+        serde_json::json!({
+            "type": "Microsoft.ContainerService/managedClusters",
+            "apiVersion": "2024-02-01",
+            "name": name,
+            "location": "westeurope",
+            "tags": {"env": env},
+            "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                "enabled": true,
+                "config": {"enableSecretRotation": "[parameters('rotation')]"}
+            }}}
+        })
+    };
+    let template = |clusters: Vec<serde_json::Value>| {
+        serde_json::json!({
+            "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "contentVersion": "1.0.0.0",
+            "parameters": {"rotation": {"type": "string", "defaultValue": "true"}},
+            "resources": clusters
+        })
+        .to_string()
+    };
+    let params = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": {"rotation": {"value": "false"}}
+}
+"#;
+    let group = "kind: SuppressionGroup\nmetadata:\n  name: Dev\nspec:\n  rule: [Azure.AKS.SecretStoreRotation]\n  if:\n    field: tags.env\n    equals: dev\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::create_dir(root.join(".git")).unwrap();
+    crate::util::write(root, "ps-rule.yaml", "input: {}\n");
+    crate::util::write(root, ".ps-rule/Dev.Rule.yaml", group);
+    crate::util::write(
+        root,
+        "dev/main.json",
+        template(vec![cluster("aks-dev", "dev")]),
+    );
+    crate::util::write(root, "dev/main.parameters.json", params);
+    crate::util::write(
+        root,
+        "both/main.json",
+        template(vec![
+            cluster("aks-dev2", "dev"),
+            cluster("aks-prod", "prod"),
+        ]),
+    );
+    crate::util::write(root, "both/main.parameters.json", params);
+    let check = run(root, &["check", "-v", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stderr.contains(
+            "dev/main.parameters.json: cluster aks-dev left alone: ps-rule.yaml: suppression group Dev"
+        ),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        !check.stdout.contains("dev/main.parameters.json"),
+        "{}",
+        check.stdout
+    );
+    let line = check
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("both/main.parameters.json"))
+        .unwrap_or_else(|| panic!("{}", check.stdout));
+    assert!(
+        line.contains("would also change cluster aks-dev2, which ps-rule.yaml leaves alone"),
+        "{line}"
+    );
+    let before = tree(root);
+    let fix = run(root, &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(fix.code, 1, "{}{}", fix.stdout, fix.stderr);
+    assert!(changed(&before, &tree(root)).is_empty());
+}
+
 #[test]
 fn psrule_linking_options_yield_to_armfix_toml() {
     let tmp = temp_repo_copy(&fixtures("params-psrule/linking"));
