@@ -566,9 +566,10 @@ impl Cond {
                 let any = patterns.iter().any(|p| text_matches(*op, &s, p, cs));
                 any != *negated
             }
+            // PSRule: a value that is not a string does not match (so `notMatch` holds).
             Op::Match(re, negated) => match v {
                 Value::Str(s) => re.is_match(s) != *negated,
-                _ => false,
+                _ => *negated,
             },
             Op::Compare(ord, or_equal, n) => {
                 let Some(actual) = number(v, self.convert) else {
@@ -769,6 +770,7 @@ mod tests {
             "anyOf:\n- field: tags.env\n  equals: prod\n- name: '.'\n  like: 'aks-dev*'",
             "allOf:\n- field: tags.env\n  equals: dev\n- not:\n    field: tags.env\n    equals: prod",
             "field: \"tags['Env']\"\nequals: dev",
+            "field: properties.agentPoolProfiles[0].count\nnotMatch: '^3$'",
         ];
         for s in yes {
             assert_eq!(judge(s, &c), Truth::Yes, "{s}");
