@@ -575,17 +575,52 @@ fn suppressed_beside_source_fix() -> tempfile::TempDir {
 }
 
 /// The note a fix gets when a suppressed cluster's fix cannot be separated from it is one
-/// sentence: no run of spaces left from a line break in the source.
+/// sentence: no run of spaces left from a line break in the source. (Two ARM clusters fixed
+/// at one parameter default, one of them suppressed: the fix is held back.)
 #[test]
 fn a_fix_held_back_by_a_suppressed_cluster_reads_as_one_sentence() {
-    let tmp = suppressed_beside_source_fix();
-    let r = run(tmp.path(), &["check", "--color", "never", "main.bicep"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let aks = |name: &str| {
+        serde_json::json!({
+            "type": "Microsoft.ContainerService/managedClusters",
+            "apiVersion": "2024-02-01",
+            "name": name,
+            "location": "westeurope",
+            "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                "enabled": true,
+                "config": {"enableSecretRotation": "[parameters('rotation')]"}
+            }}}
+        })
+    };
+    let template = serde_json::json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"rotation": {"type": "string", "defaultValue": "false"}},
+        "resources": [aks("aks-a"), aks("aks-suppressed")]
+    });
+    crate::util::write(
+        tmp.path(),
+        "main.json",
+        serde_json::to_string_pretty(&template).unwrap(),
+    );
+    crate::util::write(
+        tmp.path(),
+        "ps-rule.yaml",
+        "suppression:\n  Azure.AKS.SecretStoreRotation:\n    - aks-suppressed\n",
+    );
+    let r = run(
+        tmp.path(),
+        &["fix", "--yes", "--color", "never", "main.json"],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     let line = r
         .stdout
         .lines()
-        .find(|l| l.contains("aks-bicep"))
-        .unwrap_or_else(|| panic!("no finding for aks-bicep:\n{}", r.stdout));
+        .find(|l| l.contains("cannot separate this fix from it"))
+        .unwrap_or_else(|| panic!("no held-back fix:\n{}", r.stdout));
     assert!(!line.contains("  "), "a run of spaces in: {line}");
+    let text = crate::util::read(tmp.path().join("main.json"));
+    assert!(text.contains("\"defaultValue\": \"false\""), "{text}");
 }
 
 /// Fixing the caller's parameter default touches only `rotation`, which the suppressed
