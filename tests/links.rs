@@ -334,3 +334,15 @@ fn a_cycle_of_links_ends_and_names_the_right_clusters() {
         );
     }
 }
+
+/// On standard input (no folder, so no file on disk is linked) a spec's own linked
+/// templates are still read: the unreached one's failing cluster is found.
+#[test]
+fn a_template_spec_on_standard_input_reads_its_own_linked_templates() {
+    let text = std::fs::read_to_string(fixtures("links").join("template-spec-unlinked/spec.json"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = crate::util::run_stdin(dir.path(), &["check", "--color", "never", "-"], text);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("cluster `aks-orphan`"), "{}", r.stdout);
+}

@@ -192,17 +192,22 @@ pub(crate) fn linked_deployments_in(
     ) {
         return Vec::new();
     }
-    let Some(dir) = crate::lang::bicep::modules::analysed_folder() else {
-        return Vec::new();
+    // Without a folder (standard input) no file on disk is linked; a spec's own templates
+    // still are.
+    let dir = crate::lang::bicep::modules::analysed_folder();
+    let walk_from = |template: &J| {
+        let mut out = Vec::new();
+        walk(template, dir.as_deref(), None, &mut Vec::new(), &mut out, 0);
+        out
     };
     // The rule's tree leaves out the properties of resources of other types, among them a
     // spec version written as a child resource (`"type": "versions"`): read those whole.
     if crate::run::read::mentions_any(text.as_bytes(), &["templatespecs"]) {
         if let Ok(whole) = crate::lang::arm::jsonc::parse(text) {
-            return linked_deployments(&whole.to_value(), &dir);
+            return walk_from(&whole.to_value());
         }
     }
-    linked_deployments(&root.to_value(), &dir)
+    walk_from(&root.to_value())
 }
 
 /// The deployments of a template (at any depth of inline nested templates) that link a
@@ -210,7 +215,7 @@ pub(crate) fn linked_deployments_in(
 /// are judged with what the caller passes. `dir`: the template's folder.
 pub(crate) fn linked_deployments(template: &J, dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    walk(template, dir, None, &mut Vec::new(), &mut out, 0);
+    walk(template, Some(dir), None, &mut Vec::new(), &mut out, 0);
     out
 }
 
@@ -218,7 +223,7 @@ pub(crate) fn linked_deployments(template: &J, dir: &Path) -> Vec<String> {
 /// (its links resolve there, not on disk).
 fn walk(
     template: &J,
-    dir: &Path,
+    dir: Option<&Path>,
     spec: Option<&[String]>,
     path: &mut Vec<String>,
     out: &mut Vec<String>,
@@ -314,7 +319,7 @@ fn walk(
                 .filter(|p| !p.starts_with('['));
             let linked = relative_path(link, literal).is_some_and(|p| match spec {
                 Some(paths) => paths.contains(&normalise(&p)),
-                None => dir.join(p).is_file(),
+                None => dir.is_some_and(|d| d.join(p).is_file()),
             });
             if linked && member(props, "parametersLink").is_none() {
                 out.push(jsonptr::PointerBuf::from_tokens(path.iter()).to_string());
