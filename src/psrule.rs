@@ -14,12 +14,19 @@
 //!   cluster is left alone when its name (PSRule's target name for a template resource, as
 //!   evaluated) is listed in every configuration that deploys it. Scripts are not read by
 //!   PSRule, so suppression does not apply to them.
-//! - Suppression groups (`kind: SuppressionGroup` in `.ps-rule/*.Rule.yaml|yml` beside the
-//!   settings file) that name the rule: one whose `if` is a condition on the name only
-//!   (`name: '.'` or `field: name`, with `equals` or `in`) suppresses those names like
-//!   `suppression`; any other condition is not evaluated, and `--verbose` says the group was
-//!   not applied (the clusters are still checked: armfix never hides a failure it cannot
-//!   prove PSRule would hide). Groups past their `expiresOn` are ignored.
+//! - Suppression groups (`kind: SuppressionGroup` in `.Rule.yaml|yml|json|jsonc` files under the
+//!   settings' `include.path`, else `.ps-rule/`, beside the settings file) whose `rule` names
+//!   the rule or is empty (PSRule: all rules), whose `type` lists the cluster type when given,
+//!   and whose `expiresOn` has not passed: `if` is judged on each evaluated cluster by
+//!   [`expr`] (PSRule's expression language). A group holds for a cluster only when its
+//!   condition is known to hold: one that reads a value not known offline does not (a
+//!   suppression that might not apply must not hide a failure; `--verbose` says why), and one
+//!   armfix cannot evaluate is not applied, with a warning naming its file, line and column.
+//!   A cluster is left alone when its name is listed, or a group holds, in every
+//!   configuration that deploys it. A fix that would also change a suppressed cluster (a
+//!   parameter default both read) is manual review; one that does not stays, and the
+//!   suppressed clusters' findings do not count against it when it is verified. The same
+//!   holds for a parameter file's fix: judged by the clusters of its templates it changes.
 //! - `input.pathIgnore`: gitignore-style patterns (with `!` to re-include), relative to the
 //!   settings file's folder; matching files are not read.
 //! - `configuration.AZURE_PARAMETER_FILE_EXPANSION: false`,
@@ -30,6 +37,8 @@
 //!   only by `metadata.template`.
 //!
 //! `armfix.toml` and flags win over all of these; `--no-psrule-config` ignores the file.
+
+mod expr;
 
 use crate::location::LineIndex;
 use std::path::{Path, PathBuf};
@@ -57,8 +66,12 @@ pub(crate) struct PsRule {
     pub(crate) parameter_file_expansion: Option<bool>,
     pub(crate) bicep_params_expansion: Option<bool>,
     pub(crate) metadata_link: Option<bool>,
+    /// Suppression groups that apply to the rule.
+    pub(crate) groups: Vec<Group>,
     /// Notes for `--verbose` (suppression groups not applied, and why).
     pub(crate) notes: Vec<String>,
+    /// Warnings for stderr: suppression groups armfix cannot evaluate, with file:line:col.
+    pub(crate) warnings: Vec<String>,
 }
 
 impl PsRule {
@@ -133,7 +146,10 @@ pub(crate) fn load(path: &Path) -> Result<PsRule, String> {
                 .map_err(|e| format!("{}: input.pathIgnore: {e}", path.display()))?,
         );
     }
-    suppression_groups(&abs_dir.join(".ps-rule"), &mut out);
+    let root = YamlLoader::load_from_str(&text)
+        .ok()
+        .and_then(|d| d.into_iter().next());
+    suppression_groups(&group_paths(root.as_ref(), &abs_dir), &mut out);
     Ok(out)
 }
 
@@ -192,107 +208,252 @@ impl PsRule {
     }
 }
 
-/// Reads the suppression groups in `.ps-rule/` that name the rule.
-fn suppression_groups(dir: &Path, out: &mut PsRule) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+/// A suppression group that applies to the rule, with its condition parsed.
+#[derive(Debug)]
+pub(crate) struct Group {
+    /// `metadata.name` and the file it is in, as shown in messages.
+    pub(crate) label: String,
+    pub(crate) condition: expr::Expr,
+}
+
+/// Where PSRule reads suppression groups from: `include.path` (files or folders, relative to
+/// the settings file's folder) when set, else `.ps-rule/`.
+fn group_paths(root: Option<&Yaml>, dir: &Path) -> Vec<PathBuf> {
+    let include = strings(
+        root.and_then(|r| get(r, "include"))
+            .and_then(|i| get(i, "path")),
+    );
+    if include.is_empty() {
+        return vec![dir.join(".ps-rule")];
+    }
+    include.iter().map(|p| dir.join(p)).collect()
+}
+
+/// Reads the suppression groups (in `.Rule.yaml|yml|json|jsonc` files under `paths`) that apply
+/// to the rule: `spec.rule` names it or is empty (PSRule: "if no rules are specified,
+/// suppression will occur for all rules"), `spec.type` (when given) lists the cluster type,
+/// and `spec.expiresOn` is not past.
+fn suppression_groups(paths: &[PathBuf], out: &mut PsRule) {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let is_rule_file = |p: &Path| {
+        let n = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        [".rule.yaml", ".rule.yml", ".rule.json", ".rule.jsonc"]
+            .iter()
+            .any(|e| n.ends_with(e))
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            let n = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            n.ends_with(".rule.yaml") || n.ends_with(".rule.yml")
-        })
-        .collect();
-    files.sort();
-    let today = today();
-    for file in files {
-        let Some(docs) = std::fs::read_to_string(&file)
-            .ok()
-            .and_then(|t| YamlLoader::load_from_str(&t).ok())
-        else {
+    for path in paths {
+        if path.is_file() {
+            if is_rule_file(path) {
+                files.push(path.clone());
+            }
             continue;
-        };
+        }
+        if !path.is_dir() {
+            continue;
+        }
+        for entry in ignore::WalkBuilder::new(path)
+            .standard_filters(false)
+            .build()
+            .filter_map(Result::ok)
+        {
+            if entry.file_type().is_some_and(|t| t.is_file()) && is_rule_file(entry.path()) {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    let now = now();
+    for file in files {
         let relative = std::env::current_dir()
             .ok()
             .and_then(|cwd| std::fs::canonicalize(cwd).ok())
             .and_then(|cwd| file.strip_prefix(cwd).ok().map(Path::to_path_buf))
             .unwrap_or_else(|| file.clone());
         let shown = crate::run::engine::display(&crate::run::discover::Candidate::File(relative));
-        for doc in docs {
-            let kind = get(&doc, "kind").and_then(Yaml::as_str);
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            out.warnings.push(format!(
+                "{shown}: cannot be read; its suppression groups are not applied"
+            ));
+            continue;
+        };
+        let json = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("jsonc"));
+        let loaded = if json {
+            json_documents(&text)
+        } else {
+            YamlLoader::load_from_str(&text).map_err(|e| {
+                let m = e.marker();
+                (m.line(), m.col() + 1, e.info().to_string())
+            })
+        };
+        let docs = match loaded {
+            Ok(docs) => docs,
+            Err((line, col, info)) => {
+                out.warnings.push(format!(
+                    "{shown}:{line}:{col}: {info}; its suppression groups are not applied"
+                ));
+                continue;
+            }
+        };
+        let starts = if json {
+            // Each group from where its name is written.
+            docs.iter()
+                .map(|d| {
+                    get(d, "metadata")
+                        .and_then(|m| get(m, "name"))
+                        .and_then(Yaml::as_str)
+                        .and_then(|n| text.find(&format!("\"{n}\"")))
+                        .unwrap_or(0)
+                })
+                .collect()
+        } else {
+            document_starts(&text, docs.len())
+        };
+        for (doc, start) in docs.iter().zip(starts) {
+            let kind = get(doc, "kind").and_then(Yaml::as_str);
             if !kind.is_some_and(|k| k.eq_ignore_ascii_case("SuppressionGroup")) {
                 continue;
             }
-            let name = get(&doc, "metadata")
+            let name = get(doc, "metadata")
                 .and_then(|m| get(m, "name"))
                 .and_then(Yaml::as_str)
                 .unwrap_or("?")
                 .to_string();
-            let Some(spec) = get(&doc, "spec") else {
+            let Some(spec) = get(doc, "spec") else {
                 continue;
             };
-            if !strings(get(spec, "rule")).iter().any(|r| names_rule(r)) {
+            let rules = strings(get(spec, "rule"));
+            if !rules.is_empty() && !rules.iter().any(|r| names_rule(r)) {
                 continue;
             }
-            if let Some(expires) = get(spec, "expiresOn").and_then(Yaml::as_str) {
-                if expires.get(..10).is_some_and(|d| d < today.as_str()) {
-                    out.notes.push(format!(
-                        "suppression group {name} ({shown}) expired on {expires}: not applied"
-                    ));
+            let types = strings(get(spec, "type"));
+            if !types.is_empty()
+                && !types
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters"))
+            {
+                continue;
+            }
+            let label = format!("suppression group {name} ({shown})");
+            if let Some(expires) = get(spec, "expiresOn").and_then(scalar) {
+                if expired(&expires, &now) {
+                    out.notes
+                        .push(format!("{label} expired on {expires}: not applied"));
                     continue;
                 }
             }
-            match get(spec, "if").and_then(names_condition) {
-                Some(names) => {
-                    for n in names {
-                        out.suppressed
-                            .push((n, format!("suppression group {name} ({shown}) names it")));
-                    }
+            let Some(condition) = get(spec, "if") else {
+                out.notes
+                    .push(format!("{label} has no `if`: PSRule applies it to nothing"));
+                continue;
+            };
+            match expr::parse(condition) {
+                Ok(condition) => out.groups.push(Group { label, condition }),
+                Err(e) => {
+                    let at = locate(&text, start, &e.key);
+                    let (line, col) = LineIndex::new(&text).line_col(&text, at);
+                    out.warnings.push(format!(
+                        "{shown}:{line}:{col}: suppression group {name}: {}; the group is not \
+                         applied and its clusters are still checked",
+                        e.message
+                    ));
                 }
-                None => out.notes.push(format!(
-                    "suppression group {name} ({shown}) names the rule, but its condition is \
-                     not on the target name alone: armfix does not evaluate it, and still checks \
-                     every cluster"
-                )),
             }
         }
     }
 }
 
-/// The names a condition selects, when it is a condition on the target name alone:
-/// `{name: '.', equals: x}`, `{name: '.', in: [..]}`, or the same with `field: name`
-/// (PSRule's target name for a template resource is its name), or `anyOf` of those.
-fn names_condition(cond: &Yaml) -> Option<Vec<String>> {
-    if let Some(any) = get(cond, "anyOf") {
-        let mut out = Vec::new();
-        for c in any.as_vec()? {
-            out.extend(names_condition(c)?);
+/// The resources of a `.Rule.json`/`.Rule.jsonc` file (an array of them, or one), as YAML
+/// values; an error as line, column and message.
+fn json_documents(text: &str) -> Result<Vec<Yaml>, (usize, usize, String)> {
+    fn to_yaml(v: &serde_json::Value) -> Yaml {
+        use serde_json::Value as J;
+        match v {
+            J::Null => Yaml::Null,
+            J::Bool(b) => Yaml::Boolean(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Yaml::Integer(i),
+                None => Yaml::Real(n.to_string()),
+            },
+            J::String(s) => Yaml::String(s.clone()),
+            J::Array(a) => Yaml::Array(a.iter().map(to_yaml).collect()),
+            J::Object(o) => Yaml::Hash(
+                o.iter()
+                    .map(|(k, v)| (Yaml::String(k.clone()), to_yaml(v)))
+                    .collect(),
+            ),
         }
-        return Some(out);
     }
-    let Yaml::Hash(map) = cond else {
-        return None;
-    };
-    let on_name = get(cond, "name").and_then(Yaml::as_str) == Some(".")
-        || get(cond, "field")
-            .and_then(Yaml::as_str)
-            .is_some_and(|f| f.eq_ignore_ascii_case("name"));
-    if !on_name || map.len() != 2 {
-        return None;
-    }
-    if let Some(v) = get(cond, "equals").and_then(Yaml::as_str) {
-        return Some(vec![v.to_string()]);
-    }
-    get(cond, "in").map(|v| strings(Some(v)))
+    let root = crate::lang::arm::jsonc::parse(text).map_err(|e| {
+        let (line, col) = LineIndex::new(text).line_col(text, e.offset);
+        (line, col, e.message.to_string())
+    })?;
+    Ok(match to_yaml(&root.to_value()) {
+        Yaml::Array(items) => items,
+        one => vec![one],
+    })
 }
 
-/// Today's date as `YYYY-MM-DD` (UTC), for `expiresOn`.
-fn today() -> String {
+/// The byte offset where each of `count` YAML documents starts (`---` lines), best effort.
+fn document_starts(text: &str, count: usize) -> Vec<usize> {
+    let mut starts: Vec<usize> = Vec::new();
+    let mut offset = 0;
+    let mut content_before = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end();
+        if t == "---" || t.starts_with("--- ") {
+            starts.push(offset);
+        } else if starts.is_empty() && !t.trim().is_empty() && !t.trim_start().starts_with('#') {
+            content_before = true;
+        }
+        offset += line.len();
+    }
+    if content_before || starts.is_empty() {
+        starts.insert(0, 0);
+    }
+    starts.resize(count, 0);
+    starts
+}
+
+/// Where key `key` is written in `text`, at or after `from` (else `from`).
+fn locate(text: &str, from: usize, key: &str) -> usize {
+    let from = from.min(text.len());
+    let rest = &text[from..];
+    let mut search = 0;
+    while let Some(i) = rest[search..].find(key) {
+        let at = search + i;
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + key.len()..].trim_start_matches([' ', '\'', '"']);
+        if before.is_none_or(|c| c.is_whitespace() || matches!(c, '-' | '{' | ',' | '\'' | '"'))
+            && after.starts_with(':')
+        {
+            return from + at - usize::from(matches!(before, Some('\'' | '"')));
+        }
+        search = at + key.len();
+    }
+    from
+}
+
+/// Whether `expiresOn` (a date, or a date and time, read as UTC) is not after `now`
+/// (`YYYY-MM-DDTHH:MM:SS`): PSRule ignores a group once `expiresOn` has passed, and a bare
+/// date is midnight at the start of that day.
+fn expired(expires: &str, now: &str) -> bool {
+    let e = expires.trim().replacen(' ', "T", 1);
+    let e: String = if e.len() <= 10 {
+        format!("{e}T00:00:00")
+    } else {
+        e.chars().take(19).collect()
+    };
+    e.as_str() <= now
+}
+
+/// Now as `YYYY-MM-DDTHH:MM:SS` (UTC), for `expiresOn`.
+fn now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -308,7 +469,13 @@ fn today() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}")
+    let t = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
 }
 
 /// Whether a rule name in the settings names this rule (`Module\Name` too, any case).
@@ -391,17 +558,21 @@ fn shown(path: &Path) -> String {
 
 /// Leaves alone the clusters the rule is suppressed for: their findings go, with their
 /// edits; the file's other fixes stay (re-proven), or become manual review when they cannot
-/// be told apart. `--verbose` says which clusters were left alone and why.
+/// be told apart. `--verbose` says which clusters were left alone and why, and which
+/// suppression groups might apply but read a value not known offline.
 pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: bool) {
     use crate::run::discover::Candidate;
     use crate::run::engine::Outcome;
     let Some(p) = active() else { return };
+    for w in &p.warnings {
+        crate::commands::note!("armfix: warning: {w}");
+    }
     if verbose {
         for n in &p.notes {
             crate::commands::note!("armfix: {}: {n}", shown(&p.path));
         }
     }
-    if p.suppressed.is_empty() {
+    if p.suppressed.is_empty() && p.groups.is_empty() {
         return;
     }
     for r in reports.iter_mut() {
@@ -425,24 +596,45 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
             continue;
         };
         if analysis.findings.iter().all(|f| f.cluster.is_none()) {
+            if !analysis.findings.is_empty() {
+                parameter_file(p, path, &display, original, analysis, fixed, verbose);
+            }
             continue;
         }
-        let names = cluster_names(kind, original, path, &analysis.clusters);
+        let clusters = cluster_instances(kind, original, path, &analysis.clusters);
+        let verdicts: Vec<(String, Verdict)> = clusters
+            .iter()
+            .map(|(k, instances)| (k.clone(), verdict(p, instances)))
+            .collect();
+        let verdict_of = |k: &str| verdicts.iter().find(|(c, _)| c == k).map(|(_, v)| v);
+        if verbose {
+            for (_, v) in &verdicts {
+                for u in &v.unknown {
+                    crate::commands::note!("armfix: {display}: {u}");
+                }
+            }
+        }
         let mut dropped: Vec<crate::finding::Finding> = Vec::new();
+        let mut touched: Vec<crate::finding::Finding> = Vec::new();
         let mut kept = Vec::new();
         for f in std::mem::take(&mut analysis.findings) {
             let about: Vec<&String> = f.cluster.iter().chain(&f.other_clusters).collect();
-            let why = about
+            let why: Vec<Option<&str>> = about
                 .iter()
-                .map(|k| suppressed(p, &names, k))
-                .collect::<Vec<_>>();
+                .map(|k| verdict_of(k).and_then(|v| v.why.as_deref()))
+                .collect();
             if !about.is_empty() && why.iter().all(Option::is_some) {
                 if verbose {
                     let name = about
                         .iter()
-                        .filter_map(|k| names.iter().find(|(c, _)| c == *k))
-                        .flat_map(|(_, n)| n.iter().cloned())
-                        .collect::<Vec<_>>()
+                        .filter_map(|k| clusters.iter().find(|(c, _)| c == *k))
+                        .flat_map(|(_, i)| i.iter().filter_map(|i| i.name.as_str()))
+                        .fold(Vec::<&str>::new(), |mut acc, n| {
+                            if !acc.contains(&n) {
+                                acc.push(n);
+                            }
+                            acc
+                        })
                         .join(", ");
                     crate::commands::note!(
                         "armfix: {display}:{}:{}: cluster {name} left alone: {}: {}",
@@ -453,30 +645,181 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
                     );
                 }
                 dropped.push(f);
+            } else if f.is_fixable() && why.iter().any(Option::is_some) {
+                // One fix for several clusters, one of them suppressed: writing it would
+                // change the cluster the settings leave alone.
+                let names = about
+                    .iter()
+                    .zip(&why)
+                    .filter(|(_, w)| w.is_some())
+                    .filter_map(|(k, _)| clusters.iter().find(|(c, _)| c == *k))
+                    .flat_map(|(_, i)| i.iter().filter_map(|i| i.name.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                touched.push(f.clone());
+                let mut f = f;
+                let reason = format!(
+                    "this fix would also change cluster {names}, which {} leaves alone; make \
+                     the change by hand",
+                    shown(&p.path)
+                );
+                f.message = format!("{}; {reason}", f.message);
+                f.remedy = crate::finding::Remedy::ManualReview {
+                    reason,
+                    expression: None,
+                };
+                f.source = None;
+                kept.push(f);
             } else {
                 kept.push(f);
             }
         }
         analysis.findings = kept;
-        if dropped.is_empty() {
+        if dropped.is_empty() && touched.is_empty() {
             continue;
         }
         analysis.left_to.retain(|(_, f)| {
             f.cluster
                 .as_ref()
-                .is_none_or(|k| suppressed(p, &names, k).is_none())
+                .is_none_or(|k| verdict_of(k).is_none_or(|v| v.why.is_none()))
         });
-        refix(kind, original, analysis, fixed, &dropped);
+        refix(kind, original, analysis, fixed, &dropped, &touched);
     }
 }
 
-/// The names each cluster (pointer) has once evaluated, over every configuration.
-fn cluster_names(
+/// A parameter file's fixes change clusters of the templates it is linked to (their
+/// evaluations with the file as written and as fixed differ). When every cluster they change
+/// is suppressed, the findings go with their edits; when some are, the fixes are manual
+/// review (writing them would change a cluster the settings leave alone). A parameter file
+/// without a fix is left as it is.
+fn parameter_file(
+    p: &PsRule,
+    path: &Path,
+    display: &str,
+    original: &str,
+    analysis: &mut crate::finding::Analysis,
+    fixed: &mut Option<String>,
+    verbose: bool,
+) {
+    use crate::eval::Value;
+    let Some(after_text) = fixed.as_deref() else {
+        return;
+    };
+    let crate::run::configurations::Targets::Linked(templates, _) =
+        crate::run::configurations::targets(path)
+    else {
+        return;
+    };
+    let (Some(before), Some(after)) = (
+        crate::run::configurations::of_file(path, original),
+        crate::run::configurations::of_file(path, after_text),
+    ) else {
+        return;
+    };
+    let is_cluster = |r: &crate::eval::Resource| {
+        matches!(&r.kind, Value::Str(t)
+            if t.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters"))
+    };
+    let mut changed: Vec<(String, Option<String>)> = Vec::new();
+    for t in &templates {
+        let Some(kind) = crate::lang::FileKind::of(t) else {
+            continue;
+        };
+        let Some(text) = crate::run::read::read_text(t) else {
+            continue;
+        };
+        let language = kind.language();
+        let (Some(b), Some(a)) = (
+            language.evaluate(&text, &before, Some(t)),
+            language.evaluate(&text, &after, Some(t)),
+        ) else {
+            continue;
+        };
+        for r in b.resources.iter().filter(|r| is_cluster(r)) {
+            let same = a
+                .resources
+                .iter()
+                .find(|x| x.id == r.id)
+                .is_some_and(|x| x.body == r.body);
+            if same {
+                continue;
+            }
+            let v = verdict(
+                p,
+                &[Instance {
+                    name: r.name.clone(),
+                    kind: r.kind.clone(),
+                    body: r.body.clone(),
+                }],
+            );
+            let name = r
+                .name
+                .as_str()
+                .unwrap_or("(name not known offline)")
+                .to_string();
+            changed.push((name, v.why));
+        }
+    }
+    let suppressed: Vec<&(String, Option<String>)> =
+        changed.iter().filter(|(_, w)| w.is_some()).collect();
+    if suppressed.is_empty() {
+        return;
+    }
+    if suppressed.len() == changed.len() {
+        if verbose {
+            for (name, why) in &suppressed {
+                crate::commands::note!(
+                    "armfix: {display}: cluster {name} left alone: {}: {}",
+                    shown(&p.path),
+                    why.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        analysis.findings.clear();
+        analysis.edits.clear();
+        analysis.patch.clear();
+        *fixed = None;
+        return;
+    }
+    let names = suppressed
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let reason = format!(
+        "this fix would also change cluster {names}, which {} leaves alone; make the change \
+         by hand",
+        shown(&p.path)
+    );
+    for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
+        f.message = format!("{}; {reason}", f.message);
+        f.remedy = crate::finding::Remedy::ManualReview {
+            reason: reason.clone(),
+            expression: None,
+        };
+        f.source = None;
+    }
+    analysis.edits.clear();
+    analysis.patch.clear();
+    *fixed = None;
+}
+
+/// One evaluated deployment of a cluster: what PSRule sees as its target.
+struct Instance {
+    name: crate::eval::Value,
+    kind: crate::eval::Value,
+    body: crate::eval::Value,
+}
+
+/// Each cluster (pointer) as evaluated, over every configuration. No instance when the
+/// language has no evaluator and the name is not a literal, or the cluster is not found.
+fn cluster_instances(
     kind: crate::lang::FileKind,
     text: &str,
     path: &Path,
     clusters: &[String],
-) -> Vec<(String, Vec<String>)> {
+) -> Vec<(String, Vec<Instance>)> {
+    use crate::eval::Value;
     let language = kind.language();
     let configs = crate::run::configurations::for_template(Some(path));
     let deployments: Vec<crate::eval::Deployment> = configs
@@ -492,70 +835,146 @@ fn cluster_names(
                 .skip(1)
                 .map(|t| t.replace("~1", "/").replace("~0", "~"))
                 .collect();
-            let mut names: Vec<String> = Vec::new();
-            let mut unknown = false;
+            let mut instances: Vec<Instance> = Vec::new();
             for d in &deployments {
                 for r in d.resources.iter().filter(|r| {
                     r.origin.len() >= tokens.len() && r.origin[..tokens.len()] == tokens[..]
                 }) {
-                    let is_cluster = matches!(&r.kind, crate::eval::Value::Str(t)
+                    let is_cluster = matches!(&r.kind, Value::Str(t)
                         if t.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters"));
-                    if !is_cluster {
-                        continue;
-                    }
-                    match &r.name {
-                        crate::eval::Value::Str(n) => {
-                            if !names.contains(n) {
-                                names.push(n.clone());
-                            }
-                        }
-                        _ => unknown = true,
+                    if is_cluster {
+                        instances.push(Instance {
+                            name: r.name.clone(),
+                            kind: r.kind.clone(),
+                            body: r.body.clone(),
+                        });
                     }
                 }
             }
             if deployments.is_empty() {
-                // No evaluator: the name written in the source, when it is a literal.
+                // No evaluator: the name written in the source, when it is a literal; the
+                // rest of the resource is not known.
                 if let Some(n) = shape
                     .as_ref()
                     .and_then(|s| s.pointer(&format!("{k}/name")))
                     .and_then(|n| n.as_str())
                     .filter(|n| !n.starts_with('['))
                 {
-                    names.push(n.to_string());
+                    instances.push(Instance {
+                        name: Value::str(n),
+                        kind: Value::str("Microsoft.ContainerService/managedClusters"),
+                        body: Value::unknown("the file is not evaluated"),
+                    });
                 }
             }
-            if unknown {
-                names.clear();
-            }
-            (k.clone(), names)
+            (k.clone(), instances)
         })
         .collect()
 }
 
-/// Why cluster `k` is suppressed: each of its names, in every configuration, is listed.
-fn suppressed<'p>(p: &'p PsRule, names: &[(String, Vec<String>)], k: &str) -> Option<&'p str> {
-    let (_, ns) = names.iter().find(|(c, _)| c == k)?;
-    if ns.is_empty() {
-        return None;
-    }
-    let mut why = None;
-    for n in ns {
-        why = Some(p.suppression_of(n)?);
-    }
-    why
+/// Whether a cluster is suppressed, and what `--verbose` says about groups that might apply.
+#[derive(Debug, Default)]
+struct Verdict {
+    /// Why, when every instance is suppressed.
+    why: Option<String>,
+    /// Groups whose condition reads a value not known offline, for a name.
+    unknown: Vec<String>,
 }
 
-/// Rebuilds a file's fix from the findings it keeps, after some were dropped.
+/// A cluster is suppressed when, in every configuration that deploys it, its name is listed
+/// (`suppression`) or a suppression group's condition holds. A condition on a value not known
+/// offline does not hold: a suppression that might not apply must not hide a failure.
+fn verdict(p: &PsRule, instances: &[Instance]) -> Verdict {
+    let mut out = Verdict::default();
+    let mut why = None;
+    let mut all = !instances.is_empty();
+    for i in instances {
+        let by_name = i.name.as_str().and_then(|n| p.suppression_of(n));
+        if let Some(w) = by_name {
+            why.get_or_insert_with(|| w.to_string());
+            continue;
+        }
+        let target = expr::Target {
+            name: &i.name,
+            kind: &i.kind,
+            body: &i.body,
+        };
+        let mut held = None;
+        for g in &p.groups {
+            match g.condition.eval(&target) {
+                expr::Truth::Yes => {
+                    held = Some(format!("{} applies", g.label));
+                    break;
+                }
+                expr::Truth::No => {}
+                expr::Truth::Unknown(reason) => {
+                    let name = i.name.as_str().unwrap_or("(name not known offline)");
+                    let note = format!(
+                        "cluster {name}: {} might apply, but its condition reads {reason}; \
+                         not known offline, so the cluster is still checked",
+                        g.label
+                    );
+                    if !out.unknown.contains(&note) {
+                        out.unknown.push(note);
+                    }
+                }
+            }
+        }
+        match held {
+            Some(w) => {
+                why.get_or_insert(w);
+            }
+            None => all = false,
+        }
+    }
+    if all {
+        out.why = why;
+    }
+    out
+}
+
+/// The edits that carry `f`'s fix alone: those the planner tied to it, else the file's edits
+/// inside its cluster (a literal fix in the cluster itself). Empty when neither is known.
+fn own_edits(
+    language: &dyn crate::lang::Language,
+    original: &str,
+    analysis: &crate::finding::Analysis,
+    f: &crate::finding::Finding,
+) -> Vec<crate::edit::Edit> {
+    if !f.edits.is_empty() {
+        return f.edits.clone();
+    }
+    let Some((start, end)) = f
+        .cluster
+        .as_deref()
+        .filter(|_| f.other_clusters.is_empty())
+        .and_then(|k| language.locate(original, k))
+    else {
+        return Vec::new();
+    };
+    analysis
+        .edits
+        .iter()
+        .filter(|e| e.start >= start && e.end <= end)
+        .cloned()
+        .collect()
+}
+
+/// Rebuilds a file's fix from the findings it keeps, after some were dropped (`dropped`: their
+/// clusters are suppressed) or held back (`touched`: their fix, as found, would change a
+/// suppressed cluster too).
 fn refix(
     kind: crate::lang::FileKind,
     original: &str,
     analysis: &mut crate::finding::Analysis,
     fixed: &mut Option<String>,
     dropped: &[crate::finding::Finding],
+    touched: &[crate::finding::Finding],
 ) {
-    let dropped_edits = dropped
-        .iter()
-        .any(|f| !f.edits.is_empty() || f.is_fixable());
+    let dropped_edits = !touched.is_empty()
+        || dropped
+            .iter()
+            .any(|f| !f.edits.is_empty() || f.is_fixable());
     if !dropped_edits {
         return;
     }
@@ -564,23 +983,26 @@ fn refix(
         .iter()
         .filter(|f| analysis.applies(f))
         .collect();
+    let language = kind.language();
     let mut edits: Vec<crate::edit::Edit> = Vec::new();
     let mut separable = true;
     for f in &applied {
-        if f.edits.is_empty() {
+        let own = own_edits(language, original, analysis, f);
+        if own.is_empty() {
             separable = false;
         }
-        for e in &f.edits {
-            if !edits.contains(e) {
-                edits.push(e.clone());
+        for e in own {
+            if !edits.contains(&e) {
+                edits.push(e);
             }
         }
     }
     // An edit a dropped finding needs too cannot stay.
     if dropped
         .iter()
-        .flat_map(|f| &f.edits)
-        .any(|e| edits.contains(e))
+        .chain(touched)
+        .flat_map(|f| own_edits(language, original, analysis, f))
+        .any(|e| edits.contains(&e))
     {
         separable = false;
     }
@@ -607,6 +1029,11 @@ fn refix(
         Ok(Some((t, patch))) => {
             analysis.edits = edits;
             analysis.patch = patch;
+            // The suppressed clusters still fail in the fixed text, as they did before: the
+            // re-reading in `verify` (lang/checks.rs `nothing_left`) must not count them as a
+            // fix that did not hold or a new value for a human.
+            analysis.held_back += dropped.iter().filter(|f| f.is_fixable()).count() + touched.len();
+            analysis.settled_manual += dropped.iter().filter(|f| !f.is_fixable()).count();
             match kind.verify(original, analysis, &t) {
                 Ok(()) => *fixed = Some(t),
                 Err(why) => unfix(analysis, fixed, &why),
@@ -697,17 +1124,73 @@ mod tests {
     }
 
     #[test]
-    fn name_conditions() {
-        let y = |s: &str| YamlLoader::load_from_str(s).unwrap().remove(0);
+    fn groups_expiry_and_locations() {
+        assert!(expired("2020-01-01", "2026-12-01T01:00:00"));
+        assert!(expired("2026-12-01", "2026-12-01T01:00:00"));
+        assert!(!expired("2026-12-02", "2026-12-01T01:00:00"));
+        assert!(!expired("2026-12-01T02:00:00Z", "2026-12-01T01:00:00"));
+        assert_eq!(now().len(), 19);
+        let text = "---\nkind: SuppressionGroup\nspec:\n  if:\n    field: x\n    setOf: [a]\n---\nkind: SuppressionGroup\nspec:\n  if:\n    setOf: [b]\n";
+        let starts = document_starts(text, 2);
         assert_eq!(
-            names_condition(&y("name: '.'\nin: [a, b]\n")),
-            Some(vec!["a".to_string(), "b".to_string()])
+            starts,
+            [
+                0,
+                text.find("---\nkind: SuppressionGroup\nspec:\n  if:\n    setOf")
+                    .unwrap()
+            ]
         );
         assert_eq!(
-            names_condition(&y("field: name\nequals: a\n")),
-            Some(vec!["a".to_string()])
+            locate(text, starts[1], "setOf"),
+            text.rfind("setOf").unwrap()
         );
-        assert_eq!(names_condition(&y("field: tags.env\nequals: dev\n")), None);
-        assert_eq!(today().len(), 10);
+        assert_eq!(locate(text, 0, "setOf"), text.find("setOf").unwrap());
+    }
+
+    /// Groups in `.Rule.jsonc` files (PSRule's JSON form, comments allowed) are read like the
+    /// YAML ones; a condition armfix does not evaluate is placed at its key.
+    #[test]
+    fn json_suppression_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = r#"[
+  // Synopsis: by tag
+  {
+    "apiVersion": "github.com/microsoft/PSRule/v1",
+    "kind": "SuppressionGroup",
+    "metadata": { "name": "Json.Tagged" },
+    "spec": { "rule": ["AZR-000034"], "if": { "field": "tags.env", "equals": "dev" } }
+  },
+  {
+    "kind": "SuppressionGroup",
+    "metadata": { "name": "Json.Bad" },
+    "spec": { "if": { "field": "tags.env", "subset": ["a"] } }
+  }
+]
+"#;
+        std::fs::write(dir.path().join("Groups.Rule.jsonc"), text).unwrap();
+        let mut out = PsRule::default();
+        suppression_groups(&[dir.path().to_path_buf()], &mut out);
+        assert_eq!(out.groups.len(), 1, "{:?}", out.warnings);
+        assert!(out.groups[0].label.contains("Json.Tagged"));
+        assert_eq!(out.warnings.len(), 1);
+        let (line, col) = {
+            let at = text.find("\"subset\"").unwrap();
+            LineIndex::new(text).line_col(text, at)
+        };
+        assert!(
+            out.warnings[0].contains(&format!(":{line}:{col}: suppression group Json.Bad")),
+            "{:?}",
+            out.warnings
+        );
+        std::fs::write(dir.path().join("Broken.Rule.json"), "[{").unwrap();
+        let mut out = PsRule::default();
+        suppression_groups(&[dir.path().to_path_buf()], &mut out);
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.contains("Broken.Rule.json:1:")),
+            "{:?}",
+            out.warnings
+        );
     }
 }

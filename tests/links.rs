@@ -264,6 +264,57 @@ fn template_specs_are_read_with_their_linked_templates() {
     assert_eq!(c.second.code, 0, "{}", c.transcript);
 }
 
+/// A template spec whose version is written as the spec's child resource (`"type":
+/// "versions"` in its `resources`) is read as the top-level form is: the main template's
+/// cluster (a false default) is found and fixed, the linked template reached by a relative
+/// path is judged with what the main template passes, and a linked template no link reaches
+/// is judged on its own with its defaults (one fails and is fixed, one passes). Before, the
+/// file had "no findings".
+#[test]
+fn template_spec_versions_as_child_resources_are_read() {
+    let c = case("template-spec-child");
+    assert_eq!(c.check.code, 1, "{}", c.transcript);
+    for name in ["aks-child-main", "aks-linked", "aks-orphan`"] {
+        assert!(c.check.stdout.contains(name), "{name}: {}", c.transcript);
+    }
+    assert!(
+        !c.check.stdout.contains("aks-orphan-ok"),
+        "{}",
+        c.transcript
+    );
+    assert_eq!(c.fix.code, 0, "{}", c.transcript);
+    assert_eq!(c.written.len(), 1, "{}", c.transcript);
+    assert_eq!(c.second.code, 0, "{}", c.transcript);
+}
+
+/// A top-level `templateSpecs/versions` whose `linkedTemplates` hold templates its main
+/// template never links: each is still a template of the spec, judged with its defaults.
+#[test]
+fn linked_templates_no_link_reaches_are_judged_on_their_own() {
+    let c = case("template-spec-unlinked");
+    assert_eq!(c.check.code, 1, "{}", c.transcript);
+    let lines: Vec<&str> = c.check.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", c.transcript);
+    assert!(
+        lines[0].contains("cluster `aks-orphan`"),
+        "{}",
+        c.transcript
+    );
+    assert_eq!(c.fix.code, 0, "{}", c.transcript);
+    let (_, text) = &c.written[0];
+    let spec = crate::util::json(text);
+    let rotation = |i: usize| {
+        spec["resources"][0]["properties"]["linkedTemplates"][i]["template"]["resources"][0]
+            ["properties"]["addonProfiles"]["azureKeyvaultSecretsProvider"]["config"]
+            ["enableSecretRotation"]
+            .clone()
+    };
+    assert_eq!(rotation(1), "true", "{text}");
+    // The linked one the main template reaches (passing true) is left as written.
+    assert_eq!(rotation(0), "[parameters('secretsRotation')]", "{text}");
+    assert_eq!(c.second.code, 0, "{}", c.transcript);
+}
+
 /// Two templates linking each other (a deployment error, but a file armfix may meet): the
 /// expansion stops at the first link back into a template being expanded, so the run ends,
 /// and a template never reports its own cluster as deployed through its own link.
@@ -282,4 +333,16 @@ fn a_cycle_of_links_ends_and_names_the_right_clusters() {
             check.stdout
         );
     }
+}
+
+/// On standard input (no folder, so no file on disk is linked) a spec's own linked
+/// templates are still read: the unreached one's failing cluster is found.
+#[test]
+fn a_template_spec_on_standard_input_reads_its_own_linked_templates() {
+    let text = std::fs::read_to_string(fixtures("links").join("template-spec-unlinked/spec.json"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = crate::util::run_stdin(dir.path(), &["check", "--color", "never", "-"], text);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("cluster `aks-orphan`"), "{}", r.stdout);
 }

@@ -80,7 +80,7 @@ fn every_fixture_matches_its_snapshot() {
 }
 
 /// (fixture, fixable findings, manual-review findings): every fixture must be listed.
-const EXPECTED: [(&str, usize, usize); 23] = [
+const EXPECTED: [(&str, usize, usize); 24] = [
     ("addon-last-line.bash", 1, 0),
     ("addon-update.sh", 6, 0),
     ("aligned-marks.sh", 1, 0),
@@ -89,6 +89,7 @@ const EXPECTED: [(&str, usize, usize); 23] = [
     ("crlf.sh", 2, 0),
     ("deploy-aks", 1, 0),
     ("disable-replaced.sh", 1, 0),
+    ("flow-lists.yml", 5, 0),
     ("folded-and-quoted.yml", 7, 0),
     ("github-actions.yml", 3, 0),
     ("gitlab-ci.yml", 6, 0),
@@ -330,7 +331,7 @@ fn cli_check_reports_scripts() {
     );
     assert_eq!(
         err,
-        "Found 77 findings in 22 of 23 files: 62 fixable, 15 need manual review.\n"
+        "Found 82 findings in 23 of 24 files: 67 fixable, 15 need manual review.\n"
     );
 }
 
@@ -889,4 +890,24 @@ fn cli_walk_and_named_files_read_extensionless_scripts() {
     assert_eq!(code, 0, "{out}");
     let fixed = fs::read_to_string(bin.join("deploy-aks")).unwrap();
     assert!(fixed.contains("  --enable-secret-rotation \\\n"), "{fixed}");
+}
+
+/// A word that ends in an escape character before a folded line break (a quoted scalar's
+/// line ending in a backtick or backslash): the break folds into an escaped blank, and a flag
+/// appended after the word would be inserted before that break in the file, so the escape
+/// would take the flag's space. armfix says so (manual review) rather than plan a fix that
+/// cannot verify (found by the mangling test).
+#[test]
+fn an_escape_before_a_folded_line_break_is_manual_review() {
+    for mark in ["`", "\\"] {
+        let input =
+            format!("steps:\n  - run: 'az aks create -g rg -a azure-keyvault-secrets-provider{mark}\n    '\n");
+        let a = script::analyze_as(&input, Dialect::Yaml)
+            .unwrap()
+            .expect("a finding");
+        assert_eq!((a.fixable(), a.manual()), (0, 1), "{input}");
+        assert!(a.edits.is_empty());
+        let fixed = edit::apply(&input, &a.edits).unwrap();
+        script::verify_as(&input, &a, &fixed, Dialect::Yaml).expect("verifies");
+    }
 }

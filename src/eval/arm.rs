@@ -25,6 +25,8 @@ const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
 /// which is not known here), and its content is not evaluated as the resource's body (the
 /// engine stores the template as written).
 const SPEC_VERSION_TYPE: &str = "Microsoft.Resources/templateSpecs/versions";
+/// A template spec, whose versions may be written as its child resources.
+const SPEC_TYPE: &str = "Microsoft.Resources/templateSpecs";
 
 /// The engine's limit on the iterations of one `copy` loop.
 const MAX_COPY: i64 = 800;
@@ -906,6 +908,7 @@ fn one_resource(
     let kind = get(r, "type").map_or(Value::Null, |t| scope.value(t, ctx, depth));
     let is_deployment = matches!(&kind, Value::Str(k) if k.eq_ignore_ascii_case(DEPLOYMENT_TYPE));
     let is_spec = matches!(&kind, Value::Str(k) if k.eq_ignore_ascii_case(SPEC_VERSION_TYPE));
+    let is_spec_parent = matches!(&kind, Value::Str(k) if k.eq_ignore_ascii_case(SPEC_TYPE));
     let inline_key = if is_spec { "mainTemplate" } else { "template" };
     let props = entry(r, "properties");
     let inline = props.and_then(|(pk, p)| {
@@ -955,6 +958,15 @@ fn one_resource(
         }
         _ => scope.value(r, ctx, depth),
     };
+    // A spec's child resources (its versions) deploy as resources of their own: they are
+    // not part of its body.
+    let body = match body {
+        Value::Object(mut o) if is_spec_parent && o.get("resources").is_some() => {
+            o.insert("resources", Value::Null);
+            Value::Object(o)
+        }
+        other => other,
+    };
     let name = body.get("name").cloned().unwrap_or(Value::Null);
     out.resources.push(Resource {
         id: id.clone(),
@@ -967,6 +979,9 @@ fn one_resource(
         expanded,
         body: body.clone(),
     });
+    if is_spec_parent {
+        spec_children(scope, r, run, &origin, ctx, out, depth);
+    }
     if let Some((json, file)) = linked {
         // A linked template has its own scope: the values passed, else its defaults.
         let mut nested_origin = origin;
@@ -1012,7 +1027,8 @@ fn one_resource(
     };
     if is_spec {
         let scope = Scope::template(template, Vec::new());
-        super::linked::spec(template_links(r), || {
+        let links = template_links(r);
+        let (_, reached) = super::linked::spec(links, || {
             evaluate_template(
                 &scope,
                 template,
@@ -1023,6 +1039,7 @@ fn one_resource(
                 depth + 1,
             )
         });
+        unlinked_spec_templates(r, &nested, &reached, pkey, out, depth);
     } else if inner_scope {
         let given = passed_parameters(body.at(&["properties", "parameters"]));
         let scope = Scope::template(template, given);
@@ -1037,6 +1054,101 @@ fn one_resource(
         );
     } else {
         evaluate_template(scope, template, &nested, ctx, false, out, depth + 1);
+    }
+}
+
+/// A template spec's versions written as its child resources (`{"type": "versions", ...}`
+/// in its `resources`): each is evaluated as a top-level `templateSpecs/versions` is.
+fn spec_children(
+    scope: &Scope,
+    r: &J,
+    run: &Run,
+    origin: &[String],
+    ctx: &Ctx,
+    out: &mut Deployment,
+    depth: usize,
+) {
+    let Some((ckey, J::Array(children))) = entry(r, "resources") else {
+        return;
+    };
+    let own: Vec<&str> = origin[run.origin.len().min(origin.len())..]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    for (i, child) in children.iter().enumerate() {
+        let ty = get(child, "type").and_then(J::as_str).unwrap_or("");
+        if !(ty.eq_ignore_ascii_case("versions") || ty.eq_ignore_ascii_case(SPEC_VERSION_TYPE)) {
+            continue;
+        }
+        // The engine reads a child's type as its parent's type and its own.
+        let mut full = child.clone();
+        if let Some(o) = full.as_object_mut() {
+            for (k, v) in o.iter_mut() {
+                if k.eq_ignore_ascii_case("type") {
+                    *v = J::String(SPEC_VERSION_TYPE.to_string());
+                }
+            }
+        }
+        let index = i.to_string();
+        let mut tokens = own.clone();
+        tokens.extend([ckey, index.as_str()]);
+        resource(scope, &full, run, &tokens, ctx, out, depth + 1);
+    }
+}
+
+/// The templates of a spec version's `linkedTemplates` that no link of its `mainTemplate`
+/// reached (`reached`: the paths that were): still templates of the spec, each evaluated on
+/// its own with its defaults, so its clusters are judged. `main`: the `mainTemplate`'s run.
+fn unlinked_spec_templates(
+    r: &J,
+    main: &Run,
+    reached: &[String],
+    pkey: &str,
+    out: &mut Deployment,
+    depth: usize,
+) {
+    let Some((lkey, J::Array(items))) =
+        get(r, "properties").and_then(|p| entry(p, "linkedTemplates"))
+    else {
+        return;
+    };
+    // The version resource's own origin and id: the main template's, less its last two.
+    let base = &main.origin[..main.origin.len().saturating_sub(2)];
+    let base_id = main.id.rsplitn(3, '/').nth(2).unwrap_or_default();
+    for (i, item) in items.iter().enumerate() {
+        let Some(path) = get(item, "path").and_then(J::as_str) else {
+            continue;
+        };
+        let Some((tkey, template)) = entry(item, "template").filter(|(_, t)| t.is_object()) else {
+            continue;
+        };
+        if reached.iter().any(|p| p == path) {
+            continue;
+        }
+        let mut origin = base.to_vec();
+        origin.extend([
+            pkey.to_string(),
+            lkey.to_string(),
+            i.to_string(),
+            tkey.to_string(),
+        ]);
+        let run = Run {
+            origin,
+            id: format!("{base_id}/{pkey}/{lkey}/{i}/{tkey}"),
+            names: format!("{base_id}/{lkey}/{i}."),
+            label: format!("{} of the spec's linked template `{path}`", main.label),
+            condition: main.condition.clone(),
+        };
+        let scope = Scope::template(template, Vec::new());
+        evaluate_template(
+            &scope,
+            template,
+            &run,
+            &Ctx::default(),
+            true,
+            out,
+            depth + 1,
+        );
     }
 }
 
@@ -1358,6 +1470,62 @@ mod tests {
             spec.body.at(&["properties", "mainTemplate"]),
             Some(&Value::Null)
         );
+    }
+
+    /// A spec version written as the spec's child resource is evaluated as the top-level
+    /// form is (its child is not part of the spec's body), and a `linkedTemplates` entry no
+    /// link reaches is evaluated on its own with its defaults, at its place in the file.
+    #[test]
+    fn spec_versions_as_children_and_unlinked_linked_templates() {
+        let rot = |v: &str| {
+            cluster(json!({"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                "enabled": true, "config": {"enableSecretRotation": v}
+            }}}))
+        };
+        let orphan = template(
+            json!({"parameters": {"q": {"type": "string", "defaultValue": "false"}}}),
+            json!([rot("[parameters('q')]")]),
+        );
+        let t = template(
+            json!({}),
+            json!([{
+                "type": "Microsoft.Resources/templateSpecs",
+                "name": "spec",
+                "resources": [{
+                    "type": "versions",
+                    "name": "1.0",
+                    "properties": {
+                        "mainTemplate": template(json!({}), json!([rot("true")])),
+                        "linkedTemplates": [{"path": "a.json", "template": orphan}]
+                    }
+                }]
+            }]),
+        );
+        let d = eval(t);
+        let clusters: Vec<(Vec<String>, Value)> = d
+            .resources
+            .iter()
+            .filter(|r| matches!(&r.kind, Value::Str(k) if k.contains("managedClusters")))
+            .map(|r| {
+                let rot = addon(r).at(&["config", "enableSecretRotation"]).cloned();
+                (r.origin.clone(), rot.unwrap_or(Value::Null))
+            })
+            .collect();
+        let at = |s: &str| s.split('/').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            clusters,
+            [
+                (
+                    at("resources/0/resources/0/properties/mainTemplate/resources/0"),
+                    Value::str("true")
+                ),
+                (
+                    at("resources/0/resources/0/properties/linkedTemplates/0/template/resources/0"),
+                    Value::str("false")
+                ),
+            ]
+        );
+        assert_eq!(d.resources[0].body.get("resources"), Some(&Value::Null));
     }
 
     #[test]

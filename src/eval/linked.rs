@@ -5,6 +5,12 @@
 //! passes (as the deployment engine does once it has fetched it). Its one job: from a
 //! deployment resource and the folder of its template, the linked template's JSON.
 //!
+//! Template specs: a `templateSpecs/versions` resource (top-level, or a `versions` child of
+//! a `templateSpecs` resource) resolves its main template's links to its `linkedTemplates`
+//! ([`spec`], which also reports the entries no link reached, for the evaluator to judge on
+//! their own), and [`linked_deployments`] hands the proof the clusters the rule's walk does
+//! not enter (a child version's, an unreached entry's).
+//!
 //! A link by any other URI (an absolute URL, a storage account with a SAS token, a URI
 //! computed at deploy time), one with a `parametersLink` (its values are in a file the
 //! engine fetches), one whose file is missing or not JSON, and one that leads back into a
@@ -25,6 +31,8 @@ thread_local! {
     /// The `linkedTemplates` of the template spec being evaluated, by path: its links
     /// resolve here (and nowhere else; `None`: not in a template spec).
     static SPEC: RefCell<Option<Vec<(String, J)>>> = const { RefCell::new(None) };
+    /// The `linkedTemplates` paths of that spec that a link resolved to (normalised).
+    static SPEC_REACHED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `f` (an evaluation of the template in `dir`) so that the links it meets resolve
@@ -48,11 +56,20 @@ pub(crate) fn from_folder<R>(
 
 /// Runs `f` (the evaluation of a template spec's `mainTemplate`) so that its links by a
 /// relative path resolve to the spec's `linkedTemplates` (by their `path`), not to the disk.
-pub(crate) fn spec<R>(linked: Vec<(String, J)>, f: impl FnOnce() -> R) -> R {
+/// Also returns the paths (as given in `linked`) that a link resolved to: the others are
+/// templates of the spec no link reaches, which the caller evaluates on their own.
+pub(crate) fn spec<R>(linked: Vec<(String, J)>, f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    let paths: Vec<String> = linked.iter().map(|(p, _)| p.clone()).collect();
     let old = SPEC.with(|s| s.replace(Some(linked)));
+    let old_reached = SPEC_REACHED.with(|r| r.replace(Vec::new()));
     let out = f();
     SPEC.with(|s| *s.borrow_mut() = old);
-    out
+    let reached = SPEC_REACHED.with(|r| r.replace(old_reached));
+    let reached = paths
+        .into_iter()
+        .filter(|p| reached.contains(&normalise(p)))
+        .collect();
+    (out, reached)
 }
 
 /// A template of the spec being evaluated, by the relative path a link names (`./` and
@@ -62,12 +79,14 @@ fn from_spec(relative: &str) -> Option<Option<J>> {
     SPEC.with(|s| {
         let s = s.borrow();
         let linked = s.as_ref()?;
-        Some(
-            linked
-                .iter()
-                .find(|(p, _)| norm(p) == norm(relative))
-                .map(|(_, t)| t.clone()),
-        )
+        let found = linked
+            .iter()
+            .find(|(p, _)| norm(p) == norm(relative))
+            .map(|(_, t)| t.clone());
+        if found.is_some() {
+            SPEC_REACHED.with(|r| r.borrow_mut().push(norm(relative)));
+        }
+        Some(found)
     })
 }
 
@@ -167,13 +186,28 @@ pub(crate) fn linked_deployments_in(
     text: &str,
     root: &crate::lang::arm::jsonc::Node,
 ) -> Vec<String> {
-    if !crate::run::read::mentions_any(text.as_bytes(), &["templatelink"]) {
+    if !crate::run::read::mentions_any(
+        text.as_bytes(),
+        &["templatelink", "linkedtemplates", "templatespecs"],
+    ) {
         return Vec::new();
     }
-    match crate::lang::bicep::modules::analysed_folder() {
-        Some(dir) => linked_deployments(&root.to_value(), &dir),
-        None => Vec::new(),
+    // Without a folder (standard input) no file on disk is linked; a spec's own templates
+    // still are.
+    let dir = crate::lang::bicep::modules::analysed_folder();
+    let walk_from = |template: &J| {
+        let mut out = Vec::new();
+        walk(template, dir.as_deref(), None, &mut Vec::new(), &mut out, 0);
+        out
+    };
+    // The rule's tree leaves out the properties of resources of other types, among them a
+    // spec version written as a child resource (`"type": "versions"`): read those whole.
+    if crate::run::read::mentions_any(text.as_bytes(), &["templatespecs"]) {
+        if let Ok(whole) = crate::lang::arm::jsonc::parse(text) {
+            return walk_from(&whole.to_value());
+        }
     }
+    walk_from(&root.to_value())
 }
 
 /// The deployments of a template (at any depth of inline nested templates) that link a
@@ -181,7 +215,7 @@ pub(crate) fn linked_deployments_in(
 /// are judged with what the caller passes. `dir`: the template's folder.
 pub(crate) fn linked_deployments(template: &J, dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    walk(template, dir, None, &mut Vec::new(), &mut out, 0);
+    walk(template, Some(dir), None, &mut Vec::new(), &mut out, 0);
     out
 }
 
@@ -189,7 +223,7 @@ pub(crate) fn linked_deployments(template: &J, dir: &Path) -> Vec<String> {
 /// (its links resolve there, not on disk).
 fn walk(
     template: &J,
-    dir: &Path,
+    dir: Option<&Path>,
     spec: Option<&[String]>,
     path: &mut Vec<String>,
     out: &mut Vec<String>,
@@ -214,8 +248,17 @@ fn walk(
         let kind = member(r, "type")
             .and_then(|(_, t)| t.as_str())
             .unwrap_or("");
+        if kind.eq_ignore_ascii_case("Microsoft.Resources/templateSpecs") {
+            // Versions written as the spec's child resources (`"type": "versions"`).
+            path.extend([rkey.to_string(), key.clone()]);
+            walk(r, dir, spec, path, out, depth + 1);
+            path.truncate(path.len() - 2);
+            continue;
+        }
         let is_deployment = kind.eq_ignore_ascii_case("Microsoft.Resources/deployments");
-        let is_spec = kind.eq_ignore_ascii_case("Microsoft.Resources/templateSpecs/versions");
+        let is_spec = kind.eq_ignore_ascii_case("Microsoft.Resources/templateSpecs/versions")
+            || (kind.eq_ignore_ascii_case("versions") && is_spec_child(path));
+        let child = is_spec && is_spec_child(path);
         let Some((pkey, props)) = member(r, "properties").filter(|_| is_deployment || is_spec)
         else {
             continue;
@@ -233,8 +276,37 @@ fn walk(
                     _ => Vec::new(),
                 };
                 path.extend([pkey.to_string(), tkey.to_string()]);
+                if child {
+                    // A version written as a child resource: the rule's own walk does not
+                    // enter it, so its clusters are judged as evaluated.
+                    cluster_pointers(inner, path, out, depth + 1);
+                }
                 walk(inner, dir, Some(&paths), path, out, depth + 1);
                 path.truncate(path.len() - 2);
+                // Templates of the spec no link of the main template names: judged on their
+                // own, with their defaults (see `eval::arm`).
+                let mut linked = Vec::new();
+                link_paths(inner, &mut linked, 0);
+                if let Some((lkey, J::Array(items))) = member(props, "linkedTemplates") {
+                    for (i, item) in items.iter().enumerate() {
+                        let Some(p) = member(item, "path").and_then(|(_, p)| p.as_str()) else {
+                            continue;
+                        };
+                        let Some((tkey, _)) =
+                            member(item, "template").filter(|(_, t)| t.is_object())
+                        else {
+                            continue;
+                        };
+                        if !linked.contains(&normalise(p)) {
+                            path.extend([pkey.to_string(), lkey.to_string(), i.to_string()]);
+                            path.push(tkey.to_string());
+                            if let Some((_, t)) = member(item, "template") {
+                                cluster_pointers(t, path, out, depth + 1);
+                            }
+                            path.truncate(path.len() - 4);
+                        }
+                    }
+                }
             }
         } else if let Some((tkey, inner)) = member(props, "template").filter(|(_, t)| t.is_object())
         {
@@ -247,13 +319,90 @@ fn walk(
                 .filter(|p| !p.starts_with('['));
             let linked = relative_path(link, literal).is_some_and(|p| match spec {
                 Some(paths) => paths.contains(&normalise(&p)),
-                None => dir.join(p).is_file(),
+                None => dir.is_some_and(|d| d.join(p).is_file()),
             });
             if linked && member(props, "parametersLink").is_none() {
                 out.push(jsonptr::PointerBuf::from_tokens(path.iter()).to_string());
             }
         }
         path.truncate(path.len() - 2);
+    }
+}
+
+/// Whether the template being walked at `path` is a resource (its path ends in
+/// `resources/N`) rather than a template: `walk` is called on a resource only for a
+/// `templateSpecs` one, whose `versions` children are spec versions.
+fn is_spec_child(path: &[String]) -> bool {
+    path.len() >= 2 && path[path.len() - 2].eq_ignore_ascii_case("resources")
+}
+
+/// The clusters of `template` (at `path`), and of its inline nested templates, as JSON
+/// pointers: for templates the rule's own walk does not enter (a spec version written as a
+/// child resource, a spec's linked template no link reaches).
+fn cluster_pointers(template: &J, path: &mut Vec<String>, out: &mut Vec<String>, depth: usize) {
+    if depth > super::MAX_DEPTH {
+        return;
+    }
+    let Some((rkey, resources)) = member(template, "resources") else {
+        return;
+    };
+    let items: Vec<(String, &J)> = match resources {
+        J::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i.to_string(), r))
+            .collect(),
+        J::Object(o) => o.iter().map(|(k, r)| (k.clone(), r)).collect(),
+        _ => return,
+    };
+    for (key, r) in items {
+        let kind = member(r, "type")
+            .and_then(|(_, t)| t.as_str())
+            .unwrap_or("");
+        path.extend([rkey.to_string(), key]);
+        if kind.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters") {
+            let existing = member(r, "existing").is_some_and(|(_, e)| e == &J::Bool(true));
+            if !existing {
+                out.push(jsonptr::PointerBuf::from_tokens(path.iter()).to_string());
+            }
+        } else if let Some((pkey, props)) = member(r, "properties") {
+            let inline = if kind.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
+                "template"
+            } else {
+                "mainTemplate"
+            };
+            if let Some((tkey, t)) = member(props, inline).filter(|(_, t)| t.is_object()) {
+                path.extend([pkey.to_string(), tkey.to_string()]);
+                cluster_pointers(t, path, out, depth + 1);
+                path.truncate(path.len() - 2);
+            }
+        }
+        path.truncate(path.len() - 2);
+    }
+}
+
+/// The relative paths (normalised) every `templateLink` anywhere in `v` names, when written
+/// literally (`relativePath`, or `uri(deployment().properties.templateLink.uri, '…')`).
+fn link_paths(v: &J, out: &mut Vec<String>, depth: usize) {
+    if depth > 4 * super::MAX_DEPTH {
+        return;
+    }
+    match v {
+        J::Object(o) => {
+            for (k, v) in o {
+                if k.eq_ignore_ascii_case("templateLink") {
+                    let literal = member(v, "relativePath")
+                        .and_then(|(_, p)| p.as_str())
+                        .filter(|p| !p.starts_with('['));
+                    if let Some(p) = relative_path(v, literal) {
+                        out.push(normalise(&p));
+                    }
+                }
+                link_paths(v, out, depth + 1);
+            }
+        }
+        J::Array(a) => a.iter().for_each(|v| link_paths(v, out, depth + 1)),
+        _ => {}
     }
 }
 
@@ -294,5 +443,36 @@ mod tests {
         ] {
             assert_eq!(uri(other), None, "{other}");
         }
+    }
+
+    /// The clusters of a spec version written as a child resource, and of linked templates
+    /// no link reaches, are handed to the proof; a linked template a link reaches is judged
+    /// through that link (its deployment), not again on its own.
+    #[test]
+    fn spec_children_and_unlinked_templates_are_walked() {
+        let aks = json!({"type": "Microsoft.ContainerService/managedClusters", "name": "a"});
+        let linked = |p: &str| json!({"path": p, "template": {"resources": [aks.clone()]}});
+        let t = json!({"resources": [{
+            "type": "Microsoft.Resources/templateSpecs",
+            "resources": [{"type": "versions", "properties": {
+                "mainTemplate": {"resources": [aks.clone(), {
+                    "type": "Microsoft.Resources/deployments",
+                    "properties": {"templateLink": {"relativePath": "./x.json"}}
+                }]},
+                "linkedTemplates": [linked("x.json"), linked("y.json")]
+            }}, {"type": "Microsoft.Resources/templateSpecs/versions", "properties": {
+                "mainTemplate": {"resources": [aks.clone()]}
+            }}]
+        }]});
+        let got = linked_deployments(&t, Path::new("/nonexistent"));
+        assert_eq!(
+            got,
+            [
+                "/resources/0/resources/0/properties/mainTemplate/resources/0",
+                "/resources/0/resources/0/properties/mainTemplate/resources/1",
+                "/resources/0/resources/0/properties/linkedTemplates/1/template/resources/0",
+                "/resources/0/resources/1/properties/mainTemplate/resources/0",
+            ]
+        );
     }
 }

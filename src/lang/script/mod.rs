@@ -375,10 +375,15 @@ fn add_flag(text: &str, conts: &[Cont], words: &[Word], args: usize, addon: usiz
         .or_else(|| candidates.last());
     let Some(&(i, cont)) = chosen else {
         // After the last word, or after the add-on list when the last word ends in a lone
-        // escape character (a `\` at the end of the text), which would escape the space.
-        let after = [last, &words[addon]]
-            .into_iter()
-            .find(|w| !text[..w.end].ends_with(['\\', '`']))?;
+        // escape character (a `\` at the end of the text), which would escape the space;
+        // or in an escaped blank (in YAML the blank may be a folded line break, which is
+        // after the insertion point in the file: the escape would take the new space).
+        let after = [last, &words[addon]].into_iter().find(|w| {
+            !text[..w.end].ends_with(['\\', '`'])
+                && !text[..w.end]
+                    .strip_suffix([' ', '\t', '\n'])
+                    .is_some_and(|t| t.ends_with(['\\', '`']))
+        })?;
         return Some(Edit::insert(after.end, format!(" {ENABLE}")));
     };
     let ls = line_start(text, words[i].start);

@@ -9,7 +9,10 @@
 //! Anything else (`docs: examples: - az ...`, `description: |`) is prose. Literal blocks
 //! (`|`) keep their lines as they are; folded blocks (`>`), plain and quoted scalars fold
 //! their line breaks into spaces, and quoted ones are unescaped, as YAML reads them.
-//! Flow collections (`[...]`, `{...}`) and aliases are not read.
+//! A flow sequence under a script or script-list key (`script: [ "az ...", az ... ]`,
+//! Packer's `inline: [...]`) holds one command per scalar item; under `command:` it is one
+//! command's argument vector (Kubernetes, Compose) and is not read, nor are other flow
+//! collections (`{...}`, nested ones) and aliases.
 
 /// Keys whose scalar value is a script.
 const SCRIPT_KEYS: [&str; 12] = [
@@ -254,7 +257,7 @@ pub(crate) fn command_scalars(text: &str) -> Vec<Scalar> {
                 && split_key(file, at, l.end).is_none()
             {
                 let (scalar, next) = read_value(file, &lines, i, at, col, &key);
-                if SCRIPT_KEYS.contains(&key.as_str()) {
+                if commands_under(&key, file[at]) {
                     out.extend(scalar);
                 }
                 i = next;
@@ -293,7 +296,7 @@ pub(crate) fn command_scalars(text: &str) -> Vec<Scalar> {
                     continue;
                 }
                 let (scalar, next) = read_value(file, &lines, i, v, col, &key);
-                if SCRIPT_KEYS.contains(&key.as_str()) {
+                if commands_under(&key, file[v]) {
                     out.extend(scalar);
                 }
                 i = next;
@@ -313,6 +316,16 @@ pub(crate) fn command_scalars(text: &str) -> Vec<Scalar> {
     out
 }
 
+/// Whether a value that starts with byte `first` under `key` holds commands: a script key's
+/// value, or a flow sequence under a script or script-list key, but `command:`, whose flow
+/// sequence is one command's argument vector (Kubernetes, Compose: `command: ["az", "aks"]`).
+fn commands_under(key: &str, first: u8) -> bool {
+    if first == b'[' {
+        return key != "command" && (SCRIPT_KEYS.contains(&key) || LIST_KEYS.contains(&key));
+    }
+    SCRIPT_KEYS.contains(&key)
+}
+
 /// Reads the value that starts at `at` on line `i`, whose parent node is at column `parent`.
 /// Returns the scalar (if it is one this module reads) and the line after it.
 fn read_value(
@@ -322,14 +335,171 @@ fn read_value(
     at: usize,
     parent: usize,
     key: &str,
-) -> (Option<Scalar>, usize) {
-    match file[at] {
+) -> (Vec<Scalar>, usize) {
+    let (scalar, next) = match file[at] {
         b'|' | b'>' => block(file, lines, i, at, parent, key),
         q @ (b'"' | b'\'') => quoted(file, lines, i, at, q, key),
+        b'[' if commands_under(key, b'[') => return flow_sequence(file, lines, i, at, key),
         b'[' | b'{' => (None, skip_flow(file, lines, i, at)),
         b'*' => (None, i + 1),
         _ => plain(file, lines, i, at, parent, key),
+    };
+    (scalar.into_iter().collect(), next)
+}
+
+/// The scalar items of a flow sequence (`[ "az ...", az ... ]`) opening at `at` on line `i`
+/// under a script key: each quoted or plain item is a command, read as YAML reads it in flow
+/// context (plain items end at `,` `[` `]` `{` `}` or a comment, their line breaks folded).
+/// Nested collections and `key: value` items are not read. Returns the scalars and the line
+/// after the sequence; one that never closes gives none.
+fn flow_sequence(
+    file: &[u8],
+    lines: &[Line],
+    i: usize,
+    at: usize,
+    key: &str,
+) -> (Vec<Scalar>, usize) {
+    let line_of = |off: usize| lines.partition_point(|l| l.start <= off).saturating_sub(1);
+    let unclosed = || (Vec::new(), skip_flow(file, lines, i, at));
+    let mut out = Vec::new();
+    let mut k = at + 1;
+    loop {
+        let Some(next) = skip_flow_space(file, k) else {
+            return unclosed();
+        };
+        k = next;
+        match file[k] {
+            b']' => return (out, line_of(k) + 1),
+            b',' => k += 1,
+            q @ (b'"' | b'\'') => match quoted(file, lines, line_of(k), k, q, key) {
+                (Some(s), _) => {
+                    k = s.span.1 + 1;
+                    // `"a": b` is a mapping, not a command.
+                    match skip_flow_space(file, k) {
+                        Some(n) if file[n] == b':' => match skip_item(file, n) {
+                            Some(n) => k = n,
+                            None => return unclosed(),
+                        },
+                        _ => out.push(s),
+                    }
+                }
+                (None, _) => return unclosed(),
+            },
+            b'[' | b'{' | b'}' => match skip_item(file, k) {
+                Some(n) => k = n,
+                None => return unclosed(),
+            },
+            _ => match flow_plain(file, k, key) {
+                Some((s, n)) => {
+                    out.extend(s);
+                    k = n;
+                }
+                None => return unclosed(),
+            },
+        }
     }
+}
+
+/// Skips blank space, line breaks and comments inside a flow collection.
+fn skip_flow_space(file: &[u8], mut k: usize) -> Option<usize> {
+    loop {
+        match file.get(k)? {
+            b' ' | b'\t' | b'\r' | b'\n' => k += 1,
+            b'#' if k == 0 || matches!(file[k - 1], b' ' | b'\t' | b'\r' | b'\n') => {
+                k += file[k..].iter().position(|c| *c == b'\n')?;
+            }
+            _ => return Some(k),
+        }
+    }
+}
+
+/// Skips the rest of a flow item from `k` (nested collections and quotes included), to the
+/// `,` or closing `]` that ends it.
+fn skip_item(file: &[u8], mut k: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    while let Some(&c) = file.get(k) {
+        match quote {
+            Some(b'"') if c == b'\\' => k += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                b'"' | b'\'' => quote = Some(c),
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' if depth > 0 => depth -= 1,
+                b']' | b',' if depth == 0 => return Some(k),
+                b'#' if k > 0 && matches!(file[k - 1], b' ' | b'\t') => {
+                    k += file[k..].iter().position(|c| *c == b'\n')?;
+                }
+                _ => {}
+            },
+        }
+        k += 1;
+    }
+    None
+}
+
+/// A plain scalar inside a flow collection, from `at`: the scalar (none for a `key: value`
+/// item) and where the item ends.
+fn flow_plain(file: &[u8], at: usize, key: &str) -> Option<(Option<Scalar>, usize)> {
+    let mut b = Builder::default();
+    let mut k = at;
+    loop {
+        let c = *file.get(k)?;
+        match c {
+            b',' | b']' | b'[' | b'{' | b'}' => break,
+            b'#' if matches!(file[k - 1], b' ' | b'\t') => break,
+            b':' if file
+                .get(k + 1)
+                .is_none_or(|n| matches!(n, b' ' | b'\t' | b'\r' | b'\n' | b',' | b']')) =>
+            {
+                return Some((None, skip_item(file, k)?));
+            }
+            b'\r' | b'\n' => {
+                // A line break: folded into a space, or kept per empty line.
+                b.trim_end();
+                let brk = b.src.last().map_or(at, |s| s.1);
+                let mut empties = 0usize;
+                let mut n = k;
+                loop {
+                    while matches!(file.get(n), Some(b'\r')) {
+                        n += 1;
+                    }
+                    if file.get(n) != Some(&b'\n') {
+                        break;
+                    }
+                    n += 1;
+                    while matches!(file.get(n), Some(b' ' | b'\t')) {
+                        n += 1;
+                    }
+                    empties += 1;
+                }
+                let empties = empties.saturating_sub(1);
+                if matches!(file.get(n), None | Some(b',' | b']' | b'}' | b'#')) {
+                    k = n;
+                    break;
+                }
+                if empties == 0 {
+                    b.put(" ", brk, brk);
+                } else {
+                    for _ in 0..empties {
+                        b.put("\n", brk, brk);
+                    }
+                }
+                k = n;
+            }
+            _ => {
+                b.copy(file, k, k + 1);
+                k += 1;
+            }
+        }
+    }
+    b.trim_end();
+    if b.text.is_empty() {
+        return Some((None, k));
+    }
+    let end = b.src.last().map_or(at, |s| s.1);
+    Some((Some(b.finish((at, end), Style::Plain, key)), k))
 }
 
 /// A literal (`|`) or folded (`>`) block scalar whose header is at `at`.
@@ -645,6 +815,43 @@ mod tests {
             .into_iter()
             .map(|s| (s.key.clone(), s.style, s.text.clone()))
             .collect()
+    }
+
+    #[test]
+    fn flow_sequences_under_script_keys_hold_commands() {
+        let p = |t: &str| ("script".to_string(), Style::Plain, t.to_string());
+        let text = "script: [ \"az a\", 'az b', az c\n    --d,\n\n  az e  # c\n  , [az nested], {k: v}, k2: v2, az f ]\nnext: x\n";
+        let got = values(text);
+        assert_eq!(
+            got,
+            [
+                (
+                    "script".to_string(),
+                    Style::DoubleQuoted,
+                    "az a".to_string()
+                ),
+                (
+                    "script".to_string(),
+                    Style::SingleQuoted,
+                    "az b".to_string()
+                ),
+                p("az c --d"),
+                p("az e"),
+                p("az f"),
+            ]
+        );
+        // Spans point at each item in the file.
+        for s in command_scalars(text) {
+            let raw = &text[s.span.0..s.span.1];
+            assert!(raw.starts_with(&s.text[..4]), "{raw:?}");
+        }
+        // Under `steps:` (a script-list key) too; not under other keys; an unclosed one
+        // gives nothing and reading goes on after it.
+        assert_eq!(values("steps: [az x]\n").len(), 1);
+        assert!(values("docs: [az x]\nexamples: [\"az y\"]\n").is_empty());
+        assert!(values("script: [az x, \"az y\n").is_empty());
+        assert_eq!(values("script: [az x\nrun: az y\n").len(), 0);
+        assert_eq!(values("script: [a, b]\nrun: az y\n").len(), 3);
     }
 
     #[test]
