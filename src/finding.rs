@@ -233,6 +233,27 @@ pub(crate) fn duplicate_key(offset: usize, key: &str, at: Option<&str>) -> Error
 }
 
 impl Analysis {
+    /// Takes back the file's fixes: every fixable finding that `which` picks becomes manual
+    /// review, `reason` appended to its message, and no edit or patch is left. For a fix
+    /// that must not be written as planned (it fails verification, it would change a
+    /// suppressed cluster).
+    pub(crate) fn withdraw_fixes(&mut self, reason: &str, which: impl Fn(&Finding) -> bool) {
+        for f in self
+            .findings
+            .iter_mut()
+            .filter(|f| f.is_fixable() && which(f))
+        {
+            f.message = format!("{}; {reason}", f.message);
+            f.remedy = Remedy::ManualReview {
+                reason: reason.to_string(),
+                expression: None,
+            };
+            f.source = None;
+        }
+        self.edits.clear();
+        self.patch.clear();
+    }
+
     pub fn fixable(&self) -> usize {
         self.findings.iter().filter(|f| f.is_fixable()).count()
     }

@@ -791,16 +791,7 @@ fn parameter_file(
          by hand",
         shown(&p.path)
     );
-    for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
-        f.message = format!("{}; {reason}", f.message);
-        f.remedy = crate::finding::Remedy::ManualReview {
-            reason: reason.clone(),
-            expression: None,
-        };
-        f.source = None;
-    }
-    analysis.edits.clear();
-    analysis.patch.clear();
+    analysis.withdraw_fixes(&reason, |_| true);
     *fixed = None;
 }
 
@@ -1052,16 +1043,7 @@ fn unfix(analysis: &mut crate::finding::Analysis, fixed: &mut Option<String>, wh
     let reason = format!(
         "armfix left a suppressed cluster of this file alone and cannot separate this fix from it ({why}); make the change by hand"
     );
-    for f in analysis.findings.iter_mut().filter(|f| f.is_fixable()) {
-        f.message = format!("{}; {reason}", f.message);
-        f.remedy = crate::finding::Remedy::ManualReview {
-            reason: reason.clone(),
-            expression: None,
-        };
-        f.source = None;
-    }
-    analysis.edits.clear();
-    analysis.patch.clear();
+    analysis.withdraw_fixes(&reason, |_| true);
     *fixed = None;
 }
 

@@ -232,17 +232,8 @@ fn walk(
     if depth > super::MAX_DEPTH {
         return;
     }
-    let Some((rkey, resources)) = member(template, "resources") else {
+    let Some((rkey, items)) = resource_items(template) else {
         return;
-    };
-    let items: Vec<(String, &J)> = match resources {
-        J::Array(a) => a
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (i.to_string(), r))
-            .collect(),
-        J::Object(o) => o.iter().map(|(k, r)| (k.clone(), r)).collect(),
-        _ => return,
     };
     for (key, r) in items {
         let kind = member(r, "type")
@@ -332,6 +323,22 @@ fn walk(
 /// Whether the template being walked at `path` is a resource (its path ends in
 /// `resources/N`) rather than a template: `walk` is called on a resource only for a
 /// `templateSpecs` one, whose `versions` children are spec versions.
+/// The template's `resources` key as spelled, and each resource with its pointer token (an
+/// index, or a symbolic name in languageVersion 2.0).
+fn resource_items(template: &J) -> Option<(&str, Vec<(String, &J)>)> {
+    let (rkey, resources) = member(template, "resources")?;
+    let items = match resources {
+        J::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i.to_string(), r))
+            .collect(),
+        J::Object(o) => o.iter().map(|(k, r)| (k.clone(), r)).collect(),
+        _ => return None,
+    };
+    Some((rkey, items))
+}
+
 fn is_spec_child(path: &[String]) -> bool {
     path.len() >= 2 && path[path.len() - 2].eq_ignore_ascii_case("resources")
 }
@@ -343,17 +350,8 @@ fn cluster_pointers(template: &J, path: &mut Vec<String>, out: &mut Vec<String>,
     if depth > super::MAX_DEPTH {
         return;
     }
-    let Some((rkey, resources)) = member(template, "resources") else {
+    let Some((rkey, items)) = resource_items(template) else {
         return;
-    };
-    let items: Vec<(String, &J)> = match resources {
-        J::Array(a) => a
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (i.to_string(), r))
-            .collect(),
-        J::Object(o) => o.iter().map(|(k, r)| (k.clone(), r)).collect(),
-        _ => return,
     };
     for (key, r) in items {
         let kind = member(r, "type")

@@ -279,21 +279,9 @@ fn finish(
                      change by hand"
                 );
                 let unsafe_applied = analysis.unsafe_applied;
-                let applied = |f: &crate::finding::Finding| {
-                    f.is_fixable()
-                        && (unsafe_applied
-                            || f.applicability == crate::finding::Applicability::Safe)
-                };
-                for f in analysis.findings.iter_mut().filter(|f| applied(f)) {
-                    f.message = format!("{}; {reason}", f.message);
-                    f.remedy = crate::finding::Remedy::ManualReview {
-                        reason: reason.clone(),
-                        expression: None,
-                    };
-                    f.source = None;
-                }
-                analysis.edits.clear();
-                analysis.patch.clear();
+                analysis.withdraw_fixes(&reason, |f| {
+                    unsafe_applied || f.applicability == crate::finding::Applicability::Safe
+                });
                 None
             }
         }
