@@ -134,6 +134,18 @@ impl Builder {
         }
     }
 
+    /// A folded line break at `brk` followed by `empties` empty lines: a space when there
+    /// are none, else one line break per empty line (YAML's line folding).
+    fn fold(&mut self, empties: usize, brk: usize) {
+        if empties == 0 {
+            self.put(" ", brk, brk);
+        } else {
+            for _ in 0..empties {
+                self.put("\n", brk, brk);
+            }
+        }
+    }
+
     fn trim_end(&mut self) {
         while matches!(self.text.last(), Some(b' ' | b'\t')) {
             self.text.pop();
@@ -479,13 +491,7 @@ fn flow_plain(file: &[u8], at: usize, key: &str) -> Option<(Option<Scalar>, usiz
                     k = n;
                     break;
                 }
-                if empties == 0 {
-                    b.put(" ", brk, brk);
-                } else {
-                    for _ in 0..empties {
-                        b.put("\n", brk, brk);
-                    }
-                }
+                b.fold(empties, brk);
                 k = n;
             }
             _ => {
@@ -623,13 +629,7 @@ fn plain(
                 break;
             }
             let brk = b.src.last().map_or(at, |s| s.1);
-            if empties == 0 {
-                b.put(" ", brk, brk);
-            } else {
-                for _ in 0..empties {
-                    b.put("\n", brk, brk);
-                }
-            }
+            b.fold(empties, brk);
             let e = end_of(from, l);
             b.copy(file, from, e);
             b.trim_end();
@@ -676,13 +676,7 @@ fn quoted(
                 return (None, lines.len());
             }
             let brk = l.end;
-            if empties == 0 {
-                b.put(" ", brk, brk);
-            } else {
-                for _ in 0..empties {
-                    b.put("\n", brk, brk);
-                }
-            }
+            b.fold(empties, brk);
             line = next;
             let nl = lines[line];
             k = nl.start;
