@@ -603,25 +603,13 @@ fn settle_callers(
     if module_fixes.is_empty() {
         return;
     }
-    for r in reports.iter_mut() {
-        let Candidate::File(caller) = &r.candidate else {
-            continue;
-        };
-        let Outcome::Analysed {
-            original, analysis, ..
-        } = &mut r.outcome
-        else {
-            continue;
-        };
-        if analysis.manual() == 0 || original.is_empty() {
-            continue;
-        }
+    drop_settled(reports, |caller, original, _| {
+        let mut settled: HashSet<String> = HashSet::new();
         let Ok(doc) = crate::lang::bicep::parser::parse(original) else {
-            continue;
+            return settled;
         };
         let dir = caller.parent().unwrap_or(Path::new(""));
         let configurations = crate::run::configurations::for_template(Some(caller));
-        let mut settled: HashSet<String> = HashSet::new();
         for m in &doc.modules {
             if !crate::lang::bicep::plan::is_local_module(&m.target) {
                 continue;
@@ -646,6 +634,35 @@ fn settle_callers(
             if passes {
                 settled.insert(jsonptr::PointerBuf::from_tokens(&origin).to_string());
             }
+        }
+        settled
+    });
+}
+
+/// Drops, from each file with a manual-review finding, the manual-review findings about the
+/// clusters that `settled(path, original text, analysis)` says pass once this run's other
+/// fixes are written (the caller's side of [`settle_callers`] and
+/// [`settle_linking_templates`]).
+fn drop_settled(
+    reports: &mut [FileReport],
+    mut settled: impl FnMut(&Path, &str, &crate::finding::Analysis) -> HashSet<String>,
+) {
+    for r in reports.iter_mut() {
+        let Candidate::File(caller) = &r.candidate else {
+            continue;
+        };
+        let Outcome::Analysed {
+            original, analysis, ..
+        } = &mut r.outcome
+        else {
+            continue;
+        };
+        if analysis.manual() == 0 || original.is_empty() {
+            continue;
+        }
+        let settled = settled(caller, original, analysis);
+        if settled.is_empty() {
+            continue;
         }
         analysis
             .findings
@@ -692,25 +709,14 @@ pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
     if fixes.is_empty() {
         return;
     }
-    for r in reports.iter_mut() {
-        let Candidate::File(caller) = &r.candidate else {
-            continue;
-        };
-        let Outcome::Analysed {
-            original, analysis, ..
-        } = &mut r.outcome
-        else {
-            continue;
-        };
-        if analysis.manual() == 0
-            || original.is_empty()
-            || !json(caller)
-            || !crate::run::read::mentions_any(original.as_bytes(), &["templatelink"])
+    drop_settled(reports, |caller, original, analysis| {
+        let mut settled: HashSet<String> = HashSet::new();
+        if !json(caller) || !crate::run::read::mentions_any(original.as_bytes(), &["templatelink"])
         {
-            continue;
+            return settled;
         }
         let Ok(root) = crate::lang::arm::jsonc::parse(original) else {
-            continue;
+            return settled;
         };
         let dir = caller.parent().unwrap_or(Path::new(""));
         let own = std::fs::canonicalize(caller).ok();
@@ -723,10 +729,9 @@ pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
             .collect();
         let asked: Vec<&String> = linked.iter().filter(|k| manual.contains(k)).collect();
         if asked.is_empty() {
-            continue;
+            return settled;
         }
         let configurations = crate::run::configurations::for_template(Some(caller));
-        let mut settled: HashSet<String> = HashSet::new();
         for (module, fixed) in fixes.iter().filter(|(m, _)| Some(m) != own.as_ref()) {
             let after: Vec<_> = configurations
                 .iter()
@@ -749,10 +754,8 @@ pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
                 }
             }
         }
-        analysis
-            .findings
-            .retain(|f| f.is_fixable() || !f.cluster.as_ref().is_some_and(|k| settled.contains(k)));
-    }
+        settled
+    });
 }
 
 /// What a module's fixed text changes, beyond rotation, in each caller's deployment (every
