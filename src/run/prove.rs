@@ -966,12 +966,18 @@ enum Order {
     SourcesFirst,
 }
 
-/// Looks for a safe fix of cluster `k`: each false literal that could feed it (a parameter
-/// default, an `enableSecretRotation` member, a module argument), each argument a module
-/// call could add for a callee parameter that defaults to false, and the cluster's own
-/// rotation value and `config` written as literals, in `order`, each proven on its own; the
-/// first safe one wins. A guessed source must also make the cluster pass everywhere it
-/// failed, not merely stop failing, and must change it. `skip`: a fix already tried.
+/// Looks for a safe fix of cluster `k`, each candidate proven on its own, the first safe one
+/// winning. First the places on the cluster's provenance chain
+/// ([`Language::chain_candidates`]: where the rotation value is written, then each place
+/// it passes closer to the cluster, a variable before the cluster's own value); with
+/// [`Order::ClusterFirst`] the planner's fix (`skip`) was the chain's first try, so the
+/// search starts after its place. Then the cluster's own rotation value and `config`
+/// written as literals, and the guesses: each false literal that could feed it (a parameter
+/// default, an `enableSecretRotation` member, a module argument) and each argument a module
+/// call could add for a callee parameter that defaults to false; with
+/// [`Order::SourcesFirst`] the guesses come before the cluster's literals. A guess (and,
+/// when no source fix was found, anything tried) must also make the cluster pass everywhere
+/// it failed, not merely stop failing, and must change it. `skip`: a fix already tried.
 fn search(
     s: &Subject,
     before: &[Deployment],
@@ -980,6 +986,17 @@ fn search(
     skip: &[Edit],
     order: Order,
 ) -> Option<(Vec<Edit>, FixSource)> {
+    let settle = order == Order::SourcesFirst;
+    let mut chain = s.language.chain_candidates(s.text, k);
+    if order == Order::ClusterFirst {
+        // The planner's fix is on the chain: what is farther from the cluster was its
+        // source, or feeds it; the search goes on closer to the cluster.
+        let overlaps = |e: &Edit| skip.iter().any(|x| x.start < e.end && e.start < x.end);
+        if let Some(at) = chain.iter().rposition(|(e, _)| overlaps(e)) {
+            chain.drain(..=at);
+        }
+    }
+    let chain = chain.into_iter().map(|(e, source)| (e, source, settle));
     let rotation = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
     let config = format!("{k}/properties/addonProfiles/{ADDON}/config");
     let at_cluster: Vec<(Edit, FixSource, bool)> = [
@@ -990,9 +1007,9 @@ fn search(
     .flatten()
     // Written in the cluster itself, the literal is the fix a person would make there; only
     // as a guess (no source fix was found) must it also settle every configuration.
-    .map(|e| (e, FixSource::Value, order == Order::SourcesFirst))
+    .map(|e| (e, FixSource::Value, settle))
     .collect();
-    let sources = s
+    let guesses = s
         .language
         .candidates(s.text)
         .into_iter()
@@ -1000,12 +1017,17 @@ fn search(
         .take(MAX_CANDIDATES)
         .map(|(e, source)| (e, source, true));
     let tries: Vec<(Edit, FixSource, bool)> = match order {
-        Order::ClusterFirst => at_cluster.into_iter().chain(sources).collect(),
-        Order::SourcesFirst => sources.chain(at_cluster).collect(),
+        Order::ClusterFirst => chain.chain(at_cluster).chain(guesses).collect(),
+        Order::SourcesFirst => chain.chain(guesses).chain(at_cluster).collect(),
     };
+    let mut tried: Vec<Edit> = Vec::new();
     tries
         .into_iter()
-        .filter(|(e, ..)| !skip.contains(e))
+        .filter(|(e, ..)| {
+            let fresh = !skip.contains(e) && !tried.contains(e);
+            tried.push(e.clone());
+            fresh
+        })
         .find(|(e, _, guess)| {
             let edits = std::slice::from_ref(e);
             let Some(after) = edit::apply(s.text, edits)
