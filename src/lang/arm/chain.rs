@@ -70,12 +70,17 @@ fn same_host_around(inner: &Place, outer: &Place) -> bool {
                 host: b, term: o, ..
             },
         ) => {
-            let (ti, to) = (&expr.terms[i], &expr.terms[o]);
-            std::ptr::eq(a, b)
-                && i != o
-                && to.start <= ti.start
+            // The host parsed once per reading: the same string, the same terms.
+            if !std::ptr::eq(a, b) || i == o {
+                return false;
+            }
+            let (Some(ti), Some(to)) = (expr.terms.get(i), expr.terms.get(o)) else {
+                return false;
+            };
+            to.start <= ti.start
                 && ti.end <= to.end
-                && matches!(expr.call(o), Some((f, _)) if matches!(f, "string" | "tolower" | "toupper" | "bool" | "json"))
+                && matches!(expr.call(o), Some((f, _))
+                    if matches!(f, "string" | "tolower" | "toupper" | "bool" | "json"))
         }
         _ => false,
     }
