@@ -203,4 +203,101 @@ impl FileKind {
     pub fn has_json_patch(self) -> bool {
         self.language().has_json_patch()
     }
+
+    /// An evaluated value as a file of this kind writes it, for messages: ARM JSON and
+    /// scripts `"false"`, Bicep `'false'`, Terraform (HCL) `"false"`; objects and arrays in
+    /// the same syntax, on one line. Unknown values as the evaluator says them.
+    pub(crate) fn spell(self, v: &crate::eval::Value) -> String {
+        use crate::eval::Value;
+        let (quote, assign): (fn(&str) -> String, &str) = match self {
+            FileKind::Bicep => (bicep_string, ": "),
+            FileKind::Terraform(_) => (json_string, " = "),
+            FileKind::Json | FileKind::Script(_) => return v.to_string(),
+        };
+        fn go(v: &Value, quote: fn(&str) -> String, assign: &str, depth: usize) -> String {
+            if depth > 32 {
+                return "…".into();
+            }
+            match v {
+                Value::Str(s) => quote(s),
+                Value::Array(items) => {
+                    let items: Vec<String> = items
+                        .iter()
+                        .map(|i| go(i, quote, assign, depth + 1))
+                        .collect();
+                    format!("[{}]", items.join(", "))
+                }
+                Value::Object(o) => {
+                    let members: Vec<String> = o
+                        .iter()
+                        .map(|(k, v)| format!("{k}{assign}{}", go(v, quote, assign, depth + 1)))
+                        .collect();
+                    if members.is_empty() {
+                        "{}".into()
+                    } else {
+                        format!("{{ {} }}", members.join(", "))
+                    }
+                }
+                other => other.to_string(),
+            }
+        }
+        go(v, quote, assign, 0)
+    }
+}
+
+/// A Bicep string literal: single quotes, with backslashes, quotes, line breaks, tabs and
+/// `${` escaped.
+fn bicep_string(s: &str) -> String {
+    let mut out = String::from("'");
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A double-quoted string, escaped as JSON (and HCL) write it.
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Value;
+
+    #[test]
+    fn values_are_spelled_as_each_language_writes_them() {
+        let v = Value::from_json(&serde_json::json!(
+            {"a": "it's ${x}", "b": [true, null, 1], "c": {}}
+        ));
+        assert_eq!(FileKind::Json.spell(&Value::str("false")), "\"false\"");
+        assert_eq!(FileKind::Bicep.spell(&Value::str("false")), "'false'");
+        assert_eq!(FileKind::Bicep.spell(&Value::Bool(false)), "false");
+        assert_eq!(
+            FileKind::Bicep.spell(&v),
+            "{ a: 'it\\'s \\${x}', b: [true, null, 1], c: {} }"
+        );
+        assert_eq!(
+            FileKind::Terraform(false).spell(&Value::str("false")),
+            "\"false\""
+        );
+        assert_eq!(
+            FileKind::Terraform(true).spell(&Value::Bool(false)),
+            "false"
+        );
+        assert_eq!(
+            FileKind::Terraform(false).spell(&v),
+            "{ a = \"it's ${x}\", b = [true, null, 1], c = {} }"
+        );
+    }
 }

@@ -112,6 +112,32 @@ impl Subject<'_> {
         answer
     }
 
+    /// A failure's reason as the judge gives it (`` `enableSecretRotation` is "false" ``),
+    /// with the value spelled as the file's language writes it (Bicep `'false'`). Standard
+    /// input, which has no file name, keeps the evaluator's JSON spelling.
+    fn respell(&self, reason: &str) -> String {
+        let Some(kind) = self.path.and_then(crate::lang::FileKind::of) else {
+            return reason.to_string();
+        };
+        let Some((head, tail)) = reason.split_once("` is ") else {
+            return reason.to_string();
+        };
+        let (value, rest) = match tail.rsplit_once(", ") {
+            Some((v, rest)) if serde_json::from_str::<serde_json::Value>(v).is_ok() => (v, rest),
+            _ => (tail, ""),
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(value) else {
+            return reason.to_string();
+        };
+        let spelled = kind.spell(&Value::from_json(&json));
+        let rest = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(", {rest}")
+        };
+        format!("{head}` is {spelled}{rest}")
+    }
+
     /// Whether cluster `k` fails, once evaluated, in a configuration whose failure is not a
     /// parameter file's own finding.
     fn fails_unowned(&self, k: &str, after: &[Deployment]) -> bool {
@@ -195,9 +221,10 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             let lines = left_lines.get_or_insert_with(|| LineIndex::new(s.text));
             let span = s.language.locate(s.text, k).unwrap_or((0, 0));
             let reason = format!(
-                "cluster {} fails with {config} ({reason}); the fix belongs in that parameter \
+                "cluster {} fails with {config} ({}); the fix belongs in that parameter \
                  file, which this run does not read: run armfix on it too",
-                cluster_name(k, &before)
+                cluster_name(k, &before),
+                s.respell(reason)
             );
             let mut f = Finding::placed(
                 lines,
@@ -233,7 +260,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         let what = format!(
             "cluster {} fails once the template is evaluated ({})",
             cluster_name(k, &before),
-            describe_fails(fails, s.configurations.len())
+            describe_fails(s, fails, s.configurations.len())
         );
         let mut f = match search(s, &before, k, &clusters, &[], Order::SourcesFirst) {
             Some((edits, source)) => {
@@ -821,7 +848,7 @@ fn verdict_with(
     // value is that file's finding).
     if let Some(k) = target {
         if let State::Fail(fails) = state(k, &after[..1], &s.configurations[..1]) {
-            return Verdict::Ineffective(describe_fails(&fails, 1));
+            return Verdict::Ineffective(describe_fails(s, &fails, 1));
         }
     }
     Verdict::Safe
@@ -927,6 +954,7 @@ fn complete(
             continue;
         }
         let still = describe_fails(
+            s,
             &match state(&k, &after, s.configurations) {
                 State::Fail(fails) => fails,
                 _ => Vec::new(),
@@ -1116,9 +1144,10 @@ fn cluster_name(k: &str, before: &[Deployment]) -> String {
         .unwrap_or_else(|| format!("at `{k}`"))
 }
 
-fn describe_fails(fails: &[(String, String)], configurations: usize) -> String {
+fn describe_fails(s: &Subject, fails: &[(String, String)], configurations: usize) -> String {
     let mut parts: Vec<String> = Vec::new();
     for (config, reason) in fails {
+        let reason = &s.respell(reason);
         let part = if configurations > 1 {
             format!("with {config}: {reason}")
         } else {
@@ -1224,6 +1253,43 @@ mod tests {
         assert!(a.clusters_literal);
         assert_eq!(a.fixable(), 1);
         assert_eq!(a.edits.len(), 1);
+    }
+
+    #[test]
+    fn a_failure_is_described_with_values_spelled_as_the_file_does() {
+        let configurations = [Configuration::defaults()];
+        let subject = |path: Option<&'static Path>| Subject {
+            language: FileKind::Json.language(),
+            owned: Default::default(),
+            text: "",
+            path,
+            configurations: &configurations,
+            unsafe_fixes: false,
+        };
+        let bicep = subject(Some(Path::new("main.bicep")));
+        assert_eq!(
+            bicep.respell("`enableSecretRotation` is \"false\""),
+            "`enableSecretRotation` is 'false'"
+        );
+        assert_eq!(
+            bicep.respell("`config` is \"x, y\", not an object"),
+            "`config` is 'x, y', not an object"
+        );
+        assert_eq!(bicep.respell("`config` is missing"), "`config` is missing");
+        assert_eq!(
+            bicep.respell("`enableSecretRotation` is <unknown: x>"),
+            "`enableSecretRotation` is <unknown: x>"
+        );
+        let arm = subject(Some(Path::new("main.json")));
+        assert_eq!(
+            arm.respell("`enableSecretRotation` is \"false\""),
+            "`enableSecretRotation` is \"false\""
+        );
+        let tf = subject(Some(Path::new("main.tf")));
+        assert_eq!(
+            tf.respell("`enable_secret_rotation` is false"),
+            "`enable_secret_rotation` is false"
+        );
     }
 
     #[test]
