@@ -8,8 +8,9 @@
 //!   manual-review finding;
 //! - a fix is *safe* when, in every configuration, the evaluated deployment differs only in
 //!   the rotation setting of clusters whose add-on is on, and its own cluster passes with
-//!   the defaults; else the next candidate closer to the cluster is tried (the cluster's own
-//!   value, written as a literal); when none is safe the fix is *unsafe* (kept, with its side
+//!   the defaults; else the next place on the value's provenance chain, closer to the cluster,
+//!   is tried (a variable, a term of the cluster's expression, the cluster's own value; then
+//!   the guesses, see [`search`]); when none is safe the fix is *unsafe* (kept, with its side
 //!   effects, and held back unless `--unsafe-fixes`), or manual review when it would not take
 //!   effect at all;
 //! - each finding is proven on its own, then the safe ones are combined one by one, each

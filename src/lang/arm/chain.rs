@@ -196,3 +196,129 @@ fn replace(text: &str, place: &Place, json: &str, term: &str) -> Option<Edit> {
 fn pointer(path: &[Segment]) -> String {
     PointerBuf::from_tokens(path.iter().map(Segment::token).collect::<Vec<_>>()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(parameters: &str, variables: &str, addon: &str) -> String {
+        format!(
+            r#"{{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "parameters": {parameters}, "variables": {variables},
+            "resources": [{{"type": "Microsoft.ContainerService/managedClusters", "name": "a",
+                "properties": {{"addonProfiles": {{"azureKeyvaultSecretsProvider": {addon}}}}}}}]}}"#
+        )
+    }
+
+    /// Each candidate as the text it writes and where, applied alone.
+    fn tried(text: &str) -> Vec<(String, FixSource)> {
+        candidates(text, "/resources/0")
+            .into_iter()
+            .map(|(e, source)| (crate::edit::apply(text, &[e]).unwrap(), source))
+            .collect()
+    }
+
+    #[test]
+    fn the_chain_runs_from_the_parameter_through_the_variable_to_the_cluster() {
+        let text = template(
+            r#"{"flag": {"type": "string", "defaultValue": "false"}}"#,
+            r#"{"rot": "[toLower(parameters('flag'))]"}"#,
+            r#"{"enabled": true, "config": {"enableSecretRotation": "[variables('rot')]"}}"#,
+        );
+        let t = tried(&text);
+        let sources: Vec<&FixSource> = t.iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            sources,
+            [
+                &FixSource::ParameterDefault {
+                    name: "flag".into()
+                },
+                &FixSource::Variable { name: "rot".into() },
+                &FixSource::Value
+            ]
+        );
+        assert!(t[0].0.contains(r#""defaultValue": "true""#), "{}", t[0].0);
+        assert!(t[1].0.contains(r#""rot": "true""#), "{}", t[1].0);
+        assert!(
+            t[2].0.contains(r#""enableSecretRotation": "true""#),
+            "{}",
+            t[2].0
+        );
+    }
+
+    #[test]
+    fn a_bool_place_is_written_as_a_bool_and_a_term_inside_as_the_expression_spells_it() {
+        let text = template(
+            r#"{"on": {"type": "bool", "defaultValue": false}}"#,
+            "{}",
+            r#"{"enabled": true, "config": {"enableSecretRotation": "[if(true(), string(parameters('on')), parameters('x'))]"}}"#,
+        );
+        let t = tried(&text);
+        assert!(t[0].0.contains(r#""defaultValue": true"#), "{}", t[0].0);
+        // `string(...)`, a string, written as one inside the `if`.
+        assert_eq!(t[1].1, FixSource::Expression);
+        assert!(
+            t[1].0
+                .contains(r#""[if(true(), 'true', parameters('x'))]""#),
+            "{}",
+            t[1].0
+        );
+    }
+
+    #[test]
+    fn a_host_with_escapes_is_rewritten_whole_and_encoded_again() {
+        let text = template(
+            "{}",
+            r#"{"v": "false"}"#,
+            r#"{"enabled": true, "config": {"enableSecretRotation": "[if(equals('a\"b', 'a\"b'), variables('v'), parameters('x'))]"}}"#,
+        );
+        let t = tried(&text);
+        let inside = t
+            .iter()
+            .find(|(_, s)| *s == FixSource::Expression)
+            .expect("the branch term");
+        assert!(
+            inside
+                .0
+                .contains(r#""[if(equals('a\"b', 'a\"b'), 'true', parameters('x'))]""#),
+            "{}",
+            inside.0
+        );
+    }
+
+    #[test]
+    fn without_a_rotation_setting_the_config_places_get_it_added() {
+        let text = template(
+            "{}",
+            r#"{"cfg": {"rotationPollInterval": "2m"}}"#,
+            r#"{"enabled": true, "config": "[variables('cfg')]"}"#,
+        );
+        let t = tried(&text);
+        assert_eq!(t[0].1, FixSource::Variable { name: "cfg".into() });
+        let fixed = crate::lang::arm::as_json(&t[0].0).unwrap();
+        assert_eq!(
+            fixed["variables"]["cfg"],
+            serde_json::json!({"rotationPollInterval": "2m", "enableSecretRotation": "true"})
+        );
+    }
+
+    #[test]
+    fn a_top_level_parameter_without_a_default_is_no_place() {
+        // Parameter files set it; they have their own findings.
+        let text = template(
+            r#"{"rot": {"type": "string"}}"#,
+            "{}",
+            r#"{"enabled": true, "config": {"enableSecretRotation": "[parameters('rot')]"}}"#,
+        );
+        let t = tried(&text);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!(t[0].1, FixSource::Value);
+    }
+
+    #[test]
+    fn no_cluster_there_no_candidates() {
+        let text = template("{}", "{}", "{}");
+        assert!(candidates(&text, "/resources/7").is_empty());
+        assert!(candidates("not json", "/resources/0").is_empty());
+    }
+}
