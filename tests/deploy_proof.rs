@@ -105,6 +105,7 @@ const CASES: &[&str] = &[
     "ch-lv2-symbolic",
     "ch-nested-passed-value",
     "ch-param-shared-fix-at-variable",
+    "ch-two-clusters-one-variable",
     "ch-two-variables-farthest",
     "ch-two-variables-second",
     "ch-union-operand",
@@ -1233,6 +1234,21 @@ cases! {
         assert_eq!(p.after_at("main.json", &rotation("/resources/2")), "true");
         p.assert_kept("main.json", "/variables/rot");
         assert_flag_kept(&p);
+    }
+    ch_two_clusters_one_variable: "ch-two-clusters-one-variable" => |p| {
+        p.assert_reported(2);
+        let findings = p.findings();
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        for f in &findings {
+            assert_eq!(f["fixSource"]["kind"], "variable", "{f:#}");
+            assert_eq!(f["fixSource"]["name"], "rot", "{f:#}");
+        }
+        assert_eq!(p.after_at("main.json", "/variables/rot"), "true");
+        p.assert_kept("main.json", "/resources/1");
+        p.assert_kept("main.json", "/resources/2");
+        assert_flag_kept(&p);
+        p.assert_all_safe();
+        p.assert_clean_after();
     }
     ch_two_variables_farthest: "ch-two-variables-farthest" => |p| {
         p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
