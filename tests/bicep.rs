@@ -383,10 +383,9 @@ fn damaged_input_never_panics() {
 
 /// Messages spell values as the file does: a Bicep finding says 'false', never the JSON
 /// "false". A cluster in a local module, whose rotation a caller parameter feeds, is
-/// described by the deploy-time proof (src/run/prove.rs `describe_fails`), which prints the
-/// evaluator's JSON spelling: "`enableSecretRotation` is \"false\"".
+/// described by the deploy-time proof (src/run/prove.rs `describe_fails`), which spells the
+/// evaluated value as the file's language does (`FileKind::spell`).
 #[test]
-#[ignore = "prove.rs describes evaluated values in JSON spelling, also for Bicep files"]
 fn a_module_clusters_message_spells_values_as_bicep_does() {
     let d = tempfile::tempdir().unwrap();
     crate::util::write(
@@ -404,6 +403,11 @@ fn a_module_clusters_message_spells_values_as_bicep_does() {
     assert!(r.stdout.contains("main.bicep:"), "{}", r.stdout);
     assert!(
         !r.stdout.contains("\"false\"") && !r.stdout.contains("\"true\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("`enableSecretRotation` is 'false'"),
         "{}",
         r.stdout
     );

@@ -99,6 +99,18 @@ const CASES: &[&str] = &[
     "c8-three-clusters",
     "c8x-bicep-three-clusters",
     "c8x-unknown-plus-plain",
+    "ch-bool-wrapper-variable",
+    "ch-copy-loop-one-variable",
+    "ch-if-branch",
+    "ch-lv2-symbolic",
+    "ch-nested-passed-value",
+    "ch-param-shared-fix-at-variable",
+    "ch-two-clusters-one-variable",
+    "ch-two-variables-farthest",
+    "ch-two-variables-second",
+    "ch-union-operand",
+    "ch-variable-object-config",
+    "ch-variable-shared-fix-in-cluster",
     "control-bicepparam-dev",
     "control-param-default",
     "control-param-file-dev",
@@ -374,6 +386,28 @@ impl Proof {
                 self.case
             );
         }
+    }
+
+    /// One finding, a safe fix moved from its unsafe source to a place of kind `kind` (the
+    /// JSON report's `fixSource.kind`) closer to the cluster; its message names the side
+    /// effect the source would have had (`effect`); `fix --yes` fixes it and a second run
+    /// finds nothing.
+    fn assert_fixed_closer(&self, rel: &str, kind: &str, effect: &str) {
+        let case = self.case;
+        self.assert_reported(1);
+        let findings = self.findings();
+        assert_eq!(findings.len(), 1, "{case}: {findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f["fixSource"]["kind"], kind, "{case}: {f:#}");
+        let message = f["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("because fixing it at its source also changes")
+                && message.contains(effect),
+            "{case}: the message must say why the fix is not at the source: {message}"
+        );
+        assert_eq!(self.changed(), [rel.to_string()], "{case}");
+        self.assert_all_safe();
+        self.assert_clean_after();
     }
 
     fn assert_unchanged(&self, rel: &str) {
@@ -851,11 +885,22 @@ fn assert_unsafe_only(p: &Proof, names: &str) {
 }
 
 cases! {
+    // The source (`rot`'s default) is unsafe; the chain's next place is the term inside the
+    // cluster's own expression, which changes nothing the rest of it reads.
     x_b1c_unknown_properties: "x-b1c-unknown-properties" => |p| {
-        assert_unsafe_only(&p, "`properties`");
+        p.assert_fixed_closer("main.json", "expression", "`properties`");
+        assert_eq!(p.after_at("main.json", "/parameters/rot/defaultValue"), "false");
+        let props = p.after_at("main.json", "/resources/0/properties");
+        let props = props.as_str().unwrap();
+        assert!(props.contains("createObject('enableSecretRotation', 'true')"), "{props}");
+        assert!(props.contains("'disableLocalAccounts', equals(parameters('rot'), 'true')"), "{props}");
     }
     x_b1_unknown_config: "x-b1-unknown-config" => |p| {
-        assert_unsafe_only(&p, "config");
+        p.assert_fixed_closer("main.json", "expression", "config");
+        assert_eq!(p.after_at("main.json", "/parameters/rot/defaultValue"), "false");
+        let config = p.after_at("main.json", &format!("/resources/0{CSI}/config"));
+        let config = config.as_str().unwrap();
+        assert!(config.contains("createObject('enableSecretRotation', 'true', 'rotationPollInterval', if(equals(parameters('rot'), 'true'), '1m', '2h'))"), "{config}");
     }
     x_b1b_unknown_config_bicep: "x-b1b-unknown-config-bicep" => |p| {
         assert_unsafe_only(&p, "config");
@@ -1161,4 +1206,115 @@ fn break_config_missing_addon_off_by_default() {
     p.assert_unchanged("main.prod.bicepparam");
     p.assert_clean_after();
     p.assert_all_safe();
+}
+
+// ---------------------------------------------------------------------------------------
+// The search walks the cluster's provenance chain (issue 12): when the source is unsafe,
+// the next place closer to the cluster, the farthest safe one winning.
+
+/// `flag`'s default, read by a storage account too, is kept.
+fn assert_flag_kept(p: &Proof) {
+    assert_eq!(
+        p.after_at("main.json", "/parameters/flag/defaultValue"),
+        "false"
+    );
+}
+
+cases! {
+    ch_param_shared_fix_at_variable: "ch-param-shared-fix-at-variable" => |p| {
+        p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
+        assert_eq!(p.findings()[0]["fixSource"]["name"], "rot");
+        assert_eq!(p.after_at("main.json", "/variables/rot"), "true");
+        assert_flag_kept(&p);
+        p.assert_kept("main.json", "/resources/0");
+        p.assert_kept("main.json", &rotation("/resources/1"));
+    }
+    ch_variable_shared_fix_in_cluster: "ch-variable-shared-fix-in-cluster" => |p| {
+        p.assert_fixed_closer("main.json", "value", "allowBlobPublicAccess");
+        assert_eq!(p.after_at("main.json", &rotation("/resources/2")), "true");
+        p.assert_kept("main.json", "/variables/rot");
+        assert_flag_kept(&p);
+    }
+    ch_two_clusters_one_variable: "ch-two-clusters-one-variable" => |p| {
+        p.assert_reported(2);
+        let findings = p.findings();
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        for f in &findings {
+            assert_eq!(f["fixSource"]["kind"], "variable", "{f:#}");
+            assert_eq!(f["fixSource"]["name"], "rot", "{f:#}");
+        }
+        assert_eq!(p.after_at("main.json", "/variables/rot"), "true");
+        p.assert_kept("main.json", "/resources/1");
+        p.assert_kept("main.json", "/resources/2");
+        assert_flag_kept(&p);
+        p.assert_all_safe();
+        p.assert_clean_after();
+    }
+    ch_two_variables_farthest: "ch-two-variables-farthest" => |p| {
+        p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
+        assert_eq!(p.findings()[0]["fixSource"]["name"], "v1");
+        assert_eq!(p.after_at("main.json", "/variables/v1"), "true");
+        p.assert_kept("main.json", "/variables/v2");
+        assert_flag_kept(&p);
+    }
+    ch_two_variables_second: "ch-two-variables-second" => |p| {
+        p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
+        assert_eq!(p.findings()[0]["fixSource"]["name"], "v2");
+        assert_eq!(p.after_at("main.json", "/variables/v2"), "true");
+        p.assert_kept("main.json", "/variables/v1");
+        assert_flag_kept(&p);
+    }
+    ch_bool_wrapper_variable: "ch-bool-wrapper-variable" => |p| {
+        p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
+        // A bool there before the fix: written as a bool, not the string "true".
+        assert_eq!(p.after_at("main.json", "/variables/on"), true);
+        assert_flag_kept(&p);
+    }
+    ch_union_operand: "ch-union-operand" => |p| {
+        p.assert_fixed_closer("main.json", "expression", "allowBlobPublicAccess");
+        assert_eq!(
+            p.after_at("main.json", &format!("/resources/2{CSI}/config")),
+            "[union(createObject('rotationPollInterval', '2m'), createObject('enableSecretRotation', 'true'))]"
+        );
+        p.assert_kept("main.json", "/variables/rot");
+        assert_flag_kept(&p);
+    }
+    ch_if_branch: "ch-if-branch" => |p| {
+        p.assert_fixed_closer("main.json", "expression", "allowBlobPublicAccess");
+        assert_eq!(
+            p.after_at("main.json", &rotation("/resources/2")),
+            "[if(parameters('prod'), 'true', parameters('other'))]"
+        );
+        p.assert_kept("main.json", "/variables/rot");
+        assert_flag_kept(&p);
+    }
+    ch_nested_passed_value: "ch-nested-passed-value" => |p| {
+        p.assert_fixed_closer("main.json", "deployment-parameter", "allowBlobPublicAccess");
+        assert_eq!(
+            p.after_at("main.json", "/resources/1/properties/parameters/rot/value"),
+            "true"
+        );
+        p.assert_kept("main.json", "/resources/1/properties/template");
+        assert_flag_kept(&p);
+    }
+    ch_copy_loop_one_variable: "ch-copy-loop-one-variable" => |p| {
+        p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
+        assert_eq!(p.after_at("main.json", "/variables/rot"), "true");
+        // One edit for every copy: the cluster resource itself is as it was.
+        p.assert_kept("main.json", "/resources/1");
+        assert_flag_kept(&p);
+    }
+    ch_variable_object_config: "ch-variable-object-config" => |p| {
+        p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
+        assert_eq!(p.after_at("main.json", "/variables/cfg/enableSecretRotation"), "true");
+        p.assert_kept("main.json", "/variables/cfg/rotationPollInterval");
+        p.assert_kept("main.json", &format!("/resources/1{CSI}"));
+        assert_flag_kept(&p);
+    }
+    ch_lv2_symbolic: "ch-lv2-symbolic" => |p| {
+        p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
+        assert_eq!(p.after_at("main.json", "/variables/rot"), "true");
+        p.assert_kept("main.json", "/resources/aks");
+        assert_flag_kept(&p);
+    }
 }

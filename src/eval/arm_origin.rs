@@ -49,14 +49,13 @@ pub(crate) enum At<'t> {
     },
 }
 
-/// A place a value passes on its way to a cluster: the node or term, and the pointer path
-/// of the JSON value holding it.
+/// A place a value passes on its way to a cluster: the node or term, the pointer path of
+/// the JSON value holding it, and the scope its expressions read (to evaluate it there).
 #[derive(Debug, Clone)]
-// Read by the proof's search once it takes the chain's places (see `provenance::Link`).
-#[allow(dead_code)]
 pub(crate) struct Place<'t> {
     pub(crate) at: At<'t>,
     pub(crate) path: Rc<Vec<Segment>>,
+    pub(crate) scope: Rc<Scope<'t>>,
 }
 
 /// A followed value: where it is, the pointer path of the JSON value holding it, the scope
@@ -110,6 +109,7 @@ impl<'t> V<'t> {
         Place {
             at: self.at,
             path: self.path.clone(),
+            scope: self.scope.clone(),
         }
     }
 
@@ -241,8 +241,16 @@ impl<'t> Traced<'t> {
         let At::Term { host, .. } = v.at else {
             return None;
         };
-        let probe = self
-            .probe
+        let tokens: Vec<String> = v.scope.path.iter().map(Segment::token).collect();
+        match self.probe()?.term(&tokens, host.as_str()?, cond) {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The evaluator for single terms, with the defaults (made on the first question).
+    fn probe(&self) -> Option<&Probe<'t>> {
+        self.probe
             .get_or_init(|| {
                 let json = self
                     .json
@@ -250,12 +258,7 @@ impl<'t> Traced<'t> {
                     .as_ref()?;
                 Some(Probe::new(json, Configuration::defaults()))
             })
-            .as_ref()?;
-        let tokens: Vec<String> = v.scope.path.iter().map(Segment::token).collect();
-        match probe.term(&tokens, host.as_str()?, cond) {
-            Value::Bool(b) => Some(b),
-            _ => None,
-        }
+            .as_ref()
     }
 
     /// The traced view of a cluster resource found at `path` in `root`.
@@ -877,6 +880,140 @@ impl<'t> Traced<'t> {
             Some(_) => vec![ParamSource::Review(format!(
                 "the default of parameter `{name}` is an expression; make it true"
             ))],
+        }
+    }
+}
+
+/// What a fix along a chain replaces: the rotation value's places, or (the rotation
+/// setting missing) the places of the add-on's `config`, where the setting is to be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Rotation,
+    Config,
+}
+
+impl<'t> Traced<'t> {
+    /// The places the rotation value of the cluster at `path` (`node`) passes on its way
+    /// from where it is written, source first and the cluster's own value last (see
+    /// [`provenance::Chain::places`]); through a parameter, its default or the value a
+    /// nested deployment passes comes first. Where the cluster's `config` has no rotation
+    /// setting, the places of `config` itself. `None` when the add-on or its `config` is
+    /// missing or cannot be followed.
+    pub(crate) fn rotation_places(
+        &self,
+        root: &'t Node<'t>,
+        path: &[Segment],
+        node: &'t Node<'t>,
+    ) -> Option<(Vec<Place<'t>>, Target)> {
+        use rule::Tree;
+        let mut v = self.cluster(root, path, node);
+        for key in ["properties", "addonProfiles", rule::ADDON, "config"] {
+            let Shape::Object(o) = self.shape(v) else {
+                return None;
+            };
+            match self.lookup(o, key) {
+                Lookup::Found(_, x) => v = x,
+                _ => return None,
+            }
+        }
+        let (v, target) = match self.shape(v.clone()) {
+            Shape::Object(o) => match self.lookup(o, rule::ROTATION) {
+                Lookup::Found(_, x) => (x, Target::Rotation),
+                Lookup::Missing => (v, Target::Config),
+                Lookup::Duplicate(..) => return None,
+            },
+            _ => (v, Target::Config),
+        };
+        Some((self.origin(v, 0), target))
+    }
+
+    /// The places `v` passes, source first, `v`'s own place last.
+    fn origin(&self, v: V<'t>, depth: usize) -> Vec<Place<'t>> {
+        if depth > 16 {
+            return Vec::new();
+        }
+        let end = self.deref(v);
+        let places = |v: &V<'t>| v.chain.places(v.place()).into_iter().map(|(p, _)| p);
+        // Through the value-preserving wrappers to a parameter, if the value reads one.
+        let mut at = end.clone();
+        while let At::Term { expr, term, .. } = at.at {
+            match expr.call(term) {
+                Some(("parameters", [name])) => {
+                    let Some(name) = expr.str_lit(*name) else {
+                        break;
+                    };
+                    let mut out = self.parameter_origin(&at.scope, name, depth + 1);
+                    out.extend(places(&at));
+                    return out;
+                }
+                Some((f @ ("string" | "tolower" | "toupper" | "bool" | "json"), [arg])) => {
+                    let next = at.hop(at.term(*arg), Hop::Wrapper(f.into()));
+                    at = self.deref(next);
+                }
+                _ => break,
+            }
+        }
+        places(&end).collect()
+    }
+
+    /// The places the value of parameter `name` of `scope` passes: the value an
+    /// inner-scoped nested deployment passes (and where that comes from), else the
+    /// parameter's default (and where that comes from). Empty for a top-level parameter
+    /// without a default: parameter files set it, and have their own findings.
+    fn parameter_origin(&self, scope: &Rc<Scope<'t>>, name: &str, depth: usize) -> Vec<Place<'t>> {
+        let at = |node: &'t Node<'t>, path: Vec<Segment>, scope: Rc<Scope<'t>>| V {
+            at: At::Json(node),
+            undecided: false,
+            path: Rc::new(path),
+            scope,
+            chain: provenance::Chain::default(),
+            parts: None,
+        };
+        let Lookup::Found(pk, params) = arm::get(scope.template, "parameters") else {
+            return Vec::new();
+        };
+        let Lookup::Found(k, def) = arm::get(params, name) else {
+            return Vec::new();
+        };
+        if let Some(Feeder {
+            parameters: Some((passed, ppath)),
+            outer,
+        }) = &scope.feeder
+        {
+            if let Lookup::Found(fk, entry) = arm::get(passed, name) {
+                let Lookup::Found(vk, value) = arm::get(entry, "value") else {
+                    return Vec::new();
+                };
+                let mut path = ppath.clone();
+                path.extend([Segment::Key(fk), Segment::Key(vk)]);
+                return self.origin(at(value, path, outer.clone()), depth);
+            }
+        }
+        let Lookup::Found(dk, default) = arm::get(def, "defaultValue") else {
+            return Vec::new();
+        };
+        let mut path = scope.path.clone();
+        path.extend([Segment::Key(pk), Segment::Key(k), Segment::Key(dk)]);
+        self.origin(at(default, path, scope.clone()), depth)
+    }
+
+    /// What the value at `place` evaluates to with the defaults (Unknown when the
+    /// evaluator cannot tell; copy loops around it are not known).
+    pub(crate) fn value_at(&self, place: &Place<'t>) -> Value {
+        let (host, term) = match place.at {
+            At::Json(n) => match &n.kind {
+                Kind::String(s) if arm::is_expression(s) => match expr::parse(s) {
+                    Some(e) => (n, e.root),
+                    None => return Value::unknown("an expression that does not parse"),
+                },
+                _ => return Value::from_json(&n.to_value()),
+            },
+            At::Term { host, term, .. } => (host, term),
+        };
+        let tokens: Vec<String> = place.scope.path.iter().map(Segment::token).collect();
+        match (self.probe(), host.as_str()) {
+            (Some(p), Some(src)) => p.term(&tokens, src, term),
+            _ => Value::unknown("the template does not parse as JSON"),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! language's evaluator (ARM: [`super::arm_origin`]) follows a cluster's values with its own
 //! scope rules and records each place it passes as a [`Link`] of a [`Chain`]; the planners
 //! read the chain to say where a fix lands, and [`Chain::places`] gives the candidate places
-//! in the one order the proof tries them (the source first, then each place closer to the
+//! in the one order the proof's search tries them (the source first, then each place closer to the
 //! cluster, the cluster's own value last).
 //!
 //! Provenance is computed on demand, for the values of clusters only: an evaluated
@@ -29,9 +29,7 @@ pub(crate) enum Hop {
 /// A place a value passes through, and how the chain went on from it.
 #[derive(Debug, Clone)]
 pub(crate) struct Link<P> {
-    /// Not read yet: the proof's search is to take its candidates from here (see
-    /// [`Chain::places`]); today it reads the file's false literals (README, known limits).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// The place the value left: a candidate for the proof's search (see [`Chain::places`]).
     pub(crate) place: P,
     pub(crate) hop: Hop,
 }
@@ -81,9 +79,8 @@ impl<P: Clone> Chain<P> {
 
     /// The candidate places for a fix, in the order the proof tries them: `source` (where
     /// the value is written) first, then each place the chain passed, closer and closer to
-    /// the cluster; the cluster's own place is the last. Not used by the proof yet (see
-    /// [`Link::place`]).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// the cluster; the cluster's own place is the last. The proof's search tries a fix at
+    /// each, in this order (`Language::chain_candidates`).
     pub(crate) fn places(&self, source: P) -> Vec<(P, Option<Hop>)> {
         let mut out = vec![(source, None)];
         out.extend(self.links().map(|l| (l.place.clone(), Some(l.hop.clone()))));

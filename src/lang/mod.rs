@@ -103,6 +103,20 @@ pub(crate) trait Language: Sync {
     fn candidates(&self, _text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
         Vec::new()
     }
+    /// The fixes along the provenance chain of the rotation value of the cluster at
+    /// `cluster` (its JSON pointer in the file's ARM shape, e.g. `/resources/1`), in the
+    /// order the proof tries them: the place where the value is written first, then each
+    /// place it passes on its way, closer and closer to the cluster (a variable, a
+    /// parameter whose default is an expression, …), the cluster's own value last; each
+    /// with the edit that writes true there, spelled as the value at that place is typed,
+    /// and where it lands. Empty when the language has no provenance.
+    fn chain_candidates(
+        &self,
+        _text: &str,
+        _cluster: &str,
+    ) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        Vec::new()
+    }
     /// Arguments a call of another file (a module) could add: for each parameter of a callee
     /// on disk (relative to `path`) whose default is a false literal and that the call does
     /// not pass, the edit that passes it true. Tried by the proof after [`Self::candidates`].
@@ -188,5 +202,102 @@ impl FileKind {
     /// Whether fixes of this kind are a JSON Patch (`armfix patch` prints it).
     pub fn has_json_patch(self) -> bool {
         self.language().has_json_patch()
+    }
+
+    /// An evaluated value as a file of this kind writes it, for messages: ARM JSON and
+    /// scripts `"false"`, Bicep `'false'`, Terraform (HCL) `"false"`; objects and arrays in
+    /// the same syntax, on one line. Unknown values as the evaluator says them.
+    pub(crate) fn spell(self, v: &crate::eval::Value) -> String {
+        use crate::eval::Value;
+        let (quote, assign): (fn(&str) -> String, &str) = match self {
+            FileKind::Bicep => (bicep_string, ": "),
+            FileKind::Terraform(_) => (json_string, " = "),
+            FileKind::Json | FileKind::Script(_) => return v.to_string(),
+        };
+        fn go(v: &Value, quote: fn(&str) -> String, assign: &str, depth: usize) -> String {
+            if depth > 32 {
+                return "…".into();
+            }
+            match v {
+                Value::Str(s) => quote(s),
+                Value::Array(items) => {
+                    let items: Vec<String> = items
+                        .iter()
+                        .map(|i| go(i, quote, assign, depth + 1))
+                        .collect();
+                    format!("[{}]", items.join(", "))
+                }
+                Value::Object(o) => {
+                    let members: Vec<String> = o
+                        .iter()
+                        .map(|(k, v)| format!("{k}{assign}{}", go(v, quote, assign, depth + 1)))
+                        .collect();
+                    if members.is_empty() {
+                        "{}".into()
+                    } else {
+                        format!("{{ {} }}", members.join(", "))
+                    }
+                }
+                other => other.to_string(),
+            }
+        }
+        go(v, quote, assign, 0)
+    }
+}
+
+/// A Bicep string literal: single quotes, with backslashes, quotes, line breaks, tabs and
+/// `${` escaped.
+fn bicep_string(s: &str) -> String {
+    let mut out = String::from("'");
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A double-quoted string, escaped as JSON (and HCL) write it.
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Value;
+
+    #[test]
+    fn values_are_spelled_as_each_language_writes_them() {
+        let v = Value::from_json(&serde_json::json!(
+            {"a": "it's ${x}", "b": [true, null, 1], "c": {}}
+        ));
+        assert_eq!(FileKind::Json.spell(&Value::str("false")), "\"false\"");
+        assert_eq!(FileKind::Bicep.spell(&Value::str("false")), "'false'");
+        assert_eq!(FileKind::Bicep.spell(&Value::Bool(false)), "false");
+        assert_eq!(
+            FileKind::Bicep.spell(&v),
+            "{ a: 'it\\'s \\${x}', b: [true, null, 1], c: {} }"
+        );
+        assert_eq!(
+            FileKind::Terraform(false).spell(&Value::str("false")),
+            "\"false\""
+        );
+        assert_eq!(
+            FileKind::Terraform(true).spell(&Value::Bool(false)),
+            "false"
+        );
+        assert_eq!(
+            FileKind::Terraform(false).spell(&v),
+            "{ a = \"it's ${x}\", b = [true, null, 1], c = {} }"
+        );
     }
 }

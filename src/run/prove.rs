@@ -8,8 +8,9 @@
 //!   manual-review finding;
 //! - a fix is *safe* when, in every configuration, the evaluated deployment differs only in
 //!   the rotation setting of clusters whose add-on is on, and its own cluster passes with
-//!   the defaults; else the next candidate closer to the cluster is tried (the cluster's own
-//!   value, written as a literal); when none is safe the fix is *unsafe* (kept, with its side
+//!   the defaults; else the next place on the value's provenance chain, closer to the cluster,
+//!   is tried (a variable, a term of the cluster's expression, the cluster's own value; then
+//!   the guesses, see [`search`]); when none is safe the fix is *unsafe* (kept, with its side
 //!   effects, and held back unless `--unsafe-fixes`), or manual review when it would not take
 //!   effect at all;
 //! - each finding is proven on its own, then the safe ones are combined one by one, each
@@ -112,6 +113,32 @@ impl Subject<'_> {
         answer
     }
 
+    /// A failure's reason as the judge gives it (`` `enableSecretRotation` is "false" ``),
+    /// with the value spelled as the file's language writes it (Bicep `'false'`). Standard
+    /// input, which has no file name, keeps the evaluator's JSON spelling.
+    fn respell(&self, reason: &str) -> String {
+        let Some(kind) = self.path.and_then(crate::lang::FileKind::of) else {
+            return reason.to_string();
+        };
+        let Some((head, tail)) = reason.split_once("` is ") else {
+            return reason.to_string();
+        };
+        let (value, rest) = match tail.rsplit_once(", ") {
+            Some((v, rest)) if serde_json::from_str::<serde_json::Value>(v).is_ok() => (v, rest),
+            _ => (tail, ""),
+        };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(value) else {
+            return reason.to_string();
+        };
+        let spelled = kind.spell(&Value::from_json(&json));
+        let rest = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(", {rest}")
+        };
+        format!("{head}` is {spelled}{rest}")
+    }
+
     /// Whether cluster `k` fails, once evaluated, in a configuration whose failure is not a
     /// parameter file's own finding.
     fn fails_unowned(&self, k: &str, after: &[Deployment]) -> bool {
@@ -195,9 +222,10 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             let lines = left_lines.get_or_insert_with(|| LineIndex::new(s.text));
             let span = s.language.locate(s.text, k).unwrap_or((0, 0));
             let reason = format!(
-                "cluster {} fails with {config} ({reason}); the fix belongs in that parameter \
+                "cluster {} fails with {config} ({}); the fix belongs in that parameter \
                  file, which this run does not read: run armfix on it too",
-                cluster_name(k, &before)
+                cluster_name(k, &before),
+                s.respell(reason)
             );
             let mut f = Finding::placed(
                 lines,
@@ -233,7 +261,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         let what = format!(
             "cluster {} fails once the template is evaluated ({})",
             cluster_name(k, &before),
-            describe_fails(fails, s.configurations.len())
+            describe_fails(s, fails, s.configurations.len())
         );
         let mut f = match search(s, &before, k, &clusters, &[], Order::SourcesFirst) {
             Some((edits, source)) => {
@@ -821,7 +849,7 @@ fn verdict_with(
     // value is that file's finding).
     if let Some(k) = target {
         if let State::Fail(fails) = state(k, &after[..1], &s.configurations[..1]) {
-            return Verdict::Ineffective(describe_fails(&fails, 1));
+            return Verdict::Ineffective(describe_fails(s, &fails, 1));
         }
     }
     Verdict::Safe
@@ -927,6 +955,7 @@ fn complete(
             continue;
         }
         let still = describe_fails(
+            s,
             &match state(&k, &after, s.configurations) {
                 State::Fail(fails) => fails,
                 _ => Vec::new(),
@@ -966,12 +995,18 @@ enum Order {
     SourcesFirst,
 }
 
-/// Looks for a safe fix of cluster `k`: each false literal that could feed it (a parameter
-/// default, an `enableSecretRotation` member, a module argument), each argument a module
-/// call could add for a callee parameter that defaults to false, and the cluster's own
-/// rotation value and `config` written as literals, in `order`, each proven on its own; the
-/// first safe one wins. A guessed source must also make the cluster pass everywhere it
-/// failed, not merely stop failing, and must change it. `skip`: a fix already tried.
+/// Looks for a safe fix of cluster `k`, each candidate proven on its own, the first safe one
+/// winning. First the places on the cluster's provenance chain
+/// ([`Language::chain_candidates`]: where the rotation value is written, then each place
+/// it passes closer to the cluster, a variable before the cluster's own value); with
+/// [`Order::ClusterFirst`] the planner's fix (`skip`) was the chain's first try, so the
+/// search starts after its place. Then the cluster's own rotation value and `config`
+/// written as literals, and the guesses: each false literal that could feed it (a parameter
+/// default, an `enableSecretRotation` member, a module argument) and each argument a module
+/// call could add for a callee parameter that defaults to false; with
+/// [`Order::SourcesFirst`] the guesses come before the cluster's literals. A guess (and,
+/// when no source fix was found, anything tried) must also make the cluster pass everywhere
+/// it failed, not merely stop failing, and must change it. `skip`: a fix already tried.
 fn search(
     s: &Subject,
     before: &[Deployment],
@@ -980,6 +1015,17 @@ fn search(
     skip: &[Edit],
     order: Order,
 ) -> Option<(Vec<Edit>, FixSource)> {
+    let settle = order == Order::SourcesFirst;
+    let mut chain = s.language.chain_candidates(s.text, k);
+    if order == Order::ClusterFirst {
+        // The planner's fix is on the chain: what is farther from the cluster was its
+        // source, or feeds it; the search goes on closer to the cluster.
+        let overlaps = |e: &Edit| skip.iter().any(|x| x.start < e.end && e.start < x.end);
+        if let Some(at) = chain.iter().rposition(|(e, _)| overlaps(e)) {
+            chain.drain(..=at);
+        }
+    }
+    let chain = chain.into_iter().map(|(e, source)| (e, source, settle));
     let rotation = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
     let config = format!("{k}/properties/addonProfiles/{ADDON}/config");
     let at_cluster: Vec<(Edit, FixSource, bool)> = [
@@ -990,9 +1036,9 @@ fn search(
     .flatten()
     // Written in the cluster itself, the literal is the fix a person would make there; only
     // as a guess (no source fix was found) must it also settle every configuration.
-    .map(|e| (e, FixSource::Value, order == Order::SourcesFirst))
+    .map(|e| (e, FixSource::Value, settle))
     .collect();
-    let sources = s
+    let guesses = s
         .language
         .candidates(s.text)
         .into_iter()
@@ -1000,12 +1046,17 @@ fn search(
         .take(MAX_CANDIDATES)
         .map(|(e, source)| (e, source, true));
     let tries: Vec<(Edit, FixSource, bool)> = match order {
-        Order::ClusterFirst => at_cluster.into_iter().chain(sources).collect(),
-        Order::SourcesFirst => sources.chain(at_cluster).collect(),
+        Order::ClusterFirst => chain.chain(at_cluster).chain(guesses).collect(),
+        Order::SourcesFirst => chain.chain(guesses).chain(at_cluster).collect(),
     };
+    let mut tried: Vec<Edit> = Vec::new();
     tries
         .into_iter()
-        .filter(|(e, ..)| !skip.contains(e))
+        .filter(|(e, ..)| {
+            let fresh = !skip.contains(e) && !tried.contains(e);
+            tried.push(e.clone());
+            fresh
+        })
         .find(|(e, _, guess)| {
             let edits = std::slice::from_ref(e);
             let Some(after) = edit::apply(s.text, edits)
@@ -1094,9 +1145,10 @@ fn cluster_name(k: &str, before: &[Deployment]) -> String {
         .unwrap_or_else(|| format!("at `{k}`"))
 }
 
-fn describe_fails(fails: &[(String, String)], configurations: usize) -> String {
+fn describe_fails(s: &Subject, fails: &[(String, String)], configurations: usize) -> String {
     let mut parts: Vec<String> = Vec::new();
     for (config, reason) in fails {
+        let reason = &s.respell(reason);
         let part = if configurations > 1 {
             format!("with {config}: {reason}")
         } else {
@@ -1202,6 +1254,43 @@ mod tests {
         assert!(a.clusters_literal);
         assert_eq!(a.fixable(), 1);
         assert_eq!(a.edits.len(), 1);
+    }
+
+    #[test]
+    fn a_failure_is_described_with_values_spelled_as_the_file_does() {
+        let configurations = [Configuration::defaults()];
+        let subject = |path: Option<&'static Path>| Subject {
+            language: FileKind::Json.language(),
+            owned: Default::default(),
+            text: "",
+            path,
+            configurations: &configurations,
+            unsafe_fixes: false,
+        };
+        let bicep = subject(Some(Path::new("main.bicep")));
+        assert_eq!(
+            bicep.respell("`enableSecretRotation` is \"false\""),
+            "`enableSecretRotation` is 'false'"
+        );
+        assert_eq!(
+            bicep.respell("`config` is \"x, y\", not an object"),
+            "`config` is 'x, y', not an object"
+        );
+        assert_eq!(bicep.respell("`config` is missing"), "`config` is missing");
+        assert_eq!(
+            bicep.respell("`enableSecretRotation` is <unknown: x>"),
+            "`enableSecretRotation` is <unknown: x>"
+        );
+        let arm = subject(Some(Path::new("main.json")));
+        assert_eq!(
+            arm.respell("`enableSecretRotation` is \"false\""),
+            "`enableSecretRotation` is \"false\""
+        );
+        let tf = subject(Some(Path::new("main.tf")));
+        assert_eq!(
+            tf.respell("`enable_secret_rotation` is false"),
+            "`enable_secret_rotation` is false"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! at the place the evaluator's provenance (`eval::arm_origin`) says a value is written, [`render`] turns it into minimal text
 //! edits, [`verify`] proves them, and [`params`] plans parameter files.
 
+pub(crate) mod chain;
 pub(crate) mod expr;
 pub mod jsonc;
 pub(crate) mod params;
@@ -124,6 +125,14 @@ impl Language for Arm {
         rotation_members(&root, &mut Vec::new(), &mut out, &turned);
         deployment_arguments(&root, 0, &mut out, &turned);
         out
+    }
+
+    fn chain_candidates(
+        &self,
+        text: &str,
+        cluster: &str,
+    ) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        chain::candidates(text, cluster)
     }
 }
 
