@@ -6,12 +6,13 @@
 //! [`arm_origin`] its provenance: where a cluster's values are written, on the shared
 //! [`provenance`] core),
 //! [`bicep`] the Bicep evaluator (its expressions and types read by the private
-//! `bicep_expr` and `bicep_types`), [`mod@judge`] the rule on evaluated values, and [`proof`]
+//! `bicep_expr` and `bicep_types`; [`bicep_origin`] its provenance), [`mod@judge`] the rule on evaluated values, and [`proof`]
 //! the before/after comparison that says what else a fix changes.
 
 pub mod arm;
 pub(crate) mod arm_origin;
 pub(crate) mod bicep;
+pub(crate) mod bicep_origin;
 mod bicep_expr;
 mod bicep_types;
 pub(crate) mod deployment;

@@ -1,5 +1,5 @@
 //! Bicep support: reads `.bicep` files losslessly ([`lexer`], [`parser`] into [`ast`]), lets
-//! the shared rule decide each cluster through [`tree`], plans fixes and manual-review
+//! the shared rule decide each cluster through [`crate::eval::bicep_origin`], plans fixes and manual-review
 //! findings ([`plan`]), renders them as Bicep-style text edits ([`render`]), and addresses the
 //! JSON Patch in the file's ARM shape ([`view`]), as `bicep build` would compile it. The
 //! pipeline after analysis (diff, prompt, verification, atomic write) is the shared one.
@@ -17,7 +17,6 @@ pub(crate) mod params;
 pub mod parser;
 pub(crate) mod plan;
 pub(crate) mod render;
-pub(crate) mod tree;
 pub(crate) mod view;
 
 pub(crate) use params::{analyze_params, using_target, verify_params};

@@ -14,7 +14,7 @@
 
 use super::ast::{Doc, Kind, NodeId};
 use super::lexer::{lex, Tok};
-use super::tree::{BicepTree, Handle, Source};
+use crate::eval::bicep_origin::{BicepTree, Handle, Source};
 use super::{parser, render, view};
 use crate::error::Error;
 use crate::finding::{manual_review_message, Analysis, Finding, FixSource, Quote, Remedy};

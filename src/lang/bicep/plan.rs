@@ -11,7 +11,7 @@
 
 use super::ast::{Doc, Kind, NodeId};
 use super::render;
-use super::tree::{is_union, is_value_preserving, BicepTree, Handle, Source};
+use crate::eval::bicep_origin::{is_union, is_value_preserving, BicepTree, Handle, Source};
 use super::view;
 use crate::edit::Edit;
 use crate::error::Error;

@@ -15,7 +15,7 @@
 //! key of `union(a, b, …)` comes from the last argument that holds it, and an argument armfix
 //! cannot read, which may hold it, makes the value undecided.
 
-use super::ast::{Doc, Kind, NodeId};
+use crate::lang::bicep::ast::{Doc, Kind, NodeId};
 use crate::rule::{self, Lookup, Shape};
 use std::cell::Cell;
 
