@@ -15,9 +15,19 @@
 //! key of `union(a, b, …)` comes from the last argument that holds it, and an argument armfix
 //! cannot read, which may hold it, makes the value undecided.
 
+use super::bicep::Probe;
+use super::provenance::{Chain, Hop};
+use super::Value;
 use crate::lang::bicep::ast::{Doc, Kind, NodeId};
 use crate::rule::{self, Lookup, Shape};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+/// A place a value passes on its way to a cluster: the node that holds it there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub(crate) id: NodeId,
+}
 
 /// A value in the document, and whether parameters are followed to their defaults when
 /// reading it.
@@ -66,6 +76,10 @@ pub(crate) struct BicepTree<'d> {
     fuel: Cell<usize>,
     /// How deep the current question has nested (the stack must not overflow).
     depth: Cell<usize>,
+    /// Evaluates conditions (and `??` operands) with the defaults.
+    probe: Probe<'d>,
+    /// What each condition evaluated to (`None`: the evaluator cannot tell).
+    decided: RefCell<HashMap<NodeId, Option<Value>>>,
 }
 
 /// How many identifiers are followed in a row before giving up (`var a = b`, `var b = a`).
@@ -86,6 +100,62 @@ impl<'d> BicepTree<'d> {
             shadowed,
             fuel: Cell::new(FUEL),
             depth: Cell::new(0),
+            probe: Probe::new(doc, text),
+            decided: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// What node `id` evaluates to with the defaults (loop variables Unknown), once.
+    fn value_of(&self, id: NodeId) -> Option<Value> {
+        if let Some(v) = self.decided.borrow().get(&id) {
+            return v.clone();
+        }
+        let v = self.probe.value(id, &self.shadowed);
+        let v = (!matches!(v, Value::Unknown(_))).then_some(v);
+        self.decided.borrow_mut().insert(id, v.clone());
+        v
+    }
+
+    /// The branch of the conditional `cond ? then : other` that deploys with the defaults,
+    /// when the evaluator decides `cond` and that branch is not null (a null branch holds no
+    /// place to write to: the branches are then read as the source reads them, and the
+    /// proof finds the cluster failing and searches the values that feed it).
+    fn deployed_branch(&self, cond: NodeId, then: NodeId, other: NodeId) -> Option<NodeId> {
+        let branch = match self.value_of(cond)? {
+            Value::Bool(true) => then,
+            Value::Bool(false) => other,
+            _ => return None,
+        };
+        let (b, _, _) = self.trace(Handle::new(branch));
+        (!self.is_null(b)).then_some(branch)
+    }
+
+    /// `a ?? b` (one operator): the operand that gives the value with the defaults, when
+    /// the evaluator tells whether `a` is null.
+    fn coalesced(&self, id: NodeId) -> Option<NodeId> {
+        let span = self.doc.node(id).span;
+        let child = |pick: &dyn Fn(&crate::lang::bicep::ast::Span) -> bool| {
+            self.doc
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(i, n)| {
+                    *i != id && pick(&n.span) && n.span.end - n.span.start < span.end - span.start
+                })
+                .max_by_key(|(_, n)| n.span.end - n.span.start)
+                .map(|(i, _)| i)
+        };
+        let left = child(&|s| s.start == span.start && s.end < span.end)?;
+        let right = child(&|s| s.end == span.end && s.start > span.start)?;
+        let between = self
+            .text
+            .get(self.doc.node(left).span.end..self.doc.node(right).span.start)?;
+        if between.trim() != "??" {
+            return None;
+        }
+        match self.value_of(left)? {
+            Value::Null => Some(right),
+            _ => Some(left),
         }
     }
 
@@ -122,23 +192,40 @@ impl<'d> BicepTree<'d> {
         self.follow(h)
     }
 
-    fn follow(&self, h: Handle) -> (NodeId, Vec<Source>) {
-        self.deeper(|| self.follow_here(h))
-            .unwrap_or((h.id, Vec::new()))
+    /// [`Self::resolve`] with the provenance of the value: each place passed from `h` to
+    /// where the value is written (`Chain::places` of the returned node lists them, that
+    /// node first and `h`'s own last).
+    pub(crate) fn origin(&self, h: Handle) -> (NodeId, Chain<Place>) {
+        self.refuel();
+        let (id, _, chain) = self.trace(h);
+        (id, chain)
     }
 
-    fn follow_here(&self, h: Handle) -> (NodeId, Vec<Source>) {
+    fn follow(&self, h: Handle) -> (NodeId, Vec<Source>) {
+        let (id, via, _) = self.trace(h);
+        (id, via)
+    }
+
+    fn trace(&self, h: Handle) -> (NodeId, Vec<Source>, Chain<Place>) {
+        self.deeper(|| self.trace_here(h))
+            .unwrap_or((h.id, Vec::new(), Chain::default()))
+    }
+
+    fn trace_here(&self, h: Handle) -> (NodeId, Vec<Source>, Chain<Place>) {
+        let mut chain = Chain::default();
         if h.undecided {
-            return (h.id, Vec::new());
+            return (h.id, Vec::new(), chain);
         }
         let mut id = h.id;
         let mut via = Vec::new();
+        let place = |id: NodeId| Place { id };
         for _ in 0..MAX_HOPS {
             if !self.burn() {
                 break;
             }
-            if let Some((value, more)) = self.through_wrapper(Handle { id, ..h }) {
+            if let Some((value, more, inner)) = self.through_wrapper(Handle { id, ..h }) {
                 via.extend(more);
+                chain = append(&chain, &inner);
                 id = value;
                 break;
             }
@@ -149,6 +236,7 @@ impl<'d> BicepTree<'d> {
                     }
                     if let Some(v) = self.doc.var(name) {
                         via.push(Source::Variable(name.clone()));
+                        chain = chain.then(place(id), Hop::Variable(name.clone()));
                         id = v.value;
                         continue;
                     }
@@ -156,6 +244,7 @@ impl<'d> BicepTree<'d> {
                         Some(p) if h.follow_params => match p.default {
                             Some(d) => {
                                 via.push(Source::Parameter(name.clone()));
+                                chain = chain.then(place(id), Hop::Parameter(name.clone()));
                                 id = d;
                             }
                             None => break,
@@ -163,24 +252,38 @@ impl<'d> BicepTree<'d> {
                         _ => break,
                     }
                 }
-                Kind::Ternary { then, other, .. } => {
-                    let (a, a_via) = self.follow(Handle { id: *then, ..h });
-                    let (b, b_via) = self.follow(Handle { id: *other, ..h });
-                    let (next, next_via) = if self.is_null(b) {
-                        (a, a_via)
+                Kind::Ternary { cond, then, other } => {
+                    // A condition the evaluator decides reads the branch that deploys.
+                    if let Some(b) = self.deployed_branch(*cond, *then, *other) {
+                        chain = chain.then(place(id), Hop::Branch);
+                        id = b;
+                        continue;
+                    }
+                    let (a, a_via, a_chain) = self.trace(Handle { id: *then, ..h });
+                    let (b, b_via, b_chain) = self.trace(Handle { id: *other, ..h });
+                    let (next, next_via, next_chain) = if self.is_null(b) {
+                        (a, a_via, a_chain)
                     } else if self.is_null(a) {
-                        (b, b_via)
+                        (b, b_via, b_chain)
                     } else {
                         break;
                     };
                     via.extend(next_via);
+                    chain = append(&chain.then(place(id), Hop::Branch), &next_chain);
                     id = next;
                     break;
                 }
+                Kind::Expr => match self.coalesced(id) {
+                    Some(operand) => {
+                        chain = chain.then(place(id), Hop::Branch);
+                        id = operand;
+                    }
+                    None => break,
+                },
                 _ => break,
             }
         }
-        (id, via)
+        (id, via, chain)
     }
 
     /// `null`, or `json('null')`.
@@ -210,10 +313,16 @@ impl<'d> BicepTree<'d> {
         match &self.doc.node(id).kind {
             Kind::Object(o) => !o.dynamic,
             Kind::Call { name, .. } => is_union(name),
-            Kind::Ternary { then, other, .. } => [*then, *other].into_iter().all(|b| {
-                let (b, _) = self.follow(Handle::new(b));
-                self.is_null(b) || self.is_object(b)
-            }),
+            Kind::Ternary { cond, then, other } => {
+                if let Some(b) = self.deployed_branch(*cond, *then, *other) {
+                    let (b, _) = self.follow(Handle::new(b));
+                    return self.is_object(b);
+                }
+                [*then, *other].into_iter().all(|b| {
+                    let (b, _) = self.follow(Handle::new(b));
+                    self.is_null(b) || self.is_object(b)
+                })
+            }
             _ => false,
         }
     }
@@ -283,7 +392,15 @@ impl<'d> BicepTree<'d> {
                 }
                 Lookup::Missing
             }
-            Kind::Ternary { then, other, .. } => {
+            Kind::Ternary { cond, then, other } => {
+                if let Some(b) = self.deployed_branch(*cond, *then, *other) {
+                    let (b, _) = self.follow(Handle { id: b, ..h });
+                    return if self.is_object(b) {
+                        self.lookup(Handle { id: b, ..h }, key)
+                    } else {
+                        undecided(id)
+                    };
+                }
                 let branch = |b: NodeId| {
                     let (b, _) = self.follow(Handle { id: b, ..h });
                     if self.is_null(b) {
@@ -315,27 +432,28 @@ impl<'d> BicepTree<'d> {
     /// `string(p)`, `toLower(p)`, `bool(p)`, `json(p)` (nested too) of a parameter or
     /// variable whose value is a literal scalar: the call keeps the meaning of `true`, so
     /// the literal is the value to read and fix. Anything else stays a call.
-    fn through_wrapper(&self, h: Handle) -> Option<(NodeId, Vec<Source>)> {
+    fn through_wrapper(&self, h: Handle) -> Option<(NodeId, Vec<Source>, Chain<Place>)> {
         let mut id = h.id;
-        let mut wrapped = false;
+        let mut chain = Chain::default();
         for _ in 0..MAX_HOPS {
             match &self.doc.node(id).kind {
                 Kind::Call { name, args } if args.len() == 1 && is_value_preserving(name) => {
+                    let bare = name.strip_prefix("sys.").unwrap_or(name);
+                    chain = chain.then(Place { id }, Hop::Wrapper(bare.to_string()));
                     id = args[0];
-                    wrapped = true;
                 }
                 _ => break,
             }
         }
-        if !wrapped || !matches!(self.doc.node(id).kind, Kind::Ident(_)) {
+        if chain.links().next().is_none() || !matches!(self.doc.node(id).kind, Kind::Ident(_)) {
             return None;
         }
-        let (value, via) = self.follow(Handle { id, ..h });
+        let (value, via, inner) = self.trace(Handle { id, ..h });
         let scalar = matches!(
             self.doc.node(value).kind,
             Kind::Bool(_) | Kind::Str(_) | Kind::Null
         );
-        (scalar && !via.is_empty()).then_some((value, via))
+        (scalar && !via.is_empty()).then(|| (value, via, append(&chain, &inner)))
     }
 
     fn text_of(&self, id: NodeId) -> &'d str {
@@ -375,6 +493,66 @@ impl<'d> rule::Tree<'d> for BicepTree<'d> {
         self.refuel();
         self.lookup(object, key)
     }
+}
+
+/// The provenance of the rotation value of the cluster at `cluster` (`/resources/<symbolic
+/// name>`, as the planner names it, or `/resources/<index>`): the places it passes, where it
+/// is written first and the cluster's own value last, each with the hop taken from it
+/// (`None` for the first), and the loop variables in scope. Empty when the cluster is not
+/// found or its value cannot be reached by keys (a spread, a computed object).
+pub(crate) fn rotation_places(
+    doc: &Doc,
+    text: &str,
+    cluster: &str,
+) -> (Vec<(Place, Option<Hop>)>, Vec<String>) {
+    let Some(index) = cluster_index(doc, cluster) else {
+        return (Vec::new(), Vec::new());
+    };
+    let (body, shadowed) = crate::lang::bicep::plan::unwrap_body(doc, doc.resources[index].body);
+    let tree = BicepTree::new(doc, text, shadowed.clone());
+    let mut h = Handle::new(body);
+    for name in rule::PATH_NAMES {
+        if !matches!(rule::Tree::shape(&tree, h), Shape::Object(_)) {
+            return (Vec::new(), shadowed);
+        }
+        match rule::Tree::get(&tree, h, name) {
+            Lookup::Found(_, v) if !v.undecided => h = v,
+            _ => return (Vec::new(), shadowed),
+        }
+    }
+    let (id, chain) = tree.origin(Handle {
+        follow_params: true,
+        ..h
+    });
+    let mut places = chain.places(Place { id });
+    // The cluster's own value last, when the lookup ended on the way to it.
+    if places.last().is_none_or(|(p, _)| p.id != h.id) {
+        places.push((Place { id: h.id }, None));
+    }
+    (places, shadowed)
+}
+
+/// The resource a cluster pointer names.
+fn cluster_index(doc: &Doc, cluster: &str) -> Option<usize> {
+    let token = cluster.strip_prefix("/resources/")?;
+    let name = token.replace("~1", "/").replace("~0", "~");
+    (0..doc.resources.len())
+        .find(|&i| doc.symbolic_name(i) == name)
+        .or_else(|| {
+            name.parse::<usize>()
+                .ok()
+                .filter(|&i| i < doc.resources.len())
+        })
+}
+
+/// `first` followed by the hops of `then` (oldest first): the chain of a value reached
+/// through `first` and then `then`.
+fn append(first: &Chain<Place>, then: &Chain<Place>) -> Chain<Place> {
+    let mut links: Vec<_> = then.links().cloned().collect();
+    links.reverse();
+    links
+        .into_iter()
+        .fold(first.clone(), |c, l| c.then(l.place, l.hop))
 }
 
 /// `union` (with or without `sys.`).

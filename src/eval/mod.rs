@@ -12,8 +12,8 @@
 pub mod arm;
 pub(crate) mod arm_origin;
 pub(crate) mod bicep;
-pub(crate) mod bicep_origin;
 mod bicep_expr;
+pub(crate) mod bicep_origin;
 mod bicep_types;
 pub(crate) mod deployment;
 pub(crate) mod functions;

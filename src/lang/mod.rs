@@ -103,6 +103,20 @@ pub(crate) trait Language: Sync {
     fn candidates(&self, _text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
         Vec::new()
     }
+    /// The fixes along the provenance chain of the rotation value of the cluster at
+    /// `cluster` (its JSON pointer in the file's ARM shape, e.g. `/resources/1`), in the
+    /// order the proof tries them: the place where the value is written first, then each
+    /// place it passes on its way, closer and closer to the cluster (a variable, a
+    /// parameter whose default is an expression, …), the cluster's own value last; each
+    /// with the edit that writes true there, spelled as the value at that place is typed,
+    /// and where it lands. Empty when the language has no provenance.
+    fn chain_candidates(
+        &self,
+        _text: &str,
+        _cluster: &str,
+    ) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        Vec::new()
+    }
     /// Arguments a call of another file (a module) could add: for each parameter of a callee
     /// on disk (relative to `path`) whose default is a false literal and that the call does
     /// not pass, the edit that passes it true. Tried by the proof after [`Self::candidates`].

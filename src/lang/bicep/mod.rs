@@ -11,6 +11,7 @@
 //! semantics for most expressions, which it only has to skip correctly.
 
 pub(crate) mod ast;
+mod chain;
 pub(crate) mod lexer;
 pub(crate) mod modules;
 pub(crate) mod params;
@@ -194,6 +195,17 @@ impl Language for Bicep {
         out
     }
 
+    fn chain_candidates(
+        &self,
+        text: &str,
+        cluster: &str,
+    ) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        let Ok(doc) = parser::parse(text) else {
+            return Vec::new();
+        };
+        chain::candidates(&doc, text, cluster)
+    }
+
     fn candidates(&self, text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
         use crate::finding::FixSource;
         let Ok(doc) = parser::parse(text) else {
@@ -208,7 +220,28 @@ impl Language for Bicep {
             let span = doc.node(id).span;
             crate::edit::Edit::replace(span.start, span.end, t)
         };
-        let mut out = Vec::new();
+        // The places on each cluster's chain first, in the chain's order (until the proof's
+        // search asks for them per cluster: see `Language::chain_candidates`).
+        let mut out: Vec<(crate::edit::Edit, FixSource)> = Vec::new();
+        for i in 0..doc.resources.len() {
+            let r = &doc.resources[i];
+            if r.existing
+                || !r
+                    .type_name()
+                    .eq_ignore_ascii_case(crate::rule::CLUSTER_TYPE)
+            {
+                continue;
+            }
+            let cluster =
+                jsonptr::PointerBuf::from_tokens(["resources".to_string(), doc.symbolic_name(i)])
+                    .to_string();
+            for c in self.chain_candidates(text, &cluster) {
+                if !out.iter().any(|(e, _)| *e == c.0) {
+                    out.push(c);
+                }
+            }
+        }
+        let chained = out.len();
         for p in &doc.params {
             if let Some(t) = p.default.and_then(turned) {
                 let source = FixSource::ParameterDefault {
@@ -272,6 +305,15 @@ impl Language for Bicep {
                     FixSource::Value
                 };
                 out.push((edit(m.value, t), source));
+            }
+        }
+        let mut seen: Vec<crate::edit::Edit> =
+            out[..chained].iter().map(|(e, _)| e.clone()).collect();
+        let rest = out.split_off(chained);
+        for c in rest {
+            if !seen.contains(&c.0) {
+                seen.push(c.0.clone());
+                out.push(c);
             }
         }
         out

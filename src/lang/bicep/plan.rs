@@ -11,10 +11,10 @@
 
 use super::ast::{Doc, Kind, NodeId};
 use super::render;
-use crate::eval::bicep_origin::{is_union, is_value_preserving, BicepTree, Handle, Source};
 use super::view;
 use crate::edit::Edit;
 use crate::error::Error;
+use crate::eval::bicep_origin::{is_union, is_value_preserving, BicepTree, Handle, Source};
 use crate::finding::{
     duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
