@@ -38,6 +38,10 @@ pub(crate) struct Handle {
     /// The source does not decide this value (branches of a conditional that disagree, an
     /// argument of `union()` armfix cannot read): the rule sees the expression at `id`.
     pub(crate) undecided: bool,
+    /// An object a deep `union()` merges: the index of its parts in the tree's
+    /// `merged` list (earliest first, later ones win key by key). `id` is then the last
+    /// part's, where a missing key goes.
+    pub(crate) merged: Option<usize>,
 }
 
 impl Handle {
@@ -46,6 +50,7 @@ impl Handle {
             id,
             follow_params: true,
             undecided: false,
+            merged: None,
         }
     }
 
@@ -80,6 +85,8 @@ pub(crate) struct BicepTree<'d> {
     probe: Probe<'d>,
     /// What each condition evaluated to (`None`: the evaluator cannot tell).
     decided: RefCell<HashMap<NodeId, Option<Value>>>,
+    /// The parts of the objects deep `union()`s merge (see [`Handle::merged`]).
+    merged: RefCell<Vec<Vec<Handle>>>,
 }
 
 /// How many identifiers are followed in a row before giving up (`var a = b`, `var b = a`).
@@ -102,13 +109,24 @@ impl<'d> BicepTree<'d> {
             depth: Cell::new(0),
             probe: Probe::new(doc, text),
             decided: RefCell::new(HashMap::new()),
+            merged: RefCell::new(Vec::new()),
         }
     }
 
-    /// What node `id` evaluates to with the defaults (loop variables Unknown), once.
+    /// What node `id` evaluates to with the defaults (loop variables Unknown), once. Not
+    /// known when it reads the build environment (`readEnvironmentVariable()`, whose
+    /// default the evaluator takes, in a `.bicepparam`): a pipeline may set it.
     fn value_of(&self, id: NodeId) -> Option<Value> {
         if let Some(v) = self.decided.borrow().get(&id) {
             return v.clone();
+        }
+        if self
+            .text_of(id)
+            .to_ascii_lowercase()
+            .contains("readenvironmentvariable")
+        {
+            self.decided.borrow_mut().insert(id, None);
+            return None;
         }
         let v = self.probe.value(id, &self.shadowed);
         let v = (!matches!(v, Value::Unknown(_))).then_some(v);
@@ -213,7 +231,7 @@ impl<'d> BicepTree<'d> {
 
     fn trace_here(&self, h: Handle) -> (NodeId, Vec<Source>, Chain<Place>) {
         let mut chain = Chain::default();
-        if h.undecided {
+        if h.undecided || h.merged.is_some() {
             return (h.id, Vec::new(), chain);
         }
         let mut id = h.id;
@@ -354,6 +372,11 @@ impl<'d> BicepTree<'d> {
         if !self.burn() {
             return undecided(h.id);
         }
+        if let Some(m) = h.merged {
+            let parts = self.merged.borrow().get(m).cloned().unwrap_or_default();
+            let parts: Vec<(NodeId, Handle)> = parts.into_iter().map(|p| (p.id, p)).collect();
+            return self.lookup_parts(&parts, key);
+        }
         let (id, _) = self.follow(h);
         match &self.doc.node(id).kind {
             Kind::Object(o) => {
@@ -376,21 +399,14 @@ impl<'d> BicepTree<'d> {
                 }
             }
             Kind::Call { name, args } if is_union(name) => {
-                for arg in args.iter().rev() {
-                    let (part, _) = self.follow(Handle { id: *arg, ..h });
-                    if self.is_null(part) {
-                        continue;
-                    }
-                    if !self.is_object(part) {
-                        // An argument armfix cannot read may hold the key.
-                        return undecided(*arg);
-                    }
-                    match self.lookup(Handle { id: part, ..h }, key) {
-                        Lookup::Missing => continue,
-                        found => return found,
-                    }
-                }
-                Lookup::Missing
+                let parts: Vec<(NodeId, Handle)> = args
+                    .iter()
+                    .map(|a| {
+                        let (part, _) = self.follow(Handle { id: *a, ..h });
+                        (*a, Handle { id: part, ..h })
+                    })
+                    .collect();
+                self.lookup_parts(&parts, key)
             }
             Kind::Ternary { cond, then, other } => {
                 if let Some(b) = self.deployed_branch(*cond, *then, *other) {
@@ -426,6 +442,82 @@ impl<'d> BicepTree<'d> {
                 }
             }
             _ => Lookup::Missing,
+        }
+    }
+
+    /// `key` in the deep union of `parts` (each as written and followed, earliest first), as
+    /// the deployment engine merges them: the last part holding the key wins; when its value
+    /// is an object, the values of the parts before it are merged under it as long as they
+    /// are objects too. A part armfix cannot read may hold the key: when no later part does,
+    /// the value is undecided.
+    fn lookup_parts(&self, parts: &[(NodeId, Handle)], key: &str) -> Lookup<Handle> {
+        let mut found: Vec<Handle> = Vec::new();
+        let mut spelled = key.to_string();
+        for (written, part) in parts.iter().rev() {
+            if part.merged.is_none() && self.is_null(part.id) {
+                continue;
+            }
+            if part.merged.is_none() && (part.undecided || !self.is_object(part.id)) {
+                if found.is_empty() {
+                    return Lookup::Found(
+                        key.to_string(),
+                        Handle {
+                            id: *written,
+                            undecided: true,
+                            merged: None,
+                            ..*part
+                        },
+                    );
+                }
+                break;
+            }
+            match self.lookup(*part, key) {
+                Lookup::Missing => continue,
+                Lookup::Duplicate(k, v) => {
+                    if found.is_empty() {
+                        return Lookup::Duplicate(k, v);
+                    }
+                    break;
+                }
+                Lookup::Found(k, v) => {
+                    let object =
+                        !v.undecided && (v.merged.is_some() || self.is_object(self.follow(v).0));
+                    if found.is_empty() {
+                        spelled = k;
+                        found.push(v);
+                        if !object {
+                            break;
+                        }
+                    } else if object {
+                        found.push(v);
+                    } else {
+                        break;
+                    }
+                }
+            }
+        }
+        match found.len() {
+            0 => Lookup::Missing,
+            1 => Lookup::Found(spelled, found[0]),
+            _ => {
+                let last = found[0];
+                let (id, _) = if last.merged.is_some() {
+                    (last.id, Vec::new())
+                } else {
+                    self.follow(last)
+                };
+                found.reverse();
+                let mut merged = self.merged.borrow_mut();
+                merged.push(found);
+                Lookup::Found(
+                    spelled,
+                    Handle {
+                        id,
+                        merged: Some(merged.len() - 1),
+                        ..last
+                    },
+                )
+            }
         }
     }
 
@@ -468,6 +560,9 @@ impl<'d> rule::Tree<'d> for BicepTree<'d> {
     fn shape(&self, h: Handle) -> Shape<'d, Handle> {
         if h.undecided {
             return Shape::Expr(self.text_of(h.id));
+        }
+        if h.merged.is_some() {
+            return Shape::Object(h);
         }
         let (id, _) = self.resolve(h);
         let doc: &'d Doc = self.doc;

@@ -135,6 +135,9 @@ fn found(tree: &BicepTree, objects: &[Handle], key: &str) -> Vec<Handle> {
 
 /// The object literals a value may be, or take keys from (the arguments of `union()`).
 fn objects(tree: &BicepTree, h: Handle, depth: usize) -> Vec<Handle> {
+    if h.merged.is_some() {
+        return vec![h];
+    }
     let (id, _) = tree.resolve(h);
     match &tree.doc.node(id).kind {
         Kind::Object(o) if !o.dynamic => vec![Handle { id, ..h }],
