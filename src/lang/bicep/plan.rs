@@ -958,7 +958,10 @@ impl<'d> Planner<'d> {
                     // call's arguments, so its clusters are judged (and fixed) here.
                     if is_local_module(&m.target) {
                         let here = pointer(&["resources".to_string(), m.name.clone()]).to_string();
-                        self.analysis.clusters.push(here);
+                        self.analysis.clusters.push(here.clone());
+                        self.cluster = Some(here);
+                        self.local_module(m)?;
+                        self.cluster = None;
                     }
                     continue;
                 }
@@ -1143,6 +1146,128 @@ impl<'d> Planner<'d> {
 }
 
 impl Planner<'_> {
+    /// A call of a local module (on disk, beside the file being analysed) whose clusters
+    /// read their rotation setting from one of the module's parameters: the argument this
+    /// call passes for it is followed in this file, as a cluster's own value is. When it
+    /// leads to a false literal here (a parameter default, a variable), the fix lands there,
+    /// and the parameters it reads are demanded, so that this file's parameter files are
+    /// fixed too. A callee parameter the call does not pass keeps its default: the callee's
+    /// own analysis sees it. What cannot be followed is left to the deploy-time proof.
+    fn local_module(&mut self, m: &super::ast::Decl) -> Result<(), Error> {
+        let doc = self.doc;
+        let modules = super::Modules {
+            dir: super::modules::analysed_folder(),
+            replaced: None,
+        };
+        let Some((callee, ctext)) = crate::eval::bicep::ModuleSource::load(&modules, &m.target)
+        else {
+            return Ok(());
+        };
+        let (body, shadowed) = unwrap_body(doc, m.body);
+        if !matches!(doc.object(body), Some(o) if !o.dynamic) {
+            return Ok(());
+        }
+        let tree = BicepTree::new(doc, self.text, shadowed);
+        let params = match tree.get(Handle::new(body), "params") {
+            Lookup::Found(_, h) => h,
+            _ => return Ok(()),
+        };
+        if !matches!(tree.shape(params), Shape::Object(_)) {
+            return Ok(());
+        }
+        let mut read: Vec<String> = Vec::new();
+        for r in &callee.resources {
+            if r.existing || !r.type_name().eq_ignore_ascii_case(rule::CLUSTER_TYPE) {
+                continue;
+            }
+            let (cbody, cshadowed) = unwrap_body(&callee, r.body);
+            let ctree = BicepTree::new(&callee, &ctext, cshadowed);
+            for value in rotation_values(&ctree, Handle::new(cbody)) {
+                if let Some(first) = parameters_read(&ctree, value).into_iter().next() {
+                    if !read.contains(&first) {
+                        read.push(first);
+                    }
+                }
+            }
+        }
+        for name in read {
+            // Bicep matches argument names exactly.
+            let Lookup::Found(key, arg) = tree.get(params, &name) else {
+                continue;
+            };
+            if key != name {
+                continue;
+            }
+            match tree.shape(arg) {
+                Shape::Bool(false) => {}
+                Shape::Str(s) if s.eq_ignore_ascii_case("false") => {}
+                _ => continue,
+            }
+            self.demand_parameters(&tree, arg);
+            let (target, _) = tree.resolve(arg);
+            let Ok(loc) = self.locate(target) else {
+                continue;
+            };
+            // Spelled as the parameter it lands in is typed; else the first spelling of true
+            // the callee's declared type admits (its `@allowed` or literal union type may
+            // take only `'True'`), bool first where the literal is a bool.
+            let value = match (&loc.landing, loc.whole) {
+                (Some(Source::Parameter(_)), true) => self.own_type(loc.landing.as_ref(), target),
+                _ => {
+                    use crate::eval::Value as V;
+                    let probe = crate::eval::bicep::Probe::new(&callee, &ctext);
+                    let boolean = matches!(self.doc.node(target).kind, Kind::Bool(_));
+                    let mut spellings = vec![
+                        V::Str("true".into()),
+                        V::Bool(true),
+                        V::Str("True".into()),
+                        V::Str("TRUE".into()),
+                    ];
+                    if boolean {
+                        spellings.swap(0, 1);
+                    }
+                    let Some(v) = spellings
+                        .into_iter()
+                        .find(|v| probe.parameter_admits(&name, v) != Some(false))
+                    else {
+                        continue;
+                    };
+                    match v {
+                        V::Bool(b) => Value::Bool(b),
+                        V::Str(s) => Value::String(s),
+                        _ => continue,
+                    }
+                }
+            };
+            if self.refused_by_allowed(&loc, target, &value, "") {
+                continue;
+            }
+            let edit = render::replace(self.text, self.doc, target, &value, true);
+            let passed = crate::finding::shorten(self.span_text(arg.id));
+            let written = crate::finding::shorten(self.span_text(target));
+            let is = if passed == written {
+                String::new()
+            } else {
+                format!(" ({written})")
+            };
+            let message = format!(
+                "module `{}` passes `{name}: {passed}`{is}, which its cluster reads as \
+                 `{ROTATION}`; it must be {}{}",
+                m.name,
+                render::render_inline(&value),
+                self.landing_note(loc.landing.as_ref())
+            );
+            self.pending_source = match fix_source(&loc) {
+                // Written in the call's own arguments: the value the deployment passes.
+                None => Some(FixSource::DeploymentParameter { name: name.clone() }),
+                source => source,
+            };
+            self.finding(target, &loc.pointer, message, Remedy::Fix);
+            self.push_change(None, loc, value, edit);
+        }
+        Ok(())
+    }
+
     /// The literal `enableSecretRotation` takes in a call of the AKS module: by the module's
     /// signature, else spelled like the call's `enableKeyvaultSecretsProvider`; `None` (and
     /// a manual-review finding) when neither tells.
