@@ -1,6 +1,12 @@
-//! Lets the shared rule ([`rule::decide`]) read a Bicep resource body through [`rule::Tree`].
+//! Provenance for Bicep: follows a cluster's values through a Bicep file the way the
+//! evaluator ([`super::bicep`]) reads it, records each place passed in a
+//! [`provenance::Chain`](super::provenance::Chain) (see [`BicepTree::origin`] and
+//! [`rotation_places`]), and lets the shared rule ([`rule::decide`]) read a resource body
+//! through [`rule::Tree`]. It knows nothing of text edits.
+//!
 //! A bare identifier that names a variable is read as the variable's value, and one that
-//! names a parameter as the parameter's default, so the rule sees the value a human would
+//! names a parameter as the parameter's default (a default that is itself an expression,
+//! `param rot bool = enableCsi`, is followed on), so the rule sees the value a human would
 //! edit (and the edit lands there). One exception keeps PSRule's "may be true at deploy time"
 //! semantics: a parameter read as the add-on's `enabled` flag stays an expression, because a
 //! deployment can pass `true` whatever the default. Loop variables shadow declarations.
@@ -8,12 +14,24 @@
 //! reference are seen through, as for ARM expressions.
 //! Objects with a spread or computed keys are expressions: their keys are unknowable here.
 //!
-//! Conditionals and `union()` are followed as ARM's `if()` and `union()` are (see
-//! `crate::lang::arm::trace`): `c ? x : null` is read as `x` (the null branch is what the resource gets
-//! when the add-on is off); a key of `c ? a : b` is followed when both branches lead to the
-//! same place, else its value is undecided (the rule sees an expression, a human decides); a
-//! key of `union(a, b, …)` comes from the last argument that holds it, and an argument armfix
-//! cannot read, which may hold it, makes the value undecided.
+//! Conditions are decided as the evaluator decides them with the defaults
+//! ([`super::bicep::Probe`]; loop variables and `readEnvironmentVariable()` are not known):
+//! `c ? x : y` whose `c` is known is read on the branch that deploys, unless that branch is
+//! null (a null holds no place to write to: the branches are then read as below, and the
+//! proof, which evaluates every configuration, finds the cluster failing). Unlike ARM's
+//! reader, a decided switch whose other branch is written out too is still read on the branch
+//! that deploys: the fix writes true there (`env == 'prod' ? 'true' : 'true'`), and the proof
+//! shows it changes nothing but rotation. A condition that is not known is read from the
+//! source: `c ? x : null` as `x` (the null branch is what the resource gets when the add-on is
+//! off); a key of `c ? a : b` is followed when both branches lead to the same place, else its
+//! value is undecided (the rule sees an expression, a human decides). `a ?? b` is read on the
+//! operand that gives the value when the evaluator knows whether `a` is null.
+//!
+//! `union(a, b, …)` merges deeply, as the deployment engine does: a key comes from the last
+//! argument that holds it and, when its value is an object, merges with the same key's
+//! objects in the arguments before (a [`Handle`] with `merged` parts; a missing key goes
+//! into the last part); an argument armfix cannot read, which may hold the key, makes the
+//! value undecided.
 
 use super::bicep::Probe;
 use super::provenance::{Chain, Hop};

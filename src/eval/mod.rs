@@ -6,8 +6,9 @@
 //! [`arm_origin`] its provenance: where a cluster's values are written, on the shared
 //! [`provenance`] core),
 //! [`bicep`] the Bicep evaluator (its expressions and types read by the private
-//! `bicep_expr` and `bicep_types`; [`bicep_origin`] its provenance), [`mod@judge`] the rule on evaluated values, and [`proof`]
-//! the before/after comparison that says what else a fix changes.
+//! `bicep_expr` and `bicep_types`; [`bicep_origin`] its provenance, on the same core),
+//! [`mod@judge`] the rule on evaluated values, and [`proof`] the before/after comparison
+//! that says what else a fix changes.
 
 pub mod arm;
 pub(crate) mod arm_origin;
