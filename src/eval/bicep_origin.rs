@@ -117,6 +117,10 @@ const FUEL: usize = 4096;
 /// How deeply one question may nest conditionals, unions and references.
 const MAX_DEPTH: usize = 64;
 
+/// How deep in a question a condition may still be evaluated: the evaluator nests up to
+/// [`super::MAX_DEPTH`] levels of its own, which must fit on the stack with this reader's.
+const MAX_DECIDING_DEPTH: usize = 16;
+
 impl<'d> BicepTree<'d> {
     pub(crate) fn new(doc: &'d Doc, text: &'d str, shadowed: Vec<String>) -> Self {
         BicepTree {
@@ -137,6 +141,11 @@ impl<'d> BicepTree<'d> {
     fn value_of(&self, id: NodeId) -> Option<Value> {
         if let Some(v) = self.decided.borrow().get(&id) {
             return v.clone();
+        }
+        // The evaluator's own recursion must fit on top of this reader's: deep in a question
+        // a condition is not decided (read from the source, as before).
+        if self.depth.get() > MAX_DECIDING_DEPTH {
+            return None;
         }
         if self
             .text_of(id)
@@ -871,6 +880,132 @@ mod tests {
                 matches!(v, Verdict::Review { .. } | Verdict::Fix(_)),
                 "{value}: {v:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_condition_the_defaults_decide_is_read_on_its_deployed_branch() {
+        let text = |decl: &str| {
+            format!(
+                "{decl}\n{}",
+                cluster("{\n enabled: true\n config: on ? { enableSecretRotation: 'true' } : { enableSecretRotation: 'false' }\n }")
+            )
+        };
+        assert!(matches!(
+            verdict(&text("param on bool = false")),
+            Verdict::Fix(f) if f.kind == FixKind::ReplaceValue("\"false\"".into())
+        ));
+        assert_eq!(verdict(&text("param on bool = true")), Verdict::Pass);
+        assert_eq!(verdict(&text("var on = 1 == 1")), Verdict::Pass);
+        // Not known (no default, a loop variable): the branches disagree.
+        assert!(matches!(
+            verdict(&text("param on bool")),
+            Verdict::Review { .. }
+        ));
+        // A deployed null branch is read as the source reads it (the proof judges it).
+        let null = format!(
+            "param on bool = false\n{}",
+            cluster("{\n enabled: true\n config: on ? { enableSecretRotation: 'true' } : null\n }")
+        );
+        assert_eq!(verdict(&null), Verdict::Pass);
+    }
+
+    #[test]
+    fn coalescing_is_read_on_the_operand_that_gives_the_value() {
+        for (decl, expected_pass) in [
+            ("param rot string?", false),
+            ("param rot string = 'true'", true),
+        ] {
+            let text = format!(
+                "{decl}\n{}",
+                cluster("{\n enabled: true\n config: { enableSecretRotation: rot ?? 'false' }\n }")
+            );
+            let v = verdict(&text);
+            assert_eq!(v == Verdict::Pass, expected_pass, "{decl}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn union_merges_objects_deeply() {
+        let run = |args: &str| {
+            verdict(&format!(
+                "resource aks 'Microsoft.ContainerService/managedClusters@1' = {{\n properties: {{\n addonProfiles: union({args})\n }}\n}}\n"
+            ))
+        };
+        let base = |rot: &str| {
+            format!("{{ azureKeyvaultSecretsProvider: {{ enabled: true, config: {{ enableSecretRotation: {rot} }} }} }}")
+        };
+        // A later argument that only adds keys keeps the earlier rotation.
+        assert!(matches!(
+            run(&format!("{}, {{ omsagent: {{ enabled: true }} }}", base("'false'"))),
+            Verdict::Fix(f) if f.kind == FixKind::ReplaceValue("\"false\"".into())
+        ));
+        assert!(matches!(
+            run(&format!(
+                "{}, {{ azureKeyvaultSecretsProvider: {{ config: {{ rotationPollInterval: '2m' }} }} }}",
+                base("'false'")
+            )),
+            Verdict::Fix(f) if f.kind == FixKind::ReplaceValue("\"false\"".into())
+        ));
+        assert_eq!(
+            run(&format!(
+                "{}, {{ azureKeyvaultSecretsProvider: {{ config: {{ rotationPollInterval: '2m' }} }} }}",
+                base("'true'")
+            )),
+            Verdict::Pass
+        );
+        // A later rotation wins key by key.
+        assert_eq!(
+            run(&format!(
+                "{}, {{ azureKeyvaultSecretsProvider: {{ config: {{ enableSecretRotation: 'true' }} }} }}",
+                base("'false'")
+            )),
+            Verdict::Pass
+        );
+    }
+
+    #[test]
+    fn the_chain_records_each_hop_from_the_cluster_to_the_source() {
+        let text = format!(
+            "param enableCsi bool = false\nparam rot bool = enableCsi\nvar v = string(rot)\n{}",
+            cluster("{\n enabled: true\n config: { enableSecretRotation: v }\n }")
+        );
+        let doc = parse(&text).unwrap();
+        let (places, _) = rotation_places(&doc, &text, "/resources/aks");
+        let hops: Vec<Option<Hop>> = places.iter().map(|(_, h)| h.clone()).collect();
+        assert_eq!(
+            hops,
+            [
+                None,
+                Some(Hop::Parameter("enableCsi".into())),
+                Some(Hop::Parameter("rot".into())),
+                Some(Hop::Wrapper("string".into())),
+                Some(Hop::Variable("v".into())),
+            ],
+            "source first, the cluster's own value last"
+        );
+        let first = doc.node(places[0].0.id).span;
+        assert_eq!(&text[first.start..first.end], "false");
+        let last = doc.node(places.last().unwrap().0.id).span;
+        assert_eq!(&text[last.start..last.end], "v");
+    }
+
+    #[test]
+    fn deeply_nested_conditions_end() {
+        // Conditionals nested far deeper than any question may go, each with a condition the
+        // evaluator must work at: the reader stops deciding, and nothing overflows.
+        let mut value = "'false'".to_string();
+        for i in 0..150 {
+            value = format!("(!!!!!!!!(c{} == 1)) ? {value} : null", i % 3);
+        }
+        let text = format!(
+            "param c0 int = 1\nparam c1 int = 1\nparam c2 int = 1\nvar a = {value}\n{}",
+            cluster("{\n enabled: true\n config: { enableSecretRotation: a }\n }")
+        );
+        if let Ok(doc) = parse(&text) {
+            let tree = BicepTree::new(&doc, &text, Vec::new());
+            let _ = decide(&tree, Handle::new(doc.resources[0].body));
+            let _ = rotation_places(&doc, &text, "/resources/aks");
         }
     }
 }

@@ -1175,7 +1175,8 @@ impl Planner<'_> {
         if !matches!(tree.shape(params), Shape::Object(_)) {
             return Ok(());
         }
-        let mut read: Vec<String> = Vec::new();
+        // Each callee parameter a cluster reads as its rotation, with that cluster's name.
+        let mut read: Vec<(String, Option<String>)> = Vec::new();
         for r in &callee.resources {
             if r.existing || !r.type_name().eq_ignore_ascii_case(rule::CLUSTER_TYPE) {
                 continue;
@@ -1184,13 +1185,14 @@ impl Planner<'_> {
             let ctree = BicepTree::new(&callee, &ctext, cshadowed);
             for value in rotation_values(&ctree, Handle::new(cbody)) {
                 if let Some(first) = parameters_read(&ctree, value).into_iter().next() {
-                    if !read.contains(&first) {
-                        read.push(first);
+                    if !read.iter().any(|(n, _)| *n == first) {
+                        let named = self.callee_cluster_name(&tree, params, &ctree, cbody);
+                        read.push((first, named));
                     }
                 }
             }
         }
-        for name in read {
+        for (name, cluster) in read {
             // Bicep matches argument names exactly.
             let Lookup::Found(key, arg) = tree.get(params, &name) else {
                 continue;
@@ -1251,9 +1253,10 @@ impl Planner<'_> {
                 format!(" ({written})")
             };
             let message = format!(
-                "module `{}` passes `{name}: {passed}`{is}, which its cluster reads as \
-                 `{ROTATION}`; it must be {}{}",
+                "module `{}` passes `{name}: {passed}`{is}, which {} reads as `{ROTATION}`; it \
+                 must be {}{}",
                 m.name,
+                cluster.map_or("its cluster".to_string(), |c| format!("cluster `{c}`")),
                 render::render_inline(&value),
                 self.landing_note(loc.landing.as_ref())
             );
@@ -1266,6 +1269,31 @@ impl Planner<'_> {
             self.push_change(None, loc, value, edit);
         }
         Ok(())
+    }
+
+    /// The name a callee's cluster (body `cbody`) deploys under, when it is written: a
+    /// literal there, or the literal this call passes for the parameter it reads.
+    fn callee_cluster_name(
+        &self,
+        tree: &BicepTree,
+        params: Handle,
+        ctree: &BicepTree,
+        cbody: NodeId,
+    ) -> Option<String> {
+        let Lookup::Found(_, h) = ctree.get(Handle::unfollowed(cbody), "name") else {
+            return None;
+        };
+        match &ctree.doc.node(h.id).kind {
+            Kind::Str(s) => Some(s.clone()),
+            Kind::Ident(p) if ctree.doc.param(p).is_some() => match tree.get(params, p) {
+                Lookup::Found(_, arg) => match tree.shape(arg) {
+                    Shape::Str(s) => Some(s.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// The literal `enableSecretRotation` takes in a call of the AKS module: by the module's
