@@ -992,20 +992,23 @@ mod tests {
 
     #[test]
     fn deeply_nested_conditions_end() {
-        // Conditionals nested far deeper than any question may go, each with a condition the
-        // evaluator must work at: the reader stops deciding, and nothing overflows.
-        let mut value = "'false'".to_string();
-        for i in 0..150 {
-            value = format!("(!!!!!!!!(c{} == 1)) ? {value} : null", i % 3);
+        // Conditionals that read each other far deeper than any question may go, each with a
+        // condition the evaluator must recurse deeply for (a long chain of variables): the
+        // reader stops deciding and following, and nothing overflows the stack.
+        let mut text = String::from("var b0 = 1\nvar a0 = 'false'\n");
+        for i in 1..200 {
+            text.push_str(&format!(
+                "var b{i} = b{}\nvar a{i} = (!!!!(b{i} == 1)) ? a{} : null\n",
+                i - 1,
+                i - 1
+            ));
         }
-        let text = format!(
-            "param c0 int = 1\nparam c1 int = 1\nparam c2 int = 1\nvar a = {value}\n{}",
-            cluster("{\n enabled: true\n config: { enableSecretRotation: a }\n }")
-        );
-        if let Ok(doc) = parse(&text) {
-            let tree = BicepTree::new(&doc, &text, Vec::new());
-            let _ = decide(&tree, Handle::new(doc.resources[0].body));
-            let _ = rotation_places(&doc, &text, "/resources/aks");
-        }
+        text.push_str(&cluster(
+            "{\n enabled: true\n config: { enableSecretRotation: a199 }\n }",
+        ));
+        let doc = parse(&text).expect("within the parser's nesting limit");
+        let tree = BicepTree::new(&doc, &text, Vec::new());
+        let _ = decide(&tree, Handle::new(doc.resources[0].body));
+        let _ = rotation_places(&doc, &text, "/resources/aks");
     }
 }
