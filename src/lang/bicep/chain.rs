@@ -5,19 +5,30 @@
 //! the value is a bool, `'true'` where it is a string; at a parameter's default, the first of
 //! `true`, `'true'`, `'True'`, `'TRUE'` its declared type (literal union type, `@allowed`,
 //! alias) admits, or nothing when it admits none. A place whose value already passes, and the
-//! argument of a value-preserving wrapper (the wrapper itself is the place), are skipped.
+//! argument of a value-preserving wrapper (the wrapper itself is the place), are skipped. For
+//! a local module call (`/resources/<module name>`), the chain is that of the argument the
+//! call passes for the callee parameter its cluster reads, ending at that argument (spelled as
+//! the callee declares the parameter).
 
 use super::ast::{Doc, Kind, NodeId};
 use crate::edit::Edit;
-use crate::eval::bicep::Probe;
-use crate::eval::bicep_origin::rotation_places;
+use crate::eval::bicep::{ModuleSource, Probe};
+use crate::eval::bicep_origin::{rotation_places, BicepTree, Handle, Place};
 use crate::eval::provenance::Hop;
 use crate::eval::Value;
 use crate::finding::FixSource;
+use crate::rule::{self, Lookup};
 
 /// The proof's candidates along the chain of the cluster at `cluster` (see the module doc).
 pub(crate) fn candidates(doc: &Doc, text: &str, cluster: &str) -> Vec<(Edit, FixSource)> {
-    let (places, locals) = rotation_places(doc, text, cluster);
+    let call = module_call(doc, cluster).and_then(|i| module_places(doc, text, i));
+    let (places, locals, argument) = match call {
+        Some((places, locals, argument)) => (places, locals, Some(argument)),
+        None => {
+            let (places, locals) = rotation_places(doc, text, cluster);
+            (places, locals, None)
+        }
+    };
     let probe = Probe::new(doc, text);
     let mut out: Vec<(Edit, FixSource)> = Vec::new();
     for (i, (place, _)) in places.iter().enumerate() {
@@ -26,7 +37,13 @@ pub(crate) fn candidates(doc: &Doc, text: &str, cluster: &str) -> Vec<(Edit, Fix
             continue;
         }
         let id = place.id;
-        let Some(spelled) = spelling(doc, &probe, id, &locals) else {
+        let passed = argument.as_ref().filter(|a| a.node == id);
+        let spelled = match passed {
+            // The call's own argument: spelled as the callee's parameter admits.
+            Some(a) => callee_spelling(doc, &probe, a, &locals),
+            None => spelling(doc, &probe, id, &locals),
+        };
+        let Some(spelled) = spelled else {
             continue;
         };
         let span = doc.node(id).span;
@@ -34,9 +51,127 @@ pub(crate) fn candidates(doc: &Doc, text: &str, cluster: &str) -> Vec<(Edit, Fix
         if out.iter().any(|(e, _)| *e == edit) {
             continue;
         }
-        out.push((edit, source_of(doc, id)));
+        let source = match passed {
+            Some(a) => FixSource::DeploymentParameter {
+                name: a.name.clone(),
+            },
+            None => source_of(doc, id),
+        };
+        out.push((edit, source));
     }
     out
+}
+
+/// The argument a local module call passes for the callee parameter its cluster reads as
+/// its rotation value.
+struct Argument {
+    node: NodeId,
+    name: String,
+    callee: Doc,
+    callee_text: String,
+}
+
+/// The module call a cluster pointer names (`/resources/<module name>`), when no resource
+/// has that name.
+fn module_call(doc: &Doc, cluster: &str) -> Option<usize> {
+    let name = cluster
+        .strip_prefix("/resources/")?
+        .replace("~1", "/")
+        .replace("~0", "~");
+    if (0..doc.resources.len()).any(|i| doc.symbolic_name(i) == name) {
+        return None;
+    }
+    doc.modules.iter().position(|m| m.name == name)
+}
+
+/// The chain of a local module call's cluster, in the caller: from where the argument the
+/// call passes for the callee's rotation parameter is written, to that argument.
+#[allow(clippy::type_complexity)]
+fn module_places(
+    doc: &Doc,
+    text: &str,
+    call: usize,
+) -> Option<(Vec<(Place, Option<Hop>)>, Vec<String>, Argument)> {
+    let m = &doc.modules[call];
+    if !super::plan::is_local_module(&m.target) {
+        return None;
+    }
+    let modules = super::Modules {
+        dir: super::modules::analysed_folder(),
+        replaced: None,
+    };
+    let (callee, callee_text) = ModuleSource::load(&modules, &m.target)?;
+    let (body, locals) = super::plan::unwrap_body(doc, m.body);
+    let tree = BicepTree::new(doc, text, locals.clone());
+    let Lookup::Found(_, params) = rule::Tree::get(&tree, Handle::new(body), "params") else {
+        return None;
+    };
+    for r in &callee.resources {
+        if r.existing || !r.type_name().eq_ignore_ascii_case(rule::CLUSTER_TYPE) {
+            continue;
+        }
+        let (cbody, clocals) = super::plan::unwrap_body(&callee, r.body);
+        let ctree = BicepTree::new(&callee, &callee_text, clocals);
+        for value in super::plan::rotation_values(&ctree, Handle::new(cbody)) {
+            let Some(name) = super::plan::parameters_read(&ctree, value)
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            // Bicep matches argument names exactly.
+            let Lookup::Found(key, arg) = rule::Tree::get(&tree, params, &name) else {
+                continue;
+            };
+            if key != name || arg.undecided {
+                continue;
+            }
+            let (id, chain) = tree.origin(arg);
+            let mut places = chain.places(Place { id });
+            if places.last().is_none_or(|(p, _)| p.id != arg.id) {
+                places.push((Place { id: arg.id }, None));
+            }
+            let argument = Argument {
+                node: arg.id,
+                name,
+                callee: callee.clone(),
+                callee_text: callee_text.clone(),
+            };
+            return Some((places, locals, argument));
+        }
+    }
+    None
+}
+
+/// How true is written as the call's argument `a`: the first spelling the callee's
+/// parameter admits, bool first where the value is a bool; `None` when it passes already.
+fn callee_spelling(
+    doc: &Doc,
+    probe: &Probe,
+    a: &Argument,
+    locals: &[String],
+) -> Option<&'static str> {
+    let now = probe.value(a.node, locals);
+    if matches!(&now, Value::Bool(true))
+        || matches!(&now, Value::Str(s) if s.eq_ignore_ascii_case("true"))
+    {
+        return None;
+    }
+    let boolean = matches!(now, Value::Bool(_)) || matches!(doc.node(a.node).kind, Kind::Bool(_));
+    let callee = Probe::new(&a.callee, &a.callee_text);
+    let mut order = vec![
+        ("'true'", Value::Str("true".into())),
+        ("true", Value::Bool(true)),
+        ("'True'", Value::Str("True".into())),
+        ("'TRUE'", Value::Str("TRUE".into())),
+    ];
+    if boolean {
+        order.swap(0, 1);
+    }
+    order
+        .into_iter()
+        .find(|(_, v)| callee.parameter_admits(&a.name, v) != Some(false))
+        .map(|(s, _)| s)
 }
 
 /// How true is written at node `id`: `None` when its value passes already, or when the
@@ -239,5 +374,39 @@ mod tests {
                 ("enableSecretRotation: 'true'".into(), "value".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_local_module_call_is_followed_to_where_its_argument_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("modules")).unwrap();
+        std::fs::write(
+            dir.path().join("modules/aks.bicep"),
+            format!(
+                "@allowed(['False', 'True'])\nparam rot string = 'True'\n{}",
+                cluster("rot")
+            ),
+        )
+        .unwrap();
+        let main = dir.path().join("main.bicep");
+        let text = "param rotation string = 'False'\nvar passed = rotation\nmodule aks './modules/aks.bicep' = {\n name: 'aks'\n params: {\n rot: passed\n }\n}\n";
+        let got = super::super::modules::analysing(Some(&main), || run(text));
+        assert_eq!(
+            got,
+            [
+                (
+                    "param rotation string = 'true'".into(),
+                    "default rotation".into()
+                ),
+                ("var passed = 'true'".into(), "variable passed".into()),
+                (
+                    "rot: 'True'".into(),
+                    "DeploymentParameter { name: \"rot\" }".into()
+                ),
+            ],
+            "the call's own argument is spelled as the callee's @allowed admits"
+        );
+        // Without the callee on disk there is no chain.
+        assert!(run(text).is_empty());
     }
 }

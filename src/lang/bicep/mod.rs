@@ -241,6 +241,17 @@ impl Language for Bicep {
                 }
             }
         }
+        // Local module calls: the chain of the argument each passes for its cluster's rotation.
+        for m in &doc.modules {
+            let cluster =
+                jsonptr::PointerBuf::from_tokens(["resources".to_string(), m.name.clone()])
+                    .to_string();
+            for c in self.chain_candidates(text, &cluster) {
+                if !out.iter().any(|(e, _)| *e == c.0) {
+                    out.push(c);
+                }
+            }
+        }
         let chained = out.len();
         for p in &doc.params {
             if let Some(t) = p.default.and_then(turned) {

@@ -98,7 +98,7 @@ pub(crate) fn is_cluster_module(target: &str) -> bool {
 /// The values a cluster body may give `config.enableSecretRotation` when the add-on applies:
 /// objects on the way are followed through variables, parameter defaults and both branches
 /// of a conditional (`cond ? {…} : null`), since a parameter file may pick either.
-fn rotation_values(tree: &BicepTree, body: Handle) -> Vec<Handle> {
+pub(crate) fn rotation_values(tree: &BicepTree, body: Handle) -> Vec<Handle> {
     let mut level = vec![body];
     for name in &rule::PATH_NAMES[..3] {
         level = found(tree, &level, name)
@@ -156,7 +156,7 @@ fn objects(tree: &BicepTree, h: Handle, depth: usize) -> Vec<Handle> {
 /// The declared parameters a value reads: through variables, value-preserving calls
 /// (`string()`, `toLower()`…), conditionals with a null branch and, when a parameter's default is itself a reference, the
 /// parameters that default reads. Loop variables shadow declarations.
-fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
+pub(crate) fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
     let doc = tree.doc;
     let mut names = Vec::new();
     let mut id = h.id;
