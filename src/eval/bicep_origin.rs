@@ -178,6 +178,10 @@ impl<'d> BicepTree<'d> {
     /// `a ?? b` (one operator): the operand that gives the value with the defaults, when
     /// the evaluator tells whether `a` is null.
     fn coalesced(&self, id: NodeId) -> Option<NodeId> {
+        // Most expressions are no `??`: they cost no search of the tree.
+        if !self.text_of(id).contains("??") {
+            return None;
+        }
         let span = self.doc.node(id).span;
         let child = |pick: &dyn Fn(&crate::lang::bicep::ast::Span) -> bool| {
             self.doc
