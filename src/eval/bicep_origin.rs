@@ -25,7 +25,9 @@
 //! source: `c ? x : null` as `x` (the null branch is what the resource gets when the add-on is
 //! off); a key of `c ? a : b` is followed when both branches lead to the same place, else its
 //! value is undecided (the rule sees an expression, a human decides). `a ?? b` is read on the
-//! operand that gives the value when the evaluator knows whether `a` is null.
+//! operand that gives the value when the evaluator knows whether `a` is null; `o.name` and
+//! `o.?name` on the value an object literal `o` holds for `name` (a missing one is not
+//! followed: the proof judges the null).
 //!
 //! `union(a, b, …)` merges deeply, as the deployment engine does: a key comes from the last
 //! argument that holds it and, when its value is an object, merges with the same key's
@@ -322,13 +324,18 @@ impl<'d> BicepTree<'d> {
                     id = next;
                     break;
                 }
-                Kind::Expr => match self.coalesced(id) {
-                    Some(operand) => {
+                Kind::Expr => {
+                    if let Some(operand) = self.coalesced(id) {
                         chain = chain.then(place(id), Hop::Branch);
                         id = operand;
+                    } else if let Some(member) = self.member(Handle { id, ..h }) {
+                        // A property of an object the source writes: its value, where the
+                        // object holds it (no hop: an object's member is its own place).
+                        id = member;
+                    } else {
+                        break;
                     }
-                    None => break,
-                },
+                }
                 _ => break,
             }
         }
@@ -473,6 +480,44 @@ impl<'d> BicepTree<'d> {
                 }
             }
             _ => Lookup::Missing,
+        }
+    }
+
+    /// `o.name` or `o.?name` where `o` is an identifier the source writes as an object: the
+    /// value `o` holds for `name` (keys compared as the rule compares them), when armfix can
+    /// read it.
+    fn member(&self, h: Handle) -> Option<NodeId> {
+        let id = h.id;
+        let span = self.doc.node(id).span;
+        let base = self
+            .doc
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| *i != id && n.span.start == span.start && n.span.end < span.end)
+            .max_by_key(|(_, n)| n.span.end)
+            .map(|(i, _)| i)?;
+        if !matches!(self.doc.node(base).kind, Kind::Ident(_)) {
+            return None;
+        }
+        let rest = self
+            .text
+            .get(self.doc.node(base).span.end..span.end)?
+            .trim();
+        let name = rest
+            .strip_prefix(".?")
+            .or_else(|| rest.strip_prefix('.'))?
+            .trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        let (object, _) = self.follow(Handle { id: base, ..h });
+        if !matches!(self.doc.object(object), Some(o) if !o.dynamic) {
+            return None;
+        }
+        match self.lookup(Handle { id: object, ..h }, name) {
+            Lookup::Found(_, v) if !v.undecided && v.merged.is_none() => Some(v.id),
+            _ => None,
         }
     }
 
@@ -1014,5 +1059,27 @@ mod tests {
         let tree = BicepTree::new(&doc, &text, Vec::new());
         let _ = decide(&tree, Handle::new(doc.resources[0].body));
         let _ = rotation_places(&doc, &text, "/resources/aks");
+    }
+
+    #[test]
+    fn a_property_of_an_object_the_source_writes_is_followed() {
+        let text = format!(
+            "var settings = {{\n rotation: 'false'\n}}\n{}",
+            cluster("{\n enabled: true\n config: { enableSecretRotation: settings.?rotation ?? 'true' }\n }")
+        );
+        let doc = parse(&text).unwrap();
+        let tree = BicepTree::new(&doc, &text, Vec::new());
+        let Verdict::Fix(fix) = decide(&tree, Handle::new(doc.resources[0].body)) else {
+            panic!("expected a fix");
+        };
+        let (at, via) = tree.resolve(fix.target);
+        let span = doc.node(at).span;
+        assert_eq!(&text[span.start..span.end], "'false'");
+        assert!(via.is_empty(), "{via:?}");
+        // A member the object does not hold: not followed, the fallback deploys.
+        let missing = text.replace("rotation: 'false'", "other: 'false'");
+        assert_eq!(verdict(&missing), Verdict::Pass);
+        let plain = text.replace("settings.?rotation ?? 'true'", "settings.rotation");
+        assert!(matches!(verdict(&plain), Verdict::Fix(_)));
     }
 }
