@@ -68,6 +68,7 @@ const CASES: &[&str] = &[
     "c3x-bicep-decided-condition",
     "c3x-bicep-nullable-param",
     "c3x-bicep-safe-deref",
+    "c3x-bicep-settings-member",
     "c3x-bicep-ternary-null-on",
     "c4-union-deep-keeps-false",
     "c4-union-override-ok",
@@ -1214,6 +1215,15 @@ cases! {
         p.assert_all_safe();
         p.assert_clean_after();
         assert!(p.text_after("main.bicep").contains("rot ?? 'true'"));
+    }
+    c3x_bicep_settings_member: "c3x-bicep-settings-member" => |p| {
+        p.assert_reported(1);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("rotation: 'true'"), "{after}");
+        assert!(after.contains("tier: 'Free'"), "{after}");
+        assert!(after.contains("settings.?rotation ?? 'true'"), "{after}");
     }
     c1x_bicep_loop_shared_variable: "c1x-bicep-loop-shared-variable" => |p| {
         p.assert_reported(1);
