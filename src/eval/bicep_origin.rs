@@ -1082,4 +1082,17 @@ mod tests {
         let plain = text.replace("settings.?rotation ?? 'true'", "settings.rotation");
         assert!(matches!(verdict(&plain), Verdict::Fix(_)));
     }
+
+    #[test]
+    fn a_condition_on_the_build_environment_is_not_decided() {
+        // `readEnvironmentVariable()` evaluates to its default offline, but a pipeline may set
+        // the variable: which branch deploys is not known.
+        let text = format!(
+            "var stage = 'dev'\n{}",
+            cluster("{\n enabled: true\n config: { enableSecretRotation: readEnvironmentVariable('STAGE', stage) == 'prod' ? 'true' : 'false' }\n }")
+        );
+        assert!(matches!(verdict(&text), Verdict::Review { .. }));
+        let known = text.replace("readEnvironmentVariable('STAGE', stage)", "stage");
+        assert!(matches!(verdict(&known), Verdict::Fix(_)));
+    }
 }
