@@ -409,4 +409,34 @@ mod tests {
         // Without the callee on disk there is no chain.
         assert!(run(text).is_empty());
     }
+
+    #[test]
+    fn mutated_files_plan_and_chain_without_panicking() {
+        // Every edit of a file of conditions, unions and chains that still parses is planned
+        // and its clusters' chains are followed, without a panic or a stack overflow.
+        let text = include_str!("../../../tests/fixtures/bicep/union_forms.bicep");
+        let mut planned = 0;
+        for i in (0..text.len()).step_by(13) {
+            let Some(j) = (i + 1..=text.len()).find(|j| text.is_char_boundary(*j)) else {
+                continue;
+            };
+            if !text.is_char_boundary(i) {
+                continue;
+            }
+            for edit in ["", "(", "?", "!", "??", ".?a", "}"] {
+                let mutated = format!("{}{edit}{}", &text[..i], &text[j..]);
+                let Ok(doc) = parse(&mutated) else { continue };
+                let _ = crate::lang::bicep::plan::plan(&mutated, &doc);
+                for r in 0..doc.resources.len() {
+                    let _ = candidates(
+                        &doc,
+                        &mutated,
+                        &format!("/resources/{}", doc.symbolic_name(r)),
+                    );
+                }
+                planned += 1;
+            }
+        }
+        assert!(planned > 300, "{planned}");
+    }
 }
