@@ -174,13 +174,15 @@ fn callee_spelling(
         .map(|(s, _)| s)
 }
 
-/// How true is written at node `id`: `None` when its value passes already, or when the
-/// parameter whose default it is admits no spelling of true.
+/// How true is written at node `id`: `None` when its value passes already or is an object
+/// or array, or when the parameter whose default it is admits no spelling of true.
 fn spelling(doc: &Doc, probe: &Probe, id: NodeId, locals: &[String]) -> Option<&'static str> {
     let now = probe.value(id, locals);
     let passes = match &now {
         Value::Bool(b) => *b,
         Value::Str(s) => s.eq_ignore_ascii_case("true"),
+        // An object or array is no place for a scalar.
+        Value::Object(_) | Value::Array(_) => true,
         _ => false,
     };
     if passes {
@@ -323,6 +325,9 @@ mod tests {
             run(&text),
             [("enableSecretRotation: 'true'".into(), "value".into())]
         );
+        // An object is no place for a scalar: not offered.
+        let text = format!("var cfg = {{\n a: 1\n}}\n{}", cluster("cfg"));
+        assert!(run(&text).is_empty());
     }
 
     #[test]
