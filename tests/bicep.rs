@@ -407,7 +407,7 @@ fn a_module_clusters_message_spells_values_as_bicep_does() {
         r.stdout
     );
     assert!(
-        r.stdout.contains("`enableSecretRotation` is 'false'"),
+        r.stdout.contains("'false'") && r.stdout.contains("must be 'true'"),
         "{}",
         r.stdout
     );

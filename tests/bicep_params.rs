@@ -206,10 +206,10 @@ fn corpus_parameter_file_beside_its_template() {
 // Found by using armfix on a platform team's tree (issue 14's run-through).
 
 /// A caller passes its own string parameter to a local module's rotation parameter; both its
-/// default and its `.bicepparam` say 'false'. The cluster declared directly in the caller is
-/// fixed at both sources (`direct_cluster_is_fixed_at_both_sources` below); through a module
-/// the same two sources are manual review. The class: a module argument fed by a caller's
-/// parameter that a `.bicepparam` overrides.
+/// default and its `.bicepparam` say 'false'. The cluster is fixed at both sources whether it
+/// is declared directly in the caller or in the local module (whose argument the planner
+/// follows into the caller). The class: a module argument fed by a caller's parameter that a
+/// `.bicepparam` overrides.
 fn module_fed_by_bicepparam(direct: bool) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let cluster = "resource aks 'Microsoft.ContainerService/managedClusters@2023-01-01' = {
@@ -273,7 +273,6 @@ fn direct_cluster_is_fixed_at_both_sources() {
 }
 
 #[test]
-#[ignore = "planner: a module argument fed by a caller parameter that a .bicepparam also sets is manual review, not fixed at both sources"]
 fn module_cluster_is_fixed_at_both_sources() {
     fixed_at_both_sources(false);
 }

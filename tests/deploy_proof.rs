@@ -48,6 +48,8 @@ const CASES: &[&str] = &[
     "c1-feeds-other-cluster-enabled",
     "c1-param-file-dev-false",
     "c1x-arm-variable-indirection",
+    "c1x-bicep-chain-two-clusters",
+    "c1x-bicep-loop-shared-variable",
     "c1x-bicep-module-shared",
     "c1x-copy-loop-element",
     "c1x-nested-inner-shared",
@@ -55,17 +57,23 @@ const CASES: &[&str] = &[
     "c2x-arm-condition-other-resource",
     "c2x-arm-shared-variable",
     "c2x-bicep-keyvault-purge",
+    "c2x-bicep-shared-variable-storage",
     "c2x-profile-variable-in-tags",
     "c3-bicep-ternary-null",
     "c3-if-createobject-false-branch",
     "c3-if-createobject-null",
     "c3-if-string-null",
     "c3x-arm-contains-dead-branch",
+    "c3x-bicep-coalesce-default",
+    "c3x-bicep-decided-condition",
     "c3x-bicep-nullable-param",
     "c3x-bicep-safe-deref",
+    "c3x-bicep-settings-member",
+    "c3x-bicep-ternary-null-on",
     "c4-union-deep-keeps-false",
     "c4-union-override-ok",
     "c4x-bicep-union-deep-false",
+    "c4x-bicep-union-override-ok",
     "c4x-union-later-false-wins",
     "c4x-union-later-wins-true",
     "c5-bicep-literal-type-case",
@@ -866,24 +874,6 @@ cases! {
 // ---------------------------------------------------------------------------------------
 // Found by the adversarial review of the proof
 
-/// The only fix is unsafe: reported, its side effect named, nothing written.
-fn assert_unsafe_only(p: &Proof, names: &str) {
-    p.assert_reported(1);
-    assert!(
-        p.changed().is_empty(),
-        "fix --yes must hold the unsafe fix back:\n{}",
-        diffs(&p.before, &p.after)
-    );
-    let f = &p.findings()[0];
-    assert_eq!(
-        f.get("applicability").and_then(Value::as_str),
-        Some("unsafe"),
-        "{f:#}"
-    );
-    let effects = side_effects(f);
-    assert!(effects.iter().any(|e| e.contains(names)), "{effects:?}");
-}
-
 cases! {
     // The source (`rot`'s default) is unsafe; the chain's next place is the term inside the
     // cluster's own expression, which changes nothing the rest of it reads.
@@ -903,7 +893,11 @@ cases! {
         assert!(config.contains("createObject('enableSecretRotation', 'true', 'rotationPollInterval', if(equals(parameters('rot'), 'true'), '1m', '2h'))"), "{config}");
     }
     x_b1b_unknown_config_bicep: "x-b1b-unknown-config-bicep" => |p| {
-        assert_unsafe_only(&p, "config");
+        p.assert_fixed_closer("main.bicep", "value", "config");
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("param rot bool = false"), "{after}");
+        assert!(after.contains("enableSecretRotation: 'true'"), "{after}");
+        assert!(after.contains("rotationPollInterval: rot ? '1m' : '2h'"), "{after}");
     }
     x_e3_module_caller_side_effect: "x-e3-module-caller-side-effect" => |p| {
         assert!(p.changed().is_empty(), "{}", diffs(&p.before, &p.after));
@@ -1316,5 +1310,69 @@ cases! {
         assert_eq!(p.after_at("main.json", "/variables/rot"), "true");
         p.assert_kept("main.json", "/resources/aks");
         assert_flag_kept(&p);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bicep provenance (eval::bicep_origin): conditions the defaults decide, `??`, deep `union()`,
+// chains through parameter defaults, shared variables, loops.
+
+cases! {
+    c3x_bicep_ternary_null_on: "c3x-bicep-ternary-null-on" => |p| {
+        p.assert_nothing_to_do();
+    }
+    c3x_bicep_decided_condition: "c3x-bicep-decided-condition" => |p| {
+        p.assert_reported(1);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        p.assert_unchanged("main.prod.bicepparam");
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("param env string = 'dev'"), "{after}");
+        assert!(after.contains("env == 'prod' ? 'true' : 'true'"), "{after}");
+    }
+    c4x_bicep_union_override_ok: "c4x-bicep-union-override-ok" => |p| {
+        p.assert_nothing_to_do();
+    }
+    c1x_bicep_chain_two_clusters: "c1x-bicep-chain-two-clusters" => |p| {
+        p.assert_reported(1);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("param enableCsi bool = false"), "{after}");
+        assert!(after.contains("param rot bool = true"), "the next place: {after}");
+        assert!(
+            bicep_block(&after, "resource aks2").contains("enabled: enableCsi"),
+            "{after}"
+        );
+    }
+    c2x_bicep_shared_variable_storage: "c2x-bicep-shared-variable-storage" => |p| {
+        p.assert_reported(1);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("var rot = 'false'"), "{after}");
+        assert!(after.contains("allowBlobPublicAccess: bool(rot)"), "{after}");
+    }
+    c3x_bicep_coalesce_default: "c3x-bicep-coalesce-default" => |p| {
+        p.assert_reported(1);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        assert!(p.text_after("main.bicep").contains("rot ?? 'true'"));
+    }
+    c3x_bicep_settings_member: "c3x-bicep-settings-member" => |p| {
+        p.assert_reported(1);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("rotation: 'true'"), "{after}");
+        assert!(after.contains("tier: 'Free'"), "{after}");
+        assert!(after.contains("settings.?rotation ?? 'true'"), "{after}");
+    }
+    c1x_bicep_loop_shared_variable: "c1x-bicep-loop-shared-variable" => |p| {
+        p.assert_reported(1);
+        assert_eq!(p.findings().len(), 1, "{:#?}", p.findings());
+        p.assert_all_safe();
+        p.assert_clean_after();
+        assert!(p.text_after("main.bicep").contains("var rotation = 'true'"));
     }
 }

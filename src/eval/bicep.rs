@@ -60,6 +60,58 @@ pub(crate) fn evaluate(
     Ev::new(doc, text, config, modules, &calls, 0).run()
 }
 
+/// Evaluates single values of one file with the defaults (module calls unexpanded), for the
+/// provenance reader ([`super::bicep_origin`]): the conditions it decides and the spelling of
+/// the places it may write. Each question starts a fresh evaluation (parameters and
+/// variables on demand), so a probe holds no borrowed state.
+pub(crate) struct Probe<'a> {
+    doc: &'a Doc,
+    text: &'a str,
+    defaults: Configuration,
+}
+
+impl<'a> Probe<'a> {
+    pub(crate) fn new(doc: &'a Doc, text: &'a str) -> Probe<'a> {
+        Probe {
+            doc,
+            text,
+            defaults: Configuration::defaults(),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Ev) -> T) -> T {
+        let calls = Calls {
+            files: RefCell::new(vec![self.text.to_string()]),
+            expansions: Cell::new(0),
+        };
+        let ev = Ev::new(self.doc, self.text, &self.defaults, &NoModules, &calls, 0);
+        f(&ev)
+    }
+
+    /// The value of node `id` with the defaults; `locals` (loop variables in scope) are
+    /// Unknown.
+    pub(crate) fn value(&self, id: NodeId, locals: &[String]) -> Value {
+        let scope = Scope {
+            names: locals
+                .iter()
+                .map(|n| (n.clone(), Value::unknown(format!("loop variable `{n}`"))))
+                .collect(),
+            up: None,
+        };
+        self.with(|ev| ev.eval_node(id, &scope))
+    }
+
+    /// Whether parameter `name`'s declared type (with its decorators and literal or alias
+    /// types) admits `v`; `None` when no such parameter is declared.
+    pub(crate) fn parameter_admits(&self, name: &str, v: &Value) -> Option<bool> {
+        let p = self.doc.params.iter().find(|p| p.name == name)?;
+        self.with(|ev| {
+            let ty = ev.declared_type(&p.type_text, &p.decorators, 0);
+            Some(types::check(&ty, v).is_ok())
+        })
+    }
+}
+
 /// The depth a module call adds: evaluating a callee takes some four times the stack of one
 /// level of an expression, so modules nest at most `MAX_DEPTH / MODULE_DEPTH` deep.
 const MODULE_DEPTH: usize = 4;

@@ -6,13 +6,15 @@
 //! [`arm_origin`] its provenance: where a cluster's values are written, on the shared
 //! [`provenance`] core),
 //! [`bicep`] the Bicep evaluator (its expressions and types read by the private
-//! `bicep_expr` and `bicep_types`), [`mod@judge`] the rule on evaluated values, and [`proof`]
-//! the before/after comparison that says what else a fix changes.
+//! `bicep_expr` and `bicep_types`; [`bicep_origin`] its provenance, on the same core),
+//! [`mod@judge`] the rule on evaluated values, and [`proof`] the before/after comparison
+//! that says what else a fix changes.
 
 pub mod arm;
 pub(crate) mod arm_origin;
 pub(crate) mod bicep;
 mod bicep_expr;
+pub(crate) mod bicep_origin;
 mod bicep_types;
 pub(crate) mod deployment;
 pub(crate) mod functions;

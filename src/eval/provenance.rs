@@ -18,6 +18,8 @@ use std::rc::Rc;
 pub(crate) enum Hop {
     /// Read from a variable (ARM `variables('v')`, Bicep `var`).
     Variable(String),
+    /// Read from a parameter's default (Bicep `param rot bool = enableCsi`).
+    Parameter(String),
     /// Through a value-preserving wrapper (`string()`, `bool()`, `toLower()`, `json()`).
     Wrapper(String),
     /// Through one operand of a (deep) `union()`.

@@ -1,5 +1,5 @@
 //! Bicep support: reads `.bicep` files losslessly ([`lexer`], [`parser`] into [`ast`]), lets
-//! the shared rule decide each cluster through [`tree`], plans fixes and manual-review
+//! the shared rule decide each cluster through [`crate::eval::bicep_origin`], plans fixes and manual-review
 //! findings ([`plan`]), renders them as Bicep-style text edits ([`render`]), and addresses the
 //! JSON Patch in the file's ARM shape ([`view`]), as `bicep build` would compile it. The
 //! pipeline after analysis (diff, prompt, verification, atomic write) is the shared one.
@@ -11,13 +11,13 @@
 //! semantics for most expressions, which it only has to skip correctly.
 
 pub(crate) mod ast;
+mod chain;
 pub(crate) mod lexer;
 pub(crate) mod modules;
 pub(crate) mod params;
 pub mod parser;
 pub(crate) mod plan;
 pub(crate) mod render;
-pub(crate) mod tree;
 pub(crate) mod view;
 
 pub(crate) use params::{analyze_params, using_target, verify_params};
@@ -195,6 +195,17 @@ impl Language for Bicep {
         out
     }
 
+    fn chain_candidates(
+        &self,
+        text: &str,
+        cluster: &str,
+    ) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
+        let Ok(doc) = parser::parse(text) else {
+            return Vec::new();
+        };
+        chain::candidates(&doc, text, cluster)
+    }
+
     fn candidates(&self, text: &str) -> Vec<(crate::edit::Edit, crate::finding::FixSource)> {
         use crate::finding::FixSource;
         let Ok(doc) = parser::parse(text) else {
@@ -209,7 +220,7 @@ impl Language for Bicep {
             let span = doc.node(id).span;
             crate::edit::Edit::replace(span.start, span.end, t)
         };
-        let mut out = Vec::new();
+        let mut out: Vec<(crate::edit::Edit, FixSource)> = Vec::new();
         for p in &doc.params {
             if let Some(t) = p.default.and_then(turned) {
                 let source = FixSource::ParameterDefault {

@@ -14,9 +14,9 @@
 
 use super::ast::{Doc, Kind, NodeId};
 use super::lexer::{lex, Tok};
-use super::tree::{BicepTree, Handle, Source};
 use super::{parser, render, view};
 use crate::error::Error;
+use crate::eval::bicep_origin::{BicepTree, Handle, Source};
 use crate::finding::{manual_review_message, Analysis, Finding, FixSource, Quote, Remedy};
 use crate::lang::arm::params::Demand;
 use crate::location::LineIndex;

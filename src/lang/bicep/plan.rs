@@ -11,10 +11,10 @@
 
 use super::ast::{Doc, Kind, NodeId};
 use super::render;
-use super::tree::{is_union, is_value_preserving, BicepTree, Handle, Source};
 use super::view;
 use crate::edit::Edit;
 use crate::error::Error;
+use crate::eval::bicep_origin::{is_union, is_value_preserving, BicepTree, Handle, Source};
 use crate::finding::{
     duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
@@ -98,7 +98,7 @@ pub(crate) fn is_cluster_module(target: &str) -> bool {
 /// The values a cluster body may give `config.enableSecretRotation` when the add-on applies:
 /// objects on the way are followed through variables, parameter defaults and both branches
 /// of a conditional (`cond ? {…} : null`), since a parameter file may pick either.
-fn rotation_values(tree: &BicepTree, body: Handle) -> Vec<Handle> {
+pub(crate) fn rotation_values(tree: &BicepTree, body: Handle) -> Vec<Handle> {
     let mut level = vec![body];
     for name in &rule::PATH_NAMES[..3] {
         level = found(tree, &level, name)
@@ -135,6 +135,9 @@ fn found(tree: &BicepTree, objects: &[Handle], key: &str) -> Vec<Handle> {
 
 /// The object literals a value may be, or take keys from (the arguments of `union()`).
 fn objects(tree: &BicepTree, h: Handle, depth: usize) -> Vec<Handle> {
+    if h.merged.is_some() {
+        return vec![h];
+    }
     let (id, _) = tree.resolve(h);
     match &tree.doc.node(id).kind {
         Kind::Object(o) if !o.dynamic => vec![Handle { id, ..h }],
@@ -153,7 +156,7 @@ fn objects(tree: &BicepTree, h: Handle, depth: usize) -> Vec<Handle> {
 /// The declared parameters a value reads: through variables, value-preserving calls
 /// (`string()`, `toLower()`…), conditionals with a null branch and, when a parameter's default is itself a reference, the
 /// parameters that default reads. Loop variables shadow declarations.
-fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
+pub(crate) fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
     let doc = tree.doc;
     let mut names = Vec::new();
     let mut id = h.id;
@@ -955,7 +958,10 @@ impl<'d> Planner<'d> {
                     // call's arguments, so its clusters are judged (and fixed) here.
                     if is_local_module(&m.target) {
                         let here = pointer(&["resources".to_string(), m.name.clone()]).to_string();
-                        self.analysis.clusters.push(here);
+                        self.analysis.clusters.push(here.clone());
+                        self.cluster = Some(here);
+                        self.local_module(m)?;
+                        self.cluster = None;
                     }
                     continue;
                 }
@@ -1140,6 +1146,156 @@ impl<'d> Planner<'d> {
 }
 
 impl Planner<'_> {
+    /// A call of a local module (on disk, beside the file being analysed) whose clusters
+    /// read their rotation setting from one of the module's parameters: the argument this
+    /// call passes for it is followed in this file, as a cluster's own value is. When it
+    /// leads to a false literal here (a parameter default, a variable), the fix lands there,
+    /// and the parameters it reads are demanded, so that this file's parameter files are
+    /// fixed too. A callee parameter the call does not pass keeps its default: the callee's
+    /// own analysis sees it. What cannot be followed is left to the deploy-time proof.
+    fn local_module(&mut self, m: &super::ast::Decl) -> Result<(), Error> {
+        let doc = self.doc;
+        let modules = super::Modules {
+            dir: super::modules::analysed_folder(),
+            replaced: None,
+        };
+        let Some((callee, ctext)) = crate::eval::bicep::ModuleSource::load(&modules, &m.target)
+        else {
+            return Ok(());
+        };
+        let (body, shadowed) = unwrap_body(doc, m.body);
+        if !matches!(doc.object(body), Some(o) if !o.dynamic) {
+            return Ok(());
+        }
+        let tree = BicepTree::new(doc, self.text, shadowed);
+        let params = match tree.get(Handle::new(body), "params") {
+            Lookup::Found(_, h) => h,
+            _ => return Ok(()),
+        };
+        if !matches!(tree.shape(params), Shape::Object(_)) {
+            return Ok(());
+        }
+        // Each callee parameter a cluster reads as its rotation, with that cluster's name.
+        let mut read: Vec<(String, Option<String>)> = Vec::new();
+        for r in &callee.resources {
+            if r.existing || !r.type_name().eq_ignore_ascii_case(rule::CLUSTER_TYPE) {
+                continue;
+            }
+            let (cbody, cshadowed) = unwrap_body(&callee, r.body);
+            let ctree = BicepTree::new(&callee, &ctext, cshadowed);
+            for value in rotation_values(&ctree, Handle::new(cbody)) {
+                if let Some(first) = parameters_read(&ctree, value).into_iter().next() {
+                    if !read.iter().any(|(n, _)| *n == first) {
+                        let named = self.callee_cluster_name(&tree, params, &ctree, cbody);
+                        read.push((first, named));
+                    }
+                }
+            }
+        }
+        for (name, cluster) in read {
+            // Bicep matches argument names exactly.
+            let Lookup::Found(key, arg) = tree.get(params, &name) else {
+                continue;
+            };
+            if key != name {
+                continue;
+            }
+            match tree.shape(arg) {
+                Shape::Bool(false) => {}
+                Shape::Str(s) if s.eq_ignore_ascii_case("false") => {}
+                _ => continue,
+            }
+            self.demand_parameters(&tree, arg);
+            let (target, _) = tree.resolve(arg);
+            let Ok(loc) = self.locate(target) else {
+                continue;
+            };
+            // Spelled as the parameter it lands in is typed; else the first spelling of true
+            // the callee's declared type admits (its `@allowed` or literal union type may
+            // take only `'True'`), bool first where the literal is a bool.
+            let value = match (&loc.landing, loc.whole) {
+                (Some(Source::Parameter(_)), true) => self.own_type(loc.landing.as_ref(), target),
+                _ => {
+                    use crate::eval::Value as V;
+                    let probe = crate::eval::bicep::Probe::new(&callee, &ctext);
+                    let boolean = matches!(self.doc.node(target).kind, Kind::Bool(_));
+                    let mut spellings = vec![
+                        V::Str("true".into()),
+                        V::Bool(true),
+                        V::Str("True".into()),
+                        V::Str("TRUE".into()),
+                    ];
+                    if boolean {
+                        spellings.swap(0, 1);
+                    }
+                    let Some(v) = spellings
+                        .into_iter()
+                        .find(|v| probe.parameter_admits(&name, v) != Some(false))
+                    else {
+                        continue;
+                    };
+                    match v {
+                        V::Bool(b) => Value::Bool(b),
+                        V::Str(s) => Value::String(s),
+                        _ => continue,
+                    }
+                }
+            };
+            if self.refused_by_allowed(&loc, target, &value, "") {
+                continue;
+            }
+            let edit = render::replace(self.text, self.doc, target, &value, true);
+            let passed = crate::finding::shorten(self.span_text(arg.id));
+            let written = crate::finding::shorten(self.span_text(target));
+            let is = if passed == written {
+                String::new()
+            } else {
+                format!(" ({written})")
+            };
+            let message = format!(
+                "module `{}` passes `{name}: {passed}`{is}, which {} reads as `{ROTATION}`; it \
+                 must be {}{}",
+                m.name,
+                cluster.map_or("its cluster".to_string(), |c| format!("cluster `{c}`")),
+                render::render_inline(&value),
+                self.landing_note(loc.landing.as_ref())
+            );
+            self.pending_source = match fix_source(&loc) {
+                // Written in the call's own arguments: the value the deployment passes.
+                None => Some(FixSource::DeploymentParameter { name: name.clone() }),
+                source => source,
+            };
+            self.finding(target, &loc.pointer, message, Remedy::Fix);
+            self.push_change(None, loc, value, edit);
+        }
+        Ok(())
+    }
+
+    /// The name a callee's cluster (body `cbody`) deploys under, when it is written: a
+    /// literal there, or the literal this call passes for the parameter it reads.
+    fn callee_cluster_name(
+        &self,
+        tree: &BicepTree,
+        params: Handle,
+        ctree: &BicepTree,
+        cbody: NodeId,
+    ) -> Option<String> {
+        let Lookup::Found(_, h) = ctree.get(Handle::unfollowed(cbody), "name") else {
+            return None;
+        };
+        match &ctree.doc.node(h.id).kind {
+            Kind::Str(s) => Some(s.clone()),
+            Kind::Ident(p) if ctree.doc.param(p).is_some() => match tree.get(params, p) {
+                Lookup::Found(_, arg) => match tree.shape(arg) {
+                    Shape::Str(s) => Some(s.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The literal `enableSecretRotation` takes in a call of the AKS module: by the module's
     /// signature, else spelled like the call's `enableKeyvaultSecretsProvider`; `None` (and
     /// a manual-review finding) when neither tells.
