@@ -133,8 +133,6 @@ fn bicep_allowed_title_case_gets_the_allowed_spelling() {
 /// (`csi.rotation`) is manual review, though the member's type allows `'true'` and changing
 /// it changes nothing else.
 #[test]
-#[ignore = "fault: member access on an object parameter (csi.rotation) is not traced to the \
-            parameter's default (src/lang/bicep)"]
 fn bicep_typed_object_member_is_fixed_in_the_default() {
     let dir = case("bicep-typed-object-member");
     let out = fix_yes(dir.path());
@@ -290,8 +288,6 @@ fn bicepparam_extends_applies_the_base_values() {
 /// `try(var.kv.rotation, false)` get their fallback fixed "inside the expression"; the Bicep
 /// twin is manual review.
 #[test]
-#[ignore = "fault: the literal fallback of a Bicep `??` is not fixed in place (src/lang/bicep), \
-            where Terraform's lookup()/try() fallbacks are"]
 fn bicep_coalesce_fallback_is_fixed_in_place() {
     let dir = case("bicep-coalesce-fallback");
     let out = fix_yes(dir.path());
@@ -304,9 +300,6 @@ fn bicep_coalesce_fallback_is_fixed_in_place() {
 /// but the value `platform.bicep` passes to `aks.bicep`, or the cluster's own value, changes
 /// only rotation. armfix stops with "found no change it can prove safe".
 #[test]
-#[ignore = "fault: the search for a safe fix does not go down a module chain to the call \
-            argument or the cluster's own value when the first source is unsafe \
-            (src/run/prove.rs candidates)"]
 fn module_chain_finds_the_safe_fix_closer_to_the_cluster() {
     let dir = case("bicep-module-chain-output");
     let r = run(dir.path(), &["fix", "--dry-run", "--color", "never", "."]);
@@ -329,8 +322,6 @@ fn module_chain_finds_the_safe_fix_closer_to_the_cluster() {
 /// ("modules/platform.bicep: no findings"), though it is also deployed on its own. Without
 /// the output (so with a safe fix), both scans report it.
 #[test]
-#[ignore = "fault: a module's own finding disappears when its caller is in the scan and the \
-            caller's finding is manual review (src/run/link.rs settling)"]
 fn a_module_s_own_finding_does_not_depend_on_the_scan_scope() {
     let dir = case("bicep-module-chain-output");
     let alone = run(dir.path(), &["check", "modules/platform.bicep"]);
