@@ -304,7 +304,8 @@ fn source_error(text: &str, e: Error) -> FileError {
 /// breaks and other control characters are escaped (`\n`, `\u{1b}`), so every finding and
 /// error stays one line and cannot drive the terminal.
 pub(crate) fn one_line(message: &str) -> String {
-    if !message.chars().any(needs_escape) {
+    // Printable ASCII, the common case, is checked byte by byte (vectorised) first.
+    if message.bytes().all(|b| (0x20..0x7f).contains(&b)) || !message.chars().any(needs_escape) {
         return message.to_string();
     }
     message
