@@ -34,6 +34,10 @@ use std::collections::HashMap;
 pub(crate) const CLUSTER: &str = "azurerm_kubernetes_cluster";
 /// The cluster's block that turns the add-on on.
 pub(crate) const ADDON_BLOCK: &str = "key_vault_secrets_provider";
+/// azurerm 2.x: the cluster's `addon_profile` block, and the add-on block inside it (with
+/// a required `enabled` argument).
+pub(crate) const LEGACY_PROFILE: &str = "addon_profile";
+pub(crate) const LEGACY_ADDON: &str = "azure_keyvault_secrets_provider";
 /// The block's rotation argument.
 pub(crate) const ROTATION_ARG: &str = "secret_rotation_enabled";
 /// The azapi provider's generic resource: an AKS cluster when its `type` is
@@ -302,21 +306,126 @@ fn unknown(reason: impl Into<String>) -> Value {
 
 impl Env<'_> {
     /// A variable's value: given by the configuration, else its default, else Unknown.
+    /// Either is converted to the variable's `type` as Terraform converts it (see
+    /// [`Env::convert`]): the attributes an object type marks `optional(type, default)` are
+    /// filled in when missing or null.
     fn var(&self, name: &str) -> Value {
-        if let Some(v) = self.config.value(name) {
-            return v.clone();
-        }
-        for body in &self.module.bodies {
-            for b in body.blocks("variable") {
-                if b.labels.first().map(String::as_str) == Some(name) {
-                    return match b.body.attr("default") {
-                        Some(d) => self.value(&d.value, &Scope::default()),
-                        None => unknown(format!("variable `{name}` has no value offline")),
-                    };
-                }
+        let declared = self.module.bodies.iter().find_map(|body| {
+            body.blocks("variable")
+                .find(|b| b.labels.first().map(String::as_str) == Some(name))
+        });
+        let ty = declared.and_then(|b| b.body.attr("type")).map(|a| &a.value);
+        let v = if let Some(v) = self.config.value(name) {
+            v.clone()
+        } else if let Some(b) = declared {
+            match b.body.attr("default") {
+                Some(d) => self.value(&d.value, &Scope::default()),
+                None => return unknown(format!("variable `{name}` has no value offline")),
             }
+        } else {
+            return unknown(format!("variable `{name}` is not declared"));
+        };
+        match ty {
+            Some(t) => self.convert(v, t).unwrap_or_else(|_| {
+                unknown(format!(
+                    "the value of variable `{name}` does not convert to its type (Terraform \
+                     would stop with an error)"
+                ))
+            }),
+            None => v,
         }
-        unknown(format!("variable `{name}` is not declared"))
+    }
+
+    /// Converts a value to a Terraform type constraint as Terraform 1.3+ does for a variable:
+    /// an `object({...})` keeps the attributes its type names (others are dropped), each
+    /// converted; an attribute missing or null takes its `optional(type, default)` default
+    /// (null when it has none), and a missing attribute that is not optional is an error;
+    /// `map(T)`, `list(T)`, `set(T)` and `tuple([...])` convert each element; `bool` reads
+    /// the strings "true" and "false", `string` writes a bool or number as text. `any`, other
+    /// primitives and type expressions not understood leave the value as it is; an Unknown
+    /// stays Unknown.
+    fn convert(&self, v: Value, ty: &Expr) -> Eval {
+        if matches!(v, Value::Unknown(_)) {
+            return Ok(v);
+        }
+        match &ty.kind {
+            ExprKind::Traversal(t, steps) if steps.is_empty() => Ok(match (t.as_str(), v) {
+                ("bool", Value::Str(s)) if s == "true" => Value::Bool(true),
+                ("bool", Value::Str(s)) if s == "false" => Value::Bool(false),
+                ("bool", v @ (Value::Bool(_) | Value::Null)) => v,
+                ("bool", _) => return Err(Failure),
+                ("string", Value::Bool(b)) => Value::str(b.to_string()),
+                ("string", Value::Int(i)) => Value::str(i.to_string()),
+                (_, v) => v,
+            }),
+            ExprKind::Call(f, args) => match (f.as_str(), args.first(), v) {
+                (_, _, Value::Null) => Ok(Value::Null),
+                (
+                    "object",
+                    Some(Expr {
+                        kind: ExprKind::Object(attrs),
+                        ..
+                    }),
+                    Value::Object(o),
+                ) => {
+                    let mut out = Object::new();
+                    for a in attrs {
+                        let Some(key) = &a.key else {
+                            return Ok(unknown("an object type's attribute name is computed"));
+                        };
+                        let (inner, default) = match &a.value.kind {
+                            ExprKind::Call(f, xs) if f == "optional" && !xs.is_empty() => {
+                                (&xs[0], Some(xs.get(1)))
+                            }
+                            _ => (&a.value, None),
+                        };
+                        let given = o.get(key).cloned().filter(|x| *x != Value::Null);
+                        let value = match (given, default) {
+                            (Some(x), _) => self.convert(x, inner)?,
+                            (None, Some(Some(d))) => {
+                                let d = self.eval(d, &Scope::default())?;
+                                self.convert(d, inner)?
+                            }
+                            (None, Some(None)) => Value::Null,
+                            // A required attribute: null when given as null, else an error.
+                            (None, None) if o.get(key).is_some() => Value::Null,
+                            (None, None) => return Err(Failure),
+                        };
+                        out.insert(key.clone(), value);
+                    }
+                    Ok(Value::Object(out))
+                }
+                ("object", _, _) => Err(Failure),
+                ("map", Some(t), Value::Object(o)) => {
+                    let mut out = Object::new();
+                    for (k, x) in o.members {
+                        out.insert(k, self.convert(x, t)?);
+                    }
+                    Ok(Value::Object(out))
+                }
+                ("list" | "set", Some(t), Value::Array(a)) => Ok(Value::Array(
+                    a.into_iter()
+                        .map(|x| self.convert(x, t))
+                        .collect::<Result<_, _>>()?,
+                )),
+                (
+                    "tuple",
+                    Some(Expr {
+                        kind: ExprKind::Array(ts),
+                        ..
+                    }),
+                    Value::Array(a),
+                ) if ts.len() == a.len() => Ok(Value::Array(
+                    a.into_iter()
+                        .zip(ts)
+                        .map(|(x, t)| self.convert(x, t))
+                        .collect::<Result<_, _>>()?,
+                )),
+                ("map" | "list" | "set" | "tuple", _, _) => Err(Failure),
+                (_, _, v) => Ok(v),
+            },
+            _ => Ok(v),
+        }
     }
 
     fn local(&self, name: &str) -> Eval {
@@ -985,6 +1094,12 @@ fn module_shape(family: Family, body: &mut Object) {
 /// Gives an evaluated `azurerm_kubernetes_cluster` body the ARM shape PSRule judges (see the
 /// module's documentation).
 fn cluster_shape(body: &mut Object) {
+    if body.get(ADDON_BLOCK).is_none() {
+        if let Some((enabled, rotation)) = legacy_addon(body) {
+            shape_with(body, enabled, rotation);
+        }
+        return;
+    }
     let (enabled, rotation) = match body.get_mut(ADDON_BLOCK) {
         None => return,
         Some(Value::Array(list)) if list.is_empty() => (Value::Bool(false), None),
@@ -1004,6 +1119,53 @@ fn cluster_shape(body: &mut Object) {
         Some(other) => (other.clone(), None),
     };
     shape_with(body, enabled, rotation);
+}
+
+/// The azurerm 2.x form of the add-on: `addon_profile { azure_keyvault_secrets_provider {
+/// enabled = ..., secret_rotation_enabled = ... } }` (azurerm 2.x, removed in 3.0, where the
+/// block became `key_vault_secrets_provider`). Its `enabled` argument is required and turns the
+/// add-on on; rotation is read as in the 3.x block (missing or null: false). Either block may
+/// be `dynamic`: an empty one is off, an Unknown `for_each` makes `enabled` Unknown. `None`
+/// when the cluster has neither block (nothing about the add-on is written).
+fn legacy_addon(body: &mut Object) -> Option<(Value, Option<Value>)> {
+    /// The first block of a list of blocks (`None`: there is none, the add-on is off), or
+    /// the content of a dynamic block whose `for_each` is Unknown (with that Unknown).
+    fn first(v: &mut Value) -> Result<(Option<&mut Object>, Option<Value>), Value> {
+        match v {
+            Value::Array(list) => Ok((list.first_mut().and_then(Value::as_object_mut), None)),
+            Value::Object(o) => {
+                let u = o.get("for_each").cloned().unwrap_or(Value::Null);
+                Ok((o.get_mut("content").and_then(Value::as_object_mut), Some(u)))
+            }
+            other => Err(other.clone()),
+        }
+    }
+    let profile = body.get_mut(LEGACY_PROFILE)?;
+    let (outer, u1) = match first(profile) {
+        Ok(x) => x,
+        Err(other) => return Some((other, None)),
+    };
+    let Some(inner) = outer.and_then(|o| o.get_mut(LEGACY_ADDON)) else {
+        return Some((Value::Bool(false), None));
+    };
+    let (block, u2) = match first(inner) {
+        Ok(x) => x,
+        Err(other) => return Some((other, None)),
+    };
+    let Some(block) = block else {
+        return Some((u1.or(u2).unwrap_or(Value::Bool(false)), None));
+    };
+    let rotation = block.remove(ROTATION_ARG);
+    let enabled = block
+        .get("enabled")
+        .cloned()
+        .unwrap_or_else(|| unknown("`enabled` is required in `azure_keyvault_secrets_provider`"));
+    // An Unknown `for_each` above the block: whether the add-on is on is not known.
+    let enabled = match (u1.or(u2), enabled) {
+        (Some(u @ Value::Unknown(_)), Value::Bool(true)) => u,
+        (_, e) => e,
+    };
+    Some((enabled, rotation))
 }
 
 /// Adds `properties.addonProfiles.azureKeyvaultSecretsProvider` with `enabled` and the

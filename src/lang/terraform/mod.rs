@@ -111,6 +111,7 @@ impl Language for Terraform {
             let inserted = e.start == e.end
                 && (squeezed.is_empty()
                     || squeezed == ","
+                    || member_set_true(&squeezed)
                     || [
                         "secret_rotation_enabled=true",
                         "enable_secret_rotation=true",
@@ -149,6 +150,31 @@ impl Language for Terraform {
 
     fn no_patch_reason(&self) -> &'static str {
         "is Terraform: its fixes are HCL text edits, not a JSON Patch on an ARM template"
+    }
+}
+
+/// Whether an inserted text (blanks removed) is one object member set to `true`, possibly
+/// nested (`a=true`, `a={b=true}`, after a comma): an attribute an object omitted (its
+/// `optional(bool, false)` default deployed), added to a variable default or `.tfvars` value.
+/// What it changes in the deployment is the proof's to judge.
+fn member_set_true(squeezed: &str) -> bool {
+    let mut s = squeezed.strip_prefix(',').unwrap_or(squeezed);
+    let name = |s: &str| -> Option<usize> {
+        let n = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(s.len());
+        (n > 0 && !s.as_bytes()[0].is_ascii_digit()).then_some(n)
+    };
+    let mut open = 0;
+    loop {
+        let Some(n) = name(s) else { return false };
+        s = &s[n..];
+        if let Some(rest) = s.strip_prefix("={") {
+            open += 1;
+            s = rest;
+            continue;
+        }
+        return s.strip_prefix("=true") == Some(&"}".repeat(open));
     }
 }
 

@@ -391,17 +391,36 @@ fn braces(text: &str, b: &Block) -> Option<(usize, usize)> {
 }
 
 /// A cluster resource's add-on block: the static `key_vault_secrets_provider`, or the
-/// `content` of a `dynamic` one.
+/// `content` of a `dynamic` one; or the azurerm 2.x `azure_keyvault_secrets_provider` inside
+/// `addon_profile` (each static or dynamic), which takes the same `secret_rotation_enabled`.
 fn addon_block(body: &Body) -> Option<&Block> {
+    named_block(body, ADDON_BLOCK).or_else(|| {
+        named_block(
+            &named_block(body, tf::LEGACY_PROFILE)?.body,
+            tf::LEGACY_ADDON,
+        )
+    })
+}
+
+/// The block `ident` of a body: a static one, or the `content` of a `dynamic "ident"`.
+fn named_block<'b>(body: &'b Body, ident: &str) -> Option<&'b Block> {
     body.items.iter().find_map(|it| match it {
-        Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
+        Item::Block(s) if s.ident == ident => Some(s),
         Item::Block(d)
-            if d.ident == "dynamic"
-                && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
+            if d.ident == "dynamic" && d.labels.first().map(String::as_str) == Some(ident) =>
         {
             d.body.blocks("content").next()
         }
         _ => None,
+    })
+}
+
+/// Whether a body writes the add-on's block (either form, static or dynamic).
+fn writes_addon(body: &Body) -> bool {
+    body.items.iter().any(|it| {
+        matches!(it, Item::Block(b) if [ADDON_BLOCK, tf::LEGACY_PROFILE].contains(&b.ident.as_str())
+            || (b.ident == "dynamic"
+                && b.labels.first().is_some_and(|l| l == ADDON_BLOCK || l == tf::LEGACY_PROFILE)))
     })
 }
 
@@ -420,12 +439,7 @@ fn effective_addon<'f>(
             continue;
         }
         for r in u.body.blocks("resource").filter(|r| r.labels == labels) {
-            let replaces = r.body.items.iter().any(|it| {
-                matches!(it, Item::Block(b) if b.ident == ADDON_BLOCK
-                    || (b.ident == "dynamic"
-                        && b.labels.first().map(String::as_str) == Some(ADDON_BLOCK)))
-            });
-            if replaces {
+            if writes_addon(&r.body) {
                 out = (j, addon_block(&r.body));
             }
         }
@@ -466,8 +480,13 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                     add: render::add_rotation(text, target),
                     at: target.span.0,
                     missing: format!(
-                        "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
-                         `{ROTATION_ARG} = true`"
+                        "`{}` turns on the Secrets Store CSI Driver add-on without \
+                         `{ROTATION_ARG} = true`",
+                        if named_block(&b.body, ADDON_BLOCK).is_some() {
+                            ADDON_BLOCK.to_string()
+                        } else {
+                            format!("{} {{ {} }}", tf::LEGACY_PROFILE, tf::LEGACY_ADDON)
+                        }
                     ),
                     each: b.body.attr("for_each").map(|a| (i, &a.value)),
                 });
@@ -891,8 +910,13 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
     sources(folder, c.unit, value, &[], &mut out, 0, c.each);
     // The cluster's own argument as a literal: for a plain reference (the value the
     // variable or local also gives elsewhere stays), or when asked to.
+    // `var.x.y` and `var.x["y"]` too: the object the variable holds stays as it is.
     let plain = matches!(&value.kind, ExprKind::Traversal(r, s)
-        if (r == "var" || r == "local") && s.len() == 1);
+    if (r == "var" || r == "local") && !s.is_empty() && s.iter().all(|s| match s {
+        Step::Attr(_) => true,
+        Step::Index(i) => matches!(i.kind, ExprKind::Str(_) | ExprKind::Int(_)),
+        Step::Splat => false,
+    }));
     if plain || options.force_literal {
         let (s, e) = value.span;
         out.push(Candidate {
@@ -951,6 +975,15 @@ fn sources(
                 .find(|m| m.key.as_deref() == Some(&path[0]))
             {
                 sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
+            } else if let Some(edits) = add_path(text, e, members, path) {
+                // The attribute is omitted: an object type's `optional(bool, false)` default
+                // (or the provider's) is what deploys; writing it in the object overrides it.
+                out.push(Candidate {
+                    unit,
+                    edits,
+                    source: FixSource::Expression,
+                    span: (e.span.0, e.span.0),
+                });
             }
         }
         ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1, each),
@@ -1064,6 +1097,42 @@ fn sources(
         }
         _ => {}
     }
+}
+
+/// The edits that add `path` (`a`, or `a.b` as `a = { b = true }`) set to `true` to the
+/// object expression `e` that omits its first key, after its last member in the object's
+/// style; `None` for a path through every entry (`*`) or a key that is not a plain name.
+fn add_path(
+    text: &str,
+    e: &Expr,
+    members: &[super::hcl::Member],
+    path: &[String],
+) -> Option<Vec<Edit>> {
+    let plain = |k: &String| {
+        k.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if path.len() > 4 || !path.iter().all(plain) {
+        return None;
+    }
+    let mut value = "true".to_string();
+    for k in path[1..].iter().rev() {
+        value = format!("{{ {k} = {value} }}");
+    }
+    let slots = render::object_slots(members);
+    let braces = (e.span.0, e.span.1.checked_sub(1)?);
+    render::add_member(
+        text,
+        braces,
+        &slots,
+        slots.len().checked_sub(1),
+        &path[0],
+        &value,
+        true,
+    )
 }
 
 /// One finding of the folder, in the unit it belongs to.
