@@ -579,3 +579,112 @@ fn a_local_modules_own_override_file_is_merged_before_the_call_is_judged() {
         "module \"aks\" {\n  source   = \"./m\"\n  name     = \"a\"\n  rotation = true\n}\n"
     );
 }
+
+/// The `azurerm_kubernetes_cluster` clusters of a folder that `check --format json` reports.
+fn reported(dir: &std::path::Path, folder: &str) -> Vec<String> {
+    let r = run(dir, &["check", "--format", "json", folder]);
+    findings_by_target(&json(&r.stdout))
+        .into_iter()
+        .map(|(_, t, _)| t)
+        .collect()
+}
+
+#[test]
+fn the_azurerm_2_addon_profile_block_is_judged_and_fixed_like_the_3_block() {
+    let d = copy();
+    let dir = "legacy_addon_profile";
+    // Static, missing, in a dynamic profile, in a dynamic add-on block fed by a variable;
+    // never a cluster whose add-on is off (`enabled = false`, only other add-ons, an empty
+    // dynamic profile) or that already rotates.
+    assert_eq!(
+        reported(d.path(), dir),
+        [
+            "azurerm_kubernetes_cluster.legacy_false",
+            "azurerm_kubernetes_cluster.legacy_missing",
+            "azurerm_kubernetes_cluster.legacy_dynamic",
+            "azurerm_kubernetes_cluster.legacy_nested_dynamic",
+        ]
+    );
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "secret_rotation_enabled  = false # turned off by hand",
+                "secret_rotation_enabled  = true # turned off by hand"
+            )
+            .replace(
+                "      secret_rotation_interval = \"5m\"\n",
+                "      secret_rotation_interval = \"5m\"\n      secret_rotation_enabled  = true\n"
+            )
+            .replace(
+                "      azure_keyvault_secrets_provider {\n        enabled = true\n      }\n    }\n  }\n}\n\n# A dynamic add-on",
+                "      azure_keyvault_secrets_provider {\n        enabled                 = true\n        secret_rotation_enabled = true\n      }\n    }\n  }\n}\n\n# A dynamic add-on"
+            )
+            .replace(
+                "variable \"legacy_rotation\" {\n  type    = bool\n  default = false",
+                "variable \"legacy_rotation\" {\n  type    = bool\n  default = true"
+            )
+    );
+    let again = run(d.path(), &["check", dir]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    let snapshot = tree(d.path());
+    run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(tree(d.path()), snapshot, "a second fix changes nothing");
+}
+
+#[test]
+fn optional_attribute_defaults_deploy_and_an_omitted_attribute_is_added_where_the_value_is() {
+    let d = copy();
+    // The omitted (or null) `optional(bool, false)` attribute deploys false: a finding, not
+    // manual review; `optional(bool, true)` passes.
+    let r = run(d.path(), &["check", "optional_defaults", "optional_tfvars"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stdout.contains("manual review"), "{}", r.stdout);
+    assert!(!r.stdout.contains("would stop"), "{}", r.stdout);
+    assert_eq!(
+        reported(d.path(), "optional_defaults"),
+        [
+            "azurerm_kubernetes_cluster.flat",
+            "azurerm_kubernetes_cluster.nested",
+            "azurerm_kubernetes_cluster.by_env",
+            "azurerm_kubernetes_cluster.by_index",
+        ]
+    );
+    let r = run(
+        d.path(),
+        &["fix", "--yes", "optional_defaults", "optional_tfvars"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let read = |p: &str| fs::read_to_string(d.path().join(p)).unwrap();
+    let orig = |p: &str| fs::read_to_string(fixtures("terraform").join(p)).unwrap();
+    assert_eq!(
+        read("optional_defaults/main.tf"),
+        orig("optional_defaults/main.tf")
+            .replace(
+                "    interval = \"5m\"\n  }",
+                "    interval = \"5m\"\n    rotation = true\n  }"
+            )
+            .replace(
+                "  }), {})\n  })\n  default = {}",
+                "  }), {})\n  })\n  default = { addons = { kv = { rotation = true } } }"
+            )
+            .replace("dev = {}", "dev = { rotation = true }")
+            .replace("{ rotation = null }", "{ rotation = true }")
+    );
+    // A value from terraform.tfvars is fixed there, in its alignment; the default is not the
+    // deployed value and stays.
+    assert_eq!(
+        read("optional_tfvars/main.tf"),
+        orig("optional_tfvars/main.tf")
+    );
+    assert_eq!(
+        read("optional_tfvars/terraform.tfvars"),
+        "csi = {\n  rotation_interval      = \"10m\"\n  enable_secret_rotation = true\n}\n"
+    );
+    let again = run(d.path(), &["check", "optional_defaults", "optional_tfvars"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}

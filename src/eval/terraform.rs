@@ -1223,6 +1223,65 @@ mod tests {
             .collect()
     }
 
+    /// The value `var.v` evaluates to, with the type and default written.
+    fn var_value(ty: &str, default: &str, given: Option<Value>) -> Value {
+        let text = format!("variable \"v\" {{\n  type = {ty}\n  default = {default}\n}}\n");
+        let body = parse(&text).unwrap();
+        let module = Module {
+            bodies: vec![&body],
+            locals: Vec::new(),
+        };
+        let config = Configuration {
+            name: "t".into(),
+            values: given.map(|v| ("v".to_string(), v)).into_iter().collect(),
+        };
+        let env = Env {
+            module: &module,
+            config: &config,
+            locals: HashMap::new(),
+            local_values: RefCell::new(HashMap::new()),
+            depth: RefCell::new(0),
+        };
+        env.var("v")
+    }
+
+    #[test]
+    fn values_convert_to_the_variables_type_with_optional_defaults() {
+        let lit = |s: &str| {
+            let body = parse(&format!("x = {s}\n")).unwrap();
+            let attr = body.attrs().next().unwrap();
+            literal(&attr.value)
+        };
+        let obj = "object({ a = optional(bool, true), b = optional(bool), c = string })";
+        // Missing and null optional attributes take their default (null without one); an
+        // attribute the type does not name is dropped; "true" reads as a bool.
+        let v = var_value(obj, r#"{ c = "x", b = null, z = 1 }"#, None);
+        assert_eq!(v, lit(r#"{ a = true, b = null, c = "x" }"#));
+        let v = var_value(
+            "object({ a = optional(bool, false) })",
+            r#"{ a = "true" }"#,
+            None,
+        );
+        assert_eq!(v, lit("{ a = true }"));
+        // A required attribute missing is Terraform's error, not a guess.
+        let v = var_value(obj, "{}", None);
+        assert!(matches!(v, Value::Unknown(_)), "{v}");
+        // Nested in maps, lists and objects, and a configuration's value is converted too.
+        let inner = "object({ r = optional(bool, false) })";
+        let v = var_value(&format!("map({inner})"), "{ x = {} }", None);
+        assert_eq!(v, lit("{ x = { r = false } }"));
+        let v = var_value(&format!("list({inner})"), "[{}, { r = true }]", None);
+        assert_eq!(v, lit("[{ r = false }, { r = true }]"));
+        let v = var_value(
+            &format!("object({{ o = optional({inner}, {{}}) }})"),
+            "null",
+            Some(Value::Object(Object::new())),
+        );
+        assert_eq!(v, lit("{ o = { r = false } }"));
+        // `any` keeps the value as written.
+        assert_eq!(var_value("any", "{ q = 1 }", None), lit("{ q = 1 }"));
+    }
+
     const DYNAMIC: &str = r#"
 variable "on" { default = true }
 variable "rotation" {

@@ -231,3 +231,28 @@ pub(crate) fn folder_of(path: &Path) -> PathBuf {
         _ => PathBuf::from("."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::member_set_true;
+
+    #[test]
+    fn an_inserted_member_may_only_set_one_name_to_true() {
+        for ok in ["a=true", ",a=true", "a={b=true}", "rot-x={y_1={z=true}}"] {
+            assert!(member_set_true(ok), "{ok}");
+        }
+        for bad in [
+            "a=false",
+            "a=true,b=true",
+            "a={b=true",
+            "a={b=true}}",
+            "a=true}",
+            "1a=true",
+            "=true",
+            "a={b=1,c=true}",
+            "a=var.x",
+        ] {
+            assert!(!member_set_true(bad), "{bad}");
+        }
+    }
+}
