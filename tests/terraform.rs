@@ -688,3 +688,44 @@ fn optional_attribute_defaults_deploy_and_an_omitted_attribute_is_added_where_th
     let again = run(d.path(), &["check", "optional_defaults", "optional_tfvars"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
 }
+
+#[test]
+fn each_value_through_a_for_expression_is_fixed_in_the_entry_it_reads() {
+    let d = copy();
+    let dir = "for_expressions";
+    assert_eq!(
+        reported(d.path(), dir),
+        [
+            "azurerm_kubernetes_cluster.from_for",
+            "azurerm_kubernetes_cluster.reshaped",
+            "azurerm_kubernetes_cluster.counted",
+            "azurerm_kubernetes_cluster.unknowable",
+        ]
+    );
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(
+        r.code, 1,
+        "the apply-time one is left: {}{}",
+        r.stdout, r.stderr
+    );
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    // Only the failing instances' entries; the filtered-out team `b` stays false.
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "{ name = \"dev\" },",
+                "{ name = \"dev\", rotation = true },"
+            )
+            .replace(
+                "a = { rot = false, on = true }",
+                "a = { rot = true, on = true }"
+            )
+            .replace("default = [true, false]", "default = [true, true]")
+    );
+    let again = run(d.path(), &["check", "--format", "json", dir]);
+    let report = json(&again.stdout);
+    assert_eq!(report["summary"]["fixable"], 0, "{}", again.stdout);
+    assert!(again.stdout.contains("unknowable"), "{}", again.stdout);
+}

@@ -536,7 +536,65 @@ impl Env<'_> {
             },
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, scope)?,
             ExprKind::Call(name, args) => self.call(name, args, scope)?,
+            ExprKind::For(f) => self.for_expr(f, scope)?,
             ExprKind::Other => unknown("the expression is not evaluated offline"),
+        })
+    }
+
+    /// A `for` expression: a list, or an object by its key expression (entries of one key
+    /// grouped in a list with `...`, a repeated key otherwise Terraform's error), the `if`
+    /// filter applied. A collection or filter not known offline makes the whole Unknown.
+    fn for_expr(&self, f: &crate::lang::terraform::hcl::For, scope: &Scope) -> Eval {
+        let items: Vec<(Value, Value)> = match self.eval(&f.collection, scope)? {
+            Value::Array(a) => a
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), v))
+                .collect(),
+            Value::Object(o) => o
+                .members
+                .into_iter()
+                .map(|(k, v)| (Value::str(k), v))
+                .collect(),
+            u @ Value::Unknown(_) => return Ok(u),
+            _ => return Err(Failure),
+        };
+        let mut list = Vec::new();
+        let mut object = Object::new();
+        for (k, v) in items {
+            let mut s = scope.with(&f.value_var, v);
+            if let Some(kv) = &f.key_var {
+                s = s.with(kv, k);
+            }
+            if let Some(c) = &f.cond {
+                match truth(&self.eval(c, &s)?)? {
+                    Some(true) => {}
+                    Some(false) => continue,
+                    None => return Ok(unknown("a `for` filter is not known offline")),
+                }
+            }
+            let value = self.eval(&f.value, &s)?;
+            let Some(key) = &f.key else {
+                list.push(value);
+                continue;
+            };
+            let key = match self.eval(key, &s)? {
+                Value::Str(k) => k,
+                Value::Int(i) => i.to_string(),
+                Value::Bool(b) => b.to_string(),
+                u @ Value::Unknown(_) => return Ok(u),
+                _ => return Err(Failure),
+            };
+            match object.get_mut(&key) {
+                Some(Value::Array(group)) if f.grouping => group.push(value),
+                Some(_) => return Err(Failure),
+                None if f.grouping => object.insert(key, Value::Array(vec![value])),
+                None => object.insert(key, value),
+            }
+        }
+        Ok(match f.key {
+            Some(_) => Value::Object(object),
+            None => Value::Array(list),
         })
     }
 
@@ -1280,6 +1338,31 @@ mod tests {
         assert_eq!(v, lit("{ o = { r = false } }"));
         // `any` keeps the value as written.
         assert_eq!(var_value("any", "{ q = 1 }", None), lit("{ q = 1 }"));
+    }
+
+    #[test]
+    fn for_expressions_build_lists_and_objects_filtered_and_grouped() {
+        let lit = |s: &str| {
+            let body = parse(&format!("x = {s}\n")).unwrap();
+            let attr = body.attrs().next().unwrap();
+            literal(&attr.value)
+        };
+        assert_eq!(lit("[for x in [1, 2, 3] : x if x != 2]"), lit("[1, 3]"));
+        assert_eq!(
+            lit(r#"{ for k, v in { a = 1, b = 2 } : v => k }"#),
+            lit(r#"{ "1" = "a", "2" = "b" }"#)
+        );
+        assert_eq!(
+            lit(r#"{ for v in ["x", "y", "x"] : v => v... }"#),
+            lit(r#"{ x = ["x", "x"], y = ["y"] }"#)
+        );
+        assert_eq!(lit("[for i, v in [true] : i]"), lit("[0]"));
+        // A repeated key without `...` is Terraform's error; an unknown collection Unknown.
+        assert!(matches!(
+            lit(r#"{ for v in ["x", "x"] : v => v }"#),
+            Value::Unknown(_)
+        ));
+        assert!(matches!(lit("[for v in data.x.y : v]"), Value::Unknown(_)));
     }
 
     const DYNAMIC: &str = r#"

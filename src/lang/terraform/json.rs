@@ -257,6 +257,13 @@ fn shift(e: &mut Expr, by: isize) {
             shift(a, by);
             shift(b, by);
         }
+        ExprKind::For(f) => {
+            shift(&mut f.collection, by);
+            shift(&mut f.value, by);
+            for x in [&mut f.key, &mut f.cond].into_iter().flatten() {
+                shift(x, by);
+            }
+        }
         ExprKind::Null
         | ExprKind::Bool(_)
         | ExprKind::Int(_)

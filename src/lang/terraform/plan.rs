@@ -907,7 +907,7 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         }];
     }
     let mut out = Vec::new();
-    sources(folder, c.unit, value, &[], &mut out, 0, c.each);
+    sources(folder, c.unit, value, &[], &mut out, 0, c.each, &[]);
     // The cluster's own argument as a literal: for a plain reference (the value the
     // variable or local also gives elsewhere stays), or when asked to.
     // `var.x.y` and `var.x["y"]` too: the object the variable holds stays as it is.
@@ -932,6 +932,9 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
 /// Collects the literals that may feed `e` (read at `path` inside it): `.tfvars` values
 /// and variable defaults for `var.NAME`, `local` values, and the branches and arguments of
 /// conditionals and `coalesce`/`try`/`lookup`/`tobool`/`tostring` (never a condition).
+// The walk carries what an expression's names stand for (`each.value`, `for` iterators)
+// beside where it is; a struct for them would only rename the arguments.
+#[allow(clippy::too_many_arguments)]
 fn sources(
     folder: &Folder,
     unit: usize,
@@ -940,6 +943,7 @@ fn sources(
     out: &mut Vec<Candidate>,
     depth: usize,
     each: Option<(usize, &Expr)>,
+    bound: &[(&str, usize, &Expr)],
 ) {
     if depth > 16 {
         return;
@@ -960,12 +964,21 @@ fn sources(
         // `[count.index]` and `[each.key]` read.
         ExprKind::Object(members) if path.first().is_some_and(|p| p == "*") => {
             for m in members {
-                sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
+                sources(
+                    folder,
+                    unit,
+                    &m.value,
+                    &path[1..],
+                    out,
+                    depth + 1,
+                    each,
+                    bound,
+                );
             }
         }
         ExprKind::Array(items) if path.first().is_some_and(|p| p == "*") => {
             for x in items {
-                sources(folder, unit, x, &path[1..], out, depth + 1, each);
+                sources(folder, unit, x, &path[1..], out, depth + 1, each, bound);
             }
         }
         ExprKind::Object(members) if !path.is_empty() => {
@@ -974,7 +987,16 @@ fn sources(
                 .rev()
                 .find(|m| m.key.as_deref() == Some(&path[0]))
             {
-                sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
+                sources(
+                    folder,
+                    unit,
+                    &m.value,
+                    &path[1..],
+                    out,
+                    depth + 1,
+                    each,
+                    bound,
+                );
             } else if let Some(edits) = add_path(text, e, members, path) {
                 // The attribute is omitted: an object type's `optional(bool, false)` default
                 // (or the provider's) is what deploys; writing it in the object overrides it.
@@ -986,15 +1008,15 @@ fn sources(
                 });
             }
         }
-        ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1, each),
+        ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1, each, bound),
         ExprKind::Cond(_, t, f) => {
-            sources(folder, unit, t, path, out, depth + 1, each);
-            sources(folder, unit, f, path, out, depth + 1, each);
+            sources(folder, unit, t, path, out, depth + 1, each, bound);
+            sources(folder, unit, f, path, out, depth + 1, each, bound);
         }
         ExprKind::Call(name, args) => match name.as_str() {
             "coalesce" | "try" | "tobool" | "tostring" | "tomap" => {
                 for a in args {
-                    sources(folder, unit, a, path, out, depth + 1, each);
+                    sources(folder, unit, a, path, out, depth + 1, each, bound);
                 }
             }
             "lookup" => {
@@ -1003,14 +1025,48 @@ fn sources(
                 {
                     let mut p = vec![k.clone()];
                     p.extend_from_slice(path);
-                    sources(folder, unit, m, &p, out, depth + 1, each);
+                    sources(folder, unit, m, &p, out, depth + 1, each, bound);
                 }
                 if let Some(d) = args.get(2) {
-                    sources(folder, unit, d, path, out, depth + 1, each);
+                    sources(folder, unit, d, path, out, depth + 1, each, bound);
                 }
             }
             _ => {}
         },
+        // Every entry of a `for` expression's result: its value expression, the iterator
+        // standing for every item of the collection (`{ for c in var.x : c.name => c }`).
+        ExprKind::For(f) if !path.is_empty() && !f.grouping => {
+            let mut inner = bound.to_vec();
+            inner.push((f.value_var.as_str(), unit, &f.collection));
+            sources(
+                folder,
+                unit,
+                &f.value,
+                &path[1..],
+                out,
+                depth + 1,
+                each,
+                &inner,
+            );
+        }
+        ExprKind::Traversal(root, steps)
+            if bound.iter().any(|(n, _, _)| n == root) && root != "var" && root != "local" =>
+        {
+            let Some(&(_, u, coll)) = bound.iter().rev().find(|(n, _, _)| n == root) else {
+                return;
+            };
+            let Some(mut p) = step_path(steps) else {
+                return;
+            };
+            p.insert(0, "*".to_string());
+            p.extend_from_slice(path);
+            let outer: Vec<_> = bound
+                .iter()
+                .take_while(|(n, _, _)| n != root)
+                .copied()
+                .collect();
+            sources(folder, u, coll, &p, out, depth + 1, each, &outer);
+        }
         ExprKind::Traversal(root, steps) => {
             let Some(Step::Attr(name)) = steps.first() else {
                 return;
@@ -1038,7 +1094,7 @@ fn sources(
                     if let Some((u, f)) = each {
                         let mut all = vec!["*".to_string()];
                         all.extend(p);
-                        sources(folder, u, f, &all, out, depth + 1, None);
+                        sources(folder, u, f, &all, out, depth + 1, None, &[]);
                     }
                 }
                 "var" => {
@@ -1049,7 +1105,7 @@ fn sources(
                         }
                         if let Some(a) = u.body.attr(name) {
                             let before = out.len();
-                            sources(folder, i, &a.value, &p, out, depth + 1, each);
+                            sources(folder, i, &a.value, &p, out, depth + 1, each, &[]);
                             for c in &mut out[before..] {
                                 c.source = FixSource::ParameterFile {
                                     name: name.clone(),
@@ -1065,7 +1121,7 @@ fn sources(
                             }
                             if let Some(d) = b.body.attr("default") {
                                 let before = out.len();
-                                sources(folder, i, &d.value, &p, out, depth + 1, each);
+                                sources(folder, i, &d.value, &p, out, depth + 1, each, &[]);
                                 for c in &mut out[before..] {
                                     c.source = FixSource::ParameterDefault {
                                         name: format!("var.{name}"),
@@ -1080,7 +1136,7 @@ fn sources(
                         for b in u.body.blocks("locals") {
                             if let Some(a) = b.body.attr(name) {
                                 let before = out.len();
-                                sources(folder, i, &a.value, &p, out, depth + 1, each);
+                                sources(folder, i, &a.value, &p, out, depth + 1, each, &[]);
                                 for c in &mut out[before..] {
                                     if c.source == FixSource::Expression {
                                         c.source = FixSource::Variable {
@@ -1133,6 +1189,26 @@ fn add_path(
         &value,
         true,
     )
+}
+
+/// The path a traversal's steps read (`.a["b"]` is `a`, `b`; `[count.index]` and
+/// `[each.key]` every entry, `*`); `None` for a step that is not followed.
+fn step_path(steps: &[Step]) -> Option<Vec<String>> {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Attr(a) => Some(a.clone()),
+            Step::Index(Expr {
+                kind: ExprKind::Str(k),
+                ..
+            }) => Some(k.clone()),
+            Step::Index(Expr {
+                kind: ExprKind::Traversal(r, _),
+                ..
+            }) if r == "count" || r == "each" => Some("*".to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One finding of the folder, in the unit it belongs to.
