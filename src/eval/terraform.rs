@@ -3,8 +3,10 @@
 //! produces the [`Deployment`] the rule and the proof read.
 //!
 //! What it evaluates: literals, lists and objects, `var.NAME` (the configuration's value,
-//! else the variable's `default`, else Unknown), `local.NAME`, `count.index`, `each.key` and
-//! `each.value`, a `dynamic` block's iterator, conditionals, `!`, `&&`, `||`, comparisons,
+//! else the variable's `default`, else Unknown; converted to the variable's `type`, so
+//! `optional(type, default)` attributes are filled in), `local.NAME`, `count.index`,
+//! `each.key` and `each.value`, a `dynamic` block's iterator, `for` expressions,
+//! conditionals, `!`, `&&`, `||`, comparisons,
 //! parentheses, attribute and index access, and the functions `coalesce`, `try`, `can`,
 //! `lookup`, `tobool`, `tostring`, `length`, `contains`, `merge`, `concat`, `tolist` and
 //! `toset`. Everything else (another resource's attributes, data sources, string templates,
@@ -14,7 +16,8 @@
 //! key; `count = 0` or an empty `for_each` gives one resource whose condition is false) is a
 //! [`Resource`] whose body is its evaluated arguments and blocks (a block is a list of
 //! objects under its type; a `dynamic` block is expanded). An `azurerm_kubernetes_cluster`
-//! also gets the ARM shape PSRule judges: its `key_vault_secrets_provider` block becomes
+//! also gets the ARM shape PSRule judges: its `key_vault_secrets_provider` block (or the
+//! azurerm 2.x `addon_profile { azure_keyvault_secrets_provider {...} }`) becomes
 //! `properties.addonProfiles.azureKeyvaultSecretsProvider` with `enabled` true (Unknown when
 //! the block's `for_each` is) and `config.enableSecretRotation` the block's
 //! `secret_rotation_enabled` (missing when it is unset or null, as the provider's default is
