@@ -729,3 +729,39 @@ fn each_value_through_a_for_expression_is_fixed_in_the_entry_it_reads() {
     assert_eq!(report["summary"]["fixable"], 0, "{}", again.stdout);
     assert!(again.stdout.contains("unknowable"), "{}", again.stdout);
 }
+
+#[test]
+fn an_omitted_attribute_in_a_json_tfvars_object_is_added_nested_in_its_style() {
+    let d = copy();
+    let dir = "optional_json";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let vars = fs::read_to_string(d.path().join(dir).join("terraform.tfvars.json")).unwrap();
+    assert_eq!(
+        vars,
+        "{\r\n\t\"platform\": {\r\n\t\t\"name\": \"p1\",\r\n\t\t\"addons\": {\r\n\t\t\t\"kv\": {\r\n\t\t\t\t\"rotation\": true\r\n\t\t\t}\r\n\t\t}\r\n\t}\r\n}\r\n"
+    );
+    let main = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        main,
+        fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap()
+    );
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+}
+
+#[test]
+fn an_object_default_that_feeds_an_output_is_not_extended_the_cluster_is_fixed() {
+    let d = copy();
+    let dir = "optional_shared";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        main,
+        before.replace(
+            "secret_rotation_enabled  = var.csi[\"rotation\"]",
+            "secret_rotation_enabled  = true"
+        )
+    );
+}

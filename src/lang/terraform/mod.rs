@@ -111,7 +111,7 @@ impl Language for Terraform {
             let inserted = e.start == e.end
                 && (squeezed.is_empty()
                     || squeezed == ","
-                    || member_set_true(&squeezed)
+                    || member_set_true(&plain(&squeezed))
                     || [
                         "secret_rotation_enabled=true",
                         "enable_secret_rotation=true",

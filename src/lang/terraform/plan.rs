@@ -1174,9 +1174,14 @@ fn add_path(
     if path.len() > 4 || !path.iter().all(plain) {
         return None;
     }
+    let json = super::json::is_json(text);
     let mut value = "true".to_string();
     for k in path[1..].iter().rev() {
-        value = format!("{{ {k} = {value} }}");
+        value = if json {
+            format!("{{ \"{k}\": {value} }}")
+        } else {
+            format!("{{ {k} = {value} }}")
+        };
     }
     let slots = render::object_slots(members);
     let braces = (e.span.0, e.span.1.checked_sub(1)?);
