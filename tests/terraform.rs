@@ -765,3 +765,35 @@ fn an_object_default_that_feeds_an_output_is_not_extended_the_cluster_is_fixed()
         )
     );
 }
+
+#[test]
+fn a_one_line_block_with_an_argument_opens_onto_lines_in_the_files_style() {
+    let d = copy();
+    let dir = "one_line_blocks";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let read = |f: &str| fs::read_to_string(d.path().join(dir).join(f)).unwrap();
+    let orig = |f: &str| fs::read_to_string(fixtures("terraform").join(dir).join(f)).unwrap();
+    assert_eq!(
+        read("main.tf"),
+        orig("main.tf")
+            .replace(
+                "  key_vault_secrets_provider { secret_rotation_interval = \"2m\" }\n",
+                "  key_vault_secrets_provider {\n    secret_rotation_interval = \"2m\"\n    secret_rotation_enabled  = true\n  }\n"
+            )
+            .replace(
+                "    azure_keyvault_secrets_provider { enabled = true }\n",
+                "    azure_keyvault_secrets_provider {\n      enabled                 = true\n      secret_rotation_enabled = true\n    }\n"
+            )
+    );
+    assert_eq!(
+        read("tabs_crlf.tf"),
+        orig("tabs_crlf.tf").replace(
+            "\tkey_vault_secrets_provider { secret_rotation_interval = \"2m\" }\r\n",
+            "\tkey_vault_secrets_provider {\r\n\t\tsecret_rotation_interval = \"2m\"\r\n\t\tsecret_rotation_enabled  = true\r\n\t}\r\n"
+        )
+    );
+    let snapshot = tree(d.path());
+    run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(tree(d.path()), snapshot, "a second fix changes nothing");
+}

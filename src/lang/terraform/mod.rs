@@ -108,7 +108,8 @@ impl Language for Terraform {
                 .filter_map(|p| p.rsplit_once('/'))
                 .map(|(_, input)| format!("{input}=true"))
                 .collect();
-            let inserted = e.start == e.end
+            // (What the edit replaces may be blanks only: a one-line block opening up.)
+            let inserted = original[e.start..e.end].trim().is_empty()
                 && (squeezed.is_empty()
                     || squeezed == ","
                     || member_set_true(&plain(&squeezed))
