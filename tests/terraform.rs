@@ -797,3 +797,35 @@ fn a_one_line_block_with_an_argument_opens_onto_lines_in_the_files_style() {
     run(d.path(), &["fix", "--yes", dir]);
     assert_eq!(tree(d.path()), snapshot, "a second fix changes nothing");
 }
+
+#[test]
+fn a_dynamic_blocks_iterator_is_traced_to_the_item_it_iterates() {
+    let d = copy();
+    let dir = "dynamic_iterators";
+    assert_eq!(
+        reported(d.path(), dir),
+        [
+            "azurerm_kubernetes_cluster.by_label",
+            "azurerm_kubernetes_cluster.by_iterator",
+            "azurerm_kubernetes_cluster.legacy",
+        ]
+    );
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "    interval = optional(string, \"2m\")\n  })\n  default = {}",
+                "    interval = optional(string, \"2m\")\n  })\n  default = { rotation = true }"
+            )
+            .replace("main = { rotate = false }", "main = { rotate = true }")
+            .replace("default = [{}]", "default = [{ rot = true }]")
+    );
+    // The expressions that read the iterators are unchanged.
+    assert!(after.contains("= key_vault_secrets_provider.value.rotation"));
+    assert!(after.contains("= kv.value[\"rotate\"]"));
+    assert!(after.contains("= p.value.rot"));
+}

@@ -372,6 +372,8 @@ struct Cluster<'f> {
     missing: String,
     /// The block's `for_each` (its unit and expression): what `each.value` reads.
     each: Option<(usize, &'f Expr)>,
+    /// The iterators of the `dynamic` blocks around the rotation argument.
+    dynamics: Vec<Bound<'f>>,
 }
 
 impl Cluster<'_> {
@@ -489,6 +491,12 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                         }
                     ),
                     each: b.body.attr("for_each").map(|a| (i, &a.value)),
+                    // An override's block stands in its own file; its iterators are not read.
+                    dynamics: if unit == i {
+                        dynamic_iterators(&b.body, i)
+                    } else {
+                        Vec::new()
+                    },
                 });
             }
         }
@@ -596,6 +604,7 @@ fn local_call<'f>(
         at: b.span.0,
         missing,
         each: None,
+        dynamics: Vec::new(),
     })
 }
 
@@ -647,6 +656,7 @@ fn module_cluster<'f>(
         at: b.span.0,
         missing: String::new(),
         each: None,
+        dynamics: Vec::new(),
     };
     match family {
         tf::Family::Aks => {
@@ -751,6 +761,7 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
             crate::rule::ROTATION
         ),
         each: None,
+        dynamics: Vec::new(),
     };
     let mut addon = tf::azapi_body(&b.body)?;
     for key in ["properties", "addonProfiles", crate::rule::ADDON] {
@@ -907,7 +918,7 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         }];
     }
     let mut out = Vec::new();
-    sources(folder, c.unit, value, &[], &mut out, 0, c.each, &[]);
+    sources(folder, c.unit, value, &[], &mut out, 0, c.each, &c.dynamics);
     // The cluster's own argument as a literal: for a plain reference (the value the
     // variable or local also gives elsewhere stays), or when asked to.
     // `var.x.y` and `var.x["y"]` too: the object the variable holds stays as it is.
@@ -943,7 +954,7 @@ fn sources(
     out: &mut Vec<Candidate>,
     depth: usize,
     each: Option<(usize, &Expr)>,
-    bound: &[(&str, usize, &Expr)],
+    bound: &[Bound],
 ) {
     if depth > 16 {
         return;
@@ -1037,7 +1048,7 @@ fn sources(
         // standing for every item of the collection (`{ for c in var.x : c.name => c }`).
         ExprKind::For(f) if !path.is_empty() && !f.grouping => {
             let mut inner = bound.to_vec();
-            inner.push((f.value_var.as_str(), unit, &f.collection));
+            inner.push((f.value_var.as_str(), false, unit, &f.collection));
             sources(
                 folder,
                 unit,
@@ -1050,22 +1061,24 @@ fn sources(
             );
         }
         ExprKind::Traversal(root, steps)
-            if bound.iter().any(|(n, _, _)| n == root) && root != "var" && root != "local" =>
+            if bound.iter().any(|b| b.0 == root) && root != "var" && root != "local" =>
         {
-            let Some(&(_, u, coll)) = bound.iter().rev().find(|(n, _, _)| n == root) else {
+            let Some(at) = bound.iter().rposition(|b| b.0 == root) else {
                 return;
+            };
+            let (_, dynamic, u, coll) = bound[at];
+            // A dynamic block's iterator reads its item as `NAME.value`.
+            let steps = match (dynamic, steps.first()) {
+                (false, _) => &steps[..],
+                (true, Some(Step::Attr(v))) if v == "value" => &steps[1..],
+                (true, _) => return,
             };
             let Some(mut p) = step_path(steps) else {
                 return;
             };
             p.insert(0, "*".to_string());
             p.extend_from_slice(path);
-            let outer: Vec<_> = bound
-                .iter()
-                .take_while(|(n, _, _)| n != root)
-                .copied()
-                .collect();
-            sources(folder, u, coll, &p, out, depth + 1, each, &outer);
+            sources(folder, u, coll, &p, out, depth + 1, each, &bound[..at]);
         }
         ExprKind::Traversal(root, steps) => {
             let Some(Step::Attr(name)) = steps.first() else {
@@ -1194,6 +1207,49 @@ fn add_path(
         &value,
         true,
     )
+}
+
+/// A name bound around an expression, standing for every item of a collection: a `for`
+/// expression's value variable, or (`true`) a `dynamic` block's iterator (read as
+/// `NAME.value`); with the unit and expression of the collection.
+type Bound<'f> = (&'f str, bool, usize, &'f Expr);
+
+/// The iterators of the `dynamic` blocks around a cluster's add-on block in `body` (unit
+/// `unit`): `dynamic "key_vault_secrets_provider"`, or the azurerm 2.x `dynamic
+/// "addon_profile"` and `dynamic "azure_keyvault_secrets_provider"` inside it.
+fn dynamic_iterators(body: &Body, unit: usize) -> Vec<Bound<'_>> {
+    fn dynamic<'b>(body: &'b Body, ident: &str) -> Option<&'b Block> {
+        body.blocks("dynamic")
+            .find(|d| d.labels.first().map(String::as_str) == Some(ident))
+    }
+    let mut out = Vec::new();
+    for d in [
+        dynamic(body, ADDON_BLOCK),
+        dynamic(body, tf::LEGACY_PROFILE),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Some(b) = bound_of(d, unit) {
+            out.push(b);
+        }
+    }
+    if let Some(profile) = named_block(body, tf::LEGACY_PROFILE) {
+        if let Some(b) = dynamic(&profile.body, tf::LEGACY_ADDON).and_then(|d| bound_of(d, unit)) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// A `dynamic` block's iterator (its `iterator` argument, else its label) and `for_each`.
+fn bound_of(d: &Block, unit: usize) -> Option<Bound<'_>> {
+    let name = match d.body.attr("iterator").map(|a| &a.value.kind) {
+        Some(ExprKind::Traversal(n, s)) if s.is_empty() => n.as_str(),
+        Some(_) => return None,
+        None => d.labels.first()?.as_str(),
+    };
+    Some((name, true, unit, &d.body.attr("for_each")?.value))
 }
 
 /// The path a traversal's steps read (`.a["b"]` is `a`, `b`; `[count.index]` and
