@@ -829,3 +829,25 @@ fn a_dynamic_blocks_iterator_is_traced_to_the_item_it_iterates() {
     assert!(after.contains("= kv.value[\"rotate\"]"));
     assert!(after.contains("= p.value.rot"));
 }
+
+#[test]
+fn a_locals_chain_through_a_conditional_and_merge_is_fixed_at_its_literal() {
+    let d = copy();
+    let dir = "locals_chain";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "base   = { rotation = false }",
+                "base   = { rotation = true }"
+            )
+            .replace(
+                "    rotation = optional(bool, false)\n  })\n  default = {}",
+                "    rotation = optional(bool, false)\n  })\n  default = { rotation = true }"
+            )
+    );
+}

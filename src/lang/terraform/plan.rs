@@ -942,7 +942,8 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
 
 /// Collects the literals that may feed `e` (read at `path` inside it): `.tfvars` values
 /// and variable defaults for `var.NAME`, `local` values, and the branches and arguments of
-/// conditionals and `coalesce`/`try`/`lookup`/`tobool`/`tostring` (never a condition).
+/// conditionals and `coalesce`/`try`/`lookup`/`tobool`/`tostring`/`merge` (never a
+/// condition), `for` expressions' values and the items a bound name iterates.
 // The walk carries what an expression's names stand for (`each.value`, `for` iterators)
 // beside where it is; a struct for them would only rename the arguments.
 #[allow(clippy::too_many_arguments)]
@@ -1025,7 +1026,9 @@ fn sources(
             sources(folder, unit, f, path, out, depth + 1, each, bound);
         }
         ExprKind::Call(name, args) => match name.as_str() {
-            "coalesce" | "try" | "tobool" | "tostring" | "tomap" => {
+            // `merge`: the last argument that has the key wins; each argument is a place
+            // (the proof keeps only one that makes the cluster pass).
+            "coalesce" | "try" | "tobool" | "tostring" | "tomap" | "merge" => {
                 for a in args {
                     sources(folder, unit, a, path, out, depth + 1, each, bound);
                 }
