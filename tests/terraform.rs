@@ -851,3 +851,35 @@ fn a_locals_chain_through_a_conditional_and_merge_is_fixed_at_its_literal() {
             )
     );
 }
+
+#[test]
+fn a_map_of_cluster_objects_in_tfvars_gets_the_omitted_attribute_per_failing_cluster() {
+    let d = copy();
+    let dir = "map_of_objects";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let vars = fs::read_to_string(d.path().join(dir).join("terraform.tfvars")).unwrap();
+    let before =
+        fs::read_to_string(fixtures("terraform").join(dir).join("terraform.tfvars")).unwrap();
+    // `prd` sets no add-on block (the add-on is off) and `uat` rotates: both untouched.
+    assert_eq!(
+        vars,
+        before
+            .replace(
+                "      secret_rotation_interval = \"2m\"\n",
+                "      secret_rotation_interval = \"2m\"\n      secret_rotation_enabled  = true\n"
+            )
+            .replace(
+                "key_vault_secrets_provider = {}",
+                "key_vault_secrets_provider = { secret_rotation_enabled = true }"
+            )
+    );
+    for f in ["main.tf", "variables.tf"] {
+        let now = fs::read_to_string(d.path().join(dir).join(f)).unwrap();
+        assert_eq!(
+            now,
+            fs::read_to_string(fixtures("terraform").join(dir).join(f)).unwrap()
+        );
+    }
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+}
