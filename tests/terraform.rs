@@ -883,3 +883,46 @@ fn a_map_of_cluster_objects_in_tfvars_gets_the_omitted_attribute_per_failing_clu
     }
     assert_eq!(run(d.path(), &["check", dir]).code, 0);
 }
+
+#[test]
+fn a_local_module_reading_rotation_inside_an_object_input_is_fixed_in_each_calls_object() {
+    let d = copy();
+    let dir = "local_module_object";
+    let r = run(d.path(), &["check", "--format", "json", dir]);
+    let got: Vec<(String, String)> = findings_by_target(&json(&r.stdout))
+        .into_iter()
+        .map(|(f, t, _)| (f, t))
+        .collect();
+    let main = format!("{dir}/main.tf");
+    assert!(
+        ["module.partial", "module.explicit", "module.omits"]
+            .iter()
+            .all(|m| got.contains(&(main.clone(), m.to_string()))),
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|(_, t)| t == "module.good"), "{got:?}");
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(&main)).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(&main)).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "    interval = \"5m\"\n  }",
+                "    interval = \"5m\"\n    rotation = true\n  }"
+            )
+            .replace(
+                "csi    = { rotation = false }",
+                "csi    = { rotation = true }"
+            )
+            .replace(
+                "  name   = \"omits\"\n}",
+                "  name   = \"omits\"\n  csi    = { rotation = true }\n}"
+            )
+    );
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+    let snapshot = tree(d.path());
+    run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(tree(d.path()), snapshot, "a second fix changes nothing");
+}

@@ -374,6 +374,9 @@ struct Cluster<'f> {
     each: Option<(usize, &'f Expr)>,
     /// The iterators of the `dynamic` blocks around the rotation argument.
     dynamics: Vec<Bound<'f>>,
+    /// Where rotation is inside `value` (a local module's object input read as
+    /// `var.csi.rotation`: `rotation`); empty when `value` is the rotation itself.
+    path: Vec<String>,
 }
 
 impl Cluster<'_> {
@@ -497,6 +500,7 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                     } else {
                         Vec::new()
                     },
+                    path: Vec::new(),
                 });
             }
         }
@@ -585,13 +589,23 @@ fn local_call<'f>(
     b: &'f Block,
     callee: &Callee,
 ) -> Option<Cluster<'f>> {
-    let input = rotation_input(callee, 0)?;
+    let (input, path) = rotation_input(callee, 0)?;
     let slots = render::block_slots(b);
     let after = slots.iter().rposition(|s| s.key_span.is_some());
+    // An object input read at a path (`var.csi.rotation`): the call passes `csi = {
+    // rotation = true }` when it passes no `csi`.
+    let mut value = "true".to_string();
+    for k in path.iter().rev() {
+        value = format!("{{ {k} = {value} }}");
+    }
     let add = braces(text, b)
-        .and_then(|br| render::add_member(text, br, &slots, after, &input, "true", false));
+        .and_then(|br| render::add_member(text, br, &slots, after, &input, &value, false));
+    let read = std::iter::once(format!("var.{input}"))
+        .chain(path.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(".");
     let missing = format!(
-        "the module's cluster takes `{ROTATION_ARG}` from `var.{input}`, which this call \
+        "the module's cluster takes `{ROTATION_ARG}` from `{read}`, which this call \
          does not set (the module's default is not true)"
     );
     Some(Cluster {
@@ -605,24 +619,29 @@ fn local_call<'f>(
         missing,
         each: None,
         dynamics: Vec::new(),
+        path,
     })
 }
 
 /// The variable of `callee` that its cluster's rotation is read from: `var.X` written as the
 /// rotation argument of a cluster of its own, or passed as the input a local module it calls
 /// reads its rotation from (bounded by the callee tree's own depth).
-fn rotation_input(callee: &Callee, depth: usize) -> Option<String> {
-    let plain_var = |e: &Expr| match &e.kind {
-        ExprKind::Traversal(root, steps) if root == "var" && steps.len() == 1 => match &steps[0] {
-            Step::Attr(x) => Some(x.clone()),
-            _ => None,
-        },
+fn rotation_input(callee: &Callee, depth: usize) -> Option<(String, Vec<String>)> {
+    // `var.X`, or `var.X.a["b"]`: the input and the path read inside it.
+    let read_var = |e: &Expr| match &e.kind {
+        ExprKind::Traversal(root, steps) if root == "var" && !steps.is_empty() => {
+            let Step::Attr(x) = &steps[0] else {
+                return None;
+            };
+            let path = step_path(&steps[1..])?;
+            (!path.iter().any(|p| p == "*")).then(|| (x.clone(), path))
+        }
         _ => None,
     };
     let own = callee.bodies.iter().find_map(|body| {
         body.blocks("resource")
             .filter(|r| r.labels.first().map(String::as_str) == Some(CLUSTER))
-            .find_map(|r| plain_var(&addon_block(&r.body)?.body.attr(ROTATION_ARG)?.value))
+            .find_map(|r| read_var(&addon_block(&r.body)?.body.attr(ROTATION_ARG)?.value))
     });
     if own.is_some() || depth > MODULE_DEPTH {
         return own;
@@ -631,8 +650,10 @@ fn rotation_input(callee: &Callee, depth: usize) -> Option<String> {
         body.blocks("module").find_map(|m| {
             let src = tf::local_source(&m.body)?;
             let inner = callee.callees.iter().find(|c| c.source == src)?;
-            let input = rotation_input(inner, depth + 1)?;
-            plain_var(&m.body.attr(&input)?.value)
+            let (input, path) = rotation_input(inner, depth + 1)?;
+            // A nested call passes the input on whole: `r = var.X`.
+            let (outer, more) = read_var(&m.body.attr(&input)?.value)?;
+            more.is_empty().then_some((outer, path))
         })
     })
 }
@@ -657,6 +678,7 @@ fn module_cluster<'f>(
         missing: String::new(),
         each: None,
         dynamics: Vec::new(),
+        path: Vec::new(),
     };
     match family {
         tf::Family::Aks => {
@@ -762,6 +784,7 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
         ),
         each: None,
         dynamics: Vec::new(),
+        path: Vec::new(),
     };
     let mut addon = tf::azapi_body(&b.body)?;
     for key in ["properties", "addonProfiles", crate::rule::ADDON] {
@@ -909,6 +932,12 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
             .into_iter()
             .collect();
     };
+    if !c.path.is_empty() {
+        // An object argument: the places inside it (or what it comes from) only.
+        let mut out = Vec::new();
+        sources(folder, c.unit, value, &c.path, &mut out, 0, c.each, &[]);
+        return out;
+    }
     if let Some(e) = render::literal_true(text, value) {
         return vec![Candidate {
             unit: c.unit,
@@ -1320,7 +1349,15 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 } else {
                     String::new()
                 };
-                format!("{label}: `{} = {expr}` is not true{with}", c.arg)
+                if c.path.is_empty() {
+                    format!("{label}: `{} = {expr}` is not true{with}", c.arg)
+                } else {
+                    format!(
+                        "{label}: `{}` of `{} = {expr}` is not true{with}",
+                        c.path.join("."),
+                        c.arg
+                    )
+                }
             }
         };
         let problem = match failing_keys(c, &base)[..] {
