@@ -926,3 +926,36 @@ fn a_local_module_reading_rotation_inside_an_object_input_is_fixed_in_each_calls
     run(d.path(), &["fix", "--yes", dir]);
     assert_eq!(tree(d.path()), snapshot, "a second fix changes nothing");
 }
+
+#[test]
+fn a_known_modules_object_input_from_a_variable_or_local_is_fixed_where_it_is_written() {
+    let d = copy();
+    let dir = "module_object_inputs";
+    // `non_nullable` passes: `nullable = false` turns the null in terraform.tfvars into the
+    // default, true.
+    assert_eq!(
+        reported(d.path(), dir),
+        ["module.avm", "module.avm_legacy", "module.aks"]
+    );
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "    }), {})\n  })\n  default = {}",
+                "    }), {})\n  })\n  default = { config = { enable_secret_rotation = true } }"
+            )
+            .replace(
+                "    secret_rotation_interval = \"2m\"\n",
+                "    secret_rotation_interval = \"2m\"\n    secret_rotation_enabled  = true\n"
+            )
+            .replace(
+                "rotation = optional(bool, false) })\n  default = {}",
+                "rotation = optional(bool, false) })\n  default = { rotation = true }"
+            )
+    );
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+}

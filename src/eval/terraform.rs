@@ -318,7 +318,15 @@ impl Env<'_> {
                 .find(|b| b.labels.first().map(String::as_str) == Some(name))
         });
         let ty = declared.and_then(|b| b.body.attr("type")).map(|a| &a.value);
-        let v = if let Some(v) = self.config.value(name) {
+        // `nullable = false`: a null given is the default (Terraform 1.1+).
+        let non_nullable = declared
+            .and_then(|b| b.body.attr("nullable"))
+            .is_some_and(|a| a.value.kind == ExprKind::Bool(false));
+        let given = self
+            .config
+            .value(name)
+            .filter(|v| !(non_nullable && **v == Value::Null));
+        let v = if let Some(v) = given {
             v.clone()
         } else if let Some(b) = declared {
             match b.body.attr("default") {

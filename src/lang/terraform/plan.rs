@@ -703,6 +703,13 @@ fn module_cluster<'f>(
                 "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
                  `{ROTATION_ARG} = true` (the provider's default is false)"
             );
+            // An object from elsewhere (`= var.kv`): rotation is read inside it, where it
+            // is written.
+            if !matches!(input.value.kind, ExprKind::Object(_)) {
+                c.value = Some(&input.value);
+                c.arg = ADDON_BLOCK.to_string();
+                c.path = vec![ROTATION_ARG.to_string()];
+            }
             if let ExprKind::Object(ms) = &input.value.kind {
                 c.value = input.value.member(ROTATION_ARG).map(|m| &m.value);
                 let slots = render::object_slots(ms);
@@ -728,6 +735,11 @@ fn module_cluster<'f>(
                 tf::AVM_ADDON_INPUT,
                 tf::AVM_ROTATION
             );
+            if !matches!(input.value.kind, ExprKind::Object(_)) {
+                c.value = Some(&input.value);
+                c.arg = tf::AVM_ADDON_INPUT.to_string();
+                c.path = vec!["config".to_string(), tf::AVM_ROTATION.to_string()];
+            }
             if let ExprKind::Object(ms) = &input.value.kind {
                 match input.value.member("config") {
                     Some(cfg) => {
