@@ -214,6 +214,7 @@ pub(crate) fn evaluate(module: &Module, config: &Configuration) -> Deployment {
         config,
         locals: HashMap::new(),
         local_values: RefCell::new(HashMap::new()),
+        var_values: RefCell::new(HashMap::new()),
         depth: RefCell::new(0),
     };
     for body in &module.bodies {
@@ -268,6 +269,7 @@ pub(crate) fn literal(e: &Expr) -> Value {
         config: &config,
         locals: HashMap::new(),
         local_values: RefCell::new(HashMap::new()),
+        var_values: RefCell::new(HashMap::new()),
         depth: RefCell::new(0),
     };
     env.value(e, &Scope::default())
@@ -300,6 +302,8 @@ struct Env<'m> {
     config: &'m Configuration,
     locals: HashMap<String, &'m Expr>,
     local_values: RefCell<HashMap<String, Eval>>,
+    /// Each variable's value once read and converted to its type.
+    var_values: RefCell<HashMap<String, Value>>,
     depth: RefCell<usize>,
 }
 
@@ -313,6 +317,17 @@ impl Env<'_> {
     /// [`Env::convert`]): the attributes an object type marks `optional(type, default)` are
     /// filled in when missing or null.
     fn var(&self, name: &str) -> Value {
+        if let Some(v) = self.var_values.borrow().get(name) {
+            return v.clone();
+        }
+        let v = self.read_var(name);
+        self.var_values
+            .borrow_mut()
+            .insert(name.to_string(), v.clone());
+        v
+    }
+
+    fn read_var(&self, name: &str) -> Value {
         let declared = self.module.bodies.iter().find_map(|body| {
             body.blocks("variable")
                 .find(|b| b.labels.first().map(String::as_str) == Some(name))
@@ -1309,6 +1324,7 @@ mod tests {
             config: &config,
             locals: HashMap::new(),
             local_values: RefCell::new(HashMap::new()),
+            var_values: RefCell::new(HashMap::new()),
             depth: RefCell::new(0),
         };
         env.var("v")
