@@ -959,3 +959,24 @@ fn a_known_modules_object_input_from_a_variable_or_local_is_fixed_where_it_is_wr
     );
     assert_eq!(run(d.path(), &["check", dir]).code, 0);
 }
+
+#[test]
+fn a_json_syntax_variable_type_string_is_applied_with_its_optional_defaults() {
+    let d = copy();
+    let dir = "optional_tf_json";
+    let r = run(d.path(), &["check", dir]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("manual review"), "{}", r.stdout);
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf.json")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf.json")).unwrap();
+    assert_eq!(
+        after,
+        before.replace(
+            "        \"interval\": \"5m\"\n",
+            "        \"interval\": \"5m\",\n        \"rotation\": true\n"
+        )
+    );
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+}

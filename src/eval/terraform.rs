@@ -333,6 +333,14 @@ impl Env<'_> {
                 .find(|b| b.labels.first().map(String::as_str) == Some(name))
         });
         let ty = declared.and_then(|b| b.body.attr("type")).map(|a| &a.value);
+        // Terraform's JSON syntax writes the type as a string holding the type expression.
+        let parsed = match ty.map(|t| &t.kind) {
+            Some(ExprKind::Str(t)) => crate::lang::terraform::hcl::parse(&format!("t = {t}\n"))
+                .ok()
+                .and_then(|b| b.attrs().next().map(|a| a.value.clone())),
+            _ => None,
+        };
+        let ty = parsed.as_ref().or(ty);
         // `nullable = false`: a null given is the default (Terraform 1.1+).
         let non_nullable = declared
             .and_then(|b| b.body.attr("nullable"))
