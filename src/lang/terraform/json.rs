@@ -392,6 +392,22 @@ mod tests {
     }
 
     #[test]
+    fn a_for_expression_in_a_string_keeps_its_spans_in_the_json() {
+        let text = r#"{"locals": {"m": "${{ for c in var.cs : c.name => c.rot if c.on }}"}}"#;
+        let body = parse(text).unwrap();
+        let l = body.blocks("locals").next().unwrap();
+        let ExprKind::For(f) = &l.body.attr("m").unwrap().value.kind else {
+            panic!("not a for expression")
+        };
+        let at = |e: &Expr| &text[e.span.0..e.span.1];
+        assert_eq!(at(&f.collection), "var.cs");
+        assert_eq!(at(f.key.as_ref().unwrap()), "c.name");
+        assert_eq!(at(&f.value), "c.rot");
+        assert_eq!(at(f.cond.as_ref().unwrap()), "c.on");
+        assert_eq!(f.value_var, "c");
+    }
+
+    #[test]
     fn members_are_added_in_the_documents_style() {
         let body = parse(TEXT).unwrap();
         let r = body.blocks("resource").next().unwrap();
