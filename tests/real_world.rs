@@ -103,8 +103,6 @@ fn bicep_interpolated_bool_is_fixed_at_the_parameter_default() {
 /// (removed in azurerm 3.0, still in public repositories). With the add-on on and rotation
 /// `false`, armfix says "No findings": a silent miss.
 #[test]
-#[ignore = "fault: src/lang/terraform does not read azurerm 2.x addon_profile.\
-            azure_keyvault_secrets_provider; a failing cluster there is not even reported"]
 fn terraform_legacy_addon_profile_is_reported() {
     let dir = case("terraform-legacy-addon-profile");
     let r = run(dir.path(), &["check", "."]);
@@ -205,9 +203,6 @@ fn minified_template_keeps_its_style() {
 /// cluster runs the add-on without rotation. armfix reads the attribute as missing and says
 /// "not known offline (Terraform would stop with an error here)", which is untrue.
 #[test]
-#[ignore = "fault: optional(type, default) attribute defaults of Terraform object types are \
-            not applied (src/eval/terraform.rs); the failure is manual review with a false \
-            claim that Terraform would stop"]
 fn terraform_optional_attribute_defaults_are_applied() {
     let dir = case("terraform-optional-defaults");
     let r = run(dir.path(), &["check", "."]);

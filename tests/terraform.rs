@@ -579,3 +579,404 @@ fn a_local_modules_own_override_file_is_merged_before_the_call_is_judged() {
         "module \"aks\" {\n  source   = \"./m\"\n  name     = \"a\"\n  rotation = true\n}\n"
     );
 }
+
+/// The `azurerm_kubernetes_cluster` clusters of a folder that `check --format json` reports.
+fn reported(dir: &std::path::Path, folder: &str) -> Vec<String> {
+    let r = run(dir, &["check", "--format", "json", folder]);
+    findings_by_target(&json(&r.stdout))
+        .into_iter()
+        .map(|(_, t, _)| t)
+        .collect()
+}
+
+#[test]
+fn the_azurerm_2_addon_profile_block_is_judged_and_fixed_like_the_3_block() {
+    let d = copy();
+    let dir = "legacy_addon_profile";
+    // Static, missing, in a dynamic profile, in a dynamic add-on block fed by a variable;
+    // never a cluster whose add-on is off (`enabled = false`, only other add-ons, an empty
+    // dynamic profile) or that already rotates.
+    assert_eq!(
+        reported(d.path(), dir),
+        [
+            "azurerm_kubernetes_cluster.legacy_false",
+            "azurerm_kubernetes_cluster.legacy_missing",
+            "azurerm_kubernetes_cluster.legacy_dynamic",
+            "azurerm_kubernetes_cluster.legacy_nested_dynamic",
+        ]
+    );
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "secret_rotation_enabled  = false # turned off by hand",
+                "secret_rotation_enabled  = true # turned off by hand"
+            )
+            .replace(
+                "      secret_rotation_interval = \"5m\"\n",
+                "      secret_rotation_interval = \"5m\"\n      secret_rotation_enabled  = true\n"
+            )
+            .replace(
+                "      azure_keyvault_secrets_provider {\n        enabled = true\n      }\n    }\n  }\n}\n\n# A dynamic add-on",
+                "      azure_keyvault_secrets_provider {\n        enabled                 = true\n        secret_rotation_enabled = true\n      }\n    }\n  }\n}\n\n# A dynamic add-on"
+            )
+            .replace(
+                "variable \"legacy_rotation\" {\n  type    = bool\n  default = false",
+                "variable \"legacy_rotation\" {\n  type    = bool\n  default = true"
+            )
+    );
+    let again = run(d.path(), &["check", dir]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    let snapshot = tree(d.path());
+    run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(tree(d.path()), snapshot, "a second fix changes nothing");
+}
+
+#[test]
+fn optional_attribute_defaults_deploy_and_an_omitted_attribute_is_added_where_the_value_is() {
+    let d = copy();
+    // The omitted (or null) `optional(bool, false)` attribute deploys false: a finding, not
+    // manual review; `optional(bool, true)` passes.
+    let r = run(d.path(), &["check", "optional_defaults", "optional_tfvars"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stdout.contains("manual review"), "{}", r.stdout);
+    assert!(!r.stdout.contains("would stop"), "{}", r.stdout);
+    assert_eq!(
+        reported(d.path(), "optional_defaults"),
+        [
+            "azurerm_kubernetes_cluster.flat",
+            "azurerm_kubernetes_cluster.nested",
+            "azurerm_kubernetes_cluster.by_env",
+            "azurerm_kubernetes_cluster.by_index",
+        ]
+    );
+    let r = run(
+        d.path(),
+        &["fix", "--yes", "optional_defaults", "optional_tfvars"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let read = |p: &str| fs::read_to_string(d.path().join(p)).unwrap();
+    let orig = |p: &str| fs::read_to_string(fixtures("terraform").join(p)).unwrap();
+    assert_eq!(
+        read("optional_defaults/main.tf"),
+        orig("optional_defaults/main.tf")
+            .replace(
+                "    interval = \"5m\"\n  }",
+                "    interval = \"5m\"\n    rotation = true\n  }"
+            )
+            .replace(
+                "  }), {})\n  })\n  default = {}",
+                "  }), {})\n  })\n  default = { addons = { kv = { rotation = true } } }"
+            )
+            .replace("dev = {}", "dev = { rotation = true }")
+            .replace("{ rotation = null }", "{ rotation = true }")
+    );
+    // A value from terraform.tfvars is fixed there, in its alignment; the default is not the
+    // deployed value and stays.
+    assert_eq!(
+        read("optional_tfvars/main.tf"),
+        orig("optional_tfvars/main.tf")
+    );
+    assert_eq!(
+        read("optional_tfvars/terraform.tfvars"),
+        "csi = {\n  rotation_interval      = \"10m\"\n  enable_secret_rotation = true\n}\n"
+    );
+    let again = run(d.path(), &["check", "optional_defaults", "optional_tfvars"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+#[test]
+fn each_value_through_a_for_expression_is_fixed_in_the_entry_it_reads() {
+    let d = copy();
+    let dir = "for_expressions";
+    assert_eq!(
+        reported(d.path(), dir),
+        [
+            "azurerm_kubernetes_cluster.from_for",
+            "azurerm_kubernetes_cluster.reshaped",
+            "azurerm_kubernetes_cluster.counted",
+            "azurerm_kubernetes_cluster.unknowable",
+        ]
+    );
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(
+        r.code, 1,
+        "the apply-time one is left: {}{}",
+        r.stdout, r.stderr
+    );
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    // Only the failing instances' entries; the filtered-out team `b` stays false.
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "{ name = \"dev\" },",
+                "{ name = \"dev\", rotation = true },"
+            )
+            .replace(
+                "a = { rot = false, on = true }",
+                "a = { rot = true, on = true }"
+            )
+            .replace("default = [true, false]", "default = [true, true]")
+    );
+    let again = run(d.path(), &["check", "--format", "json", dir]);
+    let report = json(&again.stdout);
+    assert_eq!(report["summary"]["fixable"], 0, "{}", again.stdout);
+    assert!(again.stdout.contains("unknowable"), "{}", again.stdout);
+}
+
+#[test]
+fn an_omitted_attribute_in_a_json_tfvars_object_is_added_nested_in_its_style() {
+    let d = copy();
+    let dir = "optional_json";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let vars = fs::read_to_string(d.path().join(dir).join("terraform.tfvars.json")).unwrap();
+    assert_eq!(
+        vars,
+        "{\r\n\t\"platform\": {\r\n\t\t\"name\": \"p1\",\r\n\t\t\"addons\": {\r\n\t\t\t\"kv\": {\r\n\t\t\t\t\"rotation\": true\r\n\t\t\t}\r\n\t\t}\r\n\t}\r\n}\r\n"
+    );
+    let main = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        main,
+        fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap()
+    );
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+}
+
+#[test]
+fn an_object_default_that_feeds_an_output_is_not_extended_the_cluster_is_fixed() {
+    let d = copy();
+    let dir = "optional_shared";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        main,
+        before.replace(
+            "secret_rotation_enabled  = var.csi[\"rotation\"]",
+            "secret_rotation_enabled  = true"
+        )
+    );
+}
+
+#[test]
+fn a_one_line_block_with_an_argument_opens_onto_lines_in_the_files_style() {
+    let d = copy();
+    let dir = "one_line_blocks";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let read = |f: &str| fs::read_to_string(d.path().join(dir).join(f)).unwrap();
+    let orig = |f: &str| fs::read_to_string(fixtures("terraform").join(dir).join(f)).unwrap();
+    assert_eq!(
+        read("main.tf"),
+        orig("main.tf")
+            .replace(
+                "  key_vault_secrets_provider { secret_rotation_interval = \"2m\" }\n",
+                "  key_vault_secrets_provider {\n    secret_rotation_interval = \"2m\"\n    secret_rotation_enabled  = true\n  }\n"
+            )
+            .replace(
+                "    azure_keyvault_secrets_provider { enabled = true }\n",
+                "    azure_keyvault_secrets_provider {\n      enabled                 = true\n      secret_rotation_enabled = true\n    }\n"
+            )
+    );
+    assert_eq!(
+        read("tabs_crlf.tf"),
+        orig("tabs_crlf.tf").replace(
+            "\tkey_vault_secrets_provider { secret_rotation_interval = \"2m\" }\r\n",
+            "\tkey_vault_secrets_provider {\r\n\t\tsecret_rotation_interval = \"2m\"\r\n\t\tsecret_rotation_enabled  = true\r\n\t}\r\n"
+        )
+    );
+    let snapshot = tree(d.path());
+    run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(tree(d.path()), snapshot, "a second fix changes nothing");
+}
+
+#[test]
+fn a_dynamic_blocks_iterator_is_traced_to_the_item_it_iterates() {
+    let d = copy();
+    let dir = "dynamic_iterators";
+    assert_eq!(
+        reported(d.path(), dir),
+        [
+            "azurerm_kubernetes_cluster.by_label",
+            "azurerm_kubernetes_cluster.by_iterator",
+            "azurerm_kubernetes_cluster.legacy",
+        ]
+    );
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "    interval = optional(string, \"2m\")\n  })\n  default = {}",
+                "    interval = optional(string, \"2m\")\n  })\n  default = { rotation = true }"
+            )
+            .replace("main = { rotate = false }", "main = { rotate = true }")
+            .replace("default = [{}]", "default = [{ rot = true }]")
+    );
+    // The expressions that read the iterators are unchanged.
+    assert!(after.contains("= key_vault_secrets_provider.value.rotation"));
+    assert!(after.contains("= kv.value[\"rotate\"]"));
+    assert!(after.contains("= p.value.rot"));
+}
+
+#[test]
+fn a_locals_chain_through_a_conditional_and_merge_is_fixed_at_its_literal() {
+    let d = copy();
+    let dir = "locals_chain";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "base   = { rotation = false }",
+                "base   = { rotation = true }"
+            )
+            .replace(
+                "    rotation = optional(bool, false)\n  })\n  default = {}",
+                "    rotation = optional(bool, false)\n  })\n  default = { rotation = true }"
+            )
+    );
+}
+
+#[test]
+fn a_map_of_cluster_objects_in_tfvars_gets_the_omitted_attribute_per_failing_cluster() {
+    let d = copy();
+    let dir = "map_of_objects";
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let vars = fs::read_to_string(d.path().join(dir).join("terraform.tfvars")).unwrap();
+    let before =
+        fs::read_to_string(fixtures("terraform").join(dir).join("terraform.tfvars")).unwrap();
+    // `prd` sets no add-on block (the add-on is off) and `uat` rotates: both untouched.
+    assert_eq!(
+        vars,
+        before
+            .replace(
+                "      secret_rotation_interval = \"2m\"\n",
+                "      secret_rotation_interval = \"2m\"\n      secret_rotation_enabled  = true\n"
+            )
+            .replace(
+                "key_vault_secrets_provider = {}",
+                "key_vault_secrets_provider = { secret_rotation_enabled = true }"
+            )
+    );
+    for f in ["main.tf", "variables.tf"] {
+        let now = fs::read_to_string(d.path().join(dir).join(f)).unwrap();
+        assert_eq!(
+            now,
+            fs::read_to_string(fixtures("terraform").join(dir).join(f)).unwrap()
+        );
+    }
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+}
+
+#[test]
+fn a_local_module_reading_rotation_inside_an_object_input_is_fixed_in_each_calls_object() {
+    let d = copy();
+    let dir = "local_module_object";
+    let r = run(d.path(), &["check", "--format", "json", dir]);
+    let got: Vec<(String, String)> = findings_by_target(&json(&r.stdout))
+        .into_iter()
+        .map(|(f, t, _)| (f, t))
+        .collect();
+    let main = format!("{dir}/main.tf");
+    assert!(
+        ["module.partial", "module.explicit", "module.omits"]
+            .iter()
+            .all(|m| got.contains(&(main.clone(), m.to_string()))),
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|(_, t)| t == "module.good"), "{got:?}");
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(&main)).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(&main)).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "    interval = \"5m\"\n  }",
+                "    interval = \"5m\"\n    rotation = true\n  }"
+            )
+            .replace(
+                "csi    = { rotation = false }",
+                "csi    = { rotation = true }"
+            )
+            .replace(
+                "  name   = \"omits\"\n}",
+                "  name   = \"omits\"\n  csi    = { rotation = true }\n}"
+            )
+    );
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+    let snapshot = tree(d.path());
+    run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(tree(d.path()), snapshot, "a second fix changes nothing");
+}
+
+#[test]
+fn a_known_modules_object_input_from_a_variable_or_local_is_fixed_where_it_is_written() {
+    let d = copy();
+    let dir = "module_object_inputs";
+    // `non_nullable` passes: `nullable = false` turns the null in terraform.tfvars into the
+    // default, true.
+    assert_eq!(
+        reported(d.path(), dir),
+        ["module.avm", "module.avm_legacy", "module.aks"]
+    );
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf")).unwrap();
+    assert_eq!(
+        after,
+        before
+            .replace(
+                "    }), {})\n  })\n  default = {}",
+                "    }), {})\n  })\n  default = { config = { enable_secret_rotation = true } }"
+            )
+            .replace(
+                "    secret_rotation_interval = \"2m\"\n",
+                "    secret_rotation_interval = \"2m\"\n    secret_rotation_enabled  = true\n"
+            )
+            .replace(
+                "rotation = optional(bool, false) })\n  default = {}",
+                "rotation = optional(bool, false) })\n  default = { rotation = true }"
+            )
+    );
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+}
+
+#[test]
+fn a_json_syntax_variable_type_string_is_applied_with_its_optional_defaults() {
+    let d = copy();
+    let dir = "optional_tf_json";
+    let r = run(d.path(), &["check", dir]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("manual review"), "{}", r.stdout);
+    let r = run(d.path(), &["fix", "--yes", dir]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let after = fs::read_to_string(d.path().join(dir).join("main.tf.json")).unwrap();
+    let before = fs::read_to_string(fixtures("terraform").join(dir).join("main.tf.json")).unwrap();
+    assert_eq!(
+        after,
+        before.replace(
+            "        \"interval\": \"5m\"\n",
+            "        \"interval\": \"5m\",\n        \"rotation\": true\n"
+        )
+    );
+    assert_eq!(run(d.path(), &["check", dir]).code, 0);
+}

@@ -3,8 +3,10 @@
 //! produces the [`Deployment`] the rule and the proof read.
 //!
 //! What it evaluates: literals, lists and objects, `var.NAME` (the configuration's value,
-//! else the variable's `default`, else Unknown), `local.NAME`, `count.index`, `each.key` and
-//! `each.value`, a `dynamic` block's iterator, conditionals, `!`, `&&`, `||`, comparisons,
+//! else the variable's `default`, else Unknown; converted to the variable's `type`, so
+//! `optional(type, default)` attributes are filled in), `local.NAME`, `count.index`,
+//! `each.key` and `each.value`, a `dynamic` block's iterator, `for` expressions,
+//! conditionals, `!`, `&&`, `||`, comparisons,
 //! parentheses, attribute and index access, and the functions `coalesce`, `try`, `can`,
 //! `lookup`, `tobool`, `tostring`, `length`, `contains`, `merge`, `concat`, `tolist` and
 //! `toset`. Everything else (another resource's attributes, data sources, string templates,
@@ -14,7 +16,8 @@
 //! key; `count = 0` or an empty `for_each` gives one resource whose condition is false) is a
 //! [`Resource`] whose body is its evaluated arguments and blocks (a block is a list of
 //! objects under its type; a `dynamic` block is expanded). An `azurerm_kubernetes_cluster`
-//! also gets the ARM shape PSRule judges: its `key_vault_secrets_provider` block becomes
+//! also gets the ARM shape PSRule judges: its `key_vault_secrets_provider` block (or the
+//! azurerm 2.x `addon_profile { azure_keyvault_secrets_provider {...} }`) becomes
 //! `properties.addonProfiles.azureKeyvaultSecretsProvider` with `enabled` true (Unknown when
 //! the block's `for_each` is) and `config.enableSecretRotation` the block's
 //! `secret_rotation_enabled` (missing when it is unset or null, as the provider's default is
@@ -34,6 +37,10 @@ use std::collections::HashMap;
 pub(crate) const CLUSTER: &str = "azurerm_kubernetes_cluster";
 /// The cluster's block that turns the add-on on.
 pub(crate) const ADDON_BLOCK: &str = "key_vault_secrets_provider";
+/// azurerm 2.x: the cluster's `addon_profile` block, and the add-on block inside it (with
+/// a required `enabled` argument).
+pub(crate) const LEGACY_PROFILE: &str = "addon_profile";
+pub(crate) const LEGACY_ADDON: &str = "azure_keyvault_secrets_provider";
 /// The block's rotation argument.
 pub(crate) const ROTATION_ARG: &str = "secret_rotation_enabled";
 /// The azapi provider's generic resource: an AKS cluster when its `type` is
@@ -207,6 +214,7 @@ pub(crate) fn evaluate(module: &Module, config: &Configuration) -> Deployment {
         config,
         locals: HashMap::new(),
         local_values: RefCell::new(HashMap::new()),
+        var_values: RefCell::new(HashMap::new()),
         depth: RefCell::new(0),
     };
     for body in &module.bodies {
@@ -261,6 +269,7 @@ pub(crate) fn literal(e: &Expr) -> Value {
         config: &config,
         locals: HashMap::new(),
         local_values: RefCell::new(HashMap::new()),
+        var_values: RefCell::new(HashMap::new()),
         depth: RefCell::new(0),
     };
     env.value(e, &Scope::default())
@@ -293,6 +302,8 @@ struct Env<'m> {
     config: &'m Configuration,
     locals: HashMap<String, &'m Expr>,
     local_values: RefCell<HashMap<String, Eval>>,
+    /// Each variable's value once read and converted to its type.
+    var_values: RefCell<HashMap<String, Value>>,
     depth: RefCell<usize>,
 }
 
@@ -302,21 +313,153 @@ fn unknown(reason: impl Into<String>) -> Value {
 
 impl Env<'_> {
     /// A variable's value: given by the configuration, else its default, else Unknown.
+    /// Either is converted to the variable's `type` as Terraform converts it (see
+    /// [`Env::convert`]): the attributes an object type marks `optional(type, default)` are
+    /// filled in when missing or null.
     fn var(&self, name: &str) -> Value {
-        if let Some(v) = self.config.value(name) {
+        if let Some(v) = self.var_values.borrow().get(name) {
             return v.clone();
         }
-        for body in &self.module.bodies {
-            for b in body.blocks("variable") {
-                if b.labels.first().map(String::as_str) == Some(name) {
-                    return match b.body.attr("default") {
-                        Some(d) => self.value(&d.value, &Scope::default()),
-                        None => unknown(format!("variable `{name}` has no value offline")),
-                    };
-                }
+        let v = self.read_var(name);
+        self.var_values
+            .borrow_mut()
+            .insert(name.to_string(), v.clone());
+        v
+    }
+
+    fn read_var(&self, name: &str) -> Value {
+        let declared = self.module.bodies.iter().find_map(|body| {
+            body.blocks("variable")
+                .find(|b| b.labels.first().map(String::as_str) == Some(name))
+        });
+        let ty = declared.and_then(|b| b.body.attr("type")).map(|a| &a.value);
+        // Terraform's JSON syntax writes the type as a string holding the type expression.
+        let parsed = match ty.map(|t| &t.kind) {
+            Some(ExprKind::Str(t)) => crate::lang::terraform::hcl::parse(&format!("t = {t}\n"))
+                .ok()
+                .and_then(|b| b.attrs().next().map(|a| a.value.clone())),
+            _ => None,
+        };
+        let ty = parsed.as_ref().or(ty);
+        // `nullable = false`: a null given is the default (Terraform 1.1+).
+        let non_nullable = declared
+            .and_then(|b| b.body.attr("nullable"))
+            .is_some_and(|a| a.value.kind == ExprKind::Bool(false));
+        let given = self
+            .config
+            .value(name)
+            .filter(|v| !(non_nullable && **v == Value::Null));
+        let v = if let Some(v) = given {
+            v.clone()
+        } else if let Some(b) = declared {
+            match b.body.attr("default") {
+                Some(d) => self.value(&d.value, &Scope::default()),
+                None => return unknown(format!("variable `{name}` has no value offline")),
             }
+        } else {
+            return unknown(format!("variable `{name}` is not declared"));
+        };
+        match ty {
+            Some(t) => self.convert(v, t).unwrap_or_else(|_| {
+                unknown(format!(
+                    "the value of variable `{name}` does not convert to its type (Terraform \
+                     would stop with an error)"
+                ))
+            }),
+            None => v,
         }
-        unknown(format!("variable `{name}` is not declared"))
+    }
+
+    /// Converts a value to a Terraform type constraint as Terraform 1.3+ does for a variable:
+    /// an `object({...})` keeps the attributes its type names (others are dropped), each
+    /// converted; an attribute missing or null takes its `optional(type, default)` default
+    /// (null when it has none), and a missing attribute that is not optional is an error;
+    /// `map(T)`, `list(T)`, `set(T)` and `tuple([...])` convert each element; `bool` reads
+    /// the strings "true" and "false", `string` writes a bool or number as text. `any`, other
+    /// primitives and type expressions not understood leave the value as it is; an Unknown
+    /// stays Unknown.
+    fn convert(&self, v: Value, ty: &Expr) -> Eval {
+        if matches!(v, Value::Unknown(_)) {
+            return Ok(v);
+        }
+        match &ty.kind {
+            ExprKind::Traversal(t, steps) if steps.is_empty() => Ok(match (t.as_str(), v) {
+                ("bool", Value::Str(s)) if s == "true" => Value::Bool(true),
+                ("bool", Value::Str(s)) if s == "false" => Value::Bool(false),
+                ("bool", v @ (Value::Bool(_) | Value::Null)) => v,
+                ("bool", _) => return Err(Failure),
+                ("string", Value::Bool(b)) => Value::str(b.to_string()),
+                ("string", Value::Int(i)) => Value::str(i.to_string()),
+                (_, v) => v,
+            }),
+            ExprKind::Call(f, args) => match (f.as_str(), args.first(), v) {
+                (_, _, Value::Null) => Ok(Value::Null),
+                (
+                    "object",
+                    Some(Expr {
+                        kind: ExprKind::Object(attrs),
+                        ..
+                    }),
+                    Value::Object(o),
+                ) => {
+                    let mut out = Object::new();
+                    for a in attrs {
+                        let Some(key) = &a.key else {
+                            return Ok(unknown("an object type's attribute name is computed"));
+                        };
+                        let (inner, default) = match &a.value.kind {
+                            ExprKind::Call(f, xs) if f == "optional" && !xs.is_empty() => {
+                                (&xs[0], Some(xs.get(1)))
+                            }
+                            _ => (&a.value, None),
+                        };
+                        let given = o.get(key).cloned().filter(|x| *x != Value::Null);
+                        let value = match (given, default) {
+                            (Some(x), _) => self.convert(x, inner)?,
+                            (None, Some(Some(d))) => {
+                                let d = self.eval(d, &Scope::default())?;
+                                self.convert(d, inner)?
+                            }
+                            (None, Some(None)) => Value::Null,
+                            // A required attribute: null when given as null, else an error.
+                            (None, None) if o.get(key).is_some() => Value::Null,
+                            (None, None) => return Err(Failure),
+                        };
+                        out.insert(key.clone(), value);
+                    }
+                    Ok(Value::Object(out))
+                }
+                ("object", _, _) => Err(Failure),
+                ("map", Some(t), Value::Object(o)) => {
+                    let mut out = Object::new();
+                    for (k, x) in o.members {
+                        out.insert(k, self.convert(x, t)?);
+                    }
+                    Ok(Value::Object(out))
+                }
+                ("list" | "set", Some(t), Value::Array(a)) => Ok(Value::Array(
+                    a.into_iter()
+                        .map(|x| self.convert(x, t))
+                        .collect::<Result<_, _>>()?,
+                )),
+                (
+                    "tuple",
+                    Some(Expr {
+                        kind: ExprKind::Array(ts),
+                        ..
+                    }),
+                    Value::Array(a),
+                ) if ts.len() == a.len() => Ok(Value::Array(
+                    a.into_iter()
+                        .zip(ts)
+                        .map(|(x, t)| self.convert(x, t))
+                        .collect::<Result<_, _>>()?,
+                )),
+                ("map" | "list" | "set" | "tuple", _, _) => Err(Failure),
+                (_, _, v) => Ok(v),
+            },
+            _ => Ok(v),
+        }
     }
 
     fn local(&self, name: &str) -> Eval {
@@ -427,7 +570,65 @@ impl Env<'_> {
             },
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, scope)?,
             ExprKind::Call(name, args) => self.call(name, args, scope)?,
+            ExprKind::For(f) => self.for_expr(f, scope)?,
             ExprKind::Other => unknown("the expression is not evaluated offline"),
+        })
+    }
+
+    /// A `for` expression: a list, or an object by its key expression (entries of one key
+    /// grouped in a list with `...`, a repeated key otherwise Terraform's error), the `if`
+    /// filter applied. A collection or filter not known offline makes the whole Unknown.
+    fn for_expr(&self, f: &crate::lang::terraform::hcl::For, scope: &Scope) -> Eval {
+        let items: Vec<(Value, Value)> = match self.eval(&f.collection, scope)? {
+            Value::Array(a) => a
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), v))
+                .collect(),
+            Value::Object(o) => o
+                .members
+                .into_iter()
+                .map(|(k, v)| (Value::str(k), v))
+                .collect(),
+            u @ Value::Unknown(_) => return Ok(u),
+            _ => return Err(Failure),
+        };
+        let mut list = Vec::new();
+        let mut object = Object::new();
+        for (k, v) in items {
+            let mut s = scope.with(&f.value_var, v);
+            if let Some(kv) = &f.key_var {
+                s = s.with(kv, k);
+            }
+            if let Some(c) = &f.cond {
+                match truth(&self.eval(c, &s)?)? {
+                    Some(true) => {}
+                    Some(false) => continue,
+                    None => return Ok(unknown("a `for` filter is not known offline")),
+                }
+            }
+            let value = self.eval(&f.value, &s)?;
+            let Some(key) = &f.key else {
+                list.push(value);
+                continue;
+            };
+            let key = match self.eval(key, &s)? {
+                Value::Str(k) => k,
+                Value::Int(i) => i.to_string(),
+                Value::Bool(b) => b.to_string(),
+                u @ Value::Unknown(_) => return Ok(u),
+                _ => return Err(Failure),
+            };
+            match object.get_mut(&key) {
+                Some(Value::Array(group)) if f.grouping => group.push(value),
+                Some(_) => return Err(Failure),
+                None if f.grouping => object.insert(key, Value::Array(vec![value])),
+                None => object.insert(key, value),
+            }
+        }
+        Ok(match f.key {
+            Some(_) => Value::Object(object),
+            None => Value::Array(list),
         })
     }
 
@@ -985,6 +1186,12 @@ fn module_shape(family: Family, body: &mut Object) {
 /// Gives an evaluated `azurerm_kubernetes_cluster` body the ARM shape PSRule judges (see the
 /// module's documentation).
 fn cluster_shape(body: &mut Object) {
+    if body.get(ADDON_BLOCK).is_none() {
+        if let Some((enabled, rotation)) = legacy_addon(body) {
+            shape_with(body, enabled, rotation);
+        }
+        return;
+    }
     let (enabled, rotation) = match body.get_mut(ADDON_BLOCK) {
         None => return,
         Some(Value::Array(list)) if list.is_empty() => (Value::Bool(false), None),
@@ -1004,6 +1211,53 @@ fn cluster_shape(body: &mut Object) {
         Some(other) => (other.clone(), None),
     };
     shape_with(body, enabled, rotation);
+}
+
+/// The azurerm 2.x form of the add-on: `addon_profile { azure_keyvault_secrets_provider {
+/// enabled = ..., secret_rotation_enabled = ... } }` (azurerm 2.x, removed in 3.0, where the
+/// block became `key_vault_secrets_provider`). Its `enabled` argument is required and turns the
+/// add-on on; rotation is read as in the 3.x block (missing or null: false). Either block may
+/// be `dynamic`: an empty one is off, an Unknown `for_each` makes `enabled` Unknown. `None`
+/// when the cluster has neither block (nothing about the add-on is written).
+fn legacy_addon(body: &mut Object) -> Option<(Value, Option<Value>)> {
+    /// The first block of a list of blocks (`None`: there is none, the add-on is off), or
+    /// the content of a dynamic block whose `for_each` is Unknown (with that Unknown).
+    fn first(v: &mut Value) -> Result<(Option<&mut Object>, Option<Value>), Value> {
+        match v {
+            Value::Array(list) => Ok((list.first_mut().and_then(Value::as_object_mut), None)),
+            Value::Object(o) => {
+                let u = o.get("for_each").cloned().unwrap_or(Value::Null);
+                Ok((o.get_mut("content").and_then(Value::as_object_mut), Some(u)))
+            }
+            other => Err(other.clone()),
+        }
+    }
+    let profile = body.get_mut(LEGACY_PROFILE)?;
+    let (outer, u1) = match first(profile) {
+        Ok(x) => x,
+        Err(other) => return Some((other, None)),
+    };
+    let Some(inner) = outer.and_then(|o| o.get_mut(LEGACY_ADDON)) else {
+        return Some((Value::Bool(false), None));
+    };
+    let (block, u2) = match first(inner) {
+        Ok(x) => x,
+        Err(other) => return Some((other, None)),
+    };
+    let Some(block) = block else {
+        return Some((u1.or(u2).unwrap_or(Value::Bool(false)), None));
+    };
+    let rotation = block.remove(ROTATION_ARG);
+    let enabled = block
+        .get("enabled")
+        .cloned()
+        .unwrap_or_else(|| unknown("`enabled` is required in `azure_keyvault_secrets_provider`"));
+    // An Unknown `for_each` above the block: whether the add-on is on is not known.
+    let enabled = match (u1.or(u2), enabled) {
+        (Some(u @ Value::Unknown(_)), Value::Bool(true)) => u,
+        (_, e) => e,
+    };
+    Some((enabled, rotation))
 }
 
 /// Adds `properties.addonProfiles.azureKeyvaultSecretsProvider` with `enabled` and the
@@ -1059,6 +1313,91 @@ mod tests {
             .iter()
             .map(judge)
             .collect()
+    }
+
+    /// The value `var.v` evaluates to, with the type and default written.
+    fn var_value(ty: &str, default: &str, given: Option<Value>) -> Value {
+        let text = format!("variable \"v\" {{\n  type = {ty}\n  default = {default}\n}}\n");
+        let body = parse(&text).unwrap();
+        let module = Module {
+            bodies: vec![&body],
+            locals: Vec::new(),
+        };
+        let config = Configuration {
+            name: "t".into(),
+            values: given.map(|v| ("v".to_string(), v)).into_iter().collect(),
+        };
+        let env = Env {
+            module: &module,
+            config: &config,
+            locals: HashMap::new(),
+            local_values: RefCell::new(HashMap::new()),
+            var_values: RefCell::new(HashMap::new()),
+            depth: RefCell::new(0),
+        };
+        env.var("v")
+    }
+
+    #[test]
+    fn values_convert_to_the_variables_type_with_optional_defaults() {
+        let lit = |s: &str| {
+            let body = parse(&format!("x = {s}\n")).unwrap();
+            let attr = body.attrs().next().unwrap();
+            literal(&attr.value)
+        };
+        let obj = "object({ a = optional(bool, true), b = optional(bool), c = string })";
+        // Missing and null optional attributes take their default (null without one); an
+        // attribute the type does not name is dropped; "true" reads as a bool.
+        let v = var_value(obj, r#"{ c = "x", b = null, z = 1 }"#, None);
+        assert_eq!(v, lit(r#"{ a = true, b = null, c = "x" }"#));
+        let v = var_value(
+            "object({ a = optional(bool, false) })",
+            r#"{ a = "true" }"#,
+            None,
+        );
+        assert_eq!(v, lit("{ a = true }"));
+        // A required attribute missing is Terraform's error, not a guess.
+        let v = var_value(obj, "{}", None);
+        assert!(matches!(v, Value::Unknown(_)), "{v}");
+        // Nested in maps, lists and objects, and a configuration's value is converted too.
+        let inner = "object({ r = optional(bool, false) })";
+        let v = var_value(&format!("map({inner})"), "{ x = {} }", None);
+        assert_eq!(v, lit("{ x = { r = false } }"));
+        let v = var_value(&format!("list({inner})"), "[{}, { r = true }]", None);
+        assert_eq!(v, lit("[{ r = false }, { r = true }]"));
+        let v = var_value(
+            &format!("object({{ o = optional({inner}, {{}}) }})"),
+            "null",
+            Some(Value::Object(Object::new())),
+        );
+        assert_eq!(v, lit("{ o = { r = false } }"));
+        // `any` keeps the value as written.
+        assert_eq!(var_value("any", "{ q = 1 }", None), lit("{ q = 1 }"));
+    }
+
+    #[test]
+    fn for_expressions_build_lists_and_objects_filtered_and_grouped() {
+        let lit = |s: &str| {
+            let body = parse(&format!("x = {s}\n")).unwrap();
+            let attr = body.attrs().next().unwrap();
+            literal(&attr.value)
+        };
+        assert_eq!(lit("[for x in [1, 2, 3] : x if x != 2]"), lit("[1, 3]"));
+        assert_eq!(
+            lit(r#"{ for k, v in { a = 1, b = 2 } : v => k }"#),
+            lit(r#"{ "1" = "a", "2" = "b" }"#)
+        );
+        assert_eq!(
+            lit(r#"{ for v in ["x", "y", "x"] : v => v... }"#),
+            lit(r#"{ x = ["x", "x"], y = ["y"] }"#)
+        );
+        assert_eq!(lit("[for i, v in [true] : i]"), lit("[0]"));
+        // A repeated key without `...` is Terraform's error; an unknown collection Unknown.
+        assert!(matches!(
+            lit(r#"{ for v in ["x", "x"] : v => v }"#),
+            Value::Unknown(_)
+        ));
+        assert!(matches!(lit("[for v in data.x.y : v]"), Value::Unknown(_)));
     }
 
     const DYNAMIC: &str = r#"

@@ -70,8 +70,24 @@ pub(crate) enum ExprKind {
     Neg(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Paren(Box<Expr>),
-    /// A string template with interpolations, a heredoc, a `for` expression.
+    /// `[for k, v in coll : value if cond]`, `{for k, v in coll : key => value... if cond}`.
+    For(Box<For>),
+    /// A string template with interpolations, a heredoc.
     Other,
+}
+
+/// A `for` expression: its iterator names, collection, result expressions and filter.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct For {
+    pub(crate) key_var: Option<String>,
+    pub(crate) value_var: String,
+    pub(crate) collection: Expr,
+    /// The key expression of an object `for` (`None`: a list).
+    pub(crate) key: Option<Expr>,
+    pub(crate) value: Expr,
+    /// `...` after the value: entries of the same key are grouped in a list.
+    pub(crate) grouping: bool,
+    pub(crate) cond: Option<Expr>,
 }
 
 /// One member of an object expression.
@@ -287,9 +303,16 @@ fn expr_of(e: &Expression) -> Expr {
                 Box::new(expr_of(&b.rhs_expr)),
             )
         }
-        Expression::StringTemplate(_) | Expression::HeredocTemplate(_) | Expression::ForExpr(_) => {
-            ExprKind::Other
-        }
+        Expression::ForExpr(f) => ExprKind::For(Box::new(For {
+            key_var: f.intro.key_var.as_ref().map(|k| k.as_str().to_string()),
+            value_var: f.intro.value_var.as_str().to_string(),
+            collection: expr_of(&f.intro.collection_expr),
+            key: f.key_expr.as_ref().map(expr_of),
+            value: expr_of(&f.value_expr),
+            grouping: f.grouping,
+            cond: f.cond.as_ref().map(|c| expr_of(&c.expr)),
+        })),
+        Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => ExprKind::Other,
     };
     Expr { span, kind }
 }

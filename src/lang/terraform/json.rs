@@ -257,6 +257,13 @@ fn shift(e: &mut Expr, by: isize) {
             shift(a, by);
             shift(b, by);
         }
+        ExprKind::For(f) => {
+            shift(&mut f.collection, by);
+            shift(&mut f.value, by);
+            for x in [&mut f.key, &mut f.cond].into_iter().flatten() {
+                shift(x, by);
+            }
+        }
         ExprKind::Null
         | ExprKind::Bool(_)
         | ExprKind::Int(_)
@@ -382,6 +389,22 @@ mod tests {
         assert_eq!(&TEXT[x.value.span.0..x.value.span.1], "var.rotation");
         assert!(matches!(&x.value.kind, ExprKind::Traversal(n, _) if n == "var"));
         assert!(is_json(TEXT) && !is_json("resource \"a\" \"b\" {}"));
+    }
+
+    #[test]
+    fn a_for_expression_in_a_string_keeps_its_spans_in_the_json() {
+        let text = r#"{"locals": {"m": "${{ for c in var.cs : c.name => c.rot if c.on }}"}}"#;
+        let body = parse(text).unwrap();
+        let l = body.blocks("locals").next().unwrap();
+        let ExprKind::For(f) = &l.body.attr("m").unwrap().value.kind else {
+            panic!("not a for expression")
+        };
+        let at = |e: &Expr| &text[e.span.0..e.span.1];
+        assert_eq!(at(&f.collection), "var.cs");
+        assert_eq!(at(f.key.as_ref().unwrap()), "c.name");
+        assert_eq!(at(&f.value), "c.rot");
+        assert_eq!(at(f.cond.as_ref().unwrap()), "c.on");
+        assert_eq!(f.value_var, "c");
     }
 
     #[test]

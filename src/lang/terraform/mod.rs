@@ -108,9 +108,11 @@ impl Language for Terraform {
                 .filter_map(|p| p.rsplit_once('/'))
                 .map(|(_, input)| format!("{input}=true"))
                 .collect();
-            let inserted = e.start == e.end
+            // (What the edit replaces may be blanks only: a one-line block opening up.)
+            let inserted = original[e.start..e.end].trim().is_empty()
                 && (squeezed.is_empty()
                     || squeezed == ","
+                    || member_set_true(&plain(&squeezed))
                     || [
                         "secret_rotation_enabled=true",
                         "enable_secret_rotation=true",
@@ -149,6 +151,31 @@ impl Language for Terraform {
 
     fn no_patch_reason(&self) -> &'static str {
         "is Terraform: its fixes are HCL text edits, not a JSON Patch on an ARM template"
+    }
+}
+
+/// Whether an inserted text (blanks removed) is one object member set to `true`, possibly
+/// nested (`a=true`, `a={b=true}`, after a comma): an attribute an object omitted (its
+/// `optional(bool, false)` default deployed), added to a variable default or `.tfvars` value.
+/// What it changes in the deployment is the proof's to judge.
+fn member_set_true(squeezed: &str) -> bool {
+    let mut s = squeezed.strip_prefix(',').unwrap_or(squeezed);
+    let name = |s: &str| -> Option<usize> {
+        let n = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(s.len());
+        (n > 0 && !s.as_bytes()[0].is_ascii_digit()).then_some(n)
+    };
+    let mut open = 0;
+    loop {
+        let Some(n) = name(s) else { return false };
+        s = &s[n..];
+        if let Some(rest) = s.strip_prefix("={") {
+            open += 1;
+            s = rest;
+            continue;
+        }
+        return s.strip_prefix("=true") == Some(&"}".repeat(open));
     }
 }
 
@@ -203,5 +230,30 @@ pub(crate) fn folder_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::member_set_true;
+
+    #[test]
+    fn an_inserted_member_may_only_set_one_name_to_true() {
+        for ok in ["a=true", ",a=true", "a={b=true}", "rot-x={y_1={z=true}}"] {
+            assert!(member_set_true(ok), "{ok}");
+        }
+        for bad in [
+            "a=false",
+            "a=true,b=true",
+            "a={b=true",
+            "a={b=true}}",
+            "a=true}",
+            "1a=true",
+            "=true",
+            "a={b=1,c=true}",
+            "a=var.x",
+        ] {
+            assert!(!member_set_true(bad), "{bad}");
+        }
     }
 }

@@ -372,6 +372,11 @@ struct Cluster<'f> {
     missing: String,
     /// The block's `for_each` (its unit and expression): what `each.value` reads.
     each: Option<(usize, &'f Expr)>,
+    /// The iterators of the `dynamic` blocks around the rotation argument.
+    dynamics: Vec<Bound<'f>>,
+    /// Where rotation is inside `value` (a local module's object input read as
+    /// `var.csi.rotation`: `rotation`); empty when `value` is the rotation itself.
+    path: Vec<String>,
 }
 
 impl Cluster<'_> {
@@ -391,17 +396,36 @@ fn braces(text: &str, b: &Block) -> Option<(usize, usize)> {
 }
 
 /// A cluster resource's add-on block: the static `key_vault_secrets_provider`, or the
-/// `content` of a `dynamic` one.
+/// `content` of a `dynamic` one; or the azurerm 2.x `azure_keyvault_secrets_provider` inside
+/// `addon_profile` (each static or dynamic), which takes the same `secret_rotation_enabled`.
 fn addon_block(body: &Body) -> Option<&Block> {
+    named_block(body, ADDON_BLOCK).or_else(|| {
+        named_block(
+            &named_block(body, tf::LEGACY_PROFILE)?.body,
+            tf::LEGACY_ADDON,
+        )
+    })
+}
+
+/// The block `ident` of a body: a static one, or the `content` of a `dynamic "ident"`.
+fn named_block<'b>(body: &'b Body, ident: &str) -> Option<&'b Block> {
     body.items.iter().find_map(|it| match it {
-        Item::Block(s) if s.ident == ADDON_BLOCK => Some(s),
+        Item::Block(s) if s.ident == ident => Some(s),
         Item::Block(d)
-            if d.ident == "dynamic"
-                && d.labels.first().map(String::as_str) == Some(ADDON_BLOCK) =>
+            if d.ident == "dynamic" && d.labels.first().map(String::as_str) == Some(ident) =>
         {
             d.body.blocks("content").next()
         }
         _ => None,
+    })
+}
+
+/// Whether a body writes the add-on's block (either form, static or dynamic).
+fn writes_addon(body: &Body) -> bool {
+    body.items.iter().any(|it| {
+        matches!(it, Item::Block(b) if [ADDON_BLOCK, tf::LEGACY_PROFILE].contains(&b.ident.as_str())
+            || (b.ident == "dynamic"
+                && b.labels.first().is_some_and(|l| l == ADDON_BLOCK || l == tf::LEGACY_PROFILE)))
     })
 }
 
@@ -420,12 +444,7 @@ fn effective_addon<'f>(
             continue;
         }
         for r in u.body.blocks("resource").filter(|r| r.labels == labels) {
-            let replaces = r.body.items.iter().any(|it| {
-                matches!(it, Item::Block(b) if b.ident == ADDON_BLOCK
-                    || (b.ident == "dynamic"
-                        && b.labels.first().map(String::as_str) == Some(ADDON_BLOCK)))
-            });
-            if replaces {
+            if writes_addon(&r.body) {
                 out = (j, addon_block(&r.body));
             }
         }
@@ -466,10 +485,22 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                     add: render::add_rotation(text, target),
                     at: target.span.0,
                     missing: format!(
-                        "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
-                         `{ROTATION_ARG} = true`"
+                        "`{}` turns on the Secrets Store CSI Driver add-on without \
+                         `{ROTATION_ARG} = true`",
+                        if named_block(&b.body, ADDON_BLOCK).is_some() {
+                            ADDON_BLOCK.to_string()
+                        } else {
+                            format!("{} {{ {} }}", tf::LEGACY_PROFILE, tf::LEGACY_ADDON)
+                        }
                     ),
                     each: b.body.attr("for_each").map(|a| (i, &a.value)),
+                    // An override's block stands in its own file; its iterators are not read.
+                    dynamics: if unit == i {
+                        dynamic_iterators(&b.body, i)
+                    } else {
+                        Vec::new()
+                    },
+                    path: Vec::new(),
                 });
             }
         }
@@ -558,13 +589,23 @@ fn local_call<'f>(
     b: &'f Block,
     callee: &Callee,
 ) -> Option<Cluster<'f>> {
-    let input = rotation_input(callee, 0)?;
+    let (input, path) = rotation_input(callee, 0)?;
     let slots = render::block_slots(b);
     let after = slots.iter().rposition(|s| s.key_span.is_some());
+    // An object input read at a path (`var.csi.rotation`): the call passes `csi = {
+    // rotation = true }` when it passes no `csi`.
+    let mut value = "true".to_string();
+    for k in path.iter().rev() {
+        value = format!("{{ {k} = {value} }}");
+    }
     let add = braces(text, b)
-        .and_then(|br| render::add_member(text, br, &slots, after, &input, "true", false));
+        .and_then(|br| render::add_member(text, br, &slots, after, &input, &value, false));
+    let read = std::iter::once(format!("var.{input}"))
+        .chain(path.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(".");
     let missing = format!(
-        "the module's cluster takes `{ROTATION_ARG}` from `var.{input}`, which this call \
+        "the module's cluster takes `{ROTATION_ARG}` from `{read}`, which this call \
          does not set (the module's default is not true)"
     );
     Some(Cluster {
@@ -577,24 +618,30 @@ fn local_call<'f>(
         at: b.span.0,
         missing,
         each: None,
+        dynamics: Vec::new(),
+        path,
     })
 }
 
 /// The variable of `callee` that its cluster's rotation is read from: `var.X` written as the
 /// rotation argument of a cluster of its own, or passed as the input a local module it calls
 /// reads its rotation from (bounded by the callee tree's own depth).
-fn rotation_input(callee: &Callee, depth: usize) -> Option<String> {
-    let plain_var = |e: &Expr| match &e.kind {
-        ExprKind::Traversal(root, steps) if root == "var" && steps.len() == 1 => match &steps[0] {
-            Step::Attr(x) => Some(x.clone()),
-            _ => None,
-        },
+fn rotation_input(callee: &Callee, depth: usize) -> Option<(String, Vec<String>)> {
+    // `var.X`, or `var.X.a["b"]`: the input and the path read inside it.
+    let read_var = |e: &Expr| match &e.kind {
+        ExprKind::Traversal(root, steps) if root == "var" && !steps.is_empty() => {
+            let Step::Attr(x) = &steps[0] else {
+                return None;
+            };
+            let path = step_path(&steps[1..])?;
+            (!path.iter().any(|p| p == "*")).then(|| (x.clone(), path))
+        }
         _ => None,
     };
     let own = callee.bodies.iter().find_map(|body| {
         body.blocks("resource")
             .filter(|r| r.labels.first().map(String::as_str) == Some(CLUSTER))
-            .find_map(|r| plain_var(&addon_block(&r.body)?.body.attr(ROTATION_ARG)?.value))
+            .find_map(|r| read_var(&addon_block(&r.body)?.body.attr(ROTATION_ARG)?.value))
     });
     if own.is_some() || depth > MODULE_DEPTH {
         return own;
@@ -603,8 +650,10 @@ fn rotation_input(callee: &Callee, depth: usize) -> Option<String> {
         body.blocks("module").find_map(|m| {
             let src = tf::local_source(&m.body)?;
             let inner = callee.callees.iter().find(|c| c.source == src)?;
-            let input = rotation_input(inner, depth + 1)?;
-            plain_var(&m.body.attr(&input)?.value)
+            let (input, path) = rotation_input(inner, depth + 1)?;
+            // A nested call passes the input on whole: `r = var.X`.
+            let (outer, more) = read_var(&m.body.attr(&input)?.value)?;
+            more.is_empty().then_some((outer, path))
         })
     })
 }
@@ -628,6 +677,8 @@ fn module_cluster<'f>(
         at: b.span.0,
         missing: String::new(),
         each: None,
+        dynamics: Vec::new(),
+        path: Vec::new(),
     };
     match family {
         tf::Family::Aks => {
@@ -652,6 +703,13 @@ fn module_cluster<'f>(
                 "`{ADDON_BLOCK}` turns on the Secrets Store CSI Driver add-on without \
                  `{ROTATION_ARG} = true` (the provider's default is false)"
             );
+            // An object from elsewhere (`= var.kv`): rotation is read inside it, where it
+            // is written.
+            if !matches!(input.value.kind, ExprKind::Object(_)) {
+                c.value = Some(&input.value);
+                c.arg = ADDON_BLOCK.to_string();
+                c.path = vec![ROTATION_ARG.to_string()];
+            }
             if let ExprKind::Object(ms) = &input.value.kind {
                 c.value = input.value.member(ROTATION_ARG).map(|m| &m.value);
                 let slots = render::object_slots(ms);
@@ -677,6 +735,11 @@ fn module_cluster<'f>(
                 tf::AVM_ADDON_INPUT,
                 tf::AVM_ROTATION
             );
+            if !matches!(input.value.kind, ExprKind::Object(_)) {
+                c.value = Some(&input.value);
+                c.arg = tf::AVM_ADDON_INPUT.to_string();
+                c.path = vec!["config".to_string(), tf::AVM_ROTATION.to_string()];
+            }
             if let ExprKind::Object(ms) = &input.value.kind {
                 match input.value.member("config") {
                     Some(cfg) => {
@@ -732,6 +795,8 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
             crate::rule::ROTATION
         ),
         each: None,
+        dynamics: Vec::new(),
+        path: Vec::new(),
     };
     let mut addon = tf::azapi_body(&b.body)?;
     for key in ["properties", "addonProfiles", crate::rule::ADDON] {
@@ -879,6 +944,12 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
             .into_iter()
             .collect();
     };
+    if !c.path.is_empty() {
+        // An object argument: the places inside it (or what it comes from) only.
+        let mut out = Vec::new();
+        sources(folder, c.unit, value, &c.path, &mut out, 0, c.each, &[]);
+        return out;
+    }
     if let Some(e) = render::literal_true(text, value) {
         return vec![Candidate {
             unit: c.unit,
@@ -888,11 +959,16 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         }];
     }
     let mut out = Vec::new();
-    sources(folder, c.unit, value, &[], &mut out, 0, c.each);
+    sources(folder, c.unit, value, &[], &mut out, 0, c.each, &c.dynamics);
     // The cluster's own argument as a literal: for a plain reference (the value the
     // variable or local also gives elsewhere stays), or when asked to.
+    // `var.x.y` and `var.x["y"]` too: the object the variable holds stays as it is.
     let plain = matches!(&value.kind, ExprKind::Traversal(r, s)
-        if (r == "var" || r == "local") && s.len() == 1);
+    if (r == "var" || r == "local") && !s.is_empty() && s.iter().all(|s| match s {
+        Step::Attr(_) => true,
+        Step::Index(i) => matches!(i.kind, ExprKind::Str(_) | ExprKind::Int(_)),
+        Step::Splat => false,
+    }));
     if plain || options.force_literal {
         let (s, e) = value.span;
         out.push(Candidate {
@@ -907,7 +983,11 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
 
 /// Collects the literals that may feed `e` (read at `path` inside it): `.tfvars` values
 /// and variable defaults for `var.NAME`, `local` values, and the branches and arguments of
-/// conditionals and `coalesce`/`try`/`lookup`/`tobool`/`tostring` (never a condition).
+/// conditionals and `coalesce`/`try`/`lookup`/`tobool`/`tostring`/`merge` (never a
+/// condition), `for` expressions' values and the items a bound name iterates.
+// The walk carries what an expression's names stand for (`each.value`, `for` iterators)
+// beside where it is; a struct for them would only rename the arguments.
+#[allow(clippy::too_many_arguments)]
 fn sources(
     folder: &Folder,
     unit: usize,
@@ -916,6 +996,7 @@ fn sources(
     out: &mut Vec<Candidate>,
     depth: usize,
     each: Option<(usize, &Expr)>,
+    bound: &[Bound],
 ) {
     if depth > 16 {
         return;
@@ -936,12 +1017,21 @@ fn sources(
         // `[count.index]` and `[each.key]` read.
         ExprKind::Object(members) if path.first().is_some_and(|p| p == "*") => {
             for m in members {
-                sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
+                sources(
+                    folder,
+                    unit,
+                    &m.value,
+                    &path[1..],
+                    out,
+                    depth + 1,
+                    each,
+                    bound,
+                );
             }
         }
         ExprKind::Array(items) if path.first().is_some_and(|p| p == "*") => {
             for x in items {
-                sources(folder, unit, x, &path[1..], out, depth + 1, each);
+                sources(folder, unit, x, &path[1..], out, depth + 1, each, bound);
             }
         }
         ExprKind::Object(members) if !path.is_empty() => {
@@ -950,18 +1040,38 @@ fn sources(
                 .rev()
                 .find(|m| m.key.as_deref() == Some(&path[0]))
             {
-                sources(folder, unit, &m.value, &path[1..], out, depth + 1, each);
+                sources(
+                    folder,
+                    unit,
+                    &m.value,
+                    &path[1..],
+                    out,
+                    depth + 1,
+                    each,
+                    bound,
+                );
+            } else if let Some(edits) = add_path(text, e, members, path) {
+                // The attribute is omitted: an object type's `optional(bool, false)` default
+                // (or the provider's) is what deploys; writing it in the object overrides it.
+                out.push(Candidate {
+                    unit,
+                    edits,
+                    source: FixSource::Expression,
+                    span: (e.span.0, e.span.0),
+                });
             }
         }
-        ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1, each),
+        ExprKind::Paren(x) => sources(folder, unit, x, path, out, depth + 1, each, bound),
         ExprKind::Cond(_, t, f) => {
-            sources(folder, unit, t, path, out, depth + 1, each);
-            sources(folder, unit, f, path, out, depth + 1, each);
+            sources(folder, unit, t, path, out, depth + 1, each, bound);
+            sources(folder, unit, f, path, out, depth + 1, each, bound);
         }
         ExprKind::Call(name, args) => match name.as_str() {
-            "coalesce" | "try" | "tobool" | "tostring" | "tomap" => {
+            // `merge`: the last argument that has the key wins; each argument is a place
+            // (the proof keeps only one that makes the cluster pass).
+            "coalesce" | "try" | "tobool" | "tostring" | "tomap" | "merge" => {
                 for a in args {
-                    sources(folder, unit, a, path, out, depth + 1, each);
+                    sources(folder, unit, a, path, out, depth + 1, each, bound);
                 }
             }
             "lookup" => {
@@ -970,14 +1080,50 @@ fn sources(
                 {
                     let mut p = vec![k.clone()];
                     p.extend_from_slice(path);
-                    sources(folder, unit, m, &p, out, depth + 1, each);
+                    sources(folder, unit, m, &p, out, depth + 1, each, bound);
                 }
                 if let Some(d) = args.get(2) {
-                    sources(folder, unit, d, path, out, depth + 1, each);
+                    sources(folder, unit, d, path, out, depth + 1, each, bound);
                 }
             }
             _ => {}
         },
+        // Every entry of a `for` expression's result: its value expression, the iterator
+        // standing for every item of the collection (`{ for c in var.x : c.name => c }`).
+        ExprKind::For(f) if !path.is_empty() && !f.grouping => {
+            let mut inner = bound.to_vec();
+            inner.push((f.value_var.as_str(), false, unit, &f.collection));
+            sources(
+                folder,
+                unit,
+                &f.value,
+                &path[1..],
+                out,
+                depth + 1,
+                each,
+                &inner,
+            );
+        }
+        ExprKind::Traversal(root, steps)
+            if bound.iter().any(|b| b.0 == root) && root != "var" && root != "local" =>
+        {
+            let Some(at) = bound.iter().rposition(|b| b.0 == root) else {
+                return;
+            };
+            let (_, dynamic, u, coll) = bound[at];
+            // A dynamic block's iterator reads its item as `NAME.value`.
+            let steps = match (dynamic, steps.first()) {
+                (false, _) => &steps[..],
+                (true, Some(Step::Attr(v))) if v == "value" => &steps[1..],
+                (true, _) => return,
+            };
+            let Some(mut p) = step_path(steps) else {
+                return;
+            };
+            p.insert(0, "*".to_string());
+            p.extend_from_slice(path);
+            sources(folder, u, coll, &p, out, depth + 1, each, &bound[..at]);
+        }
         ExprKind::Traversal(root, steps) => {
             let Some(Step::Attr(name)) = steps.first() else {
                 return;
@@ -1005,7 +1151,7 @@ fn sources(
                     if let Some((u, f)) = each {
                         let mut all = vec!["*".to_string()];
                         all.extend(p);
-                        sources(folder, u, f, &all, out, depth + 1, None);
+                        sources(folder, u, f, &all, out, depth + 1, None, &[]);
                     }
                 }
                 "var" => {
@@ -1016,7 +1162,7 @@ fn sources(
                         }
                         if let Some(a) = u.body.attr(name) {
                             let before = out.len();
-                            sources(folder, i, &a.value, &p, out, depth + 1, each);
+                            sources(folder, i, &a.value, &p, out, depth + 1, each, &[]);
                             for c in &mut out[before..] {
                                 c.source = FixSource::ParameterFile {
                                     name: name.clone(),
@@ -1032,7 +1178,7 @@ fn sources(
                             }
                             if let Some(d) = b.body.attr("default") {
                                 let before = out.len();
-                                sources(folder, i, &d.value, &p, out, depth + 1, each);
+                                sources(folder, i, &d.value, &p, out, depth + 1, each, &[]);
                                 for c in &mut out[before..] {
                                     c.source = FixSource::ParameterDefault {
                                         name: format!("var.{name}"),
@@ -1047,7 +1193,7 @@ fn sources(
                         for b in u.body.blocks("locals") {
                             if let Some(a) = b.body.attr(name) {
                                 let before = out.len();
-                                sources(folder, i, &a.value, &p, out, depth + 1, each);
+                                sources(folder, i, &a.value, &p, out, depth + 1, each, &[]);
                                 for c in &mut out[before..] {
                                     if c.source == FixSource::Expression {
                                         c.source = FixSource::Variable {
@@ -1064,6 +1210,110 @@ fn sources(
         }
         _ => {}
     }
+}
+
+/// The edits that add `path` (`a`, or `a.b` as `a = { b = true }`) set to `true` to the
+/// object expression `e` that omits its first key, after its last member in the object's
+/// style; `None` for a path through every entry (`*`) or a key that is not a plain name.
+fn add_path(
+    text: &str,
+    e: &Expr,
+    members: &[super::hcl::Member],
+    path: &[String],
+) -> Option<Vec<Edit>> {
+    let plain = |k: &String| {
+        k.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if path.len() > 4 || !path.iter().all(plain) {
+        return None;
+    }
+    let json = super::json::is_json(text);
+    let mut value = "true".to_string();
+    for k in path[1..].iter().rev() {
+        value = if json {
+            format!("{{ \"{k}\": {value} }}")
+        } else {
+            format!("{{ {k} = {value} }}")
+        };
+    }
+    let slots = render::object_slots(members);
+    let braces = (e.span.0, e.span.1.checked_sub(1)?);
+    render::add_member(
+        text,
+        braces,
+        &slots,
+        slots.len().checked_sub(1),
+        &path[0],
+        &value,
+        true,
+    )
+}
+
+/// A name bound around an expression, standing for every item of a collection: a `for`
+/// expression's value variable, or (`true`) a `dynamic` block's iterator (read as
+/// `NAME.value`); with the unit and expression of the collection.
+type Bound<'f> = (&'f str, bool, usize, &'f Expr);
+
+/// The iterators of the `dynamic` blocks around a cluster's add-on block in `body` (unit
+/// `unit`): `dynamic "key_vault_secrets_provider"`, or the azurerm 2.x `dynamic
+/// "addon_profile"` and `dynamic "azure_keyvault_secrets_provider"` inside it.
+fn dynamic_iterators(body: &Body, unit: usize) -> Vec<Bound<'_>> {
+    fn dynamic<'b>(body: &'b Body, ident: &str) -> Option<&'b Block> {
+        body.blocks("dynamic")
+            .find(|d| d.labels.first().map(String::as_str) == Some(ident))
+    }
+    let mut out = Vec::new();
+    for d in [
+        dynamic(body, ADDON_BLOCK),
+        dynamic(body, tf::LEGACY_PROFILE),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Some(b) = bound_of(d, unit) {
+            out.push(b);
+        }
+    }
+    if let Some(profile) = named_block(body, tf::LEGACY_PROFILE) {
+        if let Some(b) = dynamic(&profile.body, tf::LEGACY_ADDON).and_then(|d| bound_of(d, unit)) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// A `dynamic` block's iterator (its `iterator` argument, else its label) and `for_each`.
+fn bound_of(d: &Block, unit: usize) -> Option<Bound<'_>> {
+    let name = match d.body.attr("iterator").map(|a| &a.value.kind) {
+        Some(ExprKind::Traversal(n, s)) if s.is_empty() => n.as_str(),
+        Some(_) => return None,
+        None => d.labels.first()?.as_str(),
+    };
+    Some((name, true, unit, &d.body.attr("for_each")?.value))
+}
+
+/// The path a traversal's steps read (`.a["b"]` is `a`, `b`; `[count.index]` and
+/// `[each.key]` every entry, `*`); `None` for a step that is not followed.
+fn step_path(steps: &[Step]) -> Option<Vec<String>> {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Attr(a) => Some(a.clone()),
+            Step::Index(Expr {
+                kind: ExprKind::Str(k),
+                ..
+            }) => Some(k.clone()),
+            Step::Index(Expr {
+                kind: ExprKind::Traversal(r, _),
+                ..
+            }) if r == "count" || r == "each" => Some("*".to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One finding of the folder, in the unit it belongs to.
@@ -1111,7 +1361,15 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 } else {
                     String::new()
                 };
-                format!("{label}: `{} = {expr}` is not true{with}", c.arg)
+                if c.path.is_empty() {
+                    format!("{label}: `{} = {expr}` is not true{with}", c.arg)
+                } else {
+                    format!(
+                        "{label}: `{}` of `{} = {expr}` is not true{with}",
+                        c.path.join("."),
+                        c.arg
+                    )
+                }
             }
         };
         let problem = match failing_keys(c, &base)[..] {

@@ -140,7 +140,32 @@ pub(crate) fn add_member(
             )]);
         }
         if !object {
-            return None;
+            // A one-line block holds one argument at most: it opens onto lines of its own,
+            // the block's indentation plus one unit, the two `=` aligned as fmt aligns them.
+            let [only] = slots else { return None };
+            let key_span = only.key_span?;
+            if text[open + 1..only.span.0].trim() != "" || text[only.span.1..close].trim() != "" {
+                return None;
+            }
+            let eol = eol_near(text, open);
+            let base = indent_of_line(text, open);
+            let inner = format!("{base}{}", indent_unit(text, open, None));
+            let (old, new) = (key_span.1 - key_span.0, key.chars().count());
+            let mut edits = vec![Edit::replace(
+                open + 1,
+                only.span.0,
+                format!("{eol}{inner}"),
+            )];
+            if new > old && text[key_span.1..only.value_start].trim() == "=" {
+                edits.push(Edit::insert(key_span.1, " ".repeat(new - old)));
+            }
+            let gap = " ".repeat(old.saturating_sub(new) + 1);
+            edits.push(Edit::replace(
+                only.span.1,
+                close,
+                format!("{eol}{inner}{key}{gap}= {value}{eol}{base}"),
+            ));
+            return Some(edits);
         }
         let at = after.map_or(slots.last()?.span.1, |i| slots[i].span.1);
         return Some(vec![Edit::insert(at, format!(", {key} = {value}"))]);
@@ -258,6 +283,15 @@ mod tests {
     #[test]
     fn empty_blocks_get_the_argument_in_their_shape() {
         assert_eq!(added("k {}\n"), "k { secret_rotation_enabled = true }\n");
+        // One argument on one line: HCL allows no second one there, so the block opens up.
+        assert_eq!(
+            added("  k { enabled = true }\n"),
+            "  k {\n    enabled                 = true\n    secret_rotation_enabled = true\n  }\n"
+        );
+        assert_eq!(
+            added("\tk { secret_rotation_interval = \"2m\" }\r\n"),
+            "\tk {\r\n\t\tsecret_rotation_interval = \"2m\"\r\n\t\tsecret_rotation_enabled  = true\r\n\t}\r\n"
+        );
         assert_eq!(
             added("  k {\n  }\n"),
             "  k {\n    secret_rotation_enabled = true\n  }\n"
