@@ -111,6 +111,51 @@ fn a_template_named_alone_is_evaluated_with_files_linked_from_any_folder() {
     }
 }
 
+/// The pre-commit hook names only the staged files: a parameter file staged alone is judged
+/// with the template it is linked to (read for that, not reported or written), as `patch`
+/// reads it; each link kind (metadata.template from another folder, a naming convention, a
+/// `.bicepparam`'s `using`).
+#[test]
+fn a_parameter_file_named_alone_is_judged_with_its_template() {
+    let tmp = temp_repo_copy(&fixtures("params-naming"));
+    let before = tree(tmp.path());
+    for file in ["linked/env/dev.json", "deployments/prod.json"] {
+        let r = run(tmp.path(), &["check", "--color", "never", file]);
+        assert_eq!(r.code, 1, "{file}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.starts_with(&format!("{file}:")), "{}", r.stdout);
+        assert!(
+            !r.stdout.contains("main.json:") && r.stderr.contains("in 1 of 1 file"),
+            "the template is read, not reported: {}{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+    let r = run(tmp.path(), &["fix", "--yes", "linked/env/dev.json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        changed(&before, &tree(tmp.path())),
+        ["linked/env/dev.json"],
+        "only the named file is written"
+    );
+    let r = run(tmp.path(), &["check", "linked/env/dev.json"]);
+    assert_eq!(r.code, 0, "idempotent: {}{}", r.stdout, r.stderr);
+
+    let d = tempfile::tempdir().unwrap();
+    crate::util::write(
+        d.path(),
+        "main.bicep",
+        "param rot bool\n\nresource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {\n  name: 'aks'\n  location: 'westeurope'\n  properties: {\n    addonProfiles: {\n      azureKeyvaultSecretsProvider: {\n        enabled: true\n        config: {\n          enableSecretRotation: string(rot)\n        }\n      }\n    }\n  }\n}\n",
+    );
+    crate::util::write(
+        d.path(),
+        "prod.bicepparam",
+        "using 'main.bicep'\nparam rot = false\n",
+    );
+    let r = run(d.path(), &["check", "--color", "never", "prod.bicepparam"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("prod.bicepparam:2:"), "{}", r.stdout);
+}
+
 #[test]
 fn an_ambiguous_name_is_linked_by_armfix_toml() {
     let tmp = temp_repo_copy(&fixtures("params-naming"));

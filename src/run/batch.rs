@@ -35,14 +35,71 @@ pub(crate) fn process_tree(
         return Ok((Vec::new(), discover::Walked::default()));
     }
     let (mut reports, walked) = process_all(walk, options)?;
+    let context = read_templates_of_named_parameter_files(&mut reports, walk, options);
     link::link_parameter_files(&mut reports, options.unsafe_fixes);
     link::settle_called_modules(&mut reports, options.unsafe_fixes);
     link::settle_linking_templates(&mut reports);
     link::point_compiled_json_at_bicep(&mut reports);
     link::report_what_no_file_fixes(&mut reports);
+    if !context.is_empty() {
+        reports.retain(|r| !matches!(&r.candidate, Candidate::File(p) if context.contains(p)));
+    }
     crate::psrule::suppress(&mut reports, walk.verbose);
     crate::run::configurations::flush_notes();
     Ok((reports, walked))
+}
+
+/// A parameter file named on the command line (as the pre-commit hook names only the staged
+/// files) is judged with the templates it is linked to, as a run over both would judge it:
+/// each such template the walk did not reach is read too, for the linking, and its report
+/// is left out of the run's (nobody asked about it; its own failures are its own findings
+/// when it is named). Returns the paths of the templates read that way.
+fn read_templates_of_named_parameter_files(
+    reports: &mut Vec<FileReport>,
+    walk: &Walk,
+    options: &Options,
+) -> Vec<PathBuf> {
+    use crate::run::configurations::{targets, Targets};
+    let named: Vec<PathBuf> = walk
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-" && p.is_file())
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    if named.is_empty() {
+        return Vec::new();
+    }
+    let in_run: Vec<PathBuf> = reports
+        .iter()
+        .filter_map(|r| match &r.candidate {
+            Candidate::File(p) => std::fs::canonicalize(p).ok(),
+            Candidate::Stdin => None,
+        })
+        .collect();
+    let mut context: Vec<PathBuf> = Vec::new();
+    for r in reports.iter() {
+        let Candidate::File(p) = &r.candidate else {
+            continue;
+        };
+        if !std::fs::canonicalize(p).is_ok_and(|c| named.contains(&c)) {
+            continue;
+        }
+        let Targets::Linked(templates, _) = targets(p) else {
+            continue;
+        };
+        for t in templates {
+            let reached = std::fs::canonicalize(&t)
+                .is_ok_and(|c| in_run.contains(&c) || context.iter().any(|k| k == &t));
+            if !reached && t.is_file() {
+                context.push(t);
+            }
+        }
+    }
+    for t in &context {
+        let kind = Candidate::File(t.clone()).kind();
+        reports.push(engine::process_path_with(t, kind, options));
+    }
+    context
 }
 
 /// Discovers and processes every file; walk errors come back as error reports. Files are
