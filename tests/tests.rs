@@ -10,6 +10,7 @@ mod util;
 
 mod arm_fixtures;
 mod bicep;
+mod break4;
 mod bicep_params;
 mod cli;
 mod compiled_json;
