@@ -143,3 +143,186 @@ fn manual_review_for_a_suppressed_cluster_does_not_say_fixed() {
         }
     }
 }
+
+/// `[if(parameters('on'), parameters('flag'), variables('y'))]` with `on` false: the
+/// deploying branch's variable `y` is fixed (the parameter it reads is shared with a storage
+/// account), not the parameter and not the dead branch. Holds.
+#[test]
+fn arm_if_fix_lands_in_the_deploying_branch_variable() {
+    let dir = case("arm-if-branch-variable");
+    let (code, out) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{out}");
+    let text = read(dir.path().join("main.json"));
+    assert!(
+        text.contains(r#""variables": { "x": "false", "y": "true" }"#),
+        "{out}\n{text}"
+    );
+    assert!(text.contains(r#""flag": { "type": "string", "defaultValue": "false" }"#));
+}
+
+/// `[coalesce(null(), parameters('flag'))]`, nothing else reads `flag`: the value comes from
+/// the parameter's default, as Bicep's `null ?? flag` does, and Bicep's is fixed there. ARM's
+/// `coalesce()` is not a step of the provenance chain, so even the cluster's own value is not
+/// tried: manual review for a one-line safe fix.
+#[test]
+#[ignore = "fault: src/eval/arm_origin.rs does not follow coalesce() to the operand that gives \
+            the value (Bicep's ?? is followed): manual review where the default is the fix"]
+fn arm_coalesce_is_followed_to_the_parameter_default() {
+    let dir = case("arm-coalesce-param");
+    let (code, out) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{out}");
+    let text = read(dir.path().join("main.json"));
+    assert!(
+        text.contains(r#""flag": { "type": "string", "defaultValue": "true" }"#),
+        "{out}\n{text}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Template specs
+
+/// A spec version written as the spec's child resource, whose `linkedTemplates` hold one
+/// entry the main template links (a `false` passed: fixed where passed) and one no link
+/// names, with a literal cluster whose add-on has no `config`. The README: such an entry "is
+/// evaluated on its own with its defaults, and its failing clusters are found and fixed
+/// where they are written". A literal `"false"` there is fixed; a missing `config` is manual
+/// review ("armfix found no change it can prove safe").
+#[test]
+#[ignore = "fault: a cluster without `config` in an unlinked templateSpecs linkedTemplates \
+            entry is manual review; the `config` object is not added where it is written"]
+fn spec_unlinked_entry_missing_config_is_fixed_in_place() {
+    let dir = case("spec-child-unlinked-missing-config");
+    let (code, out) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{out}");
+    let text = read(dir.path().join("spec.json"));
+    assert!(
+        text.contains(r#""parameters": { "rot": { "value": "true" } }"#),
+        "{out}\n{text}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let unused = &doc["resources"][0]["resources"][0]["properties"]["linkedTemplates"][1]
+        ["template"]["resources"][0]["properties"]["addonProfiles"]["azureKeyvaultSecretsProvider"];
+    assert_eq!(unused["config"]["enableSecretRotation"], "true", "{out}\n{text}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Terraform
+
+/// An override file replaces the base's `key_vault_secrets_provider` block whole; the fix
+/// lands in the override's block (the base's is dead). Holds.
+#[test]
+fn tf_override_block_gets_the_fix() {
+    let dir = case("tf-override-replaces-block");
+    let (code, out) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        read(dir.path().join("main_override.tf")).contains("secret_rotation_enabled  = true"),
+        "{out}"
+    );
+    assert_eq!(
+        read(dir.path().join("main.tf")),
+        read(fixtures("break4/tf-override-replaces-block/main.tf"))
+    );
+}
+
+/// `count = 0` in an override, and two overrides of one variable's default (the later file
+/// wins): nothing to fix in the first; the later override's default is fixed in the second.
+/// Holds.
+#[test]
+fn tf_override_count_zero_and_later_default() {
+    let dir = case("tf-override-count-zero");
+    let (code, out) = armfix(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}");
+    let dir = case("tf-override-two-defaults");
+    let (code, out) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(read(dir.path().join("b_override.tf")).contains("default = true"));
+    assert!(read(dir.path().join("a_override.tf")).contains("default = true"));
+    assert!(read(dir.path().join("main.tf")).contains("default = false"));
+}
+
+/// A variable shared by the cluster (its block in an override file) and a storage account:
+/// the fix is the cluster's own argument in the override, which holds. The README promises
+/// the finding says why it is not at the variable ("and the finding says so"), as ARM's and
+/// Bicep's do ("because fixing it at its source also changes ..."); Terraform's says only
+/// "fixed in the cluster".
+#[test]
+#[ignore = "fault: src/lang/terraform: a fix moved from a shared variable to the cluster does \
+            not say why (ARM and Bicep name the side effect of the source fix)"]
+fn tf_fix_moved_from_shared_variable_says_why() {
+    let dir = case("tf-override-shared-variable");
+    let (_, said) = armfix(dir.path(), &["check"]);
+    assert!(
+        said.contains("because fixing it at its source also changes"),
+        "{said}"
+    );
+    let (code, out) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(read(dir.path().join("aks_override.tf")).contains("secret_rotation_enabled  = true"));
+    assert!(read(dir.path().join("main.tf")).contains("default = false"));
+}
+
+/// A local module whose `rotation` variable has no default, called with `rotation = false`.
+/// The call is fixed; but the module folder is also judged on its own as a root module and
+/// reported for manual review ("variable `rotation` has no value offline"), so `fix --yes`
+/// never reaches a clean run (exit 1 forever). Bicep drops the same callee's standalone
+/// finding (a module `param rotation string` without default called with 'false').
+#[test]
+#[ignore = "fault: src/lang/terraform: a local module's cluster whose variable has no default \
+            is manual review on its own even when its scanned caller passes the value"]
+fn tf_callee_without_default_is_judged_through_its_caller() {
+    let dir = case("tf-callee-without-default");
+    let (code, out) = fix_yes(dir.path());
+    assert!(read(dir.path().join("main.tf")).contains("rotation = true"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = armfix(dir.path(), &["check"]);
+    assert_eq!(code, 0, "after the fix the run is clean:\n{out}");
+}
+
+/// `./a` passes its `rotation` to `./b`'s cluster and to a storage account; the call of `./a`
+/// passes `false`. The fix at the call is unsafe (held back), and right. But its finding says
+/// "fixed in the cluster" although the edit is the module call's argument in main.tf.
+#[test]
+#[ignore = "fault: src/lang/terraform: a fix at a local module call's argument is described \
+            as 'fixed in the cluster'"]
+fn tf_module_call_fix_names_the_call() {
+    let dir = case("tf-nested-module-side-effect");
+    let (code, said) = armfix(dir.path(), &["check"]);
+    assert_eq!(code, 1);
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("main.tf:3:14:"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(line.contains("public_network_access_enabled"), "{line}");
+    assert!(!line.contains("in the cluster"), "{line}");
+    let before = tree(dir.path());
+    fix_yes(dir.path());
+    assert!(tree(dir.path()) == before, "an unsafe fix is held back");
+}
+
+// ---------------------------------------------------------------------------------------
+// Scripts: YAML flow lists
+
+/// Flow lists under script keys: quoted, plain, multi-line plain, a trailing comma, a comment
+/// after an item, `\"` and `''` escapes, brackets inside quotes; `command:` argv lists and
+/// `docs: examples:` are not commands. Every edit keeps the YAML's value the intended one.
+/// Holds.
+#[test]
+fn yaml_flow_lists_are_fixed_inside_their_items() {
+    let dir = case("yaml-flow-lists");
+    let (code, out) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{out}");
+    let text = read(dir.path().join("pipeline.yml"));
+    assert!(text.contains(r#"command: ["az", "aks", "create", "-a", "azure-keyvault-secrets-provider"]"#));
+    assert!(text.contains(r#"examples: [ "az aks create -a azure-keyvault-secrets-provider" ]"#));
+    assert_eq!(text.matches("--enable-secret-rotation").count(), 3, "{text}");
+    let dir = case("yaml-flow-edges");
+    let (code, out) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{out}");
+    let text = read(dir.path().join("ci.yml"));
+    assert_eq!(text.matches("--enable-secret-rotation").count(), 6, "{text}");
+    assert!(text.contains(
+        r#"azure-keyvault-secrets-provider --enable-secret-rotation # trailing comment"#
+    ));
+    assert!(text.contains(r#"'az aks create -g rg -n ''a4'' -a azure-keyvault-secrets-provider --enable-secret-rotation'"#));
+}
