@@ -10,8 +10,8 @@ mod util;
 
 mod arm_fixtures;
 mod bicep;
-mod break4;
 mod bicep_params;
+mod break4;
 mod cli;
 mod compiled_json;
 mod config;
