@@ -28,11 +28,17 @@ fn fix_yes(dir: &Path) -> (i32, String) {
     armfix(dir, &["fix", "--yes"])
 }
 
-/// Every fixture, faulty or not: `check`, `fix --dry-run`, JSON and SARIF end with a
+/// Fixtures whose second `fix --yes` changes more today: each has its own ignored test.
+const NOT_IDEMPOTENT: &[&str] = &["compiled-twin-second-run"];
+
+/// Every fixture, faulty or not (but those in [`NOT_IDEMPOTENT`]): `check`, `fix --dry-run`, JSON and SARIF end with a
 /// documented exit code and write nothing, and a second `fix --yes` changes nothing.
 #[test]
 fn every_case_ends_cleanly_and_a_second_fix_changes_nothing() {
     for name in fixture_names("break4") {
+        if NOT_IDEMPOTENT.contains(&name.as_str()) {
+            continue;
+        }
         let dir = case(&name);
         let before = tree(dir.path());
         for args in [
@@ -520,5 +526,45 @@ fn arm_copy_element_shared_falls_back_to_the_cluster_value() {
         text.contains(r#""config": { "enableSecretRotation": "true" }"#),
         "{out}\n{text}"
     );
-    assert!(text.contains(r#"{ "name": "b", "rot": "false" }"#), "{text}");
+    assert!(
+        text.contains(r#"{ "name": "b", "rot": "false" }"#),
+        "{text}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Compiled JSON beside its Bicep source
+
+/// `main.bicep`, its compiled `main.json` (`_generator: bicep`) and `main.parameters.json`,
+/// all with `rot` false. The first `fix --yes` fixes the Bicep default and the parameter
+/// file and says main.json is to be rebuilt (manual review). The second `fix --yes` then
+/// edits main.json's default itself: a second run changes more, and a compiled file the
+/// first run said to rebuild is hand-edited.
+#[test]
+#[ignore = "fault: src/run/link.rs (compiled JSON): once the Bicep source passes, the compiled \
+            twin is edited directly by a second fix --yes; not idempotent"]
+fn compiled_twin_second_fix_changes_nothing() {
+    let dir = case("compiled-twin-second-run");
+    let (_, first) = fix_yes(dir.path());
+    assert!(read(dir.path().join("main.bicep")).contains("param rot string = 'true'"));
+    let once = tree(dir.path());
+    let (_, second) = fix_yes(dir.path());
+    assert!(
+        tree(dir.path()) == once,
+        "the second run wrote files:\nfirst:\n{first}\nsecond:\n{second}"
+    );
+}
+
+/// A local module called with `count = 2` and `rotation = count.index == 0`: instance `[1]`
+/// fails. The README: a counted call's "fix is still the call's one argument, proven over
+/// every instance"; `rotation = true` changes only rotation (instance `[0]` already passes).
+/// armfix: manual review ("found no edit it can prove makes it pass").
+#[test]
+#[ignore = "fault: src/lang/terraform: a counted module call's argument written as an \
+            expression is not replaced by `true` (the call's own value is not a fallback)"]
+fn tf_counted_module_call_argument_becomes_true() {
+    let dir = case("tf-module-count-expression");
+    let (_, out) = fix_yes(dir.path());
+    let text = read(dir.path().join("main.tf"));
+    assert!(text.contains("rotation = true"), "{out}\n{text}");
 }
