@@ -663,3 +663,42 @@ fn yaml_flow_lists_behind_anchors_and_tags() {
     assert!(text.contains("script: *s\n"), "{text}");
     assert!(!text.contains("--disable-secret-rotation"), "{text}");
 }
+
+// ---------------------------------------------------------------------------------------
+// A parameter file named alone (the pre-commit hook passes only staged files)
+
+/// `env/dev.json` (linked to `../main.json` by `metadata.template`) sets `rot` to "false".
+/// `armfix patch env/dev.json` prints its fix, and a run over the folder reports it; but
+/// `armfix check env/dev.json` (what the pre-commit hook runs when only the parameter file
+/// is staged) says "No findings in 1 file" and exits 0, and `fix --yes env/dev.json` writes
+/// nothing. The same for a `.bicepparam` named alone. (A `.tfvars` named alone is judged.)
+#[test]
+#[ignore = "fault: src/run/batch.rs / commands: a JSON parameter file or .bicepparam named on \
+            the command line is skipped as 'not a template' (exit 0) instead of being judged \
+            with its linked template, as `patch` does"]
+fn parameter_file_named_alone_is_judged_with_its_template() {
+    let dir = case("paramfile-named-alone");
+    let r = run(dir.path(), &["check", "--color", "never", "env/dev.json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("env/dev.json:5:37:"), "{}", r.stdout);
+    let r = run(dir.path(), &["fix", "--yes", "env/dev.json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(read(dir.path().join("env/dev.json")).contains(r#""value": "true""#));
+    let dir = case("bicepparam-named-alone");
+    let r = run(
+        dir.path(),
+        &["check", "--color", "never", "prod.bicepparam"],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("prod.bicepparam:2:"), "{}", r.stdout);
+}
+
+/// The other way round holds: the template named alone reports the parameter file's failure
+/// as manual review (the file is not part of the run) and exits 1.
+#[test]
+fn template_named_alone_reports_its_parameter_file() {
+    let dir = case("paramfile-named-alone");
+    let r = run(dir.path(), &["check", "--color", "never", "main.json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("fails with env/dev.json"), "{}", r.stdout);
+}
