@@ -567,6 +567,17 @@ fn tf_counted_module_call_argument_becomes_true() {
     let (_, out) = fix_yes(dir.path());
     let text = read(dir.path().join("main.tf"));
     assert!(text.contains("rotation = true"), "{out}\n{text}");
+    // The same class with `for_each`: `rotation = each.value.rotation`, where the map's
+    // `rotation` also opens each storage account. The default's entry is unsafe (held back);
+    // the call's argument `rotation = true` changes only instance b's rotation.
+    let dir = case("tf-module-for-each-shared");
+    let (_, out) = fix_yes(dir.path());
+    let text = read(dir.path().join("main.tf"));
+    assert!(text.contains("rotation = true\n}"), "{out}\n{text}");
+    assert!(
+        text.contains("b = { rotation = false, public = false }"),
+        "{text}"
+    );
 }
 
 /// Two calls of one module: `legacy` names its cluster `aks-legacy` (suppressed in
