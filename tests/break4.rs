@@ -713,3 +713,27 @@ fn template_named_alone_reports_its_parameter_file() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("fails with env/dev.json"), "{}", r.stdout);
 }
+
+// ---------------------------------------------------------------------------------------
+// Standard input
+
+/// `armfix fix - < main.json` in a folder whose ps-rule.yaml suppresses `aks-legacy`: the
+/// filter ignores PSRule's settings and writes the fix at the parameter default both
+/// clusters read, so the suppressed cluster is edited (`patch -` likewise prints it). A run
+/// over the file leaves `rot` alone (manual review). A bot piping templates through
+/// `armfix fix -` must get the same answer as `fix --yes FILE`.
+#[test]
+#[ignore = "fault: src/psrule.rs suppress() skips Candidate::Stdin and commands/fix.rs fix_stdin \
+            never calls it: stdin modes ignore suppression and edit a suppressed cluster"]
+fn stdin_modes_honour_suppression() {
+    let dir = case("arm-suppressed-shares-param");
+    let text = read(dir.path().join("main.json"));
+    let r = crate::util::run_stdin(dir.path(), &["fix", "-"], text.clone());
+    assert!(
+        r.stdout.contains(r#""defaultValue": "false""#),
+        "fix - flipped the default the suppressed cluster reads:\n{}",
+        r.stdout
+    );
+    let r = crate::util::run_stdin(dir.path(), &["patch", "-"], text);
+    assert_eq!(r.stdout.trim(), "[]", "{}", r.stdout);
+}
