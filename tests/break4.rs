@@ -343,6 +343,7 @@ fn yaml_flow_lists_are_fixed_inside_their_items() {
         "{text}"
     );
     let dir = case("yaml-flow-edges");
+    assert!(!read(dir.path().join("ci.yml")).contains("--enable-secret-rotation"));
     let (code, out) = fix_yes(dir.path());
     assert_eq!(code, 0, "{out}");
     let text = read(dir.path().join("ci.yml"));
@@ -663,6 +664,12 @@ fn arm_union_shared_operand_falls_back_to_the_cluster() {
 #[test]
 fn yaml_flow_lists_behind_anchors_and_tags() {
     let dir = case("yaml-flow-anchor-tag");
+    assert_eq!(
+        read(dir.path().join("ci.yml"))
+            .matches("--enable-secret-rotation")
+            .count(),
+        1
+    );
     let (code, out) = fix_yes(dir.path());
     assert_eq!(code, 0, "{out}");
     let text = read(dir.path().join("ci.yml"));
@@ -736,4 +743,133 @@ fn stdin_modes_honour_suppression() {
     );
     let r = crate::util::run_stdin(dir.path(), &["patch", "-"], text);
     assert_eq!(r.stdout.trim(), "[]", "{}", r.stdout);
+}
+
+// ---------------------------------------------------------------------------------------
+// Guards: the chain and the proof where they hold
+
+/// Each case: after `fix --yes` (exit 0), `file` holds every `after` text and none of the
+/// `gone` texts. Checked and found right during this review.
+#[test]
+fn chain_guards_hold() {
+    struct Case {
+        name: &'static str,
+        file: &'static str,
+        after: &'static [&'static str],
+        gone: &'static [&'static str],
+    }
+    let cases = [
+        // A variable that also decides another resource's condition: the cluster's value.
+        Case {
+            name: "arm-variable-in-condition",
+            file: "main.json",
+            after: &[
+                r#""variables": { "legacy": "false" }"#,
+                r#""enableSecretRotation": "true""#,
+            ],
+            gone: &["[variables('legacy')]\" } }"],
+        },
+        // A parameter shared with a storage account, passed to an inner-scope deployment
+        // through a variable: the value the deployment passes.
+        Case {
+            name: "arm-nested-inner-passed-value",
+            file: "main.json",
+            after: &[
+                r#""parameters": { "rot": { "value": "true" } }"#,
+                r#""defaultValue": "false""#,
+            ],
+            gone: &[],
+        },
+        // A nested deployment deployed only with the prod parameter file.
+        Case {
+            name: "arm-conditional-nested-paramfile",
+            file: "main.json",
+            after: &[
+                r#""parameters": { "r": { "value": "true" } }"#,
+                r#""defaultValue": "false" }"#,
+            ],
+            gone: &[],
+        },
+        // A ternary whose .bicepparam flips the condition: the cluster's own value.
+        Case {
+            name: "bicep-ternary-bicepparam-flips",
+            file: "main.bicep",
+            after: &["enableSecretRotation: 'true'"],
+            gone: &["prod ?"],
+        },
+        // The deploying branch is a literal, the other branch a shared variable the
+        // .bicepparam selects: the cluster's own value, not the dead branch.
+        Case {
+            name: "bicep-dead-branch-shared-var",
+            file: "main.bicep",
+            after: &["enableSecretRotation: 'true'", "var prodRot = 'false'"],
+            gone: &[],
+        },
+        // A variable the evaluator gets as a bool is written `true` (Bicep) / `true` (ARM).
+        Case {
+            name: "bicep-bool-spelled-variable",
+            file: "main.bicep",
+            after: &["var r = true", "param rotStr string = 'False'"],
+            gone: &[],
+        },
+        Case {
+            name: "arm-bool-spelled-variable",
+            file: "main.json",
+            after: &[r#""variables": { "r": true }"#],
+            gone: &[],
+        },
+        // `over ?? rot` with `@minLength(5)` on rot: the operand inside the expression.
+        Case {
+            name: "bicep-minlength-coalesce",
+            file: "main.bicep",
+            after: &[
+                "enableSecretRotation: over ?? 'true'",
+                "param rot string = 'false'",
+            ],
+            gone: &[],
+        },
+        // A spec's main template linking by uri(deployment().properties.templateLink.uri).
+        Case {
+            name: "spec-uri-link",
+            file: "spec.json",
+            after: &[r#""parameters": { "rot": { "value": "true" } }"#],
+            gone: &[],
+        },
+        // A .tf.json override of a local: fixed in the override.
+        Case {
+            name: "tf-override-locals-json",
+            file: "override.tf.json",
+            after: &[r#""rot": true"#],
+            gone: &[],
+        },
+        // A parameter that also feeds an output: the cluster's own value.
+        Case {
+            name: "arm-output-side-effect",
+            file: "main.json",
+            after: &[
+                r#""defaultValue": "false""#,
+                r#""enableSecretRotation": "true""#,
+            ],
+            gone: &[],
+        },
+        // Caller parameter shared with storage, passed to a module through a variable.
+        Case {
+            name: "bicep-module-chain-variable",
+            file: "main.bicep",
+            after: &["var rot = true", "param flag bool = false"],
+            gone: &[],
+        },
+    ];
+    for c in cases {
+        let dir = case(c.name);
+        let (code, out) = fix_yes(dir.path());
+        assert_eq!(code, 0, "{}: {out}", c.name);
+        let text = read(dir.path().join(c.file));
+        for a in c.after {
+            assert!(text.contains(a), "{}: missing {a}\n{out}\n{text}", c.name);
+        }
+        for g in c.gone {
+            assert!(!text.contains(g), "{}: still {g}\n{text}", c.name);
+        }
+    }
 }
