@@ -873,3 +873,23 @@ fn chain_guards_hold() {
         }
     }
 }
+
+/// Flow-list items with a `key: value`-looking neighbour, a multi-line plain item ending in
+/// spaces before `,`, `\n` and `\t` escapes, and a shell comment inside a quoted item: each
+/// gets the flag where the shell reads it, inside its own item. Holds.
+#[test]
+fn yaml_flow_list_escapes_and_comments() {
+    let dir = case("yaml-flow-escapes");
+    let (code, out) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{out}");
+    let text = read(dir.path().join("ci.yml"));
+    for want in [
+        r#"azure-keyvault-secrets-provider --enable-secret-rotation, "echo x: y" ]"#,
+        r#"azure-keyvault-secrets-provider --enable-secret-rotation\n", "#,
+        r#"azure-keyvault-secrets-provider\tnext --enable-secret-rotation"]"#,
+        r#"azure-keyvault-secrets-provider --enable-secret-rotation # not a comment in quotes"]"#,
+        "      --enable-secret-rotation\n      -a azure-keyvault-secrets-provider   ,",
+    ] {
+        assert!(text.contains(want), "missing {want}\n{text}");
+    }
+}
