@@ -9,7 +9,9 @@
 //!
 //! - `rule.exclude` naming `Azure.AKS.SecretStoreRotation` (also module-qualified,
 //!   `PSRule.Rules.Azure\Azure.AKS.SecretStoreRotation`, or by its ref `AZR-000034`), or a
-//!   `rule.include` that does not name it: the rule is off, nothing is checked or fixed.
+//!   `rule.include` that does not name it: the rule is off, nothing is checked or fixed. As
+//!   PSRule's `RuleFilter` reads it, an empty `include` filters nothing, and one item with a
+//!   wildcard (`Azure.AKS.*`) is a pattern (PowerShell's, case-sensitive).
 //! - `suppression` for the rule (a list of target names, or `targetName:` holding one): a
 //!   cluster is left alone when its name (PSRule's target name for a template resource, as
 //!   evaluated) is listed in every configuration that deploys it. Scripts are not read by
@@ -172,8 +174,7 @@ fn parse(text: &str) -> Result<PsRule, (usize, String)> {
         let names = |key| strings(get(rule, key));
         if let Some(name) = names("exclude").into_iter().find(|n| names_rule(n)) {
             out.excluded = Some(format!("its rule.exclude lists {name}"));
-        } else if get(rule, "include").is_some() && !names("include").iter().any(|n| names_rule(n))
-        {
+        } else if !includes_rule(&names("include")) {
             out.excluded = Some("its rule.include does not list the rule".into());
         }
     }
@@ -479,6 +480,56 @@ fn now() -> String {
 }
 
 /// Whether a rule name in the settings names this rule (`Module\Name` too, any case).
+/// Whether `rule.include` lets the rule run, as PSRule's `RuleFilter` decides: an empty (or
+/// null) list filters nothing; a list whose first item holds a wildcard (`*`, `?`, `[...]`)
+/// is that one pattern, matched against the rule's name and ref as PowerShell's
+/// `WildcardPattern` does (case-sensitive); otherwise a name must be listed.
+fn includes_rule(include: &[String]) -> bool {
+    match include.first() {
+        None => true,
+        Some(first) if first.contains(['*', '?', '[']) => {
+            let short = first.rsplit(['\\', '/']).next().unwrap_or(first).trim();
+            RULE_NAMES.iter().any(|r| wildcard(short, r))
+        }
+        Some(_) => include.iter().any(|n| names_rule(n)),
+    }
+}
+
+/// PowerShell's wildcard match of the whole text: `*` any run, `?` one character, `[abc]` /
+/// `[a-z]` one of a set; case-sensitive (`WildcardOptions.None`).
+fn wildcard(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    fn go(p: &[char], t: &[char]) -> bool {
+        match p.first() {
+            None => t.is_empty(),
+            Some('*') => (0..=t.len()).any(|i| go(&p[1..], &t[i..])),
+            Some('?') => !t.is_empty() && go(&p[1..], &t[1..]),
+            Some('[') => {
+                let Some(end) = p.iter().position(|c| *c == ']') else {
+                    return t.first() == Some(&'[') && go(&p[1..], &t[1..]);
+                };
+                let Some(c) = t.first() else { return false };
+                let set = &p[1..end];
+                let mut hit = false;
+                let mut i = 0;
+                while i < set.len() {
+                    if i + 2 < set.len() && set[i + 1] == '-' {
+                        hit |= (set[i]..=set[i + 2]).contains(c);
+                        i += 3;
+                    } else {
+                        hit |= set[i] == *c;
+                        i += 1;
+                    }
+                }
+                hit && go(&p[end + 1..], &t[1..])
+            }
+            Some(c) => t.first() == Some(c) && go(&p[1..], &t[1..]),
+        }
+    }
+    go(&p, &t)
+}
+
 pub(crate) fn names_rule(name: &str) -> bool {
     let short = name.rsplit(['\\', '/']).next().unwrap_or(name).trim();
     RULE_NAMES.iter().any(|r| r.eq_ignore_ascii_case(short))
@@ -1077,6 +1128,32 @@ mod tests {
             .unwrap()
             .excluded
             .is_none());
+    }
+
+    /// PSRule's `RuleFilter`: an empty or null `include` filters nothing, and one wildcard
+    /// pattern (PowerShell's, case-sensitive) includes the rules it matches.
+    #[test]
+    fn rule_include_empty_or_wildcard() {
+        for on in [
+            "rule:\n  include: []\n",
+            "rule:\n  include:\n",
+            "rule:\n  include: ['Azure.AKS.*']\n",
+            "rule:\n  include: ['Azure.*']\n",
+            "rule:\n  include: ['*']\n",
+            "rule:\n  include: ['AZR-0000[0-9][0-9]']\n",
+            "rule:\n  include: ['PSRule.Rules.Azure\\Azure.AKS.Secret*']\n",
+            "rule:\n  include: ['Azure.AKS.SecretStoreRotatio?']\n",
+        ] {
+            assert!(parse(on).unwrap().excluded.is_none(), "{on}");
+        }
+        for off in [
+            "rule:\n  include: ['Azure.VM.*']\n",
+            "rule:\n  include: ['azure.aks.*']\n",
+            "rule:\n  include: ['Azure.AKS.SecretStore']\n",
+            "rule:\n  include: ['Azure.AKS.*']\n  exclude: [AZR-000034]\n",
+        ] {
+            assert!(parse(off).unwrap().excluded.is_some(), "{off}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod util;
 mod arm_fixtures;
 mod bicep;
 mod bicep_params;
+mod break4;
 mod cli;
 mod compiled_json;
 mod config;
