@@ -691,9 +691,6 @@ fn yaml_flow_lists_behind_anchors_and_tags() {
 /// is staged) says "No findings in 1 file" and exits 0, and `fix --yes env/dev.json` writes
 /// nothing. The same for a `.bicepparam` named alone. (A `.tfvars` named alone is judged.)
 #[test]
-#[ignore = "fault: src/run/batch.rs / commands: a JSON parameter file or .bicepparam named on \
-            the command line is skipped as 'not a template' (exit 0) instead of being judged \
-            with its linked template, as `patch` does"]
 fn parameter_file_named_alone_is_judged_with_its_template() {
     let dir = case("paramfile-named-alone");
     let r = run(dir.path(), &["check", "--color", "never", "env/dev.json"]);
