@@ -140,15 +140,24 @@ fn check_exit_codes() {
     let clean = run(dir, &["check", "defaulted"]);
     assert_eq!(clean.code, 0, "{}", clean.stdout);
 
-    // The template is not scanned: its parameter file is left alone.
+    // The template is not named (as when the pre-commit hook passes only a staged parameter
+    // file): the parameter file is still judged with the template its `using` names, which
+    // is read for that but neither reported nor written.
     let alone = run(dir, &["check", "app/main.bicepparam"]);
-    assert_eq!(alone.code, 0, "{}", alone.stdout);
-    assert!(!alone.stdout.contains("Azure."), "{}", alone.stdout);
+    assert_eq!(alone.code, 1, "{}", alone.stdout);
+    assert!(
+        alone.stdout.starts_with("app/main.bicepparam:") && !alone.stdout.contains("main.bicep:"),
+        "{}",
+        alone.stdout
+    );
+    let template = fs::read(dir.join("app/main.bicep")).unwrap();
     assert_eq!(run(dir, &["fix", "--yes", "app/main.bicepparam"]).code, 0);
-    assert_eq!(
+    assert_ne!(
         fs::read(dir.join("app/main.bicepparam")).unwrap(),
         original("app/main.bicepparam")
     );
+    assert_eq!(fs::read(dir.join("app/main.bicep")).unwrap(), template);
+    assert_eq!(run(dir, &["check", "app/main.bicepparam"]).code, 0);
 
     // A parameter file of a scanned template that does not parse: 2, with its place, and
     // nothing written.

@@ -82,8 +82,6 @@ fn arm_chain_moves_from_shared_parameter_to_variable() {
 /// as "at its source", right after the finding said "because fixing it at its source also
 /// changes ...".
 #[test]
-#[ignore = "fault: src/commands/tally.rs counts FixSource::Expression as 'at its source': a fix \
-            moved into the cluster's own expression is summarised as '(1 at its source)'"]
 fn fix_inside_the_cluster_expression_is_not_counted_at_its_source() {
     let dir = case("bicep-branch-counted-at-source");
     let (_, said) = armfix(dir.path(), &["check"]);

@@ -24,8 +24,13 @@ fn count(totals: &mut Totals, analysis: &Analysis) {
     totals.fixable += analysis.applied();
     totals.at_source += findings
         .iter()
+        // A fix inside the cluster (its value, or a term of its own expression) is not at
+        // a source; one in a variable, a parameter, a passed value or a parameter file is.
         .filter(|f| {
-            analysis.applies(f) && f.source.as_ref().is_some_and(|s| *s != FixSource::Value)
+            analysis.applies(f)
+                && f.source
+                    .as_ref()
+                    .is_some_and(|s| !matches!(s, FixSource::Value | FixSource::Expression))
         })
         .count();
     totals.held += analysis.held_unsafe();
