@@ -116,8 +116,6 @@ fn terraform_legacy_addon_profile_is_reported() {
 /// ignoring case). A Bicep literal type `'False' | 'True'` gets `'True'` written; the same
 /// list in `@allowed` is manual review whose message asks to add `'true'` to @allowed.
 #[test]
-#[ignore = "fault: a Bicep @allowed list spelling 'True' is not offered as the fix \
-            (src/lang/bicep or src/run/prove.rs); literal types are"]
 fn bicep_allowed_title_case_gets_the_allowed_spelling() {
     let dir = case("bicep-allowed-title-case");
     let out = fix_yes(dir.path());

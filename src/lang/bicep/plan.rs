@@ -467,7 +467,10 @@ impl<'d> Planner<'d> {
             }
             FixKind::ReplaceValue(_) => {
                 let value = if loc.whole {
-                    self.own_type(loc.landing.as_ref(), target)
+                    self.admitted(
+                        loc.landing.as_ref(),
+                        self.own_type(loc.landing.as_ref(), target),
+                    )
                 } else {
                     fix.value.clone()
                 };
@@ -621,6 +624,49 @@ impl<'d> Planner<'d> {
             Kind::Bool(_) => Value::Bool(true),
             _ => rule::rotation_value(),
         }
+    }
+
+    /// `value` (true in the type of where it lands), or, when that is a parameter whose
+    /// `@allowed` values exclude it, the first allowed value that spells true: PSRule
+    /// compares `enableSecretRotation` ignoring case, so `@allowed(['False', 'True'])` gets
+    /// `'True'`, as a literal union type `'False' | 'True'` does. Unchanged when none does
+    /// (the caller then asks a human to extend `@allowed`).
+    fn admitted(&self, landing: Option<&Source>, value: Value) -> Value {
+        let Some(Source::Parameter(p)) = landing else {
+            return value;
+        };
+        if self.disallowed(p, &value).is_none() {
+            return value;
+        }
+        self.allowed_values(p)
+            .into_iter()
+            .find(|v| match v {
+                Value::Bool(b) => *b,
+                Value::String(s) => s.eq_ignore_ascii_case("true"),
+                _ => false,
+            })
+            .unwrap_or(value)
+    }
+
+    /// The values of parameter `p`'s `@allowed` decorator, as written (empty without one).
+    fn allowed_values(&self, p: &str) -> Vec<Value> {
+        let Some(param) = self.doc.param(p) else {
+            return Vec::new();
+        };
+        let Some(deco) = param
+            .decorators
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case("allowed"))
+        else {
+            return Vec::new();
+        };
+        let Some(Kind::Array(items)) = deco.args.first().map(|a| &self.doc.node(*a).kind) else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .map(|i| super::view::value(self.doc, self.text, *i))
+            .collect()
     }
 
     /// The allowed values of parameter `p` when they exclude `value`.
@@ -1446,6 +1492,46 @@ mod tests {
             "resource aks 'Microsoft.ContainerService/managedClusters@2024-01-01' = {{\n\
              properties: {{\n addonProfiles: {{\n azureKeyvaultSecretsProvider: {addon}\n }}\n }}\n}}\n"
         )
+    }
+
+    /// A default that lands in a parameter whose `@allowed` spells true in another case is
+    /// fixed to that spelling (PSRule compares ignoring case, Bicep's `@allowed` does not);
+    /// an `@allowed` without any spelling of true stays a manual review.
+    #[test]
+    fn allowed_values_give_the_spelling_of_true() {
+        let rotation = cluster("{\n enabled: true\n config: { enableSecretRotation: rot }\n }");
+        for (decl, fixed) in [
+            (
+                "@allowed(['False', 'True'])\nparam rot string = 'False'",
+                Some("'True'"),
+            ),
+            (
+                "@allowed([\n'FALSE'\n'TRUE'\n])\nparam rot string = 'FALSE'",
+                Some("'TRUE'"),
+            ),
+            (
+                "@allowed(['false', 'true', 'True'])\nparam rot string = 'false'",
+                Some("'true'"),
+            ),
+            (
+                "@allowed([false, true])\nparam rot bool = false",
+                Some("true"),
+            ),
+            ("param rot string = 'False'", Some("'true'")),
+            ("@allowed(['off', 'on'])\nparam rot string = 'off'", None),
+        ] {
+            let text = format!("{decl}\n{rotation}");
+            let doc = crate::lang::bicep::parser::parse(&text).unwrap();
+            let a = plan(&text, &doc).unwrap();
+            let written: Vec<&str> = a.edits.iter().map(|e| e.replacement.as_str()).collect();
+            match fixed {
+                Some(v) => assert_eq!(written, [v], "{decl}"),
+                None => {
+                    assert!(written.is_empty(), "{decl}");
+                    assert_eq!(a.manual(), 1, "{decl}");
+                }
+            }
+        }
     }
 
     #[test]
