@@ -83,8 +83,6 @@ fn every_case_ends_cleanly_and_a_second_fix_changes_nothing() {
 /// `'${flag}'` is `string(flag)` written as an interpolation: armfix fixes the latter at the
 /// parameter's default (gatewayapi-style templates), but gives up on the former.
 #[test]
-#[ignore = "fault: a Bicep interpolation of one bool parameter ('${p}') is not traced to the \
-            parameter (src/lang/bicep), so it is manual review where string(p) gets a safe fix"]
 fn bicep_interpolated_bool_is_fixed_at_the_parameter_default() {
     let dir = case("bicep-interpolated-bool");
     let out = fix_yes(dir.path());

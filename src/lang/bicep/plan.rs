@@ -14,7 +14,7 @@ use super::render;
 use super::view;
 use crate::edit::Edit;
 use crate::error::Error;
-use crate::eval::bicep_origin::{is_union, is_value_preserving, BicepTree, Handle, Source};
+use crate::eval::bicep_origin::{is_union, unwrapped, BicepTree, Handle, Source};
 use crate::finding::{
     duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
@@ -162,8 +162,8 @@ pub(crate) fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
     let mut id = h.id;
     for _ in 0..32 {
         match &doc.node(id).kind {
-            Kind::Call { name, args } if args.len() == 1 && is_value_preserving(name) => {
-                id = args[0];
+            _ if unwrapped(doc, id).is_some() => {
+                id = unwrapped(doc, id).map_or(id, |(inner, _)| inner);
             }
             // `c ? x : null` reads x, as the rule does.
             Kind::Ternary { then, other, .. } if tree.is_null(*other) => id = *then,
@@ -759,11 +759,8 @@ impl<'d> Planner<'d> {
         };
         // A parameter without default, possibly inside `string()`/`toLower()`/….
         let mut inner = id;
-        while let Kind::Call { name: f, args } = &doc.node(inner).kind {
-            match args.as_slice() {
-                [arg] if is_value_preserving(f) => inner = *arg,
-                _ => break,
-            }
+        while let Some((arg, _)) = unwrapped(doc, inner) {
+            inner = arg;
         }
         let union = at
             .undecided
@@ -1492,6 +1489,39 @@ mod tests {
             "resource aks 'Microsoft.ContainerService/managedClusters@2024-01-01' = {{\n\
              properties: {{\n addonProfiles: {{\n azureKeyvaultSecretsProvider: {addon}\n }}\n }}\n}}\n"
         )
+    }
+
+    /// An interpolation of one parameter (`'${rot}'`) reads it as `string(rot)` does: its
+    /// default is fixed, and parameter files that set it are demanded.
+    #[test]
+    fn an_interpolated_parameter_is_read_through() {
+        for value in ["'${rot}'", "'${ rot }'", "string(rot)"] {
+            let text = format!(
+                "param rot bool = false\n{}",
+                cluster(&format!(
+                    "{{\n enabled: true\n config: {{ enableSecretRotation: {value} }}\n }}"
+                ))
+            );
+            assert_eq!(demands(&text), [("rot".to_string(), true)], "{value}");
+            let doc = crate::lang::bicep::parser::parse(&text).unwrap();
+            let a = plan(&text, &doc).unwrap();
+            let written: Vec<&str> = a.edits.iter().map(|e| e.replacement.as_str()).collect();
+            assert_eq!(written, ["true"], "{value}");
+            assert_eq!(&text[a.edits[0].start..a.edits[0].end], "false", "{value}");
+        }
+        // Without a default: a manual review naming the parameter, and a demand.
+        let text = format!(
+            "param rot bool\n{}",
+            cluster("{\n enabled: true\n config: { enableSecretRotation: '${rot}' }\n }")
+        );
+        assert_eq!(demands(&text), [("rot".to_string(), true)]);
+        let doc = crate::lang::bicep::parser::parse(&text).unwrap();
+        let a = plan(&text, &doc).unwrap();
+        assert!(
+            a.findings[0].message.contains("which has no default"),
+            "{}",
+            a.findings[0].message
+        );
     }
 
     /// A default that lands in a parameter whose `@allowed` spells true in another case is
