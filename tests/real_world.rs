@@ -224,8 +224,6 @@ fn terraform_optional_attribute_defaults_are_applied() {
 /// where an annotation shows a bare brace; the AVM path points at the `params` object. And
 /// the loop's message names one failing cluster (`aks-dev`) though `aks-test` fails too.
 #[test]
-#[ignore = "fault: the finding for a module parameter to add points at the insertion point \
-            (the closing brace's line, column 1), not at the module call (src/lang/bicep)"]
 fn module_call_finding_points_at_the_call() {
     let dir = case("bicep-module-loop-location");
     let r = run(dir.path(), &["check", "--format", "json", "."]);

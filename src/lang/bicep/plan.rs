@@ -1235,14 +1235,18 @@ impl Planner<'_> {
                 }
             }
         }
+        let mut failing: Option<Vec<String>> = None;
         for (name, cluster) in read {
             // Bicep matches argument names exactly.
-            let Lookup::Found(key, arg) = tree.get(params, &name) else {
-                continue;
+            let arg = match tree.get(params, &name) {
+                Lookup::Found(key, arg) if key == name => arg,
+                Lookup::Missing => {
+                    let failing = failing.get_or_insert_with(|| self.failing_clusters(m, &modules));
+                    self.missing_argument(m, params, (&callee, &ctext), &name, failing);
+                    continue;
+                }
+                _ => continue,
             };
-            if key != name {
-                continue;
-            }
             match tree.shape(arg) {
                 Shape::Bool(false) => {}
                 Shape::Str(s) if s.eq_ignore_ascii_case("false") => {}
@@ -1259,29 +1263,11 @@ impl Planner<'_> {
             let value = match (&loc.landing, loc.whole) {
                 (Some(Source::Parameter(_)), true) => self.own_type(loc.landing.as_ref(), target),
                 _ => {
-                    use crate::eval::Value as V;
-                    let probe = crate::eval::bicep::Probe::new(&callee, &ctext);
                     let boolean = matches!(self.doc.node(target).kind, Kind::Bool(_));
-                    let mut spellings = vec![
-                        V::Str("true".into()),
-                        V::Bool(true),
-                        V::Str("True".into()),
-                        V::Str("TRUE".into()),
-                    ];
-                    if boolean {
-                        spellings.swap(0, 1);
-                    }
-                    let Some(v) = spellings
-                        .into_iter()
-                        .find(|v| probe.parameter_admits(&name, v) != Some(false))
-                    else {
+                    let Some(v) = callee_spelling(&callee, &ctext, &name, boolean) else {
                         continue;
                     };
-                    match v {
-                        V::Bool(b) => Value::Bool(b),
-                        V::Str(s) => Value::String(s),
-                        _ => continue,
-                    }
+                    v
                 }
             };
             if self.refused_by_allowed(&loc, target, &value, "") {
@@ -1312,6 +1298,111 @@ impl Planner<'_> {
             self.push_change(None, loc, value, edit);
         }
         Ok(())
+    }
+
+    /// The names of the clusters the local module call `m` deploys that fail with the
+    /// defaults, as the evaluator (the proof's) deploys them: each iteration of a loop.
+    fn failing_clusters(&self, m: &super::ast::Decl, modules: &super::Modules) -> Vec<String> {
+        let config = crate::eval::Configuration::defaults();
+        let deployment = crate::eval::bicep::evaluate(self.doc, self.text, &config, modules);
+        let mut names = Vec::new();
+        for r in &deployment.resources {
+            let from_here =
+                r.origin.len() >= 2 && r.origin[0] == "resources" && r.origin[1] == m.name;
+            if !from_here || !matches!(crate::eval::judge(r), crate::eval::Judgement::Fail { .. }) {
+                continue;
+            }
+            let name = r
+                .name
+                .as_str()
+                .map_or_else(|| "(unnamed)".to_string(), str::to_string);
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// A local module call `m` that does not pass the callee's parameter `name`, which its
+    /// cluster reads as its rotation: when the callee's default for it fails and clusters
+    /// of the call fail with the defaults (`failing`), a fix that adds the argument to the
+    /// call's `params` object, reported on that object and naming every failing cluster (a
+    /// loop's each). Without a failing cluster, or with `params` not an object literal,
+    /// nothing: the proof judges the evaluated clusters.
+    fn missing_argument(
+        &mut self,
+        m: &super::ast::Decl,
+        params: Handle,
+        (callee, ctext): (&Doc, &str),
+        name: &str,
+        failing: &[String],
+    ) {
+        if failing.is_empty() || self.doc.object(params.id).is_none() {
+            return;
+        }
+        let Some(p) = callee.param(name) else { return };
+        let Some(default) = p.default else { return };
+        let probe = crate::eval::bicep::Probe::new(callee, ctext);
+        let now = probe.value(default, &[]);
+        let fails = match &now {
+            crate::eval::Value::Bool(b) => !b,
+            crate::eval::Value::Str(s) => !s.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        if !fails {
+            return;
+        }
+        let boolean = matches!(now, crate::eval::Value::Bool(_));
+        let Some(literal) = callee_spelling(callee, ctext, name, boolean) else {
+            return;
+        };
+        let Ok(loc) = self.locate(params.id) else {
+            return;
+        };
+        let Ok(edit) = render::add_member(
+            self.text,
+            self.doc,
+            params.id,
+            name,
+            &literal,
+            self.in_inline_object(params.id),
+        ) else {
+            return;
+        };
+        let value = if loc.landing.is_none() {
+            json!({ "value": literal })
+        } else {
+            literal.clone()
+        };
+        let clusters = match failing {
+            [one] => format!("cluster `{one}` reads"),
+            many => format!(
+                "clusters {} read",
+                many.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let message = format!(
+            "module `{}` does not pass `{name}`, so {clusters} its default ({}) in `{}` as \
+             `{ROTATION}`; it must be {}{}",
+            m.name,
+            crate::finding::shorten(
+                &ctext[callee.node(default).span.start..callee.node(default).span.end]
+            ),
+            m.target,
+            render::render_inline(&literal),
+            self.landing_note(loc.landing.as_ref())
+        );
+        self.pending_source = match fix_source(&loc) {
+            None => Some(FixSource::DeploymentParameter {
+                name: name.to_string(),
+            }),
+            source => source,
+        };
+        self.finding(params.id, &loc.pointer, message, Remedy::Fix);
+        self.push_change(Some(name), loc, value, edit);
     }
 
     /// The name a callee's cluster (body `cbody`) deploys under, when it is written: a
@@ -1455,6 +1546,30 @@ fn fix_source(loc: &Located) -> Option<FixSource> {
         Some(Source::Parameter(name)) => Some(FixSource::ParameterDefault { name: name.clone() }),
         None if loc.host.is_some() => Some(FixSource::Expression),
         None => None,
+    }
+}
+
+/// How true is passed for the callee's parameter `name`: the first spelling its declared
+/// type (`@allowed`, literal union type) admits, `'true'` first, or `true` first for a bool.
+fn callee_spelling(callee: &Doc, ctext: &str, name: &str, boolean: bool) -> Option<Value> {
+    use crate::eval::Value as V;
+    let probe = crate::eval::bicep::Probe::new(callee, ctext);
+    let mut spellings = vec![
+        V::Str("true".into()),
+        V::Bool(true),
+        V::Str("True".into()),
+        V::Str("TRUE".into()),
+    ];
+    if boolean {
+        spellings.swap(0, 1);
+    }
+    match spellings
+        .into_iter()
+        .find(|v| probe.parameter_admits(name, v) != Some(false))?
+    {
+        V::Bool(b) => Some(Value::Bool(b)),
+        V::Str(s) => Some(Value::String(s)),
+        _ => None,
     }
 }
 
