@@ -309,3 +309,78 @@ fn a_rejected_bicepparam_value_is_an_unsafe_fix() {
     run(tmp.path(), &["fix", "--yes", "."]);
     assert_eq!(fs::read_to_string(&prod).unwrap(), rejected);
 }
+
+/// Extendable parameter files (`extends`, Bicep CLI 0.44.1+), in
+/// `tests/fixtures/bicep-extends`: a failing value a `using none` base assigns is fixed in
+/// the base, once for every file that extends it (directly, or through another base), and a
+/// file's own assignment wins over its base's (`prod` passes; `dev`, once it says `'false'`
+/// itself, is fixed in its own line). A base alone is no deployment: nothing is reported
+/// for a base nobody extends, and a cycle of `extends` ends cleanly.
+#[test]
+fn extended_bases_are_fixed_once_for_every_file_that_extends_them() {
+    let tmp = temp_copy(&fixtures("bicep-extends"));
+    let dir = tmp.path();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    let findings: Vec<&str> = check
+        .stdout
+        .lines()
+        .filter(|l| l.contains("Azure.AKS.SecretStoreRotation"))
+        .collect();
+    assert_eq!(findings.len(), 1, "{}", check.stdout);
+    assert!(
+        findings[0].starts_with("params/base.bicepparam:4:18: "),
+        "{}",
+        check.stdout
+    );
+    let untouched = [
+        "params/prod.bicepparam",
+        "params/dev.bicepparam",
+        "params/weu.bicepparam",
+    ];
+    let before: Vec<String> = untouched
+        .iter()
+        .map(|f| fs::read_to_string(dir.join(f)).unwrap())
+        .collect();
+    let fix = run(dir, &["fix", "--yes", "."]);
+    assert_eq!(fix.code, 0, "{}{}", fix.stdout, fix.stderr);
+    let base = fs::read_to_string(dir.join("params/base.bicepparam")).unwrap();
+    assert!(base.contains("param rotation = 'true'"), "{base}");
+    for (f, b) in untouched.iter().zip(&before) {
+        assert_eq!(&fs::read_to_string(dir.join(f)).unwrap(), b, "{f}");
+    }
+    assert_eq!(run(dir, &["check", "."]).code, 0);
+
+    // The extending file's own value wins over the base's.
+    fs::write(
+        dir.join("params/dev.bicepparam"),
+        "using '../main.bicep'\nextends 'base.bicepparam'\n\nparam rotation = 'false'\n",
+    )
+    .unwrap();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(
+        check.stdout.starts_with("params/dev.bicepparam:4:18: "),
+        "{}",
+        check.stdout
+    );
+    run(dir, &["fix", "--yes", "."]);
+    assert_eq!(run(dir, &["check", "."]).code, 0);
+
+    // A cycle of bases, and a base nobody extends: no finding, no hang.
+    fs::write(
+        dir.join("params/base.bicepparam"),
+        "using none\nextends './regional.bicepparam'\n\nparam csi = true\nparam rotation = 'false'\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("params/lonely.bicepparam"),
+        "using none\n\nparam rotation = 'false'\n",
+    )
+    .unwrap();
+    for f in ["dev", "weu", "prod"] {
+        fs::remove_file(dir.join(format!("params/{f}.bicepparam"))).unwrap();
+    }
+    let check = run(dir, &["check", "."]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+}

@@ -268,8 +268,6 @@ fn arm_cluster_label_shows_the_evaluated_name() {
 /// `base.bicepparam` (`using none`), which sets `rotation = 'false'`; deployed with the dev
 /// file, the cluster fails. armfix says "No findings": the inherited value is not read.
 #[test]
-#[ignore = "fault: `extends` in a .bicepparam is parsed but its base file's parameters are \
-            not applied (src/lang/bicep params / eval::bicep), a silent miss"]
 fn bicepparam_extends_applies_the_base_values() {
     let dir = case("bicepparam-extends");
     let r = run(dir.path(), &["check", "."]);

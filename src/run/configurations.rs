@@ -132,7 +132,15 @@ pub(crate) fn for_template(template: Option<&Path>) -> Vec<Configuration> {
         return out;
     };
     for file in linked_files(template) {
-        if let Some(c) = read::read_text(&file).and_then(|text| of_file(&file, &text)) {
+        let Some(text) = read::read_text(&file) else {
+            continue;
+        };
+        // A base file is deployed only through the files that extend it, each a
+        // configuration of its own with the base's values under its own.
+        if is_bicepparam(&file) && is_base(&text) {
+            continue;
+        }
+        if let Some(c) = of_file(&file, &text) {
             out.push(c);
         }
     }
@@ -146,9 +154,15 @@ pub(crate) fn of_file(file: &Path, text: &str) -> Option<Configuration> {
     let name = engine::display(&crate::run::discover::Candidate::File(file.to_path_buf()));
     if is_bicepparam(file) {
         let doc = bicep::parser::parse(text).ok()?;
-        Some(crate::eval::bicep::configuration_from_bicepparam(
-            &name, &doc, text,
-        ))
+        let mut c = crate::eval::bicep::configuration_from_bicepparam(&name, &doc, text);
+        for (_, base) in bases(file, &doc) {
+            for (k, v) in base.values {
+                if !c.values.iter().any(|(n, _)| n.eq_ignore_ascii_case(&k)) {
+                    c.values.push((k, v));
+                }
+            }
+        }
+        Some(c)
     } else {
         let root = jsonc::parse(text).ok()?;
         let mut c = crate::eval::arm::configuration_from_parameter_file(&name, &root.to_value());
@@ -161,6 +175,120 @@ pub(crate) fn of_file(file: &Path, text: &str) -> Option<Configuration> {
         }
         Some(c)
     }
+}
+
+/// Whether a `.bicepparam` file's text is a base file (`using none`).
+fn is_base(text: &str) -> bool {
+    text.contains("none") && bicep::parser::parse(text).is_ok_and(|d| d.using_none)
+}
+
+/// What a base `.bicepparam` file (`using none`) feeds: the templates of the files in its
+/// folder and the folders right under it that extend it (directly or through other bases),
+/// sorted, each once. `Targets::None` when no file extends it.
+fn extended_by(file: &Path, canonical: &Path) -> Targets {
+    let dir = folder_of(file);
+    let mut folders = vec![dir.clone()];
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut subs: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect();
+        subs.sort();
+        folders.extend(subs.into_iter().take(MAX_SIBLINGS));
+    }
+    let mut templates: Vec<PathBuf> = Vec::new();
+    let mut by: Vec<String> = Vec::new();
+    for folder in folders {
+        for name in parameter_names_in(&folder).iter() {
+            let other = join(&folder, name);
+            if !is_bicepparam(&other) {
+                continue;
+            }
+            let Some(text) = read::read_text(&other) else {
+                continue;
+            };
+            if !text.contains("extends") {
+                continue;
+            }
+            // Files bound to a template only: the chain of bases each one extends is
+            // followed whole (a base between is not asked, so a cycle cannot recurse).
+            let Ok(doc) = bicep::parser::parse(&text) else {
+                continue;
+            };
+            if doc.using.is_none() {
+                continue;
+            }
+            let extends_it = bases(&other, &doc)
+                .iter()
+                .any(|(b, _)| std::fs::canonicalize(b).is_ok_and(|c| c == canonical));
+            if !extends_it {
+                continue;
+            }
+            let Targets::Linked(ts, _) = targets(&other) else {
+                continue;
+            };
+            by.push(show(&other));
+            for t in ts {
+                if !templates.contains(&t) {
+                    templates.push(t);
+                }
+            }
+        }
+    }
+    if templates.is_empty() {
+        return Targets::None;
+    }
+    templates.sort();
+    Targets::Linked(
+        templates,
+        format!(
+            "it is the base (`using none`) that {} extends",
+            by.join(", ")
+        ),
+    )
+}
+
+/// How many `extends` a `.bicepparam` file's chain of base files may take.
+const MAX_EXTENDS: usize = 16;
+
+/// The base files a `.bicepparam` file (`doc`, at `file`) extends, nearest first, each with
+/// the values it assigns itself: `extends 'base.bicepparam'` (relative to the file's folder,
+/// Bicep CLI 0.44.1+) inherits the base's parameter assignments under the file's own, and a
+/// base may extend another. A base that is missing, does not parse, or closes a cycle ends
+/// the chain there. The values of a base's variables are evaluated in the base (they are not
+/// the extending file's).
+pub(crate) fn bases(file: &Path, doc: &bicep::ast::Doc) -> Vec<(PathBuf, Configuration)> {
+    let mut out: Vec<(PathBuf, Configuration)> = Vec::new();
+    let mut seen: Vec<PathBuf> = std::fs::canonicalize(file).into_iter().collect();
+    let mut next = doc.extends.as_ref().map(|e| join(&folder_of(file), e));
+    while let Some(base) = next.take() {
+        if out.len() >= MAX_EXTENDS {
+            break;
+        }
+        let Ok(canonical) = std::fs::canonicalize(&base) else {
+            break;
+        };
+        if seen.contains(&canonical) {
+            break;
+        }
+        seen.push(canonical);
+        let Some(text) = read::read_text(&base) else {
+            break;
+        };
+        let Ok(bdoc) = bicep::parser::parse(&text) else {
+            break;
+        };
+        let name = engine::display(&crate::run::discover::Candidate::File(base.clone()));
+        let c = crate::eval::bicep::configuration_from_bicepparam(&name, &bdoc, &text);
+        next = bdoc.extends.as_ref().map(|e| join(&folder_of(&base), e));
+        out.push((base, c));
+    }
+    out
 }
 
 /// The parameter files linked to the template (sorted by path, each once).
@@ -257,7 +385,8 @@ fn targets_uncached(file: &Path, canonical: &Path) -> Targets {
         if !s.bicepparam {
             return Targets::None;
         }
-        return match read::read_text(file).and_then(|t| bicep::using_target(&t)) {
+        let text = read::read_text(file);
+        return match text.as_deref().and_then(bicep::using_target) {
             Some(u) if Path::new(&u).extension().is_some() => {
                 let t = join(&dir, &u);
                 if t.is_file() {
@@ -266,6 +395,7 @@ fn targets_uncached(file: &Path, canonical: &Path) -> Targets {
                     Targets::None
                 }
             }
+            _ if text.as_deref().is_some_and(is_base) => extended_by(file, canonical),
             _ => Targets::None,
         };
     }
@@ -677,6 +807,57 @@ fn show(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `extends`: a file's own assignments over its base's, over the base's base; a missing
+    /// base or a cycle ends the chain.
+    #[test]
+    fn extending_files_inherit_their_bases_values() {
+        use crate::eval::Value;
+        let dir = tempfile::tempdir().unwrap();
+        let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        put(
+            "root.bicepparam",
+            "using none\nparam a = 'root'\nparam b = 'root'\nparam c = 'root'\n",
+        );
+        put(
+            "mid.bicepparam",
+            "using none\nextends 'root.bicepparam'\nvar v = 'mid'\nparam b = v\n",
+        );
+        put(
+            "dev.bicepparam",
+            "using 'main.bicep'\nextends './mid.bicepparam'\nparam c = 'dev'\n",
+        );
+        let values = |name: &str| {
+            let file = dir.path().join(name);
+            let text = std::fs::read_to_string(&file).unwrap();
+            let mut v = of_file(&file, &text).unwrap().values;
+            v.sort_by(|x, y| x.0.cmp(&y.0));
+            v
+        };
+        let s = |x: &str| Value::Str(x.into());
+        assert_eq!(
+            values("dev.bicepparam"),
+            [
+                ("a".into(), s("root")),
+                ("b".into(), s("mid")),
+                ("c".into(), s("dev"))
+            ]
+        );
+        // A cycle (root extends dev) and a missing base end the chain without a loop.
+        put(
+            "root.bicepparam",
+            "using none\nextends 'dev.bicepparam'\nparam a = 'root'\n",
+        );
+        assert_eq!(values("dev.bicepparam").len(), 3);
+        put(
+            "mid.bicepparam",
+            "using none\nextends 'gone.bicepparam'\nparam b = 'mid'\n",
+        );
+        assert_eq!(
+            values("dev.bicepparam"),
+            [("b".into(), s("mid")), ("c".into(), s("dev"))]
+        );
+    }
 
     fn stems(name: &str, in_parameters: bool) -> Vec<(bool, Option<String>)> {
         conventions(name, in_parameters, true)

@@ -53,10 +53,13 @@ pub(crate) fn using_target(text: &str) -> Option<String> {
 }
 
 /// Plans the fixes of a `.bicepparam` file for the parameters its template needs to be true.
-/// `Ok(None)` when the file has no `using` statement (it is not a parameter file).
+/// `Ok(None)` when the file has no `using` statement (it is not a parameter file). A base
+/// file (`using none`) is planned like the files that `extends` it: its assignments are
+/// theirs where they do not assign the parameter themselves (the demands are those of their
+/// templates), so a failing value written in the base is fixed there, once for all of them.
 pub(crate) fn analyze_params(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Error> {
     let doc = parser::parse(text)?;
-    if doc.using.is_none() {
+    if !doc.is_params_file() {
         return Ok(None);
     }
     let mut p = ParamsPlanner {

@@ -309,8 +309,11 @@ impl<'a> Parser<'a> {
             }
             "using" => {
                 self.bump();
-                if let Tok::Str { value: Some(v) } = &self.peek().tok {
-                    self.doc.using = Some(v.clone());
+                let t = self.peek().clone();
+                match &t.tok {
+                    Tok::Str { value: Some(v) } => self.doc.using = Some(v.clone()),
+                    Tok::Ident if self.text_of(&t) == "none" => self.doc.using_none = true,
+                    _ => {}
                 }
                 self.skip(&[])
             }
@@ -323,7 +326,14 @@ impl<'a> Parser<'a> {
                 }
                 Ok(())
             }
-            "extension" | "provider" | "test" | "extends" => {
+            "extends" => {
+                self.bump();
+                if let Tok::Str { value: Some(v) } = &self.peek().tok {
+                    self.doc.extends = Some(v.clone());
+                }
+                self.skip(&[])
+            }
+            "extension" | "provider" | "test" => {
                 self.bump();
                 self.skip(&[])
             }
@@ -886,6 +896,17 @@ mod tests {
 
     fn ok(text: &str) -> Doc {
         parse(text).unwrap_or_else(|e| panic!("{text:?}: {} at {}", e.message, e.offset))
+    }
+
+    /// `using none` marks a base parameter file; `extends '…'` names its base.
+    #[test]
+    fn base_parameter_files() {
+        let d = ok("using none\nextends 'root.bicepparam'\nparam a = 1\n");
+        assert!(d.using_none && d.using.is_none() && d.is_params_file());
+        assert_eq!(d.extends.as_deref(), Some("root.bicepparam"));
+        let d = ok("using 'main.bicep'\nparam a = 1\n");
+        assert!(!d.using_none && d.extends.is_none() && d.is_params_file());
+        assert!(!ok("param none string\n").is_params_file());
     }
 
     /// `'${x}'` gets a node for `x` right after the string's; other interpolations do not.
