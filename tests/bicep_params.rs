@@ -384,3 +384,32 @@ fn extended_bases_are_fixed_once_for_every_file_that_extends_them() {
     let check = run(dir, &["check", "."]);
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
 }
+
+/// A base's fix is proven in every configuration that extends it, never with the base's
+/// values alone: a base that turns the add-on off, extended by a file that turns it on,
+/// fails there (and is fixed in the base); a base whose rotation every extending file
+/// overrides with 'true' needs no fix.
+#[test]
+fn a_base_is_judged_in_the_files_that_extend_it() {
+    let tmp = temp_copy(&fixtures("bicep-extends"));
+    let dir = tmp.path();
+    for f in ["regional", "weu", "prod"] {
+        fs::remove_file(dir.join(format!("params/{f}.bicepparam"))).unwrap();
+    }
+    let base = "using none\n\nparam csi = false\nparam rotation = 'false'\n";
+    fs::write(dir.join("params/base.bicepparam"), base).unwrap();
+    let dev = "using '../main.bicep'\nextends 'base.bicepparam'\n\nparam csi = true\n";
+    fs::write(dir.join("params/dev.bicepparam"), dev).unwrap();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.starts_with("params/base.bicepparam:4:18: "),
+        "{}",
+        check.stdout
+    );
+    // Every file extending the base sets rotation itself: the base's value never deploys.
+    let dev = "using '../main.bicep'\nextends 'base.bicepparam'\n\nparam csi = true\nparam rotation = 'true'\n";
+    fs::write(dir.join("params/dev.bicepparam"), dev).unwrap();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+}

@@ -151,11 +151,36 @@ pub(crate) fn for_template(template: Option<&Path>) -> Vec<Configuration> {
 /// `None` when it does not parse. azd placeholders in JSON values are resolved as azd would
 /// (see [`params::placeholder`]); one azd decides at deploy time is Unknown.
 pub(crate) fn of_file(file: &Path, text: &str) -> Option<Configuration> {
+    of_file_with(file, text, None)
+}
+
+/// The configurations a parameter file's values take part in, with the file read as
+/// `text`: its own ([`of_file`]), or, for a base `.bicepparam` file (`using none`), that of
+/// every file extending it (each with the base's values as `text` has them, under its own):
+/// a base alone is no deployment. Empty when the file does not parse or no file extends it.
+pub(crate) fn reached_by(file: &Path, text: &str) -> Vec<Configuration> {
+    if !(is_bicepparam(file) && is_base(text)) {
+        return of_file(file, text).into_iter().collect();
+    }
+    let Ok(canonical) = std::fs::canonicalize(file) else {
+        return Vec::new();
+    };
+    extending(file, &canonical)
+        .into_iter()
+        .filter_map(|other| {
+            let other_text = read::read_text(&other)?;
+            of_file_with(&other, &other_text, Some((&canonical, text)))
+        })
+        .collect()
+}
+
+/// [`of_file`], with the base file at canonical path `replaced.0` read as `replaced.1`.
+fn of_file_with(file: &Path, text: &str, replaced: Option<(&Path, &str)>) -> Option<Configuration> {
     let name = engine::display(&crate::run::discover::Candidate::File(file.to_path_buf()));
     if is_bicepparam(file) {
         let doc = bicep::parser::parse(text).ok()?;
         let mut c = crate::eval::bicep::configuration_from_bicepparam(&name, &doc, text);
-        for (_, base) in bases(file, &doc) {
+        for (_, base) in bases_with(file, &doc, replaced) {
             for (k, v) in base.values {
                 if !c.values.iter().any(|(n, _)| n.eq_ignore_ascii_case(&k)) {
                     c.values.push((k, v));
@@ -182,10 +207,39 @@ fn is_base(text: &str) -> bool {
     text.contains("none") && bicep::parser::parse(text).is_ok_and(|d| d.using_none)
 }
 
-/// What a base `.bicepparam` file (`using none`) feeds: the templates of the files in its
-/// folder and the folders right under it that extend it (directly or through other bases),
-/// sorted, each once. `Targets::None` when no file extends it.
+/// What a base `.bicepparam` file (`using none`) feeds: the templates of the files that
+/// extend it ([`extending`]), sorted, each once. `Targets::None` when no file extends it.
 fn extended_by(file: &Path, canonical: &Path) -> Targets {
+    let mut templates: Vec<PathBuf> = Vec::new();
+    let mut by: Vec<String> = Vec::new();
+    for other in extending(file, canonical) {
+        let Targets::Linked(ts, _) = targets(&other) else {
+            continue;
+        };
+        by.push(show(&other));
+        for t in ts {
+            if !templates.contains(&t) {
+                templates.push(t);
+            }
+        }
+    }
+    if templates.is_empty() {
+        return Targets::None;
+    }
+    templates.sort();
+    Targets::Linked(
+        templates,
+        format!(
+            "it is the base (`using none`) that {} extends",
+            by.join(", ")
+        ),
+    )
+}
+
+/// The `.bicepparam` files bound to a template (`using '…'`) that extend the base file at
+/// `file` (canonical path `canonical`), directly or through other bases: those of its folder
+/// and of the folders right under it (an extending file elsewhere is not looked for), sorted.
+fn extending(file: &Path, canonical: &Path) -> Vec<PathBuf> {
     let dir = folder_of(file);
     let mut folders = vec![dir.clone()];
     if let Ok(entries) = std::fs::read_dir(&dir) {
@@ -201,8 +255,7 @@ fn extended_by(file: &Path, canonical: &Path) -> Targets {
         subs.sort();
         folders.extend(subs.into_iter().take(MAX_SIBLINGS));
     }
-    let mut templates: Vec<PathBuf> = Vec::new();
-    let mut by: Vec<String> = Vec::new();
+    let mut out = Vec::new();
     for folder in folders {
         for name in parameter_names_in(&folder).iter() {
             let other = join(&folder, name);
@@ -226,31 +279,12 @@ fn extended_by(file: &Path, canonical: &Path) -> Targets {
             let extends_it = bases(&other, &doc)
                 .iter()
                 .any(|(b, _)| std::fs::canonicalize(b).is_ok_and(|c| c == canonical));
-            if !extends_it {
-                continue;
-            }
-            let Targets::Linked(ts, _) = targets(&other) else {
-                continue;
-            };
-            by.push(show(&other));
-            for t in ts {
-                if !templates.contains(&t) {
-                    templates.push(t);
-                }
+            if extends_it {
+                out.push(other);
             }
         }
     }
-    if templates.is_empty() {
-        return Targets::None;
-    }
-    templates.sort();
-    Targets::Linked(
-        templates,
-        format!(
-            "it is the base (`using none`) that {} extends",
-            by.join(", ")
-        ),
-    )
+    out
 }
 
 /// How many `extends` a `.bicepparam` file's chain of base files may take.
@@ -263,6 +297,15 @@ const MAX_EXTENDS: usize = 16;
 /// the chain there. The values of a base's variables are evaluated in the base (they are not
 /// the extending file's).
 pub(crate) fn bases(file: &Path, doc: &bicep::ast::Doc) -> Vec<(PathBuf, Configuration)> {
+    bases_with(file, doc, None)
+}
+
+/// [`bases`], with the base at canonical path `replaced.0` read as `replaced.1`.
+fn bases_with(
+    file: &Path,
+    doc: &bicep::ast::Doc,
+    replaced: Option<(&Path, &str)>,
+) -> Vec<(PathBuf, Configuration)> {
     let mut out: Vec<(PathBuf, Configuration)> = Vec::new();
     let mut seen: Vec<PathBuf> = std::fs::canonicalize(file).into_iter().collect();
     let mut next = doc.extends.as_ref().map(|e| join(&folder_of(file), e));
@@ -276,8 +319,12 @@ pub(crate) fn bases(file: &Path, doc: &bicep::ast::Doc) -> Vec<(PathBuf, Configu
         if seen.contains(&canonical) {
             break;
         }
+        let text = match replaced {
+            Some((at, text)) if at == canonical => Some(text.to_string()),
+            _ => read::read_text(&base),
+        };
         seen.push(canonical);
-        let Some(text) = read::read_text(&base) else {
+        let Some(text) = text else {
             break;
         };
         let Ok(bdoc) = bicep::parser::parse(&text) else {
