@@ -413,3 +413,30 @@ fn a_base_is_judged_in_the_files_that_extend_it() {
     let check = run(dir, &["check", "--color", "never", "."]);
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
 }
+
+/// A `.bicepparam` value for a parameter whose `@allowed` spells true only as `'True'` is
+/// fixed to `'True'` in the parameter file (not hard-coded in the cluster, not `'true'`,
+/// which Bicep's case-sensitive `@allowed` rejects).
+#[test]
+fn a_bicepparam_value_gets_the_allowed_spelling_of_true() {
+    let tmp = temp_copy(&fixtures("real-world/bicep-allowed-title-case"));
+    let dir = tmp.path();
+    let main = fs::read_to_string(dir.join("main.bicep")).unwrap().replace(
+        "param rotation string = 'False'",
+        "param rotation string = 'True'",
+    );
+    fs::write(dir.join("main.bicep"), &main).unwrap();
+    fs::write(
+        dir.join("dev.bicepparam"),
+        "using 'main.bicep'\n\nparam rotation = 'False'\n",
+    )
+    .unwrap();
+    let fix = run(dir, &["fix", "--yes", "."]);
+    assert_eq!(fix.code, 0, "{}{}", fix.stdout, fix.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.join("dev.bicepparam")).unwrap(),
+        "using 'main.bicep'\n\nparam rotation = 'True'\n"
+    );
+    assert_eq!(fs::read_to_string(dir.join("main.bicep")).unwrap(), main);
+    assert_eq!(run(dir, &["check", "."]).code, 0);
+}

@@ -518,6 +518,8 @@ impl<'d> Planner<'d> {
             } else {
                 rule::rotation_value()
             };
+            // `@allowed(['False', 'True'])`: the file is fixed to `'True'`.
+            let want = self.admitted(Some(&Source::Parameter(name.clone())), want);
             if self.disallowed(&name, &want).is_some() {
                 continue;
             }
@@ -1676,6 +1678,11 @@ mod tests {
                     assert_eq!(a.manual(), 1, "{decl}");
                 }
             }
+            // Parameter files are checked for it when true can be written there.
+            let boolean = decl.contains("bool");
+            let demanded: &[(String, bool)] = &[("rot".to_string(), boolean)];
+            let expected = if fixed.is_some() { demanded } else { &[] };
+            assert_eq!(demands(&text), expected, "{decl}");
         }
     }
 
