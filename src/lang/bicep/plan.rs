@@ -39,6 +39,7 @@ pub(crate) fn plan(text: &str, doc: &Doc) -> Result<Analysis, Error> {
         pending_source: None,
         cluster: None,
         in_expressions: Vec::new(),
+        deployed: None,
     };
     p.clusters()?;
     p.modules()?;
@@ -219,6 +220,8 @@ struct Planner<'d> {
     cluster: Option<String>,
     /// Edits inside expressions: the expression, its pointer, its edits.
     in_expressions: Vec<(NodeId, Vec<String>, Vec<Edit>)>,
+    /// The file deployed with the defaults, once a local module call needs it.
+    deployed: Option<crate::eval::Deployment>,
 }
 
 /// Where a change lands.
@@ -1304,9 +1307,12 @@ impl Planner<'_> {
 
     /// The names of the clusters the local module call `m` deploys that fail with the
     /// defaults, as the evaluator (the proof's) deploys them: each iteration of a loop.
-    fn failing_clusters(&self, m: &super::ast::Decl, modules: &super::Modules) -> Vec<String> {
-        let config = crate::eval::Configuration::defaults();
-        let deployment = crate::eval::bicep::evaluate(self.doc, self.text, &config, modules);
+    fn failing_clusters(&mut self, m: &super::ast::Decl, modules: &super::Modules) -> Vec<String> {
+        let (doc, text) = (self.doc, self.text);
+        let deployment = self.deployed.get_or_insert_with(|| {
+            let config = crate::eval::Configuration::defaults();
+            crate::eval::bicep::evaluate(doc, text, &config, modules)
+        });
         let mut names = Vec::new();
         for r in &deployment.resources {
             let from_here =
