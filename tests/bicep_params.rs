@@ -440,3 +440,39 @@ fn a_bicepparam_value_gets_the_allowed_spelling_of_true() {
     assert_eq!(fs::read_to_string(dir.join("main.bicep")).unwrap(), main);
     assert_eq!(run(dir, &["check", "."]).code, 0);
 }
+
+/// A base in another folder of the repository than the files extending it
+/// (`extends '../../base/common.bicepparam'`) is found through the repository's index of
+/// `extends` statements, and fixed there.
+#[test]
+fn a_base_elsewhere_in_the_repository_is_linked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::create_dir_all(dir.join(".git")).unwrap();
+    fs::create_dir_all(dir.join("base")).unwrap();
+    fs::create_dir_all(dir.join("env/dev")).unwrap();
+    fs::copy(
+        fixtures("bicep-extends").join("main.bicep"),
+        dir.join("env/dev/main.bicep"),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("base/common.bicepparam"),
+        "using none\n\nparam csi = true\nparam rotation = 'false'\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("env/dev/dev.bicepparam"),
+        "using 'main.bicep'\nextends '../../base/common.bicepparam'\n\nparam env = 'dev'\n",
+    )
+    .unwrap();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.starts_with("base/common.bicepparam:4:18: "),
+        "{}",
+        check.stdout
+    );
+    run(dir, &["fix", "--yes", "."]);
+    assert_eq!(run(dir, &["check", "."]).code, 0);
+}

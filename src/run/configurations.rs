@@ -165,7 +165,7 @@ pub(crate) fn reached_by(file: &Path, text: &str) -> Vec<Configuration> {
     let Ok(canonical) = std::fs::canonicalize(file) else {
         return Vec::new();
     };
-    extending(file, &canonical)
+    extending(&canonical)
         .into_iter()
         .filter_map(|other| {
             let other_text = read::read_text(&other)?;
@@ -180,7 +180,7 @@ fn of_file_with(file: &Path, text: &str, replaced: Option<(&Path, &str)>) -> Opt
     if is_bicepparam(file) {
         let doc = bicep::parser::parse(text).ok()?;
         let mut c = crate::eval::bicep::configuration_from_bicepparam(&name, &doc, text);
-        for (_, base) in bases_with(file, &doc, replaced) {
+        for (_, base) in bases(file, &doc, replaced) {
             for (k, v) in base.values {
                 if !c.values.iter().any(|(n, _)| n.eq_ignore_ascii_case(&k)) {
                     c.values.push((k, v));
@@ -209,10 +209,10 @@ fn is_base(text: &str) -> bool {
 
 /// What a base `.bicepparam` file (`using none`) feeds: the templates of the files that
 /// extend it ([`extending`]), sorted, each once. `Targets::None` when no file extends it.
-fn extended_by(file: &Path, canonical: &Path) -> Targets {
+fn extended_by(canonical: &Path) -> Targets {
     let mut templates: Vec<PathBuf> = Vec::new();
     let mut by: Vec<String> = Vec::new();
-    for other in extending(file, canonical) {
+    for other in extending(canonical) {
         let Targets::Linked(ts, _) = targets(&other) else {
             continue;
         };
@@ -237,54 +237,80 @@ fn extended_by(file: &Path, canonical: &Path) -> Targets {
 }
 
 /// The `.bicepparam` files bound to a template (`using '…'`) that extend the base file at
-/// `file` (canonical path `canonical`), directly or through other bases: those of its folder
-/// and of the folders right under it (an extending file elsewhere is not looked for), sorted.
-fn extending(file: &Path, canonical: &Path) -> Vec<PathBuf> {
-    let dir = folder_of(file);
-    let mut folders = vec![dir.clone()];
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        let mut subs: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| e.path())
-            .filter(|p| {
-                !p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            })
-            .collect();
-        subs.sort();
-        folders.extend(subs.into_iter().take(MAX_SIBLINGS));
-    }
-    let mut out = Vec::new();
-    for folder in folders {
-        for name in parameter_names_in(&folder).iter() {
-            let other = join(&folder, name);
-            if !is_bicepparam(&other) {
-                continue;
-            }
-            let Some(text) = read::read_text(&other) else {
+/// `file` (canonical path `canonical`), directly or through other bases (`using none` files
+/// between), found in the repository's index of `extends` statements ([`extends_index`]),
+/// sorted, each once.
+fn extending(canonical: &Path) -> Vec<PathBuf> {
+    let index = extends_index(&repository_root(canonical));
+    let mut out: Vec<PathBuf> = Vec::new();
+    let mut seen: Vec<PathBuf> = vec![canonical.to_path_buf()];
+    let mut todo: Vec<PathBuf> = vec![canonical.to_path_buf()];
+    while let Some(base) = todo.pop() {
+        for (other, bound) in index.get(&base).into_iter().flatten() {
+            let Ok(c) = std::fs::canonicalize(other) else {
                 continue;
             };
-            if !text.contains("extends") {
+            if seen.contains(&c) || seen.len() > MAX_EXTENDS * 64 {
                 continue;
             }
-            // Files bound to a template only: the chain of bases each one extends is
-            // followed whole (a base between is not asked, so a cycle cannot recurse).
-            let Ok(doc) = bicep::parser::parse(&text) else {
-                continue;
-            };
-            if doc.using.is_none() {
-                continue;
-            }
-            let extends_it = bases(&other, &doc)
-                .iter()
-                .any(|(b, _)| std::fs::canonicalize(b).is_ok_and(|c| c == canonical));
-            if extends_it {
-                out.push(other);
+            seen.push(c.clone());
+            if *bound {
+                out.push(other.clone());
+            } else {
+                todo.push(c);
             }
         }
     }
+    out.sort();
     out
+}
+
+/// Files by the base they `extends` (canonical), each with whether it is bound to a template
+/// (`using '…'`; else it is a base itself): every `.bicepparam` file under `root` that says
+/// `extends`, built once per root, walked like [`metadata_index`].
+fn extends_index(root: &Path) -> Arc<HashMap<PathBuf, Vec<(PathBuf, bool)>>> {
+    type Extends = HashMap<PathBuf, Vec<(PathBuf, bool)>>;
+    static SEEN: OnceLock<Mutex<HashMap<PathBuf, Arc<Extends>>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(known) = seen.lock().ok().and_then(|m| m.get(root).cloned()) {
+        return known;
+    }
+    let mut index: Extends = HashMap::new();
+    let in_repository = root.join(".git").exists();
+    let walk = ignore::WalkBuilder::new(root)
+        .max_depth((!in_repository).then_some(3))
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walk.filter_map(Result::ok).take(MAX_INDEXED) {
+        let path = entry.path();
+        if !entry.file_type().is_some_and(|t| t.is_file()) || !is_bicepparam(path) {
+            continue;
+        }
+        let Some(text) = read::read_text(path).filter(|t| t.contains("extends")) else {
+            continue;
+        };
+        let Ok(doc) = bicep::parser::parse(&text) else {
+            continue;
+        };
+        let Some(base) = doc
+            .extends
+            .as_ref()
+            .and_then(|e| std::fs::canonicalize(join(&folder_of(path), e)).ok())
+        else {
+            continue;
+        };
+        index
+            .entry(base)
+            .or_default()
+            .push((tidy(path), doc.using.is_some()));
+    }
+    let index = Arc::new(index);
+    if let Ok(mut m) = seen.lock() {
+        m.insert(root.to_path_buf(), index.clone());
+    }
+    index
 }
 
 /// How many `extends` a `.bicepparam` file's chain of base files may take.
@@ -295,13 +321,9 @@ const MAX_EXTENDS: usize = 16;
 /// Bicep CLI 0.44.1+) inherits the base's parameter assignments under the file's own, and a
 /// base may extend another. A base that is missing, does not parse, or closes a cycle ends
 /// the chain there. The values of a base's variables are evaluated in the base (they are not
-/// the extending file's).
-pub(crate) fn bases(file: &Path, doc: &bicep::ast::Doc) -> Vec<(PathBuf, Configuration)> {
-    bases_with(file, doc, None)
-}
-
-/// [`bases`], with the base at canonical path `replaced.0` read as `replaced.1`.
-fn bases_with(
+/// the extending file's). The base at canonical path `replaced.0`, if any, is read as
+/// `replaced.1`.
+pub(crate) fn bases(
     file: &Path,
     doc: &bicep::ast::Doc,
     replaced: Option<(&Path, &str)>,
@@ -442,7 +464,7 @@ fn targets_uncached(file: &Path, canonical: &Path) -> Targets {
                     Targets::None
                 }
             }
-            _ if text.as_deref().is_some_and(is_base) => extended_by(file, canonical),
+            _ if text.as_deref().is_some_and(is_base) => extended_by(canonical),
             _ => Targets::None,
         };
     }
