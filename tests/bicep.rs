@@ -412,3 +412,55 @@ fn a_module_clusters_message_spells_values_as_bicep_does() {
         r.stdout
     );
 }
+
+/// A local module call that does not pass the callee's rotation parameter, whose default
+/// fails: the finding is on the call's `params` object (not at the insertion point), names
+/// every cluster of the call that fails (each iteration of a loop), spells the argument as
+/// the callee's `@allowed` admits, and the fix leaves nothing to find. A call whose cluster
+/// passes (the add-on off) gets nothing.
+#[test]
+fn a_missing_module_argument_is_reported_on_the_call() {
+    use crate::util::{json, run as run_in, temp_repo_copy};
+    let dir = temp_repo_copy(&fixtures("bicep").join("module-missing-argument"));
+    let r = run_in(dir.path(), &["check", "--format", "json", "."]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let doc = json(&r.stdout);
+    let main = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "main.bicep")
+        .expect("main.bicep reported");
+    let at: Vec<(u64, u64, &str)> = main["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["start"]["line"].as_u64().unwrap(),
+                f["start"]["column"].as_u64().unwrap(),
+                f["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(at.len(), 2, "{at:?}");
+    // `params: {` of `on` (line 11) and of `regions` (line 16), at the `{`.
+    assert_eq!((at[0].0, at[0].1), (11, 11), "{at:?}");
+    assert_eq!((at[1].0, at[1].1), (16, 11), "{at:?}");
+    assert!(at[0].2.contains("`aks-on`"), "{}", at[0].2);
+    assert!(
+        at[1].2.contains("`aks-weu`") && at[1].2.contains("`aks-neu`"),
+        "{}",
+        at[1].2
+    );
+    assert!(!at[1].2.contains("aks-swc"), "the add-on is off there");
+    let r = run_in(dir.path(), &["fix", "--yes", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let text = std::fs::read_to_string(dir.path().join("main.bicep")).unwrap();
+    assert!(
+        text.contains("params: { name: 'aks-on', csi: true, rotation: 'True' }"),
+        "{text}"
+    );
+    assert_eq!(text.matches("rotation: 'True'").count(), 2, "{text}");
+    assert_eq!(run_in(dir.path(), &["check", "."]).code, 0);
+}

@@ -318,3 +318,170 @@ fn a_rejected_bicepparam_value_is_an_unsafe_fix() {
     run(tmp.path(), &["fix", "--yes", "."]);
     assert_eq!(fs::read_to_string(&prod).unwrap(), rejected);
 }
+
+/// Extendable parameter files (`extends`, Bicep CLI 0.44.1+), in
+/// `tests/fixtures/bicep-extends`: a failing value a `using none` base assigns is fixed in
+/// the base, once for every file that extends it (directly, or through another base), and a
+/// file's own assignment wins over its base's (`prod` passes; `dev`, once it says `'false'`
+/// itself, is fixed in its own line). A base alone is no deployment: nothing is reported
+/// for a base nobody extends, and a cycle of `extends` ends cleanly.
+#[test]
+fn extended_bases_are_fixed_once_for_every_file_that_extends_them() {
+    let tmp = temp_copy(&fixtures("bicep-extends"));
+    let dir = tmp.path();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    let findings: Vec<&str> = check
+        .stdout
+        .lines()
+        .filter(|l| l.contains("Azure.AKS.SecretStoreRotation"))
+        .collect();
+    assert_eq!(findings.len(), 1, "{}", check.stdout);
+    assert!(
+        findings[0].starts_with("params/base.bicepparam:4:18: "),
+        "{}",
+        check.stdout
+    );
+    let untouched = [
+        "params/prod.bicepparam",
+        "params/dev.bicepparam",
+        "params/weu.bicepparam",
+    ];
+    let before: Vec<String> = untouched
+        .iter()
+        .map(|f| fs::read_to_string(dir.join(f)).unwrap())
+        .collect();
+    let fix = run(dir, &["fix", "--yes", "."]);
+    assert_eq!(fix.code, 0, "{}{}", fix.stdout, fix.stderr);
+    let base = fs::read_to_string(dir.join("params/base.bicepparam")).unwrap();
+    assert!(base.contains("param rotation = 'true'"), "{base}");
+    for (f, b) in untouched.iter().zip(&before) {
+        assert_eq!(&fs::read_to_string(dir.join(f)).unwrap(), b, "{f}");
+    }
+    assert_eq!(run(dir, &["check", "."]).code, 0);
+
+    // The extending file's own value wins over the base's.
+    fs::write(
+        dir.join("params/dev.bicepparam"),
+        "using '../main.bicep'\nextends 'base.bicepparam'\n\nparam rotation = 'false'\n",
+    )
+    .unwrap();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(
+        check.stdout.starts_with("params/dev.bicepparam:4:18: "),
+        "{}",
+        check.stdout
+    );
+    run(dir, &["fix", "--yes", "."]);
+    assert_eq!(run(dir, &["check", "."]).code, 0);
+
+    // A cycle of bases, and a base nobody extends: no finding, no hang.
+    fs::write(
+        dir.join("params/base.bicepparam"),
+        "using none\nextends './regional.bicepparam'\n\nparam csi = true\nparam rotation = 'false'\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("params/lonely.bicepparam"),
+        "using none\n\nparam rotation = 'false'\n",
+    )
+    .unwrap();
+    for f in ["dev", "weu", "prod"] {
+        fs::remove_file(dir.join(format!("params/{f}.bicepparam"))).unwrap();
+    }
+    let check = run(dir, &["check", "."]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+}
+
+/// A base's fix is proven in every configuration that extends it, never with the base's
+/// values alone: a base that turns the add-on off, extended by a file that turns it on,
+/// fails there (and is fixed in the base); a base whose rotation every extending file
+/// overrides with 'true' needs no fix.
+#[test]
+fn a_base_is_judged_in_the_files_that_extend_it() {
+    let tmp = temp_copy(&fixtures("bicep-extends"));
+    let dir = tmp.path();
+    for f in ["regional", "weu", "prod"] {
+        fs::remove_file(dir.join(format!("params/{f}.bicepparam"))).unwrap();
+    }
+    let base = "using none\n\nparam csi = false\nparam rotation = 'false'\n";
+    fs::write(dir.join("params/base.bicepparam"), base).unwrap();
+    let dev = "using '../main.bicep'\nextends 'base.bicepparam'\n\nparam csi = true\n";
+    fs::write(dir.join("params/dev.bicepparam"), dev).unwrap();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.starts_with("params/base.bicepparam:4:18: "),
+        "{}",
+        check.stdout
+    );
+    // Every file extending the base sets rotation itself: the base's value never deploys.
+    let dev = "using '../main.bicep'\nextends 'base.bicepparam'\n\nparam csi = true\nparam rotation = 'true'\n";
+    fs::write(dir.join("params/dev.bicepparam"), dev).unwrap();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+}
+
+/// A `.bicepparam` value for a parameter whose `@allowed` spells true only as `'True'` is
+/// fixed to `'True'` in the parameter file (not hard-coded in the cluster, not `'true'`,
+/// which Bicep's case-sensitive `@allowed` rejects).
+#[test]
+fn a_bicepparam_value_gets_the_allowed_spelling_of_true() {
+    let tmp = temp_copy(&fixtures("real-world/bicep-allowed-title-case"));
+    let dir = tmp.path();
+    let main = fs::read_to_string(dir.join("main.bicep")).unwrap().replace(
+        "param rotation string = 'False'",
+        "param rotation string = 'True'",
+    );
+    fs::write(dir.join("main.bicep"), &main).unwrap();
+    fs::write(
+        dir.join("dev.bicepparam"),
+        "using 'main.bicep'\n\nparam rotation = 'False'\n",
+    )
+    .unwrap();
+    let fix = run(dir, &["fix", "--yes", "."]);
+    assert_eq!(fix.code, 0, "{}{}", fix.stdout, fix.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.join("dev.bicepparam")).unwrap(),
+        "using 'main.bicep'\n\nparam rotation = 'True'\n"
+    );
+    assert_eq!(fs::read_to_string(dir.join("main.bicep")).unwrap(), main);
+    assert_eq!(run(dir, &["check", "."]).code, 0);
+}
+
+/// A base in another folder of the repository than the files extending it
+/// (`extends '../../base/common.bicepparam'`) is found through the repository's index of
+/// `extends` statements, and fixed there.
+#[test]
+fn a_base_elsewhere_in_the_repository_is_linked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::create_dir_all(dir.join(".git")).unwrap();
+    fs::create_dir_all(dir.join("base")).unwrap();
+    fs::create_dir_all(dir.join("env/dev")).unwrap();
+    fs::copy(
+        fixtures("bicep-extends").join("main.bicep"),
+        dir.join("env/dev/main.bicep"),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("base/common.bicepparam"),
+        "using none\n\nparam csi = true\nparam rotation = 'false'\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("env/dev/dev.bicepparam"),
+        "using 'main.bicep'\nextends '../../base/common.bicepparam'\n\nparam env = 'dev'\n",
+    )
+    .unwrap();
+    let check = run(dir, &["check", "--color", "never", "."]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.starts_with("base/common.bicepparam:4:18: "),
+        "{}",
+        check.stdout
+    );
+    run(dir, &["fix", "--yes", "."]);
+    assert_eq!(run(dir, &["check", "."]).code, 0);
+}

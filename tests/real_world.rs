@@ -83,8 +83,6 @@ fn every_case_ends_cleanly_and_a_second_fix_changes_nothing() {
 /// `'${flag}'` is `string(flag)` written as an interpolation: armfix fixes the latter at the
 /// parameter's default (gatewayapi-style templates), but gives up on the former.
 #[test]
-#[ignore = "fault: a Bicep interpolation of one bool parameter ('${p}') is not traced to the \
-            parameter (src/lang/bicep), so it is manual review where string(p) gets a safe fix"]
 fn bicep_interpolated_bool_is_fixed_at_the_parameter_default() {
     let dir = case("bicep-interpolated-bool");
     let out = fix_yes(dir.path());
@@ -114,8 +112,6 @@ fn terraform_legacy_addon_profile_is_reported() {
 /// ignoring case). A Bicep literal type `'False' | 'True'` gets `'True'` written; the same
 /// list in `@allowed` is manual review whose message asks to add `'true'` to @allowed.
 #[test]
-#[ignore = "fault: a Bicep @allowed list spelling 'True' is not offered as the fix \
-            (src/lang/bicep or src/run/prove.rs); literal types are"]
 fn bicep_allowed_title_case_gets_the_allowed_spelling() {
     let dir = case("bicep-allowed-title-case");
     let out = fix_yes(dir.path());
@@ -223,8 +219,6 @@ fn terraform_optional_attribute_defaults_are_applied() {
 /// where an annotation shows a bare brace; the AVM path points at the `params` object. And
 /// the loop's message names one failing cluster (`aks-dev`) though `aks-test` fails too.
 #[test]
-#[ignore = "fault: the finding for a module parameter to add points at the insertion point \
-            (the closing brace's line, column 1), not at the module call (src/lang/bicep)"]
 fn module_call_finding_points_at_the_call() {
     let dir = case("bicep-module-loop-location");
     let r = run(dir.path(), &["check", "--format", "json", "."]);
@@ -269,8 +263,6 @@ fn arm_cluster_label_shows_the_evaluated_name() {
 /// `base.bicepparam` (`using none`), which sets `rotation = 'false'`; deployed with the dev
 /// file, the cluster fails. armfix says "No findings": the inherited value is not read.
 #[test]
-#[ignore = "fault: `extends` in a .bicepparam is parsed but its base file's parameters are \
-            not applied (src/lang/bicep params / eval::bicep), a silent miss"]
 fn bicepparam_extends_applies_the_base_values() {
     let dir = case("bicepparam-extends");
     let r = run(dir.path(), &["check", "."]);

@@ -10,8 +10,9 @@
 //! edit (and the edit lands there). One exception keeps PSRule's "may be true at deploy time"
 //! semantics: a parameter read as the add-on's `enabled` flag stays an expression, because a
 //! deployment can pass `true` whatever the default. Loop variables shadow declarations.
-//! Value-preserving wrappers (`string()`, `toLower()`, `bool()`, `json()`) around such a
-//! reference are seen through, as for ARM expressions.
+//! Value-preserving wrappers (`string()`, `toLower()`, `bool()`, `json()`, and `'${p}'`, an
+//! interpolation of one identifier, which is `string(p)`) around such a reference are seen
+//! through, as for ARM expressions.
 //! Objects with a spread or computed keys are expressions: their keys are unknowable here.
 //!
 //! Conditions are decided as the evaluator decides them with the defaults
@@ -597,21 +598,18 @@ impl<'d> BicepTree<'d> {
         }
     }
 
-    /// `string(p)`, `toLower(p)`, `bool(p)`, `json(p)` (nested too) of a parameter or
+    /// `string(p)`, `toLower(p)`, `bool(p)`, `json(p)`, `'${p}'` (nested too) of a parameter or
     /// variable whose value is a literal scalar: the call keeps the meaning of `true`, so
     /// the literal is the value to read and fix. Anything else stays a call.
     fn through_wrapper(&self, h: Handle) -> Option<(NodeId, Vec<Source>, Chain<Place>)> {
         let mut id = h.id;
         let mut chain = Chain::default();
         for _ in 0..MAX_HOPS {
-            match &self.doc.node(id).kind {
-                Kind::Call { name, args } if args.len() == 1 && is_value_preserving(name) => {
-                    let bare = name.strip_prefix("sys.").unwrap_or(name);
-                    chain = chain.then(Place { id }, Hop::Wrapper(bare.to_string()));
-                    id = args[0];
-                }
-                _ => break,
-            }
+            let Some((inner, name)) = unwrapped(self.doc, id) else {
+                break;
+            };
+            chain = chain.then(Place { id }, Hop::Wrapper(name.to_string()));
+            id = inner;
         }
         if chain.links().next().is_none() || !matches!(self.doc.node(id).kind, Kind::Ident(_)) {
             return None;
@@ -734,6 +732,25 @@ pub(crate) fn is_union(name: &str) -> bool {
 }
 
 /// `string`, `toLower`, `bool`, `json` (with or without `sys.`): calls that keep `true` true.
+/// The value a value-preserving wrapper at `id` wraps, and the wrapper's name: the argument
+/// of `string(x)`, `toLower(x)`, `bool(x)`, `json(x)`, or the identifier of an interpolation
+/// of one identifier, `'${x}'`, which is `string(x)` written otherwise (the parser gives
+/// that identifier a node right after the string's).
+pub(crate) fn unwrapped(doc: &Doc, id: NodeId) -> Option<(NodeId, &str)> {
+    match &doc.node(id).kind {
+        Kind::Call { name, args } if args.len() == 1 && is_value_preserving(name) => {
+            Some((args[0], name.strip_prefix("sys.").unwrap_or(name)))
+        }
+        Kind::Expr => {
+            let outer = doc.node(id).span;
+            let hole = doc.nodes.get(id + 1)?;
+            let inside = outer.start < hole.span.start && hole.span.end < outer.end;
+            (inside && matches!(hole.kind, Kind::Ident(_))).then_some((id + 1, "string"))
+        }
+        _ => None,
+    }
+}
+
 pub(crate) fn is_value_preserving(name: &str) -> bool {
     let name = name.strip_prefix("sys.").unwrap_or(name);
     ["string", "toLower", "bool", "json"]

@@ -132,7 +132,15 @@ pub(crate) fn for_template(template: Option<&Path>) -> Vec<Configuration> {
         return out;
     };
     for file in linked_files(template) {
-        if let Some(c) = read::read_text(&file).and_then(|text| of_file(&file, &text)) {
+        let Some(text) = read::read_text(&file) else {
+            continue;
+        };
+        // A base file is deployed only through the files that extend it, each a
+        // configuration of its own with the base's values under its own.
+        if is_bicepparam(&file) && is_base(&text) {
+            continue;
+        }
+        if let Some(c) = of_file(&file, &text) {
             out.push(c);
         }
     }
@@ -143,12 +151,43 @@ pub(crate) fn for_template(template: Option<&Path>) -> Vec<Configuration> {
 /// `None` when it does not parse. azd placeholders in JSON values are resolved as azd would
 /// (see [`params::placeholder`]); one azd decides at deploy time is Unknown.
 pub(crate) fn of_file(file: &Path, text: &str) -> Option<Configuration> {
+    of_file_with(file, text, None)
+}
+
+/// The configurations a parameter file's values take part in, with the file read as
+/// `text`: its own ([`of_file`]), or, for a base `.bicepparam` file (`using none`), that of
+/// every file extending it (each with the base's values as `text` has them, under its own):
+/// a base alone is no deployment. Empty when the file does not parse or no file extends it.
+pub(crate) fn reached_by(file: &Path, text: &str) -> Vec<Configuration> {
+    if !(is_bicepparam(file) && is_base(text)) {
+        return of_file(file, text).into_iter().collect();
+    }
+    let Ok(canonical) = std::fs::canonicalize(file) else {
+        return Vec::new();
+    };
+    extending(&canonical)
+        .into_iter()
+        .filter_map(|other| {
+            let other_text = read::read_text(&other)?;
+            of_file_with(&other, &other_text, Some((&canonical, text)))
+        })
+        .collect()
+}
+
+/// [`of_file`], with the base file at canonical path `replaced.0` read as `replaced.1`.
+fn of_file_with(file: &Path, text: &str, replaced: Option<(&Path, &str)>) -> Option<Configuration> {
     let name = engine::display(&crate::run::discover::Candidate::File(file.to_path_buf()));
     if is_bicepparam(file) {
         let doc = bicep::parser::parse(text).ok()?;
-        Some(crate::eval::bicep::configuration_from_bicepparam(
-            &name, &doc, text,
-        ))
+        let mut c = crate::eval::bicep::configuration_from_bicepparam(&name, &doc, text);
+        for (_, base) in bases(file, &doc, replaced) {
+            for (k, v) in base.values {
+                if !c.values.iter().any(|(n, _)| n.eq_ignore_ascii_case(&k)) {
+                    c.values.push((k, v));
+                }
+            }
+        }
+        Some(c)
     } else {
         let root = jsonc::parse(text).ok()?;
         let mut c = crate::eval::arm::configuration_from_parameter_file(&name, &root.to_value());
@@ -161,6 +200,164 @@ pub(crate) fn of_file(file: &Path, text: &str) -> Option<Configuration> {
         }
         Some(c)
     }
+}
+
+/// Whether a `.bicepparam` file's text is a base file (`using none`).
+fn is_base(text: &str) -> bool {
+    text.contains("none") && bicep::parser::parse(text).is_ok_and(|d| d.using_none)
+}
+
+/// What a base `.bicepparam` file (`using none`) feeds: the templates of the files that
+/// extend it ([`extending`]), sorted, each once. `Targets::None` when no file extends it.
+fn extended_by(canonical: &Path) -> Targets {
+    let mut templates: Vec<PathBuf> = Vec::new();
+    let mut by: Vec<String> = Vec::new();
+    for other in extending(canonical) {
+        let Targets::Linked(ts, _) = targets(&other) else {
+            continue;
+        };
+        by.push(show(&other));
+        for t in ts {
+            if !templates.contains(&t) {
+                templates.push(t);
+            }
+        }
+    }
+    if templates.is_empty() {
+        return Targets::None;
+    }
+    templates.sort();
+    Targets::Linked(
+        templates,
+        format!(
+            "it is the base (`using none`) that {} extends",
+            by.join(", ")
+        ),
+    )
+}
+
+/// The `.bicepparam` files bound to a template (`using '…'`) that extend the base file at
+/// `file` (canonical path `canonical`), directly or through other bases (`using none` files
+/// between), found in the repository's index of `extends` statements ([`extends_index`]),
+/// sorted, each once.
+fn extending(canonical: &Path) -> Vec<PathBuf> {
+    let index = extends_index(&repository_root(canonical));
+    let mut out: Vec<PathBuf> = Vec::new();
+    let mut seen: Vec<PathBuf> = vec![canonical.to_path_buf()];
+    let mut todo: Vec<PathBuf> = vec![canonical.to_path_buf()];
+    while let Some(base) = todo.pop() {
+        for (other, bound) in index.get(&base).into_iter().flatten() {
+            let Ok(c) = std::fs::canonicalize(other) else {
+                continue;
+            };
+            if seen.contains(&c) || seen.len() > MAX_EXTENDS * 64 {
+                continue;
+            }
+            seen.push(c.clone());
+            if *bound {
+                out.push(other.clone());
+            } else {
+                todo.push(c);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Files by the base they `extends` (canonical), each with whether it is bound to a template
+/// (`using '…'`; else it is a base itself): every `.bicepparam` file under `root` that says
+/// `extends`, built once per root, walked like [`metadata_index`].
+fn extends_index(root: &Path) -> Arc<HashMap<PathBuf, Vec<(PathBuf, bool)>>> {
+    type Extends = HashMap<PathBuf, Vec<(PathBuf, bool)>>;
+    static SEEN: OnceLock<Mutex<HashMap<PathBuf, Arc<Extends>>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(known) = seen.lock().ok().and_then(|m| m.get(root).cloned()) {
+        return known;
+    }
+    let mut index: Extends = HashMap::new();
+    let in_repository = root.join(".git").exists();
+    let walk = ignore::WalkBuilder::new(root)
+        .max_depth((!in_repository).then_some(3))
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walk.filter_map(Result::ok).take(MAX_INDEXED) {
+        let path = entry.path();
+        if !entry.file_type().is_some_and(|t| t.is_file()) || !is_bicepparam(path) {
+            continue;
+        }
+        let Some(text) = read::read_text(path).filter(|t| t.contains("extends")) else {
+            continue;
+        };
+        let Ok(doc) = bicep::parser::parse(&text) else {
+            continue;
+        };
+        let Some(base) = doc
+            .extends
+            .as_ref()
+            .and_then(|e| std::fs::canonicalize(join(&folder_of(path), e)).ok())
+        else {
+            continue;
+        };
+        index
+            .entry(base)
+            .or_default()
+            .push((tidy(path), doc.using.is_some()));
+    }
+    let index = Arc::new(index);
+    if let Ok(mut m) = seen.lock() {
+        m.insert(root.to_path_buf(), index.clone());
+    }
+    index
+}
+
+/// How many `extends` a `.bicepparam` file's chain of base files may take.
+const MAX_EXTENDS: usize = 16;
+
+/// The base files a `.bicepparam` file (`doc`, at `file`) extends, nearest first, each with
+/// the values it assigns itself: `extends 'base.bicepparam'` (relative to the file's folder,
+/// Bicep CLI 0.44.1+) inherits the base's parameter assignments under the file's own, and a
+/// base may extend another. A base that is missing, does not parse, or closes a cycle ends
+/// the chain there. The values of a base's variables are evaluated in the base (they are not
+/// the extending file's). The base at canonical path `replaced.0`, if any, is read as
+/// `replaced.1`.
+pub(crate) fn bases(
+    file: &Path,
+    doc: &bicep::ast::Doc,
+    replaced: Option<(&Path, &str)>,
+) -> Vec<(PathBuf, Configuration)> {
+    let mut out: Vec<(PathBuf, Configuration)> = Vec::new();
+    let mut seen: Vec<PathBuf> = std::fs::canonicalize(file).into_iter().collect();
+    let mut next = doc.extends.as_ref().map(|e| join(&folder_of(file), e));
+    while let Some(base) = next.take() {
+        if out.len() >= MAX_EXTENDS {
+            break;
+        }
+        let Ok(canonical) = std::fs::canonicalize(&base) else {
+            break;
+        };
+        if seen.contains(&canonical) {
+            break;
+        }
+        let text = match replaced {
+            Some((at, text)) if at == canonical => Some(text.to_string()),
+            _ => read::read_text(&base),
+        };
+        seen.push(canonical);
+        let Some(text) = text else {
+            break;
+        };
+        let Ok(bdoc) = bicep::parser::parse(&text) else {
+            break;
+        };
+        let name = engine::display(&crate::run::discover::Candidate::File(base.clone()));
+        let c = crate::eval::bicep::configuration_from_bicepparam(&name, &bdoc, &text);
+        next = bdoc.extends.as_ref().map(|e| join(&folder_of(&base), e));
+        out.push((base, c));
+    }
+    out
 }
 
 /// The parameter files linked to the template (sorted by path, each once).
@@ -257,7 +454,8 @@ fn targets_uncached(file: &Path, canonical: &Path) -> Targets {
         if !s.bicepparam {
             return Targets::None;
         }
-        return match read::read_text(file).and_then(|t| bicep::using_target(&t)) {
+        let text = read::read_text(file);
+        return match text.as_deref().and_then(bicep::using_target) {
             Some(u) if Path::new(&u).extension().is_some() => {
                 let t = join(&dir, &u);
                 if t.is_file() {
@@ -266,6 +464,7 @@ fn targets_uncached(file: &Path, canonical: &Path) -> Targets {
                     Targets::None
                 }
             }
+            _ if text.as_deref().is_some_and(is_base) => extended_by(canonical),
             _ => Targets::None,
         };
     }
@@ -677,6 +876,57 @@ fn show(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `extends`: a file's own assignments over its base's, over the base's base; a missing
+    /// base or a cycle ends the chain.
+    #[test]
+    fn extending_files_inherit_their_bases_values() {
+        use crate::eval::Value;
+        let dir = tempfile::tempdir().unwrap();
+        let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        put(
+            "root.bicepparam",
+            "using none\nparam a = 'root'\nparam b = 'root'\nparam c = 'root'\n",
+        );
+        put(
+            "mid.bicepparam",
+            "using none\nextends 'root.bicepparam'\nvar v = 'mid'\nparam b = v\n",
+        );
+        put(
+            "dev.bicepparam",
+            "using 'main.bicep'\nextends './mid.bicepparam'\nparam c = 'dev'\n",
+        );
+        let values = |name: &str| {
+            let file = dir.path().join(name);
+            let text = std::fs::read_to_string(&file).unwrap();
+            let mut v = of_file(&file, &text).unwrap().values;
+            v.sort_by(|x, y| x.0.cmp(&y.0));
+            v
+        };
+        let s = |x: &str| Value::Str(x.into());
+        assert_eq!(
+            values("dev.bicepparam"),
+            [
+                ("a".into(), s("root")),
+                ("b".into(), s("mid")),
+                ("c".into(), s("dev"))
+            ]
+        );
+        // A cycle (root extends dev) and a missing base end the chain without a loop.
+        put(
+            "root.bicepparam",
+            "using none\nextends 'dev.bicepparam'\nparam a = 'root'\n",
+        );
+        assert_eq!(values("dev.bicepparam").len(), 3);
+        put(
+            "mid.bicepparam",
+            "using none\nextends 'gone.bicepparam'\nparam b = 'mid'\n",
+        );
+        assert_eq!(
+            values("dev.bicepparam"),
+            [("b".into(), s("mid")), ("c".into(), s("dev"))]
+        );
+    }
 
     fn stems(name: &str, in_parameters: bool) -> Vec<(bool, Option<String>)> {
         conventions(name, in_parameters, true)

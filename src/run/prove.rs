@@ -559,17 +559,24 @@ pub(crate) fn prove_parameter_file(
     if analysis.fixable() == 0 {
         return;
     }
-    let Some(config) = crate::run::configurations::of_file(file, text) else {
-        return;
-    };
+    // Every configuration the file's values take part in: its own, or for a `.bicepparam`
+    // base (`using none`) that of each file extending it.
+    let configs = crate::run::configurations::reached_by(file, text);
     let fixed = edit::apply(text, &analysis.edits).ok();
-    let after_config = fixed
+    let after_configs = fixed
         .as_deref()
-        .and_then(|t| crate::run::configurations::of_file(file, t));
+        .map(|t| crate::run::configurations::reached_by(file, t))
+        .unwrap_or_default();
     let mut needed = false;
     let mut effects: Vec<String> = Vec::new();
     let mut judged = false;
-    for (t, fixed_template) in templates {
+    let after_configs = &after_configs;
+    for ((t, fixed_template), (config, after_config)) in templates.iter().flat_map(|t| {
+        configs
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| (t, (c, after_configs.get(i))))
+    }) {
         let Some(kind) = crate::lang::FileKind::of(t) else {
             continue;
         };
@@ -582,7 +589,7 @@ pub(crate) fn prove_parameter_file(
             continue;
         };
         let language = kind.language();
-        let Some(before) = language.evaluate(&ttext, &config, Some(t)) else {
+        let Some(before) = language.evaluate(&ttext, config, Some(t)) else {
             continue;
         };
         judged = true;
@@ -594,10 +601,7 @@ pub(crate) fn prove_parameter_file(
             continue;
         }
         needed = true;
-        let Some(after) = after_config
-            .as_ref()
-            .and_then(|c| language.evaluate(&ttext, c, Some(t)))
-        else {
+        let Some(after) = after_config.and_then(|c| language.evaluate(&ttext, c, Some(t))) else {
             continue;
         };
         for e in eval::classify(&before, &after).side_effects {

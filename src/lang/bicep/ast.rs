@@ -184,6 +184,12 @@ pub struct Doc {
     pub(crate) imports: Vec<Import>,
     /// `using '…'` of a `.bicepparam` file.
     pub(crate) using: Option<String>,
+    /// `extends '…'` of a `.bicepparam` file: the base parameter file whose assignments it
+    /// inherits (Bicep CLI 0.44.1+; its own assignments win).
+    pub(crate) extends: Option<String>,
+    /// `using none`: a base parameter file, bound to no template of its own (others
+    /// `extends` it).
+    pub(crate) using_none: bool,
     /// Every identifier used as a value (not keys or property names), with its span.
     pub(crate) refs: Vec<(String, Span)>,
 }
@@ -215,6 +221,11 @@ impl Doc {
             Some(p) => format!("{}::{}", self.symbolic_name(p), d.name),
             None => d.name.clone(),
         }
+    }
+
+    /// Whether this is a parameter file: `using '…'`, or a base file's `using none`.
+    pub(crate) fn is_params_file(&self) -> bool {
+        self.using.is_some() || self.using_none
     }
 
     /// How many times `name` is used as a value.

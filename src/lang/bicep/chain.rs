@@ -302,6 +302,57 @@ mod tests {
         );
     }
 
+    /// `'${rot}'` is `string(rot)` written as an interpolation: the same chain, however the
+    /// hole is spaced; an interpolation with more than one identifier is only the value.
+    #[test]
+    fn an_interpolation_of_one_identifier_is_followed_like_string() {
+        let chain = |rotation: &str| {
+            run(&format!(
+                "param enableCsi bool = false\nparam rot bool = enableCsi\nvar v = {rotation}\n{}",
+                cluster("v")
+            ))
+        };
+        let expected = |own: &str| -> Vec<(String, String)> {
+            vec![
+                (
+                    "param enableCsi bool = true".into(),
+                    "default enableCsi".into(),
+                ),
+                ("param rot bool = true".into(), "default rot".into()),
+                ("var v = 'true'".into(), "variable v".into()),
+                (own.into(), "value".into()),
+            ]
+        };
+        assert_eq!(
+            chain("string(rot)"),
+            expected("enableSecretRotation: 'true'")
+        );
+        assert_eq!(chain("'${rot}'"), expected("enableSecretRotation: 'true'"));
+        assert_eq!(
+            chain("'${ rot }'"),
+            expected("enableSecretRotation: 'true'")
+        );
+        assert_eq!(
+            chain("toLower('${rot}')"),
+            expected("enableSecretRotation: 'true'")
+        );
+        for not_one in [
+            "'x${rot}'",
+            "'${rot}${rot}'",
+            "'${rot.x}'",
+            "'${rot || false}'",
+        ] {
+            assert_eq!(
+                chain(not_one),
+                [
+                    ("var v = 'true'".into(), "variable v".into()),
+                    ("enableSecretRotation: 'true'".into(), "value".into())
+                ],
+                "{not_one}"
+            );
+        }
+    }
+
     #[test]
     fn variables_and_typed_defaults() {
         let text = format!(

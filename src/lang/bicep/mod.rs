@@ -85,7 +85,7 @@ impl Language for Bicep {
         path: Option<&Path>,
     ) -> Option<Deployment> {
         let doc = parser::parse(text).ok()?;
-        if doc.using.is_some() {
+        if doc.is_params_file() {
             return None;
         }
         evaluate_with(&doc, text, config, path, None)

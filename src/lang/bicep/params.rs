@@ -20,7 +20,7 @@ use crate::eval::bicep_origin::{BicepTree, Handle, Source};
 use crate::finding::{manual_review_message, Analysis, Finding, FixSource, Quote, Remedy};
 use crate::lang::arm::params::Demand;
 use crate::location::LineIndex;
-use crate::rule::{self, ROTATION};
+use crate::rule::ROTATION;
 use json_patch::{PatchOperation, ReplaceOperation};
 use jsonptr::PointerBuf;
 use serde_json::Value;
@@ -53,10 +53,13 @@ pub(crate) fn using_target(text: &str) -> Option<String> {
 }
 
 /// Plans the fixes of a `.bicepparam` file for the parameters its template needs to be true.
-/// `Ok(None)` when the file has no `using` statement (it is not a parameter file).
+/// `Ok(None)` when the file has no `using` statement (it is not a parameter file). A base
+/// file (`using none`) is planned like the files that `extends` it: its assignments are
+/// theirs where they do not assign the parameter themselves (the demands are those of their
+/// templates), so a failing value written in the base is fixed there, once for all of them.
 pub(crate) fn analyze_params(text: &str, demands: &[Demand]) -> Result<Option<Analysis>, Error> {
     let doc = parser::parse(text)?;
-    if doc.using.is_none() {
+    if !doc.is_params_file() {
         return Ok(None);
     }
     let mut p = ParamsPlanner {
@@ -95,6 +98,37 @@ struct ParamsPlanner<'d> {
     tree: BicepTree<'d>,
     lines: LineIndex,
     analysis: Analysis,
+}
+
+/// How true is written for a string parameter the Bicep template of `demand` declares: the
+/// first of `'true'`, `'True'`, `'TRUE'` its type admits (an `@allowed(['False', 'True'])`
+/// takes only `'True'`; PSRule compares ignoring case), `'true'` when the template is not
+/// Bicep, cannot be read, or admits none (the proof then says why the fix is unsafe).
+fn admitted_spelling(demand: &Demand) -> &'static str {
+    let text = match &demand.template_fixed {
+        Some(t) => Some(t.as_str().to_string()),
+        None => crate::run::read::read_text(&demand.template_path),
+    };
+    let bicep = demand
+        .template_path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("bicep"));
+    let Some(text) = text.filter(|_| bicep) else {
+        return "true";
+    };
+    let Ok(doc) = parser::parse(&text) else {
+        return "true";
+    };
+    let probe = crate::eval::bicep::Probe::new(&doc, &text);
+    ["true", "True", "TRUE"]
+        .into_iter()
+        .find(|s| {
+            probe.parameter_admits(
+                &demand.parameter.name,
+                &crate::eval::Value::Str((*s).into()),
+            ) == Some(true)
+        })
+        .unwrap_or("true")
 }
 
 impl ParamsPlanner<'_> {
@@ -137,7 +171,7 @@ impl ParamsPlanner<'_> {
         let new = if demand.parameter.boolean {
             Value::Bool(true)
         } else {
-            rule::rotation_value()
+            Value::String(admitted_spelling(demand).into())
         };
         let source = Some(FixSource::ParameterFile {
             name: name.to_string(),

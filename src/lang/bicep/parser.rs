@@ -159,6 +159,34 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// After the interpolated string `'${name}'` (one hole holding one identifier, nothing
+    /// else) at `start..end`, the identifier as a node of its own, right after the string's:
+    /// such a string is `string(name)` written otherwise (see
+    /// [`crate::eval::bicep_origin::unwrapped`]).
+    fn lone_hole(&mut self, start: usize, end: usize) {
+        let raw = &self.text[start..end];
+        let Some(inner) = raw.strip_prefix("'${").and_then(|r| r.strip_suffix("}'")) else {
+            return;
+        };
+        let name = inner.trim();
+        let ident = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ident || matches!(name, "true" | "false" | "null") {
+            return;
+        }
+        let at = start + 3 + (inner.len() - inner.trim_start().len());
+        self.doc.nodes.push(Node {
+            span: Span {
+                start: at,
+                end: at + name.len(),
+            },
+            kind: Kind::Ident(name.to_string()),
+        });
+    }
+
     fn push(&mut self, start: usize, kind: Kind) -> NodeId {
         let end = self.prev_end();
         self.doc.nodes.push(Node {
@@ -281,8 +309,11 @@ impl<'a> Parser<'a> {
             }
             "using" => {
                 self.bump();
-                if let Tok::Str { value: Some(v) } = &self.peek().tok {
-                    self.doc.using = Some(v.clone());
+                let t = self.peek().clone();
+                match &t.tok {
+                    Tok::Str { value: Some(v) } => self.doc.using = Some(v.clone()),
+                    Tok::Ident if self.text_of(&t) == "none" => self.doc.using_none = true,
+                    _ => {}
                 }
                 self.skip(&[])
             }
@@ -295,7 +326,14 @@ impl<'a> Parser<'a> {
                 }
                 Ok(())
             }
-            "extension" | "provider" | "test" | "extends" => {
+            "extends" => {
+                self.bump();
+                if let Tok::Str { value: Some(v) } = &self.peek().tok {
+                    self.doc.extends = Some(v.clone());
+                }
+                self.skip(&[])
+            }
+            "extension" | "provider" | "test" => {
                 self.bump();
                 self.skip(&[])
             }
@@ -715,8 +753,13 @@ impl<'a> Parser<'a> {
                     Some(v) => Kind::Str(v.clone()),
                     None => Kind::Expr,
                 };
+                let end = t.end;
                 self.bump();
-                Ok(self.push(start, kind))
+                let id = self.push(start, kind);
+                if value.is_none() {
+                    self.lone_hole(start, end);
+                }
+                Ok(id)
             }
             Tok::Int => {
                 self.bump();
@@ -853,6 +896,47 @@ mod tests {
 
     fn ok(text: &str) -> Doc {
         parse(text).unwrap_or_else(|e| panic!("{text:?}: {} at {}", e.message, e.offset))
+    }
+
+    /// `using none` marks a base parameter file; `extends '…'` names its base.
+    #[test]
+    fn base_parameter_files() {
+        let d = ok("using none\nextends 'root.bicepparam'\nparam a = 1\n");
+        assert!(d.using_none && d.using.is_none() && d.is_params_file());
+        assert_eq!(d.extends.as_deref(), Some("root.bicepparam"));
+        let d = ok("using 'main.bicep'\nparam a = 1\n");
+        assert!(!d.using_none && d.extends.is_none() && d.is_params_file());
+        assert!(!ok("param none string\n").is_params_file());
+    }
+
+    /// `'${x}'` gets a node for `x` right after the string's; other interpolations do not.
+    #[test]
+    fn a_lone_identifier_hole_is_a_node() {
+        for (value, hole) in [
+            ("'${rot}'", Some("rot")),
+            ("'${  rot }'", Some("rot")),
+            ("'${rot}x'", None),
+            ("'${a}${b}'", None),
+            ("'${a.b}'", None),
+            ("'${true}'", None),
+            ("'${'a'}'", None),
+            ("'''${rot}'''", None),
+        ] {
+            let text = format!("var v = {value}\n");
+            let doc = ok(&text);
+            let id = doc.var("v").unwrap().value;
+            let next = doc
+                .nodes
+                .get(id + 1)
+                .map(|n| (&n.kind, &text[n.span.start..n.span.end]));
+            match hole {
+                Some(h) => assert_eq!(next, Some((&Kind::Ident(h.into()), h)), "{value}"),
+                None => assert!(
+                    !matches!(next, Some((Kind::Ident(_), _))),
+                    "{value}: {next:?}"
+                ),
+            }
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::render;
 use super::view;
 use crate::edit::Edit;
 use crate::error::Error;
-use crate::eval::bicep_origin::{is_union, is_value_preserving, BicepTree, Handle, Source};
+use crate::eval::bicep_origin::{is_union, unwrapped, BicepTree, Handle, Source};
 use crate::finding::{
     duplicate_key, manual_review_message, Analysis, Finding, FixSource, Quote, Remedy,
 };
@@ -39,6 +39,7 @@ pub(crate) fn plan(text: &str, doc: &Doc) -> Result<Analysis, Error> {
         pending_source: None,
         cluster: None,
         in_expressions: Vec::new(),
+        deployed: None,
     };
     p.clusters()?;
     p.modules()?;
@@ -162,8 +163,8 @@ pub(crate) fn parameters_read(tree: &BicepTree, h: Handle) -> Vec<String> {
     let mut id = h.id;
     for _ in 0..32 {
         match &doc.node(id).kind {
-            Kind::Call { name, args } if args.len() == 1 && is_value_preserving(name) => {
-                id = args[0];
+            _ if unwrapped(doc, id).is_some() => {
+                id = unwrapped(doc, id).map_or(id, |(inner, _)| inner);
             }
             // `c ? x : null` reads x, as the rule does.
             Kind::Ternary { then, other, .. } if tree.is_null(*other) => id = *then,
@@ -219,6 +220,8 @@ struct Planner<'d> {
     cluster: Option<String>,
     /// Edits inside expressions: the expression, its pointer, its edits.
     in_expressions: Vec<(NodeId, Vec<String>, Vec<Edit>)>,
+    /// The file deployed with the defaults, once a local module call needs it.
+    deployed: Option<crate::eval::Deployment>,
 }
 
 /// Where a change lands.
@@ -467,7 +470,10 @@ impl<'d> Planner<'d> {
             }
             FixKind::ReplaceValue(_) => {
                 let value = if loc.whole {
-                    self.own_type(loc.landing.as_ref(), target)
+                    self.admitted(
+                        loc.landing.as_ref(),
+                        self.own_type(loc.landing.as_ref(), target),
+                    )
                 } else {
                     fix.value.clone()
                 };
@@ -515,6 +521,8 @@ impl<'d> Planner<'d> {
             } else {
                 rule::rotation_value()
             };
+            // `@allowed(['False', 'True'])`: the file is fixed to `'True'`.
+            let want = self.admitted(Some(&Source::Parameter(name.clone())), want);
             if self.disallowed(&name, &want).is_some() {
                 continue;
             }
@@ -623,6 +631,49 @@ impl<'d> Planner<'d> {
         }
     }
 
+    /// `value` (true in the type of where it lands), or, when that is a parameter whose
+    /// `@allowed` values exclude it, the first allowed value that spells true: PSRule
+    /// compares `enableSecretRotation` ignoring case, so `@allowed(['False', 'True'])` gets
+    /// `'True'`, as a literal union type `'False' | 'True'` does. Unchanged when none does
+    /// (the caller then asks a human to extend `@allowed`).
+    fn admitted(&self, landing: Option<&Source>, value: Value) -> Value {
+        let Some(Source::Parameter(p)) = landing else {
+            return value;
+        };
+        if self.disallowed(p, &value).is_none() {
+            return value;
+        }
+        self.allowed_values(p)
+            .into_iter()
+            .find(|v| match v {
+                Value::Bool(b) => *b,
+                Value::String(s) => s.eq_ignore_ascii_case("true"),
+                _ => false,
+            })
+            .unwrap_or(value)
+    }
+
+    /// The values of parameter `p`'s `@allowed` decorator, as written (empty without one).
+    fn allowed_values(&self, p: &str) -> Vec<Value> {
+        let Some(param) = self.doc.param(p) else {
+            return Vec::new();
+        };
+        let Some(deco) = param
+            .decorators
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case("allowed"))
+        else {
+            return Vec::new();
+        };
+        let Some(Kind::Array(items)) = deco.args.first().map(|a| &self.doc.node(*a).kind) else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .map(|i| super::view::value(self.doc, self.text, *i))
+            .collect()
+    }
+
     /// The allowed values of parameter `p` when they exclude `value`.
     fn disallowed(&self, p: &str, value: &Value) -> Option<String> {
         let param = self.doc.param(p)?;
@@ -713,11 +764,8 @@ impl<'d> Planner<'d> {
         };
         // A parameter without default, possibly inside `string()`/`toLower()`/….
         let mut inner = id;
-        while let Kind::Call { name: f, args } = &doc.node(inner).kind {
-            match args.as_slice() {
-                [arg] if is_value_preserving(f) => inner = *arg,
-                _ => break,
-            }
+        while let Some((arg, _)) = unwrapped(doc, inner) {
+            inner = arg;
         }
         let union = at
             .undecided
@@ -1192,14 +1240,18 @@ impl Planner<'_> {
                 }
             }
         }
+        let mut failing: Option<Vec<String>> = None;
         for (name, cluster) in read {
             // Bicep matches argument names exactly.
-            let Lookup::Found(key, arg) = tree.get(params, &name) else {
-                continue;
+            let arg = match tree.get(params, &name) {
+                Lookup::Found(key, arg) if key == name => arg,
+                Lookup::Missing => {
+                    let failing = failing.get_or_insert_with(|| self.failing_clusters(m, &modules));
+                    self.missing_argument(m, params, (&callee, &ctext), &name, failing);
+                    continue;
+                }
+                _ => continue,
             };
-            if key != name {
-                continue;
-            }
             match tree.shape(arg) {
                 Shape::Bool(false) => {}
                 Shape::Str(s) if s.eq_ignore_ascii_case("false") => {}
@@ -1216,29 +1268,11 @@ impl Planner<'_> {
             let value = match (&loc.landing, loc.whole) {
                 (Some(Source::Parameter(_)), true) => self.own_type(loc.landing.as_ref(), target),
                 _ => {
-                    use crate::eval::Value as V;
-                    let probe = crate::eval::bicep::Probe::new(&callee, &ctext);
                     let boolean = matches!(self.doc.node(target).kind, Kind::Bool(_));
-                    let mut spellings = vec![
-                        V::Str("true".into()),
-                        V::Bool(true),
-                        V::Str("True".into()),
-                        V::Str("TRUE".into()),
-                    ];
-                    if boolean {
-                        spellings.swap(0, 1);
-                    }
-                    let Some(v) = spellings
-                        .into_iter()
-                        .find(|v| probe.parameter_admits(&name, v) != Some(false))
-                    else {
+                    let Some(v) = callee_spelling(&callee, &ctext, &name, boolean) else {
                         continue;
                     };
-                    match v {
-                        V::Bool(b) => Value::Bool(b),
-                        V::Str(s) => Value::String(s),
-                        _ => continue,
-                    }
+                    v
                 }
             };
             if self.refused_by_allowed(&loc, target, &value, "") {
@@ -1269,6 +1303,114 @@ impl Planner<'_> {
             self.push_change(None, loc, value, edit);
         }
         Ok(())
+    }
+
+    /// The names of the clusters the local module call `m` deploys that fail with the
+    /// defaults, as the evaluator (the proof's) deploys them: each iteration of a loop.
+    fn failing_clusters(&mut self, m: &super::ast::Decl, modules: &super::Modules) -> Vec<String> {
+        let (doc, text) = (self.doc, self.text);
+        let deployment = self.deployed.get_or_insert_with(|| {
+            let config = crate::eval::Configuration::defaults();
+            crate::eval::bicep::evaluate(doc, text, &config, modules)
+        });
+        let mut names = Vec::new();
+        for r in &deployment.resources {
+            let from_here =
+                r.origin.len() >= 2 && r.origin[0] == "resources" && r.origin[1] == m.name;
+            if !from_here || !matches!(crate::eval::judge(r), crate::eval::Judgement::Fail { .. }) {
+                continue;
+            }
+            let name = r
+                .name
+                .as_str()
+                .map_or_else(|| "(unnamed)".to_string(), str::to_string);
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// A local module call `m` that does not pass the callee's parameter `name`, which its
+    /// cluster reads as its rotation: when the callee's default for it fails and clusters
+    /// of the call fail with the defaults (`failing`), a fix that adds the argument to the
+    /// call's `params` object, reported on that object and naming every failing cluster (a
+    /// loop's each). Without a failing cluster, or with `params` not an object literal,
+    /// nothing: the proof judges the evaluated clusters.
+    fn missing_argument(
+        &mut self,
+        m: &super::ast::Decl,
+        params: Handle,
+        (callee, ctext): (&Doc, &str),
+        name: &str,
+        failing: &[String],
+    ) {
+        if failing.is_empty() || self.doc.object(params.id).is_none() {
+            return;
+        }
+        let Some(p) = callee.param(name) else { return };
+        let Some(default) = p.default else { return };
+        let probe = crate::eval::bicep::Probe::new(callee, ctext);
+        let now = probe.value(default, &[]);
+        let fails = match &now {
+            crate::eval::Value::Bool(b) => !b,
+            crate::eval::Value::Str(s) => !s.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        if !fails {
+            return;
+        }
+        let boolean = matches!(now, crate::eval::Value::Bool(_));
+        let Some(literal) = callee_spelling(callee, ctext, name, boolean) else {
+            return;
+        };
+        let Ok(loc) = self.locate(params.id) else {
+            return;
+        };
+        let Ok(edit) = render::add_member(
+            self.text,
+            self.doc,
+            params.id,
+            name,
+            &literal,
+            self.in_inline_object(params.id),
+        ) else {
+            return;
+        };
+        let value = if loc.landing.is_none() {
+            json!({ "value": literal })
+        } else {
+            literal.clone()
+        };
+        let clusters = match failing {
+            [one] => format!("cluster `{one}` reads"),
+            many => format!(
+                "clusters {} read",
+                many.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let message = format!(
+            "module `{}` does not pass `{name}`, so {clusters} its default ({}) in `{}` as \
+             `{ROTATION}`; it must be {}{}",
+            m.name,
+            crate::finding::shorten(
+                &ctext[callee.node(default).span.start..callee.node(default).span.end]
+            ),
+            m.target,
+            render::render_inline(&literal),
+            self.landing_note(loc.landing.as_ref())
+        );
+        self.pending_source = match fix_source(&loc) {
+            None => Some(FixSource::DeploymentParameter {
+                name: name.to_string(),
+            }),
+            source => source,
+        };
+        self.finding(params.id, &loc.pointer, message, Remedy::Fix);
+        self.push_change(Some(name), loc, value, edit);
     }
 
     /// The name a callee's cluster (body `cbody`) deploys under, when it is written: a
@@ -1415,6 +1557,30 @@ fn fix_source(loc: &Located) -> Option<FixSource> {
     }
 }
 
+/// How true is passed for the callee's parameter `name`: the first spelling its declared
+/// type (`@allowed`, literal union type) admits, `'true'` first, or `true` first for a bool.
+fn callee_spelling(callee: &Doc, ctext: &str, name: &str, boolean: bool) -> Option<Value> {
+    use crate::eval::Value as V;
+    let probe = crate::eval::bicep::Probe::new(callee, ctext);
+    let mut spellings = vec![
+        V::Str("true".into()),
+        V::Bool(true),
+        V::Str("True".into()),
+        V::Str("TRUE".into()),
+    ];
+    if boolean {
+        spellings.swap(0, 1);
+    }
+    match spellings
+        .into_iter()
+        .find(|v| probe.parameter_admits(name, v) != Some(false))?
+    {
+        V::Bool(b) => Some(Value::Bool(b)),
+        V::Str(s) => Some(Value::String(s)),
+        _ => None,
+    }
+}
+
 /// A module call being checked.
 struct ModuleCtx<'m> {
     name: &'m str,
@@ -1446,6 +1612,84 @@ mod tests {
             "resource aks 'Microsoft.ContainerService/managedClusters@2024-01-01' = {{\n\
              properties: {{\n addonProfiles: {{\n azureKeyvaultSecretsProvider: {addon}\n }}\n }}\n}}\n"
         )
+    }
+
+    /// An interpolation of one parameter (`'${rot}'`) reads it as `string(rot)` does: its
+    /// default is fixed, and parameter files that set it are demanded.
+    #[test]
+    fn an_interpolated_parameter_is_read_through() {
+        for value in ["'${rot}'", "'${ rot }'", "string(rot)"] {
+            let text = format!(
+                "param rot bool = false\n{}",
+                cluster(&format!(
+                    "{{\n enabled: true\n config: {{ enableSecretRotation: {value} }}\n }}"
+                ))
+            );
+            assert_eq!(demands(&text), [("rot".to_string(), true)], "{value}");
+            let doc = crate::lang::bicep::parser::parse(&text).unwrap();
+            let a = plan(&text, &doc).unwrap();
+            let written: Vec<&str> = a.edits.iter().map(|e| e.replacement.as_str()).collect();
+            assert_eq!(written, ["true"], "{value}");
+            assert_eq!(&text[a.edits[0].start..a.edits[0].end], "false", "{value}");
+        }
+        // Without a default: a manual review naming the parameter, and a demand.
+        let text = format!(
+            "param rot bool\n{}",
+            cluster("{\n enabled: true\n config: { enableSecretRotation: '${rot}' }\n }")
+        );
+        assert_eq!(demands(&text), [("rot".to_string(), true)]);
+        let doc = crate::lang::bicep::parser::parse(&text).unwrap();
+        let a = plan(&text, &doc).unwrap();
+        assert!(
+            a.findings[0].message.contains("which has no default"),
+            "{}",
+            a.findings[0].message
+        );
+    }
+
+    /// A default that lands in a parameter whose `@allowed` spells true in another case is
+    /// fixed to that spelling (PSRule compares ignoring case, Bicep's `@allowed` does not);
+    /// an `@allowed` without any spelling of true stays a manual review.
+    #[test]
+    fn allowed_values_give_the_spelling_of_true() {
+        let rotation = cluster("{\n enabled: true\n config: { enableSecretRotation: rot }\n }");
+        for (decl, fixed) in [
+            (
+                "@allowed(['False', 'True'])\nparam rot string = 'False'",
+                Some("'True'"),
+            ),
+            (
+                "@allowed([\n'FALSE'\n'TRUE'\n])\nparam rot string = 'FALSE'",
+                Some("'TRUE'"),
+            ),
+            (
+                "@allowed(['false', 'true', 'True'])\nparam rot string = 'false'",
+                Some("'true'"),
+            ),
+            (
+                "@allowed([false, true])\nparam rot bool = false",
+                Some("true"),
+            ),
+            ("param rot string = 'False'", Some("'true'")),
+            ("@allowed(['off', 'on'])\nparam rot string = 'off'", None),
+        ] {
+            let text = format!("{decl}\n{rotation}");
+            let doc = crate::lang::bicep::parser::parse(&text).unwrap();
+            let a = plan(&text, &doc).unwrap();
+            let written: Vec<&str> = a.edits.iter().map(|e| e.replacement.as_str()).collect();
+            match fixed {
+                Some(v) => assert_eq!(written, [v], "{decl}"),
+                None => {
+                    assert!(written.is_empty(), "{decl}");
+                    assert_eq!(a.manual(), 1, "{decl}");
+                }
+            }
+            // Parameter files are checked for it when true can be written there.
+            let boolean = decl.contains("bool");
+            let demanded: &[(String, bool)] = &[("rot".to_string(), boolean)];
+            let expected = if fixed.is_some() { demanded } else { &[] };
+            assert_eq!(demands(&text), expected, "{decl}");
+        }
     }
 
     #[test]

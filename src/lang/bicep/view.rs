@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 /// The document's ARM shape.
 pub(crate) fn view(doc: &Doc, text: &str) -> Value {
-    if doc.using.is_some() {
+    if doc.is_params_file() {
         return parameters_file(doc, text);
     }
     let mut parameters = Map::new();
@@ -195,7 +195,7 @@ pub(crate) fn place(doc: &Doc, id: NodeId) -> Option<Place> {
         s.start <= span.start && span.end <= s.end
     };
     let tokens = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let value_key = if doc.using.is_some() {
+    let value_key = if doc.is_params_file() {
         "value"
     } else {
         "defaultValue"
