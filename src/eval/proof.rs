@@ -462,11 +462,14 @@ fn side_effect(before: &Index, after: &Index, d: &Difference, unknown_ok: bool) 
             )),
             _ => None,
         },
-        Subject::Output(name) => Some(match (&d.before, &d.after) {
-            (Some(_), Some(_)) => format!("also changes output `{name}`"),
-            (None, _) => format!("also adds output `{name}`"),
-            (_, None) => format!("also removes output `{name}`"),
-        }),
+        Subject::Output(name) => {
+            let label = output_label(before, after, name);
+            Some(match (&d.before, &d.after) {
+                (Some(_), Some(_)) => format!("also changes {label}"),
+                (None, _) => format!("also adds {label}"),
+                (_, None) => format!("also removes {label}"),
+            })
+        }
         Subject::Violation => Some(match (&d.before, &d.after) {
             (_, Some(a)) => format!("writes a value the template rejects: {}", plain(a)),
             (Some(b), None) => format!(
@@ -624,6 +627,22 @@ fn change_sentence(r: &ResourceRef, d: &Difference) -> String {
         (None, Some(a)) => format!("also sets {label} `{path}` to {} (it was not set)", text(a)),
         (Some(b), None) => format!("also removes {label} `{path}` (it was {})", text(b)),
         (None, None) => format!("also changes {label} `{path}`"),
+    }
+}
+
+/// How a person knows an output: "output `x`" for the file's own; for a nested deployment's
+/// or a module's (keyed `<id of the deployment>.<name>` in the evaluation), "output `x` of
+/// deployment `name`", as the template names them, never by the internal id.
+fn output_label(before: &Index, after: &Index, key: &str) -> String {
+    let Some((id, name)) = key.rsplit_once('.') else {
+        return format!("output `{key}`");
+    };
+    match before.get(id).or_else(|| after.get(id)) {
+        Some(r) => match &r.name {
+            Value::Str(n) => format!("output `{name}` of deployment `{n}`"),
+            _ => format!("output `{name}` of the deployment at `{id}`"),
+        },
+        None => format!("output `{key}`"),
     }
 }
 
@@ -1154,6 +1173,23 @@ mod tests {
         assert_eq!(
             classify(&before, &after),
             unsafe_with(&["also changes output `x`", "also adds output `y`"])
+        );
+    }
+
+    #[test]
+    fn a_nested_deployment_s_output_is_named_as_written() {
+        let nested = resource("resources/0", DEPLOYMENT, "aksDeploy", json!({}));
+        let mut before = deployment(vec![nested.clone()]);
+        before
+            .outputs
+            .push(("resources/0.rotation".into(), Value::str("false")));
+        let mut after = deployment(vec![nested]);
+        after
+            .outputs
+            .push(("resources/0.rotation".into(), Value::str("true")));
+        assert_eq!(
+            classify(&before, &after),
+            unsafe_with(&["also changes output `rotation` of deployment `aksDeploy`"])
         );
     }
 

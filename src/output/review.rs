@@ -17,6 +17,44 @@ impl Clusters {
         Clusters(shape)
     }
 
+    /// [`Clusters::label`], with the names the evaluator gave what `k` deploys (`evaluated`,
+    /// empty when it did not evaluate): a name expression gives way to the evaluated name (each
+    /// copy's, in a loop), and a nested deployment or module call that holds the cluster is
+    /// named by the cluster it deploys (`aks-linked` (deployed by `aksDeploy`)),
+    /// so a cluster is never called by its deployment's name.
+    pub(crate) fn label_evaluated(&self, k: &str, evaluated: &[String]) -> String {
+        let written = self.label(k);
+        if evaluated.is_empty() {
+            return written;
+        }
+        let resource = self.0.as_ref().and_then(|s| s.pointer(k));
+        let kind = resource
+            .and_then(|r| r.get("type"))
+            .and_then(Value::as_str)
+            .unwrap_or(crate::rule::CLUSTER_TYPE);
+        let names = evaluated
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !kind.eq_ignore_ascii_case(crate::rule::CLUSTER_TYPE) {
+            return format!("{names} (deployed by {written})");
+        }
+        let name = resource.and_then(|r| r.get("name")).and_then(Value::as_str);
+        let literal = name.is_some_and(|n| !n.starts_with('[') && !n.contains("${"));
+        if literal && evaluated.len() == 1 {
+            written
+        } else if written.starts_with("`[") || written.starts_with("at `") {
+            names
+        } else if let Some((symbolic, _)) = written.split_once(" (name ") {
+            format!("{symbolic} (name {names})")
+        } else if written.contains("${") {
+            names
+        } else {
+            format!("{written} (name {names})")
+        }
+    }
+
     /// How a person knows the cluster at JSON pointer `k`: its `name` when it is a literal,
     /// its symbolic name (Bicep, languageVersion 2.0), else its name expression, shortened.
     pub(crate) fn label(&self, k: &str) -> String {
@@ -65,7 +103,14 @@ pub(crate) fn header(path: &str, f: &Finding, clusters: &Clusters) -> String {
         .cluster
         .iter()
         .chain(&f.other_clusters)
-        .map(|k| clusters.label(k))
+        .map(|k| {
+            let evaluated = f
+                .cluster_names
+                .iter()
+                .find(|(c, _)| c == k)
+                .map_or(&[][..], |(_, n)| &n[..]);
+            clusters.label_evaluated(k, evaluated)
+        })
         .collect();
     match names.len() {
         0 => {}
@@ -242,6 +287,37 @@ mod tests {
             ("`x` is false", Some("in variable `v`"))
         );
         assert_eq!(split_message("`x` is false"), ("`x` is false", None));
+    }
+
+    #[test]
+    fn clusters_are_named_as_the_evaluator_deploys_them() {
+        let shape = serde_json::json!({"resources": [
+            {"type": "Microsoft.ContainerService/managedClusters", "name": "aks-a"},
+            {"type": "Microsoft.ContainerService/managedClusters", "name": "[parameters('n')]"},
+            {"type": "Microsoft.Resources/deployments", "name": "aksDeploy"}
+        ], "sym": {"resources": {"aks": {"name": "[parameters('n')]"}}}});
+        let c = Clusters::new(Some(shape));
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            c.label_evaluated("/resources/0", &names(&["aks-a"])),
+            "`aks-a`"
+        );
+        assert_eq!(
+            c.label_evaluated("/resources/1", &[]),
+            "`[parameters('n')]`"
+        );
+        assert_eq!(
+            c.label_evaluated("/resources/1", &names(&["aks-weu", "aks-neu"])),
+            "`aks-weu`, `aks-neu`"
+        );
+        assert_eq!(
+            c.label_evaluated("/resources/2", &names(&["aks-linked"])),
+            "`aks-linked` (deployed by `aksDeploy`)"
+        );
+        assert_eq!(
+            c.label_evaluated("/sym/resources/aks", &names(&["aks-prod"])),
+            "`aks` (name `aks-prod`)"
+        );
     }
 
     #[test]

@@ -167,11 +167,74 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         return;
     }
     if settled_by_reading(analysis) {
+        // Nothing to prove; only a cluster named by an expression needs the evaluator, to
+        // be named as it deploys (the defaults are enough for a name).
+        if names_an_expression(s, analysis) {
+            if let Some(d) = s.language.evaluate(s.text, &s.configurations[0], s.path) {
+                name_clusters(analysis, std::slice::from_ref(&d));
+            }
+        }
         return;
     }
     let Some(before) = evaluate_all(s, s.text) else {
         return;
     };
+    prove_evaluated(s, analysis, &before);
+    name_clusters(analysis, &before);
+}
+
+/// Whether a finding is about a cluster whose `name` is an expression (or interpolation).
+fn names_an_expression(s: &Subject, analysis: &Analysis) -> bool {
+    let Some(shape) = s.language.shape(s.text) else {
+        return false;
+    };
+    analysis
+        .findings
+        .iter()
+        .flat_map(|f| f.cluster.iter().chain(&f.other_clusters))
+        .filter_map(|k| shape.pointer(k)?.get("name")?.as_str())
+        .any(|n| n.starts_with('[') || n.contains("${"))
+}
+
+/// Gives every finding the evaluated names of the clusters it is about (see
+/// [`Finding::cluster_names`]): each string name the place deploys, in any configuration,
+/// once, in order.
+fn name_clusters(analysis: &mut Analysis, before: &[Deployment]) {
+    let name = |k: &str| -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        // A module call whose template is not on hand stands for its cluster; its name is
+        // the deployment's, not the cluster's.
+        let clusters = before.iter().flat_map(|d| deployed(k, d)).filter(|r| {
+            r.kind
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case(crate::rule::CLUSTER_TYPE))
+        });
+        for r in clusters {
+            if let Some(n) = r.name.as_str() {
+                if !names.iter().any(|m| m == n) {
+                    names.push(n.to_string());
+                }
+            }
+        }
+        names
+    };
+    let findings = analysis
+        .findings
+        .iter_mut()
+        .chain(analysis.left_to.iter_mut().map(|(_, f)| f));
+    for f in findings {
+        f.cluster_names = f
+            .cluster
+            .iter()
+            .chain(&f.other_clusters)
+            .map(|k| (k.clone(), name(k)))
+            .filter(|(_, n)| !n.is_empty())
+            .collect();
+    }
+}
+
+/// [`prove`] once the file is evaluated (`before`: every configuration, unedited).
+fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) {
     analysis.unsafe_applied = s.unsafe_fixes;
     s.owned.borrow_mut().demands = analysis.parameters.clone();
     let planner_fixable = analysis.fixable();
@@ -186,7 +249,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     let clusters = analysis.clusters.clone();
     let states: Vec<State> = clusters
         .iter()
-        .map(|k| state(k, &before, s.configurations))
+        .map(|k| state(k, before, s.configurations))
         .collect();
     let state_of = |k: &str| {
         clusters
@@ -224,7 +287,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             let reason = format!(
                 "cluster {} fails with {config} ({}); the fix belongs in that parameter \
                  file, which this run does not read: run armfix on it too",
-                cluster_name(k, &before),
+                cluster_name(k, before),
                 s.respell(reason)
             );
             let mut f = Finding::placed(
@@ -260,10 +323,10 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
         let what = format!(
             "cluster {} fails once the template is evaluated ({})",
-            cluster_name(k, &before),
+            cluster_name(k, before),
             describe_fails(s, fails, s.configurations.len())
         );
-        let mut f = match search(s, &before, k, &clusters, &[], Order::SourcesFirst) {
+        let mut f = match search(s, before, k, &clusters, &[], Order::SourcesFirst) {
             Some((edits, source)) => {
                 let e = &edits[0];
                 let message = match &source {
@@ -328,7 +391,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .any(|f| f.is_fixable() && f.edits.is_empty())
     {
         // A fix the planner did not tie to its finding: the fixes are proven together.
-        prove_whole(s, analysis, &before, all_edits, planned, &clusters);
+        prove_whole(s, analysis, before, all_edits, planned, &clusters);
         return;
     }
     let groups: Vec<Vec<Edit>> = analysis
@@ -362,7 +425,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .filter(|_| !whole.is_empty())
         .and_then(|t| evaluate_all(s, &t));
     if let Some(after) = after
-        .filter(|after| verdict_with(s, &before, after, None, &clusters, &whole) == Verdict::Safe)
+        .filter(|after| verdict_with(s, before, after, None, &clusters, &whole) == Verdict::Safe)
     {
         let effective = analysis
             .findings
@@ -383,7 +446,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             // `after` is the evaluation of `whole`; it is `together`'s too when nothing was
             // dropped (the planner's merged edits make the same text).
             let known = nothing_dropped.then_some(after);
-            let completed = complete(s, &before, analysis, &mut together, &clusters, known);
+            let completed = complete(s, before, analysis, &mut together, &clusters, known);
             if completed || !nothing_dropped || count != planned {
                 set_edits(s, analysis, together, &all_edits);
             }
@@ -396,7 +459,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             continue;
         }
         let target = analysis.findings[i].cluster.clone();
-        match verdict(s, &before, &group, target.as_deref(), &clusters) {
+        match verdict(s, before, &group, target.as_deref(), &clusters) {
             Verdict::Safe | Verdict::Unproven => chosen[i] = Some(group),
             first => {
                 // A declared type may allow only another spelling of true (a Bicep literal
@@ -408,7 +471,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                         && effects.iter().all(|e| e.contains("writes a value the template rejects")));
                 if let Some(respelled) = respelled(&group).filter(|g| {
                     rejected_only
-                        && verdict(s, &before, g, target.as_deref(), &clusters) == Verdict::Safe
+                        && verdict(s, before, g, target.as_deref(), &clusters) == Verdict::Safe
                 }) {
                     let f = &mut analysis.findings[i];
                     // Inside the note on where the fix lands, which the text output shows
@@ -427,7 +490,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                 }
                 let alt = target
                     .as_deref()
-                    .and_then(|k| search(s, &before, k, &clusters, &group, Order::ClusterFirst));
+                    .and_then(|k| search(s, before, k, &clusters, &group, Order::ClusterFirst));
                 if let Some((alt, source)) = alt {
                     let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
                     let why = why_not(&first);
@@ -481,7 +544,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         }
         let fits = edit::apply(s.text, &next).is_ok()
             && (combined.is_empty()
-                || match verdict(s, &before, &next, f.cluster.as_deref(), &clusters) {
+                || match verdict(s, before, &next, f.cluster.as_deref(), &clusters) {
                     Verdict::Safe | Verdict::Unproven => true,
                     Verdict::Unsafe(effects) => effects
                         .iter()
@@ -512,7 +575,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .collect();
     let count = applied.iter().filter(|a| **a).count();
     analysis.held_back = planned.saturating_sub(count);
-    if complete(s, &before, analysis, &mut combined, &clusters, None) {
+    if complete(s, before, analysis, &mut combined, &clusters, None) {
         set_edits(s, analysis, combined, &all_edits);
         return;
     }
