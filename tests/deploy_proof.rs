@@ -123,6 +123,10 @@ const CASES: &[&str] = &[
     "control-param-default",
     "control-param-file-dev",
     "control-plain-false",
+    "sw-bool-param-shared",
+    "sw-env-equals",
+    "sw-not-bool-param",
+    "sw-string-param-condition",
     "x-b1-unknown-config",
     "x-b1b-unknown-config-bicep",
     "x-b1c-unknown-properties",
@@ -1310,6 +1314,48 @@ cases! {
         assert_eq!(p.after_at("main.json", "/variables/rot"), "true");
         p.assert_kept("main.json", "/resources/aks");
         assert_flag_kept(&p);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A switch on one bool parameter (`if(parameters('p'), 'true', 'false')`): the parameter's
+// default is flipped when it selects nothing else; other conditions stay a human's.
+
+/// One finding, manual review, nothing written.
+fn assert_manual_only(p: &Proof) {
+    p.assert_reported(1);
+    let findings = p.findings();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0]["remedy"]["kind"], "manual-review",
+        "{:#}",
+        findings[0]
+    );
+    assert!(p.changed().is_empty(), "{}", diffs(&p.before, &p.after));
+}
+
+cases! {
+    sw_bool_param_shared: "sw-bool-param-shared" => |p| {
+        p.assert_fixed_closer("main.json", "value", "allowBlobPublicAccess");
+        assert_eq!(p.after_at("main.json", "/parameters/rot/defaultValue"), false);
+        assert_eq!(p.after_at("main.json", &rotation("/resources/1")), "true");
+    }
+    sw_not_bool_param: "sw-not-bool-param" => |p| {
+        p.assert_reported(1);
+        let f = &p.findings()[0];
+        assert_eq!(f["fixSource"]["kind"], "parameter-default", "{f:#}");
+        assert_eq!(f["fixSource"]["name"], "noRotation", "{f:#}");
+        assert_eq!(p.after_at("main.json", "/parameters/noRotation/defaultValue"), false);
+        p.assert_kept("main.json", &rotation("/resources/0"));
+        p.assert_all_safe();
+        p.assert_clean_after();
+    }
+    sw_env_equals: "sw-env-equals" => |p| {
+        assert_manual_only(&p);
+        assert_eq!(p.after_at("main.json", "/parameters/env/defaultValue"), "dev");
+    }
+    sw_string_param_condition: "sw-string-param-condition" => |p| {
+        assert_manual_only(&p);
     }
 }
 

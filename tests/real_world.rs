@@ -148,9 +148,6 @@ fn bicep_typed_object_member_is_fixed_in_the_default() {
 /// default to true changes only rotation (the evaluator knows both branches), yet armfix
 /// leaves it to a human.
 #[test]
-#[ignore = "fault: ARM if() on a bool parameter with literal branches is not fixed at the \
-            parameter's default (src/lang/arm tracing); Bicep ternaries of the same shape \
-            are fixed inside the branch"]
 fn arm_if_on_bool_param_is_fixed_at_the_default() {
     let dir = case("arm-if-on-bool-param");
     let out = fix_yes(dir.path());
