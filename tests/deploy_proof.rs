@@ -123,6 +123,7 @@ const CASES: &[&str] = &[
     "control-param-default",
     "control-param-file-dev",
     "control-plain-false",
+    "sp-bicep-side-effect-spelling",
     "sw-bool-param-shared",
     "sw-env-equals",
     "sw-not-bool-param",
@@ -888,6 +889,7 @@ cases! {
         let props = props.as_str().unwrap();
         assert!(props.contains("createObject('enableSecretRotation', 'true')"), "{props}");
         assert!(props.contains("'disableLocalAccounts', equals(parameters('rot'), 'true')"), "{props}");
+        assert_unknown_said_once(&p);
     }
     x_b1_unknown_config: "x-b1-unknown-config" => |p| {
         p.assert_fixed_closer("main.json", "expression", "config");
@@ -895,6 +897,7 @@ cases! {
         let config = p.after_at("main.json", &format!("/resources/0{CSI}/config"));
         let config = config.as_str().unwrap();
         assert!(config.contains("createObject('enableSecretRotation', 'true', 'rotationPollInterval', if(equals(parameters('rot'), 'true'), '1m', '2h'))"), "{config}");
+        assert_unknown_said_once(&p);
     }
     x_b1b_unknown_config_bicep: "x-b1b-unknown-config-bicep" => |p| {
         p.assert_fixed_closer("main.bicep", "value", "config");
@@ -902,6 +905,7 @@ cases! {
         assert!(after.contains("param rot bool = false"), "{after}");
         assert!(after.contains("enableSecretRotation: 'true'"), "{after}");
         assert!(after.contains("rotationPollInterval: rot ? '1m' : '2h'"), "{after}");
+        assert_unknown_said_once(&p);
     }
     x_e3_module_caller_side_effect: "x-e3-module-caller-side-effect" => |p| {
         assert!(p.changed().is_empty(), "{}", diffs(&p.before, &p.after));
@@ -1245,6 +1249,11 @@ cases! {
         p.assert_kept("main.json", "/resources/1");
         p.assert_kept("main.json", "/resources/2");
         assert_flag_kept(&p);
+        // Moved to a variable with several uses: the planner's note says all of them change.
+        for f in &findings {
+            let message = f["message"].as_str().unwrap_or_default();
+            assert!(message.contains("(variable `rot` is used in 2 places; all of them change)"), "{message}");
+        }
         p.assert_all_safe();
         p.assert_clean_after();
     }
@@ -1261,6 +1270,9 @@ cases! {
         assert_eq!(p.after_at("main.json", "/variables/v2"), "true");
         p.assert_kept("main.json", "/variables/v1");
         assert_flag_kept(&p);
+        // Each place passed over is named with its own reason, not only the first.
+        let message = p.findings()[0]["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains("in variable `v1` it also changes") && message.contains("allowSharedKeyAccess"), "{message}");
     }
     ch_bool_wrapper_variable: "ch-bool-wrapper-variable" => |p| {
         p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
@@ -1321,6 +1333,19 @@ cases! {
 // A switch on one bool parameter (`if(parameters('p'), 'true', 'false')`): the parameter's
 // default is flipped when it selects nothing else; other conditions stay a human's.
 
+/// A side effect on a value unknown offline before and after says so, instead of printing
+/// the same truncated `<unknown: …>` text twice.
+fn assert_unknown_said_once(p: &Proof) {
+    for f in p.findings() {
+        let message = f["message"].as_str().unwrap_or_default();
+        assert!(!message.contains("<unknown"), "{message}");
+        assert!(
+            message.contains("a value armfix cannot know offline"),
+            "{message}"
+        );
+    }
+}
+
 /// One finding, manual review, nothing written.
 fn assert_manual_only(p: &Proof) {
     p.assert_reported(1);
@@ -1349,6 +1374,10 @@ cases! {
         p.assert_kept("main.json", &rotation("/resources/0"));
         p.assert_all_safe();
         p.assert_clean_after();
+    }
+    sp_bicep_side_effect_spelling: "sp-bicep-side-effect-spelling" => |p| {
+        p.assert_fixed_closer("main.bicep", "value", "from 'false' to 'true'");
+        assert!(p.text_after("main.bicep").contains("param rotation string = 'false'"));
     }
     sw_env_equals: "sw-env-equals" => |p| {
         assert_manual_only(&p);

@@ -327,11 +327,19 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
             describe_fails(s, fails, s.configurations.len())
         );
         let mut f = match search(s, before, k, &clusters, &[], Order::SourcesFirst) {
-            Some((edits, source)) => {
+            Some((edits, source, refused)) => {
                 let e = &edits[0];
                 let message = match &source {
                     FixSource::Value => format!("{what}; fixed in the cluster"),
-                    other => format!("{what}; fixed {}", other.describe()),
+                    other => format!(
+                        "{what}; fixed {}{}",
+                        other.describe(),
+                        variable_note(s, other)
+                    ),
+                };
+                let message = match with_refusals(String::new(), &refused) {
+                    why if why.is_empty() => message,
+                    why => format!("{message}, because {why}"),
                 };
                 let at = s
                     .language
@@ -491,9 +499,9 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
                 let alt = target
                     .as_deref()
                     .and_then(|k| search(s, before, k, &clusters, &group, Order::ClusterFirst));
-                if let Some((alt, source)) = alt {
+                if let Some((alt, source, refused)) = alt {
                     let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
-                    let why = why_not(&first);
+                    let why = with_refusals(why_not(&first), &refused);
                     relocate(
                         s,
                         lines,
@@ -904,7 +912,14 @@ fn verdict_with(
                         .is_some_and(|(a, b)| a <= e.start && e.end <= b)
             })
         });
-    let proof = eval::proof::classify_all_with(&pairs, inside);
+    // Values in side effects spelled as the file writes them (Bicep `'false'`); standard
+    // input, which has no file name, keeps the evaluator's JSON spelling.
+    let kind = s.path.and_then(crate::lang::FileKind::of);
+    let spell = |v: &Value| match kind {
+        Some(k) => k.spell(v),
+        None => eval::proof::json_spelling(v),
+    };
+    let proof = eval::proof::classify_all_spelled(&pairs, inside, &spell);
     if !proof.side_effects.is_empty() {
         return Verdict::Unsafe(proof.side_effects);
     }
@@ -940,7 +955,7 @@ fn relocate(
     let rule_part = rule_part(&f.message).to_string();
     let place = match &source {
         FixSource::Value => "in the cluster itself".to_string(),
-        other => other.describe(),
+        other => other.describe() + &variable_note(s, other),
     };
     f.message = format!("{rule_part}; fixed {place}, because {why}");
     f.source = Some(source);
@@ -953,6 +968,19 @@ fn relocate(
         .and_then(|shape| pointer_of(&shape, s, e))
         .or_else(|| f.pointer.clone());
     f.edits = edits;
+}
+
+/// The planner's note on a fix that lands in a variable with several uses (` (variable `x`
+/// is used in 3 places; all of them change)`), for a fix the search moved there: a reader
+/// must know the one edit reaches every use (the proof showed each changes only
+/// rotation). ARM templates only, where the planner writes it too.
+fn variable_note(s: &Subject, source: &FixSource) -> String {
+    match (source, s.path.and_then(crate::lang::FileKind::of)) {
+        (FixSource::Variable { name }, Some(crate::lang::FileKind::Json)) => {
+            crate::lang::arm::plan::shared_variable_note(s.text, name).unwrap_or_default()
+        }
+        _ => String::new(),
+    }
 }
 
 /// `edits` with every `'true'` (or `"true"`) they write spelled `'True'`; `None` when they
@@ -1004,7 +1032,8 @@ fn complete(
         if !s.fails_unowned(&k, &after) {
             continue;
         }
-        let Some((found, source)) = search(s, before, &k, clusters, &f.edits, Order::SourcesFirst)
+        let Some((found, source, _)) =
+            search(s, before, &k, clusters, &f.edits, Order::SourcesFirst)
         else {
             continue;
         };
@@ -1077,7 +1106,7 @@ fn search(
     clusters: &[String],
     skip: &[Edit],
     order: Order,
-) -> Option<(Vec<Edit>, FixSource)> {
+) -> Option<(Vec<Edit>, FixSource, Vec<String>)> {
     let settle = order == Order::SourcesFirst;
     let mut chain = s.language.chain_candidates(s.text, k);
     if order == Order::ClusterFirst {
@@ -1088,6 +1117,7 @@ fn search(
             chain.drain(..=at);
         }
     }
+    let on_chain: Vec<Edit> = chain.iter().map(|(e, _)| e.clone()).collect();
     let chain = chain.into_iter().map(|(e, source)| (e, source, settle));
     let rotation = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
     let config = format!("{k}/properties/addonProfiles/{ADDON}/config");
@@ -1113,6 +1143,7 @@ fn search(
         Order::SourcesFirst => chain.chain(guesses).chain(at_cluster).collect(),
     };
     let mut tried: Vec<Edit> = Vec::new();
+    let refused: std::cell::RefCell<Vec<String>> = Default::default();
     tries
         .into_iter()
         .filter(|(e, ..)| {
@@ -1120,7 +1151,7 @@ fn search(
             tried.push(e.clone());
             fresh
         })
-        .find(|(e, _, guess)| {
+        .find(|(e, source, guess)| {
             let edits = std::slice::from_ref(e);
             let Some(after) = edit::apply(s.text, edits)
                 .ok()
@@ -1128,13 +1159,52 @@ fn search(
             else {
                 return false;
             };
-            verdict_with(s, before, &after, Some(k), clusters, edits) == Verdict::Safe
-                && (!guess
-                    || (state(k, &after[..1], &s.configurations[..1]) == State::Pass
-                        && !s.fails_unowned(k, &after)
-                        && changes(k, before, &after)))
+            let v = verdict_with(s, before, &after, Some(k), clusters, edits);
+            if v != Verdict::Safe {
+                // A place on the chain that was refused: the message says why, briefly.
+                if on_chain.contains(e) {
+                    let why = refusal(source, &v);
+                    if !why.is_empty() && !refused.borrow().contains(&why) {
+                        refused.borrow_mut().push(why);
+                    }
+                }
+                return false;
+            }
+            !guess
+                || (state(k, &after[..1], &s.configurations[..1]) == State::Pass
+                    && !s.fails_unowned(k, &after)
+                    && changes(k, before, &after))
         })
-        .map(|(e, source, _)| (vec![e], source))
+        .map(|(e, source, _)| (vec![e], source, refused.take()))
+}
+
+/// Why the search passed over a place on the chain for its side effects, in a few words:
+/// "in variable `rot` it also changes …" (empty for any other verdict).
+fn refusal(source: &FixSource, v: &Verdict) -> String {
+    let place = match source {
+        FixSource::Value => "in the cluster".to_string(),
+        other => other.describe(),
+    };
+    // Only a place refused for its side effects: one where the fix would not take effect
+    // (a null branch) is no reason a reader needs.
+    match v {
+        Verdict::Unsafe(effects) => format!("{place} it {}", effects_clause(effects)),
+        _ => String::new(),
+    }
+}
+
+/// A `why` (see [`why_not`]) with the places the search passed over on its way, each with
+/// its reason: "…, and in variable `rot` it also changes …".
+fn with_refusals(why: String, refused: &[String]) -> String {
+    let mut out = why;
+    for r in refused {
+        if out.is_empty() {
+            out = r.clone();
+        } else {
+            out += &format!("; {r}");
+        }
+    }
+    out
 }
 
 /// Whether `r` is a module call the planner took for a cluster, whose template the evaluator

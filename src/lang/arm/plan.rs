@@ -471,7 +471,7 @@ fn force_literal<'t>(at: &V<'t>, cluster: &[Segment]) -> Option<Outcome<'t>> {
 }
 
 /// A note when the variable that was edited is read in more than one place.
-fn shared_variable_note(text: &str, name: &str) -> Option<String> {
+pub(crate) fn shared_variable_note(text: &str, name: &str) -> Option<String> {
     let needle = format!("variables('{}')", name.to_ascii_lowercase());
     let lower = text.to_ascii_lowercase();
     let uses = lower.matches(&needle).count();
