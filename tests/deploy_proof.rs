@@ -123,6 +123,7 @@ const CASES: &[&str] = &[
     "control-param-default",
     "control-param-file-dev",
     "control-plain-false",
+    "nm-settled-name-expression",
     "sp-bicep-side-effect-spelling",
     "sw-bool-param-shared",
     "sw-env-equals",
@@ -1374,6 +1375,17 @@ cases! {
         p.assert_kept("main.json", &rotation("/resources/0"));
         p.assert_all_safe();
         p.assert_clean_after();
+    }
+    nm_settled_name_expression: "nm-settled-name-expression" => |p| {
+        p.assert_reported(2);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        let dir = temp_copy(&fixtures("proof").join("nm-settled-name-expression"));
+        let dry = run(dir.path(), &["fix", "--dry-run", "--color", "never", "."]);
+        assert!(dry.stdout.contains("    cluster: `aks-from-default`\n"), "{}", dry.stdout);
+        assert!(!dry.stdout.contains("cluster: `[parameters('clusterName')]`"), "{}", dry.stdout);
+        // Unknown offline: the expression as written, never a guess.
+        assert!(dry.stdout.contains("cluster: `[concat(parameters('prefix'), '-aks')]`"), "{}", dry.stdout);
     }
     sp_bicep_side_effect_spelling: "sp-bicep-side-effect-spelling" => |p| {
         p.assert_fixed_closer("main.bicep", "value", "from 'false' to 'true'");

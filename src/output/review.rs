@@ -10,11 +10,18 @@ use serde_json::Value;
 
 /// The names of a file's clusters, read once from its ARM shape (`None`: a file without
 /// one, such as a script).
-pub(crate) struct Clusters(Option<Value>);
+pub(crate) struct Clusters(Option<Value>, Vec<(String, Vec<String>)>);
 
 impl Clusters {
     pub(crate) fn new(shape: Option<Value>) -> Self {
-        Clusters(shape)
+        Clusters(shape, Vec::new())
+    }
+
+    /// With the evaluated names of clusters (by pointer) that the findings do not carry
+    /// (`run::prove::names_for_display`).
+    pub(crate) fn with_names(mut self, names: Vec<(String, Vec<String>)>) -> Self {
+        self.1 = names;
+        self
     }
 
     /// [`Clusters::label`], with the names the evaluator gave what `k` deploys (`evaluated`,
@@ -107,6 +114,7 @@ pub(crate) fn header(path: &str, f: &Finding, clusters: &Clusters) -> String {
             let evaluated = f
                 .cluster_names
                 .iter()
+                .chain(&clusters.1)
                 .find(|(c, _)| c == k)
                 .map_or(&[][..], |(_, n)| &n[..]);
             clusters.label_evaluated(k, evaluated)

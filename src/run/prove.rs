@@ -167,13 +167,6 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         return;
     }
     if settled_by_reading(analysis) {
-        // Nothing to prove; only a cluster named by an expression needs the evaluator, to
-        // be named as it deploys (the defaults are enough for a name).
-        if names_an_expression(s, analysis) {
-            if let Some(d) = s.language.evaluate(s.text, &s.configurations[0], s.path) {
-                name_clusters(analysis, std::slice::from_ref(&d));
-            }
-        }
         return;
     }
     let Some(before) = evaluate_all(s, s.text) else {
@@ -183,9 +176,48 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     name_clusters(analysis, &before);
 }
 
+/// The evaluated names of the clusters a settled file's findings are about
+/// ([`settled_by_reading`]: no proof ran, so they were not named on the way), for a reader:
+/// only where a finding's cluster is named by an expression, evaluated with the defaults (a
+/// name only a parameter file gives stays the expression as written). Called when the
+/// names are shown (a dry run, the review), never for `check` or `fix --yes`: an evaluation
+/// of every such file would cost more than the name is worth there.
+pub(crate) fn names_for_display(
+    analysis: &Analysis,
+    text: &str,
+    language: &dyn Language,
+    path: Option<&Path>,
+) -> Vec<(String, Vec<String>)> {
+    let named = analysis
+        .findings
+        .iter()
+        .any(|f| !f.cluster_names.is_empty());
+    if named || analysis.clusters.is_empty() || !names_an_expression(text, language, analysis) {
+        return Vec::new();
+    }
+    let Some(d) = language.evaluate(text, &Configuration::defaults(), path) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for k in analysis
+        .findings
+        .iter()
+        .flat_map(|f| f.cluster.iter().chain(&f.other_clusters))
+    {
+        let names = names_of(k, std::slice::from_ref(&d));
+        if !names.is_empty() && !out.iter().any(|(c, _)| c == k) {
+            out.push((k.clone(), names));
+        }
+    }
+    out
+}
+
 /// Whether a finding is about a cluster whose `name` is an expression (or interpolation).
-fn names_an_expression(s: &Subject, analysis: &Analysis) -> bool {
-    let Some(shape) = s.language.shape(s.text) else {
+fn names_an_expression(text: &str, language: &dyn Language, analysis: &Analysis) -> bool {
+    if analysis.findings.is_empty() {
+        return false;
+    }
+    let Some(shape) = language.shape(text) else {
         return false;
     };
     analysis
@@ -200,7 +232,25 @@ fn names_an_expression(s: &Subject, analysis: &Analysis) -> bool {
 /// [`Finding::cluster_names`]): each string name the place deploys, in any configuration,
 /// once, in order.
 fn name_clusters(analysis: &mut Analysis, before: &[Deployment]) {
-    let name = |k: &str| -> Vec<String> {
+    let name = |k: &str| names_of(k, before);
+    let findings = analysis
+        .findings
+        .iter_mut()
+        .chain(analysis.left_to.iter_mut().map(|(_, f)| f));
+    for f in findings {
+        f.cluster_names = f
+            .cluster
+            .iter()
+            .chain(&f.other_clusters)
+            .map(|k| (k.clone(), name(k)))
+            .filter(|(_, n)| !n.is_empty())
+            .collect();
+    }
+}
+
+/// The string names of the clusters place `k` deploys, in any of the evaluations, each once.
+fn names_of(k: &str, before: &[Deployment]) -> Vec<String> {
+    {
         let mut names: Vec<String> = Vec::new();
         // A module call whose template is not on hand stands for its cluster; its name is
         // the deployment's, not the cluster's.
@@ -217,19 +267,6 @@ fn name_clusters(analysis: &mut Analysis, before: &[Deployment]) {
             }
         }
         names
-    };
-    let findings = analysis
-        .findings
-        .iter_mut()
-        .chain(analysis.left_to.iter_mut().map(|(_, f)| f));
-    for f in findings {
-        f.cluster_names = f
-            .cluster
-            .iter()
-            .chain(&f.other_clusters)
-            .map(|k| (k.clone(), name(k)))
-            .filter(|(_, n)| !n.is_empty())
-            .collect();
     }
 }
 
