@@ -31,14 +31,35 @@ impl Clusters {
     /// so a cluster is never called by its deployment's name.
     pub(crate) fn label_evaluated(&self, k: &str, evaluated: &[String]) -> String {
         let written = self.label(k);
-        if evaluated.is_empty() {
-            return written;
-        }
         let resource = self.0.as_ref().and_then(|s| s.pointer(k));
         let kind = resource
             .and_then(|r| r.get("type"))
             .and_then(Value::as_str)
             .unwrap_or(crate::rule::CLUSTER_TYPE);
+        if evaluated.is_empty() {
+            // A module whose template is not on hand (a registry module: AVM, CARML) names
+            // its cluster by its `name` argument, as those modules do; else the call is
+            // named as what deploys the cluster, never as the cluster.
+            if kind.eq_ignore_ascii_case(crate::rule::CLUSTER_TYPE) {
+                return written;
+            }
+            // Bicep and languageVersion 2.0 key a call by its symbolic name; an ARM
+            // deployment (by index) is named as written.
+            let token = k.rsplit('/').next().unwrap_or_default().replace("~1", "/");
+            let by = if token.bytes().all(|b| b.is_ascii_digit()) {
+                written
+            } else {
+                format!("`{token}`")
+            };
+            let argument = resource
+                .and_then(|r| r.pointer("/properties/parameters/name/value"))
+                .and_then(Value::as_str)
+                .filter(|n| !n.starts_with('[') && !n.contains("${"));
+            return match argument {
+                Some(n) => format!("`{n}` (deployed by {by})"),
+                None => format!("deployed by {by}"),
+            };
+        }
         let names = evaluated
             .iter()
             .map(|n| format!("`{n}`"))
@@ -325,6 +346,30 @@ mod tests {
         assert_eq!(
             c.label_evaluated("/sym/resources/aks", &names(&["aks-prod"])),
             "`aks` (name `aks-prod`)"
+        );
+        // A registry module (its template not on hand): named by its `name` argument.
+        let shape = serde_json::json!({"resources": {
+            "aks": {"type": "Microsoft.Resources/deployments", "name": "deploy-aks",
+                    "properties": {"parameters": {"name": {"value": "aks-avm"}}}},
+            "other": {"type": "Microsoft.Resources/deployments", "name": "x",
+                      "properties": {"parameters": {"name": {"value": "[p]"}}}}
+        }});
+        let c = Clusters::new(Some(shape));
+        assert_eq!(
+            c.label_evaluated("/resources/aks", &[]),
+            "`aks-avm` (deployed by `aks`)"
+        );
+        assert_eq!(
+            c.label_evaluated("/resources/other", &[]),
+            "deployed by `other`"
+        );
+        // An ARM deployment whose template is not on hand: by its name, not its index.
+        let shape = serde_json::json!({"resources": [
+            {"type": "Microsoft.Resources/deployments", "name": "aksDeploy"}
+        ]});
+        assert_eq!(
+            Clusters::new(Some(shape)).label_evaluated("/resources/0", &[]),
+            "deployed by `aksDeploy`"
         );
     }
 
