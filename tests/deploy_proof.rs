@@ -107,6 +107,7 @@ const CASES: &[&str] = &[
     "c8-three-clusters",
     "c8x-bicep-three-clusters",
     "c8x-unknown-plus-plain",
+    "ch-bicep-two-clusters-one-variable",
     "ch-bool-wrapper-variable",
     "ch-copy-loop-one-variable",
     "ch-if-branch",
@@ -1386,6 +1387,13 @@ cases! {
         assert!(!dry.stdout.contains("cluster: `[parameters('clusterName')]`"), "{}", dry.stdout);
         // Unknown offline: the expression as written, never a guess.
         assert!(dry.stdout.contains("cluster: `[concat(parameters('prefix'), '-aks')]`"), "{}", dry.stdout);
+    }
+    ch_bicep_two_clusters_one_variable: "ch-bicep-two-clusters-one-variable" => |p| {
+        p.assert_fixed_closer("main.bicep", "variable", "allowBlobPublicAccess");
+        let message = p.findings()[0]["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains("(variable `rot` is used in 2 places; all of them change)"), "{message}");
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("param flag string = 'false'") && after.contains("var rot = 'true'"), "{after}");
     }
     sp_bicep_side_effect_spelling: "sp-bicep-side-effect-spelling" => |p| {
         p.assert_fixed_closer("main.bicep", "value", "from 'false' to 'true'");

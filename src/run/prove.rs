@@ -1010,11 +1010,23 @@ fn relocate(
 /// The planner's note on a fix that lands in a variable with several uses (` (variable `x`
 /// is used in 3 places; all of them change)`), for a fix the search moved there: a reader
 /// must know the one edit reaches every use (the proof showed each changes only
-/// rotation). ARM templates only, where the planner writes it too.
+/// rotation). ARM counts `variables('x')` as its planner does; Bicep the references its
+/// parser records.
 fn variable_note(s: &Subject, source: &FixSource) -> String {
-    match (source, s.path.and_then(crate::lang::FileKind::of)) {
-        (FixSource::Variable { name }, Some(crate::lang::FileKind::Json)) => {
+    let FixSource::Variable { name } = source else {
+        return String::new();
+    };
+    match s.path.and_then(crate::lang::FileKind::of) {
+        Some(crate::lang::FileKind::Json) => {
             crate::lang::arm::plan::shared_variable_note(s.text, name).unwrap_or_default()
+        }
+        Some(crate::lang::FileKind::Bicep) => {
+            match crate::lang::bicep::parser::parse(s.text).map(|d| d.uses(name)) {
+                Ok(uses) if uses > 1 => {
+                    format!(" (variable `{name}` is used in {uses} places; all of them change)")
+                }
+                _ => String::new(),
+            }
         }
         _ => String::new(),
     }
