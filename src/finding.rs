@@ -34,6 +34,12 @@ pub struct Finding {
     /// whose one edit fixes them all).
     #[serde(skip)]
     pub(crate) other_clusters: Vec<String>,
+    /// The names the evaluator gives the clusters the finding is about (by pointer; a copy
+    /// loop's copies, or the clusters a nested deployment or module deploys), where the
+    /// deploy-time proof evaluated them: how messages name a cluster whose name is an
+    /// expression or that another template holds.
+    #[serde(skip)]
+    pub(crate) cluster_names: Vec<(String, Vec<String>)>,
     /// The edits that carry this finding's fix on their own (the file's edits are those of
     /// every finding, merged): what the deploy-time proof tries finding by finding.
     #[serde(skip)]
@@ -136,6 +142,7 @@ impl Finding {
             source,
             cluster: None,
             other_clusters: Vec::new(),
+            cluster_names: Vec::new(),
             edits: Vec::new(),
             applicability: Applicability::Safe,
             side_effects: Vec::new(),

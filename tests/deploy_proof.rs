@@ -107,6 +107,7 @@ const CASES: &[&str] = &[
     "c8-three-clusters",
     "c8x-bicep-three-clusters",
     "c8x-unknown-plus-plain",
+    "ch-bicep-two-clusters-one-variable",
     "ch-bool-wrapper-variable",
     "ch-copy-loop-one-variable",
     "ch-if-branch",
@@ -123,6 +124,12 @@ const CASES: &[&str] = &[
     "control-param-default",
     "control-param-file-dev",
     "control-plain-false",
+    "nm-settled-name-expression",
+    "sp-bicep-side-effect-spelling",
+    "sw-bool-param-shared",
+    "sw-env-equals",
+    "sw-not-bool-param",
+    "sw-string-param-condition",
     "x-b1-unknown-config",
     "x-b1b-unknown-config-bicep",
     "x-b1c-unknown-properties",
@@ -884,6 +891,7 @@ cases! {
         let props = props.as_str().unwrap();
         assert!(props.contains("createObject('enableSecretRotation', 'true')"), "{props}");
         assert!(props.contains("'disableLocalAccounts', equals(parameters('rot'), 'true')"), "{props}");
+        assert_unknown_said_once(&p);
     }
     x_b1_unknown_config: "x-b1-unknown-config" => |p| {
         p.assert_fixed_closer("main.json", "expression", "config");
@@ -891,6 +899,7 @@ cases! {
         let config = p.after_at("main.json", &format!("/resources/0{CSI}/config"));
         let config = config.as_str().unwrap();
         assert!(config.contains("createObject('enableSecretRotation', 'true', 'rotationPollInterval', if(equals(parameters('rot'), 'true'), '1m', '2h'))"), "{config}");
+        assert_unknown_said_once(&p);
     }
     x_b1b_unknown_config_bicep: "x-b1b-unknown-config-bicep" => |p| {
         p.assert_fixed_closer("main.bicep", "value", "config");
@@ -898,6 +907,7 @@ cases! {
         assert!(after.contains("param rot bool = false"), "{after}");
         assert!(after.contains("enableSecretRotation: 'true'"), "{after}");
         assert!(after.contains("rotationPollInterval: rot ? '1m' : '2h'"), "{after}");
+        assert_unknown_said_once(&p);
     }
     x_e3_module_caller_side_effect: "x-e3-module-caller-side-effect" => |p| {
         assert!(p.changed().is_empty(), "{}", diffs(&p.before, &p.after));
@@ -1241,6 +1251,11 @@ cases! {
         p.assert_kept("main.json", "/resources/1");
         p.assert_kept("main.json", "/resources/2");
         assert_flag_kept(&p);
+        // Moved to a variable with several uses: the planner's note says all of them change.
+        for f in &findings {
+            let message = f["message"].as_str().unwrap_or_default();
+            assert!(message.contains("(variable `rot` is used in 2 places; all of them change)"), "{message}");
+        }
         p.assert_all_safe();
         p.assert_clean_after();
     }
@@ -1257,6 +1272,9 @@ cases! {
         assert_eq!(p.after_at("main.json", "/variables/v2"), "true");
         p.assert_kept("main.json", "/variables/v1");
         assert_flag_kept(&p);
+        // Each place passed over is named with its own reason, not only the first.
+        let message = p.findings()[0]["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains("in variable `v1` it also changes") && message.contains("allowSharedKeyAccess"), "{message}");
     }
     ch_bool_wrapper_variable: "ch-bool-wrapper-variable" => |p| {
         p.assert_fixed_closer("main.json", "variable", "allowBlobPublicAccess");
@@ -1310,6 +1328,83 @@ cases! {
         assert_eq!(p.after_at("main.json", "/variables/rot"), "true");
         p.assert_kept("main.json", "/resources/aks");
         assert_flag_kept(&p);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// A switch on one bool parameter (`if(parameters('p'), 'true', 'false')`): the parameter's
+// default is flipped when it selects nothing else; other conditions stay a human's.
+
+/// A side effect on a value unknown offline before and after says so, instead of printing
+/// the same truncated `<unknown: …>` text twice.
+fn assert_unknown_said_once(p: &Proof) {
+    for f in p.findings() {
+        let message = f["message"].as_str().unwrap_or_default();
+        assert!(!message.contains("<unknown"), "{message}");
+        assert!(
+            message.contains("a value armfix cannot know offline"),
+            "{message}"
+        );
+    }
+}
+
+/// One finding, manual review, nothing written.
+fn assert_manual_only(p: &Proof) {
+    p.assert_reported(1);
+    let findings = p.findings();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(
+        findings[0]["remedy"]["kind"], "manual-review",
+        "{:#}",
+        findings[0]
+    );
+    assert!(p.changed().is_empty(), "{}", diffs(&p.before, &p.after));
+}
+
+cases! {
+    sw_bool_param_shared: "sw-bool-param-shared" => |p| {
+        p.assert_fixed_closer("main.json", "value", "allowBlobPublicAccess");
+        assert_eq!(p.after_at("main.json", "/parameters/rot/defaultValue"), false);
+        assert_eq!(p.after_at("main.json", &rotation("/resources/1")), "true");
+    }
+    sw_not_bool_param: "sw-not-bool-param" => |p| {
+        p.assert_reported(1);
+        let f = &p.findings()[0];
+        assert_eq!(f["fixSource"]["kind"], "parameter-default", "{f:#}");
+        assert_eq!(f["fixSource"]["name"], "noRotation", "{f:#}");
+        assert_eq!(p.after_at("main.json", "/parameters/noRotation/defaultValue"), false);
+        p.assert_kept("main.json", &rotation("/resources/0"));
+        p.assert_all_safe();
+        p.assert_clean_after();
+    }
+    nm_settled_name_expression: "nm-settled-name-expression" => |p| {
+        p.assert_reported(2);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        let dir = temp_copy(&fixtures("proof").join("nm-settled-name-expression"));
+        let dry = run(dir.path(), &["fix", "--dry-run", "--color", "never", "."]);
+        assert!(dry.stdout.contains("    cluster: `aks-from-default`\n"), "{}", dry.stdout);
+        assert!(!dry.stdout.contains("cluster: `[parameters('clusterName')]`"), "{}", dry.stdout);
+        // Unknown offline: the expression as written, never a guess.
+        assert!(dry.stdout.contains("cluster: `[concat(parameters('prefix'), '-aks')]`"), "{}", dry.stdout);
+    }
+    ch_bicep_two_clusters_one_variable: "ch-bicep-two-clusters-one-variable" => |p| {
+        p.assert_fixed_closer("main.bicep", "variable", "allowBlobPublicAccess");
+        let message = p.findings()[0]["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains("(variable `rot` is used in 2 places; all of them change)"), "{message}");
+        let after = p.text_after("main.bicep");
+        assert!(after.contains("param flag string = 'false'") && after.contains("var rot = 'true'"), "{after}");
+    }
+    sp_bicep_side_effect_spelling: "sp-bicep-side-effect-spelling" => |p| {
+        p.assert_fixed_closer("main.bicep", "value", "from 'false' to 'true'");
+        assert!(p.text_after("main.bicep").contains("param rotation string = 'false'"));
+    }
+    sw_env_equals: "sw-env-equals" => |p| {
+        assert_manual_only(&p);
+        assert_eq!(p.after_at("main.json", "/parameters/env/defaultValue"), "dev");
+    }
+    sw_string_param_condition: "sw-string-param-condition" => |p| {
+        assert_manual_only(&p);
     }
 }
 

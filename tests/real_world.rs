@@ -142,9 +142,6 @@ fn bicep_typed_object_member_is_fixed_in_the_default() {
 /// default to true changes only rotation (the evaluator knows both branches), yet armfix
 /// leaves it to a human.
 #[test]
-#[ignore = "fault: ARM if() on a bool parameter with literal branches is not fixed at the \
-            parameter's default (src/lang/arm tracing); Bicep ternaries of the same shape \
-            are fixed inside the branch"]
 fn arm_if_on_bool_param_is_fixed_at_the_default() {
     let dir = case("arm-if-on-bool-param");
     let out = fix_yes(dir.path());
@@ -158,8 +155,6 @@ fn arm_if_on_bool_param_is_fixed_at_the_default() {
 /// The message about why the fix lands in the cluster names the nested deployment's output
 /// by an internal id (`resources/0.rotation`), not as the template names it.
 #[test]
-#[ignore = "fault: the side-effect label of a nested deployment's output uses the internal \
-            resource id (src/run/prove.rs / eval::proof labels)"]
 fn nested_output_is_named_as_written() {
     let dir = case("arm-nested-output-label");
     let r = run(dir.path(), &["fix", "--dry-run", "--color", "never", "."]);
@@ -171,8 +166,6 @@ fn nested_output_is_named_as_written() {
 /// A cluster in a linked template (`templateLink.relativePath`): the headline names the
 /// cluster `aks-linked`, the detail lines call the deployment `aksDeploy` "cluster".
 #[test]
-#[ignore = "fault: for a cluster in a linked template the `cluster:` line names the \
-            deployment resource (src/commands/fix.rs / output::present)"]
 fn linked_template_cluster_is_named_as_the_cluster() {
     let dir = case("arm-linked-cluster-label");
     let r = run(dir.path(), &["fix", "--dry-run", "--color", "never", "."]);
@@ -249,8 +242,6 @@ fn module_call_finding_points_at_the_call() {
 /// (`[parameters('clusterName')]`), though the evaluator knows the name (`aks-from-param`,
 /// and `aks-weu`/`aks-neu` in the copy loop); Bicep labels show `(name `...`)`.
 #[test]
-#[ignore = "fault: the `cluster:` line of an ARM finding shows the name expression, not the \
-            evaluated name (src/output/present.rs / the ARM plan's label)"]
 fn arm_cluster_label_shows_the_evaluated_name() {
     let dir = case("arm-evaluated-name");
     let r = run(dir.path(), &["fix", "--dry-run", "--color", "never", "."]);

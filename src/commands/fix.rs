@@ -139,7 +139,14 @@ pub(super) fn run(settings: &Settings, yes: bool, dry_run: bool) -> Result<i32> 
             let mut out = super::stdout();
             if policy == Policy::Show {
                 // Each finding's message above the diff, as the review shows them.
-                let clusters = review::Clusters::new(r.candidate.kind().language().shape(original));
+                let language = r.candidate.kind().language();
+                let path = match &r.candidate {
+                    Candidate::File(p) => Some(p.as_path()),
+                    _ => None,
+                };
+                let clusters = review::Clusters::new(language.shape(original)).with_names(
+                    crate::run::prove::names_for_display(analysis, original, language, path),
+                );
                 for f in analysis.findings.iter().filter(|f| analysis.applies(f)) {
                     write!(out, "{}", review::header(&name, f, &clusters))?;
                 }
@@ -270,7 +277,10 @@ impl Review<'_> {
                 return Ok((write, Flow::Next));
             };
             let parts = subset::parts(file.kind, original, analysis, fixed);
-            let clusters = review::Clusters::new(file.kind.language().shape(original));
+            let language = file.kind.language();
+            let clusters = review::Clusters::new(language.shape(original)).with_names(
+                crate::run::prove::names_for_display(analysis, original, language, Some(file.path)),
+            );
             let mut accepted: Vec<&subset::Part> = Vec::new();
             let mut edited = None;
             let mut quit = false;

@@ -884,6 +884,100 @@ impl<'t> Traced<'t> {
     }
 }
 
+/// A switch the author wrote on one bool parameter: `if(parameters('p'), a, b)` (or
+/// `if(not(parameters('p')), a, b)`) whose branches are both written out, one of them a
+/// rotation value that passes. Flipping `p`'s default selects that branch: the fix a person
+/// makes, when `p` selects nothing else (the deploy-time proof refuses it otherwise, and the
+/// search moves closer to the cluster).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Switch {
+    /// The parameter as declared.
+    pub(crate) name: String,
+    /// The value of `p` that selects the passing branch.
+    pub(crate) want: bool,
+    /// Pointer path of `p`'s `defaultValue`.
+    pub(crate) default: Vec<Segment>,
+    /// Whether the default already selects the passing branch.
+    pub(crate) passes: bool,
+}
+
+impl<'t> Traced<'t> {
+    /// The [`Switch`] `v` is, when it is one. Only a bool parameter that is the whole
+    /// condition (or `not()` of one) counts: a comparison (`equals(parameters('env'),
+    /// 'prod')`) selects an environment, which no rotation fix should flip, and a
+    /// parameter the deployment passes (an inner-scoped nested template's) is set there.
+    pub(crate) fn switch(&self, v: V<'t>) -> Option<Switch> {
+        let v = self.deref(v);
+        let At::Term { expr, term, .. } = v.at else {
+            return None;
+        };
+        let ("if", args) = expr.call(term)? else {
+            return None;
+        };
+        let [cond, then, otherwise] = args[..] else {
+            return None;
+        };
+        let (param, negated) = match expr.call(cond)? {
+            ("parameters", [p]) => (*p, false),
+            ("not", [inner]) => match expr.call(*inner)? {
+                ("parameters", [p]) => (*p, true),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let name = expr.str_lit(param)?;
+        // The branch that passes, and the value of the condition that selects it.
+        let passes = |t: usize| {
+            let b = self.deref(v.term(t));
+            is_literal(&b)
+                && match self.value_at(&b.place()) {
+                    Value::Bool(b) => b,
+                    Value::Str(s) => s.eq_ignore_ascii_case("true"),
+                    _ => false,
+                }
+        };
+        let condition = match (passes(then), passes(otherwise)) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => return None,
+        };
+        let want = condition != negated;
+        if v.scope.feeder.is_some() {
+            return None;
+        }
+        let Lookup::Found(pk, params) = arm::get(v.scope.template, "parameters") else {
+            return None;
+        };
+        let Lookup::Found(declared, def) = arm::get(params, name) else {
+            return None;
+        };
+        let Lookup::Found(_, ty) = arm::get(def, "type") else {
+            return None;
+        };
+        if !ty.as_str()?.eq_ignore_ascii_case("bool") {
+            return None;
+        }
+        let Lookup::Found(dk, d) = arm::get(def, "defaultValue") else {
+            return None;
+        };
+        let Kind::Bool(now) = d.kind else {
+            return None;
+        };
+        let mut default = v.scope.path.clone();
+        default.extend([
+            Segment::Key(pk),
+            Segment::Key(declared.clone()),
+            Segment::Key(dk),
+        ]);
+        Some(Switch {
+            name: declared,
+            want,
+            default,
+            passes: now == want,
+        })
+    }
+}
+
 /// What a fix along a chain replaces: the rotation value's places, or (the rotation
 /// setting missing) the places of the add-on's `config`, where the setting is to be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

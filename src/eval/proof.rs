@@ -172,10 +172,29 @@ pub(crate) fn classify(before: &Deployment, after: &Deployment) -> Proof {
 /// text, which the language's verification proves change nothing but rotation: an edit
 /// elsewhere (a parameter the Unknown also reads) may change more inside it.
 pub(crate) fn classify_with(before: &Deployment, after: &Deployment, unknown_ok: bool) -> Proof {
+    classify_spelled(before, after, unknown_ok, &json_spelling)
+}
+
+/// How a message spells an evaluated value: as the file's language writes it
+/// (`FileKind::spell`), JSON by default.
+pub(crate) type Spell<'a> = &'a dyn Fn(&Value) -> String;
+
+/// The evaluator's own spelling of a value (JSON-like).
+pub(crate) fn json_spelling(v: &Value) -> String {
+    v.to_string()
+}
+
+/// [`classify_with`], values in the side effects spelled by `spell`.
+pub(crate) fn classify_spelled(
+    before: &Deployment,
+    after: &Deployment,
+    unknown_ok: bool,
+    spell: Spell,
+) -> Proof {
     let mut side_effects = Vec::new();
     let (bi, ai) = (Index::new(before), Index::new(after));
     for d in compare(before, after) {
-        if let Some(sentence) = side_effect(&bi, &ai, &d, unknown_ok) {
+        if let Some(sentence) = side_effect(&bi, &ai, &d, unknown_ok, spell) {
             push_unique(&mut side_effects, sentence);
         }
     }
@@ -207,9 +226,18 @@ pub(crate) fn classify_all_with(
     pairs: &[(&str, &Deployment, &Deployment)],
     unknown_ok: bool,
 ) -> Proof {
+    classify_all_spelled(pairs, unknown_ok, &json_spelling)
+}
+
+/// [`classify_all_with`], values in the side effects spelled by `spell`.
+pub(crate) fn classify_all_spelled(
+    pairs: &[(&str, &Deployment, &Deployment)],
+    unknown_ok: bool,
+    spell: Spell,
+) -> Proof {
     let mut merged = Proof::default();
     for (name, before, after) in pairs {
-        let proof = classify_with(before, after, unknown_ok);
+        let proof = classify_spelled(before, after, unknown_ok, spell);
         let prefix = |m: String| {
             if pairs.len() > 1 {
                 format!("with {name}: {m}")
@@ -407,7 +435,13 @@ fn matches(path: &[String], names: &[&str]) -> bool {
 
 /// The sentence for a difference that is a side effect; `None` when it is allowed or has no
 /// effect in this configuration.
-fn side_effect(before: &Index, after: &Index, d: &Difference, unknown_ok: bool) -> Option<String> {
+fn side_effect(
+    before: &Index,
+    after: &Index,
+    d: &Difference,
+    unknown_ok: bool,
+    spell: Spell,
+) -> Option<String> {
     match &d.subject {
         Subject::Property(r) => {
             let (rb, ra) = (before.get(&r.id)?, after.get(&r.id)?);
@@ -417,7 +451,7 @@ fn side_effect(before: &Index, after: &Index, d: &Difference, unknown_ok: bool) 
             if allowed(rb, ra, d, unknown_ok) {
                 return None;
             }
-            Some(addon_switch(rb, ra, &d.path).unwrap_or_else(|| change_sentence(r, d)))
+            Some(addon_switch(rb, ra, &d.path).unwrap_or_else(|| change_sentence(r, d, spell)))
         }
         Subject::Condition(r) => {
             let (b, a) = (d.before.as_ref()?, d.after.as_ref()?);
@@ -434,10 +468,13 @@ fn side_effect(before: &Index, after: &Index, d: &Difference, unknown_ok: bool) 
                 (false, a) if a == &off => {
                     format!("also stops deploying {label} (its condition turns false)")
                 }
+                _ if both_unknown(b, a, spell) => format!(
+                    "also changes the condition of {label}, a value armfix cannot know offline"
+                ),
                 _ => format!(
                     "also changes the condition of {label} from {} to {}",
-                    text(b),
-                    text(a)
+                    text(b, spell),
+                    text(a, spell)
                 ),
             })
         }
@@ -462,11 +499,14 @@ fn side_effect(before: &Index, after: &Index, d: &Difference, unknown_ok: bool) 
             )),
             _ => None,
         },
-        Subject::Output(name) => Some(match (&d.before, &d.after) {
-            (Some(_), Some(_)) => format!("also changes output `{name}`"),
-            (None, _) => format!("also adds output `{name}`"),
-            (_, None) => format!("also removes output `{name}`"),
-        }),
+        Subject::Output(name) => {
+            let label = output_label(before, after, name);
+            Some(match (&d.before, &d.after) {
+                (Some(_), Some(_)) => format!("also changes {label}"),
+                (None, _) => format!("also adds {label}"),
+                (_, None) => format!("also removes {label}"),
+            })
+        }
         Subject::Violation => Some(match (&d.before, &d.after) {
             (_, Some(a)) => format!("writes a value the template rejects: {}", plain(a)),
             (Some(b), None) => format!(
@@ -613,17 +653,39 @@ fn addon_switch(rb: &Resource, ra: &Resource, path: &[String]) -> Option<String>
     }
 }
 
-fn change_sentence(r: &ResourceRef, d: &Difference) -> String {
+fn change_sentence(r: &ResourceRef, d: &Difference, spell: Spell) -> String {
     let (label, path) = (label(r), d.path.join("."));
     match (&d.before, &d.after) {
+        (Some(b), Some(a)) if both_unknown(b, a, spell) => {
+            format!("also changes {label} `{path}`, a value armfix cannot know offline")
+        }
         (Some(b), Some(a)) => format!(
             "also changes {label} `{path}` from {} to {}",
-            text(b),
-            text(a)
+            text(b, spell),
+            text(a, spell)
         ),
-        (None, Some(a)) => format!("also sets {label} `{path}` to {} (it was not set)", text(a)),
-        (Some(b), None) => format!("also removes {label} `{path}` (it was {})", text(b)),
+        (None, Some(a)) => format!(
+            "also sets {label} `{path}` to {} (it was not set)",
+            text(a, spell)
+        ),
+        (Some(b), None) => format!("also removes {label} `{path}` (it was {})", text(b, spell)),
         (None, None) => format!("also changes {label} `{path}`"),
+    }
+}
+
+/// How a person knows an output: "output `x`" for the file's own; for a nested deployment's
+/// or a module's (keyed `<id of the deployment>.<name>` in the evaluation), "output `x` of
+/// deployment `name`", as the template names them, never by the internal id.
+fn output_label(before: &Index, after: &Index, key: &str) -> String {
+    let Some((id, name)) = key.rsplit_once('.') else {
+        return format!("output `{key}`");
+    };
+    match before.get(id).or_else(|| after.get(id)) {
+        Some(r) => match &r.name {
+            Value::Str(n) => format!("output `{name}` of deployment `{n}`"),
+            _ => format!("output `{name}` of the deployment at `{id}`"),
+        },
+        None => format!("output `{key}`"),
     }
 }
 
@@ -644,16 +706,24 @@ fn short_name(r: &Resource) -> String {
     }
 }
 
-/// A value in a sentence: JSON-like, on one line, shortened.
-fn text(v: &Value) -> String {
-    shorten(&v.to_string())
+/// A value in a sentence: spelled by `spell`, on one line, shortened.
+fn text(v: &Value, spell: Spell) -> String {
+    shorten(&spell(v))
+}
+
+/// Whether `b` and `a` are both unknown offline and read the same once shortened: the
+/// sentence then says so instead of printing one truncated text twice (the reasons differ
+/// past what a sentence shows, or only in what they depend on).
+fn both_unknown(b: &Value, a: &Value, spell: Spell) -> bool {
+    let unknown = |v: &Value| matches!(v, Value::Unknown(_)) || v.to_string().contains("<unknown");
+    unknown(b) && unknown(a) && text(b, spell) == text(a, spell)
 }
 
 /// A string as it is; anything else as [`text`].
 fn plain(v: &Value) -> String {
     match v {
         Value::Str(s) => s.clone(),
-        other => text(other),
+        other => text(other, &json_spelling),
     }
 }
 
@@ -773,6 +843,66 @@ mod tests {
             classify(&before, &after),
             unsafe_with(&["also changes `Microsoft.Storage/storageAccounts` `st` \
                  `properties.allowBlobPublicAccess` from false to true"])
+        );
+    }
+
+    #[test]
+    fn side_effects_spell_values_as_the_file_does() {
+        let tag = |v: serde_json::Value| {
+            resource(
+                "resources/1",
+                STORAGE,
+                "st",
+                json!({"type": STORAGE, "name": "st", "tags": {"env": v}}),
+            )
+        };
+        let before = deployment(vec![tag(json!("false"))]);
+        let after = deployment(vec![tag(json!("true"))]);
+        let bicep = |v: &Value| crate::lang::FileKind::Bicep.spell(v);
+        assert_eq!(
+            classify_spelled(&before, &after, false, &bicep).side_effects,
+            [
+                "also changes `Microsoft.Storage/storageAccounts` `st` `tags.env` from 'false' \
+              to 'true'"
+            ]
+        );
+        assert_eq!(
+            classify(&before, &after).side_effects,
+            [
+                "also changes `Microsoft.Storage/storageAccounts` `st` `tags.env` from \"false\" \
+              to \"true\""
+            ]
+        );
+    }
+
+    #[test]
+    fn unknowns_that_read_alike_are_said_to_be_unknown_not_printed_twice() {
+        let long = "union(variables('base'), createObject('a', reference('x').outputs.y.value, \
+                    'b', 1))";
+        let tag = |v: Value| {
+            let mut r = resource("resources/1", STORAGE, "st", json!({"type": STORAGE}));
+            r.body = Value::from_json(&json!({"type": STORAGE, "name": "st", "tags": {}}));
+            if let Value::Object(o) = &mut r.body {
+                o.insert("tags", v);
+            }
+            r
+        };
+        let before = deployment(vec![tag(Value::unknown(format!("{long} before")))]);
+        let after = deployment(vec![tag(Value::unknown(format!("{long} after")))]);
+        assert_eq!(
+            classify(&before, &after).side_effects,
+            [
+                "also changes `Microsoft.Storage/storageAccounts` `st` `tags`, a value armfix \
+              cannot know offline"
+            ]
+        );
+        // Unknowns that read differently keep both texts: they say what differs.
+        let before = deployment(vec![tag(Value::unknown("reference('a')"))]);
+        let after = deployment(vec![tag(Value::unknown("reference('b')"))]);
+        let effects = classify(&before, &after).side_effects;
+        assert!(
+            effects[0].contains("from <unknown: reference('a')> to <unknown: reference('b')>"),
+            "{effects:?}"
         );
     }
 
@@ -1154,6 +1284,23 @@ mod tests {
         assert_eq!(
             classify(&before, &after),
             unsafe_with(&["also changes output `x`", "also adds output `y`"])
+        );
+    }
+
+    #[test]
+    fn a_nested_deployment_s_output_is_named_as_written() {
+        let nested = resource("resources/0", DEPLOYMENT, "aksDeploy", json!({}));
+        let mut before = deployment(vec![nested.clone()]);
+        before
+            .outputs
+            .push(("resources/0.rotation".into(), Value::str("false")));
+        let mut after = deployment(vec![nested]);
+        after
+            .outputs
+            .push(("resources/0.rotation".into(), Value::str("true")));
+        assert_eq!(
+            classify(&before, &after),
+            unsafe_with(&["also changes output `rotation` of deployment `aksDeploy`"])
         );
     }
 

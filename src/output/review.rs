@@ -10,11 +10,77 @@ use serde_json::Value;
 
 /// The names of a file's clusters, read once from its ARM shape (`None`: a file without
 /// one, such as a script).
-pub(crate) struct Clusters(Option<Value>);
+pub(crate) struct Clusters(Option<Value>, Vec<(String, Vec<String>)>);
 
 impl Clusters {
     pub(crate) fn new(shape: Option<Value>) -> Self {
-        Clusters(shape)
+        Clusters(shape, Vec::new())
+    }
+
+    /// With the evaluated names of clusters (by pointer) that the findings do not carry
+    /// (`run::prove::names_for_display`).
+    pub(crate) fn with_names(mut self, names: Vec<(String, Vec<String>)>) -> Self {
+        self.1 = names;
+        self
+    }
+
+    /// [`Clusters::label`], with the names the evaluator gave what `k` deploys (`evaluated`,
+    /// empty when it did not evaluate): a name expression gives way to the evaluated name (each
+    /// copy's, in a loop), and a nested deployment or module call that holds the cluster is
+    /// named by the cluster it deploys (`aks-linked` (deployed by `aksDeploy`)),
+    /// so a cluster is never called by its deployment's name.
+    pub(crate) fn label_evaluated(&self, k: &str, evaluated: &[String]) -> String {
+        let written = self.label(k);
+        let resource = self.0.as_ref().and_then(|s| s.pointer(k));
+        let kind = resource
+            .and_then(|r| r.get("type"))
+            .and_then(Value::as_str)
+            .unwrap_or(crate::rule::CLUSTER_TYPE);
+        if evaluated.is_empty() {
+            // A module whose template is not on hand (a registry module: AVM, CARML) names
+            // its cluster by its `name` argument, as those modules do; else the call is
+            // named as what deploys the cluster, never as the cluster.
+            if kind.eq_ignore_ascii_case(crate::rule::CLUSTER_TYPE) {
+                return written;
+            }
+            // Bicep and languageVersion 2.0 key a call by its symbolic name; an ARM
+            // deployment (by index) is named as written.
+            let token = k.rsplit('/').next().unwrap_or_default().replace("~1", "/");
+            let by = if token.bytes().all(|b| b.is_ascii_digit()) {
+                written
+            } else {
+                format!("`{token}`")
+            };
+            let argument = resource
+                .and_then(|r| r.pointer("/properties/parameters/name/value"))
+                .and_then(Value::as_str)
+                .filter(|n| !n.starts_with('[') && !n.contains("${"));
+            return match argument {
+                Some(n) => format!("`{n}` (deployed by {by})"),
+                None => format!("deployed by {by}"),
+            };
+        }
+        let names = evaluated
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !kind.eq_ignore_ascii_case(crate::rule::CLUSTER_TYPE) {
+            return format!("{names} (deployed by {written})");
+        }
+        let name = resource.and_then(|r| r.get("name")).and_then(Value::as_str);
+        let literal = name.is_some_and(|n| !n.starts_with('[') && !n.contains("${"));
+        if literal && evaluated.len() == 1 {
+            written
+        } else if written.starts_with("`[") || written.starts_with("at `") {
+            names
+        } else if let Some((symbolic, _)) = written.split_once(" (name ") {
+            format!("{symbolic} (name {names})")
+        } else if written.contains("${") {
+            names
+        } else {
+            format!("{written} (name {names})")
+        }
     }
 
     /// How a person knows the cluster at JSON pointer `k`: its `name` when it is a literal,
@@ -65,7 +131,15 @@ pub(crate) fn header(path: &str, f: &Finding, clusters: &Clusters) -> String {
         .cluster
         .iter()
         .chain(&f.other_clusters)
-        .map(|k| clusters.label(k))
+        .map(|k| {
+            let evaluated = f
+                .cluster_names
+                .iter()
+                .chain(&clusters.1)
+                .find(|(c, _)| c == k)
+                .map_or(&[][..], |(_, n)| &n[..]);
+            clusters.label_evaluated(k, evaluated)
+        })
         .collect();
     match names.len() {
         0 => {}
@@ -242,6 +316,61 @@ mod tests {
             ("`x` is false", Some("in variable `v`"))
         );
         assert_eq!(split_message("`x` is false"), ("`x` is false", None));
+    }
+
+    #[test]
+    fn clusters_are_named_as_the_evaluator_deploys_them() {
+        let shape = serde_json::json!({"resources": [
+            {"type": "Microsoft.ContainerService/managedClusters", "name": "aks-a"},
+            {"type": "Microsoft.ContainerService/managedClusters", "name": "[parameters('n')]"},
+            {"type": "Microsoft.Resources/deployments", "name": "aksDeploy"}
+        ], "sym": {"resources": {"aks": {"name": "[parameters('n')]"}}}});
+        let c = Clusters::new(Some(shape));
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            c.label_evaluated("/resources/0", &names(&["aks-a"])),
+            "`aks-a`"
+        );
+        assert_eq!(
+            c.label_evaluated("/resources/1", &[]),
+            "`[parameters('n')]`"
+        );
+        assert_eq!(
+            c.label_evaluated("/resources/1", &names(&["aks-weu", "aks-neu"])),
+            "`aks-weu`, `aks-neu`"
+        );
+        assert_eq!(
+            c.label_evaluated("/resources/2", &names(&["aks-linked"])),
+            "`aks-linked` (deployed by `aksDeploy`)"
+        );
+        assert_eq!(
+            c.label_evaluated("/sym/resources/aks", &names(&["aks-prod"])),
+            "`aks` (name `aks-prod`)"
+        );
+        // A registry module (its template not on hand): named by its `name` argument.
+        let shape = serde_json::json!({"resources": {
+            "aks": {"type": "Microsoft.Resources/deployments", "name": "deploy-aks",
+                    "properties": {"parameters": {"name": {"value": "aks-avm"}}}},
+            "other": {"type": "Microsoft.Resources/deployments", "name": "x",
+                      "properties": {"parameters": {"name": {"value": "[p]"}}}}
+        }});
+        let c = Clusters::new(Some(shape));
+        assert_eq!(
+            c.label_evaluated("/resources/aks", &[]),
+            "`aks-avm` (deployed by `aks`)"
+        );
+        assert_eq!(
+            c.label_evaluated("/resources/other", &[]),
+            "deployed by `other`"
+        );
+        // An ARM deployment whose template is not on hand: by its name, not its index.
+        let shape = serde_json::json!({"resources": [
+            {"type": "Microsoft.Resources/deployments", "name": "aksDeploy"}
+        ]});
+        assert_eq!(
+            Clusters::new(Some(shape)).label_evaluated("/resources/0", &[]),
+            "deployed by `aksDeploy`"
+        );
     }
 
     #[test]

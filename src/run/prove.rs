@@ -172,6 +172,106 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     let Some(before) = evaluate_all(s, s.text) else {
         return;
     };
+    prove_evaluated(s, analysis, &before);
+    name_clusters(analysis, &before);
+}
+
+/// The evaluated names of the clusters a settled file's findings are about
+/// ([`settled_by_reading`]: no proof ran, so they were not named on the way), for a reader:
+/// only where a finding's cluster is named by an expression, evaluated with the defaults (a
+/// name only a parameter file gives stays the expression as written). Called when the
+/// names are shown (a dry run, the review), never for `check` or `fix --yes`: an evaluation
+/// of every such file would cost more than the name is worth there.
+pub(crate) fn names_for_display(
+    analysis: &Analysis,
+    text: &str,
+    language: &dyn Language,
+    path: Option<&Path>,
+) -> Vec<(String, Vec<String>)> {
+    let named = analysis
+        .findings
+        .iter()
+        .any(|f| !f.cluster_names.is_empty());
+    if named || analysis.clusters.is_empty() || !names_an_expression(text, language, analysis) {
+        return Vec::new();
+    }
+    let Some(d) = language.evaluate(text, &Configuration::defaults(), path) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for k in analysis
+        .findings
+        .iter()
+        .flat_map(|f| f.cluster.iter().chain(&f.other_clusters))
+    {
+        let names = names_of(k, std::slice::from_ref(&d));
+        if !names.is_empty() && !out.iter().any(|(c, _)| c == k) {
+            out.push((k.clone(), names));
+        }
+    }
+    out
+}
+
+/// Whether a finding is about a cluster whose `name` is an expression (or interpolation).
+fn names_an_expression(text: &str, language: &dyn Language, analysis: &Analysis) -> bool {
+    if analysis.findings.is_empty() {
+        return false;
+    }
+    let Some(shape) = language.shape(text) else {
+        return false;
+    };
+    analysis
+        .findings
+        .iter()
+        .flat_map(|f| f.cluster.iter().chain(&f.other_clusters))
+        .filter_map(|k| shape.pointer(k)?.get("name")?.as_str())
+        .any(|n| n.starts_with('[') || n.contains("${"))
+}
+
+/// Gives every finding the evaluated names of the clusters it is about (see
+/// [`Finding::cluster_names`]): each string name the place deploys, in any configuration,
+/// once, in order.
+fn name_clusters(analysis: &mut Analysis, before: &[Deployment]) {
+    let name = |k: &str| names_of(k, before);
+    let findings = analysis
+        .findings
+        .iter_mut()
+        .chain(analysis.left_to.iter_mut().map(|(_, f)| f));
+    for f in findings {
+        f.cluster_names = f
+            .cluster
+            .iter()
+            .chain(&f.other_clusters)
+            .map(|k| (k.clone(), name(k)))
+            .filter(|(_, n)| !n.is_empty())
+            .collect();
+    }
+}
+
+/// The string names of the clusters place `k` deploys, in any of the evaluations, each once.
+fn names_of(k: &str, before: &[Deployment]) -> Vec<String> {
+    {
+        let mut names: Vec<String> = Vec::new();
+        // A module call whose template is not on hand stands for its cluster; its name is
+        // the deployment's, not the cluster's.
+        let clusters = before.iter().flat_map(|d| deployed(k, d)).filter(|r| {
+            r.kind
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case(crate::rule::CLUSTER_TYPE))
+        });
+        for r in clusters {
+            if let Some(n) = r.name.as_str() {
+                if !names.iter().any(|m| m == n) {
+                    names.push(n.to_string());
+                }
+            }
+        }
+        names
+    }
+}
+
+/// [`prove`] once the file is evaluated (`before`: every configuration, unedited).
+fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) {
     analysis.unsafe_applied = s.unsafe_fixes;
     s.owned.borrow_mut().demands = analysis.parameters.clone();
     let planner_fixable = analysis.fixable();
@@ -186,7 +286,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
     let clusters = analysis.clusters.clone();
     let states: Vec<State> = clusters
         .iter()
-        .map(|k| state(k, &before, s.configurations))
+        .map(|k| state(k, before, s.configurations))
         .collect();
     let state_of = |k: &str| {
         clusters
@@ -224,7 +324,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             let reason = format!(
                 "cluster {} fails with {config} ({}); the fix belongs in that parameter \
                  file, which this run does not read: run armfix on it too",
-                cluster_name(k, &before),
+                cluster_name(k, before),
                 s.respell(reason)
             );
             let mut f = Finding::placed(
@@ -260,15 +360,23 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
         let what = format!(
             "cluster {} fails once the template is evaluated ({})",
-            cluster_name(k, &before),
+            cluster_name(k, before),
             describe_fails(s, fails, s.configurations.len())
         );
-        let mut f = match search(s, &before, k, &clusters, &[], Order::SourcesFirst) {
-            Some((edits, source)) => {
+        let mut f = match search(s, before, k, &clusters, &[], Order::SourcesFirst) {
+            Some((edits, source, refused)) => {
                 let e = &edits[0];
                 let message = match &source {
                     FixSource::Value => format!("{what}; fixed in the cluster"),
-                    other => format!("{what}; fixed {}", other.describe()),
+                    other => format!(
+                        "{what}; fixed {}{}",
+                        other.describe(),
+                        variable_note(s, other)
+                    ),
+                };
+                let message = match with_refusals(String::new(), &refused) {
+                    why if why.is_empty() => message,
+                    why => format!("{message}, because {why}"),
                 };
                 let at = s
                     .language
@@ -328,7 +436,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .any(|f| f.is_fixable() && f.edits.is_empty())
     {
         // A fix the planner did not tie to its finding: the fixes are proven together.
-        prove_whole(s, analysis, &before, all_edits, planned, &clusters);
+        prove_whole(s, analysis, before, all_edits, planned, &clusters);
         return;
     }
     let groups: Vec<Vec<Edit>> = analysis
@@ -362,7 +470,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .filter(|_| !whole.is_empty())
         .and_then(|t| evaluate_all(s, &t));
     if let Some(after) = after
-        .filter(|after| verdict_with(s, &before, after, None, &clusters, &whole) == Verdict::Safe)
+        .filter(|after| verdict_with(s, before, after, None, &clusters, &whole) == Verdict::Safe)
     {
         let effective = analysis
             .findings
@@ -383,7 +491,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             // `after` is the evaluation of `whole`; it is `together`'s too when nothing was
             // dropped (the planner's merged edits make the same text).
             let known = nothing_dropped.then_some(after);
-            let completed = complete(s, &before, analysis, &mut together, &clusters, known);
+            let completed = complete(s, before, analysis, &mut together, &clusters, known);
             if completed || !nothing_dropped || count != planned {
                 set_edits(s, analysis, together, &all_edits);
             }
@@ -396,7 +504,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
             continue;
         }
         let target = analysis.findings[i].cluster.clone();
-        match verdict(s, &before, &group, target.as_deref(), &clusters) {
+        match verdict(s, before, &group, target.as_deref(), &clusters) {
             Verdict::Safe | Verdict::Unproven => chosen[i] = Some(group),
             first => {
                 // A declared type may allow only another spelling of true (a Bicep literal
@@ -408,7 +516,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                         && effects.iter().all(|e| e.contains("writes a value the template rejects")));
                 if let Some(respelled) = respelled(&group).filter(|g| {
                     rejected_only
-                        && verdict(s, &before, g, target.as_deref(), &clusters) == Verdict::Safe
+                        && verdict(s, before, g, target.as_deref(), &clusters) == Verdict::Safe
                 }) {
                     let f = &mut analysis.findings[i];
                     // Inside the note on where the fix lands, which the text output shows
@@ -427,10 +535,10 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
                 }
                 let alt = target
                     .as_deref()
-                    .and_then(|k| search(s, &before, k, &clusters, &group, Order::ClusterFirst));
-                if let Some((alt, source)) = alt {
+                    .and_then(|k| search(s, before, k, &clusters, &group, Order::ClusterFirst));
+                if let Some((alt, source, refused)) = alt {
                     let lines = lines.get_or_insert_with(|| LineIndex::new(s.text));
-                    let why = why_not(&first);
+                    let why = with_refusals(why_not(&first), &refused);
                     relocate(
                         s,
                         lines,
@@ -481,7 +589,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         }
         let fits = edit::apply(s.text, &next).is_ok()
             && (combined.is_empty()
-                || match verdict(s, &before, &next, f.cluster.as_deref(), &clusters) {
+                || match verdict(s, before, &next, f.cluster.as_deref(), &clusters) {
                     Verdict::Safe | Verdict::Unproven => true,
                     Verdict::Unsafe(effects) => effects
                         .iter()
@@ -512,7 +620,7 @@ pub(crate) fn prove(s: &Subject, analysis: &mut Analysis) {
         .collect();
     let count = applied.iter().filter(|a| **a).count();
     analysis.held_back = planned.saturating_sub(count);
-    if complete(s, &before, analysis, &mut combined, &clusters, None) {
+    if complete(s, before, analysis, &mut combined, &clusters, None) {
         set_edits(s, analysis, combined, &all_edits);
         return;
     }
@@ -845,7 +953,14 @@ fn verdict_with(
                         .is_some_and(|(a, b)| a <= e.start && e.end <= b)
             })
         });
-    let proof = eval::proof::classify_all_with(&pairs, inside);
+    // Values in side effects spelled as the file writes them (Bicep `'false'`); standard
+    // input, which has no file name, keeps the evaluator's JSON spelling.
+    let kind = s.path.and_then(crate::lang::FileKind::of);
+    let spell = |v: &Value| match kind {
+        Some(k) => k.spell(v),
+        None => eval::proof::json_spelling(v),
+    };
+    let proof = eval::proof::classify_all_spelled(&pairs, inside, &spell);
     if !proof.side_effects.is_empty() {
         return Verdict::Unsafe(proof.side_effects);
     }
@@ -881,7 +996,7 @@ fn relocate(
     let rule_part = rule_part(&f.message).to_string();
     let place = match &source {
         FixSource::Value => "in the cluster itself".to_string(),
-        other => other.describe(),
+        other => other.describe() + &variable_note(s, other),
     };
     f.message = format!("{rule_part}; fixed {place}, because {why}");
     f.source = Some(source);
@@ -894,6 +1009,31 @@ fn relocate(
         .and_then(|shape| pointer_of(&shape, s, e))
         .or_else(|| f.pointer.clone());
     f.edits = edits;
+}
+
+/// The planner's note on a fix that lands in a variable with several uses (` (variable `x`
+/// is used in 3 places; all of them change)`), for a fix the search moved there: a reader
+/// must know the one edit reaches every use (the proof showed each changes only
+/// rotation). ARM counts `variables('x')` as its planner does; Bicep the references its
+/// parser records.
+fn variable_note(s: &Subject, source: &FixSource) -> String {
+    let FixSource::Variable { name } = source else {
+        return String::new();
+    };
+    match s.path.and_then(crate::lang::FileKind::of) {
+        Some(crate::lang::FileKind::Json) => {
+            crate::lang::arm::plan::shared_variable_note(s.text, name).unwrap_or_default()
+        }
+        Some(crate::lang::FileKind::Bicep) => {
+            match crate::lang::bicep::parser::parse(s.text).map(|d| d.uses(name)) {
+                Ok(uses) if uses > 1 => {
+                    format!(" (variable `{name}` is used in {uses} places; all of them change)")
+                }
+                _ => String::new(),
+            }
+        }
+        _ => String::new(),
+    }
 }
 
 /// `edits` with every `'true'` (or `"true"`) they write spelled `'True'`; `None` when they
@@ -945,7 +1085,8 @@ fn complete(
         if !s.fails_unowned(&k, &after) {
             continue;
         }
-        let Some((found, source)) = search(s, before, &k, clusters, &f.edits, Order::SourcesFirst)
+        let Some((found, source, _)) =
+            search(s, before, &k, clusters, &f.edits, Order::SourcesFirst)
         else {
             continue;
         };
@@ -1018,7 +1159,7 @@ fn search(
     clusters: &[String],
     skip: &[Edit],
     order: Order,
-) -> Option<(Vec<Edit>, FixSource)> {
+) -> Option<(Vec<Edit>, FixSource, Vec<String>)> {
     let settle = order == Order::SourcesFirst;
     let mut chain = s.language.chain_candidates(s.text, k);
     if order == Order::ClusterFirst {
@@ -1029,6 +1170,7 @@ fn search(
             chain.drain(..=at);
         }
     }
+    let on_chain: Vec<Edit> = chain.iter().map(|(e, _)| e.clone()).collect();
     let chain = chain.into_iter().map(|(e, source)| (e, source, settle));
     let rotation = format!("{k}/properties/addonProfiles/{ADDON}/config/{ROTATION}");
     let config = format!("{k}/properties/addonProfiles/{ADDON}/config");
@@ -1054,6 +1196,7 @@ fn search(
         Order::SourcesFirst => chain.chain(guesses).chain(at_cluster).collect(),
     };
     let mut tried: Vec<Edit> = Vec::new();
+    let refused: std::cell::RefCell<Vec<String>> = Default::default();
     tries
         .into_iter()
         .filter(|(e, ..)| {
@@ -1061,7 +1204,7 @@ fn search(
             tried.push(e.clone());
             fresh
         })
-        .find(|(e, _, guess)| {
+        .find(|(e, source, guess)| {
             let edits = std::slice::from_ref(e);
             let Some(after) = edit::apply(s.text, edits)
                 .ok()
@@ -1069,13 +1212,52 @@ fn search(
             else {
                 return false;
             };
-            verdict_with(s, before, &after, Some(k), clusters, edits) == Verdict::Safe
-                && (!guess
-                    || (state(k, &after[..1], &s.configurations[..1]) == State::Pass
-                        && !s.fails_unowned(k, &after)
-                        && changes(k, before, &after)))
+            let v = verdict_with(s, before, &after, Some(k), clusters, edits);
+            if v != Verdict::Safe {
+                // A place on the chain that was refused: the message says why, briefly.
+                if on_chain.contains(e) {
+                    let why = refusal(source, &v);
+                    if !why.is_empty() && !refused.borrow().contains(&why) {
+                        refused.borrow_mut().push(why);
+                    }
+                }
+                return false;
+            }
+            !guess
+                || (state(k, &after[..1], &s.configurations[..1]) == State::Pass
+                    && !s.fails_unowned(k, &after)
+                    && changes(k, before, &after))
         })
-        .map(|(e, source, _)| (vec![e], source))
+        .map(|(e, source, _)| (vec![e], source, refused.take()))
+}
+
+/// Why the search passed over a place on the chain for its side effects, in a few words:
+/// "in variable `rot` it also changes …" (empty for any other verdict).
+fn refusal(source: &FixSource, v: &Verdict) -> String {
+    let place = match source {
+        FixSource::Value => "in the cluster".to_string(),
+        other => other.describe(),
+    };
+    // Only a place refused for its side effects: one where the fix would not take effect
+    // (a null branch) is no reason a reader needs.
+    match v {
+        Verdict::Unsafe(effects) => format!("{place} it {}", effects_clause(effects)),
+        _ => String::new(),
+    }
+}
+
+/// A `why` (see [`why_not`]) with the places the search passed over on its way, each with
+/// its reason: "…, and in variable `rot` it also changes …".
+fn with_refusals(why: String, refused: &[String]) -> String {
+    let mut out = why;
+    for r in refused {
+        if out.is_empty() {
+            out = r.clone();
+        } else {
+            out += &format!("; {r}");
+        }
+    }
+    out
 }
 
 /// Whether `r` is a module call the planner took for a cluster, whose template the evaluator

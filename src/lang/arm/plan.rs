@@ -122,8 +122,10 @@ fn analyze_traced<'t>(
                 let rotation = path
                     .last()
                     .is_some_and(|k| k.eq_ignore_ascii_case(ROTATION));
+                let switch = rotation.then(|| traced.switch(at.clone())).flatten();
                 let outcome = if rotation {
                     follow_parameter(&traced, at.clone(), &mut analysis)
+                        .or_else(|| switch.as_ref().map(|w| flip(w, &mut analysis)))
                 } else {
                     None
                 };
@@ -136,7 +138,13 @@ fn analyze_traced<'t>(
                         Outcome::Manual { reason, expression }
                     }
                 });
-                let message = if rotation {
+                let message = if let Some(w) = &switch {
+                    format!(
+                        "`{ROTATION}` is chosen by parameter `{}`, whose default selects a \
+                         value that is not true",
+                        w.name
+                    )
+                } else if rotation {
                     format!("`{ROTATION}` comes from a parameter that is not true")
                 } else {
                     format!(
@@ -365,6 +373,34 @@ fn follow_parameter<'t>(
     })
 }
 
+/// The fix of a [`trace::Switch`]: its parameter's default flipped to the value that
+/// selects the passing branch (nothing when it already does). A parameter file that sets
+/// the parameter is checked too when true selects it (the demand says the parameter feeds
+/// rotation, as a plain `parameters('p')` does).
+fn flip<'t>(w: &trace::Switch, analysis: &mut Analysis) -> Outcome<'t> {
+    if w.want && w.default.len() == 3 {
+        let demand = crate::eval::provenance::ParamDemand {
+            name: w.name.clone(),
+            boolean: true,
+        };
+        if !analysis.parameters.contains(&demand) {
+            analysis.parameters.push(demand);
+        }
+    }
+    if w.passes {
+        return Outcome::Passes;
+    }
+    Outcome::Fixed(
+        vec![Change::Op(PatchOperation::Replace(ReplaceOperation {
+            path: pointer(&w.default),
+            value: Value::Bool(w.want),
+        }))],
+        FixSource::ParameterDefault {
+            name: w.name.clone(),
+        },
+    )
+}
+
 /// Why a traced value stops armfix, and the concrete change a human should make.
 fn explain<'t>(
     traced: &Traced<'t>,
@@ -435,7 +471,7 @@ fn force_literal<'t>(at: &V<'t>, cluster: &[Segment]) -> Option<Outcome<'t>> {
 }
 
 /// A note when the variable that was edited is read in more than one place.
-fn shared_variable_note(text: &str, name: &str) -> Option<String> {
+pub(crate) fn shared_variable_note(text: &str, name: &str) -> Option<String> {
     let needle = format!("variables('{}')", name.to_ascii_lowercase());
     let lower = text.to_ascii_lowercase();
     let uses = lower.matches(&needle).count();
