@@ -581,6 +581,32 @@ fn boolean(y: &Yaml) -> Option<bool> {
 }
 
 static ACTIVE: std::sync::OnceLock<Option<PsRule>> = std::sync::OnceLock::new();
+static STDIN_KIND: std::sync::OnceLock<crate::lang::FileKind> = std::sync::OnceLock::new();
+
+/// How standard input is read this run (`--stdin-filename`'s kind), so that its clusters
+/// are found as the engine found them.
+pub(crate) fn configure_stdin(kind: crate::lang::FileKind) {
+    let _ = STDIN_KIND.set(kind);
+}
+
+fn stdin_kind() -> crate::lang::FileKind {
+    STDIN_KIND
+        .get()
+        .copied()
+        .unwrap_or(crate::lang::FileKind::Json)
+}
+
+/// Where the PSRule settings are looked for: from the folder of the file standard input
+/// stands for (`--stdin-filename`, relative to `cwd`) when standard input is the only
+/// input, else from the working folder, as PSRule looks from where it runs.
+pub(crate) fn discover_for(cwd: &Path, stdin_filename: Option<&Path>) -> Option<PathBuf> {
+    let start = stdin_filename
+        .map(|f| cwd.join(f))
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| cwd.to_path_buf());
+    discover(&start)
+}
 
 /// Sets the PSRule settings of this run (`None`: no file, or `--no-psrule-config`).
 pub(crate) fn configure(settings: Option<PsRule>) {
@@ -627,10 +653,13 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
         return;
     }
     for r in reports.iter_mut() {
-        let Candidate::File(path) = &r.candidate else {
-            continue;
+        // Standard input is judged as the file it stands for (read as `--stdin-filename`
+        // says, its settings found from that file's folder or the working folder): the same
+        // answer as a run over the file. It has no parameter files of its own.
+        let (path, kind) = match &r.candidate {
+            Candidate::File(path) => (Some(path.as_path()), r.candidate.kind()),
+            Candidate::Stdin => (None, stdin_kind()),
         };
-        let kind = r.candidate.kind();
         if !matches!(
             kind,
             crate::lang::FileKind::Json | crate::lang::FileKind::Bicep
@@ -647,7 +676,7 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
             continue;
         };
         if analysis.findings.iter().all(|f| f.cluster.is_none()) {
-            if !analysis.findings.is_empty() {
+            if let Some(path) = path.filter(|_| !analysis.findings.is_empty()) {
                 parameter_file(p, path, &display, original, analysis, fixed, verbose);
             }
             continue;
@@ -858,15 +887,15 @@ struct Instance {
 fn cluster_instances(
     kind: crate::lang::FileKind,
     text: &str,
-    path: &Path,
+    path: Option<&Path>,
     clusters: &[String],
 ) -> Vec<(String, Vec<Instance>)> {
     use crate::eval::Value;
     let language = kind.language();
-    let configs = crate::run::configurations::for_template(Some(path));
+    let configs = crate::run::configurations::for_template(path);
     let deployments: Vec<crate::eval::Deployment> = configs
         .iter()
-        .filter_map(|c| language.evaluate(text, c, Some(path)))
+        .filter_map(|c| language.evaluate(text, c, path))
         .collect();
     let shape = language.shape(text);
     clusters

@@ -727,8 +727,6 @@ fn template_named_alone_reports_its_parameter_file() {
 /// over the file leaves `rot` alone (manual review). A bot piping templates through
 /// `armfix fix -` must get the same answer as `fix --yes FILE`.
 #[test]
-#[ignore = "fault: src/psrule.rs suppress() skips Candidate::Stdin and commands/fix.rs fix_stdin \
-            never calls it: stdin modes ignore suppression and edit a suppressed cluster"]
 fn stdin_modes_honour_suppression() {
     let dir = case("arm-suppressed-shares-param");
     let text = read(dir.path().join("main.json"));
@@ -738,8 +736,43 @@ fn stdin_modes_honour_suppression() {
         "fix - flipped the default the suppressed cluster reads:\n{}",
         r.stdout
     );
-    let r = crate::util::run_stdin(dir.path(), &["patch", "-"], text);
+    let r = crate::util::run_stdin(dir.path(), &["patch", "-"], text.clone());
     assert_eq!(r.stdout.trim(), "[]", "{}", r.stdout);
+    // `check -` reports what `check main.json` reports (the manual review, not the fix).
+    let file = run(dir.path(), &["check", "--color", "never", "main.json"]);
+    let piped = crate::util::run_stdin(
+        dir.path(),
+        &["check", "--color", "never", "-"],
+        text.clone(),
+    );
+    assert_eq!(piped.code, file.code, "{}\n{}", piped.stdout, file.stdout);
+    assert_eq!(
+        piped.stdout.replace("<stdin>", "main.json"),
+        file.stdout,
+        "{}",
+        piped.stderr
+    );
+    // `--stdin-filename` names the file: its folder's ps-rule.yaml holds, though the
+    // working folder has none.
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::rename(dir.path().join("ps-rule.yaml"), sub.join("ps-rule.yaml")).unwrap();
+    for args in [&["fix", "-"][..], &["patch", "-"]] {
+        let mut all = args.to_vec();
+        let r = crate::util::run_stdin(dir.path(), &all, text.clone());
+        assert!(
+            r.stdout.contains(r#""defaultValue": "true""#) || r.stdout.contains("/defaultValue"),
+            "without the settings the default is the fix: {}",
+            r.stdout
+        );
+        all.extend(["--stdin-filename", "sub/main.json"]);
+        let r = crate::util::run_stdin(dir.path(), &all, text.clone());
+        assert!(
+            !r.stdout.contains(r#""defaultValue": "true""#) && !r.stdout.contains("/defaultValue"),
+            "{all:?}: sub/ps-rule.yaml suppresses aks-legacy:\n{}",
+            r.stdout
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
