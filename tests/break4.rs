@@ -29,7 +29,7 @@ fn fix_yes(dir: &Path) -> (i32, String) {
 }
 
 /// Fixtures whose second `fix --yes` changes more today: each has its own ignored test.
-const NOT_IDEMPOTENT: &[&str] = &["compiled-twin-second-run"];
+const NOT_IDEMPOTENT: &[&str] = &[];
 
 /// Every fixture, faulty or not (but those in [`NOT_IDEMPOTENT`]): `check`, `fix --dry-run`, JSON and SARIF end with a
 /// documented exit code and write nothing, and a second `fix --yes` changes nothing.
@@ -537,17 +537,17 @@ fn arm_copy_element_shared_falls_back_to_the_cluster_value() {
 // Compiled JSON beside its Bicep source
 
 /// `main.bicep`, its compiled `main.json` (`_generator: bicep`) and `main.parameters.json`,
-/// all with `rot` false. The first `fix --yes` fixes the Bicep default and the parameter
-/// file and says main.json is to be rebuilt (manual review). The second `fix --yes` then
-/// edits main.json's default itself: a second run changes more, and a compiled file the
-/// first run said to rebuild is hand-edited.
+/// all with `rot` false. The first `fix --yes` fixed the Bicep default and the parameter
+/// file and said main.json was to be rebuilt (manual review); the second then edited
+/// main.json's default itself (its source passing, the JSON stale). Now the first run writes
+/// the JSON's own proven fix as well (README, compiled JSON), and the second changes nothing.
 #[test]
-#[ignore = "fault: src/run/link.rs (compiled JSON): once the Bicep source passes, the compiled \
-            twin is edited directly by a second fix --yes; not idempotent"]
 fn compiled_twin_second_fix_changes_nothing() {
     let dir = case("compiled-twin-second-run");
-    let (_, first) = fix_yes(dir.path());
+    let (code, first) = fix_yes(dir.path());
+    assert_eq!(code, 0, "{first}");
     assert!(read(dir.path().join("main.bicep")).contains("param rot string = 'true'"));
+    assert!(read(dir.path().join("main.json")).contains(r#""defaultValue": "true""#));
     let once = tree(dir.path());
     let (_, second) = fix_yes(dir.path());
     assert!(

@@ -16,12 +16,16 @@ use std::path::{Path, PathBuf};
 
 /// ARM JSON compiled from Bicep (`metadata._generator.name` is `bicep`): each finding is
 /// about a cluster whose real source is a Bicep file, `STEM.bicep` beside the JSON or a local
-/// module it calls (followed through the nested deployments on the finding's pointer). When
-/// that source, or a file on the way to it, has a fix of its own in this run, the fix belongs
-/// there: the JSON's fixes are dropped and its findings say where the change belongs and to
-/// rebuild. Otherwise the JSON is fixed and its findings name the source that needs the same
-/// change (or say that none was found beside it). No message claims the source is fixed:
-/// whether it is written is decided later (a prompt, a dry run, a failed write).
+/// module it calls (followed through the nested deployments on the finding's pointer). The
+/// JSON's own proven fix is kept whatever its source does, so that one run reaches a state a
+/// second run leaves alone (a bot re-runs `fix --yes`): were the JSON left for a rebuild
+/// while its source is fixed, the next run would find the source passing and the JSON stale,
+/// and fix the JSON then. Its findings name the source and what the run does there: it has a
+/// fix of its own in this run (rebuild later gives the same), it already passes (a stale
+/// build), it needs the same change, or none was found beside the JSON. A finding the JSON
+/// cannot fix itself, whose source has a fix, says to apply that and rebuild. No message
+/// claims the source is fixed: whether it is written is decided later (a prompt, a dry run,
+/// a failed write).
 pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
     // Scanned Bicep files with a fix of their own in this run (canonical paths).
     let fixing: HashSet<PathBuf> = reports
@@ -57,9 +61,7 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
             continue;
         };
         let Outcome::Analysed {
-            original,
-            analysis,
-            fixed,
+            original, analysis, ..
         } = &mut r.outcome
         else {
             continue;
@@ -107,10 +109,6 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                 Some((engine::display(&Candidate::File(source.clone())), state))
             })
             .collect();
-        let settled = sources
-            .iter()
-            .flatten()
-            .any(|(_, state)| *state == Source::Fixed);
         for (f, source) in analysis.findings.iter_mut().zip(sources) {
             let reason = match source {
                 None if f.is_fixable() => {
@@ -122,7 +120,7 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                     );
                     continue;
                 }
-                Some((shown, Source::Passes)) if !settled && f.is_fixable() => {
+                Some((shown, Source::Passes)) if f.is_fixable() => {
                     f.message = format!(
                         "{} (this file was compiled from Bicep and is stale: its source {shown} \
                          already passes, so rebuilding it gives the same result)",
@@ -130,10 +128,19 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                     );
                     continue;
                 }
-                Some((shown, Source::Unfixed)) if !settled && f.is_fixable() => {
+                Some((shown, Source::Unfixed)) if f.is_fixable() => {
                     f.message = format!(
                         "{} (this file was compiled from Bicep: make the same change in its \
                          source {shown}, or the next build brings it back)",
+                        f.message
+                    );
+                    continue;
+                }
+                Some((shown, Source::Fixed)) if f.is_fixable() => {
+                    f.message = format!(
+                        "{} (this file was compiled from Bicep: its source {shown} has its own \
+                         fix in this run, and this file's fix keeps it passing until it is \
+                         rebuilt with `az bicep build --file {stem_name}`)",
                         f.message
                     );
                     continue;
@@ -143,11 +150,6 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                      own fix; apply that, then rebuild this file (`az bicep build --file \
                      {stem_name}`)"
                 ),
-                Some((shown, _)) if f.is_fixable() => format!(
-                    "compiled from Bicep: the cluster is in {shown}; make the change there (this \
-                     file is left for the rebuild its other sources' fixes need), then rebuild \
-                     this file (`az bicep build --file {stem_name}`)"
-                ),
                 _ => continue,
             };
             f.message = format!("{}; {reason}", f.message);
@@ -156,12 +158,6 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                 expression: None,
             };
             f.source = None;
-        }
-        if settled {
-            // The JSON is rebuilt from its sources: none of its fixes is written.
-            analysis.patch.clear();
-            analysis.edits.clear();
-            *fixed = None;
         }
     }
 }
