@@ -633,6 +633,87 @@ fn shown(path: &Path) -> String {
     crate::run::engine::display(&crate::run::discover::Candidate::File(path.to_path_buf()))
 }
 
+/// Whether this run's PSRule settings suppress the rule for any cluster.
+pub(crate) fn suppresses_any() -> bool {
+    active().is_some_and(|p| !p.suppressed.is_empty() || !p.groups.is_empty())
+}
+
+fn is_cluster(r: &crate::eval::deployment::Resource) -> bool {
+    matches!(&r.kind, crate::eval::Value::Str(t)
+        if t.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters"))
+}
+
+fn suppressed_resource(p: &PsRule, r: &crate::eval::deployment::Resource) -> bool {
+    let instance = Instance {
+        name: r.name.clone(),
+        kind: r.kind.clone(),
+        body: r.body.clone(),
+    };
+    verdict(p, &[instance]).why.is_some()
+}
+
+fn resource_name(r: &crate::eval::deployment::Resource) -> String {
+    r.name.as_str().map_or_else(|| r.id.clone(), str::to_string)
+}
+
+/// The names of the suppressed clusters that `after` deploys otherwise than `before` (the
+/// same resource, by its identity in the source, with another name, body or condition, or
+/// one that only one of them deploys): a fix that gives `after` must not be written, since
+/// the settings leave those clusters alone. Empty without suppressions.
+pub(crate) fn suppressed_changes(
+    before: &crate::eval::deployment::Deployment,
+    after: &crate::eval::deployment::Deployment,
+) -> Vec<String> {
+    let Some(p) = active().filter(|_| suppresses_any()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |r: &crate::eval::deployment::Resource| {
+        let name = resource_name(r);
+        if suppressed_resource(p, r) && !out.contains(&name) {
+            out.push(name);
+        }
+    };
+    for b in before.resources.iter().filter(|r| is_cluster(r)) {
+        let same = after.resources.iter().find(|a| a.id == b.id).is_some_and(|a| {
+            a.name == b.name && a.body == b.body && a.condition == b.condition
+        });
+        if !same {
+            push(b);
+        }
+    }
+    for a in after.resources.iter().filter(|r| is_cluster(r)) {
+        if !before.resources.iter().any(|b| b.id == a.id) {
+            push(a);
+        }
+    }
+    out
+}
+
+/// Why a fix that changes the suppressed `clusters` is not written, naming the settings.
+pub(crate) fn leaves_alone(clusters: &[String]) -> String {
+    let file = active().map_or_else(|| "ps-rule.yaml".to_string(), |p| shown(&p.path));
+    format!(
+        "this fix would also change cluster {}, which {file} leaves alone; make the change \
+         by hand where only the other clusters read it",
+        clusters.join(", ")
+    )
+}
+
+/// Whether `d` deploys at least one cluster under `origin` and the rule is suppressed for
+/// every one of them.
+pub(crate) fn suppressed_under(d: &crate::eval::deployment::Deployment, origin: &[String]) -> bool {
+    let Some(p) = active().filter(|_| suppresses_any()) else {
+        return false;
+    };
+    let mut clusters = d
+        .resources
+        .iter()
+        .filter(|r| r.origin.starts_with(origin) && is_cluster(r))
+        .peekable();
+    clusters.peek().is_some() && clusters.all(|r| suppressed_resource(p, r))
+}
+
 /// Leaves alone the clusters the rule is suppressed for: their findings go, with their
 /// edits; the file's other fixes stay (re-proven), or become manual review when they cannot
 /// be told apart. `--verbose` says which clusters were left alone and why, and which

@@ -530,6 +530,25 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
     if called.is_empty() {
         return;
     }
+    // The callers' fixed texts, to tell whether they settle a module's clusters themselves.
+    let caller_fixes: std::collections::HashMap<PathBuf, String> = if crate::psrule::suppresses_any() {
+        reports
+            .iter()
+            .filter_map(|r| match (&r.candidate, &r.outcome) {
+                (
+                    Candidate::File(p),
+                    Outcome::Analysed {
+                        fixed: Some(text), ..
+                    },
+                ) if called.values().flatten().any(|(c, _)| c == p) => {
+                    Some((p.clone(), text.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    } else {
+        Default::default()
+    };
     // Each called module's fixed text, as the loop below leaves it (canonical path).
     let mut module_fixes: std::collections::HashMap<PathBuf, String> = Default::default();
     for r in reports.iter_mut() {
@@ -554,6 +573,25 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
         let Some(text) = fixed.as_deref() else {
             continue;
         };
+        // A module fix that changes a cluster the PSRule settings leave alone, through a
+        // caller, is never written, even with --unsafe-fixes. When the callers settle every
+        // call themselves (their own fixes pass, or the call's clusters are suppressed), the
+        // module's finding goes; otherwise it is manual review naming the suppressed cluster.
+        let suppressed = suppressed_through_callers(&canonical, text, callers);
+        if !suppressed.is_empty() {
+            let settled = callers_settle(&canonical, callers, &caller_fixes);
+            let reason = crate::psrule::leaves_alone(&suppressed);
+            let findings = std::mem::take(&mut analysis.findings);
+            analysis.findings = findings
+                .into_iter()
+                .filter(|f| !(settled && f.is_fixable()))
+                .map(|f| if f.is_fixable() { to_manual(f, &reason) } else { f })
+                .collect();
+            analysis.edits.clear();
+            analysis.patch.clear();
+            *fixed = None;
+            continue;
+        }
         let effects = through_callers(&canonical, text, callers);
         if effects.is_empty() {
             continue;
@@ -752,6 +790,91 @@ pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
         }
         settled
     });
+}
+
+/// `f` as manual review for `reason`, its fix dropped.
+fn to_manual(mut f: Finding, reason: &str) -> Finding {
+    f.message = format!("{}; {reason}", f.message);
+    f.remedy = Remedy::ManualReview {
+        reason: reason.to_string(),
+        expression: None,
+    };
+    f.source = None;
+    f
+}
+
+/// The suppressed clusters (see [`crate::psrule::suppressed_changes`]) that a module's fixed
+/// text changes in its callers' deployments (every configuration of each caller), each
+/// naming the caller.
+fn suppressed_through_callers(
+    module: &Path,
+    fixed: &str,
+    callers: &[(PathBuf, String)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if !crate::psrule::suppresses_any() {
+        return out;
+    }
+    for (caller, text) in callers {
+        let Ok(doc) = crate::lang::bicep::parser::parse(text) else {
+            continue;
+        };
+        let name = engine::display(&Candidate::File(caller.clone()));
+        for config in crate::run::configurations::for_template(Some(caller)) {
+            let evaluate = |replaced| {
+                crate::lang::bicep::evaluate_with(&doc, text, &config, Some(caller), replaced)
+            };
+            let (Some(before), Some(after)) = (evaluate(None), evaluate(Some((module, fixed))))
+            else {
+                continue;
+            };
+            for c in crate::psrule::suppressed_changes(&before, &after) {
+                let c = format!("{c} (through {name})");
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether every call of `module` in its callers, as their own fixes leave them
+/// (`caller_fixes`), deploys clusters that pass or that the PSRule settings leave alone, in
+/// every configuration: then the callers' reports say all there is about the module.
+fn callers_settle(
+    module: &Path,
+    callers: &[(PathBuf, String)],
+    caller_fixes: &std::collections::HashMap<PathBuf, String>,
+) -> bool {
+    callers.iter().all(|(caller, original)| {
+        let text = caller_fixes.get(caller).unwrap_or(original);
+        let Ok(doc) = crate::lang::bicep::parser::parse(text) else {
+            return false;
+        };
+        let dir = caller.parent().unwrap_or(Path::new(""));
+        let origins: Vec<Vec<String>> = doc
+            .modules
+            .iter()
+            .filter(|m| crate::lang::bicep::plan::is_local_module(&m.target))
+            .filter(|m| {
+                std::fs::canonicalize(dir.join(&m.target)).is_ok_and(|c| c.as_path() == module)
+            })
+            .map(|m| vec!["resources".to_string(), m.name.clone()])
+            .collect();
+        crate::run::configurations::for_template(Some(caller))
+            .iter()
+            .all(|config| {
+                let Some(d) =
+                    crate::lang::bicep::evaluate_with(&doc, text, config, Some(caller), None)
+                else {
+                    return false;
+                };
+                origins.iter().all(|o| {
+                    passes_under(&d, o) || crate::psrule::suppressed_under(&d, o)
+                })
+            })
+    })
 }
 
 /// What a module's fixed text changes, beyond rotation, in each caller's deployment (every
