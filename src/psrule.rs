@@ -675,9 +675,11 @@ pub(crate) fn suppressed_changes(
         }
     };
     for b in before.resources.iter().filter(|r| is_cluster(r)) {
-        let same = after.resources.iter().find(|a| a.id == b.id).is_some_and(|a| {
-            a.name == b.name && a.body == b.body && a.condition == b.condition
-        });
+        let same = after
+            .resources
+            .iter()
+            .find(|a| a.id == b.id)
+            .is_some_and(|a| a.name == b.name && a.body == b.body && a.condition == b.condition);
         if !same {
             push(b);
         }
@@ -806,17 +808,29 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
                     );
                 }
                 dropped.push(f);
-            } else if f.is_fixable() && why.iter().any(Option::is_some) {
-                // One fix for several clusters, one of them suppressed: writing it would
-                // change the cluster the settings leave alone.
-                let names = about
+            } else if f.is_fixable()
+                && (why.iter().any(Option::is_some)
+                    || about
+                        .iter()
+                        .any(|k| verdict_of(k).is_some_and(|v| !v.partly.is_empty())))
+            {
+                // One fix for several clusters (or for a loop's instances), one of them
+                // suppressed: writing it would change the cluster the settings leave alone.
+                let mut names: Vec<&str> = about
                     .iter()
                     .zip(&why)
                     .filter(|(_, w)| w.is_some())
                     .filter_map(|(k, _)| clusters.iter().find(|(c, _)| c == *k))
                     .flat_map(|(_, i)| i.iter().filter_map(|i| i.name.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                    .collect();
+                for k in &about {
+                    for n in verdict_of(k).iter().flat_map(|v| &v.partly) {
+                        if !names.contains(&n.as_str()) {
+                            names.push(n);
+                        }
+                    }
+                }
+                let names = names.join(", ");
                 touched.push(f.clone());
                 let mut f = f;
                 let reason = format!(
@@ -1031,6 +1045,10 @@ struct Verdict {
     why: Option<String>,
     /// Groups whose condition reads a value not known offline, for a name.
     unknown: Vec<String>,
+    /// The names of the suppressed instances when only some are, but for names that another
+    /// instance has and is checked with (a loop's suppressed instance, not one cluster
+    /// suppressed with one parameter file only): a fix there changes them too.
+    partly: Vec<String>,
 }
 
 /// A cluster is suppressed when, in every configuration that deploys it, its name is listed
@@ -1040,10 +1058,21 @@ fn verdict(p: &PsRule, instances: &[Instance]) -> Verdict {
     let mut out = Verdict::default();
     let mut why = None;
     let mut all = !instances.is_empty();
+    let mut suppressed: Vec<String> = Vec::new();
+    let mut checked: Vec<String> = Vec::new();
     for i in instances {
         let by_name = i.name.as_str().and_then(|n| p.suppression_of(n));
+        let shown_name = || {
+            i.name
+                .as_str()
+                .unwrap_or("(name not known offline)")
+                .to_string()
+        };
         if let Some(w) = by_name {
             why.get_or_insert_with(|| w.to_string());
+            if !suppressed.contains(&shown_name()) {
+                suppressed.push(shown_name());
+            }
             continue;
         }
         let target = expr::Target {
@@ -1075,12 +1104,26 @@ fn verdict(p: &PsRule, instances: &[Instance]) -> Verdict {
         match held {
             Some(w) => {
                 why.get_or_insert(w);
+                if !suppressed.contains(&shown_name()) {
+                    suppressed.push(shown_name());
+                }
             }
-            None => all = false,
+            None => {
+                all = false;
+                checked.push(shown_name());
+            }
         }
     }
     if all {
         out.why = why;
+    } else {
+        // A cluster suppressed in one configuration and checked in another is one cluster,
+        // checked (its fix is written); another cluster of the same source (a loop's
+        // instance) that is suppressed is left alone.
+        out.partly = suppressed
+            .into_iter()
+            .filter(|n| !checked.contains(n))
+            .collect();
     }
     out
 }

@@ -531,24 +531,25 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
         return;
     }
     // The callers' fixed texts, to tell whether they settle a module's clusters themselves.
-    let caller_fixes: std::collections::HashMap<PathBuf, String> = if crate::psrule::suppresses_any() {
-        reports
-            .iter()
-            .filter_map(|r| match (&r.candidate, &r.outcome) {
-                (
-                    Candidate::File(p),
-                    Outcome::Analysed {
-                        fixed: Some(text), ..
-                    },
-                ) if called.values().flatten().any(|(c, _)| c == p) => {
-                    Some((p.clone(), text.clone()))
-                }
-                _ => None,
-            })
-            .collect()
-    } else {
-        Default::default()
-    };
+    let caller_fixes: std::collections::HashMap<PathBuf, String> =
+        if crate::psrule::suppresses_any() {
+            reports
+                .iter()
+                .filter_map(|r| match (&r.candidate, &r.outcome) {
+                    (
+                        Candidate::File(p),
+                        Outcome::Analysed {
+                            fixed: Some(text), ..
+                        },
+                    ) if called.values().flatten().any(|(c, _)| c == p) => {
+                        Some((p.clone(), text.clone()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
     // Each called module's fixed text, as the loop below leaves it (canonical path).
     let mut module_fixes: std::collections::HashMap<PathBuf, String> = Default::default();
     for r in reports.iter_mut() {
@@ -585,7 +586,13 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
             analysis.findings = findings
                 .into_iter()
                 .filter(|f| !(settled && f.is_fixable()))
-                .map(|f| if f.is_fixable() { to_manual(f, &reason) } else { f })
+                .map(|f| {
+                    if f.is_fixable() {
+                        to_manual(f, &reason)
+                    } else {
+                        f
+                    }
+                })
                 .collect();
             analysis.edits.clear();
             analysis.patch.clear();
@@ -710,6 +717,7 @@ fn drop_settled(
 /// configuration of the linking template. Without this, `fix --yes` would write the linked
 /// file's own fix and still report the caller's failure that fix settles.
 pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
+    keep_linked_fixes_off_suppressed(reports);
     let json = |p: &Path| {
         p.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
@@ -792,6 +800,109 @@ pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
     });
 }
 
+/// A linked template's fix (a file that a scanned ARM template links by a relative path)
+/// that changes a cluster the PSRule settings leave alone, in a linking template's
+/// deployment (any of its configurations), is never written: its findings are manual review
+/// naming the suppressed cluster, and the linking template keeps its own findings about the
+/// other calls. (Passing the value in the other calls only, as a Bicep caller's fix does, is
+/// not an edit armfix makes in a linking ARM template today.)
+fn keep_linked_fixes_off_suppressed(reports: &mut [FileReport]) {
+    if !crate::psrule::suppresses_any() {
+        return;
+    }
+    let json = |p: &Path| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    };
+    let linking: Vec<(PathBuf, String)> = reports
+        .iter()
+        .filter_map(|r| match (&r.candidate, &r.outcome) {
+            (Candidate::File(p), Outcome::Analysed { original, .. }) if json(p) => {
+                let text = if original.is_empty() {
+                    crate::run::read::read_text(p)?
+                } else {
+                    original.clone()
+                };
+                crate::run::read::mentions_any(text.as_bytes(), &["templatelink"])
+                    .then(|| (p.clone(), text))
+            }
+            _ => None,
+        })
+        .collect();
+    if linking.is_empty() {
+        return;
+    }
+    for r in reports.iter_mut() {
+        let Candidate::File(p) = &r.candidate else {
+            continue;
+        };
+        if !json(p) {
+            continue;
+        }
+        let Outcome::Analysed {
+            analysis,
+            fixed: Some(text),
+            ..
+        } = &mut r.outcome
+        else {
+            continue;
+        };
+        let Ok(module) = std::fs::canonicalize(p) else {
+            continue;
+        };
+        let mut suppressed: Vec<String> = Vec::new();
+        for (caller, original) in linking.iter().filter(|(c, _)| c != p) {
+            let dir = caller.parent().unwrap_or(Path::new(""));
+            let name = engine::display(&Candidate::File(caller.clone()));
+            for config in crate::run::configurations::for_template(Some(caller)) {
+                let evaluate = |replaced: Option<(&Path, &str)>| {
+                    crate::eval::linked::from_folder(Some(dir), replaced, || {
+                        crate::lang::arm::evaluate_json(original, &config)
+                    })
+                };
+                let (Some(before), Some(after)) =
+                    (evaluate(None), evaluate(Some((&module, text.as_str()))))
+                else {
+                    continue;
+                };
+                for c in crate::psrule::suppressed_changes(&before, &after) {
+                    let c = format!("{c} (through {name})");
+                    if !suppressed.contains(&c) {
+                        suppressed.push(c);
+                    }
+                }
+            }
+        }
+        if suppressed.is_empty() {
+            continue;
+        }
+        let reason = crate::psrule::leaves_alone(&suppressed);
+        let findings = std::mem::take(&mut analysis.findings);
+        analysis.findings = findings
+            .into_iter()
+            .map(|f| {
+                if f.is_fixable() {
+                    to_manual(f, &reason)
+                } else {
+                    f
+                }
+            })
+            .collect();
+        analysis.edits.clear();
+        analysis.patch.clear();
+        r.outcome = match std::mem::replace(&mut r.outcome, Outcome::Skipped) {
+            Outcome::Analysed {
+                original, analysis, ..
+            } => Outcome::Analysed {
+                original,
+                analysis,
+                fixed: None,
+            },
+            other => other,
+        };
+    }
+}
+
 /// `f` as manual review for `reason`, its fix dropped.
 fn to_manual(mut f: Finding, reason: &str) -> Finding {
     f.message = format!("{}; {reason}", f.message);
@@ -870,9 +981,9 @@ fn callers_settle(
                 else {
                     return false;
                 };
-                origins.iter().all(|o| {
-                    passes_under(&d, o) || crate::psrule::suppressed_under(&d, o)
-                })
+                origins
+                    .iter()
+                    .all(|o| passes_under(&d, o) || crate::psrule::suppressed_under(&d, o))
             })
     })
 }
