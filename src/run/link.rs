@@ -850,8 +850,16 @@ fn keep_linked_fixes_off_suppressed(reports: &mut [FileReport]) {
         let Ok(module) = std::fs::canonicalize(p) else {
             continue;
         };
+        let file_name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut suppressed: Vec<String> = Vec::new();
-        for (caller, original) in linking.iter().filter(|(c, _)| c != p) {
+        // A caller that links this file names it in a relative path: the others are not
+        // evaluated (a repository with suppressions and many templates stays linear).
+        for (caller, original) in linking.iter().filter(|(c, text)| {
+            c != p && crate::run::read::mentions_any(text.as_bytes(), &[file_name.as_str()])
+        }) {
             let dir = caller.parent().unwrap_or(Path::new(""));
             let name = engine::display(&Candidate::File(caller.clone()));
             for config in crate::run::configurations::for_template(Some(caller)) {
