@@ -1320,6 +1320,28 @@ mod tests {
         assert!(p.suppression_of("vm1").is_none());
     }
 
+    /// A loop's suppressed instance is named (a fix for the loop changes it); one cluster
+    /// suppressed in one configuration and checked in another is not (it is fixed).
+    #[test]
+    fn verdict_names_a_partly_suppressed_loops_instance_only() {
+        let p = parse("suppression:\n  Azure.AKS.SecretStoreRotation:\n  - aks-old\n").unwrap();
+        let instance = |name: &str| Instance {
+            name: crate::eval::Value::Str(name.into()),
+            kind: crate::eval::Value::Str("Microsoft.ContainerService/managedClusters".into()),
+            body: crate::eval::Value::Null,
+        };
+        let v = verdict(&p, &[instance("aks-old"), instance("aks-new")]);
+        assert!(v.why.is_none());
+        assert_eq!(v.partly, ["aks-old"]);
+        let v = verdict(&p, &[instance("aks-old"), instance("aks-old")]);
+        assert!(v.why.is_some() && v.partly.is_empty());
+        let p = parse("suppression:\n  Azure.AKS.SecretStoreRotation:\n  - aks-new\n").unwrap();
+        let v = verdict(&p, &[instance("aks-new"), instance("aks-old")]);
+        assert_eq!(v.partly, ["aks-new"]);
+        let v = verdict(&p, &[instance("aks-old")]);
+        assert!(v.why.is_none() && v.partly.is_empty());
+    }
+
     #[test]
     fn linking_options_and_errors() {
         let p = parse(
