@@ -581,6 +581,32 @@ fn boolean(y: &Yaml) -> Option<bool> {
 }
 
 static ACTIVE: std::sync::OnceLock<Option<PsRule>> = std::sync::OnceLock::new();
+static STDIN_KIND: std::sync::OnceLock<crate::lang::FileKind> = std::sync::OnceLock::new();
+
+/// How standard input is read this run (`--stdin-filename`'s kind), so that its clusters
+/// are found as the engine found them.
+pub(crate) fn configure_stdin(kind: crate::lang::FileKind) {
+    let _ = STDIN_KIND.set(kind);
+}
+
+fn stdin_kind() -> crate::lang::FileKind {
+    STDIN_KIND
+        .get()
+        .copied()
+        .unwrap_or(crate::lang::FileKind::Json)
+}
+
+/// Where the PSRule settings are looked for: from the folder of the file standard input
+/// stands for (`--stdin-filename`, relative to `cwd`) when standard input is the only
+/// input, else from the working folder, as PSRule looks from where it runs.
+pub(crate) fn discover_for(cwd: &Path, stdin_filename: Option<&Path>) -> Option<PathBuf> {
+    let start = stdin_filename
+        .map(|f| cwd.join(f))
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| cwd.to_path_buf());
+    discover(&start)
+}
 
 /// Sets the PSRule settings of this run (`None`: no file, or `--no-psrule-config`).
 pub(crate) fn configure(settings: Option<PsRule>) {
@@ -607,6 +633,89 @@ fn shown(path: &Path) -> String {
     crate::run::engine::display(&crate::run::discover::Candidate::File(path.to_path_buf()))
 }
 
+/// Whether this run's PSRule settings suppress the rule for any cluster.
+pub(crate) fn suppresses_any() -> bool {
+    active().is_some_and(|p| !p.suppressed.is_empty() || !p.groups.is_empty())
+}
+
+fn is_cluster(r: &crate::eval::deployment::Resource) -> bool {
+    matches!(&r.kind, crate::eval::Value::Str(t)
+        if t.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters"))
+}
+
+fn suppressed_resource(p: &PsRule, r: &crate::eval::deployment::Resource) -> bool {
+    let instance = Instance {
+        name: r.name.clone(),
+        kind: r.kind.clone(),
+        body: r.body.clone(),
+    };
+    verdict(p, &[instance]).why.is_some()
+}
+
+fn resource_name(r: &crate::eval::deployment::Resource) -> String {
+    r.name.as_str().map_or_else(|| r.id.clone(), str::to_string)
+}
+
+/// The names of the suppressed clusters that `after` deploys otherwise than `before` (the
+/// same resource, by its identity in the source, with another name, body or condition, or
+/// one that only one of them deploys): a fix that gives `after` must not be written, since
+/// the settings leave those clusters alone. Empty without suppressions.
+pub(crate) fn suppressed_changes(
+    before: &crate::eval::deployment::Deployment,
+    after: &crate::eval::deployment::Deployment,
+) -> Vec<String> {
+    let Some(p) = active().filter(|_| suppresses_any()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |r: &crate::eval::deployment::Resource| {
+        let name = resource_name(r);
+        if suppressed_resource(p, r) && !out.contains(&name) {
+            out.push(name);
+        }
+    };
+    for b in before.resources.iter().filter(|r| is_cluster(r)) {
+        let same = after
+            .resources
+            .iter()
+            .find(|a| a.id == b.id)
+            .is_some_and(|a| a.name == b.name && a.body == b.body && a.condition == b.condition);
+        if !same {
+            push(b);
+        }
+    }
+    for a in after.resources.iter().filter(|r| is_cluster(r)) {
+        if !before.resources.iter().any(|b| b.id == a.id) {
+            push(a);
+        }
+    }
+    out
+}
+
+/// Why a fix that changes the suppressed `clusters` is not written, naming the settings.
+pub(crate) fn leaves_alone(clusters: &[String]) -> String {
+    let file = active().map_or_else(|| "ps-rule.yaml".to_string(), |p| shown(&p.path));
+    format!(
+        "this fix would also change cluster {}, which {file} leaves alone; make the change \
+         by hand where only the other clusters read it",
+        clusters.join(", ")
+    )
+}
+
+/// Whether `d` deploys at least one cluster under `origin` and the rule is suppressed for
+/// every one of them.
+pub(crate) fn suppressed_under(d: &crate::eval::deployment::Deployment, origin: &[String]) -> bool {
+    let Some(p) = active().filter(|_| suppresses_any()) else {
+        return false;
+    };
+    let mut clusters = d
+        .resources
+        .iter()
+        .filter(|r| r.origin.starts_with(origin) && is_cluster(r))
+        .peekable();
+    clusters.peek().is_some() && clusters.all(|r| suppressed_resource(p, r))
+}
+
 /// Leaves alone the clusters the rule is suppressed for: their findings go, with their
 /// edits; the file's other fixes stay (re-proven), or become manual review when they cannot
 /// be told apart. `--verbose` says which clusters were left alone and why, and which
@@ -627,10 +736,13 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
         return;
     }
     for r in reports.iter_mut() {
-        let Candidate::File(path) = &r.candidate else {
-            continue;
+        // Standard input is judged as the file it stands for (read as `--stdin-filename`
+        // says, its settings found from that file's folder or the working folder): the same
+        // answer as a run over the file. It has no parameter files of its own.
+        let (path, kind) = match &r.candidate {
+            Candidate::File(path) => (Some(path.as_path()), r.candidate.kind()),
+            Candidate::Stdin => (None, stdin_kind()),
         };
-        let kind = r.candidate.kind();
         if !matches!(
             kind,
             crate::lang::FileKind::Json | crate::lang::FileKind::Bicep
@@ -647,7 +759,7 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
             continue;
         };
         if analysis.findings.iter().all(|f| f.cluster.is_none()) {
-            if !analysis.findings.is_empty() {
+            if let Some(path) = path.filter(|_| !analysis.findings.is_empty()) {
                 parameter_file(p, path, &display, original, analysis, fixed, verbose);
             }
             continue;
@@ -696,17 +808,29 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
                     );
                 }
                 dropped.push(f);
-            } else if f.is_fixable() && why.iter().any(Option::is_some) {
-                // One fix for several clusters, one of them suppressed: writing it would
-                // change the cluster the settings leave alone.
-                let names = about
+            } else if f.is_fixable()
+                && (why.iter().any(Option::is_some)
+                    || about
+                        .iter()
+                        .any(|k| verdict_of(k).is_some_and(|v| !v.partly.is_empty())))
+            {
+                // One fix for several clusters (or for a loop's instances), one of them
+                // suppressed: writing it would change the cluster the settings leave alone.
+                let mut names: Vec<&str> = about
                     .iter()
                     .zip(&why)
                     .filter(|(_, w)| w.is_some())
                     .filter_map(|(k, _)| clusters.iter().find(|(c, _)| c == *k))
                     .flat_map(|(_, i)| i.iter().filter_map(|i| i.name.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                    .collect();
+                for k in &about {
+                    for n in verdict_of(k).iter().flat_map(|v| &v.partly) {
+                        if !names.contains(&n.as_str()) {
+                            names.push(n);
+                        }
+                    }
+                }
+                let names = names.join(", ");
                 touched.push(f.clone());
                 let mut f = f;
                 let reason = format!(
@@ -858,15 +982,15 @@ struct Instance {
 fn cluster_instances(
     kind: crate::lang::FileKind,
     text: &str,
-    path: &Path,
+    path: Option<&Path>,
     clusters: &[String],
 ) -> Vec<(String, Vec<Instance>)> {
     use crate::eval::Value;
     let language = kind.language();
-    let configs = crate::run::configurations::for_template(Some(path));
+    let configs = crate::run::configurations::for_template(path);
     let deployments: Vec<crate::eval::Deployment> = configs
         .iter()
-        .filter_map(|c| language.evaluate(text, c, Some(path)))
+        .filter_map(|c| language.evaluate(text, c, path))
         .collect();
     let shape = language.shape(text);
     clusters
@@ -921,6 +1045,10 @@ struct Verdict {
     why: Option<String>,
     /// Groups whose condition reads a value not known offline, for a name.
     unknown: Vec<String>,
+    /// The names of the suppressed instances when only some are, but for names that another
+    /// instance has and is checked with (a loop's suppressed instance, not one cluster
+    /// suppressed with one parameter file only): a fix there changes them too.
+    partly: Vec<String>,
 }
 
 /// A cluster is suppressed when, in every configuration that deploys it, its name is listed
@@ -930,10 +1058,21 @@ fn verdict(p: &PsRule, instances: &[Instance]) -> Verdict {
     let mut out = Verdict::default();
     let mut why = None;
     let mut all = !instances.is_empty();
+    let mut suppressed: Vec<String> = Vec::new();
+    let mut checked: Vec<String> = Vec::new();
     for i in instances {
         let by_name = i.name.as_str().and_then(|n| p.suppression_of(n));
+        let shown_name = || {
+            i.name
+                .as_str()
+                .unwrap_or("(name not known offline)")
+                .to_string()
+        };
         if let Some(w) = by_name {
             why.get_or_insert_with(|| w.to_string());
+            if !suppressed.contains(&shown_name()) {
+                suppressed.push(shown_name());
+            }
             continue;
         }
         let target = expr::Target {
@@ -965,12 +1104,26 @@ fn verdict(p: &PsRule, instances: &[Instance]) -> Verdict {
         match held {
             Some(w) => {
                 why.get_or_insert(w);
+                if !suppressed.contains(&shown_name()) {
+                    suppressed.push(shown_name());
+                }
             }
-            None => all = false,
+            None => {
+                all = false;
+                checked.push(shown_name());
+            }
         }
     }
     if all {
         out.why = why;
+    } else {
+        // A cluster suppressed in one configuration and checked in another is one cluster,
+        // checked (its fix is written); another cluster of the same source (a loop's
+        // instance) that is suppressed is left alone.
+        out.partly = suppressed
+            .into_iter()
+            .filter(|n| !checked.contains(n))
+            .collect();
     }
     out
 }
@@ -1165,6 +1318,28 @@ mod tests {
         assert!(p.suppression_of("AKS-DEV").is_some());
         assert!(p.suppression_of("aks-test").is_some());
         assert!(p.suppression_of("vm1").is_none());
+    }
+
+    /// A loop's suppressed instance is named (a fix for the loop changes it); one cluster
+    /// suppressed in one configuration and checked in another is not (it is fixed).
+    #[test]
+    fn verdict_names_a_partly_suppressed_loops_instance_only() {
+        let p = parse("suppression:\n  Azure.AKS.SecretStoreRotation:\n  - aks-old\n").unwrap();
+        let instance = |name: &str| Instance {
+            name: crate::eval::Value::Str(name.into()),
+            kind: crate::eval::Value::Str("Microsoft.ContainerService/managedClusters".into()),
+            body: crate::eval::Value::Null,
+        };
+        let v = verdict(&p, &[instance("aks-old"), instance("aks-new")]);
+        assert!(v.why.is_none());
+        assert_eq!(v.partly, ["aks-old"]);
+        let v = verdict(&p, &[instance("aks-old"), instance("aks-old")]);
+        assert!(v.why.is_some() && v.partly.is_empty());
+        let p = parse("suppression:\n  Azure.AKS.SecretStoreRotation:\n  - aks-new\n").unwrap();
+        let v = verdict(&p, &[instance("aks-new"), instance("aks-old")]);
+        assert_eq!(v.partly, ["aks-new"]);
+        let v = verdict(&p, &[instance("aks-old")]);
+        assert!(v.why.is_none() && v.partly.is_empty());
     }
 
     #[test]

@@ -118,7 +118,12 @@ impl Settings {
         let psrule = if !reads_config || run.config.no_psrule_config {
             None
         } else {
-            crate::psrule::discover(&cwd)
+            let stdin_only = match &mode {
+                Mode::Patch { file } => file.as_os_str() == "-",
+                _ => run.walk.paths.len() == 1 && run.walk.paths[0].as_os_str() == "-",
+            };
+            let stdin_filename = run.walk.stdin_filename.as_deref().filter(|_| stdin_only);
+            crate::psrule::discover_for(&cwd, stdin_filename)
                 .map(|p| crate::psrule::load(&p))
                 .transpose()
                 .map_err(|e| format!("PSRule settings: {e}"))?
@@ -146,6 +151,7 @@ impl Settings {
             run.output.verbose,
         )?);
         crate::psrule::configure(psrule);
+        crate::psrule::configure_stdin(stdin_kind(run.walk.stdin_filename.as_deref()));
         Ok(Settings {
             mode,
             walk: walk(run.walk, &config, run.output.verbose),

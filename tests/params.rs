@@ -688,3 +688,96 @@ fn a_suppressed_cluster_does_not_hold_back_another_clusters_fix() {
         "suppressed cluster left alone:\n{text}"
     );
 }
+
+/// `fix --yes` twice on `tests/fixtures/params-psrule/<name>`: (code, output) of the first;
+/// asserts the second changes nothing.
+fn fix_twice(name: &str) -> (tempfile::TempDir, i32, String) {
+    let tmp = temp_repo_copy(&fixtures(&format!("params-psrule/{name}")));
+    let r = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    let once = tree(tmp.path());
+    let again = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert!(
+        tree(tmp.path()) == once,
+        "{name}: a second fix --yes changed more:\n{}{}",
+        again.stdout,
+        again.stderr
+    );
+    assert_eq!(again.code, r.code, "{name}: {}", again.stdout);
+    (tmp, r.code, format!("{}{}", r.stdout, r.stderr))
+}
+
+/// A loop whose instances are partly suppressed (a Bicep module loop whose `aks-old` instance
+/// a suppression group leaves alone by its `env` tag; an ARM copy loop whose `aks-old` is
+/// listed in `suppression`): the one fix for the loop would change the suppressed instance,
+/// so it is manual review naming it, and nothing is written.
+#[test]
+fn a_loop_fix_never_changes_its_suppressed_instance() {
+    for name in [
+        "partly-suppressed-loops/bicep",
+        "partly-suppressed-loops/arm",
+    ] {
+        let before = tree(&fixtures(&format!("params-psrule/{name}")));
+        let (tmp, code, out) = fix_twice(name);
+        assert_eq!(code, 1, "{name}: {out}");
+        assert!(
+            changed(&before, &tree(tmp.path())).is_empty(),
+            "{name}: wrote a file:\n{out}"
+        );
+        assert!(
+            out.contains("would also change cluster aks-old, which ps-rule.yaml leaves alone"),
+            "{name}: {out}"
+        );
+    }
+}
+
+/// One module (or linked template) called twice, one call's cluster left alone by a
+/// suppression group on its `env` tag. Bicep: the module's default stays, the other call
+/// passes `rotation: 'true'`, and the module reports nothing (the calls settle it). ARM: the
+/// linked template's default stays and is manual review naming the suppressed cluster and
+/// the linking template (a linking ARM template's call is not edited today).
+#[test]
+fn a_called_template_fix_never_changes_a_suppressed_call() {
+    let (tmp, code, out) = fix_twice("module-twice-group/bicep");
+    assert_eq!(code, 0, "{out}");
+    let module = crate::util::read(tmp.path().join("aks.bicep"));
+    assert!(module.contains("param rotation string = 'false'"), "{out}");
+    let main = crate::util::read(tmp.path().join("main.bicep"));
+    assert_eq!(main.matches("rotation: 'true'").count(), 1, "{main}");
+    assert!(
+        main.contains("name: 'aks-b'\n    rotation: 'true'"),
+        "{main}"
+    );
+
+    let before = tree(&fixtures("params-psrule/module-twice-group/arm"));
+    let (tmp, code, out) = fix_twice("module-twice-group/arm");
+    assert_eq!(code, 1, "{out}");
+    assert!(changed(&before, &tree(tmp.path())).is_empty(), "{out}");
+    assert!(
+        out.contains(
+            "would also change cluster aks-a (through main.json), which ps-rule.yaml leaves alone"
+        ),
+        "{out}"
+    );
+}
+
+/// Standard input read as Bicep (`--stdin-filename main.bicep`) in a folder whose
+/// ps-rule.yaml suppresses `aks-legacy`: the parameter default both clusters read is left
+/// alone by `fix -` and `patch -`, as a run over the file leaves it.
+#[test]
+fn stdin_read_as_bicep_honours_suppression() {
+    let tmp = temp_repo_copy(&fixtures("params-psrule/stdin-bicep"));
+    let text = crate::util::read(tmp.path().join("main.bicep"));
+    let args = ["--stdin-filename", "main.bicep", "-"];
+    let fix = crate::util::run_stdin(tmp.path(), &[&["fix"][..], &args].concat(), text.clone());
+    assert_eq!(fix.stdout, text, "{}", fix.stderr);
+    assert!(
+        fix.stderr
+            .contains("would also change cluster aks-legacy, which ps-rule.yaml leaves alone"),
+        "{}",
+        fix.stderr
+    );
+    let patch = crate::util::run_stdin(tmp.path(), &[&["patch"][..], &args].concat(), text);
+    assert_eq!(patch.stdout.trim(), "[]", "{}", patch.stderr);
+    let file = run(tmp.path(), &["fix", "--yes", "main.bicep"]);
+    assert_eq!(file.code, fix.code, "{}", file.stdout);
+}

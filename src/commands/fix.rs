@@ -631,6 +631,19 @@ fn fix_stdin(options: &Options, kind: FileKind, output: &Output, dry_run: bool) 
     let quiet = output.quiet;
     let input = read_stdin()?;
     let outcome = engine::process_bytes_with(input.clone(), kind, options);
+    // The PSRule settings hold for standard input as for the file it stands for: the rule
+    // turned off leaves it as it is, and a suppressed cluster's fixes go.
+    let outcome = if let Some(note) = crate::psrule::rule_off() {
+        note!("armfix: {note}");
+        Outcome::Skipped
+    } else {
+        let mut report = engine::FileReport {
+            candidate: Candidate::Stdin,
+            outcome,
+        };
+        crate::psrule::suppress(std::slice::from_mut(&mut report), output.verbose);
+        report.outcome
+    };
     let name = engine::display(&Candidate::Stdin);
     let mut out = super::stdout();
     let code = match &outcome {

@@ -16,12 +16,16 @@ use std::path::{Path, PathBuf};
 
 /// ARM JSON compiled from Bicep (`metadata._generator.name` is `bicep`): each finding is
 /// about a cluster whose real source is a Bicep file, `STEM.bicep` beside the JSON or a local
-/// module it calls (followed through the nested deployments on the finding's pointer). When
-/// that source, or a file on the way to it, has a fix of its own in this run, the fix belongs
-/// there: the JSON's fixes are dropped and its findings say where the change belongs and to
-/// rebuild. Otherwise the JSON is fixed and its findings name the source that needs the same
-/// change (or say that none was found beside it). No message claims the source is fixed:
-/// whether it is written is decided later (a prompt, a dry run, a failed write).
+/// module it calls (followed through the nested deployments on the finding's pointer). The
+/// JSON's own proven fix is kept whatever its source does, so that one run reaches a state a
+/// second run leaves alone (a bot re-runs `fix --yes`): were the JSON left for a rebuild
+/// while its source is fixed, the next run would find the source passing and the JSON stale,
+/// and fix the JSON then. Its findings name the source and what the run does there: it has a
+/// fix of its own in this run (rebuild later gives the same), it already passes (a stale
+/// build), it needs the same change, or none was found beside the JSON. A finding the JSON
+/// cannot fix itself, whose source has a fix, says to apply that and rebuild. No message
+/// claims the source is fixed: whether it is written is decided later (a prompt, a dry run,
+/// a failed write).
 pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
     // Scanned Bicep files with a fix of their own in this run (canonical paths).
     let fixing: HashSet<PathBuf> = reports
@@ -57,9 +61,7 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
             continue;
         };
         let Outcome::Analysed {
-            original,
-            analysis,
-            fixed,
+            original, analysis, ..
         } = &mut r.outcome
         else {
             continue;
@@ -107,10 +109,6 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                 Some((engine::display(&Candidate::File(source.clone())), state))
             })
             .collect();
-        let settled = sources
-            .iter()
-            .flatten()
-            .any(|(_, state)| *state == Source::Fixed);
         for (f, source) in analysis.findings.iter_mut().zip(sources) {
             let reason = match source {
                 None if f.is_fixable() => {
@@ -122,7 +120,7 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                     );
                     continue;
                 }
-                Some((shown, Source::Passes)) if !settled && f.is_fixable() => {
+                Some((shown, Source::Passes)) if f.is_fixable() => {
                     f.message = format!(
                         "{} (this file was compiled from Bicep and is stale: its source {shown} \
                          already passes, so rebuilding it gives the same result)",
@@ -130,10 +128,19 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                     );
                     continue;
                 }
-                Some((shown, Source::Unfixed)) if !settled && f.is_fixable() => {
+                Some((shown, Source::Unfixed)) if f.is_fixable() => {
                     f.message = format!(
                         "{} (this file was compiled from Bicep: make the same change in its \
                          source {shown}, or the next build brings it back)",
+                        f.message
+                    );
+                    continue;
+                }
+                Some((shown, Source::Fixed)) if f.is_fixable() => {
+                    f.message = format!(
+                        "{} (this file was compiled from Bicep: its source {shown} has its own \
+                         fix in this run, and this file's fix keeps it passing until it is \
+                         rebuilt with `az bicep build --file {stem_name}`)",
                         f.message
                     );
                     continue;
@@ -143,11 +150,6 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                      own fix; apply that, then rebuild this file (`az bicep build --file \
                      {stem_name}`)"
                 ),
-                Some((shown, _)) if f.is_fixable() => format!(
-                    "compiled from Bicep: the cluster is in {shown}; make the change there (this \
-                     file is left for the rebuild its other sources' fixes need), then rebuild \
-                     this file (`az bicep build --file {stem_name}`)"
-                ),
                 _ => continue,
             };
             f.message = format!("{}; {reason}", f.message);
@@ -156,12 +158,6 @@ pub(crate) fn point_compiled_json_at_bicep(reports: &mut [FileReport]) {
                 expression: None,
             };
             f.source = None;
-        }
-        if settled {
-            // The JSON is rebuilt from its sources: none of its fixes is written.
-            analysis.patch.clear();
-            analysis.edits.clear();
-            *fixed = None;
         }
     }
 }
@@ -534,6 +530,26 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
     if called.is_empty() {
         return;
     }
+    // The callers' fixed texts, to tell whether they settle a module's clusters themselves.
+    let caller_fixes: std::collections::HashMap<PathBuf, String> =
+        if crate::psrule::suppresses_any() {
+            reports
+                .iter()
+                .filter_map(|r| match (&r.candidate, &r.outcome) {
+                    (
+                        Candidate::File(p),
+                        Outcome::Analysed {
+                            fixed: Some(text), ..
+                        },
+                    ) if called.values().flatten().any(|(c, _)| c == p) => {
+                        Some((p.clone(), text.clone()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Default::default()
+        };
     // Each called module's fixed text, as the loop below leaves it (canonical path).
     let mut module_fixes: std::collections::HashMap<PathBuf, String> = Default::default();
     for r in reports.iter_mut() {
@@ -558,6 +574,31 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
         let Some(text) = fixed.as_deref() else {
             continue;
         };
+        // A module fix that changes a cluster the PSRule settings leave alone, through a
+        // caller, is never written, even with --unsafe-fixes. When the callers settle every
+        // call themselves (their own fixes pass, or the call's clusters are suppressed), the
+        // module's finding goes; otherwise it is manual review naming the suppressed cluster.
+        let suppressed = suppressed_through_callers(&canonical, text, callers);
+        if !suppressed.is_empty() {
+            let settled = callers_settle(&canonical, callers, &caller_fixes);
+            let reason = crate::psrule::leaves_alone(&suppressed);
+            let findings = std::mem::take(&mut analysis.findings);
+            analysis.findings = findings
+                .into_iter()
+                .filter(|f| !(settled && f.is_fixable()))
+                .map(|f| {
+                    if f.is_fixable() {
+                        to_manual(f, &reason)
+                    } else {
+                        f
+                    }
+                })
+                .collect();
+            analysis.edits.clear();
+            analysis.patch.clear();
+            *fixed = None;
+            continue;
+        }
         let effects = through_callers(&canonical, text, callers);
         if effects.is_empty() {
             continue;
@@ -676,6 +717,7 @@ fn drop_settled(
 /// configuration of the linking template. Without this, `fix --yes` would write the linked
 /// file's own fix and still report the caller's failure that fix settles.
 pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
+    keep_linked_fixes_off_suppressed(reports);
     let json = |p: &Path| {
         p.extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
@@ -756,6 +798,202 @@ pub(crate) fn settle_linking_templates(reports: &mut [FileReport]) {
         }
         settled
     });
+}
+
+/// A linked template's fix (a file that a scanned ARM template links by a relative path)
+/// that changes a cluster the PSRule settings leave alone, in a linking template's
+/// deployment (any of its configurations), is never written: its findings are manual review
+/// naming the suppressed cluster, and the linking template keeps its own findings about the
+/// other calls. (Passing the value in the other calls only, as a Bicep caller's fix does, is
+/// not an edit armfix makes in a linking ARM template today.)
+fn keep_linked_fixes_off_suppressed(reports: &mut [FileReport]) {
+    if !crate::psrule::suppresses_any() {
+        return;
+    }
+    let json = |p: &Path| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    };
+    let linking: Vec<(PathBuf, String)> = reports
+        .iter()
+        .filter_map(|r| match (&r.candidate, &r.outcome) {
+            (Candidate::File(p), Outcome::Analysed { original, .. }) if json(p) => {
+                let text = if original.is_empty() {
+                    crate::run::read::read_text(p)?
+                } else {
+                    original.clone()
+                };
+                crate::run::read::mentions_any(text.as_bytes(), &["templatelink"])
+                    .then(|| (p.clone(), text))
+            }
+            _ => None,
+        })
+        .collect();
+    if linking.is_empty() {
+        return;
+    }
+    for r in reports.iter_mut() {
+        let Candidate::File(p) = &r.candidate else {
+            continue;
+        };
+        if !json(p) {
+            continue;
+        }
+        let Outcome::Analysed {
+            analysis,
+            fixed: Some(text),
+            ..
+        } = &mut r.outcome
+        else {
+            continue;
+        };
+        let Ok(module) = std::fs::canonicalize(p) else {
+            continue;
+        };
+        let file_name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut suppressed: Vec<String> = Vec::new();
+        // A caller that links this file names it in a relative path: the others are not
+        // evaluated (a repository with suppressions and many templates stays linear).
+        for (caller, original) in linking.iter().filter(|(c, text)| {
+            c != p && crate::run::read::mentions_any(text.as_bytes(), &[file_name.as_str()])
+        }) {
+            let dir = caller.parent().unwrap_or(Path::new(""));
+            let name = engine::display(&Candidate::File(caller.clone()));
+            for config in crate::run::configurations::for_template(Some(caller)) {
+                let evaluate = |replaced: Option<(&Path, &str)>| {
+                    crate::eval::linked::from_folder(Some(dir), replaced, || {
+                        crate::lang::arm::evaluate_json(original, &config)
+                    })
+                };
+                let (Some(before), Some(after)) =
+                    (evaluate(None), evaluate(Some((&module, text.as_str()))))
+                else {
+                    continue;
+                };
+                for c in crate::psrule::suppressed_changes(&before, &after) {
+                    let c = format!("{c} (through {name})");
+                    if !suppressed.contains(&c) {
+                        suppressed.push(c);
+                    }
+                }
+            }
+        }
+        if suppressed.is_empty() {
+            continue;
+        }
+        let reason = crate::psrule::leaves_alone(&suppressed);
+        let findings = std::mem::take(&mut analysis.findings);
+        analysis.findings = findings
+            .into_iter()
+            .map(|f| {
+                if f.is_fixable() {
+                    to_manual(f, &reason)
+                } else {
+                    f
+                }
+            })
+            .collect();
+        analysis.edits.clear();
+        analysis.patch.clear();
+        r.outcome = match std::mem::replace(&mut r.outcome, Outcome::Skipped) {
+            Outcome::Analysed {
+                original, analysis, ..
+            } => Outcome::Analysed {
+                original,
+                analysis,
+                fixed: None,
+            },
+            other => other,
+        };
+    }
+}
+
+/// `f` as manual review for `reason`, its fix dropped.
+fn to_manual(mut f: Finding, reason: &str) -> Finding {
+    f.message = format!("{}; {reason}", f.message);
+    f.remedy = Remedy::ManualReview {
+        reason: reason.to_string(),
+        expression: None,
+    };
+    f.source = None;
+    f
+}
+
+/// The suppressed clusters (see [`crate::psrule::suppressed_changes`]) that a module's fixed
+/// text changes in its callers' deployments (every configuration of each caller), each
+/// naming the caller.
+fn suppressed_through_callers(
+    module: &Path,
+    fixed: &str,
+    callers: &[(PathBuf, String)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if !crate::psrule::suppresses_any() {
+        return out;
+    }
+    for (caller, text) in callers {
+        let Ok(doc) = crate::lang::bicep::parser::parse(text) else {
+            continue;
+        };
+        let name = engine::display(&Candidate::File(caller.clone()));
+        for config in crate::run::configurations::for_template(Some(caller)) {
+            let evaluate = |replaced| {
+                crate::lang::bicep::evaluate_with(&doc, text, &config, Some(caller), replaced)
+            };
+            let (Some(before), Some(after)) = (evaluate(None), evaluate(Some((module, fixed))))
+            else {
+                continue;
+            };
+            for c in crate::psrule::suppressed_changes(&before, &after) {
+                let c = format!("{c} (through {name})");
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether every call of `module` in its callers, as their own fixes leave them
+/// (`caller_fixes`), deploys clusters that pass or that the PSRule settings leave alone, in
+/// every configuration: then the callers' reports say all there is about the module.
+fn callers_settle(
+    module: &Path,
+    callers: &[(PathBuf, String)],
+    caller_fixes: &std::collections::HashMap<PathBuf, String>,
+) -> bool {
+    callers.iter().all(|(caller, original)| {
+        let text = caller_fixes.get(caller).unwrap_or(original);
+        let Ok(doc) = crate::lang::bicep::parser::parse(text) else {
+            return false;
+        };
+        let dir = caller.parent().unwrap_or(Path::new(""));
+        let origins: Vec<Vec<String>> = doc
+            .modules
+            .iter()
+            .filter(|m| crate::lang::bicep::plan::is_local_module(&m.target))
+            .filter(|m| {
+                std::fs::canonicalize(dir.join(&m.target)).is_ok_and(|c| c.as_path() == module)
+            })
+            .map(|m| vec!["resources".to_string(), m.name.clone()])
+            .collect();
+        crate::run::configurations::for_template(Some(caller))
+            .iter()
+            .all(|config| {
+                let Some(d) =
+                    crate::lang::bicep::evaluate_with(&doc, text, config, Some(caller), None)
+                else {
+                    return false;
+                };
+                origins
+                    .iter()
+                    .all(|o| passes_under(&d, o) || crate::psrule::suppressed_under(&d, o))
+            })
+    })
 }
 
 /// What a module's fixed text changes, beyond rotation, in each caller's deployment (every
