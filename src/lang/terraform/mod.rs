@@ -80,6 +80,20 @@ impl Language for Terraform {
             body_of_text(fixed).map_err(|e| format!("the fixed text does not parse: {e}"))?;
         let mut rotation_values = Vec::new();
         rotation_spans(&after, &mut rotation_values);
+        // A local module call's rotation input (by the name its findings point at) is the
+        // call's rotation value: whatever expression stood there may become `true`.
+        for (call, input) in analysis
+            .findings
+            .iter()
+            .filter_map(|f| f.pointer.as_deref()?.strip_prefix("/module/"))
+            .filter_map(|p| p.split_once('/'))
+        {
+            for m in after.blocks("module").filter(|m| m.labels == [call]) {
+                if let Some(a) = m.body.attr(input) {
+                    rotation_values.push(a.value.span);
+                }
+            }
+        }
         let mut sorted: Vec<&crate::edit::Edit> = analysis.edits.iter().collect();
         sorted.sort_by_key(|e| (e.start, e.end));
         let mut shift: isize = 0;

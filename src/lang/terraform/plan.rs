@@ -377,6 +377,8 @@ struct Cluster<'f> {
     /// Where rotation is inside `value` (a local module's object input read as
     /// `var.csi.rotation`: `rotation`); empty when `value` is the rotation itself.
     path: Vec<String>,
+    /// A call of a local module: `value` is the call's argument, not the cluster's.
+    local: bool,
 }
 
 impl Cluster<'_> {
@@ -501,6 +503,7 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                         Vec::new()
                     },
                     path: Vec::new(),
+                    local: false,
                 });
             }
         }
@@ -620,6 +623,7 @@ fn local_call<'f>(
         each: None,
         dynamics: Vec::new(),
         path,
+        local: true,
     })
 }
 
@@ -679,6 +683,7 @@ fn module_cluster<'f>(
         each: None,
         dynamics: Vec::new(),
         path: Vec::new(),
+        local: false,
     };
     match family {
         tf::Family::Aks => {
@@ -797,6 +802,7 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
         each: None,
         dynamics: Vec::new(),
         path: Vec::new(),
+        local: false,
     };
     let mut addon = tf::azapi_body(&b.body)?;
     for key in ["properties", "addonProfiles", crate::rule::ADDON] {
@@ -969,7 +975,10 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         Step::Index(i) => matches!(i.kind, ExprKind::Str(_) | ExprKind::Int(_)),
         Step::Splat => false,
     }));
-    if plain || options.force_literal {
+    // A module call's argument is the call's own value: replacing it with `true` changes
+    // what the call passes (whatever else it feeds inside the module, the proof names), not
+    // what it was computed from (`count.index == 0`, a `for_each` entry shared with others).
+    if plain || options.force_literal || c.local {
         let (s, e) = value.span;
         out.push(Candidate {
             unit: c.unit,
@@ -1379,6 +1388,9 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
         };
         let mut pending = candidates(folder, c, options);
         let mut mine: Vec<(Candidate, Vec<String>)> = Vec::new();
+        // The first place closer to the source that was passed over because it changes
+        // more than rotation: the finding says why its fix is elsewhere.
+        let mut passed_over: Option<(FixSource, Vec<String>)> = None;
         for allow_unsafe in [false, true] {
             loop {
                 let current: Vec<(usize, Edit)> = accepted.clone();
@@ -1414,6 +1426,9 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                         chosen = Some((i, proof.side_effects));
                         break;
                     }
+                    if passed_over.is_none() {
+                        passed_over = Some((cand.source.clone(), proof.side_effects));
+                    }
                 }
                 let Some((i, effects)) = chosen else { break };
                 let cand = pending.remove(i);
@@ -1440,15 +1455,22 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
         for (cand, effects) in mine {
             let unit = &folder.units[cand.unit];
             let lines = LineIndex::new(&unit.text);
-            let fixed_where = cand.source.describe();
+            let place = fixed_where(c, &cand.source);
             let mut message = if cand.unit == c.unit {
-                format!("{problem}; fixed {fixed_where}")
+                format!("{problem}; fixed {place}")
             } else {
                 format!(
-                    "{problem} (in {}); fixed {fixed_where}",
+                    "{problem} (in {}); fixed {place}",
                     folder.units[c.unit].display
                 )
             };
+            if let Some((source, side)) = passed_over.as_ref().filter(|_| effects.is_empty()) {
+                message.push_str(&format!(
+                    ", because fixing it at its source ({}) {}",
+                    source.describe(),
+                    effects_clause(side)
+                ));
+            }
             if !effects.is_empty() {
                 message.push_str(&format!("; unsafe: it {}", effects.join("; ")));
             }
@@ -1470,7 +1492,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 let reason = format!(
                     "{problem}; its fix is in {} ({}), which this run does not read: run armfix \
                      on the folder",
-                    unit.display, fixed_where
+                    unit.display, place
                 );
                 review(folder, c.unit, at, c, reason, None).finding
             });
@@ -1506,6 +1528,30 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
     analysis.edits.sort_by_key(|e| (e.start, e.end));
     analysis.edits.dedup();
     Some(analysis)
+}
+
+/// Where a fix lands, in a finding's words: a module call's own argument is the call's, not
+/// the cluster's (the cluster is inside the module).
+fn fixed_where(c: &Cluster, source: &FixSource) -> String {
+    match source {
+        FixSource::Value if c.local => {
+            format!("at the call's argument `{}`", c.arg)
+        }
+        other => other.describe(),
+    }
+}
+
+/// The first side effect in a sentence (its configuration after it), and how many more.
+fn effects_clause(effects: &[String]) -> String {
+    let first = effects.first().map_or("", String::as_str);
+    let first = match first.strip_prefix("with ").and_then(|r| r.split_once(": ")) {
+        Some((config, rest)) => format!("{rest} (with {config})"),
+        None => first.to_string(),
+    };
+    match effects.len() {
+        0 | 1 => first,
+        n => format!("{first}, and {} more", n - 1),
+    }
 }
 
 fn with_unit(edits: &[(usize, Edit)], unit: usize) -> Vec<Edit> {
