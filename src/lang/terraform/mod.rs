@@ -16,6 +16,7 @@
 //! findings whose fix lands in it; a cluster whose fix lands in another file that the run
 //! does not read is reported in the cluster's file, for manual review.
 
+pub(crate) mod callers;
 pub(crate) mod hcl;
 pub(crate) mod json;
 pub(crate) mod plan;

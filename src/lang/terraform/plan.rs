@@ -60,6 +60,22 @@ pub(crate) struct Callee {
     pub(crate) callees: Vec<Callee>,
 }
 
+/// The folders (canonical) of the local modules that the folder of the file at `path` (its
+/// text given) calls and judges through the call: those whose cluster takes its rotation
+/// from a variable the call passes (see [`local_call`]).
+pub(crate) fn judged_callees(text: &str, path: &Path) -> Vec<PathBuf> {
+    let Ok(folder) = Folder::read(text, Some(path), false) else {
+        return Vec::new();
+    };
+    let dir = super::folder_of(path);
+    folder
+        .callees
+        .iter()
+        .filter(|c| rotation_input(c, 0).is_some())
+        .filter_map(|c| dir.join(&c.source).canonicalize().ok())
+        .collect()
+}
+
 /// How deep local module calls are followed (`./a` calling `./b` calling ...); a deeper call
 /// is a plain module call, as is a call that would enter a folder already being followed (a
 /// cycle, which Terraform refuses).
@@ -1466,9 +1482,9 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
             };
             if let Some((source, side)) = passed_over.as_ref().filter(|_| effects.is_empty()) {
                 message.push_str(&format!(
-                    ", because fixing it at its source ({}) {}",
+                    ", because fixing it at its source {} (there it would be fixed {})",
+                    effects_clause(side),
                     source.describe(),
-                    effects_clause(side)
                 ));
             }
             if !effects.is_empty() {
