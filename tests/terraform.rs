@@ -410,10 +410,13 @@ fn local_modules_with_count_for_each_and_nested_calls_are_followed_per_instance(
             assert_eq!(f["applicability"] == "unsafe", shared, "{f}");
             if shared {
                 let effect = f["sideEffects"][0].as_str().unwrap();
-                assert!(
-                    effect.contains("`azurerm_storage_account` `sa` `allow_nested_items"),
-                    "{f}"
-                );
+                // An instance of a `for_each` call is named with its key.
+                let sa = if pointer.contains("/shared_each/") {
+                    "`azurerm_storage_account` `module.shared_each[\"x\"].sa` `allow_nested_items"
+                } else {
+                    "`azurerm_storage_account` `sa` `allow_nested_items"
+                };
+                assert!(effect.contains(sa), "{f}");
             }
         }
     }
