@@ -10,7 +10,7 @@
 use super::plan::{self, Role};
 use crate::run::discover::Candidate;
 use crate::run::engine::{FileReport, Outcome};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Whether a path is Terraform code (`.tf`, `.tf.json`, override files included).
@@ -22,10 +22,11 @@ fn is_code(p: &Path) -> bool {
 }
 
 /// Drops the manual-review findings of every Terraform file whose folder a scanned
-/// Terraform file calls as a local module that the call judges (its cluster's rotation is
-/// the call's argument, directly or through the module's own local call).
+/// Terraform file calls as a local module, about the clusters that call judges (those that
+/// read rotation from the call's argument, directly or through the module's own local call).
 pub(crate) fn settle_called_folders(reports: &mut [FileReport]) {
-    let mut called: HashSet<PathBuf> = HashSet::new();
+    // Each called folder (canonical), with the pointer prefixes of its judged clusters.
+    let mut called: HashMap<PathBuf, Vec<String>> = HashMap::new();
     for r in reports.iter() {
         let Candidate::File(p) = &r.candidate else {
             continue;
@@ -46,7 +47,14 @@ pub(crate) fn settle_called_folders(reports: &mut [FileReport]) {
         } else {
             original.clone()
         };
-        called.extend(plan::judged_callees(&text, p));
+        for (dir, prefixes) in plan::judged_callees(&text, p) {
+            let all = called.entry(dir).or_default();
+            for x in prefixes {
+                if !all.contains(&x) {
+                    all.push(x);
+                }
+            }
+        }
     }
     if called.is_empty() {
         return;
@@ -58,14 +66,20 @@ pub(crate) fn settle_called_folders(reports: &mut [FileReport]) {
         if !is_code(p) {
             continue;
         }
-        let Some(dir) = std::fs::canonicalize(super::folder_of(p)).ok() else {
+        let Some(prefixes) = std::fs::canonicalize(super::folder_of(p))
+            .ok()
+            .and_then(|dir| called.get(&dir))
+        else {
             continue;
         };
-        if !called.contains(&dir) {
-            continue;
-        }
         if let Outcome::Analysed { analysis, .. } = &mut r.outcome {
-            analysis.findings.retain(|f| f.is_fixable());
+            analysis.findings.retain(|f| {
+                f.is_fixable()
+                    || !f
+                        .pointer
+                        .as_deref()
+                        .is_some_and(|ptr| prefixes.iter().any(|x| ptr.starts_with(x.as_str())))
+            });
         }
     }
 }

@@ -63,7 +63,9 @@ pub(crate) struct Callee {
 /// The folders (canonical) of the local modules that the folder of the file at `path` (its
 /// text given) calls and judges through the call: those whose cluster takes its rotation
 /// from a variable the call passes (see [`local_call`]).
-pub(crate) fn judged_callees(text: &str, path: &Path) -> Vec<PathBuf> {
+/// With each, the pointer prefixes (`/resource/azurerm_kubernetes_cluster/this/`,
+/// `/module/inner/`) of the findings the callee's own analysis makes about those clusters.
+pub(crate) fn judged_callees(text: &str, path: &Path) -> Vec<(PathBuf, Vec<String>)> {
     let Ok(folder) = Folder::read(text, Some(path), false) else {
         return Vec::new();
     };
@@ -71,8 +73,20 @@ pub(crate) fn judged_callees(text: &str, path: &Path) -> Vec<PathBuf> {
     folder
         .callees
         .iter()
-        .filter(|c| rotation_input(c, 0).is_some())
-        .filter_map(|c| dir.join(&c.source).canonicalize().ok())
+        .filter_map(|c| {
+            let (input, _) = rotation_input(c, 0)?;
+            let prefixes = reading_clusters(c, &input, 0)
+                .iter()
+                .filter_map(|a| {
+                    let mut parts = a.split('.');
+                    match (parts.next()?, parts.next()?) {
+                        ("module", m) => Some(format!("/module/{m}/")),
+                        (kind, name) => Some(format!("/resource/{kind}/{name}/")),
+                    }
+                })
+                .collect();
+            Some((dir.join(&c.source).canonicalize().ok()?, prefixes))
+        })
         .collect()
 }
 
@@ -395,6 +409,11 @@ struct Cluster<'f> {
     path: Vec<String>,
     /// A call of a local module: `value` is the call's argument, not the cluster's.
     local: bool,
+    /// For a local module call, the addresses inside the module (`azurerm_kubernetes_cluster.
+    /// this`, `module.inner.azurerm_kubernetes_cluster.this`) of the clusters that read
+    /// rotation from the call's argument: the ones the call decides. A cluster of the module
+    /// written otherwise is its own files' to fix. Empty for any other cluster.
+    reads: Vec<String>,
 }
 
 impl Cluster<'_> {
@@ -520,6 +539,7 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                     },
                     path: Vec::new(),
                     local: false,
+                    reads: Vec::new(),
                 });
             }
         }
@@ -609,6 +629,7 @@ fn local_call<'f>(
     callee: &Callee,
 ) -> Option<Cluster<'f>> {
     let (input, path) = rotation_input(callee, 0)?;
+    let reads = reading_clusters(callee, &input, 0);
     let slots = render::block_slots(b);
     let after = slots.iter().rposition(|s| s.key_span.is_some());
     // An object input read at a path (`var.csi.rotation`): the call passes `csi = {
@@ -638,6 +659,7 @@ fn local_call<'f>(
         missing,
         each: None,
         dynamics: Vec::new(),
+        reads,
         path,
         local: true,
     })
@@ -678,6 +700,92 @@ fn rotation_input(callee: &Callee, depth: usize) -> Option<(String, Vec<String>)
     })
 }
 
+/// `var.X` (possibly read at a path: `var.X.a`) as the name `X`.
+fn var_name(e: &Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Traversal(root, steps) if root == "var" => match steps.first() {
+            Some(Step::Attr(x)) => Some(x),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The addresses inside `callee` of the clusters that read their rotation from its variable
+/// `input`: its own (`azurerm_kubernetes_cluster.NAME`), and those of a local module it
+/// passes `var.input` on to whole (`module.M.` and that module's own).
+fn reading_clusters(callee: &Callee, input: &str, depth: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    if depth > MODULE_DEPTH {
+        return out;
+    }
+    for body in &callee.bodies {
+        for r in body.blocks("resource") {
+            let [kind, name] = &r.labels[..] else {
+                continue;
+            };
+            let reads = kind == CLUSTER
+                && addon_block(&r.body)
+                    .and_then(|a| a.body.attr(ROTATION_ARG))
+                    .and_then(|a| var_name(&a.value))
+                    == Some(input);
+            if reads {
+                out.push(format!("{kind}.{name}"));
+            }
+        }
+        for m in body.blocks("module") {
+            let ([call], Some(src)) = (&m.labels[..], tf::local_source(&m.body)) else {
+                continue;
+            };
+            let Some(inner) = callee.callees.iter().find(|c| c.source == src) else {
+                continue;
+            };
+            let Some((inner_input, _)) = rotation_input(inner, depth + 1) else {
+                continue;
+            };
+            let passes = m.body.attr(&inner_input).is_some_and(|a| {
+                matches!(&a.value.kind, ExprKind::Traversal(r, st)
+                    if r == "var" && st.len() == 1 && var_name(&a.value) == Some(input))
+            });
+            if passes {
+                out.extend(
+                    reading_clusters(inner, &inner_input, depth + 1)
+                        .into_iter()
+                        .map(|a| format!("module.{call}.{a}")),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Whether an evaluated resource is one of cluster `c`'s: of its block, and for a local
+/// module call one of the clusters that read rotation from the call (see [`Cluster::reads`]).
+fn is_of(c: &Cluster, r: &crate::eval::Resource) -> bool {
+    if !(r.origin.len() == 3 && r.origin[1] == c.kind && r.origin[2] == c.name) {
+        return false;
+    }
+    if !c.local {
+        return true;
+    }
+    // `module.NAME[KEY].inner.address[KEY]` without the call and the instance keys.
+    let Some(rest) = r.id.strip_prefix(&format!("module.{}", c.name)) else {
+        return false;
+    };
+    let mut plain = String::new();
+    let mut depth = 0usize;
+    for ch in rest.chars() {
+        match ch {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(ch),
+            _ => {}
+        }
+    }
+    let plain = plain.strip_prefix('.').unwrap_or(&plain);
+    c.reads.iter().any(|a| a == plain)
+}
+
 /// A call of a known AKS module as a cluster: where its rotation input is, or how to add it
 /// beside the add-on input.
 fn module_cluster<'f>(
@@ -700,6 +808,7 @@ fn module_cluster<'f>(
         dynamics: Vec::new(),
         path: Vec::new(),
         local: false,
+        reads: Vec::new(),
     };
     match family {
         tf::Family::Aks => {
@@ -819,6 +928,7 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
         dynamics: Vec::new(),
         path: Vec::new(),
         local: false,
+        reads: Vec::new(),
     };
     let mut addon = tf::azapi_body(&b.body)?;
     for key in ["properties", "addonProfiles", crate::rule::ADDON] {
@@ -866,11 +976,11 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
 /// How many of a cluster's instances (`count`/`for_each`, a local module's per call instance)
 /// fail, summed over the configurations: a fix search step must lower it (fixing one
 /// instance's value in a `for_each` map is progress even while another still fails).
-fn failing_instances(kind: &str, name: &str, deployments: &[Deployment]) -> usize {
+fn failing_instances(c: &Cluster, deployments: &[Deployment]) -> usize {
     deployments
         .iter()
         .flat_map(|d| &d.resources)
-        .filter(|r| r.origin.len() == 3 && r.origin[1] == kind && r.origin[2] == name)
+        .filter(|r| is_of(c, r))
         .filter(|r| matches!(judge(r), Judgement::Fail { .. }))
         .count()
 }
@@ -885,7 +995,7 @@ fn failing_keys(c: &Cluster, deployments: &[Deployment]) -> Vec<String> {
     };
     let mut keys: Vec<String> = Vec::new();
     for r in deployments.iter().flat_map(|d| &d.resources) {
-        if r.origin.len() != 3 || r.origin[1] != c.kind || r.origin[2] != c.name {
+        if !is_of(c, r) {
             continue;
         }
         if !matches!(judge(r), Judgement::Fail { .. }) {
@@ -912,19 +1022,14 @@ fn failing_keys(c: &Cluster, deployments: &[Deployment]) -> Vec<String> {
 /// How a cluster fares in each configuration: the failing ones (name, reason) and the first
 /// Unknown's reason.
 fn state(
-    kind: &str,
-    name: &str,
+    c: &Cluster,
     deployments: &[Deployment],
     names: &[String],
 ) -> (Vec<(String, String)>, Option<String>) {
     let mut fails = Vec::new();
     let mut unknown = None;
     for (d, config) in deployments.iter().zip(names) {
-        for r in d
-            .resources
-            .iter()
-            .filter(|r| r.origin.len() == 3 && r.origin[1] == kind && r.origin[2] == name)
-        {
+        for r in d.resources.iter().filter(|r| is_of(c, r)) {
             match judge(r) {
                 Judgement::Fail { reason } if !fails.iter().any(|(c, _)| c == config) => {
                     fails.push((config.clone(), reason));
@@ -1363,7 +1468,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
     let mut accepted: Vec<(usize, Edit)> = Vec::new();
     let mut planned: Vec<Planned> = Vec::new();
     for c in &clusters {
-        let (fails, unknown) = state(c.kind, &c.name, &base, &names);
+        let (fails, unknown) = state(c, &base, &names);
         let unit_text = &folder.units[c.unit].text;
         let at = c.value.map_or((c.at, c.at), |v| v.span);
         let expression = c.value.map(|v| unit_text[v.span.0..v.span.1].to_string());
@@ -1413,7 +1518,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 let Some(now) = folder.evaluate(&current) else {
                     break;
                 };
-                let failing = failing_instances(c.kind, &c.name, &now);
+                let failing = failing_instances(c, &now);
                 if failing == 0 {
                     break;
                 }
@@ -1429,7 +1534,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                     let Some(after) = folder.evaluate(&trial) else {
                         continue;
                     };
-                    if failing_instances(c.kind, &c.name, &after) >= failing {
+                    if failing_instances(c, &after) >= failing {
                         continue;
                     }
                     let pairs: Vec<(&str, &Deployment, &Deployment)> = names
