@@ -10,7 +10,7 @@
 use super::plan::{self, Role};
 use crate::run::discover::Candidate;
 use crate::run::engine::{FileReport, Outcome};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Whether a path is Terraform code (`.tf`, `.tf.json`, override files included).
@@ -27,6 +27,7 @@ fn is_code(p: &Path) -> bool {
 pub(crate) fn settle_called_folders(reports: &mut [FileReport]) {
     // Each called folder (canonical), with the pointer prefixes of its judged clusters.
     let mut called: HashMap<PathBuf, Vec<String>> = HashMap::new();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
     for r in reports.iter() {
         let Candidate::File(p) = &r.candidate else {
             continue;
@@ -38,6 +39,14 @@ pub(crate) fn settle_called_folders(reports: &mut [FileReport]) {
         let Outcome::Analysed { original, .. } = &r.outcome else {
             continue;
         };
+        // A folder's files are read together: its calls are found once, whichever file
+        // holds them.
+        let Ok(dir) = std::fs::canonicalize(super::folder_of(p)) else {
+            continue;
+        };
+        if !seen.insert(dir) {
+            continue;
+        }
         // A report without findings no longer holds its text: read it again.
         let text = if original.is_empty() {
             match crate::run::read::read_text(p) {
