@@ -1077,6 +1077,21 @@ resource "azurerm_storage_account" "st" {
         ),
         "{each}"
     );
+    // Machine output says the same: the value the call passes for the module's variable.
+    let r = run(d.path(), &["check", "--format", "json", "."]);
+    let report = json(&r.stdout);
+    let sources: Vec<&serde_json::Value> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["findings"].as_array().unwrap())
+        .map(|f| &f["fixSource"])
+        .collect();
+    assert_eq!(sources.len(), 3, "{}", r.stdout);
+    for s in sources {
+        assert_eq!(s["kind"], "deployment-parameter", "{s}");
+        assert_eq!(s["name"], "rotation", "{s}");
+    }
     let r = run(d.path(), &["fix", "--yes", "."]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let main = read(d.path().join("main.tf"));

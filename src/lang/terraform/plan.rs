@@ -1058,6 +1058,17 @@ struct Candidate {
 /// own argument last.
 fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate> {
     let text = &folder.units[c.unit].text;
+    // A local module call's own argument is what the call passes for the module's variable
+    // (Bicep's module argument: a deployment parameter), not the cluster's value.
+    let own = || {
+        if c.local {
+            FixSource::DeploymentParameter {
+                name: c.arg.clone(),
+            }
+        } else {
+            FixSource::Value
+        }
+    };
     let Some(value) = c.value else {
         return c
             .add
@@ -1065,7 +1076,7 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
             .map(|edits| Candidate {
                 unit: c.unit,
                 edits,
-                source: FixSource::Value,
+                source: own(),
                 span: (c.at, c.at),
             })
             .into_iter()
@@ -1081,7 +1092,7 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         return vec![Candidate {
             unit: c.unit,
             edits: vec![e],
-            source: FixSource::Value,
+            source: own(),
             span: value.span,
         }];
     }
@@ -1104,7 +1115,7 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         out.push(Candidate {
             unit: c.unit,
             edits: vec![Edit::replace(s, e, "true")],
-            source: FixSource::Value,
+            source: own(),
             span: value.span,
         });
     }
@@ -1655,7 +1666,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
 /// the cluster's (the cluster is inside the module).
 fn fixed_where(c: &Cluster, source: &FixSource) -> String {
     match source {
-        FixSource::Value if c.local => {
+        FixSource::DeploymentParameter { .. } if c.local => {
             format!("at the call's argument `{}`", c.arg)
         }
         other => other.describe(),
