@@ -1760,6 +1760,52 @@ mod tests {
     }
 
     #[test]
+    fn a_call_decides_only_the_clusters_that_read_its_argument_at_any_depth() {
+        let d = tempfile::tempdir().unwrap();
+        let cluster = |name: &str, value: &str| {
+            format!(
+                "resource \"azurerm_kubernetes_cluster\" \"{name}\" {{\n  \
+                 key_vault_secrets_provider {{\n    secret_rotation_enabled = {value}\n  }}\n}}\n"
+            )
+        };
+        let write = |rel: &str, text: String| {
+            let p = d.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "b/main.tf",
+            cluster("r", "var.rot") + &cluster("lit", "false") + &cluster("o", "var.other"),
+        );
+        write(
+            "a/main.tf",
+            cluster("mine", "var.rotation.on")
+                + "module \"in\" {\n  source = \"../b\"\n  rot = var.rotation\n}\n\
+                   module \"half\" {\n  source = \"../b\"\n  rot = var.rotation.on\n}\n",
+        );
+        let main = "module \"x\" {\n  source = \"./a\"\n}\n";
+        write("main.tf", main.to_string());
+        let folder = Folder::read(main, Some(&d.path().join("main.tf")), false).unwrap();
+        let a = &folder.callees[0];
+        let (input, _) = rotation_input(a, 0).unwrap();
+        assert_eq!(input, "rotation");
+        // `half` passes a member, not the variable whole: not followed.
+        assert_eq!(
+            reading_clusters(a, &input, 0),
+            [
+                "azurerm_kubernetes_cluster.mine",
+                "module.in.azurerm_kubernetes_cluster.r"
+            ]
+        );
+        let judged = judged_callees(main, &d.path().join("main.tf"));
+        assert_eq!(judged.len(), 1);
+        assert_eq!(
+            judged[0].1,
+            ["/resource/azurerm_kubernetes_cluster/mine/", "/module/in/"]
+        );
+    }
+
+    #[test]
     fn local_module_chains_are_followed_bounded_and_cycles_cut() {
         let d = tempfile::tempdir().unwrap();
         // m0 calls m1 ... m19 calls m0: a long chain that is also a cycle.
