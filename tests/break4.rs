@@ -263,8 +263,6 @@ fn tf_override_count_zero_and_later_default() {
 /// Bicep's do ("because fixing it at its source also changes ..."); Terraform's says only
 /// "fixed in the cluster".
 #[test]
-#[ignore = "fault: src/lang/terraform: a fix moved from a shared variable to the cluster does \
-            not say why (ARM and Bicep name the side effect of the source fix)"]
 fn tf_fix_moved_from_shared_variable_says_why() {
     let dir = case("tf-override-shared-variable");
     let (_, said) = armfix(dir.path(), &["check"]);
@@ -284,8 +282,6 @@ fn tf_fix_moved_from_shared_variable_says_why() {
 /// never reaches a clean run (exit 1 forever). Bicep drops the same callee's standalone
 /// finding (a module `param rotation string` without default called with 'false').
 #[test]
-#[ignore = "fault: src/lang/terraform: a local module's cluster whose variable has no default \
-            is manual review on its own even when its scanned caller passes the value"]
 fn tf_callee_without_default_is_judged_through_its_caller() {
     let dir = case("tf-callee-without-default");
     let (code, out) = fix_yes(dir.path());
@@ -302,8 +298,6 @@ fn tf_callee_without_default_is_judged_through_its_caller() {
 /// passes `false`. The fix at the call is unsafe (held back), and right. But its finding says
 /// "fixed in the cluster" although the edit is the module call's argument in main.tf.
 #[test]
-#[ignore = "fault: src/lang/terraform: a fix at a local module call's argument is described \
-            as 'fixed in the cluster'"]
 fn tf_module_call_fix_names_the_call() {
     let dir = case("tf-nested-module-side-effect");
     let (code, said) = armfix(dir.path(), &["check"]);
@@ -559,8 +553,6 @@ fn compiled_twin_second_fix_changes_nothing() {
 /// every instance"; `rotation = true` changes only rotation (instance `[0]` already passes).
 /// armfix: manual review ("found no edit it can prove makes it pass").
 #[test]
-#[ignore = "fault: src/lang/terraform: a counted module call's argument written as an \
-            expression is not replaced by `true` (the call's own value is not a fallback)"]
 fn tf_counted_module_call_argument_becomes_true() {
     let dir = case("tf-module-count-expression");
     let (_, out) = fix_yes(dir.path());

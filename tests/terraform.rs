@@ -4,7 +4,7 @@
 //! formats, standard input and `patch`; fixes are written in the file's style, proven, and
 //! idempotent.
 
-use crate::util::{fixtures, json, run, run_stdin, temp_repo_copy, tree, visible};
+use crate::util::{fixtures, json, read, run, run_stdin, temp_repo_copy, tree, visible, write};
 use std::fs;
 
 fn copy() -> tempfile::TempDir {
@@ -410,10 +410,13 @@ fn local_modules_with_count_for_each_and_nested_calls_are_followed_per_instance(
             assert_eq!(f["applicability"] == "unsafe", shared, "{f}");
             if shared {
                 let effect = f["sideEffects"][0].as_str().unwrap();
-                assert!(
-                    effect.contains("`azurerm_storage_account` `sa` `allow_nested_items"),
-                    "{f}"
-                );
+                // An instance of a `for_each` call is named with its key.
+                let sa = if pointer.contains("/shared_each/") {
+                    "`azurerm_storage_account` `module.shared_each[\"x\"].sa` `allow_nested_items"
+                } else {
+                    "`azurerm_storage_account` `sa` `allow_nested_items"
+                };
+                assert!(effect.contains(sa), "{f}");
             }
         }
     }
@@ -979,4 +982,245 @@ fn a_json_syntax_variable_type_string_is_applied_with_its_optional_defaults() {
         )
     );
     assert_eq!(run(d.path(), &["check", dir]).code, 0);
+}
+
+/// A module whose cluster's rotation is its `var.rotation`, which has no default.
+const NO_DEFAULT_MODULE: &str = r#"variable "rotation" {
+  type = bool
+}
+resource "azurerm_kubernetes_cluster" "this" {
+  name                = "aks"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  dns_prefix          = "aks"
+
+  key_vault_secrets_provider {
+    secret_rotation_enabled = var.rotation
+  }
+}
+"#;
+
+/// A local module call's argument is the call's own value: whatever expression computes it
+/// (a comparison, `count.index`, a `for_each` entry another resource shares), `rotation =
+/// true` at the call changes only rotation, and is the fix when nothing closer to the source
+/// is safe; the finding names the call's argument and, when a source was passed over, why.
+#[test]
+fn a_module_calls_argument_computed_by_an_expression_becomes_true_at_the_call() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "m/main.tf", NO_DEFAULT_MODULE);
+    write(
+        d.path(),
+        "main.tf",
+        r#"variable "on" {
+  default = true
+}
+variable "strict" {
+  default = false
+}
+module "both" {
+  source   = "./m"
+  rotation = var.on && var.strict
+}
+module "counted" {
+  source   = "./m"
+  count    = 3
+  rotation = count.index > 0
+}
+variable "envs" {
+  default = {
+    dev = { rotation = false }
+    prd = { rotation = true }
+  }
+}
+module "each" {
+  source   = "./m"
+  for_each = var.envs
+  rotation = each.value["rotation"]
+}
+resource "azurerm_storage_account" "st" {
+  for_each                      = var.envs
+  name                          = "st${each.key}"
+  public_network_access_enabled = each.value.rotation
+}
+"#,
+    );
+    let r = run(d.path(), &["check", "."]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.stdout.matches("SecretStoreRotation").count(),
+        3,
+        "{}",
+        r.stdout
+    );
+    for call in ["both", "counted", "each"] {
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("`module.{call}`")))
+            .unwrap_or_else(|| panic!("{call}: {}", r.stdout));
+        assert!(
+            line.contains("fixed at the call's argument `rotation`"),
+            "{line}"
+        );
+        assert!(!line.contains("in the cluster"), "{line}");
+    }
+    let each = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("`module.each`"))
+        .unwrap();
+    // The map entry also opens the storage account of that instance, named with its key.
+    assert!(
+        each.contains(
+            "because fixing it at its source also changes `azurerm_storage_account` \
+             `st[\"dev\"]` `public_network_access_enabled`"
+        ),
+        "{each}"
+    );
+    // Machine output says the same: the value the call passes for the module's variable.
+    let r = run(d.path(), &["check", "--format", "json", "."]);
+    let report = json(&r.stdout);
+    let sources: Vec<&serde_json::Value> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["findings"].as_array().unwrap())
+        .map(|f| &f["fixSource"])
+        .collect();
+    assert_eq!(sources.len(), 3, "{}", r.stdout);
+    for s in sources {
+        assert_eq!(s["kind"], "deployment-parameter", "{s}");
+        assert_eq!(s["name"], "rotation", "{s}");
+    }
+    let r = run(d.path(), &["fix", "--yes", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let main = read(d.path().join("main.tf"));
+    assert_eq!(main.matches("  rotation = true\n").count(), 3, "{main}");
+    assert!(main.contains("dev = { rotation = false }"), "{main}");
+    assert!(main.contains("default = false"), "{main}");
+    let again = run(d.path(), &["check", "."]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+/// A folder a scanned file calls as a local module is judged through that call (its
+/// variables hold what the call passes), directly or through a module that passes its own
+/// variable on: read alone it has no value for them, and that manual review goes, so a bulk
+/// `fix --yes` reaches exit 0. What the folder decides on its own values stays: a literal
+/// in it is fixed there, and a folder no scanned file calls is manual review alone.
+#[test]
+fn a_called_folder_is_judged_through_its_scanned_callers() {
+    let d = tempfile::tempdir().unwrap();
+    let module = NO_DEFAULT_MODULE.to_string()
+        + r#"resource "azurerm_kubernetes_cluster" "own" {
+  name                = "own"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  dns_prefix          = "own"
+
+  key_vault_secrets_provider {
+    secret_rotation_enabled = false
+  }
+}
+"#;
+    write(d.path(), "modules/aks/main.tf", &module);
+    write(
+        d.path(),
+        "modules/wrap/main.tf",
+        "variable \"rotation\" {}\nmodule \"inner\" {\n  source   = \"../aks\"\n  rotation = var.rotation\n}\n",
+    );
+    write(
+        d.path(),
+        "live/main.tf",
+        "module \"direct\" {\n  source   = \"../modules/aks\"\n  rotation = false\n}\nmodule \"wrapped\" {\n  source   = \"../modules/wrap\"\n  rotation = false\n}\n",
+    );
+    // Not called by anything scanned: judged alone, on its own (missing) values.
+    write(d.path(), "orphan/main.tf", NO_DEFAULT_MODULE);
+    let r = run(d.path(), &["check", "."]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut reported: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("SecretStoreRotation"))
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    reported.sort();
+    assert_eq!(
+        reported,
+        [
+            "live/main.tf",
+            "live/main.tf",
+            "modules/aks/main.tf",
+            "orphan/main.tf"
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("`azurerm_kubernetes_cluster.own`"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("modules/wrap"), "{}", r.stdout);
+    let r = run(d.path(), &["fix", "--yes", "live", "modules"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        read(d.path().join("live/main.tf"))
+            .matches("rotation = true")
+            .count(),
+        2
+    );
+    // The callee's own variable stays without a default: nothing guessed for other callers.
+    assert!(!read(d.path().join("modules/aks/main.tf")).contains("default"));
+    let again = run(d.path(), &["check", "live", "modules"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    // Named alone, with no caller in the run, the module is judged on its own values.
+    let alone = run(d.path(), &["check", "modules/aks"]);
+    assert_eq!(alone.code, 1, "{}", alone.stdout);
+    assert!(
+        alone.stdout.contains("has no value offline"),
+        "{}",
+        alone.stdout
+    );
+    let orphan = run(d.path(), &["check", "orphan"]);
+    assert!(
+        orphan.stdout.contains("has no value offline"),
+        "{}",
+        orphan.stdout
+    );
+}
+
+/// A called folder's cluster the call does not decide (its rotation read from a data source,
+/// not known offline) stays manual review in the folder, while the manual review about the
+/// cluster that reads the call's argument goes.
+#[test]
+fn a_called_folders_cluster_the_call_does_not_decide_stays_its_own() {
+    let d = tempfile::tempdir().unwrap();
+    let module = NO_DEFAULT_MODULE.to_string()
+        + r#"resource "azurerm_kubernetes_cluster" "looked_up" {
+  name                = "looked-up"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  dns_prefix          = "lu"
+
+  key_vault_secrets_provider {
+    secret_rotation_enabled = data.external.cfg.result.rotation
+  }
+}
+"#;
+    write(d.path(), "mixed/main.tf", &module);
+    write(
+        d.path(),
+        "main.tf",
+        "module \"mixed\" {\n  source   = \"./mixed\"\n  rotation = true\n}\n",
+    );
+    let r = run(d.path(), &["check", "."]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("SecretStoreRotation"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", r.stdout);
+    assert!(lines[0].starts_with("mixed/main.tf:"), "{}", r.stdout);
+    assert!(lines[0].contains("looked_up"), "{}", r.stdout);
 }

@@ -927,12 +927,19 @@ impl Env<'_> {
                     }
                 }
             }
+            let instance = id
+                .strip_prefix(kind)
+                .and_then(|r| r.strip_prefix('.'))
+                .unwrap_or(name)
+                .to_string();
             out.resources.push(Resource {
                 id,
                 origin: origin.clone(),
                 copy_index: None,
                 kind: arm_kind,
-                name: Value::str(name),
+                // An instance of `count`/`for_each` is named with its key (`st["b"]`), so a
+                // side effect on one instance says which.
+                name: Value::str(instance),
                 condition,
                 existing: false,
                 expanded: false,
@@ -973,6 +980,13 @@ impl Env<'_> {
             let inner = evaluate(callee, &config);
             for mut r in inner.resources {
                 r.id = format!("{id}.{}", r.id);
+                // An instance of a `count`/`for_each` call names its resources with the call's
+                // key (`module.aks["b"].st`): which instance a side effect is in.
+                if id.contains('[') {
+                    if let Value::Str(n) = &r.name {
+                        r.name = Value::str(format!("{id}.{n}"));
+                    }
+                }
                 r.origin = origin.clone();
                 r.condition = match (&condition, r.condition) {
                     (Value::Bool(true), c) => c,

@@ -38,6 +38,7 @@ pub(crate) fn process_tree(
     let context = read_templates_of_named_parameter_files(&mut reports, walk, options);
     link::link_parameter_files(&mut reports, options.unsafe_fixes);
     link::settle_called_modules(&mut reports, options.unsafe_fixes);
+    crate::lang::terraform::callers::settle_called_folders(&mut reports);
     link::settle_linking_templates(&mut reports);
     link::point_compiled_json_at_bicep(&mut reports);
     link::report_what_no_file_fixes(&mut reports);

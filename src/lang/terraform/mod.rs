@@ -16,6 +16,7 @@
 //! findings whose fix lands in it; a cluster whose fix lands in another file that the run
 //! does not read is reported in the cluster's file, for manual review.
 
+pub(crate) mod callers;
 pub(crate) mod hcl;
 pub(crate) mod json;
 pub(crate) mod plan;
@@ -80,6 +81,20 @@ impl Language for Terraform {
             body_of_text(fixed).map_err(|e| format!("the fixed text does not parse: {e}"))?;
         let mut rotation_values = Vec::new();
         rotation_spans(&after, &mut rotation_values);
+        // A local module call's rotation input (by the name its findings point at) is the
+        // call's rotation value: whatever expression stood there may become `true`.
+        for (call, input) in analysis
+            .findings
+            .iter()
+            .filter_map(|f| f.pointer.as_deref()?.strip_prefix("/module/"))
+            .filter_map(|p| p.split_once('/'))
+        {
+            for m in after.blocks("module").filter(|m| m.labels == [call]) {
+                if let Some(a) = m.body.attr(input) {
+                    rotation_values.push(a.value.span);
+                }
+            }
+        }
         let mut sorted: Vec<&crate::edit::Edit> = analysis.edits.iter().collect();
         sorted.sort_by_key(|e| (e.start, e.end));
         let mut shift: isize = 0;

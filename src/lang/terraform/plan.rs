@@ -60,6 +60,36 @@ pub(crate) struct Callee {
     pub(crate) callees: Vec<Callee>,
 }
 
+/// The folders (canonical) of the local modules that the folder of the file at `path` (its
+/// text given) calls and judges through the call: those whose cluster takes its rotation
+/// from a variable the call passes (see [`local_call`]).
+/// With each, the pointer prefixes (`/resource/azurerm_kubernetes_cluster/this/`,
+/// `/module/inner/`) of the findings the callee's own analysis makes about those clusters.
+pub(crate) fn judged_callees(text: &str, path: &Path) -> Vec<(PathBuf, Vec<String>)> {
+    let Ok(folder) = Folder::read(text, Some(path), false) else {
+        return Vec::new();
+    };
+    let dir = super::folder_of(path);
+    folder
+        .callees
+        .iter()
+        .filter_map(|c| {
+            let (input, _) = rotation_input(c, 0)?;
+            let prefixes = reading_clusters(c, &input, 0)
+                .iter()
+                .filter_map(|a| {
+                    let mut parts = a.split('.');
+                    match (parts.next()?, parts.next()?) {
+                        ("module", m) => Some(format!("/module/{m}/")),
+                        (kind, name) => Some(format!("/resource/{kind}/{name}/")),
+                    }
+                })
+                .collect();
+            Some((dir.join(&c.source).canonicalize().ok()?, prefixes))
+        })
+        .collect()
+}
+
 /// How deep local module calls are followed (`./a` calling `./b` calling ...); a deeper call
 /// is a plain module call, as is a call that would enter a folder already being followed (a
 /// cycle, which Terraform refuses).
@@ -377,6 +407,13 @@ struct Cluster<'f> {
     /// Where rotation is inside `value` (a local module's object input read as
     /// `var.csi.rotation`: `rotation`); empty when `value` is the rotation itself.
     path: Vec<String>,
+    /// A call of a local module: `value` is the call's argument, not the cluster's.
+    local: bool,
+    /// For a local module call, the addresses inside the module (`azurerm_kubernetes_cluster.
+    /// this`, `module.inner.azurerm_kubernetes_cluster.this`) of the clusters that read
+    /// rotation from the call's argument: the ones the call decides. A cluster of the module
+    /// written otherwise is its own files' to fix. Empty for any other cluster.
+    reads: Vec<String>,
 }
 
 impl Cluster<'_> {
@@ -501,6 +538,8 @@ fn clusters(folder: &Folder) -> Vec<Cluster<'_>> {
                         Vec::new()
                     },
                     path: Vec::new(),
+                    local: false,
+                    reads: Vec::new(),
                 });
             }
         }
@@ -590,6 +629,7 @@ fn local_call<'f>(
     callee: &Callee,
 ) -> Option<Cluster<'f>> {
     let (input, path) = rotation_input(callee, 0)?;
+    let reads = reading_clusters(callee, &input, 0);
     let slots = render::block_slots(b);
     let after = slots.iter().rposition(|s| s.key_span.is_some());
     // An object input read at a path (`var.csi.rotation`): the call passes `csi = {
@@ -619,7 +659,9 @@ fn local_call<'f>(
         missing,
         each: None,
         dynamics: Vec::new(),
+        reads,
         path,
+        local: true,
     })
 }
 
@@ -658,6 +700,92 @@ fn rotation_input(callee: &Callee, depth: usize) -> Option<(String, Vec<String>)
     })
 }
 
+/// `var.X` (possibly read at a path: `var.X.a`) as the name `X`.
+fn var_name(e: &Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Traversal(root, steps) if root == "var" => match steps.first() {
+            Some(Step::Attr(x)) => Some(x),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The addresses inside `callee` of the clusters that read their rotation from its variable
+/// `input`: its own (`azurerm_kubernetes_cluster.NAME`), and those of a local module it
+/// passes `var.input` on to whole (`module.M.` and that module's own).
+fn reading_clusters(callee: &Callee, input: &str, depth: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    if depth > MODULE_DEPTH {
+        return out;
+    }
+    for body in &callee.bodies {
+        for r in body.blocks("resource") {
+            let [kind, name] = &r.labels[..] else {
+                continue;
+            };
+            let reads = kind == CLUSTER
+                && addon_block(&r.body)
+                    .and_then(|a| a.body.attr(ROTATION_ARG))
+                    .and_then(|a| var_name(&a.value))
+                    == Some(input);
+            if reads {
+                out.push(format!("{kind}.{name}"));
+            }
+        }
+        for m in body.blocks("module") {
+            let ([call], Some(src)) = (&m.labels[..], tf::local_source(&m.body)) else {
+                continue;
+            };
+            let Some(inner) = callee.callees.iter().find(|c| c.source == src) else {
+                continue;
+            };
+            let Some((inner_input, _)) = rotation_input(inner, depth + 1) else {
+                continue;
+            };
+            let passes = m.body.attr(&inner_input).is_some_and(|a| {
+                matches!(&a.value.kind, ExprKind::Traversal(r, st)
+                    if r == "var" && st.len() == 1 && var_name(&a.value) == Some(input))
+            });
+            if passes {
+                out.extend(
+                    reading_clusters(inner, &inner_input, depth + 1)
+                        .into_iter()
+                        .map(|a| format!("module.{call}.{a}")),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Whether an evaluated resource is one of cluster `c`'s: of its block, and for a local
+/// module call one of the clusters that read rotation from the call (see [`Cluster::reads`]).
+fn is_of(c: &Cluster, r: &crate::eval::Resource) -> bool {
+    if !(r.origin.len() == 3 && r.origin[1] == c.kind && r.origin[2] == c.name) {
+        return false;
+    }
+    if !c.local {
+        return true;
+    }
+    // `module.NAME[KEY].inner.address[KEY]` without the call and the instance keys.
+    let Some(rest) = r.id.strip_prefix(&format!("module.{}", c.name)) else {
+        return false;
+    };
+    let mut plain = String::new();
+    let mut depth = 0usize;
+    for ch in rest.chars() {
+        match ch {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(ch),
+            _ => {}
+        }
+    }
+    let plain = plain.strip_prefix('.').unwrap_or(&plain);
+    c.reads.iter().any(|a| a == plain)
+}
+
 /// A call of a known AKS module as a cluster: where its rotation input is, or how to add it
 /// beside the add-on input.
 fn module_cluster<'f>(
@@ -679,6 +807,8 @@ fn module_cluster<'f>(
         each: None,
         dynamics: Vec::new(),
         path: Vec::new(),
+        local: false,
+        reads: Vec::new(),
     };
     match family {
         tf::Family::Aks => {
@@ -797,6 +927,8 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
         each: None,
         dynamics: Vec::new(),
         path: Vec::new(),
+        local: false,
+        reads: Vec::new(),
     };
     let mut addon = tf::azapi_body(&b.body)?;
     for key in ["properties", "addonProfiles", crate::rule::ADDON] {
@@ -844,11 +976,11 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
 /// How many of a cluster's instances (`count`/`for_each`, a local module's per call instance)
 /// fail, summed over the configurations: a fix search step must lower it (fixing one
 /// instance's value in a `for_each` map is progress even while another still fails).
-fn failing_instances(kind: &str, name: &str, deployments: &[Deployment]) -> usize {
+fn failing_instances(c: &Cluster, deployments: &[Deployment]) -> usize {
     deployments
         .iter()
         .flat_map(|d| &d.resources)
-        .filter(|r| r.origin.len() == 3 && r.origin[1] == kind && r.origin[2] == name)
+        .filter(|r| is_of(c, r))
         .filter(|r| matches!(judge(r), Judgement::Fail { .. }))
         .count()
 }
@@ -863,7 +995,7 @@ fn failing_keys(c: &Cluster, deployments: &[Deployment]) -> Vec<String> {
     };
     let mut keys: Vec<String> = Vec::new();
     for r in deployments.iter().flat_map(|d| &d.resources) {
-        if r.origin.len() != 3 || r.origin[1] != c.kind || r.origin[2] != c.name {
+        if !is_of(c, r) {
             continue;
         }
         if !matches!(judge(r), Judgement::Fail { .. }) {
@@ -890,19 +1022,14 @@ fn failing_keys(c: &Cluster, deployments: &[Deployment]) -> Vec<String> {
 /// How a cluster fares in each configuration: the failing ones (name, reason) and the first
 /// Unknown's reason.
 fn state(
-    kind: &str,
-    name: &str,
+    c: &Cluster,
     deployments: &[Deployment],
     names: &[String],
 ) -> (Vec<(String, String)>, Option<String>) {
     let mut fails = Vec::new();
     let mut unknown = None;
     for (d, config) in deployments.iter().zip(names) {
-        for r in d
-            .resources
-            .iter()
-            .filter(|r| r.origin.len() == 3 && r.origin[1] == kind && r.origin[2] == name)
-        {
+        for r in d.resources.iter().filter(|r| is_of(c, r)) {
             match judge(r) {
                 Judgement::Fail { reason } if !fails.iter().any(|(c, _)| c == config) => {
                     fails.push((config.clone(), reason));
@@ -931,6 +1058,17 @@ struct Candidate {
 /// own argument last.
 fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate> {
     let text = &folder.units[c.unit].text;
+    // A local module call's own argument is what the call passes for the module's variable
+    // (Bicep's module argument: a deployment parameter), not the cluster's value.
+    let own = || {
+        if c.local {
+            FixSource::DeploymentParameter {
+                name: c.arg.clone(),
+            }
+        } else {
+            FixSource::Value
+        }
+    };
     let Some(value) = c.value else {
         return c
             .add
@@ -938,7 +1076,7 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
             .map(|edits| Candidate {
                 unit: c.unit,
                 edits,
-                source: FixSource::Value,
+                source: own(),
                 span: (c.at, c.at),
             })
             .into_iter()
@@ -954,7 +1092,7 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         return vec![Candidate {
             unit: c.unit,
             edits: vec![e],
-            source: FixSource::Value,
+            source: own(),
             span: value.span,
         }];
     }
@@ -969,12 +1107,15 @@ fn candidates(folder: &Folder, c: &Cluster, options: &Options) -> Vec<Candidate>
         Step::Index(i) => matches!(i.kind, ExprKind::Str(_) | ExprKind::Int(_)),
         Step::Splat => false,
     }));
-    if plain || options.force_literal {
+    // A module call's argument is the call's own value: replacing it with `true` changes
+    // what the call passes (whatever else it feeds inside the module, the proof names), not
+    // what it was computed from (`count.index == 0`, a `for_each` entry shared with others).
+    if plain || options.force_literal || c.local {
         let (s, e) = value.span;
         out.push(Candidate {
             unit: c.unit,
             edits: vec![Edit::replace(s, e, "true")],
-            source: FixSource::Value,
+            source: own(),
             span: value.span,
         });
     }
@@ -1338,7 +1479,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
     let mut accepted: Vec<(usize, Edit)> = Vec::new();
     let mut planned: Vec<Planned> = Vec::new();
     for c in &clusters {
-        let (fails, unknown) = state(c.kind, &c.name, &base, &names);
+        let (fails, unknown) = state(c, &base, &names);
         let unit_text = &folder.units[c.unit].text;
         let at = c.value.map_or((c.at, c.at), |v| v.span);
         let expression = c.value.map(|v| unit_text[v.span.0..v.span.1].to_string());
@@ -1379,13 +1520,16 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
         };
         let mut pending = candidates(folder, c, options);
         let mut mine: Vec<(Candidate, Vec<String>)> = Vec::new();
+        // The first place closer to the source that was passed over because it changes
+        // more than rotation: the finding says why its fix is elsewhere.
+        let mut passed_over: Option<(FixSource, Vec<String>)> = None;
         for allow_unsafe in [false, true] {
             loop {
                 let current: Vec<(usize, Edit)> = accepted.clone();
                 let Some(now) = folder.evaluate(&current) else {
                     break;
                 };
-                let failing = failing_instances(c.kind, &c.name, &now);
+                let failing = failing_instances(c, &now);
                 if failing == 0 {
                     break;
                 }
@@ -1401,7 +1545,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                     let Some(after) = folder.evaluate(&trial) else {
                         continue;
                     };
-                    if failing_instances(c.kind, &c.name, &after) >= failing {
+                    if failing_instances(c, &after) >= failing {
                         continue;
                     }
                     let pairs: Vec<(&str, &Deployment, &Deployment)> = names
@@ -1413,6 +1557,9 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                     if proof.side_effects.is_empty() || allow_unsafe {
                         chosen = Some((i, proof.side_effects));
                         break;
+                    }
+                    if passed_over.is_none() {
+                        passed_over = Some((cand.source.clone(), proof.side_effects));
                     }
                 }
                 let Some((i, effects)) = chosen else { break };
@@ -1440,15 +1587,22 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
         for (cand, effects) in mine {
             let unit = &folder.units[cand.unit];
             let lines = LineIndex::new(&unit.text);
-            let fixed_where = cand.source.describe();
+            let place = fixed_where(c, &cand.source);
             let mut message = if cand.unit == c.unit {
-                format!("{problem}; fixed {fixed_where}")
+                format!("{problem}; fixed {place}")
             } else {
                 format!(
-                    "{problem} (in {}); fixed {fixed_where}",
+                    "{problem} (in {}); fixed {place}",
                     folder.units[c.unit].display
                 )
             };
+            if let Some((source, side)) = passed_over.as_ref().filter(|_| effects.is_empty()) {
+                message.push_str(&format!(
+                    ", because fixing it at its source {} (there it would be fixed {})",
+                    effects_clause(side),
+                    source.describe(),
+                ));
+            }
             if !effects.is_empty() {
                 message.push_str(&format!("; unsafe: it {}", effects.join("; ")));
             }
@@ -1470,7 +1624,7 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
                 let reason = format!(
                     "{problem}; its fix is in {} ({}), which this run does not read: run armfix \
                      on the folder",
-                    unit.display, fixed_where
+                    unit.display, place
                 );
                 review(folder, c.unit, at, c, reason, None).finding
             });
@@ -1506,6 +1660,30 @@ pub(crate) fn analyze(folder: &Folder, options: &Options) -> Option<Analysis> {
     analysis.edits.sort_by_key(|e| (e.start, e.end));
     analysis.edits.dedup();
     Some(analysis)
+}
+
+/// Where a fix lands, in a finding's words: a module call's own argument is the call's, not
+/// the cluster's (the cluster is inside the module).
+fn fixed_where(c: &Cluster, source: &FixSource) -> String {
+    match source {
+        FixSource::DeploymentParameter { .. } if c.local => {
+            format!("at the call's argument `{}`", c.arg)
+        }
+        other => other.describe(),
+    }
+}
+
+/// The first side effect in a sentence (its configuration after it), and how many more.
+fn effects_clause(effects: &[String]) -> String {
+    let first = effects.first().map_or("", String::as_str);
+    let first = match first.strip_prefix("with ").and_then(|r| r.split_once(": ")) {
+        Some((config, rest)) => format!("{rest} (with {config})"),
+        None => first.to_string(),
+    };
+    match effects.len() {
+        0 | 1 => first,
+        n => format!("{first}, and {} more", n - 1),
+    }
 }
 
 fn with_unit(edits: &[(usize, Edit)], unit: usize) -> Vec<Edit> {
@@ -1579,6 +1757,52 @@ mod tests {
             .map(|c| 1 + depth(&c.callees))
             .max()
             .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_call_decides_only_the_clusters_that_read_its_argument_at_any_depth() {
+        let d = tempfile::tempdir().unwrap();
+        let cluster = |name: &str, value: &str| {
+            format!(
+                "resource \"azurerm_kubernetes_cluster\" \"{name}\" {{\n  \
+                 key_vault_secrets_provider {{\n    secret_rotation_enabled = {value}\n  }}\n}}\n"
+            )
+        };
+        let write = |rel: &str, text: String| {
+            let p = d.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "b/main.tf",
+            cluster("r", "var.rot") + &cluster("lit", "false") + &cluster("o", "var.other"),
+        );
+        write(
+            "a/main.tf",
+            cluster("mine", "var.rotation.on")
+                + "module \"in\" {\n  source = \"../b\"\n  rot = var.rotation\n}\n\
+                   module \"half\" {\n  source = \"../b\"\n  rot = var.rotation.on\n}\n",
+        );
+        let main = "module \"x\" {\n  source = \"./a\"\n}\n";
+        write("main.tf", main.to_string());
+        let folder = Folder::read(main, Some(&d.path().join("main.tf")), false).unwrap();
+        let a = &folder.callees[0];
+        let (input, _) = rotation_input(a, 0).unwrap();
+        assert_eq!(input, "rotation");
+        // `half` passes a member, not the variable whole: not followed.
+        assert_eq!(
+            reading_clusters(a, &input, 0),
+            [
+                "azurerm_kubernetes_cluster.mine",
+                "module.in.azurerm_kubernetes_cluster.r"
+            ]
+        );
+        let judged = judged_callees(main, &d.path().join("main.tf"));
+        assert_eq!(judged.len(), 1);
+        assert_eq!(
+            judged[0].1,
+            ["/resource/azurerm_kubernetes_cluster/mine/", "/module/in/"]
+        );
     }
 
     #[test]
