@@ -885,12 +885,13 @@ fn parameter_file(
     else {
         return;
     };
-    let (Some(before), Some(after)) = (
-        crate::run::configurations::of_file(path, original),
-        crate::run::configurations::of_file(path, after_text),
-    ) else {
+    // Every configuration the file's values take part in: its own, or for a `.bicepparam`
+    // base (`using none`) that of each file extending it.
+    let before = crate::run::configurations::reached_by(path, original);
+    let after = crate::run::configurations::reached_by(path, after_text);
+    if before.is_empty() || before.len() != after.len() {
         return;
-    };
+    }
     let is_cluster = |r: &crate::eval::Resource| {
         matches!(&r.kind, Value::Str(t)
             if t.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters"))
@@ -904,35 +905,39 @@ fn parameter_file(
             continue;
         };
         let language = kind.language();
-        let (Some(b), Some(a)) = (
-            language.evaluate(&text, &before, Some(t)),
-            language.evaluate(&text, &after, Some(t)),
-        ) else {
-            continue;
-        };
-        for r in b.resources.iter().filter(|r| is_cluster(r)) {
-            let same = a
-                .resources
-                .iter()
-                .find(|x| x.id == r.id)
-                .is_some_and(|x| x.body == r.body);
-            if same {
+        for (before, after) in before.iter().zip(&after) {
+            let (Some(b), Some(a)) = (
+                language.evaluate(&text, before, Some(t)),
+                language.evaluate(&text, after, Some(t)),
+            ) else {
                 continue;
+            };
+            for r in b.resources.iter().filter(|r| is_cluster(r)) {
+                let same = a
+                    .resources
+                    .iter()
+                    .find(|x| x.id == r.id)
+                    .is_some_and(|x| x.body == r.body);
+                if same {
+                    continue;
+                }
+                let v = verdict(
+                    p,
+                    &[Instance {
+                        name: r.name.clone(),
+                        kind: r.kind.clone(),
+                        body: r.body.clone(),
+                    }],
+                );
+                let name = r
+                    .name
+                    .as_str()
+                    .unwrap_or("(name not known offline)")
+                    .to_string();
+                if !changed.contains(&(name.clone(), v.why.clone())) {
+                    changed.push((name, v.why));
+                }
             }
-            let v = verdict(
-                p,
-                &[Instance {
-                    name: r.name.clone(),
-                    kind: r.kind.clone(),
-                    body: r.body.clone(),
-                }],
-            );
-            let name = r
-                .name
-                .as_str()
-                .unwrap_or("(name not known offline)")
-                .to_string();
-            changed.push((name, v.why));
         }
     }
     let suppressed: Vec<&(String, Option<String>)> =

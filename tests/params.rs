@@ -156,6 +156,40 @@ fn a_parameter_file_named_alone_is_judged_with_its_template() {
     assert!(r.stdout.starts_with("prod.bicepparam:2:"), "{}", r.stdout);
 }
 
+/// A `.bicepparam` base (`using none`) is judged against PSRule's suppression in every
+/// configuration that extends it: a fix of the base that changes only suppressed clusters is
+/// left alone; one that also changes a suppressed cluster beside another is manual review.
+#[test]
+fn a_bicepparam_base_fix_is_judged_against_suppression_in_each_extending_file() {
+    let tmp = temp_repo_copy(&fixtures("bicep-extends"));
+    let base = crate::util::read(tmp.path().join("params/base.bicepparam"));
+    crate::util::write(
+        tmp.path(),
+        "ps-rule.yaml",
+        "suppression:\n  Azure.AKS.SecretStoreRotation:\n  - aks-dev\n  - aks-weu\n",
+    );
+    let r = run(tmp.path(), &["fix", "--yes", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        crate::util::read(tmp.path().join("params/base.bicepparam")),
+        base,
+        "every cluster the base's fix changes is suppressed"
+    );
+    crate::util::write(
+        tmp.path(),
+        "ps-rule.yaml",
+        "suppression:\n  Azure.AKS.SecretStoreRotation:\n  - aks-dev\n",
+    );
+    let r = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("aks-dev"), "{}", r.stdout);
+    assert_eq!(
+        crate::util::read(tmp.path().join("params/base.bicepparam")),
+        base,
+        "the base's fix would change the suppressed aks-dev"
+    );
+}
+
 #[test]
 fn an_ambiguous_name_is_linked_by_armfix_toml() {
     let tmp = temp_repo_copy(&fixtures("params-naming"));
