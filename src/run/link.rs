@@ -1028,12 +1028,24 @@ fn through_callers(module: &Path, fixed: &str, callers: &[(PathBuf, String)]) ->
 /// read that file (a template named alone on the command line, an excluded or ignored file),
 /// nobody would report it: the template reports it instead, as manual review.
 pub(crate) fn report_what_no_file_fixes(reports: &mut [FileReport]) {
+    // Only a template with a failure left to a parameter file, or with parameters that feed
+    // rotation, has anything to check: most runs have none, and naming every file read costs.
+    let asks = |r: &FileReport| {
+        matches!(&r.outcome, Outcome::Analysed { analysis, .. }
+            if !analysis.left_to.is_empty() || !analysis.parameters.is_empty())
+    };
+    if !reports.iter().any(asks) {
+        return;
+    }
     let read: HashSet<String> = reports
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Analysed { .. }))
         .map(FileReport::display)
         .collect();
     for r in reports.iter_mut() {
+        if !asks(r) {
+            continue;
+        }
         let template = match &r.candidate {
             Candidate::File(p) => Some(p.clone()),
             Candidate::Stdin => None,
