@@ -210,7 +210,7 @@ impl FileKind {
     pub(crate) fn spell(self, v: &crate::eval::Value) -> String {
         use crate::eval::Value;
         let (quote, assign): (fn(&str) -> String, &str) = match self {
-            FileKind::Bicep => (bicep_string, ": "),
+            FileKind::Bicep => (crate::lang::bicep::render::quote, ": "),
             FileKind::Terraform(_) => (json_string, " = "),
             FileKind::Json | FileKind::Script(_) => return v.to_string(),
         };
@@ -243,26 +243,6 @@ impl FileKind {
         }
         go(v, quote, assign, 0)
     }
-}
-
-/// A Bicep string literal: single quotes, with backslashes, quotes, line breaks, tabs and
-/// `${` escaped.
-fn bicep_string(s: &str) -> String {
-    let mut out = String::from("'");
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 /// A double-quoted string, escaped as JSON (and HCL) write it.

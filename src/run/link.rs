@@ -930,10 +930,27 @@ fn suppressed_through_callers(
     fixed: &str,
     callers: &[(PathBuf, String)],
 ) -> Vec<String> {
-    let mut out = Vec::new();
     if !crate::psrule::suppresses_any() {
-        return out;
+        return Vec::new();
     }
+    in_each_caller(module, fixed, callers, |name, before, after| {
+        crate::psrule::suppressed_changes(before, after)
+            .into_iter()
+            .map(|c| format!("{c} (through {name})"))
+            .collect()
+    })
+}
+
+/// Evaluates each caller of `module` in each of its configurations with the module as it is
+/// and as `fixed`, and gathers what `say(caller's name, before, after)` says of the pair,
+/// each sentence once.
+fn in_each_caller(
+    module: &Path,
+    fixed: &str,
+    callers: &[(PathBuf, String)],
+    say: impl Fn(&str, &crate::eval::Deployment, &crate::eval::Deployment) -> Vec<String>,
+) -> Vec<String> {
+    let mut out = Vec::new();
     for (caller, text) in callers {
         let Ok(doc) = crate::lang::bicep::parser::parse(text) else {
             continue;
@@ -947,10 +964,9 @@ fn suppressed_through_callers(
             else {
                 continue;
             };
-            for c in crate::psrule::suppressed_changes(&before, &after) {
-                let c = format!("{c} (through {name})");
-                if !out.contains(&c) {
-                    out.push(c);
+            for e in say(&name, &before, &after) {
+                if !out.contains(&e) {
+                    out.push(e);
                 }
             }
         }
@@ -999,29 +1015,13 @@ fn callers_settle(
 /// What a module's fixed text changes, beyond rotation, in each caller's deployment (every
 /// configuration of the caller), one sentence each, naming the caller.
 fn through_callers(module: &Path, fixed: &str, callers: &[(PathBuf, String)]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (caller, text) in callers {
-        let Ok(doc) = crate::lang::bicep::parser::parse(text) else {
-            continue;
-        };
-        let name = engine::display(&Candidate::File(caller.clone()));
-        for config in crate::run::configurations::for_template(Some(caller)) {
-            let evaluate = |replaced| {
-                crate::lang::bicep::evaluate_with(&doc, text, &config, Some(caller), replaced)
-            };
-            let (Some(before), Some(after)) = (evaluate(None), evaluate(Some((module, fixed))))
-            else {
-                continue;
-            };
-            for e in crate::eval::proof::classify_with(&before, &after, false).side_effects {
-                let e = format!("through {name}: {e}");
-                if !out.contains(&e) {
-                    out.push(e);
-                }
-            }
-        }
-    }
-    out
+    in_each_caller(module, fixed, callers, |name, before, after| {
+        crate::eval::proof::classify_with(before, after, false)
+            .side_effects
+            .into_iter()
+            .map(|e| format!("through {name}: {e}"))
+            .collect()
+    })
 }
 
 /// A template's failure with a parameter file is that file's finding; when the run does not
