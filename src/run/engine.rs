@@ -58,6 +58,16 @@ pub(crate) fn display(candidate: &Candidate) -> String {
     }
 }
 
+/// The text of a report's file: its `original` when the report kept it, else read again (a
+/// report without findings drops its text, see `batch::lighten`).
+pub(crate) fn text_of(path: &std::path::Path, original: &str) -> Option<String> {
+    if original.is_empty() {
+        crate::run::read::read_text(path)
+    } else {
+        Some(original.to_string())
+    }
+}
+
 /// Reads and processes a file from disk with default options.
 pub fn process_path(path: &PathBuf, kind: FileKind) -> FileReport {
     process_path_with(path, kind, &Options::default())

@@ -499,14 +499,8 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
         if analysis.clusters.is_empty() {
             continue;
         }
-        // A report without findings no longer holds its text: read it again.
-        let text = if original.is_empty() {
-            match crate::run::read::read_text(p) {
-                Some(t) => t,
-                None => continue,
-            }
-        } else {
-            original.clone()
+        let Some(text) = engine::text_of(p, original) else {
+            continue;
         };
         let Ok(doc) = crate::lang::bicep::parser::parse(&text) else {
             continue;

@@ -47,14 +47,8 @@ pub(crate) fn settle_called_folders(reports: &mut [FileReport]) {
         if !seen.insert(dir) {
             continue;
         }
-        // A report without findings no longer holds its text: read it again.
-        let text = if original.is_empty() {
-            match crate::run::read::read_text(p) {
-                Some(t) => t,
-                None => continue,
-            }
-        } else {
-            original.clone()
+        let Some(text) = crate::run::engine::text_of(p, original) else {
+            continue;
         };
         for (dir, prefixes) in plan::judged_callees(&text, p) {
             let all = called.entry(dir).or_default();
