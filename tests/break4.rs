@@ -199,8 +199,6 @@ fn arm_coalesce_is_followed_to_the_parameter_default() {
 /// where they are written". A literal `"false"` there is fixed; a missing `config` is manual
 /// review ("armfix found no change it can prove safe").
 #[test]
-#[ignore = "fault: a cluster without `config` in an unlinked templateSpecs linkedTemplates \
-            entry is manual review; the `config` object is not added where it is written"]
 fn spec_unlinked_entry_missing_config_is_fixed_in_place() {
     let dir = case("spec-child-unlinked-missing-config");
     let (code, out) = fix_yes(dir.path());
