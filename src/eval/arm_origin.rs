@@ -795,12 +795,20 @@ impl<'t> Traced<'t> {
         &self,
         v: V<'t>,
     ) -> Option<(String, Rc<Scope<'t>>, Vec<Access>)> {
-        let v = self.deref(v);
-        let At::Term { expr, term, .. } = v.at else {
-            return None;
+        // Through the value-preserving wrappers, as [`Traced::parameter_of`] goes.
+        let mut v = self.deref(v);
+        let (expr, mut t) = loop {
+            let At::Term { expr, term, .. } = v.at else {
+                return None;
+            };
+            match expr.call(term) {
+                Some(("string" | "tolower" | "toupper" | "bool" | "json", [arg])) => {
+                    v = self.deref(v.term(*arg));
+                }
+                _ => break (expr, term),
+            }
         };
         let mut steps = Vec::new();
-        let mut t = term;
         loop {
             match &expr.terms[t].kind {
                 TermKind::Member { base, name } => {
