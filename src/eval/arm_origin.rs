@@ -767,6 +767,58 @@ pub(crate) enum ParamSource {
 }
 
 impl<'t> Traced<'t> {
+    /// The place `steps` reach in the default of parameter `name` of `scope`, when it is one
+    /// literal the template writes (not an element per loop instance, not a parameter a
+    /// nested deployment passes).
+    fn member_default_place(
+        &self,
+        scope: &Rc<Scope<'t>>,
+        name: &str,
+        steps: &[Access],
+    ) -> Option<Place<'t>> {
+        if let Some(Feeder {
+            parameters: Some((passed, _)),
+            ..
+        }) = &scope.feeder
+        {
+            if matches!(arm::get(passed, name), Lookup::Found(..)) {
+                return None;
+            }
+        }
+        let Lookup::Found(pk, params) = arm::get(scope.template, "parameters") else {
+            return None;
+        };
+        let Lookup::Found(declared, def) = arm::get(params, name) else {
+            return None;
+        };
+        let Lookup::Found(dk, mut node) = arm::get(def, "defaultValue") else {
+            return None;
+        };
+        let mut path = scope.path.clone();
+        path.extend([Segment::Key(pk), Segment::Key(declared), Segment::Key(dk)]);
+        for step in steps {
+            match (step, &node.kind) {
+                (Access::Key(k), Kind::Object(_)) => {
+                    let Lookup::Found(key, child) = arm::get(node, k) else {
+                        return None;
+                    };
+                    path.push(Segment::Key(key));
+                    node = child;
+                }
+                (Access::Index(i), Kind::Array(items)) => {
+                    node = items.get(*i)?;
+                    path.push(Segment::Index(*i));
+                }
+                _ => return None,
+            }
+        }
+        is_plain_literal(node).then(|| Place {
+            at: At::Json(node),
+            path: Rc::new(path),
+            scope: scope.clone(),
+        })
+    }
+
     /// The parameter a value reads, through the value-preserving wrappers, with its scope.
     pub(crate) fn parameter_of(&self, v: V<'t>) -> Option<(String, Rc<Scope<'t>>)> {
         let mut v = self.deref(v);
@@ -1279,6 +1331,15 @@ impl<'t> Traced<'t> {
         }
         let end = self.deref(v);
         let places = |v: &V<'t>| v.chain.places(v.place()).into_iter().map(|(p, _)| p);
+        // A member or element of a parameter's default: that member first.
+        if let Some((name, scope, steps)) = self.parameter_access_of(end.clone()) {
+            let mut out: Vec<Place<'t>> = self
+                .member_default_place(&scope, &name, &steps)
+                .into_iter()
+                .collect();
+            out.extend(places(&end));
+            return out;
+        }
         // Through the value-preserving wrappers to a parameter, if the value reads one.
         let mut at = end.clone();
         while let At::Term { expr, term, .. } = at.at {
