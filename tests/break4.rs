@@ -178,8 +178,6 @@ fn arm_if_fix_lands_in_the_deploying_branch_variable() {
 /// `coalesce()` is not a step of the provenance chain, so even the cluster's own value is not
 /// tried: manual review for a one-line safe fix.
 #[test]
-#[ignore = "fault: src/eval/arm_origin.rs does not follow coalesce() to the operand that gives \
-            the value (Bicep's ?? is followed): manual review where the default is the fix"]
 fn arm_coalesce_is_followed_to_the_parameter_default() {
     let dir = case("arm-coalesce-param");
     let (code, out) = fix_yes(dir.path());
@@ -201,8 +199,6 @@ fn arm_coalesce_is_followed_to_the_parameter_default() {
 /// where they are written". A literal `"false"` there is fixed; a missing `config` is manual
 /// review ("armfix found no change it can prove safe").
 #[test]
-#[ignore = "fault: a cluster without `config` in an unlinked templateSpecs linkedTemplates \
-            entry is manual review; the `config` object is not added where it is written"]
 fn spec_unlinked_entry_missing_config_is_fixed_in_place() {
     let dir = case("spec-child-unlinked-missing-config");
     let (code, out) = fix_yes(dir.path());
@@ -490,8 +486,6 @@ fn tf_tfvars_shared_variable_moves_to_the_cluster() {
 /// ("comes from a parameter; make it evaluate to 'true'"), though the member is the only
 /// place the value is written and nothing else reads it.
 #[test]
-#[ignore = "fault: src/eval/arm_origin.rs: a member of an object parameter's default is not a \
-            chain place for ARM (Bicep's is); manual review instead of the default's member"]
 fn arm_object_parameter_member_is_fixed_in_the_default() {
     let dir = case("arm-object-param-member");
     let (code, out) = fix_yes(dir.path());
@@ -508,8 +502,6 @@ fn arm_object_parameter_member_is_fixed_in_the_default() {
 /// written `"true"` changes only rotation (instance `a` already passes): the chain's last
 /// place, safe. armfix does not try it: manual review.
 #[test]
-#[ignore = "fault: src/run/prove.rs: the cluster's own value is not tried for an ARM value read \
-            from a parameter's array element ([parameters('x')[copyIndex()].rot])"]
 fn arm_copy_element_shared_falls_back_to_the_cluster_value() {
     let dir = case("arm-copy-array-element-shared");
     let (code, out) = fix_yes(dir.path());

@@ -125,6 +125,9 @@ const CASES: &[&str] = &[
     "control-param-file-dev",
     "control-plain-false",
     "nm-settled-name-expression",
+    "o2-arm-coalesce-variable",
+    "o2-arm-copy-element-default",
+    "o2-spec-unlinked-rotation-missing",
     "sp-bicep-side-effect-spelling",
     "sw-bool-param-shared",
     "sw-env-equals",
@@ -1469,5 +1472,40 @@ cases! {
         p.assert_all_safe();
         p.assert_clean_after();
         assert!(p.text_after("main.bicep").contains("var rotation = 'true'"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// ARM provenance through coalesce(), members and elements; literals added in place
+
+cases! {
+    o2_arm_copy_element_default: "o2-arm-copy-element-default" => |p| {
+        p.assert_reported(1);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        let base = "/parameters/clusters/defaultValue";
+        assert_eq!(p.after_at("main.json", &format!("{base}/0/rot")), "true");
+        assert_eq!(p.after_at("main.json", &format!("{base}/1/rot")), "true");
+        assert_eq!(p.after_at("main.json", &format!("{base}/2/rot")), true);
+        assert_eq!(p.after_at("main.json", &format!("{base}/2/name")), "c");
+        assert!(p
+            .text_after("main.json")
+            .contains("[string(parameters('clusters')[copyIndex()].rot)]"));
+    }
+    o2_arm_coalesce_variable: "o2-arm-coalesce-variable" => |p| {
+        p.assert_reported(1);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        assert_eq!(p.after_at("main.json", "/variables/defaults/rotation"), "true");
+        assert_eq!(p.after_at("main.json", "/variables/defaults/tier"), "Free");
+    }
+    o2_spec_unlinked_rotation_missing: "o2-spec-unlinked-rotation-missing" => |p| {
+        p.assert_reported(1);
+        p.assert_all_safe();
+        p.assert_clean_after();
+        let config = "/resources/0/properties/linkedTemplates/0/template/resources/0/properties\
+                      /addonProfiles/azureKeyvaultSecretsProvider/config";
+        assert_eq!(p.after_at("spec.json", &format!("{config}/enableSecretRotation")), "true");
+        assert_eq!(p.after_at("spec.json", &format!("{config}/rotationPollInterval")), "2m");
     }
 }

@@ -323,8 +323,33 @@ impl<'t> Traced<'t> {
                 })
             }
             At::Term { expr, term, .. } => {
+                match &expr.terms[term].kind {
+                    TermKind::Member { base, name } => return self.member(v, *base, name),
+                    TermKind::Index { base, index } => {
+                        return match &expr.terms[*index].kind {
+                            TermKind::Str(key) => self.member(v, *base, key),
+                            TermKind::Number(n) => self.element(v, *base, n.parse().ok()?),
+                            _ => None,
+                        };
+                    }
+                    _ => {}
+                }
                 let (name, args) = expr.call(term)?;
                 match (name, args.len()) {
+                    // The first operand that is not null, as the evaluator decides it with
+                    // the defaults; one it cannot decide leaves the value undecided (as an
+                    // `if` whose condition it cannot decide).
+                    ("coalesce", n) if n > 0 => {
+                        for &a in args {
+                            let operand = v.term(a);
+                            match self.value_at(&operand.place()) {
+                                Value::Null => continue,
+                                Value::Unknown(_) => return None,
+                                _ => return Some(v.hop(operand, Hop::Branch)),
+                            }
+                        }
+                        None
+                    }
                     ("variables", 1) => {
                         let var = expr.str_lit(args[0])?;
                         let (key, def) = match arm::get(v.scope.template, "variables") {
@@ -370,6 +395,37 @@ impl<'t> Traced<'t> {
                 }
             }
         }
+    }
+
+    /// Member `key` of the value of term `base` of `v`'s expression (`variables('o').a`,
+    /// `o['a']`), when that value is an object the source writes: the member, followed.
+    /// `None` for anything else (a parameter's member is followed by
+    /// [`Traced::parameter_access_of`]).
+    fn member(&self, v: &V<'t>, base: usize, key: &str) -> Option<V<'t>> {
+        let b = self.deref(v.hop(v.term(base), Hop::Member(key.to_string())));
+        if b.undecided || !self.is_object(&b) {
+            return None;
+        }
+        match self.lookup(b, key) {
+            Lookup::Found(_, x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// Element `i` of the value of term `base` of `v`'s expression, when that value is an
+    /// array written in the template.
+    fn element(&self, v: &V<'t>, base: usize, i: usize) -> Option<V<'t>> {
+        let b = self.deref(v.hop(v.term(base), Hop::Member(i.to_string())));
+        if b.undecided || b.parts.is_some() {
+            return None;
+        }
+        let At::Json(node) = b.at else {
+            return None;
+        };
+        let Kind::Array(items) = &node.kind else {
+            return None;
+        };
+        Some(b.json(items.get(i)?, Segment::Index(i)))
     }
 
     fn lookup(&self, obj: V<'t>, key: &str) -> Lookup<V<'t>> {
@@ -711,6 +767,58 @@ pub(crate) enum ParamSource {
 }
 
 impl<'t> Traced<'t> {
+    /// The place `steps` reach in the default of parameter `name` of `scope`, when it is one
+    /// literal the template writes (not an element per loop instance, not a parameter a
+    /// nested deployment passes).
+    fn member_default_place(
+        &self,
+        scope: &Rc<Scope<'t>>,
+        name: &str,
+        steps: &[Access],
+    ) -> Option<Place<'t>> {
+        if let Some(Feeder {
+            parameters: Some((passed, _)),
+            ..
+        }) = &scope.feeder
+        {
+            if matches!(arm::get(passed, name), Lookup::Found(..)) {
+                return None;
+            }
+        }
+        let Lookup::Found(pk, params) = arm::get(scope.template, "parameters") else {
+            return None;
+        };
+        let Lookup::Found(declared, def) = arm::get(params, name) else {
+            return None;
+        };
+        let Lookup::Found(dk, mut node) = arm::get(def, "defaultValue") else {
+            return None;
+        };
+        let mut path = scope.path.clone();
+        path.extend([Segment::Key(pk), Segment::Key(declared), Segment::Key(dk)]);
+        for step in steps {
+            match (step, &node.kind) {
+                (Access::Key(k), Kind::Object(_)) => {
+                    let Lookup::Found(key, child) = arm::get(node, k) else {
+                        return None;
+                    };
+                    path.push(Segment::Key(key));
+                    node = child;
+                }
+                (Access::Index(i), Kind::Array(items)) => {
+                    node = items.get(*i)?;
+                    path.push(Segment::Index(*i));
+                }
+                _ => return None,
+            }
+        }
+        is_plain_literal(node).then(|| Place {
+            at: At::Json(node),
+            path: Rc::new(path),
+            scope: scope.clone(),
+        })
+    }
+
     /// The parameter a value reads, through the value-preserving wrappers, with its scope.
     pub(crate) fn parameter_of(&self, v: V<'t>) -> Option<(String, Rc<Scope<'t>>)> {
         let mut v = self.deref(v);
@@ -731,7 +839,121 @@ impl<'t> Traced<'t> {
         }
     }
 
-    /// Follows parameter `name` of `scope` to the literal that sets it. `demands` collects
+    /// The parameter a value reads a member or element of (`parameters('cfg').rot`,
+    /// `parameters('cfg')['rot']`, `parameters('list')[copyIndex()].rot`), with its scope
+    /// and the steps into the parameter's value, outermost first. `None` when the value is
+    /// not such a read (a plain `parameters('p')` is [`Traced::parameter_of`]'s).
+    pub(crate) fn parameter_access_of(
+        &self,
+        v: V<'t>,
+    ) -> Option<(String, Rc<Scope<'t>>, Vec<Access>)> {
+        // Through the value-preserving wrappers, as [`Traced::parameter_of`] goes.
+        let mut v = self.deref(v);
+        let (expr, mut t) = loop {
+            let At::Term { expr, term, .. } = v.at else {
+                return None;
+            };
+            match expr.call(term) {
+                Some(("string" | "tolower" | "toupper" | "bool" | "json", [arg])) => {
+                    v = self.deref(v.term(*arg));
+                }
+                _ => break (expr, term),
+            }
+        };
+        let mut steps = Vec::new();
+        loop {
+            match &expr.terms[t].kind {
+                TermKind::Member { base, name } => {
+                    steps.push(Access::Key(name.clone()));
+                    t = *base;
+                }
+                TermKind::Index { base, index } => {
+                    steps.push(match &expr.terms[*index].kind {
+                        TermKind::Str(k) => Access::Key(k.clone()),
+                        TermKind::Number(n) => Access::Index(n.parse().ok()?),
+                        TermKind::Call { name, args }
+                            if name == "copyindex"
+                                && (args.is_empty()
+                                    || (args.len() == 1 && expr.str_lit(args[0]).is_some())) =>
+                        {
+                            Access::EachElement
+                        }
+                        _ => return None,
+                    });
+                    t = *base;
+                }
+                TermKind::Call { name, args } if name == "parameters" && args.len() == 1 => {
+                    if steps.is_empty() {
+                        return None;
+                    }
+                    steps.reverse();
+                    let name = expr.str_lit(args[0])?.to_string();
+                    return Some((name, v.scope.clone(), steps));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Follows `steps` into the default of parameter `name` of `scope` to the literals
+    /// that set the rotation value: for [`Access::EachElement`] each element of the array
+    /// (only when `whole_array`: the copy loop deploys one instance per element). A
+    /// parameter that a nested deployment passes, or without a default, or whose default
+    /// holds an expression on the way, is for a human.
+    pub(crate) fn trace_parameter_member(
+        &self,
+        scope: &Rc<Scope<'t>>,
+        name: &str,
+        steps: &[Access],
+        whole_array: bool,
+    ) -> Vec<ParamSource> {
+        let shown = steps_text(steps);
+        let Lookup::Found(pk, params) = arm::get(scope.template, "parameters") else {
+            return vec![ParamSource::Review(format!(
+                "parameter `{name}` is not declared in its template"
+            ))];
+        };
+        let Lookup::Found(declared, def) = arm::get(params, name) else {
+            return vec![ParamSource::Review(format!(
+                "parameter `{name}` is not declared in its template"
+            ))];
+        };
+        if let Some(Feeder {
+            parameters: Some((passed, _)),
+            ..
+        }) = &scope.feeder
+        {
+            if matches!(arm::get(passed, name), Lookup::Found(..)) {
+                return vec![ParamSource::Review(format!(
+                    "the nested deployment passes parameter `{declared}`; make `{shown}` of                      the value it passes true"
+                ))];
+            }
+        }
+        let Lookup::Found(dk, default) = arm::get(def, "defaultValue") else {
+            return vec![ParamSource::Review(format!(
+                "parameter `{declared}` has no default value; make `{shown}` true in every                  value passed"
+            ))];
+        };
+        let mut path = scope.path.clone();
+        path.extend([
+            Segment::Key(pk),
+            Segment::Key(declared.clone()),
+            Segment::Key(dk),
+        ]);
+        let mut out = Vec::new();
+        member_sources(
+            default,
+            path,
+            steps,
+            whole_array,
+            &declared,
+            &shown,
+            &mut out,
+        );
+        out
+    }
+
+    /// The parameter a value reads, through the value-preserving wrappers, with its scope.
     /// top-level parameters that parameter files may set.
     pub(crate) fn trace_parameter(
         &self,
@@ -884,6 +1106,87 @@ impl<'t> Traced<'t> {
     }
 }
 
+/// One step into a parameter's value: `.rot` or `['rot']`, `[0]`, or `[copyIndex()]` (each
+/// element, one per instance of the loop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Access {
+    Key(String),
+    Index(usize),
+    EachElement,
+}
+
+/// `steps` as an expression writes them after the parameter: `.rot`, `[copyIndex()].rot`.
+fn steps_text(steps: &[Access]) -> String {
+    steps
+        .iter()
+        .map(|s| match s {
+            Access::Key(k) => format!(".{k}"),
+            Access::Index(i) => format!("[{i}]"),
+            Access::EachElement => "[copyIndex()]".to_string(),
+        })
+        .collect()
+}
+
+/// The sources of the value `steps` reach inside `node` (a parameter's default at `path`),
+/// into `out`.
+fn member_sources(
+    node: &Node,
+    path: Vec<Segment>,
+    steps: &[Access],
+    whole_array: bool,
+    name: &str,
+    shown: &str,
+    out: &mut Vec<ParamSource>,
+) {
+    let Some((step, rest)) = steps.split_first() else {
+        let leaf = if passes_literal(node) {
+            ParamSource::Passes
+        } else if is_plain_literal(node) {
+            let value = if matches!(node.kind, Kind::Bool(_)) {
+                serde_json::Value::Bool(true)
+            } else {
+                serde_json::Value::String("true".into())
+            };
+            ParamSource::Replace {
+                path,
+                value,
+                name: name.to_string(),
+                passed: false,
+            }
+        } else {
+            ParamSource::Review(format!(
+                "`{shown}` of the default of parameter `{name}` is not a literal; make it true"
+            ))
+        };
+        out.push(leaf);
+        return;
+    };
+    let into = |child: &Node, seg: Segment, out: &mut Vec<ParamSource>| {
+        let mut p = path.clone();
+        p.push(seg);
+        member_sources(child, p, rest, whole_array, name, shown, out);
+    };
+    match (step, &node.kind) {
+        (Access::Key(k), Kind::Object(_)) => match arm::get(node, k) {
+            Lookup::Found(key, child) => into(child, Segment::Key(key), out),
+            _ => out.push(ParamSource::Review(format!(
+                "the default of parameter `{name}` has no single `{k}` for `{shown}`; make it                  true by hand"
+            ))),
+        },
+        (Access::Index(i), Kind::Array(items)) if *i < items.len() => {
+            into(&items[*i], Segment::Index(*i), out)
+        }
+        (Access::EachElement, Kind::Array(items)) if whole_array => {
+            for (i, item) in items.iter().enumerate() {
+                into(item, Segment::Index(i), out);
+            }
+        }
+        _ => out.push(ParamSource::Review(format!(
+            "`{shown}` of the default of parameter `{name}` cannot be followed; make it true"
+        ))),
+    }
+}
+
 /// A switch the author wrote on one bool parameter: `if(parameters('p'), a, b)` (or
 /// `if(not(parameters('p')), a, b)`) whose branches are both written out, one of them a
 /// rotation value that passes. Flipping `p`'s default selects that branch: the fix a person
@@ -1028,6 +1331,15 @@ impl<'t> Traced<'t> {
         }
         let end = self.deref(v);
         let places = |v: &V<'t>| v.chain.places(v.place()).into_iter().map(|(p, _)| p);
+        // A member or element of a parameter's default: that member first.
+        if let Some((name, scope, steps)) = self.parameter_access_of(end.clone()) {
+            let mut out: Vec<Place<'t>> = self
+                .member_default_place(&scope, &name, &steps)
+                .into_iter()
+                .collect();
+            out.extend(places(&end));
+            return out;
+        }
         // Through the value-preserving wrappers to a parameter, if the value reads one.
         let mut at = end.clone();
         while let At::Term { expr, term, .. } = at.at {
@@ -1149,6 +1461,116 @@ mod tests {
             .unwrap()
             .unwrap()
             .findings
+    }
+
+    /// The template `params` and `vars` around one cluster whose add-on reads `addon`, and
+    /// the text after the planner's fix (the findings' remedies too).
+    fn fixed(params: &str, vars: &str, resource: &str) -> (String, Vec<Remedy>) {
+        let text = format!(
+            r#"{{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "parameters": {params}, "variables": {vars},
+            "resources": [{{"type": "Microsoft.ContainerService/managedClusters", "name": "a", {resource}}}]}}"#
+        );
+        let a = analyze(&text, &Options::default()).unwrap().unwrap();
+        let out = crate::edit::apply(&text, &a.edits).unwrap();
+        (out, a.findings.into_iter().map(|f| f.remedy).collect())
+    }
+
+    fn rotation(value: &str) -> String {
+        format!(
+            r#""properties": {{"addonProfiles": {{"azureKeyvaultSecretsProvider": {{"enabled": true, "config": {{"enableSecretRotation": "{value}"}}}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn coalesce_is_followed_to_its_first_operand_that_is_not_null() {
+        // Through a null literal and a parameter whose default is null, to a variable.
+        let (out, r) = fixed(
+            r#"{"o": {"type": "string", "defaultValue": null}}"#,
+            r#"{"v": "false"}"#,
+            &rotation("[coalesce(null(), parameters('o'), variables('v'))]"),
+        );
+        assert_eq!(r, [Remedy::Fix]);
+        assert!(out.contains(r#""v": "true""#), "{out}");
+        // To a parameter's default.
+        let (out, r) = fixed(
+            r#"{"a": {"type": "string", "defaultValue": "false"}, "b": {"type": "string", "defaultValue": "x"}}"#,
+            "{}",
+            &rotation("[coalesce(parameters('a'), parameters('b'))]"),
+        );
+        assert_eq!(r, [Remedy::Fix]);
+        assert!(
+            out.contains(r#""a": {"type": "string", "defaultValue": "true"}"#),
+            "{out}"
+        );
+        assert!(out.contains(r#""defaultValue": "x""#), "{out}");
+        // An operand the evaluator cannot decide (no default): not followed past it.
+        let (out, r) = fixed(
+            r#"{"a": {"type": "string"}}"#,
+            r#"{"v": "false"}"#,
+            &rotation("[coalesce(parameters('a'), variables('v'))]"),
+        );
+        assert!(matches!(r[..], [Remedy::ManualReview { .. }]), "{r:?}");
+        assert!(out.contains(r#""v": "false""#), "{out}");
+    }
+
+    #[test]
+    fn a_member_of_a_variable_or_a_parameter_default_is_fixed_where_it_is_written() {
+        let (out, r) = fixed(
+            "{}",
+            r#"{"o": {"a": {"b": "false"}, "c": 1}}"#,
+            &rotation("[variables('o').a.b]"),
+        );
+        assert_eq!(r, [Remedy::Fix]);
+        assert!(out.contains(r#"{"a": {"b": "true"}, "c": 1}"#), "{out}");
+        let (out, r) = fixed(
+            r#"{"cfg": {"type": "object", "defaultValue": {"x": {"Rot": false}}}}"#,
+            "{}",
+            &rotation("[parameters('cfg')['x'].rot]"),
+        );
+        assert_eq!(r, [Remedy::Fix]);
+        assert!(out.contains(r#"{"x": {"Rot": true}}"#), "{out}");
+        let (out, r) = fixed(
+            "{}",
+            r#"{"l": ["true", "false"]}"#,
+            &rotation("[variables('l')[1]]"),
+        );
+        assert_eq!(r, [Remedy::Fix]);
+        assert!(out.contains(r#"["true", "true"]"#), "{out}");
+        // A member the default does not hold, an element past the end: for a human.
+        for (default, read) in [
+            (r#"{"other": "false"}"#, "[parameters('cfg').rot]"),
+            (r#"["false"]"#, "[parameters('cfg')[3]]"),
+        ] {
+            let (out, r) = fixed(
+                &format!(r#"{{"cfg": {{"type": "object", "defaultValue": {default}}}}}"#),
+                "{}",
+                &rotation(read),
+            );
+            assert!(matches!(r[..], [Remedy::ManualReview { .. }]), "{r:?}");
+            assert!(out.contains(default), "{out}");
+        }
+    }
+
+    #[test]
+    fn a_copy_loop_over_an_array_parameter_fixes_each_failing_element() {
+        let copy = |count: &str| {
+            format!(
+                r#""copy": {{"name": "c", "count": "{count}"}}, {}"#,
+                rotation("[parameters('l')[copyIndex()].rot]")
+            )
+        };
+        let params = r#"{"l": {"type": "array", "defaultValue": [{"rot": "false"}, {"rot": "true"}, {"rot": "False"}]}}"#;
+        let (out, r) = fixed(params, "{}", &copy("[length(parameters('l'))]"));
+        assert_eq!(r, [Remedy::Fix]);
+        assert!(
+            out.contains(r#"[{"rot": "true"}, {"rot": "true"}, {"rot": "true"}]"#),
+            "{out}"
+        );
+        // A loop that does not run once per element: which elements deploy is not read here.
+        let (out, r) = fixed(params, "{}", &copy("2"));
+        assert!(matches!(r[..], [Remedy::ManualReview { .. }]), "{r:?}");
+        assert!(out.contains(r#"{"rot": "false"}"#), "{out}");
     }
 
     #[test]

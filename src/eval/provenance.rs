@@ -24,8 +24,11 @@ pub(crate) enum Hop {
     Wrapper(String),
     /// Through one operand of a (deep) `union()`.
     Union,
-    /// Through the branch of an `if` (or a ternary) that deploys.
+    /// Through the branch of an `if` (or a ternary) that deploys, or the operand of a
+    /// `coalesce()` (`??`) that gives the value.
     Branch,
+    /// Into a member or element of an object or array (`variables('o').a`, `o[0]`).
+    Member(String),
 }
 
 /// A place a value passes through, and how the chain went on from it.

@@ -316,6 +316,35 @@ mod tests {
     }
 
     #[test]
+    fn a_member_of_a_parameter_default_is_the_source_of_the_chain() {
+        let text = template(
+            r#"{"cfg": {"type": "object", "defaultValue": {"x": [{"rot": false}], "y": 1}}}"#,
+            "{}",
+            r#"{"enabled": true, "config": {"enableSecretRotation": "[string(parameters('cfg').x[0].rot)]"}}"#,
+        );
+        let t = tried(&text);
+        let sources: Vec<&FixSource> = t.iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            sources,
+            [
+                &FixSource::ParameterDefault { name: "cfg".into() },
+                &FixSource::Value
+            ]
+        );
+        // Written as it is typed there.
+        assert!(
+            t[0].0.contains(r#"{"x": [{"rot": true}], "y": 1}"#),
+            "{}",
+            t[0].0
+        );
+        // An element per loop instance is no one place: the cluster's own value only.
+        let text = text.replace("x[0]", "x[copyIndex()]");
+        let t = tried(&text);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!(t[0].1, FixSource::Value);
+    }
+
+    #[test]
     fn no_cluster_there_no_candidates() {
         let text = template("{}", "{}", "{}");
         assert!(candidates(&text, "/resources/7").is_empty());

@@ -73,7 +73,10 @@ impl Language for Arm {
 
     fn literal_rotation(&self, text: &str, pointer: &str) -> Option<crate::edit::Edit> {
         let root = jsonc::parse(text).ok()?;
-        let node = find(&root, pointer)?;
+        let Some(node) = find(&root, pointer) else {
+            // Missing in a `config` written as an object: added there.
+            return add_member(text, &root, pointer, serde_json::json!("true"));
+        };
         match node.kind {
             jsonc::Kind::Object(_) | jsonc::Kind::Array(_) => None,
             _ => Some(crate::edit::Edit::replace(
@@ -86,7 +89,15 @@ impl Language for Arm {
 
     fn literal_config(&self, text: &str, pointer: &str) -> Option<crate::edit::Edit> {
         let root = jsonc::parse(text).ok()?;
-        let node = find(&root, pointer)?;
+        let Some(node) = find(&root, pointer) else {
+            // Missing in an add-on written as an object: added there, with the setting.
+            return add_member(
+                text,
+                &root,
+                pointer,
+                serde_json::json!({ crate::rule::ROTATION: "true" }),
+            );
+        };
         match node.kind {
             jsonc::Kind::Null | jsonc::Kind::String(_) => Some(crate::edit::Edit::replace(
                 node.span.start,
@@ -156,6 +167,55 @@ pub(crate) fn evaluate_json(text: &str, config: &Configuration) -> Option<Deploy
 
 /// The node at JSON pointer `pointer`, keys compared ignoring ASCII case (the last of
 /// duplicates, as the deployment engine reads them).
+/// The edit that adds the last token of `pointer` with `value` to the JSON object its parent
+/// pointer names (keys matched as [`find`] matches them, written as the file spells them),
+/// in the file's style; `None` when the parent is not an object written in the file, or the
+/// member is there already.
+fn add_member(
+    text: &str,
+    root: &jsonc::Node,
+    pointer: &str,
+    value: serde_json::Value,
+) -> Option<crate::edit::Edit> {
+    let (parent, last) = pointer.rsplit_once('/')?;
+    let last = last.replace("~1", "/").replace("~0", "~");
+    let mut node = root;
+    let mut tokens: Vec<String> = Vec::new();
+    for token in parent.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        node = match &node.kind {
+            jsonc::Kind::Object(members) => {
+                let m = members
+                    .iter()
+                    .rev()
+                    .find(|m| m.key.eq_ignore_ascii_case(&token))?;
+                tokens.push(m.key.to_string());
+                &m.value
+            }
+            jsonc::Kind::Array(items) => {
+                tokens.push(token.clone());
+                items.get(token.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    let jsonc::Kind::Object(members) = &node.kind else {
+        return None;
+    };
+    if members.iter().any(|m| m.key.eq_ignore_ascii_case(&last)) {
+        return None;
+    }
+    tokens.push(last);
+    let op = json_patch::PatchOperation::Add(json_patch::AddOperation {
+        path: jsonptr::PointerBuf::from_tokens(tokens),
+        value,
+    });
+    let edits = render::render(text, root, &op).ok()?;
+    (edits.len() == 1)
+        .then(|| edits.into_iter().next())
+        .flatten()
+}
+
 fn find<'n, 'a>(root: &'n jsonc::Node<'a>, pointer: &str) -> Option<&'n jsonc::Node<'a>> {
     let mut node = root;
     for token in pointer.split('/').skip(1) {
@@ -318,5 +378,54 @@ fn any_expression(n: &jsonc::Node, depth: usize) -> bool {
         jsonc::Kind::Array(items) => items.iter().any(|i| any_expression(i, depth + 1)),
         jsonc::Kind::Object(members) => members.iter().any(|m| any_expression(&m.value, depth + 1)),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str =
+        "/resources/0/properties/addonProfiles/azureKeyvaultSecretsProvider/config";
+
+    fn fixed(text: &str, edit: Option<crate::edit::Edit>) -> serde_json::Value {
+        let edit = edit.expect("an edit");
+        as_json(&crate::edit::apply(text, &[edit]).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_missing_config_or_rotation_is_added_to_the_object_written_in_the_cluster() {
+        // Keys matched case-insensitively, written as the file spells them.
+        let text = r#"{"resources": [{"type": "Microsoft.ContainerService/managedClusters",
+            "Properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {"enabled": true}}}}]}"#;
+        let doc = fixed(text, Arm.literal_config(text, CONFIG));
+        assert_eq!(
+            doc["resources"][0]["Properties"]["addonProfiles"]["azureKeyvaultSecretsProvider"],
+            serde_json::json!({"enabled": true, "config": {"enableSecretRotation": "true"}})
+        );
+        let text = r#"{"resources": [{"properties": {"addonProfiles": {"azureKeyvaultSecretsProvider":
+            {"enabled": true, "config": {"rotationPollInterval": "2m"}}}}}]}"#;
+        let doc = fixed(
+            text,
+            Arm.literal_rotation(text, &format!("{CONFIG}/enableSecretRotation")),
+        );
+        assert_eq!(
+            doc["resources"][0]["properties"]["addonProfiles"]["azureKeyvaultSecretsProvider"]
+                ["config"],
+            serde_json::json!({"rotationPollInterval": "2m", "enableSecretRotation": "true"})
+        );
+    }
+
+    #[test]
+    fn nothing_is_added_where_the_parent_is_not_a_written_object() {
+        // The add-on computed by an expression, or missing altogether.
+        for addon in [
+            r#""azureKeyvaultSecretsProvider": "[variables('a')]""#,
+            r#""other": {}"#,
+        ] {
+            let text =
+                format!(r#"{{"resources": [{{"properties": {{"addonProfiles": {{{addon}}}}}}}]}}"#);
+            assert_eq!(Arm.literal_config(&text, CONFIG), None, "{text}");
+        }
     }
 }

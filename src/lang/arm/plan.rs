@@ -125,6 +125,7 @@ fn analyze_traced<'t>(
                 let switch = rotation.then(|| traced.switch(at.clone())).flatten();
                 let outcome = if rotation {
                     follow_parameter(&traced, at.clone(), &mut analysis)
+                        .or_else(|| follow_member(&traced, at.clone(), cluster.node))
                         .or_else(|| switch.as_ref().map(|w| flip(w, &mut analysis)))
                 } else {
                     None
@@ -371,6 +372,63 @@ fn follow_parameter<'t>(
         Some(source) => Outcome::Fixed(changes, source),
         None => Outcome::Passes,
     })
+}
+
+/// The rotation value reads a member or element of a parameter (`parameters('cfg').rot`,
+/// `parameters('list')[copyIndex()].rot`): fix it in the parameter's default, as Bicep's
+/// `cfg.rot` is, each failing element of the array when the cluster's copy loop runs once
+/// per element (`count` is `length()` of that parameter). Parameter files are not asked
+/// to write an object's member: a configuration that sets the parameter is judged by the
+/// deploy-time proof. `None` when the value is not such a read.
+fn follow_member<'t>(traced: &Traced<'t>, at: V<'t>, cluster: &Node) -> Option<Outcome<'t>> {
+    let (name, scope, steps) = traced.parameter_access_of(at)?;
+    let whole_array = copy_counts(cluster, &name);
+    let sources = traced.trace_parameter_member(&scope, &name, &steps, whole_array);
+    let mut changes = Vec::new();
+    let mut source = None;
+    for s in sources {
+        match s {
+            ParamSource::Passes => {}
+            ParamSource::Replace {
+                path, value, name, ..
+            } => {
+                source = Some(FixSource::ParameterDefault { name });
+                changes.push(Change::Op(PatchOperation::Replace(ReplaceOperation {
+                    path: pointer(&path),
+                    value,
+                })));
+            }
+            ParamSource::Review(reason) => {
+                return Some(Outcome::Manual {
+                    reason,
+                    expression: format!("[parameters('{name}')]"),
+                })
+            }
+            ParamSource::NoDefault { .. } => return None,
+        }
+    }
+    Some(match source {
+        Some(source) => Outcome::Fixed(changes, source),
+        None => Outcome::Passes,
+    })
+}
+
+/// Whether `cluster`'s copy loop runs once per element of parameter `name`: its `count` is
+/// `[length(parameters('name'))]`.
+fn copy_counts(cluster: &Node, name: &str) -> bool {
+    use crate::rule::Lookup;
+    let Lookup::Found(_, copy) = arm::get(cluster, "copy") else {
+        return false;
+    };
+    let Lookup::Found(_, count) = arm::get(copy, "count") else {
+        return false;
+    };
+    let Some(e) = count.as_str().and_then(crate::lang::arm::expr::parse) else {
+        return false;
+    };
+    matches!(e.call(e.root), Some(("length", [p]))
+        if matches!(e.call(*p), Some(("parameters", [n]))
+            if e.str_lit(*n).is_some_and(|n| n.eq_ignore_ascii_case(name))))
 }
 
 /// The fix of a [`trace::Switch`]: its parameter's default flipped to the value that
