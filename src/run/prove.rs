@@ -311,6 +311,7 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
         about.peek().is_none() || !about.all(|k| settled(k))
     });
     analysis.settled_manual = manual_before - analysis.manual();
+    split_suppressed(analysis, before);
     // What was left to parameter files, in case this run does not read them.
     let mut left_lines: Option<LineIndex> = None;
     for (k, st) in clusters.iter().zip(&states) {
@@ -552,6 +553,20 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
                 }
                 let f = &mut analysis.findings[i];
                 match first {
+                    // PSRule's settings leave that cluster alone: not even an unsafe fix
+                    // may change it.
+                    Verdict::Unsafe(effects) if effects.iter().any(|e| is_suppressed_effect(e)) => {
+                        let names: Vec<String> = effects
+                            .iter()
+                            .filter(|e| is_suppressed_effect(e))
+                            .filter_map(|e| {
+                                e.strip_prefix("also changes cluster ")?
+                                    .rsplit_once(", which ")
+                                    .map(|(n, _)| n.to_string())
+                            })
+                            .collect();
+                        to_manual(f, crate::psrule::leaves_alone(&names));
+                    }
                     Verdict::Unsafe(effects) => {
                         f.applicability = Applicability::Unsafe;
                         f.side_effects = effects;
@@ -599,6 +614,11 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
         if fits {
             combined = next;
             accepted.extend(f.side_effects.iter().cloned());
+            // Its own clusters are changed by the fixes taken so far: another fix that
+            // changes them too (one of them suppressed) changes nothing more.
+            for k in f.cluster.iter().chain(&f.other_clusters) {
+                accepted.extend(names_of(k, before).iter().map(|n| suppressed_effect(n)));
+            }
         } else {
             let reason = "its fix changes more than rotation when applied with this file's \
                           other fixes; apply it on its own, then run armfix again";
@@ -961,8 +981,10 @@ fn verdict_with(
         None => eval::proof::json_spelling(v),
     };
     let proof = eval::proof::classify_all_spelled(&pairs, inside, &spell);
-    if !proof.side_effects.is_empty() {
-        return Verdict::Unsafe(proof.side_effects);
+    let mut effects = proof.side_effects;
+    effects.extend(suppressed_effects(before, after, target));
+    if !effects.is_empty() {
+        return Verdict::Unsafe(effects);
     }
     // Its own cluster must pass with the defaults once fixed (a parameter file that sets the
     // value is that file's finding).
@@ -972,6 +994,91 @@ fn verdict_with(
         }
     }
     Verdict::Safe
+}
+
+/// A change to a cluster PSRule's settings leave alone (see [`crate::psrule`]) is a side
+/// effect like any other: the settings say nobody wants that cluster touched, so the search
+/// walks past a source it shares to a place only the other clusters read. The target's own
+/// cluster is not counted (when it is suppressed, its finding goes anyway).
+fn suppressed_effects(
+    before: &[Deployment],
+    after: &[Deployment],
+    target: Option<&str>,
+) -> Vec<String> {
+    if !crate::psrule::suppresses_any() {
+        return Vec::new();
+    }
+    let own = target.map(|k| names_of(k, before)).unwrap_or_default();
+    let mut names: Vec<String> = Vec::new();
+    for (b, a) in before.iter().zip(after) {
+        for n in crate::psrule::suppressed_changes(b, a) {
+            if !own.contains(&n) && !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names.into_iter().map(|n| suppressed_effect(&n)).collect()
+}
+
+/// Whether PSRule's settings leave cluster `k` alone: every configuration that deploys it
+/// deploys only suppressed clusters there.
+fn suppressed(k: &str, before: &[Deployment]) -> bool {
+    if !crate::psrule::suppresses_any() {
+        return false;
+    }
+    let tokens: Vec<String> = k
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut deploying = before.iter().filter(|d| deployed(k, d).next().is_some());
+    let mut any = false;
+    deploying.all(|d| {
+        any = true;
+        crate::psrule::suppressed_under(d, &tokens)
+    }) && any
+}
+
+/// A fixable finding whose one fix is shared by suppressed and other clusters becomes two:
+/// one about the other clusters, proven (and moved by the search) on its own, the
+/// suppressed clusters' change counted as a side effect; and one about the suppressed
+/// clusters, which PSRule's suppression then drops (see [`crate::psrule::suppress`]).
+fn split_suppressed(analysis: &mut Analysis, before: &[Deployment]) {
+    if !crate::psrule::suppresses_any() {
+        return;
+    }
+    let mut out: Vec<Finding> = Vec::new();
+    for f in std::mem::take(&mut analysis.findings) {
+        let about: Vec<String> = f.cluster.iter().chain(&f.other_clusters).cloned().collect();
+        let (off, on): (Vec<String>, Vec<String>) =
+            about.into_iter().partition(|k| suppressed(k, before));
+        if !f.is_fixable() || off.is_empty() || on.is_empty() {
+            out.push(f);
+            continue;
+        }
+        let mut left = f.clone();
+        left.cluster = Some(off[0].clone());
+        left.other_clusters = off[1..].to_vec();
+        let mut kept = f;
+        kept.cluster = Some(on[0].clone());
+        kept.other_clusters = on[1..].to_vec();
+        out.push(kept);
+        out.push(left);
+    }
+    analysis.findings = out;
+}
+
+/// Whether side effect `e` is a change to a suppressed cluster ([`suppressed_effect`]).
+fn is_suppressed_effect(e: &str) -> bool {
+    e.starts_with("also changes cluster ") && e.ends_with(" leaves alone")
+}
+
+/// The side effect of changing suppressed cluster `name` (see [`suppressed_effects`]).
+fn suppressed_effect(name: &str) -> String {
+    format!(
+        "also changes cluster {name}, which {} leaves alone",
+        crate::psrule::settings_shown()
+    )
 }
 
 /// Makes `f` a finding for a human, with `reason`.
@@ -1364,12 +1471,7 @@ fn effects_clause(effects: &[String]) -> String {
 /// A finding's message without the note on where its fix lands (`; fixed in …`,
 /// ` (fixed at …)`): what the rule says of the cluster.
 fn rule_part(message: &str) -> &str {
-    let cut = [message.find("; fixed"), message.find(" (fixed")]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(message.len());
-    &message[..cut]
+    crate::finding::without_fix_note(message)
 }
 
 fn why_not(v: &Verdict) -> String {
