@@ -437,8 +437,6 @@ fn bicep_parameter_default_expression_is_a_chain_place() {
 /// which changes only rotation in every configuration. armfix holds the unsafe fix back and
 /// stops (exit 1 forever); Terraform's tfvars case moves to the cluster (below).
 #[test]
-#[ignore = "fault: src/run/prove.rs: a parameter file's unsafe fix does not walk the chain to \
-            the template (the cluster's own value is safe); the finding stays held back"]
 fn arm_paramfile_unsafe_fix_moves_to_the_cluster() {
     let dir = case("arm-paramfile-shared-unsafe");
     let (code, out) = fix_yes(dir.path());
@@ -456,8 +454,6 @@ fn arm_paramfile_unsafe_fix_moves_to_the_cluster() {
 
 /// The same with a `.bicepparam`: `enableSecretRotation: string(flag)` becomes `'true'`.
 #[test]
-#[ignore = "fault: src/run/prove.rs: a .bicepparam's unsafe fix does not walk the chain to \
-            the template's cluster value"]
 fn bicepparam_unsafe_fix_moves_to_the_cluster() {
     let dir = case("bicepparam-shared-unsafe");
     let (code, out) = fix_yes(dir.path());

@@ -64,7 +64,10 @@ pub(crate) struct Owned {
 impl Subject<'_> {
     /// Whether cluster `k`'s failure with configuration `name` is its parameter file's own
     /// finding: the file sets a parameter the template hands on to be checked there, and
-    /// setting it true there makes the cluster stop failing (so the file's fix settles it).
+    /// setting it true there makes the cluster stop failing (so the file's fix settles it)
+    /// and changes nothing but rotation. A file whose fix would be unsafe (the parameter
+    /// also turns on a storage account's public access) does not own it: the template's
+    /// search goes on to a place closer to the cluster, as for a `.tfvars` file.
     fn is_owned(&self, k: &str, name: &str) -> bool {
         let Some(i) = self.configurations.iter().position(|c| c.name == name) else {
             return false;
@@ -103,7 +106,7 @@ impl Subject<'_> {
                     !matches!(
                         state(k, std::slice::from_ref(&d), std::slice::from_ref(&fixed)),
                         State::Fail(_)
-                    )
+                    ) && self.file_fix_is_safe(c, &demands)
                 })
         };
         self.owned
@@ -111,6 +114,44 @@ impl Subject<'_> {
             .known
             .insert((k.to_string(), i), answer);
         answer
+    }
+
+    /// Whether setting the demanded parameters true in configuration `c`, as its file's fix
+    /// would write them (in the type and spelling the file already uses: `true`, `'true'`,
+    /// `'True'`; a value not known offline is left, its fix is a human's), changes nothing
+    /// but rotation.
+    fn file_fix_is_safe(
+        &self,
+        c: &Configuration,
+        demands: &[crate::eval::provenance::ParamDemand],
+    ) -> bool {
+        let mut values = c.values.clone();
+        for d in demands {
+            let Some(slot) = values
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&d.name))
+            else {
+                continue;
+            };
+            slot.1 = match &slot.1 {
+                Value::Bool(_) => Value::Bool(true),
+                Value::Str(v) if v == "FALSE" => Value::str("TRUE"),
+                Value::Str(v) if v.starts_with('F') => Value::str("True"),
+                Value::Str(_) => Value::str("true"),
+                _ => continue,
+            };
+        }
+        let fixed = Configuration {
+            name: c.name.clone(),
+            values,
+        };
+        let (Some(before), Some(after)) = (
+            self.language.evaluate(self.text, c, self.path),
+            self.language.evaluate(self.text, &fixed, self.path),
+        ) else {
+            return true;
+        };
+        eval::classify(&before, &after).side_effects.is_empty()
     }
 
     /// A failure's reason as the judge gives it (`` `enableSecretRotation` is "false" ``),
