@@ -637,8 +637,6 @@ fn linked_default_fix_never_changes_a_suppressed_cluster() {
 /// (`{"rotationPollInterval": "2m", "enableSecretRotation": "true"}`, or one more union
 /// operand), changes only rotation. armfix holds the unsafe fix back and stops.
 #[test]
-#[ignore = "fault: src/run/prove.rs: when a union() operand shared with another resource is \
-            unsafe, the cluster's own config (a literal or an added operand) is not tried"]
 fn arm_union_shared_operand_falls_back_to_the_cluster() {
     let dir = case("arm-union-shared-operand");
     let (code, out) = fix_yes(dir.path());

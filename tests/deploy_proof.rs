@@ -1471,3 +1471,67 @@ cases! {
         assert!(p.text_after("main.bicep").contains("var rotation = 'true'"));
     }
 }
+
+/// A `union()` operand shared with a storage account's tags (its fix is unsafe): the
+/// cluster's `config` is written as a literal that keeps every other key the merged config
+/// has, in Bicep as in ARM (`break4::arm_union_shared_operand_falls_back_to_the_cluster`),
+/// and the shared operand is left as it is.
+#[test]
+fn bicep_union_shared_operand_falls_back_to_a_config_literal_keeping_its_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::util::write(
+        tmp.path(),
+        "main.bicep",
+        "var base = { rotationPollInterval: '2m' }\n\
+         var over = { enableSecretRotation: 'false' }\n\n\
+         resource st 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'st'\n  \
+         location: 'westeurope'\n  tags: over\n}\n\n\
+         resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {\n  \
+         name: 'aks'\n  location: 'westeurope'\n  properties: {\n    addonProfiles: {\n      \
+         azureKeyvaultSecretsProvider: { enabled: true, config: union(base, over) }\n    }\n  \
+         }\n}\n",
+    );
+    let r = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let text = crate::util::read(tmp.path().join("main.bicep"));
+    assert!(
+        text.contains("config: { rotationPollInterval: '2m', enableSecretRotation: 'true' }"),
+        "{text}"
+    );
+    assert!(
+        text.contains("var over = { enableSecretRotation: 'false' }"),
+        "{text}"
+    );
+    let again = run(tmp.path(), &["check", "--color", "never", "."]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+/// The same with a key of the merged config not known offline (a parameter without a
+/// default): no literal can keep it, so nothing is written in the cluster and the shared
+/// operand's fix stays unsafe, held back.
+#[test]
+fn arm_union_with_an_unknown_key_is_not_written_as_a_literal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let template = serde_json::json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"poll": {"type": "string"}},
+        "variables": {
+            "base": {"rotationPollInterval": "[parameters('poll')]"},
+            "over": {"enableSecretRotation": "false"}
+        },
+        "resources": [
+            {"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-01-01",
+             "name": "st", "tags": "[variables('over')]", "properties": {}},
+            {"type": "Microsoft.ContainerService/managedClusters", "apiVersion": "2024-02-01",
+             "name": "aks", "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                "enabled": true,
+                "config": "[union(variables('base'), variables('over'))]"}}}}
+        ]
+    });
+    let original = serde_json::to_string_pretty(&template).unwrap();
+    crate::util::write(tmp.path(), "main.json", &original);
+    let r = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(crate::util::read(tmp.path().join("main.json")), original);
+}

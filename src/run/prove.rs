@@ -1325,6 +1325,7 @@ fn search(
     let at_cluster: Vec<(Edit, FixSource, bool)> = [
         s.language.literal_rotation(s.text, &rotation),
         s.language.literal_config(s.text, &config),
+        kept_config(s, before, k, &config),
     ]
     .into_iter()
     .flatten()
@@ -1377,6 +1378,78 @@ fn search(
                     && changes(k, before, &after))
         })
         .map(|(e, source, _)| (vec![e], source, refused.take()))
+}
+
+/// The cluster's `config` (an expression: `union(variables('base'), variables('over'))`)
+/// written as a literal that keeps every other key the evaluated config has, rotation set
+/// to `'true'`: the fallback when the places that feed it are shared (a literal of rotation
+/// alone would drop the other keys, a side effect). Only when the evaluated config is one
+/// known object, the same in every configuration and every copy, with a key besides
+/// rotation, each key writable as the language's bare key; the proof then checks it.
+fn kept_config(s: &Subject, before: &[Deployment], k: &str, config: &str) -> Option<Edit> {
+    let at = s.language.literal_config(s.text, config)?;
+    let kind = s.path.and_then(crate::lang::FileKind::of);
+    let mut merged: Option<&Value> = None;
+    for d in before {
+        for r in deployed(k, d) {
+            let c = r
+                .body
+                .get("properties")?
+                .get("addonProfiles")?
+                .get(ADDON)?
+                .get("config")?;
+            if merged.is_some_and(|m| m != c) {
+                return None;
+            }
+            merged = Some(c);
+        }
+    }
+    let Value::Object(o) = merged? else {
+        return None;
+    };
+    fn known(v: &Value) -> bool {
+        match v {
+            Value::Unknown(_) => false,
+            Value::Array(a) => a.iter().all(known),
+            Value::Object(o) => o.members.iter().all(|(_, v)| known(v)),
+            _ => true,
+        }
+    }
+    let bare = |key: &str| {
+        key.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !o.members.iter().all(|(key, v)| known(v) && bare(key))
+        || o.members
+            .iter()
+            .all(|(key, _)| key.eq_ignore_ascii_case(ROTATION))
+    {
+        return None;
+    }
+    let mut o = o.clone();
+    match o
+        .members
+        .iter_mut()
+        .find(|(key, _)| key.eq_ignore_ascii_case(ROTATION))
+    {
+        Some(slot) => slot.1 = Value::str("true"),
+        None => o.members.push((ROTATION.to_string(), Value::str("true"))),
+    }
+    let text = match kind {
+        Some(kind @ crate::lang::FileKind::Bicep) => kind.spell(&Value::Object(o)),
+        Some(crate::lang::FileKind::Json) | None => {
+            let members: Vec<String> = o
+                .members
+                .iter()
+                .map(|(key, v)| format!("{}: {v}", serde_json::Value::String(key.clone())))
+                .collect();
+            format!("{{ {} }}", members.join(", "))
+        }
+        Some(_) => return None,
+    };
+    Some(Edit::replace(at.start, at.end, &text))
 }
 
 /// Why the search passed over a place on the chain for its side effects, in a few words:
