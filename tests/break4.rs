@@ -395,9 +395,6 @@ fn psrule_group_must_hold_in_every_configuration() {
 /// careful human writes `enableSecretRotation: 'true'` at the call (the place closest to the
 /// module's cluster) and never flips `flag`.
 #[test]
-#[ignore = "fault: src/run/prove.rs: a fix that writes a value the template's types reject is \
-            offered as an unsafe fix and written by --unsafe-fixes; the module argument (closer \
-            to the cluster) is not tried"]
 fn bicep_fix_rejected_by_module_allowed_is_never_written() {
     let dir = case("bicep-module-allowed-string-of-bool");
     let r = run(

@@ -1535,3 +1535,43 @@ fn arm_union_with_an_unknown_key_is_not_written_as_a_literal() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert_eq!(crate::util::read(tmp.path().join("main.json")), original);
 }
+
+/// A fix whose every place writes a value the template's own types reject (the module
+/// allows only `'false'`) is never offered, not even as unsafe: `--unsafe-fixes` writes
+/// nothing, and the finding is a human's, saying which value is rejected.
+#[test]
+fn a_fix_the_template_rejects_is_manual_review_even_with_unsafe_fixes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let main = "param flag bool = false\n\n\
+                resource st 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'st'\n  \
+                location: 'westeurope'\n  properties: { allowBlobPublicAccess: flag }\n}\n\n\
+                module m './aks.bicep' = {\n  name: 'm'\n  params: {\n    \
+                enableSecretRotation: string(flag)\n  }\n}\n";
+    let aks = "@allowed(['false'])\nparam enableSecretRotation string = 'false'\n\n\
+               resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {\n  \
+               name: 'aks'\n  location: 'westeurope'\n  properties: {\n    addonProfiles: {\n      \
+               azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: \
+               enableSecretRotation } }\n    }\n  }\n}\n";
+    crate::util::write(tmp.path(), "main.bicep", main);
+    crate::util::write(tmp.path(), "aks.bicep", aks);
+    let r = run(
+        tmp.path(),
+        &[
+            "fix",
+            "--yes",
+            "--unsafe-fixes",
+            "--color",
+            "never",
+            "main.bicep",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(crate::util::read(tmp.path().join("main.bicep")), main);
+    let c = run(tmp.path(), &["check", "--color", "never", "main.bicep"]);
+    assert!(
+        c.stdout.contains("needs manual review") && c.stdout.contains("rejects"),
+        "{}",
+        c.stdout
+    );
+    assert!(!c.stdout.contains("unsafe fix"), "{}", c.stdout);
+}

@@ -596,6 +596,22 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
                 match first {
                     // PSRule's settings leave that cluster alone: not even an unsafe fix
                     // may change it.
+                    // The template's own types reject what it writes: never offered.
+                    Verdict::Unsafe(effects) if effects.iter().any(|e| is_rejected_value(e)) => {
+                        let rejected: Vec<String> = effects
+                            .iter()
+                            .filter(|e| is_rejected_value(e))
+                            .cloned()
+                            .collect();
+                        to_manual(
+                            f,
+                            format!(
+                                "the fix armfix would make {}; set `{ROTATION}` to true where \
+                                 the template allows it",
+                                effects_clause(&rejected)
+                            ),
+                        );
+                    }
                     Verdict::Unsafe(effects) if effects.iter().any(|e| is_suppressed_effect(e)) => {
                         let names: Vec<String> = effects
                             .iter()
@@ -1023,6 +1039,13 @@ fn verdict_with(
     };
     let proof = eval::proof::classify_all_spelled(&pairs, inside, &spell);
     let mut effects = proof.side_effects;
+    // A value the template rejected that was a false spelling (`'False'`, which a module's
+    // `@allowed(['false', 'true'])` rejects) and is accepted once the fix writes true there:
+    // the rejected value is the rotation value itself, and accepting its fix is the fix,
+    // when the fix makes its own cluster pass (checked below).
+    if target.is_some() {
+        effects.retain(|e| !accepts_rejected_false(e));
+    }
     effects.extend(suppressed_effects(before, after, target));
     if !effects.is_empty() {
         return Verdict::Unsafe(effects);
@@ -1107,6 +1130,22 @@ fn split_suppressed(analysis: &mut Analysis, before: &[Deployment]) {
         out.push(left);
     }
     analysis.findings = out;
+}
+
+/// Whether side effect `e` says the template now accepts a value it rejected, one that was
+/// a spelling of false (see [`verdict_with`]).
+fn accepts_rejected_false(e: &str) -> bool {
+    let e = e.to_ascii_lowercase();
+    e.contains("also makes the template accept a value it rejected: ")
+        && ["not \"false\"", "not false"]
+            .iter()
+            .any(|end| e.ends_with(end) || e.contains(&format!("{end} (with ")))
+}
+
+/// Whether side effect `e` is a value the template's own types reject: such a fix is never
+/// offered, not even as unsafe.
+fn is_rejected_value(e: &str) -> bool {
+    e.contains("writes a value the template rejects")
 }
 
 /// Whether side effect `e` is a change to a suppressed cluster ([`suppressed_effect`]).
