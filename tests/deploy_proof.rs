@@ -1575,3 +1575,26 @@ fn a_fix_the_template_rejects_is_manual_review_even_with_unsafe_fixes() {
     );
     assert!(!c.stdout.contains("unsafe fix"), "{}", c.stdout);
 }
+
+/// A parameter file whose own fix would be unsafe does not own the failure: the template's
+/// cluster is fixed instead, and the finding says why the parameter file was not (its side
+/// effect there), for JSON parameter files and `.bicepparam` alike.
+#[test]
+fn a_fix_moved_from_an_unsafe_parameter_file_says_why() {
+    for (case, config) in [
+        ("arm-paramfile-shared-unsafe", "main.parameters.prod.json"),
+        ("bicepparam-shared-unsafe", "prod.bicepparam"),
+    ] {
+        let dir = crate::util::temp_repo_copy(&fixtures("break4").join(case));
+        let r = run(dir.path(), &["check", "--color", "never", "."]);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains(&format!(
+                "fixed in the cluster, because in {config} it also changes \
+                 `Microsoft.Storage/storageAccounts` `st` `properties.allowBlobPublicAccess`"
+            )),
+            "{case}: {}",
+            r.stdout
+        );
+    }
+}

@@ -59,6 +59,9 @@ enum State {
 pub(crate) struct Owned {
     demands: Vec<crate::eval::provenance::ParamDemand>,
     known: std::collections::HashMap<(String, usize), bool>,
+    /// The side effects of a parameter file's own fix that keep it from owning a failure,
+    /// by configuration name (said when the template's fix is made instead).
+    unsafe_files: Vec<(String, Vec<String>)>,
 }
 
 impl Subject<'_> {
@@ -151,7 +154,15 @@ impl Subject<'_> {
         ) else {
             return true;
         };
-        eval::classify(&before, &after).side_effects.is_empty()
+        let effects = eval::classify(&before, &after).side_effects;
+        if effects.is_empty() {
+            return true;
+        }
+        let mut owned = self.owned.borrow_mut();
+        if !owned.unsafe_files.iter().any(|(n, _)| *n == c.name) {
+            owned.unsafe_files.push((c.name.clone(), effects));
+        }
+        false
     }
 
     /// A failure's reason as the judge gives it (`` `enableSecretRotation` is "false" ``),
@@ -416,6 +427,13 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
                         variable_note(s, other)
                     ),
                 };
+                // A parameter file that could not own the failure: why its fix was not made.
+                let mut refused = refused;
+                for (config, effects) in &s.owned.borrow().unsafe_files {
+                    if fails.iter().any(|(c, _)| c == config) {
+                        refused.push(format!("in {config} it {}", effects_clause(effects)));
+                    }
+                }
                 let message = match with_refusals(String::new(), &refused) {
                     why if why.is_empty() => message,
                     why => format!("{message}, because {why}"),
