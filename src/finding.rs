@@ -239,6 +239,17 @@ pub(crate) fn duplicate_key(offset: usize, key: &str, at: Option<&str>) -> Error
     )
 }
 
+/// A finding's message without the note on where its fix lands (`; fixed …`, ` (fixed …)`):
+/// a finding turned over to a human never says its fix was made.
+pub(crate) fn without_fix_note(message: &str) -> &str {
+    let cut = [message.find("; fixed"), message.find(" (fixed")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(message.len());
+    &message[..cut]
+}
+
 impl Analysis {
     /// Takes back the file's fixes: every fixable finding that `which` picks becomes manual
     /// review, `reason` appended to its message, and no edit or patch is left. For a fix
@@ -250,7 +261,7 @@ impl Analysis {
             .iter_mut()
             .filter(|f| f.is_fixable() && which(f))
         {
-            f.message = format!("{}; {reason}", f.message);
+            f.message = format!("{}; {reason}", without_fix_note(&f.message));
             f.remedy = Remedy::ManualReview {
                 reason: reason.to_string(),
                 expression: None,
@@ -283,5 +294,43 @@ impl Analysis {
 
     pub fn manual(&self) -> usize {
         self.findings.len() - self.fixable()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fix taken back leaves a finding for a human whose message never says "fixed", in
+    /// either spelling of the note on where the fix lands.
+    #[test]
+    fn withdrawn_fix_does_not_say_fixed() {
+        for message in [
+            "`enableSecretRotation` comes from a parameter that is not true; fixed at the \
+             default value of parameter `rot`",
+            "`enableSecretRotation` is 'false'; it must be 'true' (fixed at the default of \
+             parameter `rot`; `rot` is used 2 times)",
+        ] {
+            let mut a = Analysis::default();
+            let text = "x";
+            let lines = crate::location::LineIndex::new(text);
+            a.findings.push(Finding::placed(
+                &lines,
+                text,
+                (0, 1),
+                None,
+                message.to_string(),
+                Remedy::Fix,
+                None,
+            ));
+            a.withdraw_fixes("make the change by hand", |_| true);
+            let m = &a.findings[0].message;
+            assert!(!m.contains("fixed"), "{m}");
+            assert!(
+                m.contains("not true") || m.contains("must be 'true'"),
+                "{m}"
+            );
+            assert!(m.ends_with("; make the change by hand"), "{m}");
+        }
     }
 }

@@ -638,6 +638,11 @@ pub(crate) fn suppresses_any() -> bool {
     active().is_some_and(|p| !p.suppressed.is_empty() || !p.groups.is_empty())
 }
 
+/// The settings file as messages name it (`ps-rule.yaml` when none is active).
+pub(crate) fn settings_shown() -> String {
+    active().map_or_else(|| "ps-rule.yaml".to_string(), |p| shown(&p.path))
+}
+
 fn is_cluster(r: &crate::eval::deployment::Resource) -> bool {
     matches!(&r.kind, crate::eval::Value::Str(t)
         if t.eq_ignore_ascii_case("Microsoft.ContainerService/managedClusters"))
@@ -838,7 +843,7 @@ pub(crate) fn suppress(reports: &mut [crate::run::engine::FileReport], verbose: 
                      the change by hand",
                     shown(&p.path)
                 );
-                f.message = format!("{}; {reason}", f.message);
+                f.message = format!("{}; {reason}", crate::finding::without_fix_note(&f.message));
                 f.remedy = crate::finding::Remedy::ManualReview {
                     reason,
                     expression: None,

@@ -107,9 +107,6 @@ fn fix_inside_the_cluster_expression_is_not_counted_at_its_source() {
 /// only `aks-new`): the chain's next place. armfix stops at the source and makes it manual
 /// review, with a message that says "fixed at the default value of parameter `rot`".
 #[test]
-#[ignore = "fault: src/run/prove.rs search does not treat a change to a suppressed cluster as \
-            a side effect to walk past: the shared source is manual review instead of the \
-            variable closer to the cluster"]
 fn arm_fix_walks_past_a_source_shared_with_a_suppressed_cluster() {
     let dir = case("arm-suppressed-shares-param");
     let (code, out) = fix_yes(dir.path());
@@ -125,8 +122,6 @@ fn arm_fix_walks_past_a_source_shared_with_a_suppressed_cluster() {
 
 /// The same in Bicep: `var r = rot` is the place to fix.
 #[test]
-#[ignore = "fault: src/run/prove.rs search does not walk past a Bicep source shared with a \
-            suppressed cluster; manual review whose message says 'fixed at the default'"]
 fn bicep_fix_walks_past_a_source_shared_with_a_suppressed_cluster() {
     let dir = case("bicep-suppressed-shares-param");
     let (code, out) = fix_yes(dir.path());
@@ -139,8 +134,6 @@ fn bicep_fix_walks_past_a_source_shared_with_a_suppressed_cluster() {
 /// A manual-review finding never says "fixed at": the suppressed-cluster case says where a
 /// fix would go, not that it was made.
 #[test]
-#[ignore = "fault: src/run/prove.rs / lang messages: a finding turned manual review because of \
-            a suppressed cluster still reads 'fixed at the default value of parameter'"]
 fn manual_review_for_a_suppressed_cluster_does_not_say_fixed() {
     for name in [
         "arm-suppressed-shares-param",
@@ -392,9 +385,6 @@ fn psrule_group_must_hold_in_every_configuration() {
 /// careful human writes `enableSecretRotation: 'true'` at the call (the place closest to the
 /// module's cluster) and never flips `flag`.
 #[test]
-#[ignore = "fault: src/run/prove.rs: a fix that writes a value the template's types reject is \
-            offered as an unsafe fix and written by --unsafe-fixes; the module argument (closer \
-            to the cluster) is not tried"]
 fn bicep_fix_rejected_by_module_allowed_is_never_written() {
     let dir = case("bicep-module-allowed-string-of-bool");
     let r = run(
@@ -434,8 +424,6 @@ fn bicep_parameter_default_expression_is_a_chain_place() {
 /// which changes only rotation in every configuration. armfix holds the unsafe fix back and
 /// stops (exit 1 forever); Terraform's tfvars case moves to the cluster (below).
 #[test]
-#[ignore = "fault: src/run/prove.rs: a parameter file's unsafe fix does not walk the chain to \
-            the template (the cluster's own value is safe); the finding stays held back"]
 fn arm_paramfile_unsafe_fix_moves_to_the_cluster() {
     let dir = case("arm-paramfile-shared-unsafe");
     let (code, out) = fix_yes(dir.path());
@@ -453,8 +441,6 @@ fn arm_paramfile_unsafe_fix_moves_to_the_cluster() {
 
 /// The same with a `.bicepparam`: `enableSecretRotation: string(flag)` becomes `'true'`.
 #[test]
-#[ignore = "fault: src/run/prove.rs: a .bicepparam's unsafe fix does not walk the chain to \
-            the template's cluster value"]
 fn bicepparam_unsafe_fix_moves_to_the_cluster() {
     let dir = case("bicepparam-shared-unsafe");
     let (code, out) = fix_yes(dir.path());
@@ -632,8 +618,6 @@ fn linked_default_fix_never_changes_a_suppressed_cluster() {
 /// (`{"rotationPollInterval": "2m", "enableSecretRotation": "true"}`, or one more union
 /// operand), changes only rotation. armfix holds the unsafe fix back and stops.
 #[test]
-#[ignore = "fault: src/run/prove.rs: when a union() operand shared with another resource is \
-            unsafe, the cluster's own config (a literal or an added operand) is not tried"]
 fn arm_union_shared_operand_falls_back_to_the_cluster() {
     let dir = case("arm-union-shared-operand");
     let (code, out) = fix_yes(dir.path());
@@ -711,7 +695,7 @@ fn template_named_alone_reports_its_parameter_file() {
 /// `armfix fix - < main.json` in a folder whose ps-rule.yaml suppresses `aks-legacy`: the
 /// filter ignores PSRule's settings and writes the fix at the parameter default both
 /// clusters read, so the suppressed cluster is edited (`patch -` likewise prints it). A run
-/// over the file leaves `rot` alone (manual review). A bot piping templates through
+/// over the file leaves `rot` alone (the fix goes to variable `r`). A bot piping templates through
 /// `armfix fix -` must get the same answer as `fix --yes FILE`.
 #[test]
 fn stdin_modes_honour_suppression() {
@@ -723,9 +707,14 @@ fn stdin_modes_honour_suppression() {
         "fix - flipped the default the suppressed cluster reads:\n{}",
         r.stdout
     );
+    // The fix walks past the shared `rot` to variable `r`, which only `aks-new` reads.
     let r = crate::util::run_stdin(dir.path(), &["patch", "-"], text.clone());
-    assert_eq!(r.stdout.trim(), "[]", "{}", r.stdout);
-    // `check -` reports what `check main.json` reports (the manual review, not the fix).
+    assert!(
+        r.stdout.contains("/variables/r") && !r.stdout.contains("/defaultValue"),
+        "{}",
+        r.stdout
+    );
+    // `check -` reports what `check main.json` reports.
     let file = run(dir.path(), &["check", "--color", "never", "main.json"]);
     let piped = crate::util::run_stdin(
         dir.path(),

@@ -1509,3 +1509,130 @@ cases! {
         assert_eq!(p.after_at("spec.json", &format!("{config}/rotationPollInterval")), "2m");
     }
 }
+
+/// A `union()` operand shared with a storage account's tags (its fix is unsafe): the
+/// cluster's `config` is written as a literal that keeps every other key the merged config
+/// has, in Bicep as in ARM (`break4::arm_union_shared_operand_falls_back_to_the_cluster`),
+/// and the shared operand is left as it is.
+#[test]
+fn bicep_union_shared_operand_falls_back_to_a_config_literal_keeping_its_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    crate::util::write(
+        tmp.path(),
+        "main.bicep",
+        "var base = { rotationPollInterval: '2m' }\n\
+         var over = { enableSecretRotation: 'false' }\n\n\
+         resource st 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'st'\n  \
+         location: 'westeurope'\n  tags: over\n}\n\n\
+         resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {\n  \
+         name: 'aks'\n  location: 'westeurope'\n  properties: {\n    addonProfiles: {\n      \
+         azureKeyvaultSecretsProvider: { enabled: true, config: union(base, over) }\n    }\n  \
+         }\n}\n",
+    );
+    let r = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let text = crate::util::read(tmp.path().join("main.bicep"));
+    assert!(
+        text.contains("config: { rotationPollInterval: '2m', enableSecretRotation: 'true' }"),
+        "{text}"
+    );
+    assert!(
+        text.contains("var over = { enableSecretRotation: 'false' }"),
+        "{text}"
+    );
+    let again = run(tmp.path(), &["check", "--color", "never", "."]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+/// The same with a key of the merged config not known offline (a parameter without a
+/// default): no literal can keep it, so nothing is written in the cluster and the shared
+/// operand's fix stays unsafe, held back.
+#[test]
+fn arm_union_with_an_unknown_key_is_not_written_as_a_literal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let template = serde_json::json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"poll": {"type": "string"}},
+        "variables": {
+            "base": {"rotationPollInterval": "[parameters('poll')]"},
+            "over": {"enableSecretRotation": "false"}
+        },
+        "resources": [
+            {"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-01-01",
+             "name": "st", "tags": "[variables('over')]", "properties": {}},
+            {"type": "Microsoft.ContainerService/managedClusters", "apiVersion": "2024-02-01",
+             "name": "aks", "properties": {"addonProfiles": {"azureKeyvaultSecretsProvider": {
+                "enabled": true,
+                "config": "[union(variables('base'), variables('over'))]"}}}}
+        ]
+    });
+    let original = serde_json::to_string_pretty(&template).unwrap();
+    crate::util::write(tmp.path(), "main.json", &original);
+    let r = run(tmp.path(), &["fix", "--yes", "--color", "never", "."]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(crate::util::read(tmp.path().join("main.json")), original);
+}
+
+/// A fix whose every place writes a value the template's own types reject (the module
+/// allows only `'false'`) is never offered, not even as unsafe: `--unsafe-fixes` writes
+/// nothing, and the finding is a human's, saying which value is rejected.
+#[test]
+fn a_fix_the_template_rejects_is_manual_review_even_with_unsafe_fixes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let main = "param flag bool = false\n\n\
+                resource st 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'st'\n  \
+                location: 'westeurope'\n  properties: { allowBlobPublicAccess: flag }\n}\n\n\
+                module m './aks.bicep' = {\n  name: 'm'\n  params: {\n    \
+                enableSecretRotation: string(flag)\n  }\n}\n";
+    let aks = "@allowed(['false'])\nparam enableSecretRotation string = 'false'\n\n\
+               resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' = {\n  \
+               name: 'aks'\n  location: 'westeurope'\n  properties: {\n    addonProfiles: {\n      \
+               azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: \
+               enableSecretRotation } }\n    }\n  }\n}\n";
+    crate::util::write(tmp.path(), "main.bicep", main);
+    crate::util::write(tmp.path(), "aks.bicep", aks);
+    let r = run(
+        tmp.path(),
+        &[
+            "fix",
+            "--yes",
+            "--unsafe-fixes",
+            "--color",
+            "never",
+            "main.bicep",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(crate::util::read(tmp.path().join("main.bicep")), main);
+    let c = run(tmp.path(), &["check", "--color", "never", "main.bicep"]);
+    assert!(
+        c.stdout.contains("needs manual review") && c.stdout.contains("rejects"),
+        "{}",
+        c.stdout
+    );
+    assert!(!c.stdout.contains("unsafe fix"), "{}", c.stdout);
+}
+
+/// A parameter file whose own fix would be unsafe does not own the failure: the template's
+/// cluster is fixed instead, and the finding says why the parameter file was not (its side
+/// effect there), for JSON parameter files and `.bicepparam` alike.
+#[test]
+fn a_fix_moved_from_an_unsafe_parameter_file_says_why() {
+    for (case, config) in [
+        ("arm-paramfile-shared-unsafe", "main.parameters.prod.json"),
+        ("bicepparam-shared-unsafe", "prod.bicepparam"),
+    ] {
+        let dir = crate::util::temp_repo_copy(&fixtures("break4").join(case));
+        let r = run(dir.path(), &["check", "--color", "never", "."]);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains(&format!(
+                "fixed in the cluster, because in {config} it also changes \
+                 `Microsoft.Storage/storageAccounts` `st` `properties.allowBlobPublicAccess`"
+            )),
+            "{case}: {}",
+            r.stdout
+        );
+    }
+}

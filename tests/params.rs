@@ -421,10 +421,10 @@ fn psrule_suppression_group_conditions_are_evaluated_on_each_cluster() {
 }
 
 /// Two clusters read one parameter and one is suppressed: the fix of the parameter default
-/// would change the suppressed cluster too, so it is manual review (the settings leave that
-/// cluster alone), said in one sentence, and nothing is written.
+/// would change the suppressed cluster too (the settings leave it alone), so the search
+/// walks past it to the other cluster's own value, and says why in one sentence.
 #[test]
-fn a_fix_shared_with_a_suppressed_cluster_is_manual_review() {
+fn a_fix_shared_with_a_suppressed_cluster_moves_to_the_other_cluster() {
     let tmp = tempfile::tempdir().unwrap();
     let cluster = |name: &str| {
         format!(
@@ -459,21 +459,31 @@ fn a_fix_shared_with_a_suppressed_cluster_is_manual_review() {
         "ps-rule.yaml",
         "suppression:\n  Azure.AKS.SecretStoreRotation:\n    - aksSuppressed\n",
     );
+    let r = run(tmp.path(), &["check", "--color", "never", "main.bicep"]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("also changes cluster aksSuppressed, which ps-rule.yaml leaves alone"))
+        .unwrap_or_else(|| panic!("the fix does not say why it moved:\n{}", r.stdout));
+    assert!(!line.contains("  "), "a run of spaces in: {line}");
     let r = run(
         tmp.path(),
         &["fix", "--yes", "--color", "never", "main.bicep"],
     );
-    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    let line = r
-        .stdout
-        .lines()
-        .find(|l| {
-            l.contains("would also change cluster aksSuppressed, which ps-rule.yaml leaves alone")
-        })
-        .unwrap_or_else(|| panic!("no held-back fix:\n{}", r.stdout));
-    assert!(!line.contains("  "), "a run of spaces in: {line}");
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let text = crate::util::read(tmp.path().join("main.bicep"));
     assert!(text.contains("param rotation string = 'false'"), "{text}");
+    assert_eq!(
+        text.matches("enableSecretRotation: 'true'").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("name: 'aksSuppressed'")
+            && text
+                .ends_with("enableSecretRotation: rotation\n        }\n      }\n    }\n  }\n}\n"),
+        "the suppressed cluster (the last) is left alone:\n{text}"
+    );
 }
 
 /// A parameter file whose fix changes only a suppressed cluster is left alone (found by
@@ -653,11 +663,11 @@ fn suppressed_beside_source_fix() -> tempfile::TempDir {
     tmp
 }
 
-/// The note a fix gets when a suppressed cluster's fix cannot be separated from it is one
-/// sentence: no run of spaces left from a line break in the source. (Two ARM clusters fixed
-/// at one parameter default, one of them suppressed: the fix is held back.)
+/// Two ARM clusters read one parameter default, one of them suppressed: the fix moves to
+/// the other cluster's own value (the default would change the suppressed one), and a
+/// second run finds nothing.
 #[test]
-fn a_fix_held_back_by_a_suppressed_cluster_reads_as_one_sentence() {
+fn an_arm_fix_shared_with_a_suppressed_cluster_moves_to_the_other_cluster() {
     let tmp = tempfile::tempdir().unwrap();
     let aks = |name: &str| {
         serde_json::json!({
@@ -691,15 +701,22 @@ fn a_fix_held_back_by_a_suppressed_cluster_reads_as_one_sentence() {
         tmp.path(),
         &["fix", "--yes", "--color", "never", "main.json"],
     );
-    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    let line = r
-        .stdout
-        .lines()
-        .find(|l| l.contains("cannot separate this fix from it"))
-        .unwrap_or_else(|| panic!("no held-back fix:\n{}", r.stdout));
-    assert!(!line.contains("  "), "a run of spaces in: {line}");
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let text = crate::util::read(tmp.path().join("main.json"));
     assert!(text.contains("\"defaultValue\": \"false\""), "{text}");
+    assert_eq!(
+        text.matches("\"enableSecretRotation\": \"[parameters('rotation')]\"")
+            .count(),
+        1,
+        "the suppressed cluster keeps its value:\n{text}"
+    );
+    assert_eq!(
+        text.matches("\"enableSecretRotation\": \"true\"").count(),
+        1,
+        "{text}"
+    );
+    let again = run(tmp.path(), &["check", "--color", "never", "main.json"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 }
 
 /// Fixing the caller's parameter default touches only `rotation`, which the suppressed
@@ -796,22 +813,35 @@ fn a_called_template_fix_never_changes_a_suppressed_call() {
 
 /// Standard input read as Bicep (`--stdin-filename main.bicep`) in a folder whose
 /// ps-rule.yaml suppresses `aks-legacy`: the parameter default both clusters read is left
-/// alone by `fix -` and `patch -`, as a run over the file leaves it.
+/// alone by `fix -` and `patch -` (the fix goes to `aks-new`'s own value), as a run over
+/// the file leaves it.
 #[test]
 fn stdin_read_as_bicep_honours_suppression() {
     let tmp = temp_repo_copy(&fixtures("params-psrule/stdin-bicep"));
     let text = crate::util::read(tmp.path().join("main.bicep"));
     let args = ["--stdin-filename", "main.bicep", "-"];
     let fix = crate::util::run_stdin(tmp.path(), &[&["fix"][..], &args].concat(), text.clone());
-    assert_eq!(fix.stdout, text, "{}", fix.stderr);
     assert!(
-        fix.stderr
-            .contains("would also change cluster aks-legacy, which ps-rule.yaml leaves alone"),
+        fix.stdout.contains("param rot bool = false"),
         "{}",
-        fix.stderr
+        fix.stdout
+    );
+    assert_eq!(
+        fix.stdout
+            .matches("enableSecretRotation: string(rot)")
+            .count(),
+        1,
+        "the suppressed cluster keeps its value:\n{}",
+        fix.stdout
+    );
+    assert!(
+        fix.stdout.contains("enableSecretRotation: 'true'"),
+        "{}",
+        fix.stdout
     );
     let patch = crate::util::run_stdin(tmp.path(), &[&["patch"][..], &args].concat(), text);
-    assert_eq!(patch.stdout.trim(), "[]", "{}", patch.stderr);
+    assert!(!patch.stdout.contains("/parameters"), "{}", patch.stdout);
     let file = run(tmp.path(), &["fix", "--yes", "main.bicep"]);
     assert_eq!(file.code, fix.code, "{}", file.stdout);
+    assert_eq!(crate::util::read(tmp.path().join("main.bicep")), fix.stdout);
 }

@@ -59,12 +59,18 @@ enum State {
 pub(crate) struct Owned {
     demands: Vec<crate::eval::provenance::ParamDemand>,
     known: std::collections::HashMap<(String, usize), bool>,
+    /// The side effects of a parameter file's own fix that keep it from owning a failure,
+    /// by configuration name (said when the template's fix is made instead).
+    unsafe_files: Vec<(String, Vec<String>)>,
 }
 
 impl Subject<'_> {
     /// Whether cluster `k`'s failure with configuration `name` is its parameter file's own
     /// finding: the file sets a parameter the template hands on to be checked there, and
-    /// setting it true there makes the cluster stop failing (so the file's fix settles it).
+    /// setting it true there makes the cluster stop failing (so the file's fix settles it)
+    /// and changes nothing but rotation. A file whose fix would be unsafe (the parameter
+    /// also turns on a storage account's public access) does not own it: the template's
+    /// search goes on to a place closer to the cluster, as for a `.tfvars` file.
     fn is_owned(&self, k: &str, name: &str) -> bool {
         let Some(i) = self.configurations.iter().position(|c| c.name == name) else {
             return false;
@@ -103,7 +109,7 @@ impl Subject<'_> {
                     !matches!(
                         state(k, std::slice::from_ref(&d), std::slice::from_ref(&fixed)),
                         State::Fail(_)
-                    )
+                    ) && self.file_fix_is_safe(c, &demands)
                 })
         };
         self.owned
@@ -111,6 +117,52 @@ impl Subject<'_> {
             .known
             .insert((k.to_string(), i), answer);
         answer
+    }
+
+    /// Whether setting the demanded parameters true in configuration `c`, as its file's fix
+    /// would write them (in the type and spelling the file already uses: `true`, `'true'`,
+    /// `'True'`; a value not known offline is left, its fix is a human's), changes nothing
+    /// but rotation.
+    fn file_fix_is_safe(
+        &self,
+        c: &Configuration,
+        demands: &[crate::eval::provenance::ParamDemand],
+    ) -> bool {
+        let mut values = c.values.clone();
+        for d in demands {
+            let Some(slot) = values
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&d.name))
+            else {
+                continue;
+            };
+            slot.1 = match &slot.1 {
+                Value::Bool(_) => Value::Bool(true),
+                Value::Str(v) if v == "FALSE" => Value::str("TRUE"),
+                Value::Str(v) if v.starts_with('F') => Value::str("True"),
+                Value::Str(_) => Value::str("true"),
+                _ => continue,
+            };
+        }
+        let fixed = Configuration {
+            name: c.name.clone(),
+            values,
+        };
+        let (Some(before), Some(after)) = (
+            self.language.evaluate(self.text, c, self.path),
+            self.language.evaluate(self.text, &fixed, self.path),
+        ) else {
+            return true;
+        };
+        let effects = eval::classify(&before, &after).side_effects;
+        if effects.is_empty() {
+            return true;
+        }
+        let mut owned = self.owned.borrow_mut();
+        if !owned.unsafe_files.iter().any(|(n, _)| *n == c.name) {
+            owned.unsafe_files.push((c.name.clone(), effects));
+        }
+        false
     }
 
     /// A failure's reason as the judge gives it (`` `enableSecretRotation` is "false" ``),
@@ -311,6 +363,7 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
         about.peek().is_none() || !about.all(|k| settled(k))
     });
     analysis.settled_manual = manual_before - analysis.manual();
+    split_suppressed(analysis, before);
     // What was left to parameter files, in case this run does not read them.
     let mut left_lines: Option<LineIndex> = None;
     for (k, st) in clusters.iter().zip(&states) {
@@ -374,6 +427,13 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
                         variable_note(s, other)
                     ),
                 };
+                // A parameter file that could not own the failure: why its fix was not made.
+                let mut refused = refused;
+                for (config, effects) in &s.owned.borrow().unsafe_files {
+                    if fails.iter().any(|(c, _)| c == config) {
+                        refused.push(format!("in {config} it {}", effects_clause(effects)));
+                    }
+                }
                 let message = match with_refusals(String::new(), &refused) {
                     why if why.is_empty() => message,
                     why => format!("{message}, because {why}"),
@@ -552,6 +612,36 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
                 }
                 let f = &mut analysis.findings[i];
                 match first {
+                    // PSRule's settings leave that cluster alone: not even an unsafe fix
+                    // may change it.
+                    // The template's own types reject what it writes: never offered.
+                    Verdict::Unsafe(effects) if effects.iter().any(|e| is_rejected_value(e)) => {
+                        let rejected: Vec<String> = effects
+                            .iter()
+                            .filter(|e| is_rejected_value(e))
+                            .cloned()
+                            .collect();
+                        to_manual(
+                            f,
+                            format!(
+                                "the fix armfix would make {}; set `{ROTATION}` to true where \
+                                 the template allows it",
+                                effects_clause(&rejected)
+                            ),
+                        );
+                    }
+                    Verdict::Unsafe(effects) if effects.iter().any(|e| is_suppressed_effect(e)) => {
+                        let names: Vec<String> = effects
+                            .iter()
+                            .filter(|e| is_suppressed_effect(e))
+                            .filter_map(|e| {
+                                e.strip_prefix("also changes cluster ")?
+                                    .rsplit_once(", which ")
+                                    .map(|(n, _)| n.to_string())
+                            })
+                            .collect();
+                        to_manual(f, crate::psrule::leaves_alone(&names));
+                    }
                     Verdict::Unsafe(effects) => {
                         f.applicability = Applicability::Unsafe;
                         f.side_effects = effects;
@@ -599,6 +689,11 @@ fn prove_evaluated(s: &Subject, analysis: &mut Analysis, before: &[Deployment]) 
         if fits {
             combined = next;
             accepted.extend(f.side_effects.iter().cloned());
+            // Its own clusters are changed by the fixes taken so far: another fix that
+            // changes them too (one of them suppressed) changes nothing more.
+            for k in f.cluster.iter().chain(&f.other_clusters) {
+                accepted.extend(names_of(k, before).iter().map(|n| suppressed_effect(n)));
+            }
         } else {
             let reason = "its fix changes more than rotation when applied with this file's \
                           other fixes; apply it on its own, then run armfix again";
@@ -961,8 +1056,17 @@ fn verdict_with(
         None => eval::proof::json_spelling(v),
     };
     let proof = eval::proof::classify_all_spelled(&pairs, inside, &spell);
-    if !proof.side_effects.is_empty() {
-        return Verdict::Unsafe(proof.side_effects);
+    let mut effects = proof.side_effects;
+    // A value the template rejected that was a false spelling (`'False'`, which a module's
+    // `@allowed(['false', 'true'])` rejects) and is accepted once the fix writes true there:
+    // the rejected value is the rotation value itself, and accepting its fix is the fix,
+    // when the fix makes its own cluster pass (checked below).
+    if target.is_some() {
+        effects.retain(|e| !accepts_rejected_false(e));
+    }
+    effects.extend(suppressed_effects(before, after, target));
+    if !effects.is_empty() {
+        return Verdict::Unsafe(effects);
     }
     // Its own cluster must pass with the defaults once fixed (a parameter file that sets the
     // value is that file's finding).
@@ -972,6 +1076,107 @@ fn verdict_with(
         }
     }
     Verdict::Safe
+}
+
+/// A change to a cluster PSRule's settings leave alone (see [`crate::psrule`]) is a side
+/// effect like any other: the settings say nobody wants that cluster touched, so the search
+/// walks past a source it shares to a place only the other clusters read. The target's own
+/// cluster is not counted (when it is suppressed, its finding goes anyway).
+fn suppressed_effects(
+    before: &[Deployment],
+    after: &[Deployment],
+    target: Option<&str>,
+) -> Vec<String> {
+    if !crate::psrule::suppresses_any() {
+        return Vec::new();
+    }
+    let own = target.map(|k| names_of(k, before)).unwrap_or_default();
+    let mut names: Vec<String> = Vec::new();
+    for (b, a) in before.iter().zip(after) {
+        for n in crate::psrule::suppressed_changes(b, a) {
+            if !own.contains(&n) && !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names.into_iter().map(|n| suppressed_effect(&n)).collect()
+}
+
+/// Whether PSRule's settings leave cluster `k` alone: every configuration that deploys it
+/// deploys only suppressed clusters there.
+fn suppressed(k: &str, before: &[Deployment]) -> bool {
+    if !crate::psrule::suppresses_any() {
+        return false;
+    }
+    let tokens: Vec<String> = k
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut deploying = before.iter().filter(|d| deployed(k, d).next().is_some());
+    let mut any = false;
+    deploying.all(|d| {
+        any = true;
+        crate::psrule::suppressed_under(d, &tokens)
+    }) && any
+}
+
+/// A fixable finding whose one fix is shared by suppressed and other clusters becomes two:
+/// one about the other clusters, proven (and moved by the search) on its own, the
+/// suppressed clusters' change counted as a side effect; and one about the suppressed
+/// clusters, which PSRule's suppression then drops (see [`crate::psrule::suppress`]).
+fn split_suppressed(analysis: &mut Analysis, before: &[Deployment]) {
+    if !crate::psrule::suppresses_any() {
+        return;
+    }
+    let mut out: Vec<Finding> = Vec::new();
+    for f in std::mem::take(&mut analysis.findings) {
+        let about: Vec<String> = f.cluster.iter().chain(&f.other_clusters).cloned().collect();
+        let (off, on): (Vec<String>, Vec<String>) =
+            about.into_iter().partition(|k| suppressed(k, before));
+        if !f.is_fixable() || off.is_empty() || on.is_empty() {
+            out.push(f);
+            continue;
+        }
+        let mut left = f.clone();
+        left.cluster = Some(off[0].clone());
+        left.other_clusters = off[1..].to_vec();
+        let mut kept = f;
+        kept.cluster = Some(on[0].clone());
+        kept.other_clusters = on[1..].to_vec();
+        out.push(kept);
+        out.push(left);
+    }
+    analysis.findings = out;
+}
+
+/// Whether side effect `e` says the template now accepts a value it rejected, one that was
+/// a spelling of false (see [`verdict_with`]).
+fn accepts_rejected_false(e: &str) -> bool {
+    let e = e.to_ascii_lowercase();
+    e.contains("also makes the template accept a value it rejected: ")
+        && ["not \"false\"", "not false"]
+            .iter()
+            .any(|end| e.ends_with(end) || e.contains(&format!("{end} (with ")))
+}
+
+/// Whether side effect `e` is a value the template's own types reject: such a fix is never
+/// offered, not even as unsafe.
+fn is_rejected_value(e: &str) -> bool {
+    e.contains("writes a value the template rejects")
+}
+
+/// Whether side effect `e` is a change to a suppressed cluster ([`suppressed_effect`]).
+fn is_suppressed_effect(e: &str) -> bool {
+    e.starts_with("also changes cluster ") && e.ends_with(" leaves alone")
+}
+
+/// The side effect of changing suppressed cluster `name` (see [`suppressed_effects`]).
+fn suppressed_effect(name: &str) -> String {
+    format!(
+        "also changes cluster {name}, which {} leaves alone",
+        crate::psrule::settings_shown()
+    )
 }
 
 /// Makes `f` a finding for a human, with `reason`.
@@ -1177,6 +1382,7 @@ fn search(
     let at_cluster: Vec<(Edit, FixSource, bool)> = [
         s.language.literal_rotation(s.text, &rotation),
         s.language.literal_config(s.text, &config),
+        kept_config(s, before, k, &config),
     ]
     .into_iter()
     .flatten()
@@ -1229,6 +1435,78 @@ fn search(
                     && changes(k, before, &after))
         })
         .map(|(e, source, _)| (vec![e], source, refused.take()))
+}
+
+/// The cluster's `config` (an expression: `union(variables('base'), variables('over'))`)
+/// written as a literal that keeps every other key the evaluated config has, rotation set
+/// to `'true'`: the fallback when the places that feed it are shared (a literal of rotation
+/// alone would drop the other keys, a side effect). Only when the evaluated config is one
+/// known object, the same in every configuration and every copy, with a key besides
+/// rotation, each key writable as the language's bare key; the proof then checks it.
+fn kept_config(s: &Subject, before: &[Deployment], k: &str, config: &str) -> Option<Edit> {
+    let at = s.language.literal_config(s.text, config)?;
+    let kind = s.path.and_then(crate::lang::FileKind::of);
+    let mut merged: Option<&Value> = None;
+    for d in before {
+        for r in deployed(k, d) {
+            let c = r
+                .body
+                .get("properties")?
+                .get("addonProfiles")?
+                .get(ADDON)?
+                .get("config")?;
+            if merged.is_some_and(|m| m != c) {
+                return None;
+            }
+            merged = Some(c);
+        }
+    }
+    let Value::Object(o) = merged? else {
+        return None;
+    };
+    fn known(v: &Value) -> bool {
+        match v {
+            Value::Unknown(_) => false,
+            Value::Array(a) => a.iter().all(known),
+            Value::Object(o) => o.members.iter().all(|(_, v)| known(v)),
+            _ => true,
+        }
+    }
+    let bare = |key: &str| {
+        key.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !o.members.iter().all(|(key, v)| known(v) && bare(key))
+        || o.members
+            .iter()
+            .all(|(key, _)| key.eq_ignore_ascii_case(ROTATION))
+    {
+        return None;
+    }
+    let mut o = o.clone();
+    match o
+        .members
+        .iter_mut()
+        .find(|(key, _)| key.eq_ignore_ascii_case(ROTATION))
+    {
+        Some(slot) => slot.1 = Value::str("true"),
+        None => o.members.push((ROTATION.to_string(), Value::str("true"))),
+    }
+    let text = match kind {
+        Some(kind @ crate::lang::FileKind::Bicep) => kind.spell(&Value::Object(o)),
+        Some(crate::lang::FileKind::Json) | None => {
+            let members: Vec<String> = o
+                .members
+                .iter()
+                .map(|(key, v)| format!("{}: {v}", serde_json::Value::String(key.clone())))
+                .collect();
+            format!("{{ {} }}", members.join(", "))
+        }
+        Some(_) => return None,
+    };
+    Some(Edit::replace(at.start, at.end, &text))
 }
 
 /// Why the search passed over a place on the chain for its side effects, in a few words:
@@ -1364,12 +1642,7 @@ fn effects_clause(effects: &[String]) -> String {
 /// A finding's message without the note on where its fix lands (`; fixed in …`,
 /// ` (fixed at …)`): what the rule says of the cluster.
 fn rule_part(message: &str) -> &str {
-    let cut = [message.find("; fixed"), message.find(" (fixed")]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(message.len());
-    &message[..cut]
+    crate::finding::without_fix_note(message)
 }
 
 fn why_not(v: &Verdict) -> String {
