@@ -576,20 +576,10 @@ pub(crate) fn settle_called_modules(reports: &mut [FileReport], unsafe_fixes: bo
         if !suppressed.is_empty() {
             let settled = callers_settle(&canonical, callers, &caller_fixes);
             let reason = crate::psrule::leaves_alone(&suppressed);
-            let findings = std::mem::take(&mut analysis.findings);
-            analysis.findings = findings
-                .into_iter()
-                .filter(|f| !(settled && f.is_fixable()))
-                .map(|f| {
-                    if f.is_fixable() {
-                        to_manual(f, &reason)
-                    } else {
-                        f
-                    }
-                })
-                .collect();
-            analysis.edits.clear();
-            analysis.patch.clear();
+            if settled {
+                analysis.findings.retain(|f| !f.is_fixable());
+            }
+            analysis.withdraw_fixes(&reason, |_| true);
             *fixed = None;
             continue;
         }
@@ -879,19 +869,7 @@ fn keep_linked_fixes_off_suppressed(reports: &mut [FileReport]) {
             continue;
         }
         let reason = crate::psrule::leaves_alone(&suppressed);
-        let findings = std::mem::take(&mut analysis.findings);
-        analysis.findings = findings
-            .into_iter()
-            .map(|f| {
-                if f.is_fixable() {
-                    to_manual(f, &reason)
-                } else {
-                    f
-                }
-            })
-            .collect();
-        analysis.edits.clear();
-        analysis.patch.clear();
+        analysis.withdraw_fixes(&reason, |_| true);
         r.outcome = match std::mem::replace(&mut r.outcome, Outcome::Skipped) {
             Outcome::Analysed {
                 original, analysis, ..
@@ -903,17 +881,6 @@ fn keep_linked_fixes_off_suppressed(reports: &mut [FileReport]) {
             other => other,
         };
     }
-}
-
-/// `f` as manual review for `reason`, its fix dropped.
-fn to_manual(mut f: Finding, reason: &str) -> Finding {
-    f.message = format!("{}; {reason}", f.message);
-    f.remedy = Remedy::ManualReview {
-        reason: reason.to_string(),
-        expression: None,
-    };
-    f.source = None;
-    f
 }
 
 /// The suppressed clusters (see [`crate::psrule::suppressed_changes`]) that a module's fixed
