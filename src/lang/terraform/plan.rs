@@ -870,35 +870,8 @@ fn module_cluster<'f>(
                 c.arg = tf::AVM_ADDON_INPUT.to_string();
                 c.path = vec!["config".to_string(), tf::AVM_ROTATION.to_string()];
             }
-            if let ExprKind::Object(ms) = &input.value.kind {
-                match input.value.member("config") {
-                    Some(cfg) => {
-                        if let ExprKind::Object(cms) = &cfg.value.kind {
-                            c.value = cfg.value.member(tf::AVM_ROTATION).map(|m| &m.value);
-                            let slots = render::object_slots(cms);
-                            let br = (cfg.value.span.0, cfg.value.span.1.checked_sub(1)?);
-                            c.add = render::add_member(
-                                text,
-                                br,
-                                &slots,
-                                slots.len().checked_sub(1),
-                                tf::AVM_ROTATION,
-                                "true",
-                                true,
-                            );
-                        }
-                    }
-                    None => {
-                        let slots = render::object_slots(ms);
-                        let after = ms
-                            .iter()
-                            .position(|m| m.key.as_deref() == Some("enabled"))
-                            .or(slots.len().checked_sub(1));
-                        let br = (input.value.span.0, input.value.span.1.checked_sub(1)?);
-                        let value = format!("{{ {} = true }}", tf::AVM_ROTATION);
-                        c.add = render::add_member(text, br, &slots, after, "config", &value, true);
-                    }
-                }
+            if matches!(input.value.kind, ExprKind::Object(_)) {
+                (c.value, c.add) = rotation_in_addon(text, &input.value, tf::AVM_ROTATION, "true")?;
             }
         }
     }
@@ -937,27 +910,45 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
             None => return Some(c),
         }
     }
-    let ExprKind::Object(ms) = &addon.kind else {
+    if !matches!(addon.kind, ExprKind::Object(_)) {
         return Some(c);
-    };
+    }
     c.at = addon.span.0;
-    let quoted = format!("\"{}\"", "true");
+    (c.value, c.add) = rotation_in_addon(text, addon, crate::rule::ROTATION, "\"true\"")?;
+    Some(c)
+}
+
+/// The rotation setting `key` of an add-on written as an HCL object (an AVM module's
+/// `azure_keyvault_secrets_provider` input, an azapi body's add-on): its value in `config`
+/// when written, and the edit that writes `value` there: into `config`, or as a new
+/// `config = { KEY = value }` beside `enabled`. `None` when the object's braces are not where
+/// its span says.
+fn rotation_in_addon<'e>(
+    text: &str,
+    addon: &'e Expr,
+    key: &str,
+    value: &str,
+) -> Option<(Option<&'e Expr>, Option<Vec<Edit>>)> {
+    let ExprKind::Object(ms) = &addon.kind else {
+        return Some((None, None));
+    };
     match addon.member("config") {
         Some(cfg) => {
-            if let ExprKind::Object(cms) = &cfg.value.kind {
-                c.value = cfg.value.member(crate::rule::ROTATION).map(|m| &m.value);
-                let slots = render::object_slots(cms);
-                let br = (cfg.value.span.0, cfg.value.span.1.checked_sub(1)?);
-                c.add = render::add_member(
-                    text,
-                    br,
-                    &slots,
-                    slots.len().checked_sub(1),
-                    crate::rule::ROTATION,
-                    &quoted,
-                    true,
-                );
-            }
+            let ExprKind::Object(cms) = &cfg.value.kind else {
+                return Some((None, None));
+            };
+            let slots = render::object_slots(cms);
+            let br = (cfg.value.span.0, cfg.value.span.1.checked_sub(1)?);
+            let add = render::add_member(
+                text,
+                br,
+                &slots,
+                slots.len().checked_sub(1),
+                key,
+                value,
+                true,
+            );
+            Some((cfg.value.member(key).map(|m| &m.value), add))
         }
         None => {
             let slots = render::object_slots(ms);
@@ -966,11 +957,11 @@ fn azapi_cluster<'f>(text: &str, unit: usize, name: &str, b: &'f Block) -> Optio
                 .position(|m| m.key.as_deref() == Some("enabled"))
                 .or(slots.len().checked_sub(1));
             let br = (addon.span.0, addon.span.1.checked_sub(1)?);
-            let value = format!("{{ {} = {quoted} }}", crate::rule::ROTATION);
-            c.add = render::add_member(text, br, &slots, after, "config", &value, true);
+            let config = format!("{{ {key} = {value} }}");
+            let add = render::add_member(text, br, &slots, after, "config", &config, true);
+            Some((None, add))
         }
     }
-    Some(c)
 }
 
 /// How many of a cluster's instances (`count`/`for_each`, a local module's per call instance)
